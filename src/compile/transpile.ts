@@ -1,0 +1,53 @@
+/**
+ * jco transpilation of a component into core modules plus instantiation glue.
+ *
+ * We always use jco's `instantiation: 'sync'` mode: the glue then exports an
+ * `instantiate(getCoreModule, imports, instantiateCore)` function and imports
+ * nothing itself, so witplug decides every import (host capabilities,
+ * per-plugin WASI) and sees every core instance jco creates (which is how the
+ * fast call path and instrumentation hook in).
+ */
+import { createRequire } from 'node:module';
+import { transpile } from '@bytecodealliance/jco';
+import { WitplugError, ErrorCodes } from '../errors.js';
+
+export interface TranspiledComponent {
+  /** Source of the ES module exporting `instantiate`. */
+  readonly glue: string;
+  /** Core wasm modules by the file name the glue asks for. */
+  readonly coreModules: ReadonlyMap<string, Uint8Array>;
+}
+
+/** The options passed to jco; part of every cache key. */
+export const TRANSPILE_OPTIONS = Object.freeze({
+  name: 'component',
+  instantiation: 'sync' as const,
+  noTypescript: true,
+  quiet: true,
+});
+
+const require = createRequire(import.meta.url);
+/** jco's version, read from its package.json (part of the cache header). */
+export const JCO_VERSION: string = (require('@bytecodealliance/jco/package.json') as { version: string }).version;
+
+export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledComponent> {
+  let files: Record<string, Uint8Array>;
+  try {
+    ({ files } = await transpile(bytes, { ...TRANSPILE_OPTIONS }));
+  } catch (e) {
+    throw new WitplugError(ErrorCodes.COMPILE, `jco could not transpile the component: ${errorText(e)}`, { cause: e });
+  }
+  const glueBytes = files[`${TRANSPILE_OPTIONS.name}.js`];
+  if (!glueBytes) throw new WitplugError(ErrorCodes.COMPILE, 'jco produced no instantiation glue');
+  const coreModules = new Map<string, Uint8Array>();
+  for (const [name, data] of Object.entries(files)) {
+    if (name.endsWith('.wasm')) coreModules.set(name, data);
+  }
+  return { glue: new TextDecoder().decode(glueBytes), coreModules };
+}
+
+function errorText(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  // jco's errors carry Rust backtraces / "Stack backtrace:" blocks; keep the first lines.
+  return text.split('\n').filter((l) => l.trim() !== '').slice(0, 3).join(' | ');
+}

@@ -1,0 +1,21 @@
+/**
+ * witplug's public API. Everything a host application uses is exported here
+ * and only here (a test snapshots this list).
+ */
+export { WitplugError, ErrorCodes, isWitplugError } from './errors.js';
+export type { ErrorCode, WitplugErrorOptions } from './errors.js';
+export { VERSION } from './version.js';
+
+export type {
+  ValType, FuncType, InterfaceType, WorldItem, ComponentShape, ResourceType, NamedType, Field, Case, Param,
+} from './component/types.js';
+export { decodeComponent } from './component/decode.js';
+export { loadContract } from './contract/load.js';
+
+export { CompileCache, defaultCacheDir } from './compile/cache.js';
+export type { CacheStats, CompiledArtifact } from './compile/cache.js';
+
+export { loadPlugin, Plugin } from './runtime/plugin.js';
+export type { PluginOptions, PluginFunction, LoadInfo } from './runtime/plugin.js';
+export type { HostImplementations, HostFunction, LogSink, LogLevel } from './runtime/host-imports.js';
+export { fromJson } from './runtime/json-values.js';

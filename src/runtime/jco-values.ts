@@ -1,0 +1,97 @@
+/**
+ * Adapts witplug's JS value convention to jco's generated bindings and back.
+ * Only three things differ: option none (null vs undefined), numeric lists
+ * (arrays vs typed arrays) and a top-level `result` return (tagged value vs
+ * jco's thrown ComponentError). Used by the jco fallback path and by
+ * `witplug bench`'s jco baseline — never on witplug's own fast path.
+ */
+import type { ValType } from '../component/types.js';
+import { lowerCamel } from './names.js';
+
+/** True when values of `type` look the same under both conventions (skip the walk). */
+export function sameInBoth(type: ValType): boolean {
+  switch (type.kind) {
+    case 'option': case 'result': return false;
+    case 'list': return type.element.kind === 'u8' || (!isNumeric(type.element) && sameInBoth(type.element));
+    case 'record': return type.fields.every((f) => sameInBoth(f.type));
+    case 'tuple': return type.types.every(sameInBoth);
+    case 'variant': return type.cases.every((c) => c.type === null || sameInBoth(c.type));
+    default: return true;
+  }
+}
+
+function isNumeric(t: ValType): boolean {
+  return ['s8', 'u8', 's16', 'u16', 's32', 'u32', 's64', 'u64', 'f32', 'f64'].includes(t.kind);
+}
+
+export function toJco(type: ValType, v: unknown): unknown {
+  if (sameInBoth(type)) return v;
+  switch (type.kind) {
+    case 'option':
+      if (v === null || v === undefined) return undefined;
+      if (type.type.kind === 'option') {
+        const tagged = v as { tag: string; val?: unknown };
+        return { tag: 'some', val: toJco(type.type, tagged.val) };
+      }
+      return toJco(type.type, v);
+    case 'result': {
+      const r = v as { tag: 'ok' | 'err'; val?: unknown };
+      const side = r.tag === 'ok' ? type.ok : type.err;
+      return { tag: r.tag, val: side === null ? undefined : toJco(side, r.val) };
+    }
+    case 'list':
+      return Array.from(v as ArrayLike<unknown>, (x) => toJco(type.element, x));
+    case 'record': {
+      const obj = v as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const f of type.fields) out[lowerCamel(f.name)] = toJco(f.type, obj[lowerCamel(f.name)]);
+      return out;
+    }
+    case 'tuple':
+      return type.types.map((t, i) => toJco(t, (v as unknown[])[i]));
+    case 'variant': {
+      const tagged = v as { tag: string; val?: unknown };
+      const c = type.cases.find((k) => k.name === tagged.tag);
+      return c?.type ? { tag: tagged.tag, val: toJco(c.type, tagged.val) } : v;
+    }
+    default:
+      return v;
+  }
+}
+
+export function fromJco(type: ValType, v: unknown): unknown {
+  if (sameInBoth(type)) return v;
+  switch (type.kind) {
+    case 'option':
+      if (v === undefined || v === null) return null;
+      if (type.type.kind === 'option') {
+        const tagged = v as { tag: string; val?: unknown };
+        return { tag: 'some', val: fromJco(type.type, tagged.val) };
+      }
+      return fromJco(type.type, v);
+    case 'result': {
+      const r = v as { tag: 'ok' | 'err'; val?: unknown };
+      const side = r.tag === 'ok' ? type.ok : type.err;
+      return side === null ? { tag: r.tag } : { tag: r.tag, val: fromJco(side, r.val) };
+    }
+    case 'list': {
+      const arr = Array.from(v as ArrayLike<unknown>, (x) => fromJco(type.element, x));
+      return type.element.kind === 'u8' ? Uint8Array.from(arr as number[]) : arr;
+    }
+    case 'record': {
+      const obj = v as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const f of type.fields) out[lowerCamel(f.name)] = fromJco(f.type, obj[lowerCamel(f.name)]);
+      return out;
+    }
+    case 'tuple':
+      return type.types.map((t, i) => fromJco(t, (v as unknown[])[i]));
+    case 'variant': {
+      const tagged = v as { tag: string; val?: unknown };
+      const c = type.cases.find((k) => k.name === tagged.tag);
+      return c?.type ? { tag: tagged.tag, val: fromJco(c.type, tagged.val) } : { tag: tagged.tag };
+    }
+    default:
+      return v;
+  }
+}

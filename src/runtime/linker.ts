@@ -1,0 +1,89 @@
+/**
+ * Turns a compiled artifact into live instances. Compiled core modules and
+ * the glue module are memoised per process, so the second instance of a
+ * plugin costs only instantiation.
+ */
+import type { CompiledArtifact } from '../compile/cache.js';
+import { sha256Hex } from '../compile/artifact.js';
+import { WitplugError, ErrorCodes } from '../errors.js';
+
+/** The function jco's sync-instantiation glue exports. */
+export type JcoInstantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, unknown>,
+  instantiateCore: (module: WebAssembly.Module, imports?: WebAssembly.Imports) => WebAssembly.Instance,
+) => Record<string, unknown>;
+
+/** Called for every core instance jco creates; may replace imports before instantiation. */
+export type CoreInstanceHook = (module: WebAssembly.Module, imports: WebAssembly.Imports | undefined) => WebAssembly.Imports | undefined;
+
+export interface LinkedArtifact {
+  readonly instantiate: JcoInstantiate;
+  readonly modules: ReadonlyMap<string, WebAssembly.Module>;
+}
+
+const glueCache = new Map<string, Promise<JcoInstantiate>>();
+const moduleCache = new Map<string, Promise<Map<string, WebAssembly.Module>>>();
+
+export async function linkArtifact(artifact: CompiledArtifact, compileVariant = ''): Promise<LinkedArtifact> {
+  const [instantiate, modules] = await Promise.all([loadGlue(artifact.glue), compileModules(artifact, compileVariant)]);
+  return { instantiate, modules };
+}
+
+function loadGlue(glue: string): Promise<JcoInstantiate> {
+  const key = sha256Hex(glue);
+  let p = glueCache.get(key);
+  if (!p) {
+    // The glue imports nothing (instantiation mode), so a data: URL module is self-contained.
+    p = import(`data:text/javascript;base64,${Buffer.from(glue).toString('base64')}`).then((m: { instantiate?: JcoInstantiate }) => {
+      if (typeof m.instantiate !== 'function') throw new WitplugError(ErrorCodes.COMPILE, 'jco glue has no instantiate()');
+      return m.instantiate;
+    });
+    glueCache.set(key, p);
+    p.catch(() => glueCache.delete(key));
+  }
+  return p;
+}
+
+function compileModules(artifact: CompiledArtifact, variant: string): Promise<Map<string, WebAssembly.Module>> {
+  const key = `${artifact.componentHash}:${variant}`;
+  let p = moduleCache.get(key);
+  if (!p) {
+    p = (async () => {
+      const out = new Map<string, WebAssembly.Module>();
+      for (const [name, bytes] of artifact.coreModules) {
+        try {
+          out.set(name, await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
+        } catch (e) {
+          throw new WitplugError(ErrorCodes.COMPILE, `core module ${name} does not compile: ${(e as Error).message}`, { cause: e });
+        }
+      }
+      return out;
+    })();
+    moduleCache.set(key, p);
+    p.catch(() => moduleCache.delete(key));
+  }
+  return p;
+}
+
+/** Instantiates synchronously; `hook` sees (and may rewrite) every core instance's imports. */
+export function instantiateLinked(linked: LinkedArtifact, imports: Record<string, unknown>, hook?: CoreInstanceHook): {
+  bindings: Record<string, unknown>;
+  coreInstances: WebAssembly.Instance[];
+} {
+  const coreInstances: WebAssembly.Instance[] = [];
+  const bindings = linked.instantiate(
+    (name) => {
+      const m = linked.modules.get(name);
+      if (!m) throw new WitplugError(ErrorCodes.COMPILE, `jco glue asked for unknown core module ${name}`);
+      return m;
+    },
+    imports,
+    (module, coreImports) => {
+      const inst = new WebAssembly.Instance(module, hook ? hook(module, coreImports) : coreImports);
+      coreInstances.push(inst);
+      return inst;
+    },
+  );
+  return { bindings, coreInstances };
+}

@@ -1,0 +1,25 @@
+/** Name conversions shared by the value mappings (same rules as jco / heck). */
+
+/** `received-at-ms` → `receivedAtMs`, `HTTP-method` → `httpMethod`. */
+export function lowerCamel(witName: string): string {
+  const parts = witName.split('-');
+  let out = (parts[0] ?? '').toLowerCase();
+  for (let i = 1; i < parts.length; i++) {
+    const p = parts[i]!;
+    out += p.charAt(0).toUpperCase() + p.slice(1).toLowerCase();
+  }
+  return out;
+}
+
+/** `pkg:ns/iface@1.2.3` → `pkg:ns/iface` (jco keys imports without versions). */
+export function stripVersion(name: string): string {
+  const at = name.indexOf('@');
+  return at === -1 ? name : name.slice(0, at);
+}
+
+/** The short interface name of `pkg:ns/iface@1.2.3` (→ `iface`), or the name itself. */
+export function shortInterfaceName(name: string): string {
+  const base = stripVersion(name);
+  const slash = base.lastIndexOf('/');
+  return slash === -1 ? base : base.slice(slash + 1);
+}

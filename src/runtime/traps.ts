@@ -1,0 +1,27 @@
+/** Maps whatever a plugin call threw to a WitplugError with a stable code. */
+import { WitplugError, ErrorCodes } from '../errors.js';
+
+export function toPluginError(e: unknown, plugin: string, hook: string): WitplugError {
+  if (e instanceof WitplugError) {
+    return e.plugin ? e : new WitplugError(e.code, e.message, { path: e.path, plugin, hook: e.hook ?? hook, cause: e.cause, details: e.details });
+  }
+  if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+    const frames = wasmFrames(e);
+    const what = e instanceof RangeError ? `stack overflow (${e.message})` : e.message;
+    return new WitplugError(ErrorCodes.TRAP, `plugin ${plugin} trapped in ${hook}: ${what}${frames ? `\nwasm backtrace:\n${frames}` : ''}`, { plugin, hook, cause: e });
+  }
+  if (e instanceof Error) {
+    return new WitplugError(ErrorCodes.TRAP, `plugin ${plugin} failed in ${hook}: ${e.message}`, { plugin, hook, cause: e });
+  }
+  return new WitplugError(ErrorCodes.TRAP, `plugin ${plugin} failed in ${hook}: ${String(e)}`, { plugin, hook, cause: e });
+}
+
+/** The wasm frames of a stack trace (`wasm://wasm/…`), at most 12. */
+function wasmFrames(e: Error): string {
+  return (e.stack ?? '')
+    .split('\n')
+    .filter((l) => l.includes('wasm://') || l.includes('wasm-function'))
+    .slice(0, 12)
+    .map((l) => '  ' + l.trim())
+    .join('\n');
+}

@@ -1,0 +1,44 @@
+/**
+ * Per-plugin WASI, confined by its grant. Built on preview2-shim's
+ * `WASIShim` sandbox: each plugin gets its own preopens (only its granted
+ * directories; `..` and absolute symlinks can't leave them), its own
+ * environment (only granted variables, nothing inherited) and no network.
+ * Interfaces the grant does not cover are not linked at all; admission has
+ * already refused plugins that import them.
+ */
+import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
+import type { ComponentShape } from '../component/types.js';
+import { isGranted, type Grant } from './grant.js';
+import { readOnlyPreopens } from './wasi-readonly.js';
+import { stripVersion } from './names.js';
+
+interface FilesystemShim {
+  types: unknown;
+  preopens: { getDirectories(): [unknown, string][] };
+}
+
+/** The WASI part of a plugin's import object, keyed by unversioned interface name. */
+export function wasiImports(shape: ComponentShape, grant: Grant | undefined, pluginName: string): Record<string, unknown> {
+  const wanted = shape.imports.filter((i) => i.kind === 'interface' && i.name.startsWith('wasi:') && isGranted(grant, i.name));
+  if (wanted.length === 0) return {};
+  const preopens: Record<string, string> = {};
+  for (const dir of grant?.filesystem ?? []) preopens[dir.guest] = dir.host;
+  const shim = new WASIShim({
+    sandbox: { preopens, env: { ...(grant?.env ?? {}) }, args: [pluginName], enableNetwork: false },
+  });
+  const all = shim.getImportObject() as Record<string, unknown>;
+  const readOnly = new Set((grant?.filesystem ?? []).filter((d) => d.readonly).map((d) => d.guest));
+  if (readOnly.size > 0) {
+    const fs = all['wasi:filesystem/preopens'] as FilesystemShim['preopens'] | undefined;
+    if (fs) all['wasi:filesystem/preopens'] = readOnlyPreopens(fs, readOnly);
+  }
+  const out: Record<string, unknown> = {};
+  for (const item of wanted) {
+    const key = stripVersion(item.name);
+    if (all[key] !== undefined) {
+      out[key] = all[key];
+      out[item.name] = all[key];
+    }
+  }
+  return out;
+}
