@@ -8,6 +8,7 @@ import { ExitCode } from './output.js';
 import { registerRun } from './run.js';
 import { registerCheck } from './check.js';
 import { registerInspect } from './inspect.js';
+import { registerBench } from './bench.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerCheck(program);
   registerInspect(program);
+  registerBench(program);
   return program;
 }
 

@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { loadContract } from '../contract/load.js';
-import { decodeComponent } from '../component/decode.js';
 import { loadPlugin } from '../runtime/plugin.js';
 import { resolveExport } from '../runtime/exports.js';
 import { fromJson } from '../runtime/json-values.js';
@@ -49,11 +48,12 @@ export function parseArgs(json: string, params: readonly { name: string; type: i
 
 async function run(pluginPath: string, flags: RunFlags): Promise<ExitCode> {
   const bytes = await readInput(pluginPath);
-  await loadContract(flags.wit, flags.world);
-  const { shape } = decodeComponent(bytes);
-  const target = resolveExport(shape, flags.call);
+  const contract = await loadContract(flags.wit, flags.world);
+  // Admission first: a rejected plugin is refused (REJECTED, exit 1) before its
+  // exports are looked at, so it can't be "called" even with a bad --call.
+  const plugin = await loadPlugin(bytes, { name: pluginName(pluginPath), contract });
+  const target = resolveExport(plugin.shape, flags.call);
   const args = parseArgs(flags.args, target.type.params, target.target);
-  const plugin = await loadPlugin(bytes, { name: pluginName(pluginPath) });
   const value = plugin.call(target.target, args);
   if (flags.json) printJson({ ok: true, value: value === undefined ? null : value });
   else process.stdout.write(toJson(value === undefined ? null : value, 2) + '\n');

@@ -15,6 +15,10 @@ import { resolveExport, type ResolvedExport } from './exports.js';
 import { fromJco, toJco, sameInBoth } from './jco-values.js';
 import { lowerCamel, shortInterfaceName } from './names.js';
 import { toPluginError } from './traps.js';
+import { admit, type Contract } from '../admission/gate.js';
+import { ShapeCache } from '../admission/shape-cache.js';
+import { decodePlugin } from '../admission/decoded.js';
+import type { AdmissionReport } from '../admission/report.js';
 
 export interface PluginOptions {
   /** Name used in logs and errors (default: file name or 'plugin'). */
@@ -27,6 +31,14 @@ export interface PluginOptions {
   readonly log?: LogSink;
   /** Compile cache; `null` disables the disk cache. Default: a shared cache in the user's cache dir. */
   readonly cache?: CompileCache | null;
+  /**
+   * The contract world the plugin must fit. When given, the admission gate
+   * runs before anything is compiled or instantiated and a rejected plugin
+   * fails with `REJECTED` (the report is in `error.details.report`).
+   */
+  readonly contract?: Contract;
+  /** Offered interfaces this plugin may import (see admission `allowedImports`). Default: all offered. */
+  readonly allowedImports?: ReadonlySet<string>;
 }
 
 export interface LoadInfo {
@@ -50,7 +62,7 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
   const started = performance.now();
   const bytes = typeof source === 'string' ? await readPluginFile(source) : source;
   const name = options.name ?? (typeof source === 'string' ? basename(source).replace(/\.wasm$/, '') : 'plugin');
-  const { shape } = decodeComponent(bytes);
+  const shape = options.contract ? admitOrThrow(bytes, options.contract, name, options.allowedImports) : decodeComponent(bytes).shape;
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
   const artifact = await cache.compile(bytes);
   const linked = await linkArtifact(artifact);
@@ -68,6 +80,23 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
   const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info);
   plugin.instantiate(); // fail at load time, not on the first call, if linking is impossible
   return plugin;
+}
+
+/** Decoded shapes per component hash: admission of a plugin loaded twice decodes once. */
+const shapeCache = new ShapeCache();
+
+function admitOrThrow(bytes: Uint8Array, contract: Contract, name: string, allowedImports?: ReadonlySet<string>): ComponentShape {
+  const report: AdmissionReport = admit(bytes, contract, { cache: shapeCache, ...(allowedImports ? { allowedImports } : {}) });
+  if (!report.accepted) {
+    const first = report.problems[0];
+    const more = report.problems.length > 1 ? ` (+${report.problems.length - 1} more)` : '';
+    throw new WitplugError(ErrorCodes.REJECTED, `plugin ${name} rejected by the admission gate: ${first ? `${first.code} at ${first.path || '(component)'}: ${first.message}` : 'no reason given'}${more}`, {
+      plugin: name,
+      details: { report },
+    });
+  }
+  // Accepted means the decode succeeded, so this is a cache hit.
+  return shapeCache.getOrDecode(bytes, decodePlugin).shape;
 }
 
 async function readPluginFile(path: string): Promise<Uint8Array> {
@@ -122,6 +151,14 @@ export class Plugin {
 
   /** Resolves `target` once and returns a function that calls it. */
   fn(target: string): PluginFunction {
+    return this.jcoFn(target);
+  }
+
+  /**
+   * The same call through jco's generated bindings (values adapted to
+   * witplug's conventions). The baseline of `witplug bench`.
+   */
+  jcoFn(target: string): PluginFunction {
     const resolved = resolveExport(this.shape, target);
     const hook = resolved.target;
     const params = resolved.type.params;

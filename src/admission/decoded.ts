@@ -1,0 +1,22 @@
+/**
+ * Adapter over the component decoder (src/component/decode.ts, owned by
+ * another module): the admission layer depends only on this narrow view.
+ */
+import { decodeComponent } from '../component/decode.js';
+import type { ComponentShape } from '../component/types.js';
+
+export interface CustomSection {
+  readonly name: string;
+  readonly data: Uint8Array;
+}
+
+/** What admission and inspect read from a decoded plugin. */
+export interface DecodedPlugin {
+  readonly shape: ComponentShape;
+  readonly customSections: readonly CustomSection[];
+  readonly producers?: unknown;
+}
+
+export function decodePlugin(bytes: Uint8Array): DecodedPlugin {
+  return decodeComponent(bytes);
+}

@@ -1,0 +1,64 @@
+/**
+ * The admission gate: decide, before instantiating anything, whether a
+ * plugin component fits a contract world. Never throws for bad plugin bytes:
+ * every outcome is a report.
+ */
+import { isWitplugError, ErrorCodes } from '../errors.js';
+import { decodePlugin, type DecodedPlugin } from './decoded.js';
+import { admitShape, type AdmitShapeOptions, type Contract } from './admit-shape.js';
+import { AdmissionCodes, type AdmissionReport, type Problem } from './report.js';
+import type { ShapeCache } from './shape-cache.js';
+
+export { admitShape, type AdmitShapeOptions, type Contract };
+
+export interface AdmitOptions extends AdmitShapeOptions {
+  /** Reuse decoded plugins by sha256 of their bytes. */
+  readonly cache?: ShapeCache;
+}
+
+const MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+/** Classifies the 8-byte preamble; null when it is a component's. */
+function preambleProblem(bytes: Uint8Array): Problem | null {
+  if (bytes.length === 0) return { code: AdmissionCodes.MALFORMED, path: '', message: 'expected a component binary, found 0 bytes' };
+  if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    return { code: AdmissionCodes.MALFORMED, path: '', message: `expected a component binary (\\0asm preamble), found ${bytes.length} bytes without one` };
+  }
+  const layer = bytes[6]! | (bytes[7]! << 8);
+  if (layer === 0) {
+    return { code: AdmissionCodes.NOT_A_COMPONENT, path: '', message: 'expected a component (layer 1), found a core wasm module (layer 0); wrap it with `jco new` or wasm-tools component new' };
+  }
+  if (layer !== 1) return { code: AdmissionCodes.MALFORMED, path: '', message: `expected a component (layer 1), found layer ${layer}` };
+  return null;
+}
+
+/** Decodes plugin bytes, or the problem that prevents it. Never throws. */
+export function decodeForAdmission(bytes: Uint8Array, cache?: ShapeCache): { decoded: DecodedPlugin } | { problem: Problem } {
+  const pre = preambleProblem(bytes);
+  if (pre) return { problem: pre };
+  try {
+    return { decoded: cache ? cache.getOrDecode(bytes, decodePlugin) : decodePlugin(bytes) };
+  } catch (e) {
+    if (isWitplugError(e) && e.code === ErrorCodes.NOT_A_COMPONENT) {
+      return { problem: { code: AdmissionCodes.NOT_A_COMPONENT, path: '', message: e.message } };
+    }
+    // Anything else the decoder throws on bytes is a malformed binary, including
+    // RangeErrors from a defensive decoder: the gate must not leak exceptions.
+    const msg = e instanceof Error ? e.message : String(e);
+    return { problem: { code: AdmissionCodes.MALFORMED, path: '', message: `malformed component: ${msg}` } };
+  }
+}
+
+/** Decodes and admits plugin bytes. Never throws for bad bytes (MALFORMED / NOT_A_COMPONENT problems, path ''). */
+export function admit(pluginBytes: Uint8Array, contract: Contract, options: AdmitOptions = {}): AdmissionReport {
+  const r = decodeForAdmission(pluginBytes, options.cache);
+  if ('problem' in r) return { accepted: false, problems: [r.problem], notes: [] };
+  try {
+    return admitShape(r.decoded.shape, contract, options);
+  } catch (e) {
+    // A decoder that accepted odd bytes must still not make the gate throw.
+    // The message is distinctive so tests can tell this apart from real findings.
+    const msg = e instanceof Error ? e.message : String(e);
+    return { accepted: false, problems: [{ code: AdmissionCodes.MALFORMED, path: '', message: `internal error while checking a decoded component: ${msg}` }], notes: [] };
+  }
+}

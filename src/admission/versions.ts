@@ -1,0 +1,47 @@
+/**
+ * Versioned interface names and semver compatibility, as wasmtime's linker
+ * applies it: `1.3.0` and `1.2.0` are compatible (same major, ≥ 1); for 0.x
+ * the minor must match too; pre-releases match only themselves.
+ */
+
+/** `pkg:x/iface@1.2.0` → `pkg:x/iface`; names without a version are returned as is. */
+export function unversioned(name: string): string {
+  const at = name.indexOf('@');
+  return at < 0 ? name : name.slice(0, at);
+}
+
+export function versionOf(name: string): string | null {
+  const at = name.indexOf('@');
+  return at < 0 ? null : name.slice(at + 1);
+}
+
+interface Semver {
+  readonly major: number;
+  readonly minor: number;
+  readonly patch: number;
+  readonly pre: string;
+}
+
+function parseSemver(v: string): Semver | null {
+  const m = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
+  if (!m) return null;
+  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), pre: m[4] ?? '' };
+}
+
+/** Whether an item built against `wanted` may be linked to one providing `offered`. */
+export function versionsCompatible(wanted: string | null, offered: string | null): boolean {
+  if (wanted === null || offered === null) return wanted === offered;
+  if (wanted === offered) return true;
+  const a = parseSemver(wanted);
+  const b = parseSemver(offered);
+  if (!a || !b) return false;
+  if (a.pre || b.pre) return false;
+  if (a.major !== b.major) return false;
+  if (a.major === 0) return a.minor === b.minor;
+  return true;
+}
+
+/** Display form of a version for messages. */
+export function showVersion(v: string | null): string {
+  return v === null ? 'no version' : v;
+}

@@ -1,0 +1,37 @@
+/**
+ * WIT text for one-line "expected X, found Y" messages: type references and
+ * signatures come from the shared printer (src/component/wit-print.ts); the
+ * one-line definitions (`record request { id: u64 }`, no `;`) are ours.
+ */
+import type { FuncType, NamedType, ValType } from '../component/types.js';
+import { printFuncType, printValType } from '../component/wit-print.js';
+
+/** A type as it appears in a signature: named types by name, the rest structurally. */
+export const typeRef: (t: ValType | null) => string = printValType;
+
+/** A type definition on one line: `record request { id: u64, … }`. */
+export function typeDef(t: NamedType): string {
+  const name = 'name' in t && t.name ? `${t.name} ` : '';
+  switch (t.kind) {
+    case 'record':
+      return `record ${name}{ ${t.fields.map((f) => `${f.name}: ${typeRef(f.type)}`).join(', ')} }`;
+    case 'variant':
+      return `variant ${name}{ ${t.cases.map((c) => (c.type ? `${c.name}(${typeRef(c.type)})` : c.name)).join(', ')} }`;
+    case 'enum':
+      return `enum ${name}{ ${t.names.join(', ')} }`;
+    case 'flags':
+      return `flags ${name}{ ${t.names.join(', ')} }`;
+    case 'resource':
+      return `resource ${t.name}`;
+    default:
+      return typeRef(t);
+  }
+}
+
+export const funcSig: (f: FuncType) => string = printFuncType;
+
+/** `name: func(...)` — how a function reads in an interface body. */
+export function funcDecl(name: string, f: FuncType): string {
+  return `${name}: ${funcSig(f)}`;
+}
+

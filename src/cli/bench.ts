@@ -1,0 +1,96 @@
+/**
+ * `witplug bench`: per-call cost of one function through witplug's call path
+ * and, in the same process, through jco's generated bindings; plus cold
+ * (transpile) and warm (cache hit) load times.
+ */
+import type { Command } from 'commander';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadContract } from '../contract/load.js';
+import { decodeComponent } from '../component/decode.js';
+import { CompileCache } from '../compile/cache.js';
+import { loadPlugin } from '../runtime/plugin.js';
+import { resolveExport } from '../runtime/exports.js';
+import { timeCalls } from '../runtime/measure.js';
+import { ExitCode, printJson, runCommand, usage } from './output.js';
+import { parseArgs, readInput } from './run.js';
+
+interface BenchFlags {
+  wit: string;
+  world: string;
+  call: string;
+  args: string;
+  iterations?: string;
+  json?: boolean;
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('Time calls of one plugin function through witplug and through jco\'s generated bindings, and cold/warm load.')
+    .argument('<plugin.wasm>', 'the plugin component')
+    .requiredOption('--wit <dir-or-file>', 'WIT file or directory declaring the contract')
+    .requiredOption('--world <world>', 'world in the WIT that the plugin targets')
+    .requiredOption('--call <target>', 'function to time: <iface>#<func> or a world-level export name')
+    .option('--args <json-array>', 'arguments as a JSON array', '[]')
+    .option('--iterations <n>', 'calls to time (default: enough for ≥ 1 s)')
+    .option('--json', 'print one JSON object: {"ok":true,"iterations","nsPerCall","jcoNsPerCall","loadMs":{"cold","warm"}}')
+    .action(async (pluginPath: string, flags: BenchFlags) => {
+      await runCommand(flags.json === true, () => bench(pluginPath, flags));
+    });
+}
+
+async function bench(pluginPath: string, flags: BenchFlags): Promise<ExitCode> {
+  let iterations: number | undefined;
+  if (flags.iterations !== undefined) {
+    iterations = Number(flags.iterations);
+    if (!Number.isSafeInteger(iterations) || iterations < 1) throw usage(`--iterations must be a positive integer, got "${flags.iterations}"`);
+  }
+  const bytes = await readInput(pluginPath);
+  const contract = await loadContract(flags.wit, flags.world);
+  const { shape } = decodeComponent(bytes);
+  const target = resolveExport(shape, flags.call);
+  const args = parseArgs(flags.args, target.type.params, target.target);
+
+  const cacheDir = mkdtempSync(join(tmpdir(), 'witplug-bench-'));
+  try {
+    const cache = new CompileCache(cacheDir);
+    const name = pluginPath.replace(/^.*\//, '').replace(/\.wasm$/, '');
+    const silent = () => {};
+    const coldStart = performance.now();
+    await loadPlugin(bytes, { name, contract, cache, log: silent });
+    const cold = performance.now() - coldStart;
+    const warmStart = performance.now();
+    const plugin = await loadPlugin(bytes, { name, contract, cache, log: silent });
+    const warm = performance.now() - warmStart;
+
+    const fast = plugin.fn(target.target);
+    const viaJco = plugin.jcoFn(target.target);
+    fast(...args); // surface a failing call as the documented error before timing
+    const ours = timeCalls(() => fast(...args), iterations);
+    const theirs = timeCalls(() => viaJco(...args), iterations ?? Math.max(1000, Math.min(ours.iterations, 200_000)), 1000);
+    const result = {
+      ok: true,
+      iterations: ours.iterations,
+      nsPerCall: round(ours.nsPerCall),
+      jcoNsPerCall: round(theirs.nsPerCall),
+      loadMs: { cold: round(cold), warm: round(warm) },
+    };
+    if (flags.json) printJson(result);
+    else {
+      process.stdout.write(
+        `${target.target}: ${result.nsPerCall} ns/call via witplug, ${result.jcoNsPerCall} ns/call via jco ` +
+          `(${(result.jcoNsPerCall / result.nsPerCall).toFixed(1)}× faster), ${result.iterations} iterations\n` +
+          `load: cold ${result.loadMs.cold} ms, warm ${result.loadMs.warm} ms\n`,
+      );
+    }
+    return ExitCode.OK;
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}

@@ -1,0 +1,78 @@
+/**
+ * `witplug check <plugin.wasm> --wit <dir-or-file> --world <world> [--json]`:
+ * the admission gate from the command line. Exit 0 accepted, 1 rejected,
+ * 2 usage/contract error.
+ */
+import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { styleText } from 'node:util';
+import { loadContract } from '../contract/load.js';
+import { admit } from '../admission/gate.js';
+import type { AdmissionReport } from '../admission/report.js';
+import { WitplugError, ErrorCodes } from '../errors.js';
+import { ExitCode, printJson, runCommand } from './output.js';
+
+export interface CheckFlags {
+  wit: string;
+  world: string;
+  json?: boolean;
+}
+
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .description('Check a plugin component against a WIT world without running it (the admission gate).')
+    .argument('<plugin.wasm>', 'the plugin component')
+    .requiredOption('--wit <dir-or-file>', 'WIT file or directory (with deps/) declaring the contract')
+    .requiredOption('--world <world>', 'world in the WIT that the plugin targets')
+    .option('--json', 'print exactly one JSON object: {accepted, problems:[{code,path,message}], notes:[…]}')
+    .action(async (pluginPath: string, flags: CheckFlags) => {
+      await runCommand(flags.json === true, () => check(pluginPath, flags));
+    });
+}
+
+/** Reads a file, mapping failures to NOT_FOUND / USAGE (exit 2) with the path named. */
+export async function readPluginFile(path: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new WitplugError(
+      code === 'ENOENT' ? ErrorCodes.NOT_FOUND : ErrorCodes.USAGE,
+      `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
+  }
+}
+
+async function check(pluginPath: string, flags: CheckFlags): Promise<ExitCode> {
+  // Contract first: a broken contract is the caller's error (exit 2) whatever the plugin is.
+  const bytes = await readPluginFile(pluginPath);
+  const contract = await loadContract(flags.wit, flags.world);
+  const report = admit(bytes, contract);
+  if (flags.json) printJson(report);
+  else process.stdout.write(formatReport(report, pluginPath, flags.world, process.stdout.isTTY === true));
+  return report.accepted ? ExitCode.OK : ExitCode.FAILED;
+}
+
+type Style = Parameters<typeof styleText>[0];
+
+/** The human-readable report; colour only for terminals. */
+export function formatReport(report: AdmissionReport, pluginPath: string, world: string, colour: boolean): string {
+  const s = (style: Style, text: string): string => (colour ? styleText(style, text) : text);
+  const lines: string[] = [];
+  const n = report.problems.length;
+  lines.push(
+    report.accepted
+      ? `${s('green', 'accepted')}: ${pluginPath} fits world ${world}`
+      : `${s('red', 'rejected')}: ${pluginPath} does not fit world ${world} (${n} problem${n === 1 ? '' : 's'})`,
+  );
+  for (const p of report.problems) {
+    lines.push(`  ${s('red', p.code)} ${s('bold', p.path || '(component)')}`);
+    lines.push(`      ${p.message}`);
+  }
+  if (report.notes.length > 0) {
+    lines.push(s('dim', 'notes:'));
+    for (const note of report.notes) lines.push(`  ${s('yellow', note.code ?? 'NOTE')} ${note.path}: ${note.message}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,112 @@
+/**
+ * Component binary → `ComponentShape` (+ custom sections, core module
+ * locations, producers). The entry point of admission, inspect and the call
+ * path. Every failure is a WitplugError: 'NOT_A_COMPONENT' for core modules,
+ * 'MALFORMED' for anything else that is not a well-formed component.
+ */
+import { WitplugError, isWitplugError } from '../errors.js';
+import type { ComponentShape, FuncType, InterfaceType, NamedType, WorldItem } from './types.js';
+import { Reader, malformed } from './reader.js';
+import { Budget, type Ext, type InstanceDef, newScope } from './defs.js';
+import { type EvalContext, evalComponent, readComponentPreamble } from './interpret.js';
+import { type CustomSection, parseComponentName, parseProducers } from './custom.js';
+
+export type { CustomSection } from './custom.js';
+
+export interface DecodedComponent {
+  readonly shape: ComponentShape;
+  /** Top-level custom sections, raw, in binary order (plugin metadata lives here). */
+  readonly customSections: readonly CustomSection[];
+  /** Every core module section (nested components included): absolute byte offset and size of the module bytes. */
+  readonly coreModules: readonly { readonly offset: number; readonly size: number }[];
+  /** From the top-level `producers` section: field → tool → version. */
+  readonly producers?: Record<string, Record<string, string>>;
+  /** From the top-level `component-name` section. */
+  readonly name?: string;
+}
+
+/** Upper bound on decoding effort (sections, declarations, instantiations). */
+const WORK_BUDGET = 1_000_000;
+
+function interfaceOf(name: string, inst: InstanceDef): InterfaceType {
+  const types = new Map<string, NamedType>();
+  const funcs = new Map<string, FuncType>();
+  for (const [n, ext] of inst.exports) {
+    if (ext.s === 'func') funcs.set(n, ext.t);
+    else if (ext.s === 'type') {
+      if (ext.t.d === 'val') types.set(n, ext.t.t);
+      else if (ext.t.d === 'resource') types.set(n, ext.t.r);
+    }
+  }
+  return { kind: 'interface', name, types, funcs };
+}
+
+function worldItem(name: string, ext: Ext): WorldItem | null {
+  switch (ext.s) {
+    case 'instance':
+      return { kind: 'interface', name, iface: interfaceOf(name, ext.t) };
+    case 'func':
+      return { kind: 'func', name, func: ext.t };
+    case 'type':
+      if (ext.t.d === 'val') return { kind: 'type', name, type: ext.t.t };
+      if (ext.t.d === 'resource') return { kind: 'type', name, type: ext.t.r };
+      return null;
+    default:
+      // Component, core module and value imports/exports are not part of a WIT world.
+      return null;
+  }
+}
+
+function checkPreamble(bytes: Uint8Array): void {
+  if (bytes.length < 8) throw malformed(`only ${bytes.length} bytes, too short for a component preamble`, 0);
+  if (bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    throw malformed('missing \\0asm magic', 0);
+  }
+  const version = bytes[4]! | (bytes[5]! << 8);
+  const layer = bytes[6]! | (bytes[7]! << 8);
+  if (layer === 0 && version === 1) {
+    throw new WitplugError('NOT_A_COMPONENT', 'this is a core WebAssembly module, not a component (wrap it with `jco new` / componentNew)');
+  }
+  if (layer !== 1 || version !== 0x0d) {
+    throw malformed(`unsupported component version 0x${version.toString(16)} / layer ${layer} (expected version 0xd, layer 1)`, 4);
+  }
+}
+
+export function decodeComponent(bytes: Uint8Array): DecodedComponent {
+  try {
+    if (!(bytes instanceof Uint8Array)) throw malformed('input is not a byte array', 0);
+    checkPreamble(bytes);
+    const r = new Reader(bytes);
+    readComponentPreamble(r);
+    const ctx: EvalContext = { bytes, budget: new Budget(WORK_BUDGET), customSections: [], coreModules: [] };
+    const res = evalComponent(r, newScope(null), ctx, null, true);
+    const imports: WorldItem[] = [];
+    const exports: WorldItem[] = [];
+    for (const [n, e] of res.imports) {
+      const item = worldItem(n, e);
+      if (item) imports.push(item);
+    }
+    for (const [n, e] of res.exports) {
+      const item = worldItem(n, e);
+      if (item) exports.push(item);
+    }
+    let producers: Record<string, Record<string, string>> | undefined;
+    let name: string | undefined;
+    for (const s of ctx.customSections) {
+      if (s.name === 'producers' && !producers) producers = parseProducers(s.data);
+      else if (s.name === 'component-name' && name === undefined) name = parseComponentName(s.data);
+    }
+    return {
+      shape: { imports, exports },
+      customSections: ctx.customSections,
+      coreModules: ctx.coreModules,
+      ...(producers ? { producers } : {}),
+      ...(name !== undefined ? { name } : {}),
+    };
+  } catch (e) {
+    if (isWitplugError(e)) throw e;
+    // Anything else (a stack overflow on some input we failed to bound, a bug)
+    // must still surface as "this binary is bad", never as a crash.
+    throw new WitplugError('MALFORMED', `malformed component: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * A small interpreter over a component's sections and index spaces.
+ *
+ * wit-component wraps every exported interface in a nested "shim" component
+ * that imports types and functions and re-exports them, then instantiates it
+ * with the outer definitions. The type of the exported instance is therefore
+ * only known after evaluating the nested component *with its instantiation
+ * arguments substituted for its imports*: that is what `evalComponent` does
+ * when it meets an `instantiate` (it re-reads the nested component's bytes
+ * with a bindings map, so imported types become the outer types, named and
+ * resource identities included).
+ */
+import type { Reader } from './reader.js';
+import { Reader as ByteReader } from './reader.js';
+import { readCanon } from './core-skip.js';
+import {
+  addExt, enterScope, extAt, readAlias, readDefType, readExternName, readExternType, readSort, readValType, typeAt,
+} from './decode-types.js';
+import { type Budget, type ComponentDef, type Ext, type InstanceDef, type Scope, claimResources, nameDef } from './defs.js';
+import type { CustomSection } from './custom.js';
+
+export interface EvalContext {
+  readonly bytes: Uint8Array;
+  readonly budget: Budget;
+  /** Filled only by the definition pass (not by instantiation re-evaluations, which would duplicate entries). */
+  readonly customSections: CustomSection[];
+  readonly coreModules: { offset: number; size: number }[];
+}
+
+export interface EvalResult {
+  readonly imports: [string, Ext][];
+  readonly exports: [string, Ext][];
+}
+
+const COMPONENT_PREAMBLE = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+
+/** Check a component preamble at the reader's position and step past it. */
+export function readComponentPreamble(r: Reader): void {
+  const pos = r.pos;
+  for (const b of COMPONENT_PREAMBLE) if (r.u8() !== b) r.fail('bad component preamble', pos);
+}
+
+function sameSort(a: Ext, b: Ext): boolean {
+  return a.s === b.s;
+}
+
+function instantiate(r: Reader, scope: Scope, ctx: EvalContext): InstanceDef {
+  const pos = r.pos;
+  const tag = r.u8();
+  if (tag === 0x00) {
+    const cpos = r.pos;
+    const cidx = r.u32();
+    if (cidx >= scope.components.length) r.fail(`component index ${cidx} out of range`, cpos);
+    const comp: ComponentDef = scope.components[cidx]!;
+    const bindings = new Map<string, Ext>();
+    for (let n = r.vecLen(3), i = 0; i < n; i++) {
+      const name = r.name();
+      const spos = r.pos;
+      const { sort } = readSort(r);
+      if (sort === 'core') r.fail('instantiate argument of a core sort', spos);
+      const ext = extAt(r, scope, sort, r.u32(), spos);
+      if (bindings.has(name)) r.fail(`duplicate instantiate argument '${name}'`, spos);
+      bindings.set(name, ext);
+    }
+    if (!comp.body) return { exports: new Map(comp.exports) };
+    const body = comp.body;
+    const inner = enterScope(r, body.parent, pos);
+    const res = evalComponent(new ByteReader(ctx.bytes, body.start, body.end), inner, ctx, bindings, false);
+    return { exports: new Map(res.exports) };
+  }
+  if (tag === 0x01) {
+    const exports = new Map<string, Ext>();
+    for (let n = r.vecLen(3), i = 0; i < n; i++) {
+      const name = readExternName(r);
+      const spos = r.pos;
+      const { sort } = readSort(r);
+      if (sort === 'core') r.fail('inline export of a core sort', spos);
+      exports.set(name, extAt(r, scope, sort, r.u32(), spos));
+    }
+    return { exports };
+  }
+  return r.fail(`unknown instance expression 0x${tag.toString(16)}`, pos);
+}
+
+function readImport(r: Reader, scope: Scope, bindings: Map<string, Ext> | null, imports: [string, Ext][]): void {
+  const pos = r.pos;
+  const name = readExternName(r);
+  let ext = readExternType(r, scope, name);
+  const bound = bindings?.get(name);
+  if (bound) {
+    if (!sameSort(bound, ext)) r.fail(`instantiate argument '${name}' is a ${bound.s}, import expects a ${ext.s}`, pos);
+    ext = bound;
+  }
+  if (scope.depth === 0 && ext.s === 'instance') claimResources(ext.t, name);
+  imports.push([name, ext]);
+  addExt(scope, ext);
+}
+
+function readExport(r: Reader, scope: Scope, exports: [string, Ext][], seen: Set<string>): void {
+  const pos = r.pos;
+  const name = readExternName(r);
+  if (seen.has(name)) r.fail(`duplicate export '${name}'`, pos);
+  seen.add(name);
+  const spos = r.pos;
+  const { sort } = readSort(r);
+  if (sort === 'core') {
+    // Only `core module` may be exported; it is not part of the shape.
+    r.u32();
+  }
+  let ext: Ext = sort === 'core' ? { s: 'module' } : extAt(r, scope, sort, r.u32(), spos);
+  const opt = r.u8();
+  if (opt === 0x01) {
+    const ascribed = readExternType(r, scope, name);
+    if (!sameSort(ascribed, ext)) r.fail(`export '${name}' ascribed a ${ascribed.s} type but is a ${ext.s}`, spos);
+    // Functions and instances take the (more precise, named) ascribed type.
+    // Types keep the actual definition: an ascription like `(sub resource)`
+    // would otherwise mint a new resource identity.
+    if (ascribed.s === 'func' || ascribed.s === 'instance') ext = ascribed;
+  } else if (opt !== 0x00) {
+    r.fail('bad export type option', r.pos - 1);
+  }
+  if (ext.s === 'type') ext = { s: 'type', t: nameDef(ext.t, name) };
+  if (scope.depth === 0 && ext.s === 'instance') claimResources(ext.t, name);
+  exports.push([name, ext]);
+  addExt(scope, ext);
+}
+
+/**
+ * Evaluate the sections in `r` in `scope`. `bindings` are instantiation
+ * arguments (null for the definition pass); `collect` records core modules
+ * and (at the top level) custom sections.
+ */
+export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, bindings: Map<string, Ext> | null, collect: boolean): EvalResult {
+  const imports: [string, Ext][] = [];
+  const exports: [string, Ext][] = [];
+  const exportNames = new Set<string>();
+  while (!r.atEnd()) {
+    const spos = r.pos;
+    const id = r.u8();
+    const size = r.u32();
+    const s = r.sub(size, `section ${id}`);
+    ctx.budget.spend(1, spos);
+    switch (id) {
+      case 0: {
+        const name = s.name();
+        if (collect && scope.depth === 0) ctx.customSections.push({ name, data: s.take(s.remaining) });
+        continue; // custom payload is free-form
+      }
+      case 1:
+        if (size < 8 || s.u8() !== 0x00) r.fail('core module section does not hold a module', spos);
+        if (collect) ctx.coreModules.push({ offset: s.pos - 1, size });
+        continue;
+      case 2:
+      case 3:
+      case 9:
+      case 12:
+        // Core instances/types, start and values only affect index spaces witplug does not track.
+        continue;
+      case 4: {
+        readComponentPreamble(s);
+        const body = { start: s.pos, end: s.end, parent: scope };
+        const inner = enterScope(s, scope, spos);
+        const def = evalComponent(s, inner, ctx, null, collect);
+        scope.components.push({ imports: def.imports, exports: def.exports, body });
+        continue;
+      }
+      case 5:
+        for (let n = s.vecLen(2), i = 0; i < n; i++) {
+          ctx.budget.spend(1, s.pos);
+          scope.instances.push(instantiate(s, scope, ctx));
+        }
+        break;
+      case 6:
+        for (let n = s.vecLen(3), i = 0; i < n; i++) {
+          ctx.budget.spend(1, s.pos);
+          readAlias(s, scope);
+        }
+        break;
+      case 7:
+        for (let n = s.vecLen(), i = 0; i < n; i++) scope.types.push(readDefType(s, scope, ctx.budget));
+        break;
+      case 8:
+        for (let n = s.vecLen(2), i = 0; i < n; i++) {
+          ctx.budget.spend(1, s.pos);
+          const fpos = s.pos;
+          const ft = readCanon(s, (rr) => void readValType(rr, scope));
+          if (ft !== null) {
+            const d = typeAt(s, scope, ft, fpos);
+            if (d.d === 'func') scope.funcs.push(d.t);
+            else s.fail(`canon lift type ${ft} is not a function type`, fpos);
+          }
+        }
+        break;
+      case 10:
+        for (let n = s.vecLen(3), i = 0; i < n; i++) {
+          ctx.budget.spend(1, s.pos);
+          readImport(s, scope, bindings, imports);
+        }
+        break;
+      case 11:
+        for (let n = s.vecLen(4), i = 0; i < n; i++) {
+          ctx.budget.spend(1, s.pos);
+          readExport(s, scope, exports, exportNames);
+        }
+        break;
+      default:
+        r.fail(`unknown section id ${id}`, spos);
+    }
+    s.expectEnd(`section ${id}`);
+  }
+  return { imports, exports };
+}

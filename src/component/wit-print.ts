@@ -1,0 +1,149 @@
+/**
+ * Print the structural type model as WIT text, for `inspect` and for
+ * admission messages ("expected X, found Y").
+ *
+ * Named records/variants/enums/flags print by name in reference position and
+ * with their body in definition position; anonymous ones (possible in
+ * hand-written binaries) print their body inline. Qualified interface names
+ * are printed as-is inside worlds (readable, though not strictly valid WIT).
+ */
+import type { ComponentShape, FuncType, InterfaceType, NamedType, ValType, WorldItem } from './types.js';
+
+const KEYWORDS = new Set([
+  'as', 'async', 'bool', 'borrow', 'char', 'constructor', 'enum', 'error-context', 'export', 'f32', 'f64', 'flags',
+  'from', 'func', 'future', 'import', 'include', 'interface', 'list', 'option', 'own', 'package', 'record', 'resource',
+  'result', 's8', 's16', 's32', 's64', 'static', 'stream', 'string', 'tuple', 'type', 'u8', 'u16', 'u32', 'u64', 'use',
+  'variant', 'with', 'world',
+]);
+
+/** A WIT identifier, `%`-escaped when it is a keyword. */
+export function witId(name: string): string {
+  return KEYWORDS.has(name) ? `%${name}` : name;
+}
+
+function body(t: ValType): string {
+  switch (t.kind) {
+    case 'record': return `{ ${t.fields.map((f) => `${witId(f.name)}: ${printValType(f.type)}`).join(', ')} }`;
+    case 'variant': return `{ ${t.cases.map((c) => (c.type ? `${witId(c.name)}(${printValType(c.type)})` : witId(c.name))).join(', ')} }`;
+    case 'enum':
+    case 'flags': return `{ ${t.names.map(witId).join(', ')} }`;
+    default: return '';
+  }
+}
+
+/** A value type as written where it is used: `list<u8>`, `option<string>`, `request`, `borrow<r>`. */
+export function printValType(t: ValType | null): string {
+  if (t === null) return '_';
+  switch (t.kind) {
+    case 'record':
+    case 'variant':
+    case 'enum':
+    case 'flags':
+      return t.name !== undefined ? witId(t.name) : `${t.kind} ${body(t)}`;
+    case 'tuple': return `tuple<${t.types.map(printValType).join(', ')}>`;
+    case 'list': return t.length === undefined ? `list<${printValType(t.element)}>` : `list<${printValType(t.element)}, ${t.length}>`;
+    case 'option': return `option<${printValType(t.type)}>`;
+    case 'result':
+      if (t.ok === null && t.err === null) return 'result';
+      if (t.err === null) return `result<${printValType(t.ok)}>`;
+      return `result<${printValType(t.ok)}, ${printValType(t.err)}>`;
+    case 'own': return witId(t.resource.name || 'resource');
+    case 'borrow': return `borrow<${witId(t.resource.name || 'resource')}>`;
+    case 'future': return t.type === null ? 'future' : `future<${printValType(t.type)}>`;
+    case 'stream': return t.type === null ? 'stream' : `stream<${printValType(t.type)}>`;
+    default: return t.kind;
+  }
+}
+
+/** `func(req: request) -> decision` */
+export function printFuncType(f: FuncType): string {
+  const params = f.params.map((p) => `${witId(p.name)}: ${printValType(p.type)}`).join(', ');
+  return `${f.async ? 'async ' : ''}func(${params})${f.result ? ` -> ${printValType(f.result)}` : ''}`;
+}
+
+/** A type definition: `record request { id: u64, ... }`, `type bytes = list<u8>;`, `resource r;`. One line. */
+export function printTypeDef(name: string, t: NamedType): string {
+  if (t.kind === 'resource') return t.name === name || t.name === '' ? `resource ${witId(name)};` : `type ${witId(name)} = ${witId(t.name)};`;
+  if ((t.kind === 'record' || t.kind === 'variant' || t.kind === 'enum' || t.kind === 'flags') && (t.name === undefined || t.name === name)) {
+    return `${t.kind} ${witId(name)} ${body(t)}`;
+  }
+  return `type ${witId(name)} = ${printValType(t)};`;
+}
+
+const MEMBER = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/;
+
+/** Interface body lines (without braces), resources grouped with their constructor/methods/statics. */
+export function printInterfaceBody(iface: InterfaceType, indent = '  '): string[] {
+  const lines: string[] = [];
+  const members = new Map<string, string[]>();
+  const plain: [string, FuncType][] = [];
+  for (const [fname, f] of iface.funcs) {
+    const m = MEMBER.exec(fname);
+    if (!m) {
+      plain.push([fname, f]);
+      continue;
+    }
+    const kind = m[1]!;
+    const list = members.get(m[2]!) ?? [];
+    const params = kind === 'method' ? f.params.slice(1) : f.params;
+    const ps = params.map((p) => `${witId(p.name)}: ${printValType(p.type)}`).join(', ');
+    if (kind === 'constructor') list.push(`constructor(${ps});`);
+    else list.push(`${witId(m[3] ?? '')}: ${kind === 'static' ? 'static ' : ''}func(${ps})${f.result ? ` -> ${printValType(f.result)}` : ''};`);
+    members.set(m[2]!, list);
+  }
+  for (const [tname, t] of iface.types) {
+    const list = t.kind === 'resource' ? members.get(tname) : undefined;
+    if (list && list.length) {
+      members.delete(tname);
+      lines.push(`${indent}resource ${witId(tname)} {`, ...list.map((l) => `${indent}  ${l}`), `${indent}}`);
+    } else {
+      lines.push(`${indent}${printTypeDef(tname, t)}`);
+    }
+  }
+  // Members of resources the interface does not export as types (should not happen in valid binaries).
+  for (const [rname, list] of members) lines.push(`${indent}/* resource ${rname} */`, ...list.map((l) => `${indent}${l}`));
+  for (const [fname, f] of plain) lines.push(`${indent}${witId(fname)}: ${printFuncType(f)};`);
+  return lines;
+}
+
+/** `interface name { ... }` */
+export function printInterface(iface: InterfaceType): string {
+  return [`interface ${iface.name} {`, ...printInterfaceBody(iface), '}'].join('\n');
+}
+
+/** One world item as it reads inside a world: `import pkg:x/y@1.0.0: interface { ... }`, `export f: func() -> u32;`. */
+export function printWorldItem(item: WorldItem, direction: 'import' | 'export', indent = '  '): string {
+  switch (item.kind) {
+    case 'interface':
+      return [`${indent}${direction} ${item.name}: interface {`, ...printInterfaceBody(item.iface, `${indent}  `), `${indent}}`].join('\n');
+    case 'func':
+      return `${indent}${direction} ${witId(item.name)}: ${printFuncType(item.func)};`;
+    case 'type':
+      return `${indent}${direction === 'import' ? '' : '/* export */ '}${printTypeDef(item.name, item.type)}`;
+  }
+}
+
+/** World-level (non-interface) items of one direction, resources grouped with their members. */
+function worldLevel(items: readonly WorldItem[], direction: 'import' | 'export'): string[] {
+  const types = new Map<string, NamedType>();
+  const funcs = new Map<string, FuncType>();
+  for (const i of items) {
+    if (i.kind === 'type') types.set(i.name, i.type);
+    else if (i.kind === 'func') funcs.set(i.name, i.func);
+  }
+  if (types.size === 0 && funcs.size === 0) return [];
+  const pseudo: InterfaceType = { kind: 'interface', name: '', types, funcs };
+  return printInterfaceBody(pseudo).map((l) => (/^  [^ }]/.test(l) && !/^  (resource|record|variant|enum|flags|type) /.test(l) ? `  ${direction} ${l.slice(2)}` : l));
+}
+
+/** A whole component shape as a world. */
+export function printShape(shape: ComponentShape, worldName = 'root'): string {
+  return [
+    `world ${witId(worldName)} {`,
+    ...worldLevel(shape.imports, 'import'),
+    ...shape.imports.filter((i) => i.kind === 'interface').map((i) => printWorldItem(i, 'import')),
+    ...worldLevel(shape.exports, 'export'),
+    ...shape.exports.filter((i) => i.kind === 'interface').map((e) => printWorldItem(e, 'export')),
+    '}',
+  ].join('\n');
+}

@@ -1,0 +1,556 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { parse, transpile } from '@bytecodealliance/jco';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  CHECK_IMPORT,
+  DEADLINE_GLOBAL_EXPORT,
+  FUEL_GLOBAL_EXPORT,
+  GLOBAL_IMPORTS,
+  GROW_FAILED_GLOBAL_EXPORT,
+  WITPLUG_HOST_MODULE,
+  instrumentCoreModule,
+  type InstrumentOptions,
+} from '../src/compile/instrument.js';
+import { WitplugError } from '../src/errors.js';
+
+type Exports = Record<string, unknown>;
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function instantiate(bytes: Uint8Array, imports: WebAssembly.Imports = {}): Exports {
+  const mod = new WebAssembly.Module(bytes);
+  return new WebAssembly.Instance(mod, imports).exports as Exports;
+}
+function fn(e: Exports, name: string): (...args: unknown[]) => unknown {
+  const f = e[name];
+  if (typeof f !== 'function') throw new Error(`no export ${name}`);
+  return f as (...args: unknown[]) => unknown;
+}
+function glob(e: Exports, name: string): WebAssembly.Global {
+  const g = e[name];
+  if (!(g instanceof WebAssembly.Global)) throw new Error(`no global ${name}`);
+  return g;
+}
+function instrument(bytes: Uint8Array, options: InstrumentOptions): Uint8Array {
+  const out = instrumentCoreModule(bytes, options).bytes;
+  expect(WebAssembly.validate(out)).toBe(true);
+  return out;
+}
+function codeOf(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    return e instanceof WitplugError ? e.code : `other: ${String(e)}`;
+  }
+  return undefined;
+}
+
+const FIB = `(module
+  (func $fib (export "fib") (param $n i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
+      (then (local.get $n))
+      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
+                     (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+  (func (export "sum") (param $n i32) (result i64) (local $acc i64)
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $n))))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l)))
+    (local.get $acc))
+  (func (export "spin") (loop $l (br $l))))`;
+
+describe('instrumentCoreModule: fuel', () => {
+  it('stops an infinite loop with a trap and fuel < 0', async () => {
+    const e = instantiate(instrument(await parse(FIB), { fuel: true }));
+    const fuel = glob(e, FUEL_GLOBAL_EXPORT);
+    fuel.value = 1_000_000n;
+    expect(() => fn(e, 'spin')()).toThrow(WebAssembly.RuntimeError);
+    expect(fuel.value as bigint).toBeLessThan(0n);
+  });
+
+  it('charges the same fuel every run and more for more work', async () => {
+    const bytes = instrument(await parse(FIB), { fuel: true });
+    const used = (n: number): bigint => {
+      const e = instantiate(bytes);
+      const fuel = glob(e, FUEL_GLOBAL_EXPORT);
+      fuel.value = 1n << 50n;
+      fn(e, 'fib')(n);
+      return (1n << 50n) - (fuel.value as bigint);
+    };
+    const a = used(10);
+    expect(used(10)).toBe(a);
+    expect(a).toBeGreaterThan(0n);
+    expect(used(15)).toBeGreaterThan(a);
+    // Same instance, repeated calls: identical consumption.
+    const e = instantiate(bytes);
+    const fuel = glob(e, FUEL_GLOBAL_EXPORT);
+    const per: bigint[] = [];
+    for (let i = 0; i < 3; i++) {
+      fuel.value = 1_000_000n;
+      fn(e, 'sum')(100);
+      per.push(1_000_000n - (fuel.value as bigint));
+    }
+    expect(new Set(per).size).toBe(1);
+  });
+
+  it('preserves results', async () => {
+    const plain = await parse(FIB);
+    const e0 = instantiate(plain);
+    const e1 = instantiate(instrument(plain, { fuel: true, deadlineCheckEvery: 1000, maxMemoryPages: 10 }), {
+      [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => undefined },
+    });
+    glob(e1, FUEL_GLOBAL_EXPORT).value = 1n << 40n;
+    expect(fn(e1, 'fib')(20)).toBe(6765);
+    expect(fn(e1, 'fib')(20)).toBe(fn(e0, 'fib')(20));
+    expect(fn(e1, 'sum')(1000)).toBe(fn(e0, 'sum')(1000));
+  });
+
+  it('is deterministic in its output bytes', async () => {
+    const plain = await parse(FIB);
+    const opts = { fuel: true, deadlineCheckEvery: 500, maxMemoryPages: 3 };
+    expect(Buffer.from(instrumentCoreModule(plain, opts).bytes)).toEqual(Buffer.from(instrumentCoreModule(plain, opts).bytes));
+  });
+
+  it('fuel exhaustion during a too-small budget leaves other traps distinguishable', async () => {
+    const bytes = instrument(await parse(`(module (func (export "boom") unreachable))`), { fuel: true });
+    const e = instantiate(bytes);
+    const fuel = glob(e, FUEL_GLOBAL_EXPORT);
+    fuel.value = 100n;
+    expect(() => fn(e, 'boom')()).toThrow(WebAssembly.RuntimeError);
+    expect(fuel.value as bigint).toBeGreaterThanOrEqual(0n); // a plain trap, not FUEL_EXHAUSTED
+  });
+});
+
+describe('instrumentCoreModule: deadline', () => {
+  it('calls __witplug.check so the host can stop an infinite loop', async () => {
+    const every = 10_000;
+    const bytes = instrument(await parse(FIB), { fuel: false, deadlineCheckEvery: every });
+    let countdown: WebAssembly.Global | undefined;
+    let checks = 0;
+    let deadline = 0;
+    const e = instantiate(bytes, {
+      [WITPLUG_HOST_MODULE]: {
+        [CHECK_IMPORT]: () => {
+          checks++;
+          if (performance.now() > deadline) throw new Error('deadline exceeded');
+          if (countdown) countdown.value = BigInt(every);
+        },
+      },
+    });
+    countdown = glob(e, DEADLINE_GLOBAL_EXPORT);
+    expect(e[FUEL_GLOBAL_EXPORT]).toBeUndefined();
+    const start = performance.now();
+    deadline = start + 50;
+    expect(() => fn(e, 'spin')()).toThrow('deadline exceeded');
+    const took = performance.now() - start;
+    expect(took).toBeGreaterThanOrEqual(50);
+    expect(took).toBeLessThan(2000);
+    expect(checks).toBeGreaterThan(1);
+  });
+});
+
+describe('instrumentCoreModule: singleCounter', () => {
+  /** The host side of singleCounter: hand out the budget in slices, settle in check(). */
+  function slicedHost(budget: bigint, every: bigint, deadlineMs: number) {
+    const state = { remaining: budget, slice: 0n, fuel: undefined as WebAssembly.Global | undefined, deadline: 0 };
+    const settle = (): void => {
+      const g = state.fuel as WebAssembly.Global;
+      state.remaining -= state.slice - (g.value as bigint);
+      state.slice = 0n;
+    };
+    const refill = (): void => {
+      const g = state.fuel as WebAssembly.Global;
+      state.slice = state.remaining < every ? state.remaining : every;
+      g.value = state.slice;
+    };
+    const check = (): void => {
+      settle();
+      if (state.remaining < 0n) throw new WitplugError('FUEL_EXHAUSTED', 'out of fuel');
+      if (performance.now() > state.deadline) throw new WitplugError('TIMEOUT', 'deadline exceeded');
+      refill();
+    };
+    const call = (f: () => unknown): unknown => {
+      state.deadline = performance.now() + deadlineMs;
+      refill();
+      try {
+        return f();
+      } finally {
+        settle();
+      }
+    };
+    return { state, check, call };
+  }
+
+  it('stops on fuel and on deadline through check, and charges the same fuel as the trapping mode', async () => {
+    const plain = await parse(FIB);
+    const res = instrumentCoreModule(plain, { fuel: true, deadlineCheckEvery: 1000, singleCounter: true });
+    expect(res.features.singleCounter).toBe(true);
+    expect(WebAssembly.validate(res.bytes)).toBe(true);
+    const mod = new WebAssembly.Module(res.bytes);
+    expect(WebAssembly.Module.exports(mod).map((x) => x.name)).not.toContain(DEADLINE_GLOBAL_EXPORT);
+
+    const host = slicedHost(1n << 40n, 1000n, 60_000);
+    const e = new WebAssembly.Instance(mod, { [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: host.check } }).exports as Exports;
+    host.state.fuel = glob(e, FUEL_GLOBAL_EXPORT);
+    expect(host.call(() => fn(e, 'fib')(15))).toBe(610);
+    const usedSingle = (1n << 40n) - host.state.remaining;
+
+    const trapping = instantiate(instrument(plain, { fuel: true }));
+    glob(trapping, FUEL_GLOBAL_EXPORT).value = 1n << 40n;
+    fn(trapping, 'fib')(15);
+    expect(usedSingle).toBe((1n << 40n) - (glob(trapping, FUEL_GLOBAL_EXPORT).value as bigint));
+
+    host.state.remaining = 50_000n;
+    expect(codeOf(() => host.call(() => fn(e, 'spin')()))).toBe('FUEL_EXHAUSTED');
+
+    host.state.remaining = 1n << 60n;
+    const slow = slicedHost(1n << 60n, 1000n, 50);
+    const e2 = new WebAssembly.Instance(mod, { [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: slow.check } }).exports as Exports;
+    slow.state.fuel = glob(e2, FUEL_GLOBAL_EXPORT);
+    const t0 = performance.now();
+    expect(codeOf(() => slow.call(() => fn(e2, 'spin')()))).toBe('TIMEOUT');
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe('instrumentCoreModule: memory', () => {
+  const MEM = `(module
+    (memory (export "mem") 1 100)
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+    (func (export "grow_sum") (param $a i32) (param $b i32) (result i32) (local $x i64)
+      (i32.add (memory.grow (local.get $a)) (memory.grow (local.get $b)))))`;
+
+  it('caps the maximum; a failed grow returns -1 and sets the flag', async () => {
+    const e = instantiate(instrument(await parse(MEM), { fuel: false, maxMemoryPages: 4 }));
+    const failed = glob(e, GROW_FAILED_GLOBAL_EXPORT);
+    expect(fn(e, 'grow')(2)).toBe(1);
+    expect(failed.value).toBe(0);
+    expect(fn(e, 'grow')(2)).toBe(-1);
+    expect(failed.value).toBe(1);
+    expect((e.mem as WebAssembly.Memory).buffer.byteLength).toBe(3 * 65536);
+    failed.value = 0;
+    expect(fn(e, 'grow_sum')(1, 0)).toBe(3 + 4);
+    expect(failed.value).toBe(0);
+    expect(fn(e, 'grow_sum')(1, 0)).toBe(-1 + 4);
+    expect(failed.value).toBe(1);
+  });
+
+  it('rejects a module whose initial memory exceeds the limit', async () => {
+    const bytes = await parse(`(module (memory 5))`);
+    expect(codeOf(() => instrumentCoreModule(bytes, { fuel: true, maxMemoryPages: 4 }))).toBe('MEMORY_LIMIT');
+    expect(codeOf(() => instrumentCoreModule(bytes, { fuel: true, maxMemoryPages: 5 }))).toBeUndefined();
+  });
+
+  it('never writes a maximum a 32-bit memory cannot have', async () => {
+    const out = instrument(await parse(`(module (memory 1))`), { fuel: false, maxMemoryPages: 1_000_000 });
+    expect(WebAssembly.validate(out)).toBe(true);
+  });
+
+  it('caps imported memories too', async () => {
+    const bytes = instrument(await parse(`(module (import "env" "mem" (memory 1)) (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))`), {
+      fuel: false,
+      maxMemoryPages: 4,
+    });
+    // The import now declares maximum 4, so a host memory allowing more does not link.
+    expect(() => instantiate(bytes, { env: { mem: new WebAssembly.Memory({ initial: 1, maximum: 100 }) } })).toThrow(WebAssembly.LinkError);
+    const e = instantiate(bytes, { env: { mem: new WebAssembly.Memory({ initial: 1, maximum: 4 }) } });
+    expect(fn(e, 'grow')(3)).toBe(1);
+    expect(fn(e, 'grow')(1)).toBe(-1);
+    expect(glob(e, GROW_FAILED_GLOBAL_EXPORT).value).toBe(1);
+  });
+});
+
+const RICH = `(module
+  (type $i2i (func (param i32) (result i32)))
+  (import "env" "log" (func $log (param i32)))
+  (import "env" "base" (global $base i32))
+  (import "env" "log2" (func $log2 (param i32)))
+  (memory (export "mem") 1)
+  (global $counter (export "counter_g") (mut i32) (i32.const 0))
+  (global $fref funcref (ref.func $double))
+  (table $t 4 funcref)
+  (elem (table $t) (i32.const 0) func $double $triple)
+  (elem $passive func $inc $double)
+  (elem declare func $triple)
+  (data $d "\\01\\02\\03\\04")
+  (data (global.get $base) "\\05")
+  (start $init)
+  (func $init (global.set $counter (i32.const 7)) (call $log (i32.const 1)))
+  (func $double (type $i2i) (i32.mul (local.get 0) (i32.const 2)))
+  (func $triple (type $i2i) (i32.mul (local.get 0) (i32.const 3)))
+  (func $inc (type $i2i) (i32.add (local.get 0) (i32.const 1)))
+  (func $boom (export "boom") unreachable)
+  (func (export "dispatch") (param $i i32) (param $x i32) (result i32)
+    (call_indirect $t (type $i2i) (local.get $x) (local.get $i)))
+  (func (export "via_ref") (param $x i32) (result i32)
+    (table.set $t (i32.const 3) (ref.func $triple))
+    (call_indirect $t (type $i2i) (local.get $x) (i32.const 3)))
+  (func (export "via_global") (param $x i32) (result i32)
+    (table.set $t (i32.const 2) (global.get $fref))
+    (call_indirect $t (type $i2i) (local.get $x) (i32.const 2)))
+  (func (export "passive") (param $x i32) (result i32)
+    (table.init $t $passive (i32.const 2) (i32.const 0) (i32.const 1))
+    (elem.drop $passive)
+    (call_indirect $t (type $i2i) (local.get $x) (i32.const 2)))
+  (func (export "counter") (result i32) (i32.add (global.get $counter) (global.get $base)))
+  (func (export "at_base") (result i32) (i32.load8_u (global.get $base)))
+  (func (export "bulk") (result i32)
+    (memory.init $d (i32.const 16) (i32.const 0) (i32.const 4))
+    (memory.copy (i32.const 32) (i32.const 16) (i32.const 4))
+    (memory.fill (i32.const 36) (i32.const 9) (i32.const 2))
+    (i32.add (i32.load (i32.const 32)) (i32.load16_u (i32.const 36))))
+  (func (export "multi") (param $n i32) (result i32 i32)
+    (local.get $n)
+    (loop $l (param i32) (result i32)
+      (i32.sub (i32.const 1))
+      (local.tee $n)
+      (br_if $l (i32.gt_s (local.get $n) (i32.const 0))))
+    (call $log2 (i32.const 2))
+    (i32.const 42))
+  (func (export "misc") (param $x i32) (result i32)
+    (i32.extend8_s (local.get $x))
+    (i32.trunc_sat_f32_s (f32.const 1e20))
+    (i32.add)
+    (i32x4.extract_lane 1 (i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 (v128.const i32x4 1 2 3 4) (v128.const i32x4 5 6 7 8)))
+    (i32.add)
+    (i32x4.extract_lane 0 (v128.load32_lane 0 (i32.const 16) (v128.const i64x2 0 0)))
+    (i32.add)))`;
+
+describe('instrumentCoreModule: structure', () => {
+  async function richPair(options: InstrumentOptions): Promise<[Exports, Exports, number[], number[]]> {
+    const plain = await parse(RICH);
+    const log0: number[] = [];
+    const log1: number[] = [];
+    const env = (log: number[]) => ({ log: (x: number) => log.push(x), log2: (x: number) => log.push(100 + x), base: 1000 });
+    const e0 = instantiate(plain, { env: env(log0) });
+    const e1 = instantiate(instrument(plain, options), {
+      env: env(log1),
+      [WITPLUG_HOST_MODULE]: {
+        [CHECK_IMPORT]: () => undefined,
+        [GLOBAL_IMPORTS.fuel]: new WebAssembly.Global({ value: 'i64', mutable: true }, 1n << 40n),
+        [GLOBAL_IMPORTS.deadline]: new WebAssembly.Global({ value: 'i64', mutable: true }, 1000n),
+        [GLOBAL_IMPORTS.growFailed]: new WebAssembly.Global({ value: 'i32', mutable: true }, 0),
+      },
+    });
+    return [e0, e1, log0, log1];
+  }
+
+  for (const options of [
+    { fuel: true },
+    { fuel: true, deadlineCheckEvery: 3, maxMemoryPages: 2 },
+    { fuel: true, deadlineCheckEvery: 3, importGlobals: true },
+    { fuel: false, importGlobals: true },
+    { fuel: true, deadlineCheckEvery: 5, singleCounter: true },
+  ] as InstrumentOptions[]) {
+    it(`behaves identically after instrumentation ${JSON.stringify(options)}`, async () => {
+      const [e0, e1, log0, log1] = await richPair(options);
+      const calls: Array<[string, unknown[]]> = [
+        ['dispatch', [0, 5]],
+        ['dispatch', [1, 5]],
+        ['via_ref', [5]],
+        ['via_global', [5]],
+        ['passive', [5]],
+        ['counter', []],
+        ['at_base', []],
+        ['bulk', []],
+        ['multi', [4]],
+        ['misc', [200]],
+      ];
+      for (const [name, args] of calls) {
+        expect(fn(e1, name)(...args), name).toEqual(fn(e0, name)(...args));
+      }
+      expect(log1).toEqual(log0);
+      expect((e1.counter_g as WebAssembly.Global).value).toBe(7);
+      expect(log0).toEqual([1, 102]);
+      expect(fn(e1, 'counter')()).toBe(1007); // start function ran
+    });
+  }
+
+  it('handles tail calls and legacy exception handling (try/catch/catch_all/delegate)', async () => {
+    const plain = await parse(`(module
+      (tag $e (param i32))
+      (func $g (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 9))
+          (else (return_call $g (i32.sub (local.get 0) (i32.const 1))))))
+      (func (export "tail") (param i32) (result i32) (return_call $g (local.get 0)))
+      (func (export "eh") (param i32) (result i32)
+        try (result i32)
+          try (result i32)
+            (loop $l (br_if $l (i32.const 0)))
+            (throw $e (local.get 0))
+          delegate 0
+        catch $e
+          (i32.add (i32.const 1))
+        catch_all
+          (i32.const -1)
+        end))`);
+    expect(WebAssembly.validate(plain)).toBe(true);
+    const e0 = instantiate(plain);
+    const e1 = instantiate(instrument(plain, { fuel: true, deadlineCheckEvery: 2 }), { [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => undefined } });
+    expect(fn(e1, 'tail')(1000)).toBe(fn(e0, 'tail')(1000));
+    expect(fn(e1, 'eh')(41)).toBe(42);
+    expect(fn(e0, 'eh')(41)).toBe(42);
+  });
+
+  it('importGlobals: instances share one imported fuel budget', async () => {
+    const bytes = instrument(await parse(FIB), { fuel: true, importGlobals: true });
+    const mod = new WebAssembly.Module(bytes);
+    expect(WebAssembly.Module.exports(mod).map((x) => x.name)).not.toContain(FUEL_GLOBAL_EXPORT);
+    const fuel = new WebAssembly.Global({ value: 'i64', mutable: true }, 1n << 40n);
+    const growFailed = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
+    const imports = { [WITPLUG_HOST_MODULE]: { [GLOBAL_IMPORTS.fuel]: fuel, [GLOBAL_IMPORTS.growFailed]: growFailed } };
+    const a = new WebAssembly.Instance(mod, imports).exports as Exports;
+    const b = new WebAssembly.Instance(mod, imports).exports as Exports;
+    fn(a, 'fib')(10);
+    const one = (1n << 40n) - (fuel.value as bigint);
+    fn(b, 'fib')(10);
+    expect((1n << 40n) - (fuel.value as bigint)).toBe(2n * one);
+    fuel.value = 1000n;
+    expect(() => fn(b, 'spin')()).toThrow(WebAssembly.RuntimeError);
+    expect(fuel.value as bigint).toBeLessThan(0n);
+  });
+
+  it('importGlobals keeps global names correct', async () => {
+    const plain = await parse(`(module (global $first (mut i32) (i32.const 1)) (global $second (mut i32) (i32.const 2))
+      (func (export "get") (result i32) (i32.add (global.get $first) (i32.mul (global.get $second) (i32.const 10)))))`);
+    const out = instrument(plain, { fuel: true, importGlobals: true });
+    const e = instantiate(out, {
+      [WITPLUG_HOST_MODULE]: {
+        [GLOBAL_IMPORTS.fuel]: new WebAssembly.Global({ value: 'i64', mutable: true }, 100n),
+        [GLOBAL_IMPORTS.growFailed]: new WebAssembly.Global({ value: 'i32', mutable: true }, 0),
+      },
+    });
+    expect(fn(e, 'get')()).toBe(21);
+    // Global names live in name subsection 7; they must still name the same globals (indices + 2).
+    const name = new Uint8Array(WebAssembly.Module.customSections(new WebAssembly.Module(out), 'name')[0] as ArrayBuffer);
+    const text = Buffer.from(name).toString('latin1');
+    expect(text.indexOf('\x02\x05first')).toBeGreaterThan(0);
+    expect(text.indexOf('\x03\x06second')).toBeGreaterThan(0);
+  });
+
+  it('keeps the name section correct when function indices shift', async () => {
+    const plain = await parse(RICH);
+    const out = instrument(plain, { fuel: true, deadlineCheckEvery: 100 });
+    const mod = new WebAssembly.Module(out);
+    expect(WebAssembly.Module.customSections(mod, 'name')).toHaveLength(1);
+    expect(WebAssembly.Module.imports(mod).at(-1)).toEqual({ module: WITPLUG_HOST_MODULE, name: CHECK_IMPORT, kind: 'function' });
+    const e = instantiate(out, { env: { log: () => 0, log2: () => 0, base: 0 }, [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => undefined } });
+    let stack = '';
+    try {
+      fn(e, 'boom')();
+    } catch (err) {
+      stack = String((err as Error).stack);
+    }
+    // V8 names wasm frames from the name section: a stale map would name another function.
+    expect(stack.split('\n')[1]).toMatch(/\bboom\b/);
+  });
+
+  it('rejects bad input with stable codes', async () => {
+    const plain = await parse(FIB);
+    expect(codeOf(() => instrumentCoreModule(new Uint8Array([1, 2, 3]), { fuel: true }))).toBe('MALFORMED');
+    expect(codeOf(() => instrumentCoreModule(plain.subarray(0, plain.length - 3), { fuel: true }))).toBe('MALFORMED');
+    const done = instrumentCoreModule(plain, { fuel: true }).bytes;
+    expect(codeOf(() => instrumentCoreModule(done, { fuel: true }))).toBe('USAGE');
+    expect(codeOf(() => instrumentCoreModule(plain, { fuel: true, deadlineCheckEvery: 0 }))).toBe('USAGE');
+    const component = readFileSync(`${root}bench/guests/dist/bench.wasm`);
+    expect(codeOf(() => instrumentCoreModule(component, { fuel: true }))).toBe('MALFORMED');
+  });
+
+  it('never crashes on mutated input; valid input always gives valid output', async () => {
+    const plain = await parse(RICH);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(plain.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.boolean(), (edits, importGlobals) => {
+        const bytes = Uint8Array.from(plain);
+        for (const [i, b] of edits) bytes[i] = b;
+        let out: Uint8Array | undefined;
+        try {
+          out = instrumentCoreModule(bytes, { fuel: true, deadlineCheckEvery: 7, maxMemoryPages: 8, importGlobals }).bytes;
+        } catch (e) {
+          if (!(e instanceof WitplugError)) throw e;
+          return;
+        }
+        if (WebAssembly.validate(bytes)) expect(WebAssembly.validate(out)).toBe(true);
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 400), seed: Number(process.env.FUZZ_SEED ?? 42) },
+    );
+  });
+
+  it('adds globals/exports to a module that has none', async () => {
+    const bytes = instrument(await parse(`(module (func $f (loop $l (br $l))) (start $g) (func $g))`), {
+      fuel: true,
+      deadlineCheckEvery: 10,
+    });
+    const mod = new WebAssembly.Module(bytes);
+    expect(WebAssembly.Module.exports(mod).map((x) => x.name)).toEqual([FUEL_GLOBAL_EXPORT, DEADLINE_GLOBAL_EXPORT, GROW_FAILED_GLOBAL_EXPORT]);
+  });
+});
+
+describe('instrumentCoreModule: real core modules', () => {
+  it('instruments the core modules of a transpiled component and still runs it through the jco glue', async () => {
+    const path = `${root}bench/guests/dist/bench.wasm`;
+    if (!existsSync(path)) return;
+    const { files } = await transpile(readFileSync(path), { name: 'component', instantiation: 'sync', noTypescript: true, quiet: true });
+    const modules = new Map<string, WebAssembly.Module>();
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-instrument-'));
+    try {
+      for (const [name, bytes] of Object.entries(files)) {
+        if (name.endsWith('.wasm')) {
+          const out = instrumentCoreModule(bytes, { fuel: true, deadlineCheckEvery: 1000, maxMemoryPages: 1024 });
+          expect(WebAssembly.validate(out.bytes), name).toBe(true);
+          modules.set(name, new WebAssembly.Module(out.bytes));
+        } else if (name.endsWith('.js')) {
+          writeFileSync(join(dir, name.replace(/\.js$/, '.mjs')), bytes);
+        }
+      }
+      expect(modules.size).toBeGreaterThan(0);
+      const glue = (await import(pathToFileURL(join(dir, 'component.mjs')).href)) as {
+        instantiate: (get: (p: string) => WebAssembly.Module, imports: object, core: (m: WebAssembly.Module, i: WebAssembly.Imports) => WebAssembly.Instance) => Record<string, Record<string, (...a: unknown[]) => unknown>>;
+      };
+      const instances: WebAssembly.Instance[] = [];
+      let checks = 0;
+      const exports = glue.instantiate(
+        (p) => modules.get(p) as WebAssembly.Module,
+        {},
+        (m, imports) => {
+          const holder: { inst?: WebAssembly.Instance } = {};
+          const check = (): void => {
+            checks++;
+            const g = holder.inst?.exports[DEADLINE_GLOBAL_EXPORT];
+            if (g instanceof WebAssembly.Global) g.value = 1000n;
+          };
+          holder.inst = new WebAssembly.Instance(m, { ...imports, [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: check } });
+          instances.push(holder.inst);
+          return holder.inst;
+        },
+      );
+      const shapes = exports.shapes as Record<string, (...a: unknown[]) => unknown>;
+      const fuels = instances.map((i) => i.exports[FUEL_GLOBAL_EXPORT]).filter((g): g is WebAssembly.Global => g instanceof WebAssembly.Global);
+      expect(fuels.length).toBe(modules.size);
+      for (const g of fuels) g.value = 1_000_000n;
+      expect(shapes.add?.(3, 4)).toBe(7);
+      expect(shapes.echo?.('hello world')).toBe('hello world');
+      const big = new Uint8Array(65536).fill(1);
+      expect(shapes.sumBytes?.(big)).toBe(65536);
+      expect(fuels.some((g) => (g.value as bigint) < 1_000_000n)).toBe(true);
+      expect(checks).toBeGreaterThan(0); // summing 64 KiB crosses the 1000-unit countdown
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const sm = `${root}node_modules/@bytecodealliance/componentize-js/lib/starlingmonkey_embedding.wasm`;
+  it.runIf(existsSync(sm))('instruments the ~10 MB SpiderMonkey core module quickly', () => {
+    const bytes = readFileSync(sm);
+    const t0 = performance.now();
+    const out = instrumentCoreModule(bytes, { fuel: true, deadlineCheckEvery: 10_000, maxMemoryPages: 16384 });
+    const ms = performance.now() - t0;
+    console.log(`SpiderMonkey core module: ${bytes.length} -> ${out.bytes.length} bytes in ${ms.toFixed(0)} ms`, out.stats);
+    expect(ms).toBeLessThan(10_000); // typically 150-400 ms; generous for loaded CI machines
+    expect(WebAssembly.validate(out.bytes)).toBe(true);
+  });
+});
