@@ -1,6 +1,6 @@
 /** Runs the built CLI (`node dist/cli/main.js`) for `check` and `inspect`. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +9,7 @@ import { applyEdits, BASE_WIT, BASE_WIT_PATH, buildTypeOnly } from './fixtures/a
 
 const ROOT = process.cwd();
 const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
-// Falls back to a check/inspect-only entry when main.js does not load (other commands mid-edit).
-const FALLBACK = join(ROOT, 'test', 'fixtures', 'admission', 'cli-entry.mjs');
-let CLI = MAIN;
+const CLI = MAIN;
 let dir: string;
 let good: string;
 let bad: string;
@@ -22,16 +20,8 @@ function cli(...args: string[]): { code: number | null; stdout: string; stderr: 
 }
 
 beforeAll(async () => {
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'pipe' });
-  } catch {
-    // Other modules may be mid-edit; tsc still emits, and the checks below say whether the CLI runs.
-  }
-  if (!existsSync(MAIN)) throw new Error('dist/cli/main.js was not built');
-  if (spawnSync(process.execPath, [MAIN, '--version'], { encoding: 'utf8' }).status !== 0) {
-    console.warn('dist/cli/main.js does not load; testing check/inspect through test/fixtures/admission/cli-entry.mjs');
-    CLI = FALLBACK;
-  }
+  // `npm test` builds dist/ first (pretest).
+  if (!existsSync(MAIN)) throw new Error('dist/cli/main.js was not built: run npm run build');
   dir = mkdtempSync(join(tmpdir(), 'witplug-cli-check-'));
   good = join(dir, 'good.wasm');
   bad = join(dir, 'bad.wasm');

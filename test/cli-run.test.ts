@@ -1,0 +1,142 @@
+/**
+ * `witplug run` as a user runs it: a real `node dist/cli/main.js` process,
+ * real components, checking stdout JSON, stderr and exit codes.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const MAIN = join(process.cwd(), 'dist', 'cli', 'main.js');
+const CALC = ['guests/dist/calc-wat.wasm', '--wit', 'guests/wat-fixture/calc.wit', '--world', 'calc'];
+const GATEWAY = ['guests/dist/gateway-wat.wasm', '--wit', 'wit', '--world', 'gateway-plugin'];
+const cacheDir = mkdtempSync(join(tmpdir(), 'witplug-cli-run-cache-'));
+
+function witplug(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, WITPLUG_CACHE_DIR: cacheDir } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs with --json and parses the single JSON object it must print. */
+function runJson(...args: string[]): { code: number | null; json: Record<string, unknown>; stderr: string } {
+  const r = witplug('run', ...args, '--json');
+  const lines = r.stdout.trim().split('\n');
+  expect(lines, `stdout: ${r.stdout} stderr: ${r.stderr}`).toHaveLength(1);
+  return { code: r.code, json: JSON.parse(lines[0]!) as Record<string, unknown>, stderr: r.stderr };
+}
+
+describe('witplug run on a component not built for the gateway contract (acme:calc@1.2.3)', () => {
+  it('calls an interface function by short name', () => {
+    expect(runJson(...CALC, '--call', 'work#add', '--args', '[4294967295, 2]')).toMatchObject({ code: 0, json: { ok: true, value: 1 } });
+  });
+
+  it('calls by fully qualified interface name and a world-level export by bare name', () => {
+    expect(runJson(...CALC, '--call', 'acme:calc/work@1.2.3#echo', '--args', '["grüße, 世界 🎉"]').json).toEqual({ ok: true, value: 'grüße, 世界 🎉' });
+    expect(runJson(...CALC, '--call', 'version').json).toEqual({ ok: true, value: '1.2.3' });
+  });
+
+  it('maps records, enums and 64-bit integers (decimal strings out, numbers or strings in)', () => {
+    expect(runJson(...CALC, '--call', 'work#dist', '--args', '[{"x": -3, "y": 4}]').json).toEqual({ ok: true, value: '7' });
+    expect(runJson(...CALC, '--call', 'work#apply', '--args', '["sub", "-9223372036854775808", 1]').json).toEqual({ ok: true, value: '9223372036854775807' });
+    expect(runJson(...CALC, '--call', 'work#apply', '--args', '["add", 40, 2]').json).toEqual({ ok: true, value: '42' });
+  });
+
+  it('prints readable JSON without --json', () => {
+    const r = witplug('run', ...CALC, '--call', 'work#echo', '--args', '["hi"]');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toBe('hi');
+  });
+});
+
+describe('witplug run on the gateway contract', () => {
+  const req = {
+    id: '18446744073709551615', method: 'get', path: '/old/ä', query: null, headers: [{ name: 'a', values: [] }], body: [1, 2, 255],
+    client: { tls: true, authenticated: false, internal: false, bot: false }, receivedAtMs: -1,
+  };
+  it('returns a variant with a record payload as {tag,val}', () => {
+    const r = runJson(...GATEWAY, '--call', 'filter#check', '--args', JSON.stringify([req]));
+    expect(r).toMatchObject({ code: 0, json: { ok: true, value: { tag: 'redirect', val: { location: '/new/ä', permanent: true } } } });
+    expect(r.stderr).toContain('check /old/ä'); // witplug:host/log goes to stderr
+  });
+
+  it('returns lists of u8 as arrays and flags as objects of booleans', () => {
+    const resp = { status: 200, headers: [], body: [0, 128, 255], cache: { noStore: false, private: true, immutable: false } };
+    const r = runJson(...GATEWAY, '--call', 'shaper#shape', '--args', JSON.stringify([{ ...req, path: '/static/x' }, resp]));
+    expect(r.json).toEqual({
+      ok: true,
+      value: { status: 200, headers: [{ name: 'x-request-id', values: ['18446744073709551615'] }], body: [0, 128, 255], cache: { noStore: false, private: true, immutable: true } },
+    });
+  });
+
+  it('returns null for a function without a result', () => {
+    expect(runJson(...GATEWAY, '--call', 'observer#observe', '--args', JSON.stringify([req, 200, 5])).json).toEqual({ ok: true, value: null });
+  });
+});
+
+describe('usage errors exit 2 with a message naming the problem, never a stack trace', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['malformed JSON args', [...CALC, '--call', 'work#add', '--args', '[1,'], /--args is not valid JSON/],
+    ['args not an array', [...CALC, '--call', 'work#add', '--args', '{"a":1}'], /JSON array/],
+    ['wrong arity', [...CALC, '--call', 'work#add', '--args', '[1]'], /takes 2 argument\(s\) \(a, b\)/],
+    ['wrong parameter type', [...CALC, '--call', 'work#add', '--args', '[1, "x"]'], /param b/],
+    ['integer out of range', [...CALC, '--call', 'work#add', '--args', '[1, 4294967296]'], /param b/],
+    ['bad enum case', [...CALC, '--call', 'work#apply', '--args', '["mul", 1, 2]'], /"add", "sub"/],
+    ['missing record field', [...CALC, '--call', 'work#dist', '--args', '[{"x": 1}]'], /field "y"/],
+    ['unknown function', [...CALC, '--call', 'work#nope', '--args', '[]'], /nope/],
+    ['unknown interface', [...CALC, '--call', 'play#add', '--args', '[]'], /play/],
+    ['missing plugin file', ['does/not/exist.wasm', '--wit', 'guests/wat-fixture/calc.wit', '--world', 'calc', '--call', 'version'], /does\/not\/exist\.wasm/],
+    ['missing WIT', ['guests/dist/calc-wat.wasm', '--wit', 'no/such.wit', '--world', 'calc', '--call', 'version'], /no\/such\.wit/],
+    ['unknown world', ['guests/dist/calc-wat.wasm', '--wit', 'guests/wat-fixture/calc.wit', '--world', 'nope', '--call', 'version'], /nope/],
+  ];
+  it.each(cases)('%s', (_name, args, message) => {
+    const r = runJson(...args);
+    expect(r.code).toBe(2);
+    expect(r.json['ok']).toBe(false);
+    const error = r.json['error'] as { code: string; message: string };
+    expect(typeof error.code).toBe('string');
+    expect(error.message).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    // The same without --json: one message on stderr, no stack trace.
+    const plain = witplug('run', ...args);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(message);
+    expect(plain.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a missing required flag is a usage error', () => {
+    const r = witplug('run', 'guests/dist/calc-wat.wasm', '--wit', 'guests/wat-fixture/calc.wit');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--world/);
+  });
+});
+
+describe('refusals and failures exit 1', () => {
+  it('a plugin that does not fit the world is REJECTED with the admission reason', () => {
+    const r = runJson('guests/dist/calc-wat.wasm', '--wit', 'wit', '--world', 'gateway-plugin', '--call', 'version');
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ ok: false, error: { code: 'REJECTED' } });
+    expect((r.json['error'] as { message: string }).message).toMatch(/MISSING_EXPORT/);
+  });
+
+  it('bytes that are not a component are refused, not crashed on', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-cli-run-'));
+    const junk = join(dir, 'junk.wasm');
+    writeFileSync(junk, Buffer.from('\0asm\x01\0\0\0garbage-garbage'));
+    const r = runJson(junk, '--wit', 'guests/wat-fixture/calc.wit', '--world', 'calc', '--call', 'version');
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ ok: false, error: { code: 'REJECTED' } });
+    expect((r.json['error'] as { message: string }).message).toMatch(/NOT_A_COMPONENT/);
+  });
+});
+
+describe('help', () => {
+  it('describes every flag of run', () => {
+    const r = witplug('run', '--help');
+    expect(r.code).toBe(0);
+    for (const flag of ['--wit', '--world', '--call', '--args', '--json']) expect(r.stdout).toContain(flag);
+    const top = witplug('--help');
+    expect(top.code).toBe(0);
+    for (const cmd of ['run', 'check', 'inspect', 'bench']) expect(top.stdout).toContain(cmd);
+  });
+});
