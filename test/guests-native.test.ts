@@ -7,6 +7,7 @@
  * we check the component-level contract: exports, imports, no WASI, metadata, reproducibility.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,6 +145,15 @@ describe('c builder', () => {
     expect(a.includes(ROOT)).toBe(false);
     expect(a.includes(tmpdir())).toBe(false);
   });
+
+  it.skipIf(!C_AVAILABLE)('the committed guests/prebuilt/gateway-c.wasm is byte for byte what build:guests makes from source', () => {
+    const out = mkdtempSync(join(tmpdir(), 'witplug-prebuilt-check-'));
+    execFileSync(process.execPath, ['scripts/build-guests.mjs', '--only', 'gateway-c', '--force', '--out', out], { cwd: ROOT, stdio: 'pipe' });
+    const fresh = readFileSync(join(out, 'gateway-c.wasm'));
+    const committed = readFileSync(join(ROOT, 'guests/prebuilt/gateway-c.wasm'));
+    // If this fails after editing guests/c/gateway.c: copy the fresh build over the prebuilt.
+    expect(fresh.equals(committed)).toBe(true);
+  }, 60_000);
 
   it.skipIf(!C_AVAILABLE)('reports clang errors', async () => {
     const bad = join(work, 'bad.c');

@@ -27,6 +27,17 @@ export const CFLAGS = [
   '-Wl,--strip-debug',
 ];
 
+/**
+ * clang's wasm driver runs `wasm-opt` after linking whenever one is on PATH, and npm
+ * puts binaryen's (a componentize-js dependency) there under `npm run`: the output
+ * would then depend on how the build was started. Hide node_modules/.bin from clang.
+ */
+function clangEnv() {
+  const sep = process.platform === 'win32' ? ';' : ':';
+  const path = (process.env.PATH ?? '').split(sep).filter((p) => !/node_modules[\\/]\.bin/.test(p)).join(sep);
+  return { ...process.env, PATH: path };
+}
+
 async function toolOutput(cmd, args) {
   try {
     const { stdout, stderr } = await run(cmd, args, { timeout: 30_000 });
@@ -66,7 +77,7 @@ export async function build({ sourceFiles, witDir, world, outFile, metadata }) {
   try {
     const coreFile = join(work, 'guest.wasm');
     try {
-      await run('clang', [...CFLAGS, '-o', coreFile, ...cFiles], { timeout: 120_000 });
+      await run('clang', [...CFLAGS, '-o', coreFile, ...cFiles], { timeout: 120_000, env: clangEnv() });
     } catch (err) {
       const e = /** @type {{ stderr?: string, message: string }} */ (err);
       throw new Error(`c builder: clang failed: ${e.stderr || e.message}`);
