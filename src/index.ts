@@ -11,6 +11,13 @@ export type {
 } from './component/types.js';
 export { decodeComponent } from './component/decode.js';
 export { loadContract } from './contract/load.js';
+export type { Contract } from './contract/load.js';
+
+export { admit, admitShape, AdmissionCodes, NoteCodes, ShapeCache } from './admission/index.js';
+export type { AdmitOptions, AdmissionCode, AdmissionReport, Note, NoteCode, Problem } from './admission/index.js';
+export { addPluginMetadata, findPluginMetadata, METADATA_SECTION } from './admission/plugin-metadata.js';
+export type { PluginMetadata } from './admission/plugin-metadata.js';
+export { fingerprintInterface, fingerprintFunc, fingerprintValType } from './component/fingerprint.js';
 
 export { CompileCache, defaultCacheDir } from './compile/cache.js';
 export type { CacheStats, CompiledArtifact } from './compile/cache.js';
