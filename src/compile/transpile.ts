@@ -10,7 +10,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { transpile } from '@bytecodealliance/jco';
 import { WitplugError, ErrorCodes } from '../errors.js';
 
 export interface TranspiledComponent {
@@ -50,6 +49,8 @@ function readPackageVersion(pkg: string): string {
 export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledComponent> {
   let files: Record<string, Uint8Array>;
   try {
+    // Imported on first use: loading jco costs ~150 ms, and a warm (cached) load never needs it.
+    const { transpile } = await import('@bytecodealliance/jco');
     ({ files } = await transpile(bytes, { ...TRANSPILE_OPTIONS }));
   } catch (e) {
     throw new WitplugError(ErrorCodes.COMPILE, `jco could not transpile the component: ${errorText(e)}`, { cause: e });
