@@ -10,8 +10,8 @@ export type {
   ValType, FuncType, InterfaceType, WorldItem, ComponentShape, ResourceType, NamedType, Field, Case, Param,
 } from './component/types.js';
 export { decodeComponent } from './component/decode.js';
-export { loadContract } from './contract/load.js';
-export type { Contract } from './contract/load.js';
+export { loadContract, clearContractCache } from './contract/load.js';
+export type { Contract, LoadContractOptions } from './contract/load.js';
 
 export { admit, admitShape, AdmissionCodes, NoteCodes, ShapeCache } from './admission/index.js';
 export type { AdmitOptions, AdmissionCode, AdmissionReport, Note, NoteCode, Problem } from './admission/index.js';

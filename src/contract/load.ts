@@ -12,6 +12,14 @@ import { join, resolve } from 'node:path';
 import { WitplugError, isWitplugError } from '../errors.js';
 import { decodeComponent } from '../component/decode.js';
 import type { ComponentShape } from '../component/types.js';
+import { defaultCacheDir } from '../compile/cache.js';
+import { JCO_VERSION } from '../compile/transpile.js';
+import { contractCacheKey, readCachedContract, writeCachedContract } from './disk-cache.js';
+
+export interface LoadContractOptions {
+  /** Directory for built contract components; `null` disables the disk cache. Default: `<cache dir>/contracts`. */
+  readonly cacheDir?: string | null;
+}
 
 export interface Contract {
   readonly world: string;
@@ -100,20 +108,17 @@ function ensureRootPreopen(): Promise<void> {
   return preopensReady;
 }
 
-async function build(path: string, world: string, hash: string): Promise<Contract> {
-  await ensureRootPreopen();
-  const jco = await import('@bytecodealliance/jco');
-  let component: Uint8Array;
-  try {
-    const embedded = await jco.componentEmbed({ dummy: true, witPath: path, world });
-    component = await jco.componentNew(embedded);
-  } catch (e) {
-    let msg = cleanJcoMessage(e);
-    // For a directory, wasm-tools only says "failed to parse package: <dir>";
-    // find the file with the syntax error so the user sees what is wrong.
-    if (/^failed to parse package/.test(msg)) msg = (await diagnoseParse(path)) ?? msg;
-    throw new WitplugError('CONTRACT', `cannot load world '${world}' from ${path}: ${msg}`, { cause: e });
+async function build(path: string, world: string, hash: string, cacheDir: string | null): Promise<Contract> {
+  const key = contractCacheKey(['contract-v1', JCO_VERSION, world, hash]);
+  const cached = cacheDir === null ? null : await readCachedContract(cacheDir, key);
+  if (cached) {
+    try {
+      return { world, shape: decodeComponent(cached).shape, witSource: { path, hash }, component: cached };
+    } catch {
+      // unreadable despite a good hash (decoder changed): rebuild below
+    }
   }
+  const component = await buildWithJco(path, world);
   let shape: ComponentShape;
   try {
     shape = decodeComponent(component).shape;
@@ -122,14 +127,30 @@ async function build(path: string, world: string, hash: string): Promise<Contrac
     const msg = isWitplugError(e) ? e.message : String(e);
     throw new WitplugError('INTERNAL', `decoding the contract component for '${world}' failed: ${msg}`, { cause: e });
   }
+  if (cacheDir !== null) await writeCachedContract(cacheDir, key, component);
   return { world, shape, witSource: { path, hash }, component };
+}
+
+async function buildWithJco(path: string, world: string): Promise<Uint8Array> {
+  await ensureRootPreopen();
+  const jco = await import('@bytecodealliance/jco');
+  try {
+    const embedded = await jco.componentEmbed({ dummy: true, witPath: path, world });
+    return await jco.componentNew(embedded);
+  } catch (e) {
+    let msg = cleanJcoMessage(e);
+    // For a directory, wasm-tools only says "failed to parse package: <dir>";
+    // find the file with the syntax error so the user sees what is wrong.
+    if (/^failed to parse package/.test(msg)) msg = (await diagnoseParse(path)) ?? msg;
+    throw new WitplugError('CONTRACT', `cannot load world '${world}' from ${path}: ${msg}`, { cause: e });
+  }
 }
 
 /**
  * Load `world` from a WIT file or directory (a directory may hold `deps/`).
  * Cached per (resolved path, world, content hash of every .wit file).
  */
-export async function loadContract(witPath: string, world: string): Promise<Contract> {
+export async function loadContract(witPath: string, world: string, options: LoadContractOptions = {}): Promise<Contract> {
   if (typeof witPath !== 'string' || witPath === '') throw new WitplugError('USAGE', 'a WIT path is required');
   if (typeof world !== 'string' || world === '') throw new WitplugError('USAGE', 'a world name is required');
   const path = resolve(witPath);
@@ -149,7 +170,7 @@ export async function loadContract(witPath: string, world: string): Promise<Cont
   const key = `${path}\0${world}\0${hash}`;
   let p = cache.get(key);
   if (!p) {
-    p = build(path, world, hash);
+    p = build(path, world, hash, options.cacheDir === undefined ? join(defaultCacheDir(), 'contracts') : options.cacheDir);
     cache.set(key, p);
     // Failures are not cached: the user will fix the WIT and the hash changes anyway,
     // but a transient failure must not stick.
