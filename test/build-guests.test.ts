@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addPluginMetadata, parsePluginMetadata } from '../src/admission/plugin-metadata.js';
+import { decodeComponent } from '../src/component/decode.js';
 import { appendMetadataSection, encodeMetadataSection } from '../scripts/guest-builders/metadata.mjs';
 
 const ROOT = process.cwd();
@@ -67,32 +68,9 @@ function tempRoot(wat = CALC_WAT): string {
 }
 
 /** The payload of the last `witplug-metadata` custom section, found by a top-level section walk. */
+/** The `witplug-metadata` payload, read by witplug's own component decoder. */
 function metadataPayload(bytes: Uint8Array): Uint8Array | null {
-  let o = 8;
-  let found: Uint8Array | null = null;
-  const leb = (): number => {
-    let result = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = bytes[o++] ?? 0;
-      result += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b & 0x80);
-    return result;
-  };
-  while (o < bytes.length) {
-    const id = bytes[o++];
-    const size = leb();
-    const end = o + size;
-    if (id === 0) {
-      const len = leb();
-      const name = new TextDecoder().decode(bytes.subarray(o, o + len));
-      if (name === 'witplug-metadata') found = bytes.subarray(o + len, end);
-    }
-    o = end;
-  }
-  return found;
+  return decodeComponent(bytes).customSections.find((c) => c.name === 'witplug-metadata')?.data ?? null;
 }
 
 describe('build-guests: the repository cache', () => {
