@@ -7,7 +7,8 @@ export function toPluginError(e: unknown, plugin: string, hook: string): Witplug
   }
   if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
     const frames = wasmFrames(e);
-    const what = e instanceof RangeError ? `stack overflow (${e.message})` : e.message;
+    const message = (e as Error).message; // RuntimeError and RangeError are structurally equal: narrowing can't split them
+    const what = e instanceof RangeError ? `stack overflow (${message})` : message;
     return new WitplugError(ErrorCodes.TRAP, `plugin ${plugin} trapped in ${hook}: ${what}${frames ? `\nwasm backtrace:\n${frames}` : ''}`, { plugin, hook, cause: e });
   }
   if (e instanceof Error) {
