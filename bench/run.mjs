@@ -21,6 +21,7 @@ import { witplugAbiRunners } from './lib/witplug-abi-runners.mjs';
 import { loadSection, memorySection } from './lib/load-bench.mjs';
 import { subBenches } from './lib/sub-benches.mjs';
 import { ratios, targets, table } from './lib/report.mjs';
+import { cliBenchSection } from './lib/cli-bench.mjs';
 
 const argv = new Set(process.argv.slice(2));
 const quick = argv.has('--quick');
@@ -105,6 +106,8 @@ const memory = argv.has('--no-memory') ? {} : await memorySection(lib, libError,
 log('memory section done');
 const sections = argv.has('--no-sections') ? {} : await subBenches();
 log('sections done');
+const cliBench = argv.has('--no-sections') || !lib ? null : await cliBenchSection(calls, quick);
+if (cliBench) log('witplug bench CLI done');
 
 const rat = ratios(calls);
 const result = {
@@ -116,10 +119,11 @@ const result = {
   load,
   memory,
   sections,
+  cliBench,
   witplug: { available: lib !== null, error: libError },
   durationS: 0,
 };
-result.targets = targets(calls, rat, load, libError);
+result.targets = targets(calls, rat, load, libError, sections);
 result.durationS = Math.round((performance.now() - started) / 100) / 10;
 
 const outDir = fileURLToPath(new URL('./results/', import.meta.url));

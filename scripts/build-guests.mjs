@@ -74,6 +74,34 @@ export const GUESTS = [
     description: 'Tiny calculator fixture for tests.',
     usage: 'No configuration.',
   },
+  // Adversarial guests for the sandbox tests (issue 6).
+  {
+    name: 'evil-wat',
+    builder: 'wat',
+    sources: ['guests/wat-adversarial/evil.wat'],
+    wit: 'guests/wat-adversarial/wit',
+    world: 'adversarial',
+    description: 'Adversarial test plugin: infinite loops, memory bomb, huge output, deep recursion, traps, bad canonical ABI values.',
+    usage: 'Test fixture only.',
+  },
+  {
+    name: 'fat-wat',
+    builder: 'wat',
+    sources: ['guests/wat-adversarial/fat.wat'],
+    wit: 'guests/wat-adversarial/wit',
+    world: 'fat',
+    description: 'Adversarial test plugin: initial memory of 300 pages.',
+    usage: 'Test fixture only.',
+  },
+  {
+    name: 'reader-wat',
+    builder: 'wat',
+    sources: ['guests/wat-adversarial/reader.wat'],
+    wit: 'guests/wat-adversarial/wit',
+    world: 'reader',
+    description: 'Adversarial test plugin: reads files through wasi:filesystem (confinement tests).',
+    usage: 'Test fixture only.',
+  },
 ];
 
 class UsageError extends Error {}

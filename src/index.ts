@@ -24,5 +24,9 @@ export type { CacheStats, CompiledArtifact } from './compile/cache.js';
 
 export { loadPlugin, Plugin } from './runtime/plugin.js';
 export type { PluginOptions, PluginFunction, LoadInfo } from './runtime/plugin.js';
+export { IsolatedPlugin } from './runtime/isolate/isolated-plugin.js';
+export { parseGrant, readGrantManifest, isGranted } from './runtime/grant.js';
+export type { Grant, Limits, DirectoryGrant } from './runtime/grant.js';
+export type { HealthPolicy } from './runtime/health.js';
 export type { HostImplementations, HostFunction, LogSink, LogLevel } from './runtime/host-imports.js';
 export { fromJson } from './runtime/json-values.js';

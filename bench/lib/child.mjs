@@ -15,7 +15,14 @@ export function runJsonChild(args, { timeoutMs = 120_000, cwd } = {}) {
       const last = out.trim().split('\n').pop() ?? '';
       try {
         if (code !== 0) throw new Error(signal ? `killed by ${signal} (timeout ${timeoutMs} ms)` : `exit code ${code}`);
-        resolve({ ok: true, value: JSON.parse(last) });
+        let value;
+        try {
+          value = JSON.parse(last);
+        } catch {
+          // A module that pretty-printed its object: the whole of stdout is the JSON.
+          value = JSON.parse(out.trim());
+        }
+        resolve({ ok: true, value });
       } catch (e) {
         const lines = err.trim().split('\n').filter((l) => l.trim() !== '' && !/ExperimentalWarning|--trace-warnings/.test(l));
         const first = lines.find((l) => /Error|error:/.test(l)) ?? lines[0];

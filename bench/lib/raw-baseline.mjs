@@ -10,15 +10,23 @@ import { ECHO11, ECHO4K, BYTES64K, REQUEST } from './shapes.mjs';
 
 const P = 'bench:shapes/shapes@0.1.0#';
 
-export function instantiateRaw(coreModule) {
+/**
+ * @param extraImports optional `(ref) => imports` merged into the import object
+ *   (e.g. `__witplug.check` of an instrumented module); `ref.ex` holds the
+ *   instance's exports once it exists.
+ */
+export function instantiateRaw(coreModule, extraImports) {
   // The component's own resource table, minimal: handle i -> rep.
   const handles = [0];
+  const ref = { ex: null };
   const imports = {
     '[export]bench:shapes/shapes@0.1.0': {
       '[resource-new]counter': (rep) => handles.push(rep) - 1,
     },
+    ...(extraImports ? extraImports(ref) : {}),
   };
   const instance = new WebAssembly.Instance(coreModule, imports);
+  ref.ex = instance.exports;
   return { ex: instance.exports, handles };
 }
 
@@ -101,15 +109,18 @@ function lowerRequestOnce(ex, codec) {
 }
 
 /**
- * Returns { raw, rawCore } maps of shape id -> zero-argument closure. Each
+ * Returns { raw, rawCore } maps of shape id -> zero-argument closure.
+ * `onInstance(exports)` sees every instance created (instrument.bench.mjs
+ * refills their fuel between batches). Each
  * shape gets its own instance: echo/sum-bytes reset the guest heap, which
  * would otherwise overwrite the pre-lowered request.
  */
-export function rawRunners(coreModule) {
+export function rawRunners(coreModule, { extraImports, onInstance } = {}) {
   const raw = {};
   const rawCore = {};
   const fresh = () => {
-    const r = instantiateRaw(coreModule);
+    const r = instantiateRaw(coreModule, extraImports);
+    onInstance?.(r.ex);
     return { ...r, codec: makeCodec(r.ex) };
   };
 

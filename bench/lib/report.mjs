@@ -27,7 +27,7 @@ export function ratios(calls) {
  * factor > 1 means better than the target by that much (for ≤ targets:
  * limit ÷ measured; for ≥ targets: measured ÷ required).
  */
-export function targets(calls, rat, load, witplugError) {
+export function targets(calls, rat, load, witplugError, sections = {}) {
   const out = [];
   const ns = (id, who) => calls[id]?.[who]?.nsPerCall ?? null;
   const upper = (name, value, limit, unit, why) => {
@@ -47,11 +47,34 @@ export function targets(calls, rat, load, witplugError) {
     if (calls[s.id]?.extism === null) continue; // no Extism equivalent (resources)
     lower(`≥ 20× faster than Extism: ${s.label}`, rat[s.id].extismOverWitplug, 20, calls[s.id]?.extism?.error ?? why(s.id));
   }
+  // Load: judged in fresh processes (what a restarted host sees: cold pays jco's
+  // start-up and the transpile, warm is a cache hit). The same-process figures are in
+  // the load table; there cold is flattered (jco already initialised by the baselines)
+  // and warm too (compiled modules memoised in the process).
   for (const [guest, l] of Object.entries(load)) {
-    lower(`warm load ≥ 10× faster than cold: ${guest}`, l.coldOverWarm ?? null, 10, l.error ?? l.note ?? 'not measured');
-    if (l.coldOverWarmChild != null) lower(`warm load ≥ 10× faster than cold (fresh process): ${guest}`, l.coldOverWarmChild, 10, '');
+    lower(`warm load ≥ 10× faster than cold: ${guest}`, l.coldOverWarmChild ?? null, 10, l.childError ?? l.error ?? l.note ?? 'not measured');
+  }
+  const adm = sections.admission;
+  if (adm && !adm.skipped) {
+    const t = adm.target;
+    out.push(t ? { name: `admission ${adm.plugin} (${Math.round(adm.bytes / 1e5) / 10} MB): decode + check < 50 ms`, status: t.status, factor: sig(t.factor), detail: `${t.valueMs} ms first in a fresh process (median ${adm.totalMsMedian} ms)` }
+      : { name: 'admission decode + check < 50 ms', status: 'N/A', factor: null, detail: adm.error ?? 'no figure' });
+  }
+  const ins = sections.instrument;
+  if (ins && !ins.skipped) {
+    if (Array.isArray(ins.targets)) {
+      for (const t of ins.targets) out.push({ name: t.name, status: t.status, factor: sig(t.factor), detail: `${t.value}×${t.worst ? ` (worst: ${t.worst})` : ''} (limit ${t.limit}×)` });
+    } else out.push({ name: 'fuel-instrumentation overhead ≤ 1.30×', status: 'N/A', factor: null, detail: ins.error ?? 'no figure' });
   }
   return out;
+}
+
+/** Per call shape, the statuses of the targets that concern it (for the calls table). */
+function shapeTargets(result, s) {
+  const mine = result.targets.filter((t) => t.name.endsWith(`: ${s.label}`) || (s.id === 'add' && t.name.startsWith('add ≤'))
+    || (s.id === 'echo11' && t.name.startsWith('echo 11 B')) || (s.id === 'check' && t.name.startsWith('record→variant')));
+  const short = (t) => (t.name.startsWith('≥ 10×') ? 'jco≥10×' : t.name.startsWith('≥ 20×') ? 'extism≥20×' : t.name.split(' ').slice(-2).join(' '));
+  return mine.map((t) => `${short(t)} ${t.status}`).join(', ') || '–';
 }
 
 const fmt = (x) => (x === null || x === undefined ? '–' : x >= 100 ? String(Math.round(x)) : String(x));
@@ -63,12 +86,12 @@ export function table(result) {
   lines.push('');
   lines.push('## Calls (ns per call, median of batches)');
   lines.push('');
-  lines.push('| shape | raw core | raw | witplug | witplug abi | jco-latest | extism | witplug÷raw | jco÷witplug | extism÷witplug |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| shape | raw core | raw | witplug | witplug abi | jco-latest | extism | witplug÷raw | jco÷witplug | extism÷witplug | targets |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const s of SHAPES) {
     const c = calls[s.id];
     const v = (who) => (c[who] === null ? 'n/a' : fmt(c[who]?.nsPerCall));
-    lines.push(`| ${s.label} | ${v('rawCore')} | ${v('raw')} | ${v('witplug')} | ${v('witplugAbi')} | ${v('jco')} | ${v('extism')} | ${fmt(rat[s.id].witplugOverRaw)} | ${fmt(rat[s.id].jcoOverWitplug)} | ${fmt(rat[s.id].extismOverWitplug)} |`);
+    lines.push(`| ${s.label} | ${v('rawCore')} | ${v('raw')} | ${v('witplug')} | ${v('witplugAbi')} | ${v('jco')} | ${v('extism')} | ${fmt(rat[s.id].witplugOverRaw)} | ${fmt(rat[s.id].jcoOverWitplug)} | ${fmt(rat[s.id].extismOverWitplug)} | ${shapeTargets(result, s)} |`);
   }
   const errs = [];
   for (const s of SHAPES) for (const who of ['raw', 'rawCore', 'witplug', 'witplugAbi', 'jco', 'extism']) {
@@ -79,14 +102,15 @@ export function table(result) {
   lines.push('');
   lines.push('## Load (ms)');
   lines.push('');
-  lines.push('| guest | cold (empty cache) | warm (same process) | cold÷warm | cold (fresh process) | warm (fresh process) | cold÷warm (fresh) |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|');
+  lines.push('| guest | cold (fresh process) | warm (fresh process) | cold÷warm (fresh) | warm ≥ 10× | cold (same process) | warm (same process) | cold÷warm (same) |');
+  lines.push('|---|---:|---:|---:|---|---:|---:|---:|');
   for (const [g, l] of Object.entries(result.load)) {
-    lines.push(`| ${g} | ${fmt(l.coldMs)} | ${fmt(l.warmMs)} | ${fmt(l.coldOverWarm)} | ${fmt(l.coldChildMs)} | ${fmt(l.warmChildMs)} | ${fmt(l.coldOverWarmChild)} |${l.note ? ` ${l.note}` : ''}${l.error ? ` error: ${l.error}` : ''}`);
+    const t = result.targets.find((x) => x.name === `warm load ≥ 10× faster than cold: ${g}`);
+    lines.push(`| ${g} | ${fmt(l.coldChildMs)} | ${fmt(l.warmChildMs)} | ${fmt(l.coldOverWarmChild)} | ${t?.status ?? '–'} | ${fmt(l.coldMs)} | ${fmt(l.warmMs)} | ${fmt(l.coldOverWarm)} |${l.note ? ` ${l.note}` : ''}${l.error ? ` error: ${l.error}` : ''}${l.childError ? ` child error: ${l.childError}` : ''}`);
   }
   const b = result.baselineLoad;
-  lines.push(`| (baseline) jco transpile + instantiate, bench, first in process | ${fmt(b.jcoMs)} | | | | | |`);
-  lines.push(`| (baseline) Extism createPlugin, extism.wasm | ${fmt(b.extismMs)} | | | | | |`);
+  lines.push(`| (baseline) jco transpile + instantiate, bench, first in process | | | | | ${fmt(b.jcoMs)} | | |`);
+  lines.push(`| (baseline) Extism createPlugin, extism.wasm | | | | | ${fmt(b.extismMs)} | | |`);
   lines.push('');
   lines.push('## Memory (100 loaded instances)');
   lines.push('');
@@ -98,9 +122,7 @@ export function table(result) {
     lines.push(`| ${labels[k] ?? k} | ${m.guest} | ${fmt(m.rssPerInstanceKiB)} | ${fmt(m.heapPerInstanceKiB)} | ${fmt(m.externalPerInstanceKiB)} | ${m.rssBeforeMiB} → ${m.rssAfterMiB} |`);
   }
   lines.push('');
-  lines.push('## Other sections');
-  lines.push('');
-  for (const [k, v] of Object.entries(result.sections)) lines.push(`- ${k}: ${v.skipped ?? v.error ?? `${JSON.stringify(v).slice(0, 300)}`}`);
+  lines.push(...sectionTables(result));
   lines.push('');
   lines.push('## Targets');
   lines.push('');
@@ -108,6 +130,58 @@ export function table(result) {
   lines.push('|---|---|---:|---|');
   for (const t of result.targets) lines.push(`| ${t.name} | ${t.status} | ${t.factor === null ? '–' : `${t.factor}×`} | ${t.detail} |`);
   return lines.join('\n');
+}
+
+function sectionTables(result) {
+  const lines = [];
+  const { admission: adm, instrument: ins } = result.sections ?? {};
+  if (adm) {
+    lines.push('## Admission (the largest guest against wit/ gateway-plugin)', '');
+    if (adm.skipped || adm.error) lines.push(`${adm.skipped ?? adm.error}`, '');
+    else {
+      lines.push('| plugin | size | decode + check, first in process (ms) | decode median | check median | `witplug check` wall − start-up (ms) | < 50 ms |');
+      lines.push('|---|---:|---:|---:|---:|---:|---|');
+      lines.push(`| ${adm.plugin} | ${(adm.bytes / 2 ** 20).toFixed(1)} MiB | ${fmt(adm.firstTotalMs)} | ${fmt(adm.decodeMsMedian)} | ${fmt(adm.checkMsMedian)} | ${fmt(adm.cliCheckOverStartupMs)} (${fmt(adm.cliCheckWallMs)} − ${fmt(adm.cliStartupWallMs)}) | ${adm.target?.status ?? '–'} |`, '');
+    }
+  }
+  if (ins) {
+    lines.push('## Fuel instrumentation overhead (instrumented ÷ plain, fastest batch)', '');
+    if (ins.skipped || ins.error) lines.push(`${ins.skipped ?? ins.error}`, '');
+    else {
+      lines.push('| workload | plain ns | fuel ns | fuel+deadline ns (two counters) | fuel+deadline ns (single counter) | fuel ÷ plain | fuel+deadline ÷ plain (two / single) |');
+      lines.push('|---|---:|---:|---:|---:|---:|---|');
+      for (const [w, r] of Object.entries(ins.workloads ?? {})) {
+        lines.push(`| ${w} | ${fmt(r.plainMinNs)} | ${fmt(r.fuelMinNs)} | ${fmt(r.fuelDeadlineMinNs)} | ${fmt(r.fuelDeadlineSingleMinNs)} | ${r.fuelRatio} | ${r.fuelDeadlineRatio} / ${r.fuelDeadlineSingleRatio} |`);
+      }
+      if (ins.hookShapes) {
+        lines.push('', 'Hook shapes (bench.wat via the minimal host of the *raw* column; in parentheses: the core call alone):', '');
+        lines.push('| shape | plain ns | fuel ns | fuel+deadline ns (single counter) | fuel ÷ plain | fuel+deadline ÷ plain |');
+        lines.push('|---|---:|---:|---:|---:|---:|');
+        for (const [id, r] of Object.entries(ins.hookShapes)) {
+          const c = ins.hookShapesCore?.[id];
+          const both = (a, b) => (b === undefined ? fmt(a) : `${fmt(a)} (${fmt(b)})`);
+          lines.push(`| ${r.label} | ${both(r.plainMinNs, c?.plainMinNs)} | ${both(r.fuelMinNs, c?.fuelMinNs)} | ${both(r.fuelDeadlineSingleMinNs, c?.fuelDeadlineSingleMinNs)} | ${both(r.fuelRatio, c?.fuelRatio)} | ${both(r.fuelDeadlineSingleRatio, c?.fuelDeadlineSingleRatio)} |`);
+        }
+      }
+      if (ins.spiderMonkeyCoreModule) {
+        const sm = ins.spiderMonkeyCoreModule;
+        lines.push('', `Instrumenting the ${(sm.inBytes / 2 ** 20).toFixed(1)} MiB SpiderMonkey core module: ${sm.instrumentMs} ms (${sm.functions} functions, ${sm.loops} loops; valid: ${sm.valid}).`);
+      }
+      lines.push('');
+    }
+  }
+  const cli = result.cliBench;
+  if (cli) {
+    lines.push('## `witplug bench` CLI on guests/dist/calc-wat.wasm (acme:calc, not built for the bench) vs this run', '');
+    lines.push('| call | CLI witplug ns | bench witplug ns (same shape) | CLI ÷ bench | CLI jco ns | bench jco ns | CLI load cold / warm ms |');
+    lines.push('|---|---:|---:|---:|---:|---:|---|');
+    for (const r of cli) {
+      if (r.error) { lines.push(`| ${r.call} | error: ${r.error} | | | | | |`); continue; }
+      lines.push(`| ${r.call} → ${r.shape} | ${fmt(r.nsPerCall)} | ${fmt(r.benchNsPerCall)} | ${fmt(r.cliOverBench)} | ${fmt(r.jcoNsPerCall)} | ${fmt(r.benchJcoNsPerCall)} | ${fmt(r.loadMs?.cold)} / ${fmt(r.loadMs?.warm)} |`);
+    }
+    lines.push('');
+  }
+  return lines;
 }
 
 function dedupe(xs) {

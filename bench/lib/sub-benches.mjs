@@ -12,7 +12,7 @@ export async function subBenches() {
     const path = fileURLToPath(new URL(`../${name}.bench.mjs`, import.meta.url));
     if (!existsSync(path)) { out[name] = { skipped: `bench/${name}.bench.mjs not present` }; continue; }
     const t0 = performance.now();
-    const r = await runJsonChild([path], { timeoutMs: 90_000, cwd: fileURLToPath(new URL('../../', import.meta.url)) });
+    const r = await runJsonChild([path], { timeoutMs: 240_000, cwd: fileURLToPath(new URL('../../', import.meta.url)) });
     out[name] = r.ok ? { ...r.value, _wallMs: Math.round(performance.now() - t0) } : { error: r.error };
   }
   return out;

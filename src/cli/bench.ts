@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadContract } from '../contract/load.js';
-import { decodeComponent } from '../component/decode.js';
 import { CompileCache } from '../compile/cache.js';
 import { loadPlugin } from '../runtime/plugin.js';
 import { resolveExport } from '../runtime/exports.js';
@@ -49,21 +48,22 @@ async function bench(pluginPath: string, flags: BenchFlags): Promise<ExitCode> {
   }
   const bytes = await readInput(pluginPath);
   const contract = await loadContract(flags.wit, flags.world);
-  const { shape } = decodeComponent(bytes);
-  const target = resolveExport(shape, flags.call);
-  const args = parseArgs(flags.args, target.type.params, target.target);
 
   const cacheDir = mkdtempSync(join(tmpdir(), 'witplug-bench-'));
   try {
     const cache = new CompileCache(cacheDir);
     const name = pluginPath.replace(/^.*\//, '').replace(/\.wasm$/, '');
     const silent = () => {};
+    // The cold load comes first, as in `witplug run`: admission refuses a plugin
+    // that does not fit (REJECTED) before its exports or --args are looked at.
     const coldStart = performance.now();
     await loadPlugin(bytes, { name, contract, cache, log: silent });
     const cold = performance.now() - coldStart;
     const warmStart = performance.now();
     const plugin = await loadPlugin(bytes, { name, contract, cache, log: silent });
     const warm = performance.now() - warmStart;
+    const target = resolveExport(plugin.shape, flags.call);
+    const args = parseArgs(flags.args, target.type.params, target.target);
 
     const fast = plugin.fn(target.target);
     const viaJco = plugin.jcoFn(target.target);

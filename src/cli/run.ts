@@ -6,6 +6,7 @@ import { loadPlugin } from '../runtime/plugin.js';
 import { resolveExport } from '../runtime/exports.js';
 import { fromJson } from '../runtime/json-values.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
+import { readGrantManifest, type Grant, type Limits } from '../runtime/grant.js';
 import { ExitCode, printJson, runCommand, toJson, usage } from './output.js';
 
 export interface RunFlags {
@@ -14,6 +15,12 @@ export interface RunFlags {
   call: string;
   args: string;
   json?: boolean;
+  fuel?: string;
+  timeoutMs?: string;
+  maxMemoryMb?: string;
+  maxOutputBytes?: string;
+  grant?: string;
+  isolate?: boolean;
 }
 
 export function registerRun(program: Command): void {
@@ -25,6 +32,12 @@ export function registerRun(program: Command): void {
     .requiredOption('--world <world>', 'world in the WIT that the plugin targets')
     .requiredOption('--call <target>', 'function to call: <iface>#<func> (short or fully qualified interface) or a world-level export name')
     .option('--args <json-array>', 'arguments as a JSON array (see README "Values as JSON")', '[]')
+    .option('--fuel <n>', 'fuel budget for the call (≈ wasm instructions); FUEL_EXHAUSTED when it runs out; the JSON output reports "fuel" used')
+    .option('--timeout-ms <t>', 'wall-clock deadline for the call in ms (TIMEOUT)')
+    .option('--max-memory-mb <m>', 'maximum linear memory in MiB (MEMORY_LIMIT)')
+    .option('--max-output-bytes <b>', 'maximum size of one string/list returned by the plugin (OUTPUT_LIMIT)')
+    .option('--grant <manifest.json>', 'capability grant (imports, config, filesystem, env, clocks, random, limits); default: no WASI at all')
+    .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it)')
     .option('--json', 'print exactly one JSON object: {"ok":true,"value":…} or {"ok":false,"error":{code,message}}')
     .action(async (pluginPath: string, flags: RunFlags) => {
       await runCommand(flags.json === true, () => run(pluginPath, flags));
@@ -51,13 +64,51 @@ async function run(pluginPath: string, flags: RunFlags): Promise<ExitCode> {
   const contract = await loadContract(flags.wit, flags.world);
   // Admission first: a rejected plugin is refused (REJECTED, exit 1) before its
   // exports are looked at, so it can't be "called" even with a bad --call.
-  const plugin = await loadPlugin(bytes, { name: pluginName(pluginPath), contract });
-  const target = resolveExport(plugin.shape, flags.call);
-  const args = parseArgs(flags.args, target.type.params, target.target);
-  const value = plugin.call(target.target, args);
-  if (flags.json) printJson({ ok: true, value: value === undefined ? null : value });
-  else process.stdout.write(toJson(value === undefined ? null : value, 2) + '\n');
-  return ExitCode.OK;
+  const limits = limitFlags(flags);
+  const grant: Grant | undefined = flags.grant ? await readGrantManifest(flags.grant) : undefined;
+  const plugin = await loadPlugin(bytes, {
+    name: pluginName(pluginPath),
+    contract,
+    limits,
+    ...(grant ? { grant } : {}),
+    ...(flags.isolate ? { isolate: true } : {}),
+  });
+  try {
+    const target = resolveExport(plugin.shape, flags.call);
+    const args = parseArgs(flags.args, target.type.params, target.target);
+    const value = plugin.call(target.target, args);
+    const fuel = flags.fuel !== undefined ? { fuel: plugin.lastFuel ?? 0 } : {};
+    if (flags.json) printJson({ ok: true, value: value === undefined ? null : value, ...fuel });
+    else {
+      process.stdout.write(toJson(value === undefined ? null : value, 2) + '\n');
+      if (flags.fuel !== undefined) process.stderr.write(`fuel used: ${plugin.lastFuel ?? 0}\n`);
+    }
+    return ExitCode.OK;
+  } finally {
+    if ('close' in plugin) await plugin.close();
+  }
+}
+
+/** The limit flags as Limits; each must be a positive number (USAGE otherwise). */
+export function limitFlags(flags: RunFlags): Limits {
+  const out: { -readonly [K in keyof Limits]: Limits[K] } = {};
+  const num = (flag: string, v: string | undefined, integer: boolean): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+      throw usage(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(v)}`);
+    }
+    return n;
+  };
+  const fuel = num('--fuel', flags.fuel, true);
+  if (fuel !== undefined) out.fuel = fuel;
+  const timeoutMs = num('--timeout-ms', flags.timeoutMs, false);
+  if (timeoutMs !== undefined) out.timeoutMs = timeoutMs;
+  const mb = num('--max-memory-mb', flags.maxMemoryMb, false);
+  if (mb !== undefined) out.maxMemoryMb = mb;
+  const ob = num('--max-output-bytes', flags.maxOutputBytes, true);
+  if (ob !== undefined) out.maxOutputBytes = ob;
+  return out;
 }
 
 export async function readInput(path: string): Promise<Uint8Array> {

@@ -19,6 +19,12 @@ import { admit, type Contract } from '../admission/gate.js';
 import { ShapeCache } from '../admission/shape-cache.js';
 import { decodePlugin } from '../admission/decoded.js';
 import type { AdmissionReport } from '../admission/report.js';
+import type { Grant, Limits } from './grant.js';
+import { Sandbox, resolveLimits, instrumentedCompileOptions, hardenGlue, type ResolvedLimits } from './sandbox.js';
+import { PluginHealth, type HealthPolicy } from './health.js';
+import { grantedImports } from './grant-imports.js';
+import { wasiImports } from './wasi.js';
+import { IsolatedPlugin } from './isolate/isolated-plugin.js';
 
 export interface PluginOptions {
   /** Name used in logs and errors (default: file name or 'plugin'). */
@@ -39,6 +45,18 @@ export interface PluginOptions {
   readonly contract?: Contract;
   /** Offered interfaces this plugin may import (see admission `allowedImports`). Default: all offered. */
   readonly allowedImports?: ReadonlySet<string>;
+  /**
+   * Capabilities, deny by default (docs/sandbox.md): which offered imports the
+   * plugin may use (no `wasi:*` without a grant), its config, directories,
+   * environment, clocks/random, and default limits. See `readGrantManifest`.
+   */
+  readonly grant?: Grant;
+  /** Per-call limits; each field overrides the grant's `limits`. */
+  readonly limits?: Limits;
+  /** Crash-loop protection: `maxTraps` failed calls within `windowMs` → DISABLED (default 5 in 60 s). */
+  readonly health?: Partial<HealthPolicy>;
+  /** Run the plugin in a worker thread (deadline overrun → worker terminated and recreated). */
+  readonly isolate?: boolean;
 }
 
 export interface LoadInfo {
@@ -58,17 +76,27 @@ const stderrLog: LogSink = (level, message, plugin) => {
   process.stderr.write(`[${plugin}] ${level}: ${message}\n`);
 };
 
-export async function loadPlugin(source: string | Uint8Array, options: PluginOptions = {}): Promise<Plugin> {
+export async function loadPlugin(source: string | Uint8Array, options?: PluginOptions & { readonly isolate?: false }): Promise<Plugin>;
+export async function loadPlugin(source: string | Uint8Array, options: PluginOptions & { readonly isolate: true }): Promise<IsolatedPlugin>;
+export async function loadPlugin(source: string | Uint8Array, options?: PluginOptions): Promise<Plugin | IsolatedPlugin>;
+export async function loadPlugin(source: string | Uint8Array, options: PluginOptions = {}): Promise<Plugin | IsolatedPlugin> {
   const started = performance.now();
   const bytes = typeof source === 'string' ? await readPluginFile(source) : source;
   const name = options.name ?? (typeof source === 'string' ? basename(source).replace(/\.wasm$/, '') : 'plugin');
-  const shape = options.contract ? admitOrThrow(bytes, options.contract, name, options.allowedImports) : decodeComponent(bytes).shape;
+  const grant = options.grant;
+  // Deny by default: without a grant no wasi:* import is allowed, even if the contract offers it.
+  const allowed = options.contract ? grantedImports(options.contract.shape, grant, options.allowedImports, pluginShapeOrUndefined(bytes)) : options.allowedImports;
+  const shape = options.contract ? admitOrThrow(bytes, options.contract, name, allowed) : decodeComponent(bytes).shape;
+  const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
+  if (options.isolate) return IsolatedPlugin.start(bytes, shape, { ...options, name, limits });
+  const resolved = resolveLimits(limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
-  const artifact = await cache.compile(bytes);
-  const linked = await linkArtifact(artifact);
+  const artifact = await cache.compile(bytes, instrumentedCompileOptions(resolved));
+  // The variant keys the per-process compiled-module memo: instrumented and plain modules differ.
+  const linked = await linkArtifact({ ...artifact, glue: hardenGlue(artifact.glue) }, JSON.stringify(instrumentedCompileOptions(resolved).variant ?? {}));
   const env: PluginEnvironment = {
     name,
-    config: new Map(Object.entries(options.config ?? {})),
+    config: new Map(Object.entries({ ...(grant?.config ?? {}), ...(options.config ?? {}) })),
     log: options.log ?? stderrLog,
     host: options.host ?? {},
   };
@@ -77,7 +105,8 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
     ...(artifact.rebuildReason ? { rebuildReason: artifact.rebuildReason } : {}),
     ms: performance.now() - started,
   };
-  const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info);
+  const sandbox: PluginSandbox = { sandbox: new Sandbox(resolved), health: new PluginHealth(options.health), wasi: wasiImports(shape, grant, name) };
+  const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info, sandbox);
   plugin.instantiate(); // fail at load time, not on the first call, if linking is impossible
   return plugin;
 }
@@ -99,6 +128,15 @@ function admitOrThrow(bytes: Uint8Array, contract: Contract, name: string, allow
   return shapeCache.getOrDecode(bytes, decodePlugin).shape;
 }
 
+/** The plugin's decoded shape when it decodes (admission reports it when it doesn't). */
+function pluginShapeOrUndefined(bytes: Uint8Array): ComponentShape | undefined {
+  try {
+    return shapeCache.getOrDecode(bytes, decodePlugin).shape;
+  } catch {
+    return undefined;
+  }
+}
+
 async function readPluginFile(path: string): Promise<Uint8Array> {
   try {
     return await readFile(path);
@@ -111,6 +149,14 @@ async function readPluginFile(path: string): Promise<Uint8Array> {
 /** A callable export, resolved once. */
 export type PluginFunction = (...args: unknown[]) => unknown;
 
+/** The limits, health and WASI of one plugin (src/runtime/sandbox.ts). */
+export interface PluginSandbox {
+  readonly sandbox: Sandbox;
+  readonly health: PluginHealth;
+  /** Per-plugin WASI imports (only granted interfaces). */
+  readonly wasi: Record<string, unknown>;
+}
+
 export class Plugin {
   readonly name: string;
   readonly componentHash: string;
@@ -122,26 +168,80 @@ export class Plugin {
   #bindings: Record<string, unknown> | null = null;
   /** Bumped whenever the instance is replaced, so resolved functions re-bind lazily. */
   #generation = 0;
+  readonly #sandbox: Sandbox;
+  readonly #health: PluginHealth;
 
-  constructor(name: string, componentHash: string, shape: ComponentShape, linked: LinkedArtifact, env: PluginEnvironment, info: LoadInfo) {
+  constructor(name: string, componentHash: string, shape: ComponentShape, linked: LinkedArtifact, env: PluginEnvironment, info: LoadInfo, sandbox?: PluginSandbox) {
     this.name = name;
     this.componentHash = componentHash;
     this.shape = shape;
     this.#linked = linked;
     this.#env = env;
     this.loadInfo = info;
-    this.#imports = buildJcoImports(shape, env);
+    this.#sandbox = sandbox?.sandbox ?? new Sandbox({});
+    this.#health = sandbox?.health ?? new PluginHealth();
+    this.#imports = this.#sandbox.guardHostImports(buildJcoImports(shape, env, sandbox?.wasi ?? {}));
   }
 
-  /** (Re)creates the instance. Called at load and after a trap. */
+  /** Fuel used by the last call (or instantiation); undefined unless fuel or a deadline is set. */
+  get lastFuel(): number | undefined {
+    return this.#sandbox.lastFuel;
+  }
+
+  /** The limits in force (validated; memory in pages). The fast call path reads `maxOutputBytes` here. */
+  get limits(): ResolvedLimits {
+    return this.#sandbox.limits;
+  }
+
+  /** Why the plugin is disabled (too many failed calls), or null. Reload it to enable it again. */
+  get disabledReason(): string | null {
+    return this.#health.disabledReason;
+  }
+
+  /** (Re)creates the instance. Called at load and after a trap. Runs under the call limits (start functions are plugin code). */
   instantiate(): void {
     try {
-      this.#bindings = instantiateLinked(this.#linked, this.#imports).bindings;
+      this.guard('(instantiate)', () => {
+        this.#bindings = instantiateLinked(this.#linked, this.#imports, this.#sandbox.coreHook).bindings;
+      });
       this.#generation++;
     } catch (e) {
       this.#bindings = null;
       throw toPluginError(e, this.name, '(instantiate)');
     }
+  }
+
+  /**
+   * Runs one guest call under the plugin's limits: refuses calls while
+   * DISABLED, arms fuel/deadline/memory/output caps, and on failure maps the
+   * error to its code (FUEL_EXHAUSTED, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT,
+   * TRAP), drops the instance (its state may be corrupt; the next call gets
+   * a fresh one) and counts the failure towards DISABLED. `expected(e)` marks
+   * errors that are ordinary results (jco's thrown `err` of a result
+   * export): they are rethrown untouched. Both call paths use this.
+   */
+  guard<T>(hook: string, call: () => T, expected?: (e: unknown) => boolean): T {
+    const disabled = this.#health.disabledReason;
+    if (disabled !== null) {
+      throw new WitplugError(ErrorCodes.DISABLED, `plugin ${this.name} is disabled (${disabled}); reload it to enable it again`, { plugin: this.name, hook });
+    }
+    const sandbox = this.#sandbox;
+    sandbox.begin();
+    let value: T;
+    try {
+      value = call();
+    } catch (e) {
+      sandbox.end();
+      if (expected?.(e)) throw e;
+      const err = sandbox.classify(e, this.name, hook);
+      this.#bindings = null; // a failed instance is never called again
+      if (this.#health.recordTrap()) {
+        err.message += ` (plugin ${this.name} is now disabled: ${this.#health.disabledReason})`;
+      }
+      throw err;
+    }
+    sandbox.end();
+    return value;
   }
 
   /** Calls `target` (`iface#func` or a world-level name) with witplug JS values. */
@@ -179,12 +279,17 @@ export class Plugin {
       }
       const jcoArgs = plainArgs ? args : args.map((a, i) => toJco(params[i]!.type, a));
       let value: unknown;
+      const isErrResult = (e: unknown): boolean => returnsResult && e !== null && typeof e === 'object' && 'payload' in e && !(e instanceof WebAssembly.RuntimeError);
       try {
-        value = bound(...jcoArgs);
+        value = this.guard(hook, () => bound(...jcoArgs), isErrResult);
+        this.#sandbox.checkOutput(value, this.name, hook);
       } catch (e) {
-        if (returnsResult && e !== null && typeof e === 'object' && 'payload' in e && !(e instanceof WebAssembly.RuntimeError)) {
+        if (isErrResult(e)) {
           // jco reports `err` of a result-returning export as a thrown ComponentError.
-          return { tag: 'err', val: result.err ? fromJco(result.err, (e as { payload: unknown }).payload) : undefined };
+          const payload = (e as { payload: unknown }).payload;
+          this.#sandbox.checkOutput(payload, this.name, hook);
+          const errType = result?.kind === 'result' ? result.err : null;
+          return { tag: 'err', val: errType ? fromJco(errType, payload) : undefined };
         }
         this.#bindings = null; // a trapped instance is never called again
         throw toPluginError(e, this.name, hook);

@@ -11,6 +11,7 @@ import type { ComponentShape } from '../component/types.js';
 import { isGranted, type Grant } from './grant.js';
 import { readOnlyPreopens } from './wasi-readonly.js';
 import { stripVersion } from './names.js';
+import { WitplugError, ErrorCodes } from '../errors.js';
 
 interface FilesystemShim {
   types: unknown;
@@ -32,6 +33,7 @@ export function wasiImports(shape: ComponentShape, grant: Grant | undefined, plu
     const fs = all['wasi:filesystem/preopens'] as FilesystemShim['preopens'] | undefined;
     if (fs) all['wasi:filesystem/preopens'] = readOnlyPreopens(fs, readOnly);
   }
+  confineCli(all);
   const out: Record<string, unknown> = {};
   for (const item of wanted) {
     const key = stripVersion(item.name);
@@ -41,4 +43,19 @@ export function wasiImports(shape: ComponentShape, grant: Grant | undefined, plu
     }
   }
   return out;
+}
+
+/**
+ * Nothing ambient: the shim's initial-cwd is the host's cwd, and its exit
+ * ends the host process. A plugin gets no cwd, and exit traps its own call.
+ */
+function confineCli(all: Record<string, unknown>): void {
+  const env = all['wasi:cli/environment'] as Record<string, unknown> | undefined;
+  if (env) all['wasi:cli/environment'] = { ...env, initialCwd: () => undefined };
+  if (all['wasi:cli/exit']) {
+    const refuse = (what: string) => (): never => {
+      throw new WitplugError(ErrorCodes.TRAP, `plugin called wasi:cli/exit ${what}; a plugin cannot end the host process`);
+    };
+    all['wasi:cli/exit'] = { exit: refuse('exit'), exitWithCode: refuse('exit-with-code') };
+  }
 }

@@ -20,6 +20,10 @@ export const State = {
   HOST_CALL: 3,
   /** host → worker: the host function returned */
   HOST_DONE: 4,
+  /** worker → host: the plugin is loaded (state starts IDLE, so the host can block on startup) */
+  READY: 5,
+  /** worker → host: loading failed; the payload is a failed CallOutcome */
+  LOAD_FAILED: 6,
 } as const;
 
 const HEADER_BYTES = 16;
@@ -70,5 +74,5 @@ export class Channel {
 
 /** What crosses the channel for a finished call. */
 export type CallOutcome =
-  | { ok: true; value: unknown }
-  | { ok: false; code: string; message: string };
+  | { ok: true; value: unknown; fuel?: number }
+  | { ok: false; code: string; message: string; fuel?: number };

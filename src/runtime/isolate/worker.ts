@@ -1,11 +1,12 @@
 /**
- * Worker-thread side of isolation mode: loads the plugin, then serves calls
- * from the channel until terminated. Host functions the app implements are
- * called back on the host thread through the same channel; logs are posted.
+ * Worker-thread side of isolation mode: loads the plugin, reports READY (or
+ * LOAD_FAILED) through the channel, then serves calls until terminated. Host
+ * functions the app implements are called back on the host thread through
+ * the same channel; logs are posted.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Channel, State, type CallOutcome } from './channel.js';
-import { loadPlugin } from '../plugin.js';
+import { loadPlugin, type Plugin } from '../plugin.js';
 import type { HostFunction, HostImplementations } from '../host-imports.js';
 import { WitplugError } from '../../errors.js';
 import type { IsolatedInit } from './isolated-plugin.js';
@@ -30,29 +31,42 @@ function remoteHost(): HostImplementations {
   return host;
 }
 
-const plugin = await loadPlugin(init.bytes, {
-  ...init.options,
-  host: remoteHost(),
-  log: (level, message, name) => parentPort?.postMessage({ type: 'log', level, message, plugin: name }),
-});
-parentPort?.postMessage({ type: 'ready', shape: null });
+function failure(e: unknown): CallOutcome {
+  const err = e instanceof WitplugError ? e : new WitplugError('TRAP', String(e));
+  return { ok: false, code: err.code, message: err.message };
+}
+
+let plugin: Plugin;
+try {
+  plugin = await loadPlugin(init.bytes, {
+    ...init.options,
+    host: remoteHost(),
+    // The host thread counts failures (it also sees timeouts); the worker never disables itself.
+    health: { maxTraps: Number.MAX_SAFE_INTEGER },
+    log: (level, message, name) => parentPort?.postMessage({ type: 'log', level, message, plugin: name }),
+  });
+} catch (e) {
+  channel.write(State.LOAD_FAILED, failure(e));
+  throw e;
+}
+channel.write(State.READY, null);
 
 for (;;) {
+  channel.waitWhile(State.READY);
   channel.waitWhile(State.IDLE);
   channel.waitWhile(State.DONE);
   if (channel.state !== State.CALL) continue;
   const { target, args } = channel.read() as { target: string; args: unknown[] };
   let outcome: CallOutcome;
   try {
-    outcome = { ok: true, value: plugin.call(target, args) };
+    const value = plugin.call(target, args);
+    outcome = { ok: true, value, ...(plugin.lastFuel !== undefined ? { fuel: plugin.lastFuel } : {}) };
   } catch (e) {
-    const err = e instanceof WitplugError ? e : new WitplugError('TRAP', String(e));
-    outcome = { ok: false, code: err.code, message: err.message };
+    outcome = { ...failure(e), ...(plugin.lastFuel !== undefined ? { fuel: plugin.lastFuel } : {}) } as CallOutcome;
   }
   try {
     channel.write(State.DONE, outcome);
   } catch (e) {
-    const err = e as WitplugError;
-    channel.write(State.DONE, { ok: false, code: err.code ?? 'INTERNAL', message: err.message });
+    channel.write(State.DONE, failure(e));
   }
 }
