@@ -56,7 +56,7 @@ async function findCreateExportCaller() {
   for (const f of files) {
     try {
       const mod = await import(pathToFileURL(join(dir, f)).href);
-      if (typeof mod.createExportCaller === 'function') return { fn: mod.createExportCaller, error: null, from: `dist/runtime/abi/${f}` };
+      if (typeof mod.createExportCaller === 'function') return { fn: mod.createExportCaller, AbiContext: mod.AbiContext, error: null, from: `dist/runtime/abi/${f}` };
     } catch (e) { errs.push(`${f}: ${e?.message ?? e}`); }
   }
   return { fn: null, error: `no createExportCaller in ${dir}${errs.length ? ` (${errs.join('; ')})` : ''}` };
@@ -81,14 +81,22 @@ export async function witplugAbiRunners(lib, componentBytes, coreModule) {
       if (item) { funcs = item.iface.funcs; typesFrom = 'decodeComponent'; }
     } catch { /* keep the hand-built types */ }
   }
+  // One raw core instance per shape; its exported resource's handles live in the context's table.
   const make = (func, args) => {
-    const { ex, handles } = instantiateRaw(coreModule);
-    const name = `${P}#${func}`;
-    const core = { fn: ex[name], memory: ex.memory, realloc: ex.cabi_realloc, ...(ex[`cabi_post_${name}`] ? { postReturn: ex[`cabi_post_${name}`] } : {}) };
-    const type = funcs.get(func);
-    if (!type) throw new Error(`no type for ${func}`);
-    const call = found.fn(type, core);
-    const a = typeof args === 'function' ? args(ex, handles) : args;
+    const context = new found.AbiContext();
+    const key = `${P}#counter`;
+    const { ex } = instantiateRaw(coreModule, () => ({
+      [`[export]${P}`]: { '[resource-new]counter': (rep) => context.resourceNew(key, rep) },
+    }));
+    const caller = (name) => {
+      const coreName = `${P}#${name}`;
+      const type = funcs.get(name);
+      if (!type) throw new Error(`no type for ${name}`);
+      const core = { fn: ex[coreName], memory: ex.memory, realloc: ex.cabi_realloc, ...(ex[`cabi_post_${coreName}`] ? { postReturn: ex[`cabi_post_${coreName}`] } : {}) };
+      return found.fn(type, core, context);
+    };
+    const call = caller(func);
+    const a = typeof args === 'function' ? args(caller) : args;
     return () => call(...a);
   };
   const plan = {
@@ -98,8 +106,8 @@ export async function witplugAbiRunners(lib, componentBytes, coreModule) {
     echo4k: ['echo', [ECHO4K]],
     bytes64k: ['sum-bytes', [BYTES64K]],
     check: ['check', [REQUEST]],
-    // An exported resource's own methods get the rep for a borrow (CanonicalABI lift_borrow, same instance).
-    resource: ['[method]counter.incr', (ex, handles) => [handles[ex[`${P}#[constructor]counter`](1)], 1]],
+    // The constructor's own<counter> comes back as a handle object; the method borrows it.
+    resource: ['[method]counter.incr', (caller) => [caller('[constructor]counter')(1), 1]],
   };
   for (const [id, [func, args]] of Object.entries(plan)) {
     try { runners[id] = make(func, args); } catch (e) { runners[id] = null; errors[id] = `${e?.code ? `${e.code}: ` : ''}${e?.message ?? e}`; }

@@ -66,6 +66,11 @@ function adaptForJco(func: FuncType, impl: HostFunction): (...args: unknown[]) =
   };
 }
 
+/** The witplug-convention implementation of an imported host function, or a stub that fails with UNSUPPORTED. */
+export function hostFunction(env: PluginEnvironment, iface: InterfaceType, funcName: string): HostFunction {
+  return lookupImplementation(env, iface, funcName) ?? unsupported(iface.name, funcName);
+}
+
 function unsupported(iface: string, func: string): () => never {
   return () => {
     throw new WitplugError(ErrorCodes.UNSUPPORTED, `host function ${iface}#${func} is not provided by this host`, { hook: `${iface}#${func}` });

@@ -82,8 +82,14 @@ function compileModules(artifact: CompiledArtifact, variant: string): Promise<Ma
   return p;
 }
 
-/** Instantiates synchronously; `hook` sees (and may rewrite) every core instance's imports. */
-export function instantiateLinked(linked: LinkedArtifact, imports: Record<string, unknown>, hook?: CoreInstanceHook): {
+/**
+ * Instantiates synchronously; `hook` sees (and may rewrite) every core
+ * instance's imports, `created` sees each core instance as soon as it exists
+ * (before later ones run their start functions).
+ */
+export function instantiateLinked(
+  linked: LinkedArtifact, imports: Record<string, unknown>, hook?: CoreInstanceHook, created?: (instance: WebAssembly.Instance) => void,
+): {
   bindings: Record<string, unknown>;
   coreInstances: WebAssembly.Instance[];
 } {
@@ -98,6 +104,7 @@ export function instantiateLinked(linked: LinkedArtifact, imports: Record<string
     (module, coreImports) => {
       const inst = new WebAssembly.Instance(module, hook ? hook(module, coreImports) : coreImports);
       coreInstances.push(inst);
+      created?.(inst);
       return inst;
     },
   );

@@ -9,15 +9,20 @@ import type { ComponentShape } from '../component/types.js';
 import { decodeComponent } from '../component/decode.js';
 import { CompileCache, type CompiledArtifact } from '../compile/cache.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
-import { buildJcoImports, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
+import { buildJcoImports, hostFunction, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
 import { linkArtifact, instantiateLinked, type LinkedArtifact } from './linker.js';
-import { resolveExport, type ResolvedExport } from './exports.js';
+import { listExportedFunctions, resolveExport, type ResolvedExport } from './exports.js';
 import { fromJco, toJco, sameInBoth } from './jco-values.js';
 import { lowerCamel, shortInterfaceName } from './names.js';
 import { toPluginError } from './traps.js';
 import { admit, type Contract } from '../admission/gate.js';
 import { ShapeCache } from '../admission/shape-cache.js';
 import { decodePlugin } from '../admission/decoded.js';
+import {
+  AbiContext, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, withResourceIntrinsics,
+  withGeneratedImports, UnsupportedAbiType, resourceKey, type CallHost,
+} from './abi/index.js';
+import type { ResourceType } from '../component/types.js';
 import type { AdmissionReport } from '../admission/report.js';
 import type { Grant, Limits } from './grant.js';
 import { Sandbox, resolveLimits, instrumentedCompileOptions, hardenGlue, type ResolvedLimits } from './sandbox.js';
@@ -170,6 +175,11 @@ export class Plugin {
   #generation = 0;
   readonly #sandbox: Sandbox;
   readonly #health: PluginHealth;
+  /** State of the canonical-ABI fast path: memory, allocator, resource handles of the current instance. */
+  readonly #abi = new AbiContext();
+  readonly #resources: ReadonlyMap<string, ResourceType>;
+  /** Generated host-import trampolines by core module (versioned interface) and function name. */
+  readonly #generatedImports: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 
   constructor(name: string, componentHash: string, shape: ComponentShape, linked: LinkedArtifact, env: PluginEnvironment, info: LoadInfo, sandbox?: PluginSandbox) {
     this.name = name;
@@ -181,6 +191,38 @@ export class Plugin {
     this.#sandbox = sandbox?.sandbox ?? new Sandbox({});
     this.#health = sandbox?.health ?? new PluginHealth();
     this.#imports = this.#sandbox.guardHostImports(buildJcoImports(shape, env, sandbox?.wasi ?? {}));
+    this.#resources = exportedResources(shape);
+    this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? Infinity;
+    this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);
+    this.#generatedImports = this.#buildGeneratedImports(shape, env);
+  }
+
+  /**
+   * Host functions of non-WASI interfaces get generated trampolines (the
+   * guest calls them directly; memory is read through the AbiContext). WASI
+   * and anything with host resources keep jco's.
+   */
+  #buildGeneratedImports(shape: ComponentShape, env: PluginEnvironment): Map<string, Record<string, unknown>> {
+    const out = new Map<string, Record<string, unknown>>();
+    for (const item of shape.imports) {
+      if (item.kind !== 'interface' || item.name.startsWith('wasi:')) continue;
+      const table: Record<string, unknown> = {};
+      for (const [funcName, func] of item.iface.funcs) {
+        let factory;
+        try {
+          factory = compileImport(func, `${item.name}#${funcName}`);
+        } catch (e) {
+          if (e instanceof UnsupportedAbiType) continue;
+          throw e;
+        }
+        // The sandbox adds its deadline check to host calls (a loop of host calls burns little fuel).
+        const guarded = this.#sandbox.guardHostImports({ [item.name]: { f: hostFunction(env, item.iface, funcName) } });
+        const impl = (guarded[item.name] as { f: (...a: never[]) => unknown }).f;
+        table[funcName] = factory(this.#abi, impl);
+      }
+      out.set(item.name, table);
+    }
+    return out;
   }
 
   /** Fuel used by the last call (or instantiation); undefined unless fuel or a deadline is set. */
@@ -200,15 +242,42 @@ export class Plugin {
 
   /** (Re)creates the instance. Called at load and after a trap. Runs under the call limits (start functions are plugin code). */
   instantiate(): void {
+    const sandboxHook = this.#sandbox.coreHook;
+    const hook = (module: WebAssembly.Module, imports: WebAssembly.Imports | undefined) =>
+      withGeneratedImports(withResourceIntrinsics(sandboxHook(module, imports), this.#abi, this.#resources), this.#generatedImports);
+    this.#abi.ready = false;
     try {
       this.guard('(instantiate)', () => {
-        this.#bindings = instantiateLinked(this.#linked, this.#imports, this.#sandbox.coreHook).bindings;
+        // Attach as soon as the main instance exists: later instances' start code may already call the host.
+        const { bindings } = instantiateLinked(this.#linked, this.#imports, hook, (inst) => this.#attachAbi(inst));
+        this.#bindings = bindings;
       });
       this.#generation++;
     } catch (e) {
-      this.#bindings = null;
+      this.#dropInstance();
       throw toPluginError(e, this.name, '(instantiate)');
     }
+  }
+
+  /** Points the fast path at the core instance that holds the component's exported functions (once it exists). */
+  #attachAbi(main: WebAssembly.Instance): void {
+    if (this.#abi.ready) return;
+    const names = listExportedFunctions(this.shape).map((f) => coreExportName(f.iface, f.func));
+    const isMain = names.some((n) => typeof main.exports[n] === 'function') || typeof main.exports['cabi_realloc'] === 'function';
+    if (!isMain) return;
+    const memory = main.exports['memory'];
+    const realloc = main.exports['cabi_realloc'];
+    this.#abi.attach({
+      exports: main.exports,
+      memory: memory instanceof WebAssembly.Memory ? memory : undefined,
+      realloc: typeof realloc === 'function' ? (realloc as (a: number, b: number, c: number, d: number) => number) : undefined,
+    }, destructorNames(this.#resources));
+  }
+
+  /** Forgets the current instance (it trapped, or failed to start): the next call creates a new one. */
+  #dropInstance(): void {
+    this.#bindings = null;
+    this.#abi.ready = false;
   }
 
   /**
@@ -221,10 +290,7 @@ export class Plugin {
    * export): they are rethrown untouched. Both call paths use this.
    */
   guard<T>(hook: string, call: () => T, expected?: (e: unknown) => boolean): T {
-    const disabled = this.#health.disabledReason;
-    if (disabled !== null) {
-      throw new WitplugError(ErrorCodes.DISABLED, `plugin ${this.name} is disabled (${disabled}); reload it to enable it again`, { plugin: this.name, hook });
-    }
+    this.#refuseIfDisabled(hook);
     const sandbox = this.#sandbox;
     sandbox.begin();
     let value: T;
@@ -233,15 +299,27 @@ export class Plugin {
     } catch (e) {
       sandbox.end();
       if (expected?.(e)) throw e;
-      const err = sandbox.classify(e, this.name, hook);
-      this.#bindings = null; // a failed instance is never called again
-      if (this.#health.recordTrap()) {
-        err.message += ` (plugin ${this.name} is now disabled: ${this.#health.disabledReason})`;
-      }
-      throw err;
+      throw this.#failed(e, hook);
     }
     sandbox.end();
     return value;
+  }
+
+  /** A call failed in the guest: classify, drop the instance (never called again), count towards DISABLED. */
+  #failed(e: unknown, hook: string): WitplugError {
+    const err = this.#sandbox.classify(e, this.name, hook);
+    this.#dropInstance();
+    if (this.#health.recordTrap()) {
+      err.message += ` (plugin ${this.name} is now disabled: ${this.#health.disabledReason})`;
+    }
+    return err;
+  }
+
+  #refuseIfDisabled(hook: string): void {
+    const disabled = this.#health.disabledReason;
+    if (disabled !== null) {
+      throw new WitplugError(ErrorCodes.DISABLED, `plugin ${this.name} is disabled (${disabled}); reload it to enable it again`, { plugin: this.name, hook });
+    }
   }
 
   /** Calls `target` (`iface#func` or a world-level name) with witplug JS values. */
@@ -249,9 +327,56 @@ export class Plugin {
     return this.fn(target)(...args);
   }
 
-  /** Resolves `target` once and returns a function that calls it. */
+  /**
+   * Resolves `target` once and returns a function that calls it through
+   * witplug's generated canonical-ABI path (src/runtime/abi/), or through
+   * jco's bindings for the few type kinds that path does not handle.
+   */
   fn(target: string): PluginFunction {
-    return this.jcoFn(target);
+    return this.fastFn(target) ?? this.jcoFn(target);
+  }
+
+  /** The generated canonical-ABI caller of `target`, or null when it needs the jco fallback. */
+  fastFn(target: string): PluginFunction | null {
+    const resolved = resolveExport(this.shape, target);
+    const coreName = coreExportName(resolved.iface, resolved.func);
+    let factory;
+    try {
+      factory = compileCaller(resolved.type, coreName, (r) => this.#resources.has(resourceKey(r)));
+    } catch (e) {
+      if (e instanceof UnsupportedAbiType) return null;
+      throw e;
+    }
+    if (!this.#abi.ready) {
+      this.#refuseIfDisabled(resolved.target);
+      this.instantiate();
+    }
+    if (!this.#abi.ready || typeof this.#abi.x[coreName] !== 'function') return null;
+    return factory(this.#abi, this.#callHost(resolved));
+  }
+
+  #callHost(resolved: ResolvedExport): CallHost {
+    const hook = resolved.target;
+    const params = resolved.type.params;
+    const sandbox = this.#sandbox;
+    return {
+      arity: (n) => {
+        throw new WitplugError(ErrorCodes.USAGE, `${hook} takes ${params.length} argument(s) (${params.map((p) => p.name).join(', ')}), got ${n}`, { plugin: this.name, hook });
+      },
+      prepare: () => {
+        this.#refuseIfDisabled(hook);
+        this.instantiate();
+      },
+      limited: sandbox.instrumented || sandbox.limits.maxOutputBytes !== undefined,
+      begin: () => sandbox.begin(),
+      end: () => void sandbox.end(),
+      fail: (e, entered) => {
+        sandbox.end();
+        // A bad argument is the caller's mistake, not the plugin's: the instance stays.
+        if (!entered && e instanceof WitplugError) return toPluginError(e, this.name, hook);
+        return this.#failed(e, hook);
+      },
+    };
   }
 
   /**
@@ -291,7 +416,7 @@ export class Plugin {
           const errType = result?.kind === 'result' ? result.err : null;
           return { tag: 'err', val: errType ? fromJco(errType, payload) : undefined };
         }
-        this.#bindings = null; // a trapped instance is never called again
+        this.#dropInstance(); // a trapped instance is never called again
         throw toPluginError(e, this.name, hook);
       }
       if (plainResult) return value;

@@ -1,0 +1,357 @@
+/**
+ * The per-instance state the generated callers use: the guest's memory and
+ * allocator, the string/byte codecs, the output cap and the handle table of
+ * the resources the plugin exports. One context lives as long as the
+ * Plugin; `attach` points it at a fresh core instance after a trap, which
+ * invalidates every resource handle of the old one.
+ *
+ * Helpers here assume their input was validated by the generated code (the
+ * type checks are inlined there so a failing path string is only built on
+ * failure); what they check is what the guest hands back (CanonicalABI
+ * traps: bounds, alignment, UTF-8, code points, handles).
+ */
+import { WitplugError, ErrorCodes } from '../../errors.js';
+
+export type CoreFunction = (...args: never[]) => unknown;
+export type Realloc = (oldPtr: number, oldSize: number, align: number, newSize: number) => number;
+
+/** The core exports a context needs; `exports` maps core export names to functions. */
+export interface CoreBinding {
+  readonly exports: Readonly<Record<string, unknown>>;
+  readonly memory: WebAssembly.Memory | undefined;
+  readonly realloc: Realloc | undefined;
+}
+
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+const EMPTY = new Uint8Array(0);
+
+/** Short strings are encoded/decoded in JS: cheaper than a native call below this length. */
+const SHORT_STRING = 32;
+
+interface TableEntry {
+  rep: number;
+  own: boolean;
+  resource: string;
+}
+
+/**
+ * A resource the plugin exported and handed to the host (`own<R>`). Pass it
+ * back as `borrow<R>`/`own<R>` arguments; `drop()` runs the plugin's
+ * destructor. It belongs to the instance that created it: after a trap the
+ * plugin is re-instantiated and old handles are refused.
+ */
+export class PluginResource {
+  readonly resource: string;
+  readonly #context: AbiContext;
+  readonly #rep: number;
+  readonly #epoch: number;
+  #dropped = false;
+
+  constructor(context: AbiContext, resource: string, rep: number, epoch: number) {
+    this.#context = context;
+    this.resource = resource;
+    this.#rep = rep;
+    this.#epoch = epoch;
+  }
+
+  /** @internal The plugin-side representation (the value the plugin gave resource.new). */
+  get rep(): number {
+    return this.#rep;
+  }
+
+  /** @internal Instance generation this handle belongs to. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** @internal */
+  get context(): AbiContext {
+    return this.#context;
+  }
+
+  get dropped(): boolean {
+    return this.#dropped;
+  }
+
+  /** @internal Marks the handle as given away (moved into the plugin or dropped). */
+  consume(): void {
+    this.#dropped = true;
+  }
+
+  /** Releases the resource: runs its destructor in the plugin (if it has one). Idempotent. */
+  drop(): void {
+    if (this.#dropped) return;
+    this.#dropped = true;
+    this.#context.destroy(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.drop();
+  }
+}
+
+export class AbiContext {
+  /** Core exports of the current instance (generated code indexes them by name). */
+  x: Readonly<Record<string, unknown>> = {};
+  u8: Uint8Array = EMPTY;
+  dv: DataView = new DataView(new ArrayBuffer(0));
+  /** Second result of `str`/`bytes`/`list`: the length of what was just written. */
+  len = 0;
+  /** Largest string/list (bytes) a call may lift out of the guest. */
+  cap = Infinity;
+  /** False until attached, and after the instance trapped: the next call re-instantiates. */
+  ready = false;
+  #memory: WebAssembly.Memory | undefined;
+  #buffer: Buffer = Buffer.alloc(0);
+  #reallocFn: Realloc | undefined;
+  #epoch = 0;
+  #table: (TableEntry | undefined)[] = [undefined]; // handle 0 is never valid
+  #free: number[] = [];
+  /** Destructors by resource key (`iface#name`), looked up in the core exports. */
+  #dtors = new Map<string, (rep: number) => unknown>();
+  /** Runs a destructor under the plugin's limits (set by the Plugin). */
+  runDestructor: (call: () => unknown) => void = (call) => void call();
+
+  attach(core: CoreBinding, dtorNames: ReadonlyMap<string, string> = new Map()): void {
+    this.x = core.exports;
+    this.#memory = core.memory;
+    this.#reallocFn = core.realloc;
+    this.#epoch++;
+    this.#table = [undefined];
+    this.#free = [];
+    this.#dtors.clear();
+    for (const [key, name] of dtorNames) {
+      const f = core.exports[name];
+      if (typeof f === 'function') this.#dtors.set(key, f as (rep: number) => unknown);
+    }
+    this.u8 = EMPTY;
+    this.v();
+    this.ready = true;
+  }
+
+  /** Refreshes the views when memory.grow detached the buffer (its length drops to 0). */
+  v(): void {
+    if (this.u8.length !== 0 || this.#memory === undefined) return;
+    const buf = this.#memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.dv = new DataView(buf);
+    this.#buffer = Buffer.from(buf);
+  }
+
+  /** `cabi_realloc(0, 0, align, size)`, checked as the canonical ABI requires. */
+  alloc(align: number, size: number): number {
+    return this.#realloc(0, 0, align, size);
+  }
+
+  #realloc(oldPtr: number, oldSize: number, align: number, size: number): number {
+    const realloc = this.#reallocFn;
+    if (realloc === undefined) throw trap('the plugin exports no cabi_realloc but the call needs to pass data in memory');
+    const ptr = realloc(oldPtr, oldSize, align, size) >>> 0;
+    this.v();
+    if ((ptr & (align - 1)) !== 0) throw trap(`cabi_realloc returned ${ptr}, not aligned to ${align}`);
+    if (ptr + size > this.u8.length) throw trap(`cabi_realloc returned ${ptr}..${ptr + size}, outside memory of ${this.u8.length} bytes`);
+    return ptr;
+  }
+
+  /** Writes a (validated) string as UTF-8 into a fresh guest allocation; returns the pointer, sets `len`. */
+  str(s: string): number {
+    const n = s.length;
+    let ptr: number;
+    const bytes = n <= SHORT_STRING ? n : Buffer.byteLength(s, 'utf8');
+    ptr = this.alloc(1, bytes);
+    if (n <= SHORT_STRING) {
+      const u8 = this.u8;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        u8[ptr + i] = c;
+      }
+      if (i === n) {
+        this.len = n;
+        return ptr;
+      }
+      // Not ASCII: grow the allocation to the UTF-8 size (as the canonical ABI's realloc protocol allows).
+      const utf8 = Buffer.byteLength(s, 'utf8');
+      ptr = this.#realloc(ptr, n, 1, utf8);
+      this.#buffer.write(s, ptr, utf8, 'utf8');
+      this.len = utf8;
+      return ptr;
+    }
+    this.#buffer.write(s, ptr, bytes, 'utf8');
+    this.len = bytes;
+    return ptr;
+  }
+
+  /** Copies bytes (a Uint8Array, or an array of validated u8s) into the guest; sets `len`. */
+  bytes(v: Uint8Array | readonly number[]): number {
+    const n = v.length;
+    const ptr = this.alloc(1, n);
+    if (v instanceof Uint8Array) this.u8.set(v, ptr);
+    else {
+      const u8 = this.u8;
+      for (let i = 0; i < n; i++) u8[ptr + i] = v[i]!;
+    }
+    this.len = n;
+    return ptr;
+  }
+
+  /** Reads a UTF-8 string out of the guest: bounds, output cap, then strict decoding. */
+  liftStr(ptr: number, len: number): string {
+    ptr >>>= 0;
+    len >>>= 0;
+    if (ptr + len > this.u8.length) throw trap(`string at ${ptr} of ${len} bytes is outside memory of ${this.u8.length} bytes`);
+    if (len > this.cap) throw outputLimit(len, this.cap);
+    if (len <= SHORT_STRING) {
+      const u8 = this.u8;
+      let s = '';
+      let i = 0;
+      for (; i < len; i++) {
+        const c = u8[ptr + i]!;
+        if (c >= 0x80) break;
+        s += String.fromCharCode(c);
+      }
+      if (i === len) return s;
+    }
+    try {
+      return fatalUtf8.decode(this.u8.subarray(ptr, ptr + len));
+    } catch {
+      throw trap(`string at ${ptr} of ${len} bytes is not valid UTF-8`);
+    }
+  }
+
+  /** Copies a list<u8> out of the guest. */
+  liftBytes(ptr: number, len: number): Uint8Array {
+    ptr >>>= 0;
+    len >>>= 0;
+    if (ptr + len > this.u8.length) throw trap(`list at ${ptr} of ${len} bytes is outside memory of ${this.u8.length} bytes`);
+    if (len > this.cap) throw outputLimit(len, this.cap);
+    return this.u8.slice(ptr, ptr + len);
+  }
+
+  /** Checks a list of `count` elements of `size` bytes at `ptr` before it is read. */
+  checkList(ptr: number, count: number, size: number, align: number): void {
+    const bytes = count * size;
+    if ((ptr & (align - 1)) !== 0) throw trap(`list at ${ptr} is not aligned to ${align}`);
+    if (ptr + bytes > this.u8.length) throw trap(`list at ${ptr} of ${count} elements (${bytes} bytes) is outside memory of ${this.u8.length} bytes`);
+    if (bytes > this.cap) throw outputLimit(bytes, this.cap);
+  }
+
+  /** Checks a return area before it is read. */
+  checkArea(ptr: number, size: number, align: number): void {
+    if ((ptr & (align - 1)) !== 0) throw trap(`return area at ${ptr} is not aligned to ${align}`);
+    if (ptr + size > this.u8.length) throw trap(`return area at ${ptr} of ${size} bytes is outside memory of ${this.u8.length} bytes`);
+  }
+
+  /** An out-of-range discriminant lifted from the guest. */
+  badCase(d: number, cases: number): never {
+    throw trap(`discriminant ${d} is out of range (${cases} cases)`);
+  }
+
+  /** A char lifted from the guest: a Unicode scalar value, or a trap. */
+  char(cp: number): string {
+    cp >>>= 0;
+    if (cp >= 0x110000 || (cp >= 0xd800 && cp <= 0xdfff)) throw trap(`${cp} is not a Unicode scalar value (char)`);
+    return String.fromCodePoint(cp);
+  }
+
+  // ---- resources the plugin exports ----------------------------------------
+
+  /** `[resource-new]R` import of the guest. */
+  resourceNew(resource: string, rep: number): number {
+    const entry = { rep, own: true, resource };
+    const i = this.#free.pop();
+    if (i !== undefined) {
+      this.#table[i] = entry;
+      return i;
+    }
+    return this.#table.push(entry) - 1;
+  }
+
+  /** `[resource-rep]R` import of the guest. */
+  resourceRep(resource: string, handle: number): number {
+    return this.#entry(resource, handle).rep;
+  }
+
+  /** `[resource-drop]R` import of the guest. */
+  resourceDrop(resource: string, handle: number): void {
+    const entry = this.#take(resource, handle);
+    if (entry.own) this.#dtors.get(resource)?.(entry.rep);
+  }
+
+  /** Lifts an `own<R>` result: the handle leaves the plugin's table and becomes a PluginResource. */
+  liftOwn(handle: number, resource: string): PluginResource {
+    const entry = this.#take(resource, handle >>> 0);
+    if (!entry.own) throw trap(`handle ${handle} is a borrow, an own<${resource}> was expected`);
+    return new PluginResource(this, resource, entry.rep, this.#epoch);
+  }
+
+  /** Lowers a `borrow<R>` argument of a resource this plugin implements: its rep. */
+  lowerBorrow(v: unknown, resource: string, path: string): number {
+    return this.#live(v, resource, path).rep;
+  }
+
+  /** Lowers an `own<R>` argument: ownership moves back into the plugin's table. */
+  lowerOwn(v: unknown, resource: string, path: string): number {
+    const r = this.#live(v, resource, path);
+    r.consume();
+    return this.resourceNew(resource, r.rep);
+  }
+
+  /** Host-side drop of a PluginResource. */
+  destroy(r: PluginResource): void {
+    if (r.epoch !== this.#epoch || !this.ready) return; // its instance is gone, and its state with it
+    const dtor = this.#dtors.get(r.resource);
+    if (dtor) this.runDestructor(() => dtor(r.rep));
+  }
+
+  #live(v: unknown, resource: string, path: string): PluginResource {
+    if (!(v instanceof PluginResource) || v.context !== this || v.resource !== resource) {
+      throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${path}: expected a ${resource} handle of this plugin, got ${describe(v)}`, { path });
+    }
+    if (v.dropped) throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${path}: the ${resource} handle was already dropped or moved`, { path });
+    if (v.epoch !== this.#epoch) {
+      throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${path}: the ${resource} handle belongs to an instance that trapped and was replaced`, { path });
+    }
+    return v;
+  }
+
+  #entry(resource: string, handle: number): TableEntry {
+    const entry = this.#table[handle];
+    if (entry === undefined) throw trap(`invalid ${resource} handle ${handle}`);
+    if (entry.resource !== resource) throw trap(`handle ${handle} is a ${entry.resource}, not a ${resource}`);
+    return entry;
+  }
+
+  #take(resource: string, handle: number): TableEntry {
+    const entry = this.#entry(resource, handle);
+    this.#table[handle] = undefined;
+    this.#free.push(handle);
+    return entry;
+  }
+}
+
+export function trap(message: string): WitplugError {
+  return new WitplugError(ErrorCodes.TRAP, `canonical ABI: ${message}`);
+}
+
+function outputLimit(bytes: number, cap: number): WitplugError {
+  return new WitplugError(ErrorCodes.OUTPUT_LIMIT, `the plugin returned a string or list of ${bytes} bytes, over the output limit of ${cap} bytes`);
+}
+
+/** A short description of a JS value for TYPE_MISMATCH messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
+  if (typeof v === 'bigint') return `bigint ${v}n`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+/** Thrown by generated code when an argument does not fit its WIT type. */
+export function typeMismatch(path: string, expected: string, v: unknown): never {
+  throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${path}: expected ${expected}, got ${describe(v)}`, { path });
+}

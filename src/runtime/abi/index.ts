@@ -1,0 +1,197 @@
+/**
+ * witplug's canonical-ABI call path: generated per function (codegen.ts),
+ * bound to one plugin's AbiContext (context.ts). The Plugin routes `fn()`
+ * through here; jco's generated bindings stay as the fallback for the few
+ * kinds this path does not handle (futures, streams, error-context, async,
+ * resources the plugin imports) and as the baseline of `witplug bench`.
+ */
+import type { FuncType, ResourceType, ComponentShape } from '../../component/types.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
+import { toPluginError } from '../traps.js';
+import { AbiContext, typeMismatch, type Realloc } from './context.js';
+import { generateCaller, generateImport, resourceKey } from './codegen.js';
+
+export { AbiContext, PluginResource } from './context.js';
+export { UnsupportedAbiType } from './layout.js';
+export { resourceKey } from './codegen.js';
+
+/** What a generated caller needs from its owner (the Plugin, or a bare host in benchmarks). */
+export interface CallHost {
+  /** Throws USAGE for a wrong number of arguments. */
+  arity(n: number): never;
+  /** Makes `C.ready` true (re-instantiates) or throws (DISABLED). */
+  prepare(): void;
+  /** Whether begin()/end() must run around each call (fuel, deadline, caps). */
+  readonly limited: boolean;
+  begin(): void;
+  end(): void;
+  /**
+   * Maps what the call threw to the error to throw. `entered` is false when
+   * the core function was never called (a bad argument): the instance stays.
+   */
+  fail(e: unknown, entered: boolean): Error;
+}
+
+export type Caller = (...args: unknown[]) => unknown;
+type Factory = (C: AbiContext, H: CallHost) => Caller;
+
+/** Float ⇄ bit-pattern conversions used by variant payload joining. */
+const scratch = new DataView(new ArrayBuffer(8));
+const floatBits = {
+  f32ToI32: (x: number): number => (scratch.setFloat32(0, x, true), scratch.getInt32(0, true)),
+  i32ToF32: (x: number): number => (scratch.setInt32(0, x, true), scratch.getFloat32(0, true)),
+  f64ToI64: (x: number): bigint => (scratch.setFloat64(0, x, true), scratch.getBigUint64(0, true)),
+  i64ToF64: (x: bigint): number => (scratch.setBigUint64(0, BigInt.asUintN(64, x), true), scratch.getFloat64(0, true)),
+};
+
+const factories = new Map<string, Factory>();
+
+/**
+ * The factory of the caller of `func` exported as core function `coreName`.
+ * Throws UnsupportedAbiType when the type needs the jco fallback.
+ */
+export function compileCaller(func: FuncType, coreName: string, isLocalResource: (r: ResourceType) => boolean): Factory {
+  const { source, constants } = generateCaller(func, coreName, isLocalResource);
+  const key = `${source}\0${JSON.stringify(constants)}`;
+  let factory = factories.get(key);
+  if (!factory) {
+    // The generated source only contains literals derived from the type model (names are
+    // JSON-quoted), never text taken from a plugin as code.
+    const make = new Function('K', 'T', 'F', `return function witplugCaller(C, H) {\n${source}\n};`) as (
+      K: readonly unknown[], T: typeof typeMismatch, F: typeof floatBits,
+    ) => Factory;
+    factory = make(constants, typeMismatch, floatBits);
+    factories.set(key, factory);
+  }
+  return factory;
+}
+
+export type HostImplementation = (...args: never[]) => unknown;
+type ImportFactory = (C: AbiContext, I: HostImplementation) => (...flat: never[]) => unknown;
+const importFactories = new Map<string, ImportFactory>();
+
+/**
+ * The factory of the core function a guest imports for host function
+ * `hostName` of type `func`. Throws UnsupportedAbiType for types that keep
+ * jco's trampoline (host resources).
+ */
+export function compileImport(func: FuncType, hostName: string): ImportFactory {
+  const { source, constants } = generateImport(func, hostName);
+  const key = `${source}\0${JSON.stringify(constants)}`;
+  let factory = importFactories.get(key);
+  if (!factory) {
+    const make = new Function('K', 'T', 'F', `return function witplugImport(C, I) {\n${source}\n};`) as (
+      K: readonly unknown[], T: typeof typeMismatch, F: typeof floatBits,
+    ) => ImportFactory;
+    factory = make(constants, typeMismatch, floatBits);
+    importFactories.set(key, factory);
+  }
+  return factory;
+}
+
+/** Replaces the core imports that have a generated trampoline (`fast`: module → name → function). */
+export function withGeneratedImports(
+  imports: WebAssembly.Imports | undefined, fast: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
+): WebAssembly.Imports | undefined {
+  if (!imports || fast.size === 0) return imports;
+  let out: WebAssembly.Imports | undefined;
+  for (const [module, funcs] of fast) {
+    const table = imports[module];
+    if (!table) continue;
+    out ??= { ...imports };
+    const rewritten: WebAssembly.ModuleImports = { ...table };
+    for (const [name, f] of Object.entries(funcs)) if (name in table) rewritten[name] = f as WebAssembly.ImportValue;
+    out[module] = rewritten;
+  }
+  return out ?? imports;
+}
+
+/** Core function name of an export: `iface#func`, or `func` at world level. */
+export function coreExportName(iface: string | null, func: string): string {
+  return iface === null ? func : `${iface}#${func}`;
+}
+
+/** Resources defined by the plugin's exported interfaces, by key (`iface#name`). */
+export function exportedResources(shape: ComponentShape): Map<string, ResourceType> {
+  const out = new Map<string, ResourceType>();
+  for (const item of shape.exports) {
+    if (item.kind !== 'interface') continue;
+    for (const t of item.iface.types.values()) {
+      if (t.kind === 'resource' && t.interfaceName === item.name) out.set(resourceKey(t), t);
+    }
+  }
+  return out;
+}
+
+/** Core export names of the destructors of exported resources, by resource key. */
+export function destructorNames(resources: ReadonlyMap<string, ResourceType>): Map<string, string> {
+  return new Map([...resources].map(([key, r]) => [key, `${r.interfaceName}#[dtor]${r.name}`]));
+}
+
+/**
+ * Routes the guest's `[resource-new|rep|drop]R` imports of exported
+ * resources to the context's table (so handles the host receives can be
+ * passed back). Returns the rewritten core imports.
+ */
+export function withResourceIntrinsics(
+  imports: WebAssembly.Imports | undefined, context: AbiContext, resources: ReadonlyMap<string, ResourceType>,
+): WebAssembly.Imports | undefined {
+  if (!imports || resources.size === 0) return imports;
+  let out: WebAssembly.Imports | undefined;
+  for (const [key, r] of resources) {
+    const module = `[export]${r.interfaceName}`;
+    const table = imports[module];
+    if (!table) continue;
+    out ??= { ...imports };
+    const rewritten: WebAssembly.ModuleImports = { ...(out[module] ?? table) };
+    if (`[resource-new]${r.name}` in table) rewritten[`[resource-new]${r.name}`] = (rep: number) => context.resourceNew(key, rep);
+    if (`[resource-rep]${r.name}` in table) rewritten[`[resource-rep]${r.name}`] = (h: number) => context.resourceRep(key, h >>> 0);
+    if (`[resource-drop]${r.name}` in table) rewritten[`[resource-drop]${r.name}`] = (h: number) => context.resourceDrop(key, h >>> 0);
+    out[module] = rewritten;
+  }
+  return out ?? imports;
+}
+
+/** The parts of a core instance `createExportCaller` calls. */
+export interface CoreExport {
+  readonly fn: (...args: never[]) => unknown;
+  readonly memory?: WebAssembly.Memory;
+  readonly realloc?: Realloc;
+  readonly postReturn?: (...args: never[]) => unknown;
+}
+
+/**
+ * A caller for one core export without a Plugin around it (benchmarks,
+ * tools): canonical-ABI lowering/lifting only, errors as WitplugErrors,
+ * no limits. `context` lets several callers share one resource table.
+ */
+export function createExportCaller(func: FuncType, core: CoreExport, context: AbiContext = new AbiContext()): Caller {
+  let exports = bareExports.get(context);
+  if (!exports) {
+    exports = {};
+    bareExports.set(context, exports);
+    context.attach({ exports, memory: core.memory, realloc: core.realloc });
+  }
+  const name = `export${Object.keys(exports).length}`;
+  exports[name] = core.fn;
+  if (core.postReturn) exports[`cabi_post_${name}`] = core.postReturn;
+  return compileCaller(func, name, () => true)(context, bareHost(func));
+}
+
+/** The exports object of each context created by createExportCaller (callers add their functions). */
+const bareExports = new WeakMap<AbiContext, Record<string, unknown>>();
+
+function bareHost(func: FuncType): CallHost {
+  return {
+    arity(n) {
+      throw new WitplugError(ErrorCodes.USAGE, `takes ${func.params.length} argument(s) (${func.params.map((p) => p.name).join(', ')}), got ${n}`);
+    },
+    prepare() {
+      throw new WitplugError(ErrorCodes.TRAP, 'the instance trapped earlier and cannot be called again');
+    },
+    limited: false,
+    begin() {},
+    end() {},
+    fail: (e) => (e instanceof WitplugError ? e : toPluginError(e, 'plugin', 'export')),
+  };
+}

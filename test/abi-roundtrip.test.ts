@@ -1,0 +1,257 @@
+/**
+ * Property tests of the generated canonical-ABI path: random values of every
+ * WIT type kind go through a real component (a WAT identity guest) and must
+ * come back unchanged — and equal to what jco's own bindings return for the
+ * same call on the same plugin (a differential check, so a layout mistake
+ * made symmetrically on both sides of witplug's path can't hide).
+ *
+ * How the guest stays trivial: a function whose flat result is one scalar
+ * returns its parameter; every other type T is passed as `f(x: T, pad: pad)`
+ * where `pad` has 16 flat values, so the arguments spill to a heap tuple whose
+ * first field (offset 0) has exactly T's layout — which is also how a result
+ * of more than one flat value is returned. The guest returns the pointer it
+ * was given; post-return resets its bump allocator.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
+import { loadPlugin, type Plugin } from '../src/runtime/plugin.js';
+import { CompileCache } from '../src/compile/cache.js';
+import { WitplugError } from '../src/errors.js';
+
+const IFACE = 'test:identity/id@0.1.0';
+
+const WIT = `package test:identity@0.1.0;
+
+interface id {
+  type pad = tuple<u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64>;
+  record mixed { small: u8, text: string, maybe: option<u64>, shorts: list<s16>, ratio: f32, kind: color }
+  variant shape { empty, small(u8), single(f32), double(f64), big(u64), text(string), pair(tuple<u32, f32>), nested(mixed) }
+  enum color { red, green, blue }
+  flags few { read, write, exec }
+  flags many { f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16, f17, f18, f19 }
+
+  id-bool: func(x: bool) -> bool;
+  id-s8: func(x: s8) -> s8;
+  id-u8: func(x: u8) -> u8;
+  id-s16: func(x: s16) -> s16;
+  id-u16: func(x: u16) -> u16;
+  id-s32: func(x: s32) -> s32;
+  id-u32: func(x: u32) -> u32;
+  id-s64: func(x: s64) -> s64;
+  id-u64: func(x: u64) -> u64;
+  id-f32: func(x: f32) -> f32;
+  id-f64: func(x: f64) -> f64;
+  id-char: func(x: char) -> char;
+  id-color: func(x: color) -> color;
+  id-few: func(x: few) -> few;
+  id-many: func(x: many) -> many;
+
+  id-string: func(x: string, pad: pad) -> string;
+  id-bytes: func(x: list<u8>, pad: pad) -> list<u8>;
+  id-strings: func(x: list<string>, pad: pad) -> list<string>;
+  id-nested: func(x: list<list<u32>>, pad: pad) -> list<list<u32>>;
+  id-mixed: func(x: mixed, pad: pad) -> mixed;
+  id-shape: func(x: shape, pad: pad) -> shape;
+  id-shapes: func(x: list<shape>, pad: pad) -> list<shape>;
+  id-tuple: func(x: tuple<s8, string, f64, char>, pad: pad) -> tuple<s8, string, f64, char>;
+  id-opt: func(x: option<string>, pad: pad) -> option<string>;
+  id-opt-opt: func(x: option<option<u32>>, pad: pad) -> option<option<u32>>;
+  id-res: func(x: result<string, u32>, pad: pad) -> result<string, u32>;
+  id-res-empty: func(x: result, pad: pad) -> result;
+  id-opt-f64: func(x: option<f64>, pad: pad) -> option<f64>;
+  id-opt-u8s: func(x: list<option<u8>>, pad: pad) -> list<option<u8>>;
+  id-floats: func(x: list<f32>, pad: pad) -> list<f32>;
+  id-s64s: func(x: list<s64>, pad: pad) -> list<s64>;
+}
+
+world identity {
+  export id;
+}
+`;
+
+/** Flat identity functions: [name, core type of param and result]. */
+const FLAT: [string, string][] = [
+  ['id-bool', 'i32'], ['id-s8', 'i32'], ['id-u8', 'i32'], ['id-s16', 'i32'], ['id-u16', 'i32'], ['id-s32', 'i32'],
+  ['id-u32', 'i32'], ['id-s64', 'i64'], ['id-u64', 'i64'], ['id-f32', 'f32'], ['id-f64', 'f64'], ['id-char', 'i32'],
+  ['id-color', 'i32'], ['id-few', 'i32'], ['id-many', 'i32'],
+];
+const SPILLED = [
+  'id-string', 'id-bytes', 'id-strings', 'id-nested', 'id-mixed', 'id-shape', 'id-shapes', 'id-tuple', 'id-opt', 'id-opt-opt',
+  'id-res', 'id-res-empty', 'id-opt-f64', 'id-opt-u8s', 'id-floats', 'id-s64s',
+];
+
+function identityWat(): string {
+  const flat = FLAT.map(([name, t]) => `  (func (export "${IFACE}#${name}") (param ${t}) (result ${t}) local.get 0)`);
+  const spilled = SPILLED.flatMap((name) => [
+    // result<_, _> flattens to one i32 (its discriminant): return the byte, not the pointer.
+    name === 'id-res-empty'
+      ? `  (func (export "${IFACE}#${name}") (param i32) (result i32) (i32.load8_u (local.get 0)))`
+      : `  (func (export "${IFACE}#${name}") (param i32) (result i32) local.get 0)`,
+    `  (func (export "cabi_post_${IFACE}#${name}") (param i32) (global.set $heap (i32.const 1024)))`,
+  ]);
+  return `(module
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 1024))
+  ;; Bump allocator that grows memory as needed; realloc copies the old block.
+  (func (export "cabi_realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $size i32) (result i32)
+    (local $ptr i32) (local $end i32)
+    (local.set $ptr (i32.and (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
+                             (i32.sub (i32.const 0) (local.get $align))))
+    (local.set $end (i32.add (local.get $ptr) (local.get $size)))
+    (if (i32.gt_u (local.get $end) (i32.shl (memory.size) (i32.const 16)))
+      (then (if (i32.eq (memory.grow (i32.add (i32.shr_u (i32.sub (local.get $end) (i32.shl (memory.size) (i32.const 16))) (i32.const 16)) (i32.const 1)))
+                        (i32.const -1))
+              (then unreachable))))
+    (global.set $heap (local.get $end))
+    (if (local.get $old) (then (memory.copy (local.get $ptr) (local.get $old) (local.get $old_size))))
+    (local.get $ptr))
+${flat.join('\n')}
+${spilled.join('\n')}
+)`;
+}
+
+const PAD = Array.from({ length: 16 }, () => 0n);
+let plugin: Plugin;
+
+beforeAll(async () => {
+  const core = await parse(identityWat());
+  const bytes = await componentNew(await componentEmbed({ binary: core, witSource: WIT, world: 'identity' }));
+  plugin = await loadPlugin(bytes, { name: 'identity', cache: new CompileCache(null), log: () => {} });
+}, 60_000);
+
+// ---- arbitraries in witplug's JS value convention ---------------------------
+
+const int = (min: number, max: number) => fc.integer({ min, max });
+const u8 = int(0, 255);
+const u32 = int(0, 0xffffffff);
+const f32 = fc.float(); // includes NaN, ±0, ±Infinity, subnormals
+const f64 = fc.double();
+const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+const s64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+/** Any Unicode scalar values (astral planes too; no lone surrogates, which are not strings in WIT). */
+const text = fc.string({ unit: 'binary', maxLength: 40 });
+const char = fc.string({ unit: 'binary', minLength: 1, maxLength: 1 });
+const color = fc.constantFrom('red', 'green', 'blue');
+const flagsOf = (names: string[]) => fc.record(Object.fromEntries(names.map((n) => [n, fc.boolean()])) as Record<string, fc.Arbitrary<boolean>>);
+const few = flagsOf(['read', 'write', 'exec']);
+const many = flagsOf(Array.from({ length: 20 }, (_, i) => `f${i}`));
+const mixed = fc.record({
+  small: u8, text, maybe: fc.option(u64, { nil: null }), shorts: fc.array(int(-32768, 32767), { maxLength: 8 }), ratio: f32, kind: color,
+});
+const tagged = <T>(tag: string, val: fc.Arbitrary<T>) => fc.record({ tag: fc.constant(tag), val });
+const shape = fc.oneof(
+  fc.constant({ tag: 'empty' }), tagged('small', u8), tagged('single', f32), tagged('double', f64), tagged('big', u64),
+  tagged('text', text), tagged('pair', fc.tuple(u32, f32)), tagged('nested', mixed),
+);
+
+const CASES: [string, fc.Arbitrary<unknown>, boolean][] = [
+  // [function, arbitrary, spilled (takes the pad argument)]
+  ['id-bool', fc.boolean(), false],
+  ['id-s8', int(-128, 127), false],
+  ['id-u8', u8, false],
+  ['id-s16', int(-32768, 32767), false],
+  ['id-u16', int(0, 65535), false],
+  ['id-s32', int(-(2 ** 31), 2 ** 31 - 1), false],
+  ['id-u32', u32, false],
+  ['id-s64', s64, false],
+  ['id-u64', u64, false],
+  ['id-f32', f32, false],
+  ['id-f64', f64, false],
+  ['id-char', char, false],
+  ['id-color', color, false],
+  ['id-few', few, false],
+  ['id-many', many, false],
+  ['id-string', text, true],
+  ['id-bytes', fc.uint8Array({ maxLength: 300 }), true],
+  ['id-strings', fc.array(text, { maxLength: 10 }), true],
+  ['id-nested', fc.array(fc.array(u32, { maxLength: 6 }), { maxLength: 6 }), true],
+  ['id-mixed', mixed, true],
+  ['id-shape', shape, true],
+  ['id-shapes', fc.array(shape, { maxLength: 6 }), true],
+  ['id-tuple', fc.tuple(int(-128, 127), text, f64, char), true],
+  ['id-opt', fc.option(text, { nil: null }), true],
+  ['id-opt-opt', fc.option(fc.record({ tag: fc.constant('some'), val: fc.option(u32, { nil: null }) }), { nil: null }), true],
+  ['id-res', fc.oneof(tagged('ok', text), tagged('err', u32)), true],
+  ['id-res-empty', fc.constantFrom({ tag: 'ok' }, { tag: 'err' }), true],
+  ['id-opt-f64', fc.option(f64, { nil: null }), true],
+  ['id-opt-u8s', fc.array(fc.option(u8, { nil: null }), { maxLength: 20 }), true],
+  ['id-floats', fc.array(f32, { maxLength: 20 }), true],
+  ['id-s64s', fc.array(s64, { maxLength: 20 }), true],
+];
+
+describe('every WIT type kind round-trips through a real guest, and agrees with jco', () => {
+  it.each(CASES)('%s', (name, arb, spilled) => {
+    const fast = plugin.fastFn(`id#${name}`);
+    expect(fast, 'the generated path handles this type').not.toBeNull();
+    const viaJco = plugin.jcoFn(`id#${name}`);
+    const args = (v: unknown) => (spilled ? [v, PAD] : [v]);
+    fc.assert(
+      fc.property(arb, (v) => {
+        const out = fast!(...args(v));
+        expect(out).toEqual(v);
+        // jco 1.35's bindings throw on an outer `none` of option<option<T>> (its own bug); compare the rest.
+        if (!(name === 'id-opt-opt' && v === null)) expect(viaJco(...args(v))).toEqual(out);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('edges', () => {
+  it('integer extremes and float specials', () => {
+    const call = (f: string, v: unknown) => plugin.call(`id#${f}`, [v]);
+    for (const [f, vs] of [
+      ['id-s8', [-128, 127, 0]], ['id-u8', [0, 255]], ['id-s16', [-32768, 32767]], ['id-u16', [0, 65535]],
+      ['id-s32', [-(2 ** 31), 2 ** 31 - 1]], ['id-u32', [0, 2 ** 32 - 1]],
+      ['id-s64', [-(2n ** 63n), 2n ** 63n - 1n, 0n]], ['id-u64', [0n, 2n ** 64n - 1n]],
+      ['id-f64', [NaN, -0, Infinity, -Infinity, Number.MIN_VALUE, Number.MAX_VALUE]],
+      ['id-f32', [NaN, -0, Infinity, 3.4028234663852886e38]],
+      ['id-char', ['\u{10FFFF}', '\0', 'ä', '😀']],
+    ] as [string, unknown[]][]) {
+      for (const v of vs) expect(call(f, v), `${f}(${String(v)})`).toEqual(v);
+    }
+    // u64/s64 also accept safe-integer numbers and return bigints.
+    expect(call('id-u64', 42)).toBe(42n);
+  });
+
+  it('huge and empty lists and strings', () => {
+    const big = new Uint8Array(1 << 20).map((_, i) => i * 7);
+    expect(Buffer.from(plugin.call('id#id-bytes', [big, PAD]) as Uint8Array).equals(big)).toBe(true);
+    expect(plugin.call('id#id-bytes', [new Uint8Array(0), PAD])).toEqual(new Uint8Array(0));
+    const long = 'ä€😀x'.repeat(50_000);
+    expect(plugin.call('id#id-string', [long, PAD])).toBe(long);
+    expect(plugin.call('id#id-string', ['', PAD])).toBe('');
+    expect(plugin.call('id#id-strings', [[], PAD])).toEqual([]);
+    const wide = Array.from({ length: 5000 }, (_, i) => [i, i + 1]);
+    expect(plugin.call('id#id-nested', [wide, PAD])).toEqual(wide);
+  });
+
+  it('refuses values that do not fit the type, naming the place, and the instance keeps working', () => {
+    const bad: [string, unknown, RegExp][] = [
+      ['id-u8', 256, /param x: expected an integer in u8 range/],
+      ['id-u32', -1, /u32 range/],
+      ['id-s8', 1.5, /s8 range/],
+      ['id-u64', -1n, /u64 range/],
+      ['id-bool', 1, /expected a boolean/],
+      ['id-char', 'ab', /char/],
+      ['id-color', 'purple', /one of "red", "green", "blue"/],
+    ];
+    for (const [f, v, message] of bad) {
+      try {
+        plugin.call(`id#${f}`, [v]);
+        expect.unreachable(`${f}(${String(v)}) must be refused`);
+      } catch (e) {
+        expect(e).toBeInstanceOf(WitplugError);
+        expect((e as WitplugError).code).toBe('TYPE_MISMATCH');
+        expect((e as WitplugError).message).toMatch(message);
+      }
+    }
+    expect(() => plugin.call('id#id-mixed', [{ small: 1, text: 'a', maybe: null, shorts: [1, 70000], ratio: 0, kind: 'red' }, PAD]))
+      .toThrow(/param x > field shorts\[1\]: expected an integer in s16 range/);
+    expect(() => plugin.call('id#id-shape', [{ tag: 'text', val: 5 }, PAD])).toThrow(/param x > text: expected a string/);
+    expect(() => plugin.call('id#id-shape', [{ tag: 'nope' }, PAD])).toThrow(/param x > tag: expected one of "empty"/);
+    expect(() => plugin.call('id#id-u8', [])).toThrow(/takes 1 argument/);
+    expect(plugin.call('id#id-u8', [7])).toBe(7);
+  });
+});
