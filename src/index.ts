@@ -22,7 +22,8 @@ export { fingerprintInterface, fingerprintFunc, fingerprintValType } from './com
 export { CompileCache, defaultCacheDir } from './compile/cache.js';
 export type { CacheStats, CompiledArtifact } from './compile/cache.js';
 
-export { loadPlugin, Plugin } from './runtime/plugin.js';
+export { loadPlugin, Plugin, sharedCompileCache } from './runtime/plugin.js';
+export { PluginResource } from './runtime/abi/index.js';
 export type { PluginOptions, PluginFunction, LoadInfo } from './runtime/plugin.js';
 export { IsolatedPlugin } from './runtime/isolate/isolated-plugin.js';
 export { parseGrant, readGrantManifest, isGranted } from './runtime/grant.js';

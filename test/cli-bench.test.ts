@@ -4,28 +4,16 @@
  * Figures are only checked for shape and sanity, never for speed targets.
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cli } from './helpers/cli.js';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const MAIN = join(process.cwd(), 'dist', 'cli', 'main.js');
 const CALC = ['guests/dist/calc-wat.wasm', '--wit', 'guests/wat-fixture/calc.wit', '--world', 'calc'];
 const cacheDir = mkdtempSync(join(tmpdir(), 'witplug-cli-bench-cache-'));
 
-function witplug(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} missing: run npx tsc -p tsconfig.json`);
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, WITPLUG_CACHE_DIR: cacheDir }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Runs `bench … --json` and parses the one JSON object it must print. */
-function benchJson(...args: string[]): { code: number | null; json: Record<string, unknown>; stderr: string } {
-  const r = witplug('bench', ...args, '--json');
-  const lines = r.stdout.trim().split('\n');
-  expect(lines, `stdout: ${r.stdout} stderr: ${r.stderr}`).toHaveLength(1);
-  return { code: r.code, json: JSON.parse(lines[0]!) as Record<string, unknown>, stderr: r.stderr };
-}
+const { witplug, json } = cli(cacheDir);
+const benchJson = (...args: string[]) => json('bench', ...args);
 
 describe('witplug bench --json on a component not built for the gateway contract (acme:calc@1.2.3)', () => {
   it('prints {"ok":true,"iterations","nsPerCall","jcoNsPerCall","loadMs":{"cold","warm"}} for work#add', () => {

@@ -3,28 +3,17 @@
  * real components, checking stdout JSON, stderr and exit codes.
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { cli } from './helpers/cli.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const MAIN = join(process.cwd(), 'dist', 'cli', 'main.js');
 const CALC = ['guests/dist/calc-wat.wasm', '--wit', 'guests/wat-fixture/calc.wit', '--world', 'calc'];
 const GATEWAY = ['guests/dist/gateway-wat.wasm', '--wit', 'wit', '--world', 'gateway-plugin'];
 const cacheDir = mkdtempSync(join(tmpdir(), 'witplug-cli-run-cache-'));
 
-function witplug(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, WITPLUG_CACHE_DIR: cacheDir } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Runs with --json and parses the single JSON object it must print. */
-function runJson(...args: string[]): { code: number | null; json: Record<string, unknown>; stderr: string } {
-  const r = witplug('run', ...args, '--json');
-  const lines = r.stdout.trim().split('\n');
-  expect(lines, `stdout: ${r.stdout} stderr: ${r.stderr}`).toHaveLength(1);
-  return { code: r.code, json: JSON.parse(lines[0]!) as Record<string, unknown>, stderr: r.stderr };
-}
+const { witplug, json } = cli(cacheDir);
+const runJson = (...args: string[]) => json('run', ...args);
 
 describe('witplug run on a component not built for the gateway contract (acme:calc@1.2.3)', () => {
   it('calls an interface function by short name', () => {

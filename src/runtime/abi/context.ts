@@ -10,6 +10,7 @@
  * failure); what they check is what the guest hands back (CanonicalABI
  * traps: bounds, alignment, UTF-8, code points, handles).
  */
+import { isAscii } from 'node:buffer';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 
 export type CoreFunction = (...args: never[]) => unknown;
@@ -178,7 +179,8 @@ export class AbiContext {
       this.len = utf8;
       return ptr;
     }
-    this.#buffer.write(s, ptr, bytes, 'utf8');
+    // UTF-8 length equal to the UTF-16 length means ASCII: a latin1 copy is ~4× cheaper than encoding.
+    this.#buffer.write(s, ptr, bytes, bytes === n ? 'latin1' : 'utf8');
     this.len = bytes;
     return ptr;
   }
@@ -213,8 +215,11 @@ export class AbiContext {
       }
       if (i === len) return s;
     }
+    const bytes = this.u8.subarray(ptr, ptr + len);
+    // ASCII (checked with SIMD) is valid UTF-8 and copies into a one-byte string without decoding.
+    if (isAscii(bytes)) return this.#buffer.toString('latin1', ptr, ptr + len);
     try {
-      return fatalUtf8.decode(this.u8.subarray(ptr, ptr + len));
+      return fatalUtf8.decode(bytes);
     } catch {
       throw trap(`string at ${ptr} of ${len} bytes is not valid UTF-8`);
     }

@@ -44,7 +44,25 @@ const floatBits = {
   i64ToF64: (x: bigint): number => (scratch.setBigUint64(0, BigInt.asUintN(64, x), true), scratch.getFloat64(0, true)),
 };
 
-const factories = new Map<string, Factory>();
+/**
+ * Compiles generated source once per distinct text (callers of equal types
+ * share it, so V8 shares the optimised code too). The source only contains
+ * literals derived from the type model (names are JSON-quoted), never text
+ * taken from a plugin as code.
+ */
+const compiled = new Map<string, unknown>();
+function compileGenerated<F>(source: string, constants: readonly unknown[], params: string): F {
+  const key = `${params}\0${source}\0${JSON.stringify(constants)}`;
+  let factory = compiled.get(key) as F | undefined;
+  if (!factory) {
+    const make = new Function('K', 'T', 'F', `return function (${params}) {\n${source}\n};`) as (
+      K: readonly unknown[], T: typeof typeMismatch, F: typeof floatBits,
+    ) => F;
+    factory = make(constants, typeMismatch, floatBits);
+    compiled.set(key, factory);
+  }
+  return factory;
+}
 
 /**
  * The factory of the caller of `func` exported as core function `coreName`.
@@ -52,23 +70,11 @@ const factories = new Map<string, Factory>();
  */
 export function compileCaller(func: FuncType, coreName: string, isLocalResource: (r: ResourceType) => boolean): Factory {
   const { source, constants } = generateCaller(func, coreName, isLocalResource);
-  const key = `${source}\0${JSON.stringify(constants)}`;
-  let factory = factories.get(key);
-  if (!factory) {
-    // The generated source only contains literals derived from the type model (names are
-    // JSON-quoted), never text taken from a plugin as code.
-    const make = new Function('K', 'T', 'F', `return function witplugCaller(C, H) {\n${source}\n};`) as (
-      K: readonly unknown[], T: typeof typeMismatch, F: typeof floatBits,
-    ) => Factory;
-    factory = make(constants, typeMismatch, floatBits);
-    factories.set(key, factory);
-  }
-  return factory;
+  return compileGenerated<Factory>(source, constants, 'C, H');
 }
 
 export type HostImplementation = (...args: never[]) => unknown;
 type ImportFactory = (C: AbiContext, I: HostImplementation) => (...flat: never[]) => unknown;
-const importFactories = new Map<string, ImportFactory>();
 
 /**
  * The factory of the core function a guest imports for host function
@@ -77,16 +83,7 @@ const importFactories = new Map<string, ImportFactory>();
  */
 export function compileImport(func: FuncType, hostName: string): ImportFactory {
   const { source, constants } = generateImport(func, hostName);
-  const key = `${source}\0${JSON.stringify(constants)}`;
-  let factory = importFactories.get(key);
-  if (!factory) {
-    const make = new Function('K', 'T', 'F', `return function witplugImport(C, I) {\n${source}\n};`) as (
-      K: readonly unknown[], T: typeof typeMismatch, F: typeof floatBits,
-    ) => ImportFactory;
-    factory = make(constants, typeMismatch, floatBits);
-    importFactories.set(key, factory);
-  }
-  return factory;
+  return compileGenerated<ImportFactory>(source, constants, 'C, I');
 }
 
 /** Replaces the core imports that have a generated trampoline (`fast`: module → name → function). */
