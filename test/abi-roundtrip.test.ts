@@ -255,3 +255,19 @@ describe('edges', () => {
     expect(plugin.call('id#id-u8', [7])).toBe(7);
   });
 });
+
+describe('components with UTF-16 strings', () => {
+  it('are detected from their canon options and called through jco (the generated path is UTF-8 only)', async () => {
+    const wit = 'package t:u@0.1.0; interface e { echo: func(s: string) -> string; } world w { export e; }';
+    const core = await parse(`(module (memory (export "memory") 1) (global $h (mut i32) (i32.const 1024))
+      (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
+        (local.set $p (global.get $h)) (global.set $h (i32.add (global.get $h) (local.get 3))) (local.get $p))
+      (func (export "t:u/e@0.1.0#echo") (param i32 i32) (result i32)
+        (i32.store (i32.const 16) (local.get 0)) (i32.store (i32.const 20) (local.get 1)) (i32.const 16)))`);
+    const bytes = await componentNew(await componentEmbed({ binary: core, witSource: wit, world: 'w', stringEncoding: 'utf16' }));
+    const p = await loadPlugin(bytes, { cache: new CompileCache(null), log: () => {} });
+    expect(p.fastFn('e#echo')).toBeNull();
+    expect(p.call('e#echo', ['héllo 😀'])).toBe('héllo 😀');
+    expect(plugin.fastFn('id#id-string')).not.toBeNull(); // the UTF-8 identity guest keeps the generated path
+  });
+});

@@ -15,6 +15,8 @@ export interface DecodedPlugin {
   readonly shape: ComponentShape;
   readonly customSections: readonly CustomSection[];
   readonly producers?: unknown;
+  /** Every canon lift/lower uses UTF-8 strings. */
+  readonly utf8Strings?: boolean;
 }
 
 export function decodePlugin(bytes: Uint8Array): DecodedPlugin {

@@ -159,10 +159,24 @@ function skipResultList(r: Reader, readValType: (r: Reader) => void): void {
   } else r.fail('bad result list', r.pos - 1);
 }
 
+/**
+ * Whether any canon option seen since the last reset chose UTF-16 or
+ * latin1+UTF-16 strings. Decoding is synchronous, so one module-level flag
+ * reset per decode is safe.
+ */
+let nonUtf8Strings = false;
+export function resetStringEncodingScan(): void {
+  nonUtf8Strings = false;
+}
+export function sawNonUtf8Strings(): boolean {
+  return nonUtf8Strings;
+}
+
 export function skipCanonOpts(r: Reader): void {
   for (let n = r.vecLen(), i = 0; i < n; i++) {
     const at = r.pos;
     const opt = r.u8();
+    if (opt === 0x01 || opt === 0x02) nonUtf8Strings = true;
     if (opt <= 0x02 || opt === 0x06) continue;
     if (opt === 0x03 || opt === 0x04 || opt === 0x05 || opt === 0x07) {
       r.u32();

@@ -10,6 +10,7 @@ import { Reader, malformed } from './reader.js';
 import { Budget, type Ext, type InstanceDef, newScope } from './defs.js';
 import { type EvalContext, evalComponent, readComponentPreamble } from './interpret.js';
 import { type CustomSection, parseComponentName, parseProducers } from './custom.js';
+import { resetStringEncodingScan, sawNonUtf8Strings } from './core-skip.js';
 
 export type { CustomSection } from './custom.js';
 
@@ -23,6 +24,8 @@ export interface DecodedComponent {
   readonly producers?: Record<string, Record<string, string>>;
   /** From the top-level `component-name` section. */
   readonly name?: string;
+  /** True when every canon lift/lower uses UTF-8 strings (witplug's generated call path assumes it). */
+  readonly utf8Strings: boolean;
 }
 
 /** Upper bound on decoding effort (sections, declarations, instantiations). */
@@ -78,6 +81,7 @@ export function decodeComponent(bytes: Uint8Array): DecodedComponent {
     checkPreamble(bytes);
     const r = new Reader(bytes);
     readComponentPreamble(r);
+    resetStringEncodingScan();
     const ctx: EvalContext = { bytes, budget: new Budget(WORK_BUDGET), customSections: [], coreModules: [] };
     const res = evalComponent(r, newScope(null), ctx, null, true);
     const imports: WorldItem[] = [];
@@ -97,6 +101,7 @@ export function decodeComponent(bytes: Uint8Array): DecodedComponent {
       else if (s.name === 'component-name' && name === undefined) name = parseComponentName(s.data);
     }
     return {
+      utf8Strings: !sawNonUtf8Strings(),
       shape: { imports, exports },
       customSections: ctx.customSections,
       coreModules: ctx.coreModules,

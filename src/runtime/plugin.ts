@@ -17,7 +17,7 @@ import { lowerCamel, shortInterfaceName } from './names.js';
 import { toPluginError } from './traps.js';
 import { admit, type Contract } from '../admission/gate.js';
 import { ShapeCache } from '../admission/shape-cache.js';
-import { decodePlugin } from '../admission/decoded.js';
+import { decodePlugin, type DecodedPlugin } from '../admission/decoded.js';
 import {
   AbiContext, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, withResourceIntrinsics,
   withGeneratedImports, UnsupportedAbiType, resourceKey, type CallHost,
@@ -91,7 +91,8 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
   const grant = options.grant;
   // Deny by default: without a grant no wasi:* import is allowed, even if the contract offers it.
   const allowed = options.contract ? grantedImports(options.contract.shape, grant, options.allowedImports, pluginShapeOrUndefined(bytes)) : options.allowedImports;
-  const shape = options.contract ? admitOrThrow(bytes, options.contract, name, allowed) : decodeComponent(bytes).shape;
+  const decoded = options.contract ? admitOrThrow(bytes, options.contract, name, allowed) : shapeCache.getOrDecode(bytes, decodePlugin);
+  const shape = decoded.shape;
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
   if (options.isolate) return IsolatedPlugin.start(bytes, shape, { ...options, name, limits });
   const resolved = resolveLimits(limits);
@@ -111,7 +112,7 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
     ms: performance.now() - started,
   };
   const sandbox: PluginSandbox = { sandbox: new Sandbox(resolved), health: new PluginHealth(options.health), wasi: wasiImports(shape, grant, name) };
-  const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info, sandbox);
+  const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info, sandbox, { generatedCalls: decoded.utf8Strings !== false });
   plugin.instantiate(); // fail at load time, not on the first call, if linking is impossible
   return plugin;
 }
@@ -119,7 +120,7 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
 /** Decoded shapes per component hash: admission of a plugin loaded twice decodes once. */
 const shapeCache = new ShapeCache();
 
-function admitOrThrow(bytes: Uint8Array, contract: Contract, name: string, allowedImports?: ReadonlySet<string>): ComponentShape {
+function admitOrThrow(bytes: Uint8Array, contract: Contract, name: string, allowedImports?: ReadonlySet<string>): DecodedPlugin {
   const report: AdmissionReport = admit(bytes, contract, { cache: shapeCache, ...(allowedImports ? { allowedImports } : {}) });
   if (!report.accepted) {
     const first = report.problems[0];
@@ -130,7 +131,7 @@ function admitOrThrow(bytes: Uint8Array, contract: Contract, name: string, allow
     });
   }
   // Accepted means the decode succeeded, so this is a cache hit.
-  return shapeCache.getOrDecode(bytes, decodePlugin).shape;
+  return shapeCache.getOrDecode(bytes, decodePlugin);
 }
 
 /** The plugin's decoded shape when it decodes (admission reports it when it doesn't). */
@@ -181,7 +182,14 @@ export class Plugin {
   /** Generated host-import trampolines by core module (versioned interface) and function name. */
   readonly #generatedImports: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 
-  constructor(name: string, componentHash: string, shape: ComponentShape, linked: LinkedArtifact, env: PluginEnvironment, info: LoadInfo, sandbox?: PluginSandbox) {
+  /** False when the component uses UTF-16 strings somewhere: every call then goes through jco. */
+  readonly #generatedCalls: boolean;
+
+  constructor(
+    name: string, componentHash: string, shape: ComponentShape, linked: LinkedArtifact, env: PluginEnvironment, info: LoadInfo,
+    sandbox?: PluginSandbox, callPath: { readonly generatedCalls?: boolean } = {},
+  ) {
+    this.#generatedCalls = callPath.generatedCalls ?? true;
     this.name = name;
     this.componentHash = componentHash;
     this.shape = shape;
@@ -194,7 +202,7 @@ export class Plugin {
     this.#resources = exportedResources(shape);
     this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? Infinity;
     this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);
-    this.#generatedImports = this.#buildGeneratedImports(shape, env);
+    this.#generatedImports = this.#generatedCalls ? this.#buildGeneratedImports(shape, env) : new Map();
   }
 
   /**
@@ -339,6 +347,7 @@ export class Plugin {
   /** The generated canonical-ABI caller of `target`, or null when it needs the jco fallback. */
   fastFn(target: string): PluginFunction | null {
     const resolved = resolveExport(this.shape, target);
+    if (!this.#generatedCalls) return null;
     const coreName = coreExportName(resolved.iface, resolved.func);
     let factory;
     try {
