@@ -14,6 +14,8 @@ export { admitShape, type AdmitShapeOptions, type Contract };
 export interface AdmitOptions extends AdmitShapeOptions {
   /** Reuse decoded plugins by sha256 of their bytes. */
   readonly cache?: ShapeCache;
+  /** sha256 hex of the plugin bytes when the caller already has it (trusted). */
+  readonly componentHash?: string;
 }
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d];
@@ -33,11 +35,11 @@ function preambleProblem(bytes: Uint8Array): Problem | null {
 }
 
 /** Decodes plugin bytes, or the problem that prevents it. Never throws. */
-export function decodeForAdmission(bytes: Uint8Array, cache?: ShapeCache): { decoded: DecodedPlugin } | { problem: Problem } {
+export function decodeForAdmission(bytes: Uint8Array, cache?: ShapeCache, hash?: string): { decoded: DecodedPlugin } | { problem: Problem } {
   const pre = preambleProblem(bytes);
   if (pre) return { problem: pre };
   try {
-    return { decoded: cache ? cache.getOrDecode(bytes, decodePlugin) : decodePlugin(bytes) };
+    return { decoded: cache ? cache.getOrDecode(bytes, decodePlugin, hash) : decodePlugin(bytes) };
   } catch (e) {
     if (isWitplugError(e) && e.code === ErrorCodes.NOT_A_COMPONENT) {
       return { problem: { code: AdmissionCodes.NOT_A_COMPONENT, path: '', message: e.message } };
@@ -51,7 +53,7 @@ export function decodeForAdmission(bytes: Uint8Array, cache?: ShapeCache): { dec
 
 /** Decodes and admits plugin bytes. Never throws for bad bytes (MALFORMED / NOT_A_COMPONENT problems, path ''). */
 export function admit(pluginBytes: Uint8Array, contract: Contract, options: AdmitOptions = {}): AdmissionReport {
-  const r = decodeForAdmission(pluginBytes, options.cache);
+  const r = decodeForAdmission(pluginBytes, options.cache, options.componentHash);
   if ('problem' in r) return { accepted: false, problems: [r.problem], notes: [] };
   try {
     return admitShape(r.decoded.shape, contract, options);

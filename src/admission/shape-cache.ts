@@ -44,9 +44,11 @@ export class ShapeCache {
     }
   }
 
-  /** Decodes through the cache. Decoding errors propagate and are not cached. */
-  getOrDecode(bytes: Uint8Array, decode: (bytes: Uint8Array) => DecodedPlugin): DecodedPlugin {
-    const hash = sha256Hex(bytes);
+  /**
+   * Decodes through the cache. Decoding errors propagate and are not cached.
+   * `hash` (sha256 hex of exactly these bytes) saves rehashing a large plugin.
+   */
+  getOrDecode(bytes: Uint8Array, decode: (bytes: Uint8Array) => DecodedPlugin, hash = sha256Hex(bytes)): DecodedPlugin {
     const hit = this.get(hash);
     if (hit) return hit;
     const decoded = decode(bytes);

@@ -4,7 +4,7 @@
  * 2 usage/contract error.
  */
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
+import { readBytes } from '../util/read-bytes.js';
 import { styleText } from 'node:util';
 import { loadContract } from '../contract/load.js';
 import { admit } from '../admission/gate.js';
@@ -34,7 +34,7 @@ export function registerCheck(program: Command): void {
 /** Reads a file, mapping failures to NOT_FOUND / USAGE (exit 2) with the path named. */
 export async function readPluginFile(path: string): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await readFile(path));
+    return await readBytes(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new WitplugError(

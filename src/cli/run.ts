@@ -1,6 +1,6 @@
 /** `witplug run`: load one plugin against a contract and call one function. */
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
+import { readBytes } from '../util/read-bytes.js';
 import { loadContract } from '../contract/load.js';
 import { loadPlugin } from '../runtime/plugin.js';
 import { resolveExport } from '../runtime/exports.js';
@@ -113,7 +113,7 @@ export function limitFlags(flags: RunFlags): Limits {
 
 export async function readInput(path: string): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    return await readBytes(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new WitplugError(code === 'ENOENT' ? ErrorCodes.NOT_FOUND : ErrorCodes.USAGE, `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);

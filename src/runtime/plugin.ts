@@ -3,10 +3,9 @@
  * then typed calls by `iface#func`. An instance that trapped is never called
  * again; the next call gets a fresh one.
  */
-import { readFile } from 'node:fs/promises';
+import { readBytes } from '../util/read-bytes.js';
 import { basename } from 'node:path';
 import type { ComponentShape } from '../component/types.js';
-import { decodeComponent } from '../component/decode.js';
 import { CompileCache, type CompiledArtifact } from '../compile/cache.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { buildJcoImports, hostFunction, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
@@ -16,7 +15,7 @@ import { fromJco, toJco, sameInBoth } from './jco-values.js';
 import { lowerCamel, shortInterfaceName } from './names.js';
 import { toPluginError } from './traps.js';
 import { admit, type Contract } from '../admission/gate.js';
-import { ShapeCache } from '../admission/shape-cache.js';
+import { ShapeCache, sha256Hex } from '../admission/shape-cache.js';
 import { decodePlugin, type DecodedPlugin } from '../admission/decoded.js';
 import {
   AbiContext, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, withResourceIntrinsics,
@@ -89,15 +88,17 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
   const bytes = typeof source === 'string' ? await readPluginFile(source) : source;
   const name = options.name ?? (typeof source === 'string' ? basename(source).replace(/\.wasm$/, '') : 'plugin');
   const grant = options.grant;
+  // Hashed once (~30 ms for a 12 MB plugin): the shape cache and the compile cache both key on it.
+  const hash = sha256Hex(bytes);
   // Deny by default: without a grant no wasi:* import is allowed, even if the contract offers it.
-  const allowed = options.contract ? grantedImports(options.contract.shape, grant, options.allowedImports, pluginShapeOrUndefined(bytes)) : options.allowedImports;
-  const decoded = options.contract ? admitOrThrow(bytes, options.contract, name, allowed) : shapeCache.getOrDecode(bytes, decodePlugin);
+  const allowed = options.contract ? grantedImports(options.contract.shape, grant, options.allowedImports, pluginShapeOrUndefined(bytes, hash)) : options.allowedImports;
+  const decoded = options.contract ? admitOrThrow(bytes, hash, options.contract, name, allowed) : shapeCache.getOrDecode(bytes, decodePlugin, hash);
   const shape = decoded.shape;
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
   if (options.isolate) return IsolatedPlugin.start(bytes, shape, { ...options, name, limits });
   const resolved = resolveLimits(limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
-  const artifact = await cache.compile(bytes, instrumentedCompileOptions(resolved));
+  const artifact = await cache.compile(bytes, { ...instrumentedCompileOptions(resolved), componentHash: hash });
   // The variant keys the per-process compiled-module memo: instrumented and plain modules differ.
   const linked = await linkArtifact({ ...artifact, glue: hardenGlue(artifact.glue) }, JSON.stringify(instrumentedCompileOptions(resolved).variant ?? {}));
   const env: PluginEnvironment = {
@@ -120,8 +121,8 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
 /** Decoded shapes per component hash: admission of a plugin loaded twice decodes once. */
 const shapeCache = new ShapeCache();
 
-function admitOrThrow(bytes: Uint8Array, contract: Contract, name: string, allowedImports?: ReadonlySet<string>): DecodedPlugin {
-  const report: AdmissionReport = admit(bytes, contract, { cache: shapeCache, ...(allowedImports ? { allowedImports } : {}) });
+function admitOrThrow(bytes: Uint8Array, hash: string, contract: Contract, name: string, allowedImports?: ReadonlySet<string>): DecodedPlugin {
+  const report: AdmissionReport = admit(bytes, contract, { cache: shapeCache, componentHash: hash, ...(allowedImports ? { allowedImports } : {}) });
   if (!report.accepted) {
     const first = report.problems[0];
     const more = report.problems.length > 1 ? ` (+${report.problems.length - 1} more)` : '';
@@ -131,13 +132,13 @@ function admitOrThrow(bytes: Uint8Array, contract: Contract, name: string, allow
     });
   }
   // Accepted means the decode succeeded, so this is a cache hit.
-  return shapeCache.getOrDecode(bytes, decodePlugin);
+  return shapeCache.getOrDecode(bytes, decodePlugin, hash);
 }
 
 /** The plugin's decoded shape when it decodes (admission reports it when it doesn't). */
-function pluginShapeOrUndefined(bytes: Uint8Array): ComponentShape | undefined {
+function pluginShapeOrUndefined(bytes: Uint8Array, hash: string): ComponentShape | undefined {
   try {
-    return shapeCache.getOrDecode(bytes, decodePlugin).shape;
+    return shapeCache.getOrDecode(bytes, decodePlugin, hash).shape;
   } catch {
     return undefined;
   }
@@ -145,7 +146,7 @@ function pluginShapeOrUndefined(bytes: Uint8Array): ComponentShape | undefined {
 
 async function readPluginFile(path: string): Promise<Uint8Array> {
   try {
-    return await readFile(path);
+    return await readBytes(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new WitplugError(code === 'ENOENT' ? ErrorCodes.NOT_FOUND : ErrorCodes.USAGE, `cannot read plugin ${path}: ${code ?? (e as Error).message}`, { cause: e });
