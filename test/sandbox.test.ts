@@ -184,6 +184,35 @@ describe('traps', () => {
   });
 });
 
+describe('re-entry', () => {
+  it('a host function calling back into the same plugin gets TRAP; the outer call fails and the next call gets a fresh instance', async () => {
+    let self: Plugin | undefined;
+    let inner: unknown;
+    const p = await loadPlugin(EVIL, {
+      contract: evilContract, cache,
+      host: {
+        'witplug:adversarial/pinger': {
+          ping: (n: number) => {
+            try {
+              self!.call('evil#count', []);
+            } catch (e) {
+              inner = e;
+              throw e;
+            }
+            return n;
+          },
+        },
+      },
+    });
+    self = p;
+    expect(p.call('evil#count', [])).toBe(1);
+    contained('TRAP', () => p.call('evil#spin-calls', []));
+    expect(inner).toBeInstanceOf(WitplugError);
+    expect((inner as WitplugError).message).toMatch(/already running a call/);
+    expect(p.call('evil#count', [])).toBe(1); // a fresh instance
+  });
+});
+
 describe('fuel', () => {
   it('is deterministic: the same call reports the same fuel in every run and every instance', async () => {
     const a = await evil({ limits: { fuel: 100_000_000 } });

@@ -377,6 +377,10 @@ export class Plugin {
         this.#refuseIfDisabled(hook);
         this.instantiate();
       },
+      reentered: () => {
+        // Not counted against the plugin and the running call is left alone: the host re-entered.
+        throw new WitplugError(ErrorCodes.TRAP, `${hook}: plugin ${this.name} is already running a call; a host function may not call back into the same plugin instance`, { plugin: this.name, hook });
+      },
       limited: sandbox.instrumented || sandbox.limits.maxOutputBytes !== undefined,
       begin: () => sandbox.begin(),
       end: () => void sandbox.end(),

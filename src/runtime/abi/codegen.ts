@@ -106,6 +106,9 @@ export function generateCaller(func: FuncType, coreName: string, isLocalResource
   e.line(`const call = function (${args.join(', ')}) {`);
   e.line(`  if (arguments.length !== ${args.length}) H.arity(arguments.length);`);
   e.line('  if (!C.ready) H.prepare();');
+  // The component model forbids entering an instance that is already on the stack (a host
+  // function called by the plugin calling back into it): its state is mid-call.
+  e.line('  if (C.busy) H.reentered();');
   e.line('  const limited = H.limited;');
   e.line('  if (limited) H.begin();');
   e.line('  let entered = false;');
@@ -126,6 +129,7 @@ export function generateCaller(func: FuncType, coreName: string, isLocalResource
     }
     // Call. Errors before this line are the caller's (bad arguments): the instance stays usable.
     e.line('entered = true;');
+    e.line('C.busy = true;');
     e.line(`const r = C.x[${fname}](${coreArgs.join(', ')});`);
     // Lift.
     let out = 'undefined';
@@ -142,9 +146,11 @@ export function generateCaller(func: FuncType, coreName: string, isLocalResource
     }
     e.line(`const post = C.x[${pname}];`);
     e.line(func.result ? 'if (post !== undefined) post(r);' : 'if (post !== undefined) post();');
+    e.line('C.busy = false;');
     e.line('if (limited) H.end();');
     e.line(`return ${out};`);
   }, '  } catch (e) {');
+  e.line('    C.busy = false;');
   e.line('    throw H.fail(e, entered);');
   e.line('  }');
   e.line('};');

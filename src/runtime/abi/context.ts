@@ -102,6 +102,8 @@ export class AbiContext {
   cap = Infinity;
   /** False until attached, and after the instance trapped: the next call re-instantiates. */
   ready = false;
+  /** True while a call is inside the guest (from the core call to post-return). */
+  busy = false;
   #memory: WebAssembly.Memory | undefined;
   #buffer: Buffer = Buffer.alloc(0);
   #reallocFn: Realloc | undefined;
@@ -127,6 +129,7 @@ export class AbiContext {
     }
     this.u8 = EMPTY;
     this.v();
+    this.busy = false;
     this.ready = true;
   }
 

@@ -21,6 +21,8 @@ export interface CallHost {
   arity(n: number): never;
   /** Makes `C.ready` true (re-instantiates) or throws (DISABLED). */
   prepare(): void;
+  /** Throws TRAP: the instance is already on the stack (a host function called back into it). */
+  reentered(): never;
   /** Whether begin()/end() must run around each call (fuel, deadline, caps). */
   readonly limited: boolean;
   begin(): void;
@@ -185,6 +187,9 @@ function bareHost(func: FuncType): CallHost {
     },
     prepare() {
       throw new WitplugError(ErrorCodes.TRAP, 'the instance trapped earlier and cannot be called again');
+    },
+    reentered() {
+      throw new WitplugError(ErrorCodes.TRAP, 'the instance is already running a call (re-entered from a host function)');
     },
     limited: false,
     begin() {},
