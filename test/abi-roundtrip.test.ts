@@ -20,77 +20,97 @@ import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
 
 const IFACE = 'test:identity/id@0.1.0';
+const FWD = 'test:identity/fwd@0.1.0';
+const HOST = 'test:identity/host@0.1.0';
 
+/** [function, WIT type, core type when its flat form is one scalar (else: spilled with `pad`)]. */
+const FUNCS: [string, string, string | null][] = [
+  ['id-bool', 'bool', 'i32'], ['id-s8', 's8', 'i32'], ['id-u8', 'u8', 'i32'], ['id-s16', 's16', 'i32'],
+  ['id-u16', 'u16', 'i32'], ['id-s32', 's32', 'i32'], ['id-u32', 'u32', 'i32'], ['id-s64', 's64', 'i64'],
+  ['id-u64', 'u64', 'i64'], ['id-f32', 'f32', 'f32'], ['id-f64', 'f64', 'f64'], ['id-char', 'char', 'i32'],
+  ['id-color', 'color', 'i32'], ['id-few', 'few', 'i32'], ['id-many', 'many', 'i32'],
+  ['id-string', 'string', null], ['id-bytes', 'list<u8>', null], ['id-strings', 'list<string>', null],
+  ['id-nested', 'list<list<u32>>', null], ['id-mixed', 'mixed', null], ['id-shape', 'shape', null],
+  ['id-shapes', 'list<shape>', null], ['id-tuple', 'tuple<s8, string, f64, char>', null],
+  ['id-opt', 'option<string>', null], ['id-opt-opt', 'option<option<u32>>', null],
+  ['id-res', 'result<string, u32>', null], ['id-res-empty', 'result', null], ['id-opt-f64', 'option<f64>', null],
+  ['id-opt-u8s', 'list<option<u8>>', null], ['id-floats', 'list<f32>', null], ['id-s64s', 'list<s64>', null],
+];
+const SPILLED = FUNCS.filter(([, , core]) => core === null).map(([name]) => name);
+
+const funcsWit = FUNCS.map(([name, t, core]) => `  ${name}: func(x: ${t}${core ? '' : ', pad: pad'}) -> ${t};`).join('\n');
 const WIT = `package test:identity@0.1.0;
 
-interface id {
+interface types {
   type pad = tuple<u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64>;
   record mixed { small: u8, text: string, maybe: option<u64>, shorts: list<s16>, ratio: f32, kind: color }
   variant shape { empty, small(u8), single(f32), double(f64), big(u64), text(string), pair(tuple<u32, f32>), nested(mixed) }
   enum color { red, green, blue }
   flags few { read, write, exec }
   flags many { f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16, f17, f18, f19 }
+}
 
-  id-bool: func(x: bool) -> bool;
-  id-s8: func(x: s8) -> s8;
-  id-u8: func(x: u8) -> u8;
-  id-s16: func(x: s16) -> s16;
-  id-u16: func(x: u16) -> u16;
-  id-s32: func(x: s32) -> s32;
-  id-u32: func(x: u32) -> u32;
-  id-s64: func(x: s64) -> s64;
-  id-u64: func(x: u64) -> u64;
-  id-f32: func(x: f32) -> f32;
-  id-f64: func(x: f64) -> f64;
-  id-char: func(x: char) -> char;
-  id-color: func(x: color) -> color;
-  id-few: func(x: few) -> few;
-  id-many: func(x: many) -> many;
+/// Identity functions implemented by the guest.
+interface id {
+  use types.{pad, mixed, shape, color, few, many};
+${funcsWit}
+}
 
-  id-string: func(x: string, pad: pad) -> string;
-  id-bytes: func(x: list<u8>, pad: pad) -> list<u8>;
-  id-strings: func(x: list<string>, pad: pad) -> list<string>;
-  id-nested: func(x: list<list<u32>>, pad: pad) -> list<list<u32>>;
-  id-mixed: func(x: mixed, pad: pad) -> mixed;
-  id-shape: func(x: shape, pad: pad) -> shape;
-  id-shapes: func(x: list<shape>, pad: pad) -> list<shape>;
-  id-tuple: func(x: tuple<s8, string, f64, char>, pad: pad) -> tuple<s8, string, f64, char>;
-  id-opt: func(x: option<string>, pad: pad) -> option<string>;
-  id-opt-opt: func(x: option<option<u32>>, pad: pad) -> option<option<u32>>;
-  id-res: func(x: result<string, u32>, pad: pad) -> result<string, u32>;
-  id-res-empty: func(x: result, pad: pad) -> result;
-  id-opt-f64: func(x: option<f64>, pad: pad) -> option<f64>;
-  id-opt-u8s: func(x: list<option<u8>>, pad: pad) -> list<option<u8>>;
-  id-floats: func(x: list<f32>, pad: pad) -> list<f32>;
-  id-s64s: func(x: list<s64>, pad: pad) -> list<s64>;
+/// The same functions implemented by the host (identity there too).
+interface host {
+  use types.{pad, mixed, shape, color, few, many};
+${funcsWit}
+}
+
+/// The guest forwards each call to the host's function of the same name.
+interface fwd {
+  use types.{pad, mixed, shape, color, few, many};
+${funcsWit}
 }
 
 world identity {
+  import host;
   export id;
+  export fwd;
 }
 `;
 
-/** Flat identity functions: [name, core type of param and result]. */
-const FLAT: [string, string][] = [
-  ['id-bool', 'i32'], ['id-s8', 'i32'], ['id-u8', 'i32'], ['id-s16', 'i32'], ['id-u16', 'i32'], ['id-s32', 'i32'],
-  ['id-u32', 'i32'], ['id-s64', 'i64'], ['id-u64', 'i64'], ['id-f32', 'f32'], ['id-f64', 'f64'], ['id-char', 'i32'],
-  ['id-color', 'i32'], ['id-few', 'i32'], ['id-many', 'i32'],
-];
-const SPILLED = [
-  'id-string', 'id-bytes', 'id-strings', 'id-nested', 'id-mixed', 'id-shape', 'id-shapes', 'id-tuple', 'id-opt', 'id-opt-opt',
-  'id-res', 'id-res-empty', 'id-opt-f64', 'id-opt-u8s', 'id-floats', 'id-s64s',
-];
+/** Static return area for forwarded host results (larger than any result type here). */
+const RET = 128;
 
 function identityWat(): string {
-  const flat = FLAT.map(([name, t]) => `  (func (export "${IFACE}#${name}") (param ${t}) (result ${t}) local.get 0)`);
-  const spilled = SPILLED.flatMap((name) => [
-    // result<_, _> flattens to one i32 (its discriminant): return the byte, not the pointer.
-    name === 'id-res-empty'
-      ? `  (func (export "${IFACE}#${name}") (param i32) (result i32) (i32.load8_u (local.get 0)))`
-      : `  (func (export "${IFACE}#${name}") (param i32) (result i32) local.get 0)`,
-    `  (func (export "cabi_post_${IFACE}#${name}") (param i32) (global.set $heap (i32.const 1024)))`,
-  ]);
+  const out: string[] = [];
+  for (const [name, , core] of FUNCS) {
+    if (core) {
+      out.push(`  (import "${HOST}" "${name}" (func $host-${name} (param ${core}) (result ${core})))`);
+    } else {
+      // Spilled params: one pointer. A result of one flat value (result<_, _>) comes back flat; others via a return pointer.
+      const flatResult = name === 'id-res-empty';
+      out.push(`  (import "${HOST}" "${name}" (func $host-${name} (param i32) ${flatResult ? '(result i32)' : '(param i32)'}))`);
+    }
+  }
+  const body: string[] = [];
+  for (const [name, , core] of FUNCS) {
+    if (core) {
+      body.push(`  (func (export "${IFACE}#${name}") (param ${core}) (result ${core}) local.get 0)`);
+      body.push(`  (func (export "${FWD}#${name}") (param ${core}) (result ${core}) (call $host-${name} (local.get 0)))`);
+      continue;
+    }
+    // Spilled: x sits at offset 0 of the argument tuple, which is also T's own layout.
+    if (name === 'id-res-empty') {
+      // result<_, _> flattens to one i32 (its discriminant): return the byte, not the pointer.
+      body.push(`  (func (export "${IFACE}#${name}") (param i32) (result i32) (i32.load8_u (local.get 0)))`);
+      body.push(`  (func (export "${FWD}#${name}") (param i32) (result i32) (call $host-${name} (local.get 0)))`);
+    } else {
+      body.push(`  (func (export "${IFACE}#${name}") (param i32) (result i32) local.get 0)`);
+      body.push(`  (func (export "${FWD}#${name}") (param i32) (result i32) (call $host-${name} (local.get 0) (i32.const ${RET})) (i32.const ${RET}))`);
+    }
+    for (const iface of [IFACE, FWD]) {
+      body.push(`  (func (export "cabi_post_${iface}#${name}") (param i32) (global.set $heap (i32.const 1024)))`);
+    }
+  }
   return `(module
+${out.join('\n')}
   (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const 1024))
   ;; Bump allocator that grows memory as needed; realloc copies the old block.
@@ -106,10 +126,13 @@ function identityWat(): string {
     (global.set $heap (local.get $end))
     (if (local.get $old) (then (memory.copy (local.get $ptr) (local.get $old) (local.get $old_size))))
     (local.get $ptr))
-${flat.join('\n')}
-${spilled.join('\n')}
+${body.join('\n')}
 )`;
 }
+
+/** The host side of `host`: identity functions in witplug's value convention, counting calls. */
+let hostCalls = 0;
+const hostImpl = Object.fromEntries(FUNCS.map(([name]) => [name, (x: unknown) => (hostCalls++, x)]));
 
 const PAD = Array.from({ length: 16 }, () => 0n);
 let plugin: Plugin;
@@ -117,7 +140,7 @@ let plugin: Plugin;
 beforeAll(async () => {
   const core = await parse(identityWat());
   const bytes = await componentNew(await componentEmbed({ binary: core, witSource: WIT, world: 'identity' }));
-  plugin = await loadPlugin(bytes, { name: 'identity', cache: new CompileCache(null), log: () => {} });
+  plugin = await loadPlugin(bytes, { name: 'identity', cache: new CompileCache(null), log: () => {}, host: { 'test:identity/host': hostImpl } });
 }, 60_000);
 
 // ---- arbitraries in witplug's JS value convention ---------------------------
@@ -195,6 +218,31 @@ describe('every WIT type kind round-trips through a real guest, and agrees with 
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('host imports: every type kind goes guest → host → guest through the generated trampolines', () => {
+  it.each(CASES)('fwd#%s', (name, arb, spilled) => {
+    const fwd = plugin.fn(`fwd#${name}`);
+    const args = (v: unknown) => (spilled ? [v, PAD] : [v]);
+    fc.assert(
+      fc.property(arb, (v) => {
+        const before = hostCalls;
+        expect(fwd(...args(v))).toEqual(v);
+        expect(hostCalls).toBe(before + 1);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a host result that does not fit its WIT type fails the call (TYPE_MISMATCH naming the host function), and the plugin recovers', async () => {
+    const core = await parse(identityWat());
+    const bytes = await componentNew(await componentEmbed({ binary: core, witSource: WIT, world: 'identity' }));
+    const bad = { ...hostImpl, 'id-u8': () => 300, 'id-string': () => 42 };
+    const p = await loadPlugin(bytes, { name: 'bad-host', cache: new CompileCache(null), log: () => {}, host: { 'test:identity/host': bad } });
+    expect(() => p.call('fwd#id-u8', [1])).toThrow(/host function test:identity\/host@0.1.0#id-u8 returned a value that does not fit its result type; result: expected an integer in u8 range/);
+    expect(() => p.call('fwd#id-string', ['a', PAD])).toThrow(/id-string returned a value that does not fit.*expected a string/);
+    expect(p.call('id#id-u8', [9])).toBe(9);
   });
 });
 
