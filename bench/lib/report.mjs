@@ -66,6 +66,13 @@ export function targets(calls, rat, load, witplugError, sections = {}) {
       for (const t of ins.targets) out.push({ name: t.name, status: t.status, factor: sig(t.factor), detail: `${t.value}×${t.worst ? ` (worst: ${t.worst})` : ''} (limit ${t.limit}×)` });
     } else out.push({ name: 'fuel-instrumentation overhead ≤ 1.30×', status: 'N/A', factor: null, detail: ins.error ?? 'no figure' });
   }
+  const sb = sections.sandbox;
+  if (sb && !sb.skipped && !sb.error && sb.fib25 && sb.deadline50ms) {
+    const fib = sb.fib25.ratio?.all;
+    out.push({ name: 'sandbox, real load path: fib(25) with every limit ≤ 1.30×', status: fib <= 1.3 ? 'PASS' : 'MISS', factor: sig(1.3 / fib), detail: `${fib}× (limit 1.3×)` });
+    const d = sb.deadline50ms.inProcess;
+    out.push({ name: 'deadline 50 ms stops an infinite loop within 100 ms (in-process)', status: d.maxMs < 100 ? 'PASS' : 'MISS', factor: sig(100 / d.maxMs), detail: `median ${d.medianMs} ms, max ${d.maxMs} ms over ${d.runs} runs` });
+  }
   return out;
 }
 
@@ -168,6 +175,20 @@ function sectionTables(result) {
         lines.push('', `Instrumenting the ${(sm.inBytes / 2 ** 20).toFixed(1)} MiB SpiderMonkey core module: ${sm.instrumentMs} ms (${sm.functions} functions, ${sm.loops} loops; valid: ${sm.valid}).`);
       }
       lines.push('');
+    }
+  }
+  const sb = result.sections?.sandbox;
+  if (sb) {
+    lines.push('## Sandbox through the real load path (loadPlugin with limits, evil-wat and calc-wat)', '');
+    if (sb.skipped || sb.error) lines.push(`${sb.skipped ?? sb.error}`, '');
+    else {
+      lines.push('| workload | plain ns | fuel | fuel+deadline | every limit (fuel, deadline, memory, output) | every limit ÷ plain |');
+      lines.push('|---|---:|---:|---:|---:|---:|');
+      const f = sb.fib25;
+      lines.push(`| fib(25), ${f.fuelPerCall} fuel | ${fmt(f.plain.minNs)} | ${fmt(f.fuel.minNs)} | ${fmt(f['fuel+deadline'].minNs)} | ${fmt(f.all.minNs)} | ${f.ratio.all} |`);
+      for (const [shape, r] of Object.entries(sb.hooks ?? {})) lines.push(`| calc ${shape} (hook-sized call) | ${fmt(r.plain.minNs)} | | | ${fmt(r.all.minNs)} | ${r.ratio} |`);
+      const d = sb.deadline50ms;
+      lines.push('', `Deadline of 50 ms on an infinite loop: in-process median ${d.inProcess.medianMs} ms (max ${d.inProcess.maxMs} over ${d.inProcess.runs} runs); isolation mode (worker terminated and restarted) median ${d.isolate.medianMs} ms (min ${d.isolate.minMs}).`, '');
     }
   }
   const cli = result.cliBench;

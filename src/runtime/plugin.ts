@@ -177,6 +177,8 @@ export class Plugin {
   #generation = 0;
   readonly #sandbox: Sandbox;
   readonly #health: PluginHealth;
+  /** Functions `call()` resolved, by target string (resolving generates code: do it once). */
+  readonly #resolved = new Map<string, PluginFunction>();
   /** State of the canonical-ABI fast path: memory, allocator, resource handles of the current instance. */
   readonly #abi = new AbiContext();
   readonly #resources: ReadonlyMap<string, ResourceType>;
@@ -333,7 +335,12 @@ export class Plugin {
 
   /** Calls `target` (`iface#func` or a world-level name) with witplug JS values. */
   call(target: string, args: readonly unknown[]): unknown {
-    return this.fn(target)(...args);
+    let f = this.#resolved.get(target);
+    if (f === undefined) {
+      f = this.fn(target);
+      this.#resolved.set(target, f);
+    }
+    return f(...args);
   }
 
   /**
@@ -381,8 +388,9 @@ export class Plugin {
         // Not counted against the plugin and the running call is left alone: the host re-entered.
         throw new WitplugError(ErrorCodes.TRAP, `${hook}: plugin ${this.name} is already running a call; a host function may not call back into the same plugin instance`, { plugin: this.name, hook });
       },
-      limited: sandbox.instrumented || sandbox.limits.maxOutputBytes !== undefined,
-      begin: () => sandbox.begin(),
+      // The output cap needs no per-call work here (the AbiContext checks it while lifting).
+      limited: sandbox.instrumented,
+      begin: () => sandbox.begin(false),
       end: () => void sandbox.end(),
       fail: (e, entered) => {
         sandbox.end();

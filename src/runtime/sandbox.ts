@@ -26,6 +26,7 @@ import { toPluginError } from './traps.js';
 
 /** Fuel units between deadline checks (≈ 0.1 ms of straight-line wasm). */
 export const SLICE = 100_000;
+const SLICE_BIGINT = BigInt(SLICE);
 const PAGE = 65_536;
 
 /** Limits after validation; `undefined` = unlimited. */
@@ -168,11 +169,22 @@ export class Sandbox {
   /** Size of the slice currently in the global. */
   #slice = 0;
   #deadline = Infinity;
+  /**
+   * The deadline's clock starts at the first check point of a call (a fuel
+   * slice running out, or a host call), not in begin(): reading the clock
+   * costs ~45 ns here, more than a whole short hook call, and such calls end
+   * before any check point. The start is late by at most the guest work
+   * before that point — under one slice (~12 µs of fib-like code).
+   */
+  #deadlinePending = false;
   #active = false;
   /** Output cap armed by an outer call (a host function may call another plugin). */
   #outerCap: unknown;
-  /** Fuel used by the last call (undefined when fuel is not metered). */
-  lastFuel: number | undefined;
+  #lastFuel: number | undefined;
+  /** The last call ended and its fuel has not been read from the counter yet. */
+  #fuelUnread = false;
+  /** Whether begin() set the global output-cap slot (end() restores it). */
+  #capSet = false;
 
   constructor(limits: ResolvedLimits) {
     this.limits = limits;
@@ -192,53 +204,80 @@ export class Sandbox {
     return { ...(imports ?? {}), [WITPLUG_HOST_MODULE]: this.#hostModule as WebAssembly.ModuleImports };
   };
 
-  /** Arms the budget, the deadline, the grow flag and the output cap for one call (or an instantiation). */
-  begin(): void {
+  /**
+   * Arms the budget, the deadline, the grow flag and (for jco's glue) the
+   * output cap for one call or an instantiation. `glueCap: false` skips the
+   * global output-cap slot: the generated call path enforces the cap itself.
+   */
+  begin(glueCap = true): void {
     this.#active = true;
+    this.#fuelUnread = false;
     this.#used = 0;
-    this.#deadline = this.limits.timeoutMs !== undefined ? performance.now() + this.limits.timeoutMs : Infinity;
+    this.#deadline = Infinity;
+    this.#deadlinePending = this.limits.timeoutMs !== undefined;
     if (this.#fuel) this.#refill();
     if (this.#growFailed) this.#growFailed.value = 0;
-    const slots = globalThis as Record<string, unknown>;
-    this.#outerCap = slots[OUTPUT_CAP_SLOT];
-    slots[OUTPUT_CAP_SLOT] = this.limits.maxOutputBytes;
+    this.#capSet = glueCap;
+    if (glueCap) {
+      const slots = globalThis as Record<string, unknown>;
+      this.#outerCap = slots[OUTPUT_CAP_SLOT];
+      slots[OUTPUT_CAP_SLOT] = this.limits.maxOutputBytes;
+    }
   }
 
-  /** Disarms; returns the fuel used (when metered). */
-  end(): number | undefined {
-    if (!this.#active) return this.lastFuel;
+  /**
+   * Disarms. The fuel used is read from the counter only when someone asks
+   * (`lastFuel`): converting the i64 counter costs ~30 ns, more than a short
+   * call. The counter is left as it is; the next begin() refills it.
+   */
+  end(): void {
+    if (!this.#active) return;
     this.#active = false;
-    (globalThis as Record<string, unknown>)[OUTPUT_CAP_SLOT] = this.#outerCap;
-    if (!this.#fuel) return (this.lastFuel = undefined);
-    this.#used += this.#slice - Number(this.#fuel.value as bigint);
-    this.#slice = 0;
-    // Between calls the counter holds a large slice: host-triggered wasm (none today) can't trap on it.
-    this.#fuel.value = BigInt(SLICE);
-    return (this.lastFuel = this.limits.fuel !== undefined ? Math.min(this.#used, this.limits.fuel + 1) : this.#used);
+    if (this.#capSet) (globalThis as Record<string, unknown>)[OUTPUT_CAP_SLOT] = this.#outerCap;
+    this.#fuelUnread = this.#fuel !== null;
+  }
+
+  /** Fuel used by the last call (or instantiation); undefined when fuel is not metered. */
+  get lastFuel(): number | undefined {
+    if (!this.#fuel) return undefined;
+    if (this.#fuelUnread) {
+      this.#fuelUnread = false;
+      this.#used += this.#slice - Number(this.#fuel.value as bigint);
+      this.#slice = 0;
+      this.#fuel.value = 0n;
+      this.#lastFuel = this.limits.fuel !== undefined ? Math.min(this.#used, this.limits.fuel + 1) : this.#used;
+    }
+    return this.#lastFuel;
   }
 
   #refill(): void {
     const left = this.limits.fuel !== undefined ? this.limits.fuel - this.#used : Infinity;
-    this.#slice = Math.max(0, Math.min(SLICE, left));
+    if (left >= SLICE) {
+      this.#slice = SLICE;
+      this.#fuel!.value = SLICE_BIGINT; // the common case, without a BigInt allocation
+      return;
+    }
+    this.#slice = Math.max(0, left);
     this.#fuel!.value = BigInt(this.#slice);
   }
 
   /** Called by instrumented code when the current slice drops below zero. */
   #check(): void {
     const fuel = this.#fuel!;
-    this.#used += this.#slice - Number(fuel.value as bigint);
-    this.#slice = 0;
-    fuel.value = 0n;
     if (!this.#active) {
-      // Not inside a guarded call: give it a slice so nothing traps spuriously.
+      // Not inside a guarded call: settle the last call's figure, then give a slice so nothing traps spuriously.
+      void this.lastFuel;
       this.#slice = SLICE;
       fuel.value = BigInt(SLICE);
       return;
     }
+    this.#used += this.#slice - Number(fuel.value as bigint);
+    this.#slice = 0;
+    fuel.value = 0n;
     if (this.limits.fuel !== undefined && this.#used > this.limits.fuel) {
       throw new WitplugError(ErrorCodes.FUEL_EXHAUSTED, `plugin ran out of fuel (budget ${this.limits.fuel})`);
     }
-    if (performance.now() > this.#deadline) {
+    if (this.#pastDeadline()) {
       throw new WitplugError(ErrorCodes.TIMEOUT, `plugin exceeded its ${this.limits.timeoutMs} ms deadline`);
     }
     this.#refill();
@@ -269,9 +308,20 @@ export class Sandbox {
     return out;
   }
 
+  /** Whether the current call is past its deadline; the first check of a call starts the clock. */
+  #pastDeadline(): boolean {
+    const now = performance.now();
+    if (this.#deadlinePending) {
+      this.#deadlinePending = false;
+      this.#deadline = now + this.limits.timeoutMs!;
+      return false;
+    }
+    return now > this.#deadline;
+  }
+
   #deadlineChecked(f: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
     return (...args: unknown[]) => {
-      if (this.#active && performance.now() > this.#deadline) {
+      if (this.#active && this.#pastDeadline()) {
         throw new WitplugError(ErrorCodes.TIMEOUT, `plugin exceeded its ${this.limits.timeoutMs} ms deadline (noticed at a host call)`);
       }
       return f(...args);
