@@ -33,7 +33,7 @@ describe('contract disk cache', () => {
     // Flip a byte inside a name in the component (still decodable, so only the hash can tell).
     const at = bytes.indexOf(Buffer.from('acme:calc/work'), 32);
     expect(at).toBeGreaterThan(32);
-    bytes[at + 5] ^= 0x01;
+    bytes[at + 5]! ^= 0x01;
     writeFileSync(file, bytes);
     clearContractCache();
     const again = await loadContract('guests/wat-fixture/calc.wit', 'calc', { cacheDir });

@@ -18,11 +18,15 @@ import {
 } from '../src/compile/instrument.js';
 import { WitplugError } from '../src/errors.js';
 
+/** TS 5.9 types wasm inputs as ArrayBuffer-backed views; instrumenter output always is. */
+const compileSync = (bytes: Uint8Array): WebAssembly.Module => new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+const validWasm = (bytes: Uint8Array): boolean => WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>);
+
 type Exports = Record<string, unknown>;
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 function instantiate(bytes: Uint8Array, imports: WebAssembly.Imports = {}): Exports {
-  const mod = new WebAssembly.Module(bytes);
+  const mod = compileSync(bytes);
   return new WebAssembly.Instance(mod, imports).exports as Exports;
 }
 function fn(e: Exports, name: string): (...args: unknown[]) => unknown {
@@ -37,7 +41,7 @@ function glob(e: Exports, name: string): WebAssembly.Global {
 }
 function instrument(bytes: Uint8Array, options: InstrumentOptions): Uint8Array {
   const out = instrumentCoreModule(bytes, options).bytes;
-  expect(WebAssembly.validate(out)).toBe(true);
+  expect(validWasm(out)).toBe(true);
   return out;
 }
 function codeOf(f: () => unknown): string | undefined {
@@ -190,8 +194,8 @@ describe('instrumentCoreModule: singleCounter', () => {
     const plain = await parse(FIB);
     const res = instrumentCoreModule(plain, { fuel: true, deadlineCheckEvery: 1000, singleCounter: true });
     expect(res.features.singleCounter).toBe(true);
-    expect(WebAssembly.validate(res.bytes)).toBe(true);
-    const mod = new WebAssembly.Module(res.bytes);
+    expect(validWasm(res.bytes)).toBe(true);
+    const mod = compileSync(res.bytes);
     expect(WebAssembly.Module.exports(mod).map((x) => x.name)).not.toContain(DEADLINE_GLOBAL_EXPORT);
 
     const host = slicedHost(1n << 40n, 1000n, 60_000);
@@ -248,7 +252,7 @@ describe('instrumentCoreModule: memory', () => {
 
   it('never writes a maximum a 32-bit memory cannot have', async () => {
     const out = instrument(await parse(`(module (memory 1))`), { fuel: false, maxMemoryPages: 1_000_000 });
-    expect(WebAssembly.validate(out)).toBe(true);
+    expect(validWasm(out)).toBe(true);
   });
 
   it('caps imported memories too', async () => {
@@ -389,7 +393,7 @@ describe('instrumentCoreModule: structure', () => {
         catch_all
           (i32.const -1)
         end))`);
-    expect(WebAssembly.validate(plain)).toBe(true);
+    expect(validWasm(plain)).toBe(true);
     const e0 = instantiate(plain);
     const e1 = instantiate(instrument(plain, { fuel: true, deadlineCheckEvery: 2 }), { [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => undefined } });
     expect(fn(e1, 'tail')(1000)).toBe(fn(e0, 'tail')(1000));
@@ -399,7 +403,7 @@ describe('instrumentCoreModule: structure', () => {
 
   it('importGlobals: instances share one imported fuel budget', async () => {
     const bytes = instrument(await parse(FIB), { fuel: true, importGlobals: true });
-    const mod = new WebAssembly.Module(bytes);
+    const mod = compileSync(bytes);
     expect(WebAssembly.Module.exports(mod).map((x) => x.name)).not.toContain(FUEL_GLOBAL_EXPORT);
     const fuel = new WebAssembly.Global({ value: 'i64', mutable: true }, 1n << 40n);
     const growFailed = new WebAssembly.Global({ value: 'i32', mutable: true }, 0);
@@ -427,7 +431,7 @@ describe('instrumentCoreModule: structure', () => {
     });
     expect(fn(e, 'get')()).toBe(21);
     // Global names live in name subsection 7; they must still name the same globals (indices + 2).
-    const name = new Uint8Array(WebAssembly.Module.customSections(new WebAssembly.Module(out), 'name')[0] as ArrayBuffer);
+    const name = new Uint8Array(WebAssembly.Module.customSections(compileSync(out), 'name')[0] as ArrayBuffer);
     const text = Buffer.from(name).toString('latin1');
     expect(text.indexOf('\x02\x05first')).toBeGreaterThan(0);
     expect(text.indexOf('\x03\x06second')).toBeGreaterThan(0);
@@ -436,7 +440,7 @@ describe('instrumentCoreModule: structure', () => {
   it('keeps the name section correct when function indices shift', async () => {
     const plain = await parse(RICH);
     const out = instrument(plain, { fuel: true, deadlineCheckEvery: 100 });
-    const mod = new WebAssembly.Module(out);
+    const mod = compileSync(out);
     expect(WebAssembly.Module.customSections(mod, 'name')).toHaveLength(1);
     expect(WebAssembly.Module.imports(mod).at(-1)).toEqual({ module: WITPLUG_HOST_MODULE, name: CHECK_IMPORT, kind: 'function' });
     const e = instantiate(out, { env: { log: () => 0, log2: () => 0, base: 0 }, [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => undefined } });
@@ -474,7 +478,7 @@ describe('instrumentCoreModule: structure', () => {
           if (!(e instanceof WitplugError)) throw e;
           return;
         }
-        if (WebAssembly.validate(bytes)) expect(WebAssembly.validate(out)).toBe(true);
+        if (validWasm(bytes)) expect(validWasm(out)).toBe(true);
       }),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 400), seed: Number(process.env.FUZZ_SEED ?? 42) },
     );
@@ -485,7 +489,7 @@ describe('instrumentCoreModule: structure', () => {
       fuel: true,
       deadlineCheckEvery: 10,
     });
-    const mod = new WebAssembly.Module(bytes);
+    const mod = compileSync(bytes);
     expect(WebAssembly.Module.exports(mod).map((x) => x.name)).toEqual([FUEL_GLOBAL_EXPORT, DEADLINE_GLOBAL_EXPORT, GROW_FAILED_GLOBAL_EXPORT]);
   });
 });
@@ -500,8 +504,8 @@ describe('instrumentCoreModule: real core modules', () => {
       for (const [name, bytes] of Object.entries(files)) {
         if (name.endsWith('.wasm')) {
           const out = instrumentCoreModule(bytes, { fuel: true, deadlineCheckEvery: 1000, maxMemoryPages: 1024 });
-          expect(WebAssembly.validate(out.bytes), name).toBe(true);
-          modules.set(name, new WebAssembly.Module(out.bytes));
+          expect(validWasm(out.bytes), name).toBe(true);
+          modules.set(name, compileSync(out.bytes));
         } else if (name.endsWith('.js')) {
           writeFileSync(join(dir, name.replace(/\.js$/, '.mjs')), bytes);
         }
@@ -550,6 +554,6 @@ describe('instrumentCoreModule: real core modules', () => {
     const ms = performance.now() - t0;
     console.log(`SpiderMonkey core module: ${bytes.length} -> ${out.bytes.length} bytes in ${ms.toFixed(0)} ms`, out.stats);
     expect(ms).toBeLessThan(10_000); // typically 150-400 ms; generous for loaded CI machines
-    expect(WebAssembly.validate(out.bytes)).toBe(true);
+    expect(validWasm(out.bytes)).toBe(true);
   });
 });
