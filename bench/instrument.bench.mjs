@@ -16,6 +16,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from '@bytecodealliance/jco';
 import { buildBenchGuests } from './build-bench-guests.mjs';
 import { rawRunners } from './lib/raw-baseline.mjs';
@@ -24,19 +25,7 @@ import { SHAPES, EXPECT } from './lib/shapes.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { instrumentCoreModule } = await import(process.env.WITPLUG_INSTRUMENT ?? `${root}dist/compile/instrument.js`);
 
-const WAT = `(module
-  (func $fib (export "fib") (param $n i32) (result i32)
-    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
-      (then (local.get $n))
-      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
-                     (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
-  (func (export "sum") (param $n i32) (result i64) (local $acc i64)
-    (block $done (loop $l
-      (br_if $done (i32.eqz (local.get $n)))
-      (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $n))))
-      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-      (br $l)))
-    (local.get $acc)))`;
+const WAT = readFileSync(join(root, 'bench/guests/compute.wat'), 'utf8');
 
 const plain = await parse(WAT);
 const CHECK_EVERY = 100_000;

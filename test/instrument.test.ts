@@ -53,20 +53,8 @@ function codeOf(f: () => unknown): string | undefined {
   return undefined;
 }
 
-const FIB = `(module
-  (func $fib (export "fib") (param $n i32) (result i32)
-    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
-      (then (local.get $n))
-      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
-                     (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
-  (func (export "sum") (param $n i32) (result i64) (local $acc i64)
-    (block $done (loop $l
-      (br_if $done (i32.eqz (local.get $n)))
-      (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $n))))
-      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-      (br $l)))
-    (local.get $acc))
-  (func (export "spin") (loop $l (br $l))))`;
+/** fib, sum and spin: the compute module the fuel benchmark uses too. */
+const FIB = readFileSync('bench/guests/compute.wat', 'utf8');
 
 describe('instrumentCoreModule: fuel', () => {
   it('stops an infinite loop with a trap and fuel < 0', async () => {
