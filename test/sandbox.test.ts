@@ -319,11 +319,11 @@ describe('WASI environment: nothing ambient', () => {
     ({ imports: names.map((name) => ({ kind: 'interface', name, iface: { kind: 'interface', name, types: new Map(), funcs: new Map() } })), exports: [] }) as unknown as ComponentShape;
   type Env = { getEnvironment(): [string, string][]; initialCwd(): string | undefined };
 
-  it('each plugin sees only its granted env vars, no host cwd; exit cannot end the host', () => {
+  it('each plugin sees only its granted env vars, no host cwd; exit cannot end the host', async () => {
     process.env['WITPLUG_SANDBOX_HOST_SECRET'] = 'leak';
     const shape = importing('wasi:cli/environment@0.2.3', 'wasi:cli/exit@0.2.3');
-    const a = wasiImports(shape, { env: { A: '1' }, imports: ['wasi:cli/exit'] }, 'a');
-    const b = wasiImports(shape, { env: { B: '2' } }, 'b');
+    const a = await wasiImports(shape, { env: { A: '1' }, imports: ['wasi:cli/exit'] }, 'a');
+    const b = await wasiImports(shape, { env: { B: '2' } }, 'b');
     const envA = a['wasi:cli/environment'] as Env;
     const envB = b['wasi:cli/environment'] as Env;
     expect(envA.getEnvironment()).toEqual([['A', '1']]);
@@ -333,7 +333,7 @@ describe('WASI environment: nothing ambient', () => {
     const exit = (a['wasi:cli/exit'] as { exit(s: unknown): never }).exit;
     expect(() => exit({ tag: 'ok' })).toThrow(/cannot end the host process/);
     // No grant: no WASI at all.
-    expect(wasiImports(shape, undefined, 'c')).toEqual({});
+    expect(await wasiImports(shape, undefined, 'c')).toEqual({});
     delete process.env['WITPLUG_SANDBOX_HOST_SECRET'];
   });
 });

@@ -112,7 +112,7 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
     ...(artifact.rebuildReason ? { rebuildReason: artifact.rebuildReason } : {}),
     ms: performance.now() - started,
   };
-  const sandbox: PluginSandbox = { sandbox: new Sandbox(resolved), health: new PluginHealth(options.health), wasi: wasiImports(shape, grant, name) };
+  const sandbox: PluginSandbox = { sandbox: new Sandbox(resolved), health: new PluginHealth(options.health), wasi: await wasiImports(shape, grant, name) };
   const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info, sandbox, { generatedCalls: decoded.utf8Strings !== false });
   plugin.instantiate(); // fail at load time, not on the first call, if linking is impossible
   return plugin;

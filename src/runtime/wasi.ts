@@ -6,7 +6,6 @@
  * Interfaces the grant does not cover are not linked at all; admission has
  * already refused plugins that import them.
  */
-import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 import type { ComponentShape } from '../component/types.js';
 import { isGranted, type Grant } from './grant.js';
 import { readOnlyPreopens } from './wasi-readonly.js';
@@ -18,10 +17,15 @@ interface FilesystemShim {
   preopens: { getDirectories(): [unknown, string][] };
 }
 
-/** The WASI part of a plugin's import object, keyed by unversioned interface name. */
-export function wasiImports(shape: ComponentShape, grant: Grant | undefined, pluginName: string): Record<string, unknown> {
+/**
+ * The WASI part of a plugin's import object, keyed by unversioned interface
+ * name. preview2-shim is imported on first use (~50 ms): hosts and CLI runs
+ * whose plugins import no WASI never load it.
+ */
+export async function wasiImports(shape: ComponentShape, grant: Grant | undefined, pluginName: string): Promise<Record<string, unknown>> {
   const wanted = shape.imports.filter((i) => i.kind === 'interface' && i.name.startsWith('wasi:') && isGranted(grant, i.name));
   if (wanted.length === 0) return {};
+  const { WASIShim } = await import('@bytecodealliance/preview2-shim/instantiation');
   const preopens: Record<string, string> = {};
   for (const dir of grant?.filesystem ?? []) preopens[dir.guest] = dir.host;
   const shim = new WASIShim({
