@@ -79,3 +79,15 @@ describe('exported resources', () => {
     expect(codeOf(() => incr(kept, 1))).toBe('TYPE_MISMATCH');
   });
 });
+
+describe('resources and isolation mode', () => {
+  it('a resource-returning call on an isolated plugin fails with UNSUPPORTED (handles cannot leave the worker); other calls work', async () => {
+    const iso = await loadPlugin('bench/guests/dist/bench.wasm', { cache: new CompileCache(null), isolate: true, log: () => {} });
+    try {
+      expect(codeOf(() => iso.call('shapes#[constructor]counter', [1]))).toBe('UNSUPPORTED');
+      expect(iso.call('shapes#add', [2, 3])).toBe(5);
+    } finally {
+      await iso.close();
+    }
+  });
+});

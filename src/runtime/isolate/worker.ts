@@ -8,7 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Channel, State, type CallOutcome } from './channel.js';
 import { loadPlugin, type Plugin } from '../plugin.js';
 import type { HostFunction, HostImplementations } from '../host-imports.js';
-import { WitplugError } from '../../errors.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
+import { PluginResource } from '../abi/index.js';
 import type { IsolatedInit } from './isolated-plugin.js';
 
 const init = workerData as IsolatedInit;
@@ -36,6 +37,15 @@ function failure(e: unknown): CallOutcome {
   return { ok: false, code: err.code, message: err.message };
 }
 
+/** Resource handles inside a result (they can't cross to the host thread: their table lives here). */
+function resourcesIn(value: unknown, found: PluginResource[] = [], depth = 0): PluginResource[] {
+  if (value instanceof PluginResource) found.push(value);
+  else if (depth < 64 && value !== null && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    for (const v of Object.values(value)) resourcesIn(v, found, depth + 1);
+  }
+  return found;
+}
+
 let plugin: Plugin;
 try {
   plugin = await loadPlugin(init.bytes, {
@@ -60,6 +70,11 @@ for (;;) {
   let outcome: CallOutcome;
   try {
     const value = plugin.call(target, args);
+    const handles = resourcesIn(value);
+    if (handles.length > 0) {
+      for (const h of handles) h.drop(); // nobody on the host thread can ever use them
+      throw new WitplugError(ErrorCodes.UNSUPPORTED, `${target} returns a resource (${handles[0]!.resource}); resource handles cannot leave an isolated plugin yet — load it without isolate to use resources`);
+    }
     outcome = { ok: true, value, ...(plugin.lastFuel !== undefined ? { fuel: plugin.lastFuel } : {}) };
   } catch (e) {
     outcome = { ...failure(e), ...(plugin.lastFuel !== undefined ? { fuel: plugin.lastFuel } : {}) } as CallOutcome;
