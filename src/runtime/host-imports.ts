@@ -8,7 +8,7 @@
 import type { ComponentShape, FuncType, InterfaceType } from '../component/types.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { fromJco, toJco, sameInBoth } from './jco-values.js';
-import { lowerCamel, stripVersion } from './names.js';
+import { lowerCamel, stripVersion, upperCamel } from './names.js';
 
 /** A host function receives and returns witplug JS values (see README "Values"). */
 export type HostFunction = (...args: never[]) => unknown;
@@ -66,9 +66,17 @@ function adaptForJco(func: FuncType, impl: HostFunction): (...args: unknown[]) =
   };
 }
 
-/** The witplug-convention implementation of an imported host function, or a stub that fails with UNSUPPORTED. */
-export function hostFunction(env: PluginEnvironment, iface: InterfaceType, funcName: string): HostFunction {
-  return lookupImplementation(env, iface, funcName) ?? unsupported(iface.name, funcName);
+/**
+ * The witplug-convention implementation of an imported host function, or
+ * `fallback` when the host has none (default: a stub that fails with
+ * UNSUPPORTED). Resource functions use their canonical names:
+ * `[constructor]r`, `[method]r.m`, `[static]r.m`, and the optional
+ * `[resource-drop]r` callback.
+ */
+export function hostFunction(env: PluginEnvironment, iface: InterfaceType, funcName: string): HostFunction;
+export function hostFunction(env: PluginEnvironment, iface: InterfaceType, funcName: string, fallback: null): HostFunction | null;
+export function hostFunction(env: PluginEnvironment, iface: InterfaceType, funcName: string, fallback?: null): HostFunction | null {
+  return lookupImplementation(env, iface, funcName) ?? (fallback === null ? null : unsupported(iface.name, funcName));
 }
 
 function unsupported(iface: string, func: string): () => never {
@@ -87,6 +95,17 @@ export function buildJcoImports(shape: ComponentShape, env: PluginEnvironment, e
     for (const [funcName, func] of item.iface.funcs) {
       const impl = lookupImplementation(env, item.iface, funcName);
       table[lowerCamel(funcName)] = impl ? adaptForJco(func, impl) : unsupported(item.name, funcName);
+    }
+    // jco's glue looks up a class per imported resource at instantiation; witplug's generated
+    // trampolines replace every use of it, so a placeholder satisfies the lookup.
+    for (const t of item.iface.types.values()) {
+      if (t.kind !== 'resource' || t.interfaceName !== item.name) continue;
+      const name = t.name;
+      table[upperCamel(name)] = class {
+        constructor() {
+          throw new WitplugError(ErrorCodes.UNSUPPORTED, `resource ${item.name}#${name} is only reachable through witplug's generated call path`);
+        }
+      };
     }
     imports[item.name] = table;
     imports[stripVersion(item.name)] = table;

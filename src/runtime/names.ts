@@ -11,6 +11,12 @@ export function lowerCamel(witName: string): string {
   return out;
 }
 
+/** `http-body` → `HttpBody` (jco's class names for resources). */
+export function upperCamel(witName: string): string {
+  const c = lowerCamel(witName);
+  return c.charAt(0).toUpperCase() + c.slice(1);
+}
+
 /** `pkg:ns/iface@1.2.3` → `pkg:ns/iface` (jco keys imports without versions). */
 export function stripVersion(name: string): string {
   const at = name.indexOf('@');

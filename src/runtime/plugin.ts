@@ -18,7 +18,7 @@ import { admit, type Contract } from '../admission/gate.js';
 import { ShapeCache, sha256Hex } from '../admission/shape-cache.js';
 import { decodePlugin, type DecodedPlugin } from '../admission/decoded.js';
 import {
-  AbiContext, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, withResourceIntrinsics,
+  AbiContext, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, withResourceIntrinsics,
   withGeneratedImports, UnsupportedAbiType, resourceKey, type CallHost,
 } from './abi/index.js';
 import type { ResourceType } from '../component/types.js';
@@ -182,6 +182,12 @@ export class Plugin {
   /** State of the canonical-ABI fast path: memory, allocator, resource handles of the current instance. */
   readonly #abi = new AbiContext();
   readonly #resources: ReadonlyMap<string, ResourceType>;
+  /** Resources the host provides (imported interfaces other than WASI), by key. */
+  readonly #hostResources: ReadonlyMap<string, ResourceType>;
+  readonly #ownerOf = (r: ResourceType): 'plugin' | 'host' | null => {
+    const key = resourceKey(r);
+    return this.#resources.has(key) ? 'plugin' : this.#hostResources.has(key) ? 'host' : null;
+  };
   /** Generated host-import trampolines by core module (versioned interface) and function name. */
   readonly #generatedImports: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
 
@@ -203,6 +209,7 @@ export class Plugin {
     this.#health = sandbox?.health ?? new PluginHealth();
     this.#imports = this.#sandbox.guardHostImports(buildJcoImports(shape, env, sandbox?.wasi ?? {}));
     this.#resources = exportedResources(shape);
+    this.#hostResources = importedResources(shape);
     this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? Infinity;
     this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);
     this.#generatedImports = this.#generatedCalls ? this.#buildGeneratedImports(shape, env) : new Map();
@@ -221,7 +228,7 @@ export class Plugin {
       for (const [funcName, func] of item.iface.funcs) {
         let factory;
         try {
-          factory = compileImport(func, `${item.name}#${funcName}`);
+          factory = compileImport(func, `${item.name}#${funcName}`, this.#ownerOf);
         } catch (e) {
           if (e instanceof UnsupportedAbiType) continue;
           throw e;
@@ -230,6 +237,13 @@ export class Plugin {
         const guarded = this.#sandbox.guardHostImports({ [item.name]: { f: hostFunction(env, item.iface, funcName) } });
         const impl = (guarded[item.name] as { f: (...a: never[]) => unknown }).f;
         table[funcName] = factory(this.#abi, impl);
+      }
+      // Host resources: the plugin drops its handles through `[resource-drop]R`; the host may want to know.
+      for (const [key, r] of this.#hostResources) {
+        if (r.interfaceName !== item.name) continue;
+        table[`[resource-drop]${r.name}`] = (h: number) => this.#abi.resourceDrop(key, h >>> 0);
+        const onDrop = hostFunction(env, item.iface, `[resource-drop]${r.name}`, null);
+        if (onDrop) this.#abi.hostDrops.set(key, onDrop as (value: object) => unknown);
       }
       out.set(item.name, table);
     }
@@ -359,7 +373,7 @@ export class Plugin {
     const coreName = coreExportName(resolved.iface, resolved.func);
     let factory;
     try {
-      factory = compileCaller(resolved.type, coreName, (r) => this.#resources.has(resourceKey(r)));
+      factory = compileCaller(resolved.type, coreName, this.#ownerOf);
     } catch (e) {
       if (e instanceof UnsupportedAbiType) return null;
       throw e;

@@ -11,11 +11,11 @@
  * built when a check fails. The generated source depends only on the
  * function type, so it is compiled once per type and shared by instances.
  */
-import type { FuncType, ValType, ResourceType } from '../../component/types.js';
+import type { FuncType, ValType } from '../../component/types.js';
 import {
   alignment, elemSize, fieldOffsets, flatten, assertSupported, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, UnsupportedAbiType,
 } from './layout.js';
-import { Emitter, containsBorrow, containsHandle, resourceKey, someType, str, touchesMemory } from './emit.js';
+import { Emitter, containsBorrow, resourceKey, someType, str, touchesMemory, type ResourceOwner } from './emit.js';
 import { Generator } from './values.js';
 
 export { resourceKey };
@@ -32,26 +32,13 @@ export interface GeneratedCaller {
  * says whether `begin()`/`end()` must arm fuel/deadline, `fail(e)` maps an
  * error to a WitplugError (dropping a trapped instance).
  */
-export function generateCaller(func: FuncType, coreName: string, isLocalResource: (r: ResourceType) => boolean): GeneratedCaller {
-  for (const p of func.params) assertSupported(p.type);
-  if (func.result) assertSupported(func.result);
-  if (func.async) throw new UnsupportedAbiType('async functions');
-  const checkResources = (t: ValType): void => {
-    someType(t, (x) => {
-      if ((x.kind === 'own' || x.kind === 'borrow') && !isLocalResource(x.resource)) {
-        throw new UnsupportedAbiType(`resources the plugin does not export (${x.resource.name})`);
-      }
-      return false;
-    });
-  };
-  func.params.forEach((p) => checkResources(p.type));
-  if (func.result) {
-    checkResources(func.result);
-    if (containsBorrow(func.result)) throw new UnsupportedAbiType('borrow<> in a result');
-  }
+export function generateCaller(func: FuncType, coreName: string, ownerOf: ResourceOwner): GeneratedCaller {
+  checkSignature(func, ownerOf);
+  // Borrows of host objects lent to this call are released when it returns (or fails).
+  const lends = func.params.some((p) => someType(p.type, (x) => x.kind === 'borrow' && ownerOf(x.resource) === 'host'));
 
   const e = new Emitter();
-  const g = new Generator(e);
+  const g = new Generator(e, ownerOf);
   const args = func.params.map((_, i) => `a${i}`);
   // Literal keys: a constant-name property load on the exports object stays monomorphic.
   const fname = str(coreName);
@@ -101,10 +88,12 @@ export function generateCaller(func: FuncType, coreName: string, isLocalResource
     e.line(`const post = C.x[${pname}];`);
     e.line(func.result ? 'if (post !== undefined) post(r);' : 'if (post !== undefined) post();');
     e.line('C.busy = false;');
+    if (lends) e.line('C.endLend();');
     e.line('if (limited) H.end();');
     e.line(`return ${out};`);
   }, '  } catch (e) {');
   e.line('    C.busy = false;');
+  if (lends) e.line('    C.endLend();');
   e.line('    throw H.fail(e, entered);');
   e.line('  }');
   e.line('};');
@@ -120,16 +109,11 @@ export function generateCaller(func: FuncType, coreName: string, isLocalResource
  * jco's lowered import trampolines, whose per-call task bookkeeping measured
  * 55–170 µs per host call here.
  */
-export function generateImport(func: FuncType, hostName: string): GeneratedCaller {
-  for (const p of func.params) assertSupported(p.type);
-  if (func.result) assertSupported(func.result);
-  if (func.async) throw new UnsupportedAbiType('async functions');
-  if (func.params.some((p) => containsHandle(p.type)) || (func.result && containsHandle(func.result))) {
-    // Host resources live in jco's handle tables: those imports keep jco's trampolines.
-    throw new UnsupportedAbiType('host resources');
-  }
+export function generateImport(func: FuncType, hostName: string, ownerOf: ResourceOwner): GeneratedCaller {
+  // Only host resources cross a host function (the plugin's own would need the plugin's reps here).
+  checkSignature(func, (r) => (ownerOf(r) === 'host' ? 'host' : null));
   const e = new Emitter();
-  const g = new Generator(e);
+  const g = new Generator(e, ownerOf);
   const paramTypes = func.params.map((p) => p.type);
   const flatParams = paramTypes.flatMap(flatten);
   const spilled = flatParams.length > MAX_FLAT_PARAMS;
@@ -172,3 +156,20 @@ export function generateImport(func: FuncType, hostName: string): GeneratedCalle
   return { source: e.lines.join('\n'), constants: e.constants };
 }
 
+
+/** Throws UnsupportedAbiType unless every part of the signature has a generated lowering/lifting. */
+function checkSignature(func: FuncType, ownerOf: ResourceOwner): void {
+  for (const p of func.params) assertSupported(p.type);
+  if (func.result) assertSupported(func.result);
+  if (func.async) throw new UnsupportedAbiType('async functions');
+  const types = [...func.params.map((p) => p.type), ...(func.result ? [func.result] : [])];
+  for (const t of types) {
+    someType(t, (x) => {
+      if ((x.kind === 'own' || x.kind === 'borrow') && ownerOf(x.resource) === null) {
+        throw new UnsupportedAbiType(`resource ${x.resource.name} (not exported by the plugin, not provided by the host)`);
+      }
+      return false;
+    });
+  }
+  if (func.result && containsBorrow(func.result)) throw new UnsupportedAbiType('borrow<> in a result');
+}

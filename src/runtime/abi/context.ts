@@ -29,8 +29,13 @@ const EMPTY = new Uint8Array(0);
 /** Short strings are encoded/decoded in JS: cheaper than a native call below this length. */
 const SHORT_STRING = 32;
 
+/**
+ * One handle of the instance's table. `rep` is the plugin's representation
+ * for resources the plugin exports, and the host's own object for resources
+ * the host provides.
+ */
 interface TableEntry {
-  rep: number;
+  rep: unknown;
   own: boolean;
   resource: string;
 }
@@ -112,6 +117,10 @@ export class AbiContext {
   #free: number[] = [];
   /** Destructors by resource key (`iface#name`), looked up in the core exports. */
   #dtors = new Map<string, (rep: number) => unknown>();
+  /** Called when the plugin drops its own handle of a host resource (by resource key). */
+  hostDrops = new Map<string, (value: object) => unknown>();
+  /** Borrow handles of host resources lent to the current call; released when it returns. */
+  #lent: number[] = [];
   /** Runs a destructor under the plugin's limits (set by the Plugin). */
   runDestructor: (call: () => unknown) => void = (call) => void call();
 
@@ -122,6 +131,7 @@ export class AbiContext {
     this.#epoch++;
     this.#table = [undefined];
     this.#free = [];
+    this.#lent = [];
     this.#dtors.clear();
     for (const [key, name] of dtorNames) {
       const f = core.exports[name];
@@ -263,11 +273,9 @@ export class AbiContext {
     return String.fromCodePoint(cp);
   }
 
-  // ---- resources the plugin exports ----------------------------------------
+  // ---- handles: resources the plugin exports and resources the host provides ----
 
-  /** `[resource-new]R` import of the guest. */
-  resourceNew(resource: string, rep: number): number {
-    const entry = { rep, own: true, resource };
+  #add(entry: TableEntry): number {
     const i = this.#free.pop();
     if (i !== undefined) {
       this.#table[i] = entry;
@@ -276,22 +284,66 @@ export class AbiContext {
     return this.#table.push(entry) - 1;
   }
 
-  /** `[resource-rep]R` import of the guest. */
-  resourceRep(resource: string, handle: number): number {
-    return this.#entry(resource, handle).rep;
+  /** `[resource-new]R` import of the guest. */
+  resourceNew(resource: string, rep: number): number {
+    return this.#add({ rep, own: true, resource });
   }
 
-  /** `[resource-drop]R` import of the guest. */
+  /** `[resource-rep]R` import of the guest. */
+  resourceRep(resource: string, handle: number): number {
+    return this.#entry(resource, handle).rep as number;
+  }
+
+  /** `[resource-drop]R` import of the guest: its destructor (plugin resource) or the host's drop callback. */
   resourceDrop(resource: string, handle: number): void {
     const entry = this.#take(resource, handle);
-    if (entry.own) this.#dtors.get(resource)?.(entry.rep);
+    if (!entry.own) return;
+    const dtor = this.#dtors.get(resource);
+    if (dtor) dtor(entry.rep as number);
+    else this.hostDrops.get(resource)?.(entry.rep as object);
+  }
+
+  /** Lowers an `own<R>` of a host resource: the plugin now owns a handle to the host's object. */
+  hostOwn(v: unknown, resource: string, path: string): number {
+    return this.#add({ rep: hostObject(v, resource, path), own: true, resource });
+  }
+
+  /** Lowers a `borrow<R>` of a host resource into an export call: a handle valid until the call returns. */
+  lendHost(v: unknown, resource: string, path: string): number {
+    const h = this.#add({ rep: hostObject(v, resource, path), own: false, resource });
+    this.#lent.push(h);
+    return h;
+  }
+
+  /** Releases what the plugin did not drop of the borrows lent to the call that just ended. */
+  endLend(): void {
+    for (const h of this.#lent) {
+      const entry = this.#table[h];
+      if (entry !== undefined && !entry.own) {
+        this.#table[h] = undefined;
+        this.#free.push(h);
+      }
+    }
+    this.#lent.length = 0;
+  }
+
+  /** Lifts an `own<R>` of a host resource handed back by the plugin: the host's object. */
+  liftHostOwn(handle: number, resource: string): object {
+    const entry = this.#take(resource, handle >>> 0);
+    if (!entry.own) throw trap(`handle ${handle} is a borrow, an own<${resource}> was expected`);
+    return entry.rep as object;
+  }
+
+  /** Lifts a `borrow<R>` of a host resource (e.g. `self` of a host method): the host's object. */
+  liftHostBorrow(handle: number, resource: string): object {
+    return this.#entry(resource, handle >>> 0).rep as object;
   }
 
   /** Lifts an `own<R>` result: the handle leaves the plugin's table and becomes a PluginResource. */
   liftOwn(handle: number, resource: string): PluginResource {
     const entry = this.#take(resource, handle >>> 0);
     if (!entry.own) throw trap(`handle ${handle} is a borrow, an own<${resource}> was expected`);
-    return new PluginResource(this, resource, entry.rep, this.#epoch);
+    return new PluginResource(this, resource, entry.rep as number, this.#epoch);
   }
 
   /** Lowers a `borrow<R>` argument of a resource this plugin implements: its rep. */
@@ -305,6 +357,7 @@ export class AbiContext {
     r.consume();
     return this.resourceNew(resource, r.rep);
   }
+
 
   /** Host-side drop of a PluginResource. */
   destroy(r: PluginResource): void {
@@ -337,6 +390,14 @@ export class AbiContext {
     this.#free.push(handle);
     return entry;
   }
+}
+
+/** A host resource value is any object of the host's (witplug never looks inside). */
+function hostObject(v: unknown, resource: string, path: string): object {
+  if (v === null || (typeof v !== 'object' && typeof v !== 'function')) {
+    throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${path}: expected a ${resource} (an object of the host), got ${describe(v)}`, { path });
+  }
+  return v;
 }
 
 export function trap(message: string): WitplugError {

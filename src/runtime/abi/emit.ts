@@ -5,6 +5,9 @@
 import type { ValType, ResourceType } from '../../component/types.js';
 import type { FlatType } from './layout.js';
 
+/** Who implements a resource: the plugin (exported), the host (imported), or neither (not supported). */
+export type ResourceOwner = (r: ResourceType) => 'plugin' | 'host' | null;
+
 /** Key of a resource in the context's table and destructor map. */
 export function resourceKey(r: ResourceType): string {
   return `${r.interfaceName}#${r.name}`;

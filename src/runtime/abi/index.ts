@@ -10,10 +10,12 @@ import { WitplugError, ErrorCodes } from '../../errors.js';
 import { toPluginError } from '../traps.js';
 import { AbiContext, typeMismatch, type Realloc } from './context.js';
 import { generateCaller, generateImport, resourceKey } from './codegen.js';
+import type { ResourceOwner } from './emit.js';
 
 export { AbiContext, PluginResource } from './context.js';
 export { UnsupportedAbiType } from './layout.js';
 export { resourceKey } from './codegen.js';
+export type { ResourceOwner } from './emit.js';
 
 /** What a generated caller needs from its owner (the Plugin, or a bare host in benchmarks). */
 export interface CallHost {
@@ -70,8 +72,8 @@ function compileGenerated<F>(source: string, constants: readonly unknown[], para
  * The factory of the caller of `func` exported as core function `coreName`.
  * Throws UnsupportedAbiType when the type needs the jco fallback.
  */
-export function compileCaller(func: FuncType, coreName: string, isLocalResource: (r: ResourceType) => boolean): Factory {
-  const { source, constants } = generateCaller(func, coreName, isLocalResource);
+export function compileCaller(func: FuncType, coreName: string, ownerOf: ResourceOwner): Factory {
+  const { source, constants } = generateCaller(func, coreName, ownerOf);
   return compileGenerated<Factory>(source, constants, 'C, H');
 }
 
@@ -83,8 +85,8 @@ type ImportFactory = (C: AbiContext, I: HostImplementation) => (...flat: never[]
  * `hostName` of type `func`. Throws UnsupportedAbiType for types that keep
  * jco's trampoline (host resources).
  */
-export function compileImport(func: FuncType, hostName: string): ImportFactory {
-  const { source, constants } = generateImport(func, hostName);
+export function compileImport(func: FuncType, hostName: string, ownerOf: ResourceOwner): ImportFactory {
+  const { source, constants } = generateImport(func, hostName, ownerOf);
   return compileGenerated<ImportFactory>(source, constants, 'C, I');
 }
 
@@ -115,6 +117,18 @@ export function exportedResources(shape: ComponentShape): Map<string, ResourceTy
   const out = new Map<string, ResourceType>();
   for (const item of shape.exports) {
     if (item.kind !== 'interface') continue;
+    for (const t of item.iface.types.values()) {
+      if (t.kind === 'resource' && t.interfaceName === item.name) out.set(resourceKey(t), t);
+    }
+  }
+  return out;
+}
+
+/** Resources defined by the interfaces the plugin imports from the host (WASI excluded: jco's shim owns those). */
+export function importedResources(shape: ComponentShape): Map<string, ResourceType> {
+  const out = new Map<string, ResourceType>();
+  for (const item of shape.imports) {
+    if (item.kind !== 'interface' || item.name.startsWith('wasi:')) continue;
     for (const t of item.iface.types.values()) {
       if (t.kind === 'resource' && t.interfaceName === item.name) out.set(resourceKey(t), t);
     }
@@ -174,7 +188,7 @@ export function createExportCaller(func: FuncType, core: CoreExport, context: Ab
   const name = `export${Object.keys(exports).length}`;
   exports[name] = core.fn;
   if (core.postReturn) exports[`cabi_post_${name}`] = core.postReturn;
-  return compileCaller(func, name, () => true)(context, bareHost(func));
+  return compileCaller(func, name, () => 'plugin')(context, bareHost(func));
 }
 
 /** The exports object of each context created by createExportCaller (callers add their functions). */

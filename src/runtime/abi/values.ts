@@ -3,13 +3,13 @@
  * flat core values, and into and out of guest memory (CanonicalABI.md's
  * lower_flat/store and lift_flat/load), in witplug's JS value convention.
  */
-import type { ValType } from '../../component/types.js';
+import type { ValType, ResourceType } from '../../component/types.js';
 import { lowerCamel } from '../names.js';
 import {
   alignment, elemSize, fieldOffsets, flattenCases, payloadOffset, variantCases, discriminantSize, flagsSize,
   UnsupportedAbiType, type FlatType,
 } from './layout.js';
-import { resourceKey, str, cat, type Emitter, type Flat, type PathExpr } from './emit.js';
+import { resourceKey, str, cat, type Emitter, type Flat, type PathExpr, type ResourceOwner } from './emit.js';
 
 /** Range checks that also reject non-numbers and fractions: `(v & 0xff) === v` only holds for integers 0..255. */
 const INT_CHECKS: Partial<Record<ValType['kind'], [(v: string) => string, string]>> = {
@@ -23,8 +23,26 @@ const INT_CHECKS: Partial<Record<ValType['kind'], [(v: string) => string, string
 
 export class Generator {
   readonly #e: Emitter;
-  constructor(e: Emitter) {
+  readonly #ownerOf: ResourceOwner;
+  constructor(e: Emitter, ownerOf: ResourceOwner) {
     this.#e = e;
+    this.#ownerOf = ownerOf;
+  }
+
+  /** The AbiContext method lowering a handle: the plugin's own resources go back as reps, host objects get handles. */
+  #lowerHandle(kind: 'own' | 'borrow', r: ResourceType): string {
+    const owner = this.#ownerOf(r);
+    if (owner === 'plugin') return kind === 'own' ? 'lowerOwn' : 'lowerBorrow';
+    if (owner === 'host') return kind === 'own' ? 'hostOwn' : 'lendHost';
+    throw new UnsupportedAbiType(`resource ${r.name} is neither exported by the plugin nor provided by the host`);
+  }
+
+  /** The AbiContext method lifting a handle the plugin passed out. */
+  #liftHandle(kind: 'own' | 'borrow', r: ResourceType): string {
+    const owner = this.#ownerOf(r);
+    if (owner === 'plugin' && kind === 'own') return 'liftOwn';
+    if (owner === 'host') return kind === 'own' ? 'liftHostOwn' : 'liftHostBorrow';
+    throw new UnsupportedAbiType(`lifting ${kind}<${r.name}> here`);
   }
 
   #fail(path: PathExpr, expected: string, v: string): string {
@@ -99,8 +117,7 @@ export class Generator {
       case 'enum': return [{ expr: this.#enumIndex(t.names, v, path), type: 'i32' }];
       case 'own': case 'borrow': {
         const x = e.tmp('h');
-        const fn = t.kind === 'own' ? 'lowerOwn' : 'lowerBorrow';
-        e.line(`const ${x} = C.${fn}(${v}, ${str(resourceKey(t.resource))}, ${path});`);
+        e.line(`const ${x} = C.${this.#lowerHandle(t.kind, t.resource)}(${v}, ${str(resourceKey(t.resource))}, ${path});`);
         return [{ expr: x, type: 'i32' }];
       }
       case 'variant': case 'option': case 'result': {
@@ -263,8 +280,7 @@ export class Generator {
         e.line(`${storeInt(discriminantSize(t.names.length), ptr, this.#enumIndex(t.names, v, path))};`);
         return;
       case 'own': case 'borrow': {
-        const fn = t.kind === 'own' ? 'lowerOwn' : 'lowerBorrow';
-        e.line(`C.dv.setUint32(${ptr}, C.${fn}(${v}, ${str(resourceKey(t.resource))}, ${path}), true);`);
+        e.line(`C.dv.setUint32(${ptr}, C.${this.#lowerHandle(t.kind, t.resource)}(${v}, ${str(resourceKey(t.resource))}, ${path}), true);`);
         return;
       }
       case 'variant': case 'option': case 'result': {
@@ -328,7 +344,7 @@ export class Generator {
       }
       case 'flags': return this.#liftFlags(t.names, next('i32'));
       case 'enum': return this.#liftEnum(t.names, next('i32'));
-      case 'own': e.line(`const ${x} = C.liftOwn(${next('i32')}, ${str(resourceKey(t.resource))});`); return x;
+      case 'own': case 'borrow': e.line(`const ${x} = C.${this.#liftHandle(t.kind, t.resource)}(${next('i32')}, ${str(resourceKey(t.resource))});`); return x;
       case 'variant': case 'option': case 'result': {
         const cases = variantCases(t);
         const joined = flattenCases(cases);
@@ -459,7 +475,7 @@ export class Generator {
       }
       case 'flags': return this.#liftFlags(t.names, loadInt(flagsSize(t.names.length), ptr));
       case 'enum': return this.#liftEnum(t.names, loadInt(discriminantSize(t.names.length), ptr));
-      case 'own': e.line(`const ${x} = C.liftOwn(C.dv.getUint32(${ptr}, true), ${str(resourceKey(t.resource))});`); return x;
+      case 'own': case 'borrow': e.line(`const ${x} = C.${this.#liftHandle(t.kind, t.resource)}(C.dv.getUint32(${ptr}, true), ${str(resourceKey(t.resource))});`); return x;
       case 'variant': case 'option': case 'result': {
         const cases = variantCases(t);
         const d = e.tmp('d');
