@@ -3,7 +3,7 @@
  * bound to one plugin's AbiContext (context.ts). The Plugin routes `fn()`
  * through here; jco's generated bindings stay as the fallback for the few
  * kinds this path does not handle (futures, streams, error-context, async,
- * resources the plugin imports) and as the baseline of `witplug bench`.
+ * WASI's resources, UTF-16 components) and as the baseline of `witplug bench`.
  */
 import type { FuncType, ResourceType, ComponentShape } from '../../component/types.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
@@ -83,7 +83,7 @@ type ImportFactory = (C: AbiContext, I: HostImplementation) => (...flat: never[]
 /**
  * The factory of the core function a guest imports for host function
  * `hostName` of type `func`. Throws UnsupportedAbiType for types that keep
- * jco's trampoline (host resources).
+ * jco's trampoline (e.g. the plugin's own resources passed to the host).
  */
 export function compileImport(func: FuncType, hostName: string, ownerOf: ResourceOwner): ImportFactory {
   const { source, constants } = generateImport(func, hostName, ownerOf);
