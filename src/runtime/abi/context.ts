@@ -170,11 +170,17 @@ export class AbiContext {
   /** Writes a (validated) string as UTF-8 into a fresh guest allocation; returns the pointer, sets `len`. */
   str(s: string): number {
     const n = s.length;
-    let ptr: number;
-    const bytes = n <= SHORT_STRING ? n : Buffer.byteLength(s, 'utf8');
-    ptr = this.alloc(1, bytes);
     if (n <= SHORT_STRING) {
-      const u8 = this.u8;
+      // Inlined allocation: this is the hottest helper (one call per string argument).
+      const realloc = this.#reallocFn;
+      if (realloc === undefined) return this.alloc(1, n);
+      const ptr = realloc(0, 0, 1, n) >>> 0;
+      let u8 = this.u8;
+      if (u8.length === 0) {
+        this.v();
+        u8 = this.u8;
+      }
+      if (ptr + n > u8.length) throw trap(`cabi_realloc returned ${ptr}..${ptr + n}, outside memory of ${u8.length} bytes`);
       let i = 0;
       for (; i < n; i++) {
         const c = s.charCodeAt(i);
@@ -187,11 +193,13 @@ export class AbiContext {
       }
       // Not ASCII: grow the allocation to the UTF-8 size (as the canonical ABI's realloc protocol allows).
       const utf8 = Buffer.byteLength(s, 'utf8');
-      ptr = this.#realloc(ptr, n, 1, utf8);
-      this.#buffer.write(s, ptr, utf8, 'utf8');
+      const grown = this.#realloc(ptr, n, 1, utf8);
+      this.#buffer.write(s, grown, utf8, 'utf8');
       this.len = utf8;
-      return ptr;
+      return grown;
     }
+    const bytes = Buffer.byteLength(s, 'utf8');
+    const ptr = this.alloc(1, bytes);
     // UTF-8 length equal to the UTF-16 length means ASCII: a latin1 copy is ~4× cheaper than encoding.
     this.#buffer.write(s, ptr, bytes, bytes === n ? 'latin1' : 'utf8');
     this.len = bytes;
