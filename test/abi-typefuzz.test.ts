@@ -9,6 +9,8 @@
  * Each function is `f: func(x: tuple<T, string>, pad: pad) -> tuple<T, string>`:
  * the 16-value `pad` spills the arguments to a heap tuple whose first field
  * has exactly the result's layout, so the guest returns the pointer it got.
+ * The same types also go guest → host → guest: `fw` passes that pointer to
+ * the host's identity `h` and returns the host's answer from a return area.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -17,6 +19,7 @@ import { loadPlugin, type Plugin } from '../src/runtime/plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { printValType, printTypeDef } from '../src/component/wit-print.js';
 import type { ValType } from '../src/component/types.js';
+import { elemSize } from '../src/runtime/abi/layout.js';
 
 const IFACE = 'test:fuzz/id@0.1.0';
 const TYPES = 40;
@@ -132,18 +135,40 @@ const { types, named } = typeGenerator(SEED);
 const PAD = Array.from({ length: 16 }, () => 0n);
 let plugin: Plugin;
 
+/** Where forwarded host results land in the guest (the heap starts above it). */
+const RET = 256;
+const HEAP = 16384;
+let hostCalls = 0;
+const hostImpl = Object.fromEntries(types.map((_, i) => [`h${i}`, (x: unknown) => (hostCalls++, x)]));
+
 beforeAll(async () => {
   const pad = `tuple<${Array.from({ length: 16 }, () => 'u64').join(', ')}>`;
+  const use = named.length ? `  use types.{${named.map(([name]) => name).join(', ')}};\n` : '';
+  const sig = (t: ValType) => `func(x: tuple<${printValType(t)}, string>, pad: ${pad}) -> tuple<${printValType(t)}, string>`;
   const wit = `package test:fuzz@0.1.0;
-interface id {
+interface types {
 ${named.map(([name, t]) => `  ${printTypeDef(name, t)}`).join('\n')}
-${types.map((t, i) => `  id${i}: func(x: tuple<${printValType(t)}, string>, pad: ${pad}) -> tuple<${printValType(t)}, string>;`).join('\n')}
 }
-world fuzz { export id; }
+/// Identity in the guest.
+interface id {
+${use}${types.map((t, i) => `  id${i}: ${sig(t)};`).join('\n')}
+}
+/// Identity in the host.
+interface host {
+${use}${types.map((t, i) => `  h${i}: ${sig(t)};`).join('\n')}
+}
+/// The guest forwards to the host.
+interface fwd {
+${use}${types.map((t, i) => `  fw${i}: ${sig(t)};`).join('\n')}
+}
+world fuzz { import host; export id; export fwd; }
 `;
+  const HOST = 'test:fuzz/host@0.1.0';
+  const FWD = 'test:fuzz/fwd@0.1.0';
   const wat = `(module
+${types.map((_, i) => `  (import "${HOST}" "h${i}" (func $h${i} (param i32 i32)))`).join('\n')}
   (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const 1024))
+  (global $heap (mut i32) (i32.const ${HEAP}))
   (func (export "cabi_realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $size i32) (result i32)
     (local $ptr i32) (local $end i32)
     (local.set $ptr (i32.and (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
@@ -157,10 +182,12 @@ world fuzz { export id; }
     (if (local.get $old) (then (memory.copy (local.get $ptr) (local.get $old) (local.get $old_size))))
     (local.get $ptr))
 ${types.map((_, i) => `  (func (export "${IFACE}#id${i}") (param i32) (result i32) local.get 0)
-  (func (export "cabi_post_${IFACE}#id${i}") (param i32) (global.set $heap (i32.const 1024)))`).join('\n')}
+  (func (export "cabi_post_${IFACE}#id${i}") (param i32) (global.set $heap (i32.const ${HEAP})))
+  (func (export "${FWD}#fw${i}") (param i32) (result i32) (call $h${i} (local.get 0) (i32.const ${RET})) (i32.const ${RET}))
+  (func (export "cabi_post_${FWD}#fw${i}") (param i32) (global.set $heap (i32.const ${HEAP})))`).join('\n')}
 )`;
   const bytes = await componentNew(await componentEmbed({ binary: await parse(wat), witSource: wit, world: 'fuzz' }));
-  plugin = await loadPlugin(bytes, { name: 'typefuzz', cache: new CompileCache(null), log: () => {} });
+  plugin = await loadPlugin(bytes, { name: 'typefuzz', cache: new CompileCache(null), log: () => {}, host: { 'test:fuzz/host': hostImpl } });
 }, 60_000);
 
 describe(`${TYPES} random nested WIT types (seed ${SEED}) round-trip and agree with jco`, () => {
@@ -178,6 +205,20 @@ describe(`${TYPES} random nested WIT types (seed ${SEED}) round-trip and agree w
         if (compareJco) expect(viaJco(x, PAD)).toEqual(out);
       }),
       { numRuns: 40, seed: SEED },
+    );
+  });
+
+  it.each(types.map((t, i) => [i, printValType(t)] as const))('guest → host → guest, fw%i: %s', (i) => {
+    const t = types[i]!;
+    expect(elemSize({ kind: 'tuple', types: [t, { kind: 'string' }] })).toBeLessThan(HEAP - RET); // the static return area fits
+    const fwd = plugin.fn(`fwd#fw${i}`);
+    fc.assert(
+      fc.property(arbFor(t), fc.string({ maxLength: 4 }), (v, s) => {
+        const before = hostCalls;
+        expect(fwd([v, s], PAD)).toEqual([v, s]);
+        expect(hostCalls).toBe(before + 1);
+      }),
+      { numRuns: 25, seed: SEED },
     );
   });
 });
