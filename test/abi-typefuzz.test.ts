@@ -17,6 +17,8 @@ import fc from 'fast-check';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { loadPlugin, type Plugin } from '../src/runtime/plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
+import { bumpAllocator } from './helpers/wat.js';
+import { rng } from './helpers/rng.js';
 import { printValType, printTypeDef } from '../src/component/wit-print.js';
 import type { ValType } from '../src/component/types.js';
 import { elemSize } from '../src/runtime/abi/layout.js';
@@ -25,18 +27,6 @@ const IFACE = 'test:fuzz/id@0.1.0';
 const TYPES = 40;
 /** Another seed explores other types: WITPLUG_FUZZ_SEED=n npx vitest run test/abi-typefuzz.test.ts */
 const SEED = Number(process.env['WITPLUG_FUZZ_SEED'] ?? 20261125);
-
-/** Small deterministic PRNG (mulberry32): the same types in every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PRIMS = ['bool', 's8', 'u8', 's16', 'u16', 's32', 'u32', 's64', 'u64', 'f32', 'f64', 'char', 'string'] as const;
 
@@ -167,20 +157,7 @@ world fuzz { import host; export id; export fwd; }
   const FWD = 'test:fuzz/fwd@0.1.0';
   const wat = `(module
 ${types.map((_, i) => `  (import "${HOST}" "h${i}" (func $h${i} (param i32 i32)))`).join('\n')}
-  (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const ${HEAP}))
-  (func (export "cabi_realloc") (param $old i32) (param $old_size i32) (param $align i32) (param $size i32) (result i32)
-    (local $ptr i32) (local $end i32)
-    (local.set $ptr (i32.and (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
-                             (i32.sub (i32.const 0) (local.get $align))))
-    (local.set $end (i32.add (local.get $ptr) (local.get $size)))
-    (if (i32.gt_u (local.get $end) (i32.shl (memory.size) (i32.const 16)))
-      (then (if (i32.eq (memory.grow (i32.add (i32.shr_u (i32.sub (local.get $end) (i32.shl (memory.size) (i32.const 16))) (i32.const 16)) (i32.const 1)))
-                        (i32.const -1))
-              (then unreachable))))
-    (global.set $heap (local.get $end))
-    (if (local.get $old) (then (memory.copy (local.get $ptr) (local.get $old) (local.get $old_size))))
-    (local.get $ptr))
+${bumpAllocator(HEAP)}
 ${types.map((_, i) => `  (func (export "${IFACE}#id${i}") (param i32) (result i32) local.get 0)
   (func (export "cabi_post_${IFACE}#id${i}") (param i32) (global.set $heap (i32.const ${HEAP})))
   (func (export "${FWD}#fw${i}") (param i32) (result i32) (call $h${i} (local.get 0) (i32.const ${RET})) (i32.const ${RET}))

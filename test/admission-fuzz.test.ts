@@ -10,21 +10,10 @@ import { decodePlugin } from '../src/admission/decoded.js';
 import { AdmissionCodes } from '../src/admission/report.js';
 import { addPluginMetadata } from '../src/admission/plugin-metadata.js';
 import { applyEdits, BASE_WIT, buildTypeOnly } from './fixtures/admission/build.js';
+import { rng } from './helpers/rng.js';
 
 const CASES = 10_000;
 const SEED = 0x5eed_2026;
-
-/** mulberry32: small, seeded, good enough to spread mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Mutator = (src: Uint8Array, r: () => number) => Uint8Array;
 const int = (r: () => number, n: number): number => Math.floor(r() * n);
