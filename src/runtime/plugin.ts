@@ -18,7 +18,7 @@ import { admit, type Contract } from '../admission/gate.js';
 import { ShapeCache, sha256Hex } from '../admission/shape-cache.js';
 import { decodePlugin, type DecodedPlugin } from '../admission/decoded.js';
 import {
-  AbiContext, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, withResourceIntrinsics,
+  AbiContext, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, resourceIntrinsics,
   withGeneratedImports, UnsupportedAbiType, resourceKey, type CallHost,
 } from './abi/index.js';
 import type { ResourceType } from '../component/types.js';
@@ -170,7 +170,6 @@ export class Plugin {
   readonly shape: ComponentShape;
   readonly loadInfo: LoadInfo;
   readonly #linked: LinkedArtifact;
-  readonly #env: PluginEnvironment;
   readonly #imports: Record<string, unknown>;
   #bindings: Record<string, unknown> | null = null;
   /** Bumped whenever the instance is replaced, so resolved functions re-bind lazily. */
@@ -188,8 +187,13 @@ export class Plugin {
     const key = resourceKey(r);
     return this.#resources.has(key) ? 'plugin' : this.#hostResources.has(key) ? 'host' : null;
   };
-  /** Generated host-import trampolines by core module (versioned interface) and function name. */
+  /**
+   * Core imports witplug supplies itself, by core module and name: generated
+   * host-import trampolines and the intrinsics of exported resources.
+   */
   readonly #generatedImports: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  /** Core names of the exported functions (how the main core instance is recognised). */
+  readonly #coreExportNames: readonly string[];
 
   /** False when the component uses UTF-16 strings somewhere: every call then goes through jco. */
   readonly #generatedCalls: boolean;
@@ -203,7 +207,6 @@ export class Plugin {
     this.componentHash = componentHash;
     this.shape = shape;
     this.#linked = linked;
-    this.#env = env;
     this.loadInfo = info;
     this.#sandbox = sandbox?.sandbox ?? new Sandbox({});
     this.#health = sandbox?.health ?? new PluginHealth();
@@ -212,7 +215,10 @@ export class Plugin {
     this.#hostResources = importedResources(shape);
     this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? Infinity;
     this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);
-    this.#generatedImports = this.#generatedCalls ? this.#buildGeneratedImports(shape, env) : new Map();
+    this.#generatedImports = this.#generatedCalls
+      ? new Map([...this.#buildGeneratedImports(shape, env), ...resourceIntrinsics(this.#abi, this.#resources)])
+      : new Map();
+    this.#coreExportNames = listExportedFunctions(shape).map((f) => coreExportName(f.iface, f.func));
   }
 
   /**
@@ -234,9 +240,7 @@ export class Plugin {
           throw e;
         }
         // The sandbox adds its deadline check to host calls (a loop of host calls burns little fuel).
-        const guarded = this.#sandbox.guardHostImports({ [item.name]: { f: hostFunction(env, item.iface, funcName) } });
-        const impl = (guarded[item.name] as { f: (...a: never[]) => unknown }).f;
-        table[funcName] = factory(this.#abi, impl);
+        table[funcName] = factory(this.#abi, this.#sandbox.guardHostFunction(hostFunction(env, item.iface, funcName)));
       }
       // Host resources: the plugin drops its handles through `[resource-drop]R`; the host may want to know.
       for (const [key, r] of this.#hostResources) {
@@ -255,7 +259,7 @@ export class Plugin {
     return this.#sandbox.lastFuel;
   }
 
-  /** The limits in force (validated; memory in pages). The fast call path reads `maxOutputBytes` here. */
+  /** The limits in force (validated; memory in pages). */
   get limits(): ResolvedLimits {
     return this.#sandbox.limits;
   }
@@ -269,7 +273,7 @@ export class Plugin {
   instantiate(): void {
     const sandboxHook = this.#sandbox.coreHook;
     const hook = (module: WebAssembly.Module, imports: WebAssembly.Imports | undefined) =>
-      withGeneratedImports(withResourceIntrinsics(sandboxHook(module, imports), this.#abi, this.#resources), this.#generatedImports);
+      withGeneratedImports(sandboxHook(module, imports), this.#generatedImports);
     this.#abi.ready = false;
     try {
       this.guard('(instantiate)', () => {
@@ -287,8 +291,7 @@ export class Plugin {
   /** Points the fast path at the core instance that holds the component's exported functions (once it exists). */
   #attachAbi(main: WebAssembly.Instance): void {
     if (this.#abi.ready) return;
-    const names = listExportedFunctions(this.shape).map((f) => coreExportName(f.iface, f.func));
-    const isMain = names.some((n) => typeof main.exports[n] === 'function') || typeof main.exports['cabi_realloc'] === 'function';
+    const isMain = this.#coreExportNames.some((n) => typeof main.exports[n] === 'function') || typeof main.exports['cabi_realloc'] === 'function';
     if (!isMain) return;
     const memory = main.exports['memory'];
     const realloc = main.exports['cabi_realloc'];
@@ -386,13 +389,17 @@ export class Plugin {
     return factory(this.#abi, this.#callHost(resolved));
   }
 
+  #arityError(resolved: ResolvedExport, got: number): WitplugError {
+    const params = resolved.type.params;
+    return new WitplugError(ErrorCodes.USAGE, `${resolved.target} takes ${params.length} argument(s) (${params.map((p) => p.name).join(', ')}), got ${got}`, { plugin: this.name, hook: resolved.target });
+  }
+
   #callHost(resolved: ResolvedExport): CallHost {
     const hook = resolved.target;
-    const params = resolved.type.params;
     const sandbox = this.#sandbox;
     return {
       arity: (n) => {
-        throw new WitplugError(ErrorCodes.USAGE, `${hook} takes ${params.length} argument(s) (${params.map((p) => p.name).join(', ')}), got ${n}`, { plugin: this.name, hook });
+        throw this.#arityError(resolved, n);
       },
       prepare: () => {
         this.#refuseIfDisabled(hook);
@@ -430,9 +437,7 @@ export class Plugin {
     let generation = -1;
     let bound: (...a: unknown[]) => unknown = () => undefined;
     return (...args: unknown[]) => {
-      if (args.length !== params.length) {
-        throw new WitplugError(ErrorCodes.USAGE, `${hook} takes ${params.length} argument(s) (${params.map((p) => p.name).join(', ')}), got ${args.length}`, { plugin: this.name, hook });
-      }
+      if (args.length !== params.length) throw this.#arityError(resolved, args.length);
       if (generation !== this.#generation || this.#bindings === null) {
         if (this.#bindings === null) this.instantiate();
         bound = this.#bindFn(resolved);

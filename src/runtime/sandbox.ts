@@ -299,7 +299,7 @@ export class Sandbox {
       if (!w) {
         w = {};
         for (const [name, f] of Object.entries(table as Record<string, unknown>)) {
-          w[name] = typeof f === 'function' && !isClass(f) ? this.#deadlineChecked(f as (...a: unknown[]) => unknown) : f;
+          w[name] = typeof f === 'function' && !isClass(f) ? this.guardHostFunction(f as (...a: unknown[]) => unknown) : f;
         }
         wrapped.set(table, w);
       }
@@ -319,13 +319,15 @@ export class Sandbox {
     return now > this.#deadline;
   }
 
-  #deadlineChecked(f: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
-    return (...args: unknown[]) => {
+  /** One host function with the deadline check of `guardHostImports` (unchanged when there is no deadline). */
+  guardHostFunction<F extends (...a: never[]) => unknown>(f: F): F {
+    if (this.limits.timeoutMs === undefined) return f;
+    return ((...args: never[]) => {
       if (this.#active && this.#pastDeadline()) {
         throw new WitplugError(ErrorCodes.TIMEOUT, `plugin exceeded its ${this.limits.timeoutMs} ms deadline (noticed at a host call)`);
       }
       return f(...args);
-    };
+    }) as F;
   }
 
   /** Refuses an oversized lifted value (the jco path checks after lifting; strings are refused before). */

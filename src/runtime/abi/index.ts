@@ -90,7 +90,7 @@ export function compileImport(func: FuncType, hostName: string, ownerOf: Resourc
   return compileGenerated<ImportFactory>(source, constants, 'C, I');
 }
 
-/** Replaces the core imports that have a generated trampoline (`fast`: module → name → function). */
+/** Replaces the core imports that have a generated replacement (`fast`: module → name → function); others stay. */
 export function withGeneratedImports(
   imports: WebAssembly.Imports | undefined, fast: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
 ): WebAssembly.Imports | undefined {
@@ -142,27 +142,22 @@ export function destructorNames(resources: ReadonlyMap<string, ResourceType>): M
 }
 
 /**
- * Routes the guest's `[resource-new|rep|drop]R` imports of exported
- * resources to the context's table (so handles the host receives can be
- * passed back). Returns the rewritten core imports.
+ * The guest's `[resource-new|rep|drop]R` imports of exported resources,
+ * routed to the context's table (so handles the host receives can be passed
+ * back): replacement functions by core module (`[export]iface`) and name, for
+ * `withGeneratedImports`.
  */
-export function withResourceIntrinsics(
-  imports: WebAssembly.Imports | undefined, context: AbiContext, resources: ReadonlyMap<string, ResourceType>,
-): WebAssembly.Imports | undefined {
-  if (!imports || resources.size === 0) return imports;
-  let out: WebAssembly.Imports | undefined;
+export function resourceIntrinsics(context: AbiContext, resources: ReadonlyMap<string, ResourceType>): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
   for (const [key, r] of resources) {
     const module = `[export]${r.interfaceName}`;
-    const table = imports[module];
-    if (!table) continue;
-    out ??= { ...imports };
-    const rewritten: WebAssembly.ModuleImports = { ...(out[module] ?? table) };
-    if (`[resource-new]${r.name}` in table) rewritten[`[resource-new]${r.name}`] = (rep: number) => context.resourceNew(key, rep);
-    if (`[resource-rep]${r.name}` in table) rewritten[`[resource-rep]${r.name}`] = (h: number) => context.resourceRep(key, h >>> 0);
-    if (`[resource-drop]${r.name}` in table) rewritten[`[resource-drop]${r.name}`] = (h: number) => context.resourceDrop(key, h >>> 0);
-    out[module] = rewritten;
+    const table = out.get(module) ?? {};
+    table[`[resource-new]${r.name}`] = (rep: number) => context.resourceNew(key, rep);
+    table[`[resource-rep]${r.name}`] = (h: number) => context.resourceRep(key, h >>> 0);
+    table[`[resource-drop]${r.name}`] = (h: number) => context.resourceDrop(key, h >>> 0);
+    out.set(module, table);
   }
-  return out ?? imports;
+  return out;
 }
 
 /** The parts of a core instance `createExportCaller` calls. */
