@@ -3,7 +3,7 @@
 // instance of bench.wat, no component runtime around it. Shows what the fast
 // path costs even before (or apart from) plugin.fn routing through it.
 // Optional: reported as null with a note when dist/runtime/abi/ is absent.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DIST } from './witplug-runners.mjs';
@@ -12,54 +12,16 @@ import { ECHO11, ECHO4K, BYTES64K, REQUEST } from './shapes.mjs';
 
 const P = 'bench:shapes/shapes@0.1.0';
 
-/** bench.wit's function types in witplug's type model (src/component/types.ts), used when decodeComponent is unavailable. */
-function handBuiltFuncs() {
-  const u32 = { kind: 'u32' };
-  const string = { kind: 'string' };
-  const header = { kind: 'record', name: 'header', fields: [{ name: 'name', type: string }, { name: 'values', type: { kind: 'list', element: string } }] };
-  const request = {
-    kind: 'record', name: 'request', fields: [
-      { name: 'id', type: { kind: 'u64' } },
-      { name: 'method', type: { kind: 'enum', name: 'method', names: ['get', 'head', 'post', 'put', 'delete', 'patch', 'options'] } },
-      { name: 'path', type: string },
-      { name: 'query', type: { kind: 'option', type: string } },
-      { name: 'headers', type: { kind: 'list', element: header } },
-      { name: 'body', type: { kind: 'list', element: { kind: 'u8' } } },
-      { name: 'client', type: { kind: 'flags', name: 'client-traits', names: ['tls', 'authenticated', 'internal', 'bot'] } },
-      { name: 'received-at-ms', type: { kind: 's64' } },
-    ],
-  };
-  const decision = {
-    kind: 'variant', name: 'decision', cases: [
-      { name: 'pass', type: null },
-      { name: 'deny', type: { kind: 'record', name: 'denial', fields: [{ name: 'status', type: { kind: 'u16' } }, { name: 'reason', type: string }] } },
-      { name: 'redirect', type: { kind: 'record', name: 'redirect-target', fields: [{ name: 'location', type: string }, { name: 'permanent', type: { kind: 'bool' } }] } },
-    ],
-  };
-  const counter = { kind: 'resource', name: 'counter', interfaceName: P };
-  const f = (params, result) => ({ kind: 'func', params, result });
-  return new Map([
-    ['noop', f([], null)],
-    ['add', f([{ name: 'a', type: u32 }, { name: 'b', type: u32 }], u32)],
-    ['echo', f([{ name: 's', type: string }], string)],
-    ['sum-bytes', f([{ name: 'data', type: { kind: 'list', element: { kind: 'u8' } } }], u32)],
-    ['check', f([{ name: 'req', type: request }], decision)],
-    ['[method]counter.incr', f([{ name: 'self', type: { kind: 'borrow', resource: counter } }, { name: 'by', type: u32 }], u32)],
-  ]);
-}
-
-async function findCreateExportCaller() {
-  const dir = join(dirname(DIST), 'runtime', 'abi');
-  if (!existsSync(dir)) return { fn: null, error: `${dir} not present` };
-  const files = readdirSync(dir).filter((f) => f.endsWith('.js')).sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
-  const errs = [];
-  for (const f of files) {
-    try {
-      const mod = await import(pathToFileURL(join(dir, f)).href);
-      if (typeof mod.createExportCaller === 'function') return { fn: mod.createExportCaller, AbiContext: mod.AbiContext, error: null, from: `dist/runtime/abi/${f}` };
-    } catch (e) { errs.push(`${f}: ${e?.message ?? e}`); }
+/** `createExportCaller` and `AbiContext` from the built library, or why they are unavailable. */
+async function loadAbi() {
+  const path = join(dirname(DIST), 'runtime', 'abi', 'index.js');
+  if (!existsSync(path)) return { error: `${path} not present (run npm run build)` };
+  try {
+    const mod = await import(pathToFileURL(path).href);
+    return { fn: mod.createExportCaller, AbiContext: mod.AbiContext };
+  } catch (e) {
+    return { error: `import ${path} failed: ${e?.message ?? e}` };
   }
-  return { fn: null, error: `no createExportCaller in ${dir}${errs.length ? ` (${errs.join('; ')})` : ''}` };
 }
 
 /** @returns {Promise<{ runners: Record<string, (() => unknown) | null>, errors: Record<string, string>, note: string }>} */
@@ -67,20 +29,13 @@ export async function witplugAbiRunners(lib, componentBytes, coreModule) {
   const ids = ['noop', 'add', 'echo11', 'echo4k', 'bytes64k', 'check', 'resource'];
   const runners = {};
   const errors = {};
-  const found = await findCreateExportCaller();
-  if (!found.fn) {
+  const found = lib ? await loadAbi() : { error: 'dist/index.js not available' };
+  if (found.error) {
     for (const id of ids) { runners[id] = null; errors[id] = found.error; }
     return { runners, errors, note: found.error };
   }
-  let funcs = handBuiltFuncs();
-  let typesFrom = 'hand-built FuncTypes';
-  if (lib && typeof lib.decodeComponent === 'function') {
-    try {
-      const { shape } = lib.decodeComponent(componentBytes);
-      const item = shape.exports.find((e) => e.kind === 'interface' && e.name === P);
-      if (item) { funcs = item.iface.funcs; typesFrom = 'decodeComponent'; }
-    } catch { /* keep the hand-built types */ }
-  }
+  // Function types in witplug's own model, decoded from the bench component.
+  const funcs = lib.decodeComponent(componentBytes).shape.exports.find((e) => e.kind === 'interface' && e.name === P).iface.funcs;
   // One raw core instance per shape; its exported resource's handles live in the context's table.
   const make = (func, args) => {
     const context = new found.AbiContext();
@@ -112,5 +67,5 @@ export async function witplugAbiRunners(lib, componentBytes, coreModule) {
   for (const [id, [func, args]] of Object.entries(plan)) {
     try { runners[id] = make(func, args); } catch (e) { runners[id] = null; errors[id] = `${e?.code ? `${e.code}: ` : ''}${e?.message ?? e}`; }
   }
-  return { runners, errors, note: `${found.from}, ${typesFrom}` };
+  return { runners, errors, note: 'dist/runtime/abi/index.js createExportCaller, types from decodeComponent' };
 }
