@@ -2,7 +2,9 @@
  * Export rules. Component subtyping lets a plugin export *more* than the
  * contract requires (extra interfaces, extra functions): those become notes.
  */
-import { compareWorldItem, formatPath } from '../compare.js';
+import { compareWorldItem, formatPath, type Difference } from '../compare.js';
+import type { ExportMatch } from '../match.js';
+import type { WorldItem } from '../../component/types.js';
 import { AdmissionCodes, NoteCodes } from '../report.js';
 import { itemPath, type NoteRule, type Rule } from './rule.js';
 
@@ -20,13 +22,24 @@ export const missingExport: Rule = {
   },
 };
 
+/** Both export rules read the same comparison: compute it once per match. */
+const differencesOf = new WeakMap<ExportMatch, Difference[]>();
+function exportDifferences(m: ExportMatch, found: WorldItem): Difference[] {
+  let d = differencesOf.get(m);
+  if (!d) {
+    d = compareWorldItem(m.expected, found, [itemPath('export', found)]);
+    differencesOf.set(m, d);
+  }
+  return d;
+}
+
 export const exportMismatch: Rule = {
   id: AdmissionCodes.EXPORT_MISMATCH,
   purpose: 'An exported hook interface must have every required function and type, with equal signatures and types.',
   check(ctx) {
     return ctx.exports.flatMap((m) => {
       if (m.found === null) return [];
-      return compareWorldItem(m.expected, m.found, [itemPath('export', m.found)])
+      return exportDifferences(m, m.found)
         .filter((d) => d.kind !== 'extra')
         .map((d) => ({ code: AdmissionCodes.EXPORT_MISMATCH, path: formatPath(d.path), message: d.message }));
     });
@@ -51,7 +64,7 @@ export const extraExportMember: NoteRule = {
   check(ctx) {
     return ctx.exports.flatMap((m) => {
       if (m.found === null) return [];
-      return compareWorldItem(m.expected, m.found, [itemPath('export', m.found)])
+      return exportDifferences(m, m.found)
         .filter((d) => d.kind === 'extra')
         .map((d) => ({ code: NoteCodes.EXTRA_EXPORT_MEMBER, path: formatPath(d.path), message: `${d.message} (not required; allowed)` }));
     });
