@@ -102,6 +102,15 @@ export const GUESTS = [
     description: 'Adversarial test plugin: reads files through wasi:filesystem (confinement tests).',
     usage: 'Test fixture only.',
   },
+  {
+    name: 'fsprobe-wat',
+    builder: 'wat',
+    sources: ['guests/wat-adversarial/fs-probe.wat'],
+    wit: 'guests/wat-adversarial/wit',
+    world: 'fs-probe',
+    description: 'Adversarial test plugin: one export per wasi:filesystem descriptor call (filesystem-grant escape tests).',
+    usage: 'Test fixture only.',
+  },
 ];
 
 class UsageError extends Error {}
