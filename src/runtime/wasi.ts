@@ -1,14 +1,16 @@
 /**
  * Per-plugin WASI, confined by its grant. Built on preview2-shim's
  * `WASIShim` sandbox: each plugin gets its own preopens (only its granted
- * directories; `..` and absolute symlinks can't leave them), its own
+ * directories, every path checked by wasi-confined.ts), its own
  * environment (only granted variables, nothing inherited) and no network.
  * Interfaces the grant does not cover are not linked at all; admission has
  * already refused plugins that import them.
  */
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { ComponentShape } from '../component/types.js';
-import { isGranted, type Grant } from './grant.js';
-import { readOnlyPreopens } from './wasi-readonly.js';
+import { isGranted, type DirectoryGrant, type Grant } from './grant.js';
+import { confinedPreopens, type GrantedRoot, type ShimDescriptor } from './wasi-confined.js';
 import { stripVersion } from './names.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 
@@ -32,11 +34,8 @@ export async function wasiImports(shape: ComponentShape, grant: Grant | undefine
     sandbox: { preopens, env: { ...(grant?.env ?? {}) }, args: [pluginName], enableNetwork: false },
   });
   const all = shim.getImportObject() as Record<string, unknown>;
-  const readOnly = new Set((grant?.filesystem ?? []).filter((d) => d.readonly).map((d) => d.guest));
-  if (readOnly.size > 0) {
-    const fs = all['wasi:filesystem/preopens'] as FilesystemShim['preopens'] | undefined;
-    if (fs) all['wasi:filesystem/preopens'] = readOnlyPreopens(fs, readOnly);
-  }
+  const fs = all['wasi:filesystem/preopens'] as FilesystemShim['preopens'] | undefined;
+  if (fs) all['wasi:filesystem/preopens'] = confinedPreopens(fs, await grantedRoots(grant?.filesystem ?? []));
   confineCli(all);
   const out: Record<string, unknown> = {};
   for (const item of wanted) {
@@ -47,6 +46,27 @@ export async function wasiImports(shape: ComponentShape, grant: Grant | undefine
     }
   }
   return out;
+}
+
+/**
+ * Each granted directory's real path, and the shim's factory for descriptors
+ * of proven directories (same module, so the same Descriptor class jco checks).
+ */
+async function grantedRoots(dirs: readonly DirectoryGrant[]): Promise<Map<string, GrantedRoot>> {
+  const roots = new Map<string, GrantedRoot>();
+  if (dirs.length === 0) return roots;
+  const { _createPreopenDescriptor } = await import('@bytecodealliance/preview2-shim/filesystem');
+  const at = (hostDir: string) => _createPreopenDescriptor(hostDir) as unknown as ShimDescriptor;
+  for (const dir of dirs) {
+    let root: string;
+    try {
+      root = realpathSync(dir.host);
+    } catch {
+      root = resolve(dir.host); // missing now: every call fails with no-entry until it exists
+    }
+    roots.set(dir.guest, { root, readonly: dir.readonly, at });
+  }
+  return roots;
 }
 
 /**

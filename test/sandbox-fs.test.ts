@@ -1,0 +1,373 @@
+/**
+ * Filesystem grants must not escape (issue 9, item 1). fsprobe-wat
+ * (guests/wat-adversarial/fs-probe.wat) exposes one export per wasi:filesystem
+ * descriptor call, so each test scripts an attack step by step: `..` chains,
+ * absolute paths, symlinked parents, symlinks to outside followed by every
+ * path-taking call, a directory swapped for a symlink under an open
+ * descriptor (the issue's exact scenario), hard links and escaping symlink
+ * targets, for read-only and read-write grants. Every attempt must end in a
+ * guest-visible WASI error with the outside untouched; legitimate in-root
+ * work (in-root relative symlinks included) must keep working.
+ */
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPlugin, type Plugin } from '../src/runtime/plugin.js';
+import { loadContract, type Contract } from '../src/contract/load.js';
+import { CompileCache } from '../src/compile/cache.js';
+
+const PROBE = 'guests/dist/fsprobe-wat.wasm';
+const WIT = 'guests/wat-adversarial/wit';
+/** wasi:filesystem/types error-code, in declaration order (the guest returns the discriminant). */
+const ERRORS = [
+  'access', 'would-block', 'already', 'bad-descriptor', 'busy', 'deadlock', 'quota', 'exist', 'file-too-large',
+  'illegal-byte-sequence', 'in-progress', 'interrupted', 'invalid', 'io', 'is-directory', 'loop', 'too-many-links',
+  'message-size', 'name-too-long', 'no-device', 'no-entry', 'no-lock', 'insufficient-memory', 'insufficient-space',
+  'not-directory', 'not-empty', 'not-recoverable', 'unsupported', 'no-tty', 'no-such-device', 'overflow',
+  'not-permitted', 'pipe', 'read-only', 'invalid-seek', 'text-file-busy', 'cross-device',
+] as const;
+const REGULAR_FILE = 6;
+const DIRECTORY = 3;
+const SYMLINK = 5;
+const O_CREATE = 1;
+const O_DIRECTORY = 2;
+const READ = 1;
+const WRITE = 2;
+
+const cache = new CompileCache(mkdtempSync(join(tmpdir(), 'witplug-sandbox-fs-cache-')));
+let contract: Contract;
+
+beforeAll(async () => {
+  if (!existsSync(PROBE)) throw new Error(`${PROBE} missing: run npm run build:guests`);
+  contract = await loadContract(WIT, 'fs-probe');
+}, 60_000);
+
+type Result = { tag: 'ok'; val: unknown } | { tag: 'err'; val: number };
+
+/** The probe plugin, with results turned into `{ ok }` / `{ err: 'code-name' }`. */
+class Probe {
+  readonly pre: number;
+  constructor(readonly plugin: Plugin) {
+    this.pre = plugin.call('preopen', []) as number;
+    expect(this.pre).toBeGreaterThan(0);
+  }
+  #r(name: string, args: unknown[]): { ok?: unknown; err?: string } {
+    const r = this.plugin.call(name, args) as Result;
+    return r.tag === 'ok' ? { ok: r.val ?? null } : { err: ERRORS[r.val] ?? `#${r.val}` };
+  }
+  openAt(dir: number, path: string, o: { follow?: boolean; create?: boolean; directory?: boolean; write?: boolean } = {}) {
+    const oflags = (o.create ? O_CREATE : 0) | (o.directory ? O_DIRECTORY : 0);
+    return this.#r('open-at', [dir, path, o.follow ?? true, oflags, o.write ? WRITE : READ]);
+  }
+  /** Opens a directory; fails the test if it can't. */
+  dir(dir: number, path: string): number {
+    const r = this.openAt(dir, path, { directory: true });
+    expect(r, `open directory ${path}`).toHaveProperty('ok');
+    return r.ok as number;
+  }
+  /** Opens and reads a file in one go. */
+  readFile(dir: number, path: string, follow = true) {
+    const r = this.openAt(dir, path, { follow });
+    if (r.err) return r;
+    const out = this.#r('read', [r.ok]);
+    this.plugin.call('drop', [r.ok]);
+    return out;
+  }
+  writeFile(dir: number, path: string, data: string) {
+    const r = this.openAt(dir, path, { create: true, write: true });
+    if (r.err) return r;
+    const out = this.#r('write', [r.ok, data]);
+    this.plugin.call('drop', [r.ok]);
+    return out;
+  }
+  statAt = (dir: number, path: string, follow = true) => this.#r('stat-at', [dir, path, follow]);
+  readlinkAt = (dir: number, path: string) => this.#r('readlink-at', [dir, path]);
+  symlinkAt = (dir: number, target: string, path: string) => this.#r('symlink-at', [dir, target, path]);
+  linkAt = (dir: number, old: string, follow: boolean, newDir: number, path: string) => this.#r('link-at', [dir, old, follow, newDir, path]);
+  renameAt = (dir: number, old: string, newDir: number, path: string) => this.#r('rename-at', [dir, old, newDir, path]);
+  unlinkFileAt = (dir: number, path: string) => this.#r('unlink-file-at', [dir, path]);
+  removeDirectoryAt = (dir: number, path: string) => this.#r('remove-directory-at', [dir, path]);
+  createDirectoryAt = (dir: number, path: string) => this.#r('create-directory-at', [dir, path]);
+  setTimesAt = (dir: number, path: string, follow: boolean, mtime: bigint) => this.#r('set-times-at', [dir, path, follow, mtime]);
+  list = (dir: number) => this.#r('list-directory', [dir]);
+}
+
+/**
+ * base/                     (outside the grant)
+ *   secret.txt "SECRET"   outdir/o.txt   outempty/   outlink -> secret.txt
+ *   data/                   (granted as /data)
+ *     a.txt "inside"  sub/b.txt "inner"  sub/up -> ../a.txt  in-link -> sub/b.txt  empty/
+ *     dir-out -> ..   dir-abs -> <base>   rel-out -> ../secret.txt   abs-out -> <base>/secret.txt
+ *     deep-out -> sub/../../secret.txt
+ */
+let base: string;
+let data: string;
+let snapshot: string;
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), 'witplug-fs-escape-'));
+  data = join(base, 'data');
+  writeFileSync(join(base, 'secret.txt'), 'SECRET');
+  mkdirSync(join(base, 'outdir'));
+  writeFileSync(join(base, 'outdir', 'o.txt'), 'OUT');
+  mkdirSync(join(base, 'outempty'));
+  symlinkSync('secret.txt', join(base, 'outlink'));
+  mkdirSync(join(data, 'sub'), { recursive: true });
+  mkdirSync(join(data, 'empty'));
+  writeFileSync(join(data, 'a.txt'), 'inside');
+  writeFileSync(join(data, 'sub', 'b.txt'), 'inner');
+  symlinkSync('../a.txt', join(data, 'sub', 'up'));
+  symlinkSync('sub/b.txt', join(data, 'in-link'));
+  symlinkSync('..', join(data, 'dir-out'));
+  symlinkSync(base, join(data, 'dir-abs'));
+  symlinkSync('../secret.txt', join(data, 'rel-out'));
+  symlinkSync(join(base, 'secret.txt'), join(data, 'abs-out'));
+  symlinkSync('sub/../../secret.txt', join(data, 'deep-out'));
+  snapshot = outside();
+});
+
+/** Everything outside the granted directory: names, types, contents, link counts and mtimes. */
+function outside(): string {
+  const lines: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      if (rel === '' && name === 'data') continue;
+      const p = join(dir, name);
+      const st = lstatSync(p);
+      const r = `${rel}${name}`;
+      if (st.isSymbolicLink()) lines.push(`${r} -> link`);
+      else if (st.isDirectory()) {
+        lines.push(`${r}/`);
+        walk(p, `${r}/`);
+      } else lines.push(`${r} ${readFileSync(p, 'utf8')} nlink=${st.nlink} mtime=${st.mtimeMs}`);
+    }
+  };
+  walk(base, '');
+  return lines.join('\n');
+}
+
+async function probe(readonly: boolean): Promise<Probe> {
+  return new Probe(await loadPlugin(PROBE, { contract, cache, grant: { filesystem: [{ host: data, guest: '/data', readonly }] } }));
+}
+
+/** A refused escape: a WASI error (never a host exception), no secret in it, the outside untouched. */
+function refused(r: { ok?: unknown; err?: string }, code: string | readonly string[] = 'not-permitted'): void {
+  expect(r.err, `expected ${String(code)}, got ${JSON.stringify(r)}`).toBeDefined();
+  expect(typeof code === 'string' ? [code] : code).toContain(r.err);
+  expect(outside()).toBe(snapshot);
+}
+
+/** Paths (relative to /data) that name something outside the grant. */
+const ROUTES = [
+  '../secret.txt', 'sub/../../secret.txt', './sub/../../secret.txt', '/etc/passwd', 'dir-out/secret.txt', 'dir-abs/secret.txt',
+  'sub/../dir-out/secret.txt', 'rel-out', 'abs-out', 'deep-out', 'dir-out/outlink',
+];
+const ABSOLUTE_ROUTE = () => join(base, 'secret.txt');
+
+for (const readonly of [false, true]) {
+  const kind = readonly ? 'read-only' : 'read-write';
+  /** Mutations on a read-only grant are refused before any path is looked at. */
+  const mutation = readonly ? 'read-only' : 'not-permitted';
+
+  describe(`${kind} grant: every route out is refused`, () => {
+    it('open-at and stat-at (symlinks followed) through .. chains, absolute paths, symlinked parents and outside symlinks', async () => {
+      const p = await probe(readonly);
+      for (const route of [...ROUTES, ABSOLUTE_ROUTE()]) {
+        const read = p.readFile(p.pre, route);
+        expect(JSON.stringify(read)).not.toMatch(/SECRET|root:/);
+        refused(read);
+        refused(p.statAt(p.pre, route));
+        refused(p.openAt(p.pre, route, { directory: true }), ['not-permitted', 'not-directory']);
+      }
+      // Opening the outside directory itself through a symlinked parent, then listing it.
+      for (const route of ['dir-out', 'dir-abs', 'dir-out/outdir', '..', 'sub/..//..']) refused(p.openAt(p.pre, route, { directory: true }));
+    });
+
+    it('stat-at and readlink-at without following: links outside are reachable only as text', async () => {
+      const p = await probe(readonly);
+      // The link itself is inside: its type and target text are the guest's to read, the target is not.
+      expect(p.statAt(p.pre, 'rel-out', false)).toEqual({ ok: SYMLINK });
+      expect(p.readlinkAt(p.pre, 'rel-out')).toEqual({ ok: '../secret.txt' });
+      for (const route of ['dir-out/outlink', 'dir-abs/outlink', '../outlink', 'sub/../../outlink']) {
+        refused(p.readlinkAt(p.pre, route));
+        refused(p.statAt(p.pre, route, false));
+      }
+    });
+
+    it('unlink, rmdir, mkdir, rename and set-times cannot touch the outside', async () => {
+      const p = await probe(readonly);
+      for (const route of ['../secret.txt', 'dir-out/secret.txt', 'dir-abs/secret.txt', 'sub/../../secret.txt']) refused(p.unlinkFileAt(p.pre, route), mutation);
+      for (const route of ['../outempty', 'dir-out/outempty', 'dir-abs/outempty']) refused(p.removeDirectoryAt(p.pre, route), mutation);
+      for (const route of ['../newdir', 'dir-out/newdir', 'dir-abs/newdir', 'rel-out/x']) refused(p.createDirectoryAt(p.pre, route), readonly ? 'read-only' : ['not-permitted', 'not-directory']);
+      // Moving an outside file in, or an inside file out.
+      for (const route of ['../secret.txt', 'dir-out/secret.txt', 'dir-abs/secret.txt']) refused(p.renameAt(p.pre, route, p.pre, 'stolen.txt'), mutation);
+      for (const route of ['../planted.txt', 'dir-out/planted.txt', 'dir-abs/outdir/planted.txt']) refused(p.renameAt(p.pre, 'a.txt', p.pre, route), mutation);
+      for (const route of ['rel-out', 'abs-out', 'deep-out', 'dir-out/secret.txt', '../secret.txt']) refused(p.setTimesAt(p.pre, route, true, 1000n), mutation);
+      for (const route of ['dir-out/secret.txt', 'dir-abs/outlink']) refused(p.setTimesAt(p.pre, route, false, 1000n), mutation);
+      expect(existsSync(join(data, 'stolen.txt'))).toBe(false);
+    });
+
+    it('link-at: no hard link to an outside file, none placed outside', async () => {
+      const p = await probe(readonly);
+      for (const route of ['rel-out', 'abs-out', 'deep-out']) refused(p.linkAt(p.pre, route, true, p.pre, 'hl.txt'), mutation);
+      for (const route of ['../secret.txt', 'dir-out/secret.txt', 'dir-abs/secret.txt']) {
+        refused(p.linkAt(p.pre, route, false, p.pre, 'hl.txt'), mutation);
+        refused(p.linkAt(p.pre, route, true, p.pre, 'hl.txt'), mutation);
+      }
+      for (const route of ['../hl.txt', 'dir-out/hl.txt', 'dir-abs/outdir/hl.txt']) refused(p.linkAt(p.pre, 'a.txt', false, p.pre, route), mutation);
+      expect(existsSync(join(data, 'hl.txt'))).toBe(false);
+      expect(statSync(join(base, 'secret.txt')).nlink).toBe(1);
+    });
+
+    it('symlink-at refuses targets that leave the root', async () => {
+      const p = await probe(readonly);
+      const sub = p.dir(p.pre, 'sub');
+      for (const target of ['../secret.txt', 'sub/../../secret.txt', '/etc/passwd', ABSOLUTE_ROUTE(), 'dir-out/secret.txt', 'dir-abs', '..', 'missing/../../x', '../../../../../../../../..']) {
+        refused(p.symlinkAt(p.pre, target, 'planted'), mutation);
+      }
+      // From a subdirectory: one `..` stays inside the root, two leave it.
+      refused(p.symlinkAt(sub, '../../secret.txt', 'planted'), mutation);
+      refused(p.symlinkAt(sub, '../dir-out', 'planted'), mutation);
+      expect(existsSync(join(data, 'planted'))).toBe(false);
+      expect(existsSync(join(data, 'sub', 'planted'))).toBe(false);
+    });
+
+    it("a directory swapped for a symlink under an open descriptor: the old descriptor refuses every call (the issue's scenario)", async () => {
+      const p = await probe(readonly);
+      const empty = p.dir(p.pre, 'empty');
+      if (readonly) {
+        // The guest cannot mutate; the swap comes from outside the plugin.
+        rmdirSync(join(data, 'empty'));
+        symlinkSync('../../../../../../../../..', join(data, 'empty'));
+      } else {
+        // The issue's sequence: remove the directory, plant a symlink to / in its place.
+        expect(p.removeDirectoryAt(p.pre, 'empty')).toEqual({ ok: null });
+        refused(p.symlinkAt(p.pre, '../../../../../../../../..', 'empty')); // refused by the target check...
+        refused(p.symlinkAt(p.pre, '/', 'empty'));
+        // ...so it renames an escaping symlink that was already there over the directory's name.
+        expect(p.renameAt(p.pre, 'dir-out', p.pre, 'empty')).toEqual({ ok: null });
+      }
+      const swappedTo = readonly ? '/' : base;
+      const secret = readonly ? 'etc/passwd' : 'secret.txt';
+      expect(existsSync(join(swappedTo, secret))).toBe(true); // the old path now really leads outside
+      const read = p.readFile(empty, secret);
+      expect(JSON.stringify(read)).not.toMatch(/SECRET|root:/);
+      refused(read);
+      refused(p.statAt(empty, secret));
+      refused(p.statAt(empty, secret, false));
+      refused(p.openAt(empty, '.', { directory: true }));
+      refused(p.openAt(empty, readonly ? 'etc' : 'outdir', { directory: true }));
+      refused(p.list(empty));
+      refused(p.readlinkAt(empty, readonly ? 'etc/passwd' : 'outlink'));
+      if (readonly) return;
+      refused(p.createDirectoryAt(empty, 'newdir'));
+      refused(p.unlinkFileAt(empty, 'secret.txt'));
+      refused(p.removeDirectoryAt(empty, 'outempty'));
+      refused(p.setTimesAt(empty, 'secret.txt', true, 1000n));
+      refused(p.symlinkAt(empty, 'secret.txt', 'planted'));
+      refused(p.writeFile(empty, 'planted.txt', 'x'));
+      refused(p.linkAt(empty, 'secret.txt', false, p.pre, 'stolen.txt'));
+      refused(p.linkAt(p.pre, 'a.txt', false, empty, 'planted.txt'));
+      refused(p.renameAt(empty, 'secret.txt', p.pre, 'stolen.txt'));
+      refused(p.renameAt(p.pre, 'a.txt', empty, 'planted.txt'));
+      expect(existsSync(join(data, 'stolen.txt'))).toBe(false);
+    });
+
+    it('a swapped parent: a descriptor below a directory that became a symlink refuses too', async () => {
+      const p = await probe(readonly);
+      mkdirSync(join(data, 'sub', 'deeper'));
+      const deeper = p.dir(p.pre, 'sub/deeper');
+      expect(p.statAt(deeper, '.')).toEqual({ ok: DIRECTORY });
+      // Swap sub (the parent) for a symlink to the outside, with an outside deeper/ to land in.
+      mkdirSync(join(base, 'deeper'));
+      writeFileSync(join(base, 'deeper', 'secret.txt'), 'SECRET');
+      snapshot = outside();
+      const { renameSync } = await import('node:fs');
+      renameSync(join(data, 'sub'), join(data, 'sub-moved'));
+      symlinkSync('..', join(data, 'sub'));
+      refused(p.readFile(deeper, 'secret.txt'));
+      refused(p.statAt(deeper, 'secret.txt'));
+      refused(p.list(deeper));
+    });
+  });
+}
+
+describe('legitimate work inside the root keeps working', () => {
+  it('read-write: files, directories, in-root relative symlinks, hard links, renames, times', async () => {
+    const p = await probe(false);
+    expect(p.readFile(p.pre, 'a.txt')).toEqual({ ok: 'inside' });
+    expect(p.readFile(p.pre, 'sub/../a.txt')).toEqual({ ok: 'inside' });
+    expect(p.readFile(p.pre, 'in-link')).toEqual({ ok: 'inner' });
+    expect(p.readFile(p.pre, 'sub/up')).toEqual({ ok: 'inside' }); // sub/up -> ../a.txt, resolved from /data
+    expect(p.statAt(p.pre, 'in-link')).toEqual({ ok: REGULAR_FILE });
+    expect(p.statAt(p.pre, 'in-link', false)).toEqual({ ok: SYMLINK });
+    expect(p.readFile(p.pre, 'in-link', false)).toEqual({ err: 'loop' }); // O_NOFOLLOW on a symlink
+
+    expect(p.writeFile(p.pre, 'new.txt', 'hello')).toEqual({ ok: null });
+    expect(readFileSync(join(data, 'new.txt'), 'utf8')).toBe('hello');
+    expect(p.createDirectoryAt(p.pre, 'made')).toEqual({ ok: null });
+    const made = p.dir(p.pre, 'made');
+    expect(p.writeFile(made, 'm.txt', 'deep')).toEqual({ ok: null });
+    expect(p.readFile(p.pre, 'made/m.txt')).toEqual({ ok: 'deep' });
+    expect(p.list(made)).toEqual({ ok: 'm.txt\n' });
+
+    // An in-root relative symlink, made by the guest from a subdirectory, followed from the root.
+    expect(p.symlinkAt(made, '../a.txt', 'to-a')).toEqual({ ok: null });
+    expect(p.readFile(p.pre, 'made/to-a')).toEqual({ ok: 'inside' });
+    expect(p.symlinkAt(p.pre, 'sub/b.txt', 'to-b')).toEqual({ ok: null });
+    expect(p.readFile(p.pre, 'to-b')).toEqual({ ok: 'inner' });
+    expect(p.symlinkAt(p.pre, 'not-yet', 'dangling')).toEqual({ ok: null });
+    // create through a dangling in-root symlink creates its target
+    expect(p.writeFile(p.pre, 'dangling', 'later')).toEqual({ ok: null });
+    expect(readFileSync(join(data, 'not-yet'), 'utf8')).toBe('later');
+
+    expect(p.linkAt(p.pre, 'a.txt', false, made, 'hard.txt')).toEqual({ ok: null });
+    expect(statSync(join(data, 'a.txt')).nlink).toBe(2);
+    expect(p.linkAt(p.pre, 'in-link', true, p.pre, 'hard-b.txt')).toEqual({ ok: null }); // follows to sub/b.txt
+    expect(statSync(join(data, 'sub', 'b.txt')).nlink).toBe(2);
+    expect(p.renameAt(made, 'hard.txt', p.pre, 'moved.txt')).toEqual({ ok: null });
+    expect(readFileSync(join(data, 'moved.txt'), 'utf8')).toBe('inside');
+    expect(p.setTimesAt(p.pre, 'a.txt', true, 1_000_000n)).toEqual({ ok: null });
+    expect(statSync(join(data, 'a.txt')).mtimeMs).toBe(1_000_000_000);
+    expect(p.setTimesAt(p.pre, 'in-link', true, 2_000_000n)).toEqual({ ok: null }); // follows to sub/b.txt
+    expect(statSync(join(data, 'sub', 'b.txt')).mtimeMs).toBe(2_000_000_000);
+
+    // Removing the link to the outside removes the link, not its target.
+    expect(p.unlinkFileAt(p.pre, 'rel-out')).toEqual({ ok: null });
+    expect(existsSync(join(base, 'secret.txt'))).toBe(true);
+    expect(p.unlinkFileAt(made, 'm.txt')).toEqual({ ok: null });
+    expect(p.unlinkFileAt(made, 'to-a')).toEqual({ ok: null });
+    expect(p.removeDirectoryAt(p.pre, 'made')).toEqual({ ok: null });
+    expect(existsSync(join(data, 'made'))).toBe(false);
+    expect(outside()).toBe(snapshot);
+  });
+
+  it('a descriptor stays confined to its own directory (as in wasmtime): .. above it is refused', async () => {
+    const p = await probe(false);
+    const sub = p.dir(p.pre, 'sub');
+    expect(p.readFile(sub, 'b.txt')).toEqual({ ok: 'inner' });
+    refused(p.readFile(sub, '../a.txt'));
+    refused(p.readFile(sub, 'up')); // up -> ../a.txt: inside the root, above the descriptor
+    expect(p.readFile(p.pre, 'sub/up')).toEqual({ ok: 'inside' });
+  });
+
+  it('read-only: reads work, every mutation is read-only', async () => {
+    const p = await probe(true);
+    expect(p.readFile(p.pre, 'a.txt')).toEqual({ ok: 'inside' });
+    expect(p.readFile(p.pre, 'sub/up')).toEqual({ ok: 'inside' });
+    const sub = p.dir(p.pre, 'sub');
+    expect(p.list(sub)).toEqual({ ok: expect.stringMatching(/^(b\.txt\nup\n|up\nb\.txt\n)$/) as unknown });
+    expect(p.statAt(sub, 'b.txt')).toEqual({ ok: REGULAR_FILE });
+    expect(p.readlinkAt(sub, 'up')).toEqual({ ok: '../a.txt' });
+    refused(p.writeFile(p.pre, 'new.txt', 'x'), 'read-only');
+    refused(p.openAt(p.pre, 'a.txt', { write: true }), 'read-only');
+    refused(p.createDirectoryAt(p.pre, 'made'), 'read-only');
+    refused(p.unlinkFileAt(p.pre, 'a.txt'), 'read-only');
+    refused(p.removeDirectoryAt(p.pre, 'empty'), 'read-only');
+    refused(p.renameAt(p.pre, 'a.txt', p.pre, 'b.txt'), 'read-only');
+    refused(p.linkAt(p.pre, 'a.txt', false, p.pre, 'hl.txt'), 'read-only');
+    refused(p.symlinkAt(p.pre, 'a.txt', 'ln'), 'read-only');
+    refused(p.setTimesAt(p.pre, 'a.txt', true, 1000n), 'read-only');
+    expect(readdirSync(data).sort()).toEqual(['a.txt', 'abs-out', 'deep-out', 'dir-abs', 'dir-out', 'empty', 'in-link', 'rel-out', 'sub']);
+  });
+});
