@@ -48,7 +48,7 @@ type Result = { tag: 'ok'; val: unknown } | { tag: 'err'; val: number };
 /** The probe plugin, with results turned into `{ ok }` / `{ err: 'code-name' }`. */
 class Probe {
   readonly pre: number;
-  constructor(readonly plugin: Plugin) {
+  constructor(readonly plugin: Pick<Plugin, 'call'>) {
     this.pre = plugin.call('preopen', []) as number;
     expect(this.pre).toBeGreaterThan(0);
   }
@@ -292,6 +292,47 @@ for (const readonly of [false, true]) {
   });
 }
 
+describe('odd paths end in a WASI error, never a host exception', () => {
+  it('symlink loops, NUL bytes, over-long names, the root itself', async () => {
+    const p = await probe(false);
+    symlinkSync('loop-b', join(data, 'loop-a'));
+    symlinkSync('loop-a', join(data, 'loop-b'));
+    expect(p.readFile(p.pre, 'loop-a')).toEqual({ err: 'loop' });
+    expect(p.statAt(p.pre, 'loop-a/x')).toEqual({ err: 'loop' });
+    expect(p.statAt(p.pre, 'a\u0000b')).toEqual({ err: 'invalid' });
+    expect(p.statAt(p.pre, 'x'.repeat(5000))).toEqual({ err: 'name-too-long' });
+    expect(p.statAt(p.pre, 'a.txt/x')).toEqual({ err: 'not-directory' });
+    expect(p.statAt(p.pre, 'nope/x')).toEqual({ err: 'no-entry' });
+    // The granted directory itself can't be removed, renamed or linked: there is no name for it.
+    for (const path of ['', '.', 'sub/..']) {
+      expect(p.removeDirectoryAt(p.pre, path)).toEqual({ err: 'invalid' });
+      expect(p.renameAt(p.pre, path, p.pre, 'moved')).toEqual({ err: 'invalid' });
+    }
+    const empty = p.dir(p.pre, 'empty');
+    expect(p.removeDirectoryAt(empty, '.')).toEqual({ err: 'invalid' });
+    expect(existsSync(join(data, 'empty'))).toBe(true);
+    expect(outside()).toBe(snapshot);
+  });
+});
+
+describe('isolation mode (worker thread) uses the same confinement', () => {
+  it("the issue's scenario fails in a worker too", async () => {
+    const plugin = await loadPlugin(PROBE, { contract, cache, isolate: true, grant: { filesystem: [{ host: data, guest: '/data', readonly: false }] } });
+    try {
+      const p = new Probe(plugin);
+      const empty = p.dir(p.pre, 'empty');
+      expect(p.removeDirectoryAt(p.pre, 'empty')).toEqual({ ok: null });
+      refused(p.symlinkAt(p.pre, '../../../../../../../../..', 'empty'));
+      expect(p.renameAt(p.pre, 'dir-out', p.pre, 'empty')).toEqual({ ok: null });
+      refused(p.readFile(empty, 'secret.txt'));
+      refused(p.list(empty));
+      expect(p.readFile(p.pre, 'a.txt')).toEqual({ ok: 'inside' });
+    } finally {
+      await plugin.close();
+    }
+  }, 60_000);
+});
+
 describe('legitimate work inside the root keeps working', () => {
   it('read-write: files, directories, in-root relative symlinks, hard links, renames, times', async () => {
     const p = await probe(false);
@@ -302,6 +343,7 @@ describe('legitimate work inside the root keeps working', () => {
     expect(p.statAt(p.pre, 'in-link')).toEqual({ ok: REGULAR_FILE });
     expect(p.statAt(p.pre, 'in-link', false)).toEqual({ ok: SYMLINK });
     expect(p.readFile(p.pre, 'in-link', false)).toEqual({ err: 'loop' }); // O_NOFOLLOW on a symlink
+    expect(p.list(p.pre)).toEqual({ ok: expect.stringContaining('a.txt\n') as unknown }); // the preopen itself lists too
 
     expect(p.writeFile(p.pre, 'new.txt', 'hello')).toEqual({ ok: null });
     expect(readFileSync(join(data, 'new.txt'), 'utf8')).toBe('hello');

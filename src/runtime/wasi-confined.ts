@@ -46,6 +46,8 @@ export interface ShimDescriptor {
   createDirectoryAt(path: string): void;
   metadataHashAt(pathFlags: PathFlags, path: string): unknown;
   isSameObject(other: ShimDescriptor): boolean;
+  readDirectory(): unknown;
+  [Symbol.dispose]?(): void;
 }
 
 /** A directory granted to the plugin. */
@@ -295,10 +297,24 @@ const PATH_CALLS = {
 } satisfies Record<string, (place: Place, ...args: never[]) => unknown>;
 
 /**
+ * The shim lists a directory by its path (and refuses to list a preopen):
+ * list the proven directory through a handle opened just for this.
+ */
+function readDirectory(place: Place): unknown {
+  verify(place);
+  const dir = place.granted.at(join(place.granted.root, ...place.rel)).openAt(NO_FOLLOW, '.', { directory: true }, {});
+  try {
+    return dir.readDirectory();
+  } finally {
+    dir[Symbol.dispose]?.();
+  }
+}
+
+/**
  * The guest's view of a shim descriptor at `rel` below a granted root. Other
  * calls go to the real descriptor (bound to it: the shim keeps its state in
  * private fields); they work on its open file handle, not on a path, except
- * `readDirectory`, which re-reads the path and so is checked first.
+ * `readDirectory`, which is re-implemented over the proven directory too.
  */
 export function confine<T extends object>(real: T, granted: GrantedRoot, rel: readonly string[] = []): T {
   const place: Place = { granted, rel, real: real as unknown as ShimDescriptor };
@@ -316,12 +332,7 @@ export function confine<T extends object>(real: T, granted: GrantedRoot, rel: re
           throw 'read-only';
         };
       }
-      if (key === 'readDirectory') {
-        return () => {
-          verify(place);
-          return (value as () => unknown).call(target);
-        };
-      }
+      if (key === 'readDirectory') return () => readDirectory(place);
       if (key === 'isSameObject') return (other: unknown) => place.real.isSameObject(placeOf(other).real);
       return (value as (...a: unknown[]) => unknown).bind(target);
     },
