@@ -74,6 +74,8 @@ interface Target {
 }
 
 const MAX_SYMLINKS = 40;
+/** Linux's PATH_MAX: longer guest paths and symlink targets are refused, so one walk stays short. */
+const MAX_PATH = 4096;
 const places = new WeakMap<object, Place>();
 
 /** Calls on a file descriptor (no path) that change something. */
@@ -129,6 +131,7 @@ function verify(place: Place): void {
  */
 function walk(root: string, start: readonly string[], floor: number, path: string, follow: boolean, lenient = false): Target {
   if (path.startsWith('/') || path.startsWith('\\')) throw 'not-permitted';
+  if (path.length > MAX_PATH) throw 'name-too-long';
   const trailingSlash = /[/\\]\.?$/.test(path) || path === '.';
   const cur = [...start];
   let pending = segments(path);
@@ -172,7 +175,10 @@ function walk(root: string, start: readonly string[], floor: number, path: strin
       pending = [...segments(target), ...pending];
       continue;
     }
-    if (!final && !st.isDirectory()) throw 'not-directory';
+    if (!final && !st.isDirectory()) {
+      if (!lenient) throw 'not-directory';
+      missing = true;
+    }
     cur.push(seg);
   }
   // Never below `floor`, and the components up to it are never changed: this is the start directory.
