@@ -99,7 +99,7 @@ class Probe {
  *   data/                   (granted as /data)
  *     a.txt "inside"  sub/b.txt "inner"  sub/up -> ../a.txt  in-link -> sub/b.txt  empty/
  *     dir-out -> ..   dir-abs -> <base>   rel-out -> ../secret.txt   abs-out -> <base>/secret.txt
- *     deep-out -> sub/../../secret.txt
+ *     deep-out -> sub/../../secret.txt   dangle-out -> ../created.txt   dangle-abs -> <base>/created.txt
  */
 let base: string;
 let data: string;
@@ -123,6 +123,8 @@ beforeEach(() => {
   symlinkSync('../secret.txt', join(data, 'rel-out'));
   symlinkSync(join(base, 'secret.txt'), join(data, 'abs-out'));
   symlinkSync('sub/../../secret.txt', join(data, 'deep-out'));
+  symlinkSync('../created.txt', join(data, 'dangle-out'));
+  symlinkSync(join(base, 'created.txt'), join(data, 'dangle-abs'));
   snapshot = outside();
 });
 
@@ -202,6 +204,9 @@ for (const readonly of [false, true]) {
       // Moving an outside file in, or an inside file out.
       for (const route of ['../secret.txt', 'dir-out/secret.txt', 'dir-abs/secret.txt']) refused(p.renameAt(p.pre, route, p.pre, 'stolen.txt'), mutation);
       for (const route of ['../planted.txt', 'dir-out/planted.txt', 'dir-abs/outdir/planted.txt']) refused(p.renameAt(p.pre, 'a.txt', p.pre, route), mutation);
+      // Creating through a dangling symlink to outside, or writing through one to an outside file.
+      for (const route of ['dangle-out', 'dangle-abs', 'dir-out/created.txt', 'rel-out', 'abs-out']) refused(p.writeFile(p.pre, route, 'x'), mutation);
+      expect(existsSync(join(base, 'created.txt'))).toBe(false);
       for (const route of ['rel-out', 'abs-out', 'deep-out', 'dir-out/secret.txt', '../secret.txt']) refused(p.setTimesAt(p.pre, route, true, 1000n), mutation);
       for (const route of ['dir-out/secret.txt', 'dir-abs/outlink']) refused(p.setTimesAt(p.pre, route, false, 1000n), mutation);
       expect(existsSync(join(data, 'stolen.txt'))).toBe(false);
@@ -414,6 +419,6 @@ describe('legitimate work inside the root keeps working', () => {
     refused(p.linkAt(p.pre, 'a.txt', false, p.pre, 'hl.txt'), 'read-only');
     refused(p.symlinkAt(p.pre, 'a.txt', 'ln'), 'read-only');
     refused(p.setTimesAt(p.pre, 'a.txt', true, 1000n), 'read-only');
-    expect(readdirSync(data).sort()).toEqual(['a.txt', 'abs-out', 'deep-out', 'dir-abs', 'dir-out', 'empty', 'in-link', 'rel-out', 'sub']);
+    expect(readdirSync(data).sort()).toEqual(['a.txt', 'abs-out', 'dangle-abs', 'dangle-out', 'deep-out', 'dir-abs', 'dir-out', 'empty', 'in-link', 'rel-out', 'sub']);
   });
 });
