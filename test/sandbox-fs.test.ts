@@ -49,7 +49,7 @@ type Result = { tag: 'ok'; val: unknown } | { tag: 'err'; val: number };
 class Probe {
   readonly pre: number;
   constructor(readonly plugin: Pick<Plugin, 'call'>) {
-    this.pre = plugin.call('preopen', []) as number;
+    this.pre = plugin.call('preopen', [0]) as number;
     expect(this.pre).toBeGreaterThan(0);
   }
   #r(name: string, args: unknown[]): { ok?: unknown; err?: string } {
@@ -321,6 +321,29 @@ describe('odd paths end in a WASI error, never a host exception', () => {
     expect(p.removeDirectoryAt(empty, '.')).toEqual({ err: 'invalid' });
     expect(existsSync(join(data, 'empty'))).toBe(true);
     expect(outside()).toBe(snapshot);
+  });
+});
+
+describe('two grants, one read-only', () => {
+  it('no hard link or rename moves a read-only file where it could be written, either way round', async () => {
+    const out = join(base, 'outdir');
+    const plugin = await loadPlugin(PROBE, {
+      contract, cache,
+      grant: { filesystem: [{ host: data, guest: '/in', readonly: true }, { host: out, guest: '/out', readonly: false }] },
+    });
+    const p = new Probe(plugin);
+    const rw = plugin.call('preopen', [1]) as number;
+    expect(rw).toBeGreaterThan(0);
+    expect(plugin.call('preopen', [2])).toBe(0);
+    expect(p.readFile(p.pre, 'a.txt')).toEqual({ ok: 'inside' });
+    expect(p.readFile(rw, 'o.txt')).toEqual({ ok: 'OUT' });
+    expect(p.linkAt(p.pre, 'a.txt', false, rw, 'a-link.txt')).toEqual({ err: 'read-only' });
+    expect(p.linkAt(rw, 'o.txt', false, p.pre, 'o-link.txt')).toEqual({ err: 'read-only' });
+    expect(p.renameAt(p.pre, 'a.txt', rw, 'a.txt')).toEqual({ err: 'read-only' });
+    expect(p.renameAt(rw, 'o.txt', p.pre, 'o.txt')).toEqual({ err: 'read-only' });
+    expect(p.linkAt(rw, 'o.txt', false, rw, 'o2.txt')).toEqual({ ok: null });
+    expect(readdirSync(out).sort()).toEqual(['o.txt', 'o2.txt']);
+    expect(statSync(join(data, 'a.txt')).nlink).toBe(1);
   });
 });
 

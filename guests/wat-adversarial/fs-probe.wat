@@ -55,11 +55,12 @@
   ;; The previous call's results have been lifted: its allocations are free again.
   (func $reset (global.set $heap (global.get $HEAP_BASE)))
 
-  (func (export "preopen") (result i32)
+  ;; list<tuple<descriptor, string>>: 12-byte elements, the handle first
+  (func (export "preopen") (param $index i32) (result i32)
     (call $reset)
     (call $get_dirs (i32.const 64))
-    (if (result i32) (i32.load (i32.const 68))
-      (then (i32.load (i32.load (i32.const 64))))
+    (if (result i32) (i32.lt_u (local.get $index) (i32.load (i32.const 68)))
+      (then (i32.load (i32.add (i32.load (i32.const 64)) (i32.mul (local.get $index) (i32.const 12)))))
       (else (i32.const 0))))
 
   (func (export "open-at") (param $dir i32) (param $p i32) (param $l i32) (param $follow i32) (param $oflags i32) (param $dflags i32) (result i32)
