@@ -10,7 +10,7 @@
  * work (in-root relative symlinks included) must keep working.
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlugin, type Plugin } from '../src/runtime/plugin.js';
@@ -287,7 +287,6 @@ for (const readonly of [false, true]) {
       mkdirSync(join(base, 'deeper'));
       writeFileSync(join(base, 'deeper', 'secret.txt'), 'SECRET');
       snapshot = outside();
-      const { renameSync } = await import('node:fs');
       renameSync(join(data, 'sub'), join(data, 'sub-moved'));
       symlinkSync('..', join(data, 'sub'));
       refused(p.readFile(deeper, 'secret.txt'));
