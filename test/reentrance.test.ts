@@ -2,7 +2,7 @@
  * Re-entrance (issue 9 item 3): a host function that calls back into the
  * plugin instance that called it is refused with REENTRANCE on every entry
  * path — generated callers (`fn`, `call`), jco's bindings (`jcoFn`),
- * resource constructors/methods and drops — including while the arguments
+ * resource constructors/methods and drops, re-instantiation — including while the arguments
  * are still being lowered (a host function called from `cabi_realloc`).
  * A refused re-entry leaves the running call's fuel and deadline in force.
  */
@@ -60,6 +60,7 @@ describe('a host function calling back into the running instance is refused with
     ['a resource constructor', (p) => p.fn('api#[constructor]thing')()],
     ['a resource method', (p, thing) => p.fn('api#[method]thing.get')(thing)],
     ['a resource drop', (_p, thing) => thing.drop()],
+    ['instantiate', (p) => p.instantiate()],
   ];
 
   it.each(paths)('through %s: the host may catch it and the outer call completes', async (_what, reenter) => {

@@ -330,6 +330,8 @@ export class Plugin {
 
   /** (Re)creates the instance. Called at load and after a trap. Runs under the call limits (start functions are plugin code). */
   instantiate(): void {
+    // Refused before anything is touched: replacing the instance under a running call would corrupt it.
+    if (this.#abi.busy) throw this.#reentered('(instantiate)');
     const sandboxHook = this.#sandbox.coreHook;
     const hook = (module: WebAssembly.Module, imports: WebAssembly.Imports | undefined) =>
       withGeneratedImports(sandboxHook(module, imports), this.#generatedImports);
