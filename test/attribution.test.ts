@@ -12,13 +12,17 @@
  * - Resource handles per instance are capped (`maxHandles` → RESOURCE_LIMIT).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
 import { toPluginError } from '../src/runtime/traps.js';
 import { resolveLimits } from '../src/runtime/sandbox.js';
 import { parseGrant } from '../src/runtime/grant.js';
-import { buildAttributionGuest, HOST } from './helpers/attribution-guest.js';
+import { buildAttributionGuest, HOST, WIT } from './helpers/attribution-guest.js';
 
 let bytes: Uint8Array;
 const cache = new CompileCache(null);
@@ -207,6 +211,21 @@ describe('resource handles per instance are capped (maxHandles)', () => {
     expect(p.call('api#hoard', [10_000])).toBe(10_000);
     expect(thrown(() => p.call('api#hoard', [10_001])).code).toBe('RESOURCE_LIMIT');
     expect(p.call('api#hoard', [5])).toBe(5);
+  });
+
+  it('witplug run --max-handles: RESOURCE_LIMIT as JSON, exit 1; a bad value is USAGE, exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-attr-cli-'));
+    writeFileSync(join(dir, 'guest.wasm'), bytes);
+    writeFileSync(join(dir, 'w.wit'), WIT);
+    const run = (...flags: string[]) => {
+      const r = spawnSync(process.execPath, [join(process.cwd(), 'dist', 'cli', 'main.js'), 'run', join(dir, 'guest.wasm'), '--wit', join(dir, 'w.wit'), '--world', 'w', '--call', 'api#hoard', '--args', '[50]', '--json', ...flags], {
+        encoding: 'utf8', env: { ...process.env, WITPLUG_CACHE_DIR: join(dir, 'cache') },
+      });
+      return { code: r.status, json: JSON.parse(r.stdout.trim()) as { ok: boolean; value?: unknown; error?: { code: string } } };
+    };
+    expect(run('--max-handles', '50')).toEqual({ code: 0, json: { ok: true, value: 50 } });
+    expect(run('--max-handles', '10')).toMatchObject({ code: 1, json: { ok: false, error: { code: 'RESOURCE_LIMIT' } } });
+    expect(run('--max-handles', '-3')).toMatchObject({ code: 2, json: { ok: false, error: { code: 'USAGE' } } });
   });
 
   it('maxHandles is validated and accepted by grant manifests', () => {

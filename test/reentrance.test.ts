@@ -11,6 +11,7 @@ import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/plug
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
 import { PluginResource } from '../src/runtime/abi/index.js';
+import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { buildAttributionGuest, HOST } from './helpers/attribution-guest.js';
 
 let bytes: Uint8Array;
@@ -182,4 +183,50 @@ describe('a refused re-entry leaves the outer call\'s limits in force', () => {
     });
     expect(thrown(() => p.call('api#spin-host', [])).code).toBe('FUEL_EXHAUSTED');
   });
+});
+
+describe('a host resource\'s drop callback', () => {
+  const WIT = `package test:hres@0.1.0;
+interface host-api { resource ctx; }
+interface hooks { use host-api.{ctx}; take: func(c: ctx); count: func() -> u32; }
+world w { import host-api; export hooks; }
+`;
+  const WAT = `(module
+  (import "test:hres/host-api@0.1.0" "[resource-drop]ctx" (func $drop (param i32)))
+  (memory (export "memory") 1)
+  (global $count (mut i32) (i32.const 0))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
+  (func (export "test:hres/hooks@0.1.0#take") (param i32) (call $drop (local.get 0)))
+  (func (export "test:hres/hooks@0.1.0#count") (result i32)
+    (global.set $count (i32.add (global.get $count) (i32.const 1)))
+    (global.get $count)))`;
+
+  it('calling back into the plugin that dropped the handle is refused with REENTRANCE', async () => {
+    const component = await componentNew(await componentEmbed({ binary: await parse(WAT), witSource: WIT, world: 'w' }));
+    let self: Plugin | undefined;
+    const inner: unknown[] = [];
+    const dropped: object[] = [];
+    const p = await loadPlugin(component, {
+      name: 'hres', cache, log: () => {},
+      host: {
+        'test:hres/host-api': {
+          '[resource-drop]ctx': (c: object) => {
+            dropped.push(c);
+            try {
+              inner.push(self!.call('hooks#count', []));
+            } catch (e) {
+              inner.push(e);
+            }
+          },
+        },
+      },
+    });
+    self = p;
+    const ctx = { id: 1 };
+    p.call('hooks#take', [ctx]);
+    expect(dropped).toEqual([ctx]);
+    expect(inner).toHaveLength(1);
+    expect((inner[0] as WitplugError).code, String(inner[0])).toBe('REENTRANCE');
+    expect(p.call('hooks#count', [])).toBe(1);
+  }, 60_000);
 });
