@@ -152,7 +152,7 @@ describe('a host implementation that throws: HOST_ERROR, not counted against the
 });
 
 describe('RangeError', () => {
-  it('a RangeError thrown by the host is no stack overflow: HOST_ERROR with its own message', async () => {
+  it('a RangeError thrown by the host is no stack overflow: HOST_ERROR with its own message; a real overflow of the shared stack stays a trap', async () => {
     const p = await load({ health: { maxTraps: 1, windowMs: 60_000 } });
     onPoke = (n) => new Array(-n).length;
     const err = thrown(() => p.call('api#call-host', [1]));
@@ -160,6 +160,13 @@ describe('RangeError', () => {
     expect(err.message).toMatch(/RangeError: Invalid array length/);
     expect(err.message).not.toMatch(/stack overflow/);
     expect(p.disabledReason).toBeNull();
+    // The stack is shared with the plugin (it may have recursed deep before calling): not the host's fault.
+    const deep = (n: number): number => deep(n + 1) + 1;
+    onPoke = deep;
+    const overflow = thrown(() => p.call('api#call-host', [1]));
+    expect(overflow.code).toBe('TRAP');
+    expect(overflow.message).toMatch(/stack overflow/);
+    expect(p.disabledReason).not.toBeNull();
   });
 
   it('only "Maximum call stack size exceeded" is labelled a stack overflow', () => {

@@ -13,7 +13,7 @@ import { linkArtifact, instantiateLinked, type LinkedArtifact } from './linker.j
 import { listExportedFunctions, resolveExport, type ResolvedExport } from './exports.js';
 import { fromJco, toJco, sameInBoth } from './jco-values.js';
 import { lowerCamel, shortInterfaceName } from './names.js';
-import { toPluginError } from './traps.js';
+import { isStackOverflow, toPluginError } from './traps.js';
 import { admit, type Contract } from '../admission/gate.js';
 import { ShapeCache, sha256Hex } from '../admission/shape-cache.js';
 import { decodePlugin, type DecodedPlugin } from '../admission/decoded.js';
@@ -259,7 +259,10 @@ export class Plugin {
     }) as HostFunction;
   }
 
-  #hostError(e: unknown, name: string): WitplugError {
+  #hostError(e: unknown, name: string): unknown {
+    // The stack is shared: a plugin that recursed deep before calling the host must not escape
+    // DISABLED by making the host overflow it. A stack overflow stays a trap of the call.
+    if (isStackOverflow(e)) return e;
     if (this.#refusals.has(e as object)) {
       const err = new WitplugError(ErrorCodes.REENTRANCE, `host function ${name} called back into plugin ${this.name} while it was running a call (${(e as Error).message})`, {
         plugin: this.name, cause: e, details: { hostFunction: name },

@@ -24,7 +24,7 @@ export function toPluginError(e: unknown, plugin: string, hook: string): Witplug
 }
 
 /** V8's stack overflow, in wasm or in JS: the only RangeError that is one. */
-function isStackOverflow(e: unknown): boolean {
+export function isStackOverflow(e: unknown): boolean {
   return e instanceof RangeError && e.message.includes('Maximum call stack size exceeded');
 }
 
