@@ -197,7 +197,7 @@ export class Plugin {
 
   /** False when the component uses UTF-16 strings somewhere: every call then goes through jco. */
   readonly #generatedCalls: boolean;
-  /** REENTRANCE errors this plugin raised: a host function that lets one through is not itself at fault twice. */
+  /** REENTRANCE errors this plugin raised: a host function that lets one through fails the call with REENTRANCE, not HOST_ERROR. */
   readonly #refusals = new WeakSet<object>();
 
   constructor(
