@@ -12,7 +12,7 @@
  * - Resource handles per instance are capped (`maxHandles` → RESOURCE_LIMIT).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,20 +220,22 @@ describe('resource handles per instance are capped (maxHandles)', () => {
     expect(p.call('api#hoard', [5])).toBe(5);
   });
 
-  it('witplug run --max-handles: RESOURCE_LIMIT as JSON, exit 1; a bad value is USAGE, exit 2', () => {
+  it('witplug run --max-handles: RESOURCE_LIMIT as JSON, exit 1; a bad value is USAGE, exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'witplug-attr-cli-'));
     writeFileSync(join(dir, 'guest.wasm'), bytes);
     writeFileSync(join(dir, 'w.wit'), WIT);
-    const run = (...flags: string[]) => {
-      const r = spawnSync(process.execPath, [join(process.cwd(), 'dist', 'cli', 'main.js'), 'run', join(dir, 'guest.wasm'), '--wit', join(dir, 'w.wit'), '--world', 'w', '--call', 'api#hoard', '--args', '[50]', '--json', ...flags], {
-        encoding: 'utf8', env: { ...process.env, WITPLUG_CACHE_DIR: join(dir, 'cache') },
+    // Asynchronous child processes: a synchronous spawn would block the test worker for seconds.
+    const run = (...flags: string[]) => new Promise<{ code: number | null; json: unknown }>((done) => {
+      const argv = [join(process.cwd(), 'dist', 'cli', 'main.js'), 'run', join(dir, 'guest.wasm'), '--wit', join(dir, 'w.wit'), '--world', 'w', '--call', 'api#hoard', '--args', '[50]', '--json', ...flags];
+      execFile(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, WITPLUG_CACHE_DIR: join(dir, 'cache') } }, (err, stdout) => {
+        done({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, json: JSON.parse(stdout.trim()) as unknown });
       });
-      return { code: r.status, json: JSON.parse(r.stdout.trim()) as { ok: boolean; value?: unknown; error?: { code: string } } };
-    };
-    expect(run('--max-handles', '50')).toEqual({ code: 0, json: { ok: true, value: 50 } });
-    expect(run('--max-handles', '10')).toMatchObject({ code: 1, json: { ok: false, error: { code: 'RESOURCE_LIMIT' } } });
-    expect(run('--max-handles', '-3')).toMatchObject({ code: 2, json: { ok: false, error: { code: 'USAGE' } } });
-  });
+    });
+    const [fits, over, bad] = await Promise.all([run('--max-handles', '50'), run('--max-handles', '10'), run('--max-handles', '-3')]);
+    expect(fits).toEqual({ code: 0, json: { ok: true, value: 50 } });
+    expect(over).toMatchObject({ code: 1, json: { ok: false, error: { code: 'RESOURCE_LIMIT' } } });
+    expect(bad).toMatchObject({ code: 2, json: { ok: false, error: { code: 'USAGE' } } });
+  }, 60_000);
 
   it('maxHandles is validated and accepted by grant manifests', () => {
     expect(resolveLimits({ maxHandles: 12.7 }).maxHandles).toBe(12);

@@ -172,7 +172,7 @@ describe('a refused re-entry leaves the outer call\'s limits in force', () => {
   });
 
   it('fuel: the budget is not refilled by a refused re-entry', async () => {
-    const p = await load({ limits: { fuel: 50_000 } });
+    const p = await load({ limits: { fuel: 10_000 } });
     const count = p.jcoFn('api#count');
     onPoke = bounded(5_000, () => {
       try {
