@@ -28,6 +28,12 @@ export const ErrorCodes = {
   MEMORY_LIMIT: 'MEMORY_LIMIT',
   OUTPUT_LIMIT: 'OUTPUT_LIMIT',
   DISABLED: 'DISABLED',
+  /** A host function (the app's implementation) threw; `cause` is its error. Not counted against the plugin. */
+  HOST_ERROR: 'HOST_ERROR',
+  /** A host function called back into the plugin instance that called it (refused; the host's fault). */
+  REENTRANCE: 'REENTRANCE',
+  /** A per-instance bound other than memory/output was hit (e.g. `maxHandles` resource handles). */
+  RESOURCE_LIMIT: 'RESOURCE_LIMIT',
   /** A value passed to or returned from a plugin does not match its WIT type. */
   TYPE_MISMATCH: 'TYPE_MISMATCH',
   /** The compile cache could not be read or written. */

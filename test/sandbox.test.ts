@@ -185,7 +185,7 @@ describe('traps', () => {
 });
 
 describe('re-entry', () => {
-  it('a host function calling back into the same plugin gets TRAP; the outer call fails and the next call gets a fresh instance', async () => {
+  it('a host function calling back into the same plugin gets REENTRANCE; the outer call fails and the next call gets a fresh instance', async () => {
     let self: Plugin | undefined;
     let inner: unknown;
     const p = await loadPlugin(EVIL, {
@@ -206,7 +206,7 @@ describe('re-entry', () => {
     });
     self = p;
     expect(p.call('evil#count', [])).toBe(1);
-    contained('TRAP', () => p.call('evil#spin-calls', []));
+    contained('REENTRANCE', () => p.call('evil#spin-calls', []));
     expect(inner).toBeInstanceOf(WitplugError);
     expect((inner as WitplugError).message).toMatch(/already running a call/);
     expect(p.call('evil#count', [])).toBe(1); // a fresh instance

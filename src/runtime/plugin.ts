@@ -8,12 +8,12 @@ import { basename } from 'node:path';
 import type { ComponentShape } from '../component/types.js';
 import { CompileCache, type CompiledArtifact } from '../compile/cache.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
-import { buildJcoImports, hostFunction, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
+import { buildJcoImports, hostFunction, type HostFunction, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
 import { linkArtifact, instantiateLinked, type LinkedArtifact } from './linker.js';
 import { listExportedFunctions, resolveExport, type ResolvedExport } from './exports.js';
 import { fromJco, toJco, sameInBoth } from './jco-values.js';
 import { lowerCamel, shortInterfaceName } from './names.js';
-import { toPluginError } from './traps.js';
+import { isStackOverflow, toPluginError } from './traps.js';
 import { admit, type Contract } from '../admission/gate.js';
 import { ShapeCache, sha256Hex } from '../admission/shape-cache.js';
 import { decodePlugin, type DecodedPlugin } from '../admission/decoded.js';
@@ -24,7 +24,7 @@ import {
 import type { ResourceType } from '../component/types.js';
 import type { AdmissionReport } from '../admission/report.js';
 import type { Grant, Limits } from './grant.js';
-import { Sandbox, resolveLimits, instrumentedCompileOptions, hardenGlue, type ResolvedLimits } from './sandbox.js';
+import { Sandbox, resolveLimits, instrumentedCompileOptions, hardenGlue, DEFAULT_MAX_HANDLES, type ResolvedLimits } from './sandbox.js';
 import { PluginHealth, type HealthPolicy } from './health.js';
 import { grantedImports } from './grant-imports.js';
 import { wasiImports } from './wasi.js';
@@ -197,6 +197,8 @@ export class Plugin {
 
   /** False when the component uses UTF-16 strings somewhere: every call then goes through jco. */
   readonly #generatedCalls: boolean;
+  /** REENTRANCE errors this plugin raised: a host function that lets one through fails the call with REENTRANCE, not HOST_ERROR. */
+  readonly #refusals = new WeakSet<object>();
 
   constructor(
     name: string, componentHash: string, shape: ComponentShape, linked: LinkedArtifact, env: PluginEnvironment, info: LoadInfo,
@@ -210,15 +212,75 @@ export class Plugin {
     this.loadInfo = info;
     this.#sandbox = sandbox?.sandbox ?? new Sandbox({});
     this.#health = sandbox?.health ?? new PluginHealth();
+    env = this.#attributeHost(env);
     this.#imports = this.#sandbox.guardHostImports(buildJcoImports(shape, env, sandbox?.wasi ?? {}));
     this.#resources = exportedResources(shape);
     this.#hostResources = importedResources(shape);
     this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? Infinity;
+    this.#abi.maxHandles = this.#sandbox.limits.maxHandles ?? DEFAULT_MAX_HANDLES;
     this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);
+    this.#abi.reentered = (hook) => {
+      throw this.#reentered(hook);
+    };
     this.#generatedImports = this.#generatedCalls
       ? new Map([...this.#buildGeneratedImports(shape, env), ...resourceIntrinsics(this.#abi, this.#resources)])
       : new Map();
     this.#coreExportNames = listExportedFunctions(shape).map((f) => coreExportName(f.iface, f.func));
+  }
+
+  /**
+   * The host's implementations (and its log sink), each wrapped so that what
+   * it throws becomes HOST_ERROR naming `interface#function`, with the
+   * host's error as `cause`: the host's fault, never counted against the
+   * plugin. A try/catch costs nothing until something throws. Both call
+   * paths (generated trampolines and jco's) look implementations up here.
+   */
+  #attributeHost(env: PluginEnvironment): PluginEnvironment {
+    const host: Record<string, Record<string, HostFunction>> = {};
+    for (const [iface, table] of Object.entries(env.host)) {
+      const wrapped: Record<string, HostFunction> = {};
+      for (const [func, impl] of Object.entries(table)) {
+        wrapped[func] = typeof impl === 'function' ? this.#hostCall(impl, `${iface}#${func}`) : impl;
+      }
+      host[iface] = wrapped;
+    }
+    const log = this.#hostCall(env.log as HostFunction, 'witplug:host/log#log (the log sink)') as unknown as LogSink;
+    return { ...env, host, log };
+  }
+
+  #hostCall(impl: HostFunction, name: string): HostFunction {
+    const f = impl as (...args: unknown[]) => unknown;
+    return ((...args: unknown[]) => {
+      try {
+        return f(...args);
+      } catch (e) {
+        throw this.#hostError(e, name);
+      }
+    }) as HostFunction;
+  }
+
+  #hostError(e: unknown, name: string): unknown {
+    // The stack is shared: a plugin that recursed deep before calling the host must not escape
+    // DISABLED by making the host overflow it. A stack overflow stays a trap of the call.
+    if (isStackOverflow(e)) return e;
+    if (this.#refusals.has(e as object)) {
+      const err = new WitplugError(ErrorCodes.REENTRANCE, `host function ${name} called back into plugin ${this.name} while it was running a call (${(e as Error).message})`, {
+        plugin: this.name, cause: e, details: { hostFunction: name },
+      });
+      this.#refusals.add(err);
+      return err;
+    }
+    const what = e instanceof Error ? `${e.name === 'WitplugError' ? (e as WitplugError).code : e.name}: ${e.message}` : String(e);
+    return new WitplugError(ErrorCodes.HOST_ERROR, `host function ${name} threw while plugin ${this.name} was calling it: ${what}`, {
+      plugin: this.name, cause: e, details: { hostFunction: name },
+    });
+  }
+
+  /** The error for a call that would re-enter the running instance (the host's fault: not counted, the running call untouched). */
+  #reentered(hook: string): WitplugError {
+    const err = new WitplugError(ErrorCodes.REENTRANCE, `${hook}: plugin ${this.name} is already running a call; a host function may not call back into the same plugin instance`, { plugin: this.name, hook });
+    this.#refusals.add(err);
+    return err;
   }
 
   /**
@@ -271,6 +333,8 @@ export class Plugin {
 
   /** (Re)creates the instance. Called at load and after a trap. Runs under the call limits (start functions are plugin code). */
   instantiate(): void {
+    // Refused before anything is touched: replacing the instance under a running call would corrupt it.
+    if (this.#abi.busy) throw this.#reentered('(instantiate)');
     const sandboxHook = this.#sandbox.coreHook;
     const hook = (module: WebAssembly.Module, imports: WebAssembly.Imports | undefined) =>
       withGeneratedImports(sandboxHook(module, imports), this.#generatedImports);
@@ -315,28 +379,43 @@ export class Plugin {
    * TRAP), drops the instance (its state may be corrupt; the next call gets
    * a fresh one) and counts the failure towards DISABLED. `expected(e)` marks
    * errors that are ordinary results (jco's thrown `err` of a result
-   * export): they are rethrown untouched. Both call paths use this.
+   * export): they are rethrown untouched. The jco path, instantiation and
+   * destructors use this; the generated callers do the same inline.
+   * Refuses to enter an instance that is already running (REENTRANCE).
    */
   guard<T>(hook: string, call: () => T, expected?: (e: unknown) => boolean): T {
     this.#refuseIfDisabled(hook);
+    const abi = this.#abi;
+    if (abi.busy) throw this.#reentered(hook);
+    abi.busy = true;
     const sandbox = this.#sandbox;
     sandbox.begin();
     let value: T;
     try {
       value = call();
     } catch (e) {
+      abi.busy = false;
       sandbox.end();
       if (expected?.(e)) throw e;
       throw this.#failed(e, hook);
     }
+    abi.busy = false;
     sandbox.end();
     return value;
   }
 
-  /** A call failed in the guest: classify, drop the instance (never called again), count towards DISABLED. */
+  /**
+   * Plugin code ran and the call failed: classify and drop the instance (its
+   * state may be mid-call; the next call gets a fresh one). The failure
+   * counts towards DISABLED unless the host caused it: a host function threw
+   * (HOST_ERROR) or called back into the plugin (REENTRANCE).
+   */
   #failed(e: unknown, hook: string): WitplugError {
     const err = this.#sandbox.classify(e, this.name, hook);
     this.#dropInstance();
+    if (err.code === ErrorCodes.HOST_ERROR || err.code === ErrorCodes.REENTRANCE) {
+      return err.hook === undefined ? new WitplugError(err.code, `${hook}: ${err.message}`, { path: err.path, plugin: this.name, hook, cause: err.cause, details: err.details }) : err;
+    }
     if (this.#health.recordTrap()) {
       err.message += ` (plugin ${this.name} is now disabled: ${this.#health.disabledReason})`;
     }
@@ -397,6 +476,7 @@ export class Plugin {
   #callHost(resolved: ResolvedExport): CallHost {
     const hook = resolved.target;
     const sandbox = this.#sandbox;
+    const limited = sandbox.instrumented;
     return {
       arity: (n) => {
         throw this.#arityError(resolved, n);
@@ -407,16 +487,17 @@ export class Plugin {
       },
       reentered: () => {
         // Not counted against the plugin and the running call is left alone: the host re-entered.
-        throw new WitplugError(ErrorCodes.TRAP, `${hook}: plugin ${this.name} is already running a call; a host function may not call back into the same plugin instance`, { plugin: this.name, hook });
+        throw this.#reentered(hook);
       },
       // The output cap needs no per-call work here (the AbiContext checks it while lifting).
-      limited: sandbox.instrumented,
+      limited,
       begin: () => sandbox.begin(false),
       end: () => void sandbox.end(),
       fail: (e, entered) => {
-        sandbox.end();
-        // A bad argument is the caller's mistake, not the plugin's: the instance stays.
-        if (!entered && e instanceof WitplugError) return toPluginError(e, this.name, hook);
+        if (limited) sandbox.end();
+        // A bad argument is the caller's mistake, not the plugin's: the instance stays. Anything else
+        // is raised by plugin code or by what it called, cabi_realloc during lowering included.
+        if (!entered && e instanceof WitplugError && e.code === ErrorCodes.TYPE_MISMATCH) return toPluginError(e, this.name, hook);
         return this.#failed(e, hook);
       },
     };
@@ -438,6 +519,8 @@ export class Plugin {
     let bound: (...a: unknown[]) => unknown = () => undefined;
     return (...args: unknown[]) => {
       if (args.length !== params.length) throw this.#arityError(resolved, args.length);
+      // Before anything that could replace the instance under the running call.
+      if (this.#abi.busy) throw this.#reentered(hook);
       if (generation !== this.#generation || this.#bindings === null) {
         if (this.#bindings === null) this.instantiate();
         bound = this.#bindFn(resolved);

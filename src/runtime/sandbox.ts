@@ -35,7 +35,12 @@ export interface ResolvedLimits {
   readonly timeoutMs?: number;
   readonly maxMemoryPages?: number;
   readonly maxOutputBytes?: number;
+  /** Live resource handles per instance (default DEFAULT_MAX_HANDLES). */
+  readonly maxHandles?: number;
 }
+
+/** Resource handles one instance may hold when no `maxHandles` is given: the handle table is host memory. */
+export const DEFAULT_MAX_HANDLES = 10_000;
 
 export function resolveLimits(limits: Limits | undefined): ResolvedLimits {
   if (!limits) return {};
@@ -56,6 +61,8 @@ export function resolveLimits(limits: Limits | undefined): ResolvedLimits {
   if (mb !== undefined) out.maxMemoryPages = Math.floor((mb * 1024 * 1024) / PAGE);
   const ob = positive('maxOutputBytes', limits.maxOutputBytes);
   if (ob !== undefined) out.maxOutputBytes = Math.floor(ob);
+  const mh = positive('maxHandles', limits.maxHandles);
+  if (mh !== undefined) out.maxHandles = Math.floor(mh);
   return out;
 }
 
@@ -177,7 +184,13 @@ export class Sandbox {
    * before that point — under one slice (~12 µs of fib-like code).
    */
   #deadlinePending = false;
-  #active = false;
+  /**
+   * Entries armed and not yet disarmed. Only the outermost begin() arms and
+   * only its end() disarms: a nested entry (which the Plugin refuses before
+   * it gets here, see REENTRANCE) can never reset or switch off the running
+   * call's budget and deadline.
+   */
+  #depth = 0;
   /** Output cap armed by an outer call (a host function may call another plugin). */
   #outerCap: unknown;
   #lastFuel: number | undefined;
@@ -210,7 +223,7 @@ export class Sandbox {
    * global output-cap slot: the generated call path enforces the cap itself.
    */
   begin(glueCap = true): void {
-    this.#active = true;
+    if (this.#depth++ !== 0) return;
     this.#fuelUnread = false;
     this.#used = 0;
     this.#deadline = Infinity;
@@ -231,8 +244,7 @@ export class Sandbox {
    * call. The counter is left as it is; the next begin() refills it.
    */
   end(): void {
-    if (!this.#active) return;
-    this.#active = false;
+    if (this.#depth === 0 || --this.#depth !== 0) return;
     if (this.#capSet) (globalThis as Record<string, unknown>)[OUTPUT_CAP_SLOT] = this.#outerCap;
     this.#fuelUnread = this.#fuel !== null;
   }
@@ -264,7 +276,7 @@ export class Sandbox {
   /** Called by instrumented code when the current slice drops below zero. */
   #check(): void {
     const fuel = this.#fuel!;
-    if (!this.#active) {
+    if (this.#depth === 0) {
       // Not inside a guarded call: settle the last call's figure, then give a slice so nothing traps spuriously.
       void this.lastFuel;
       this.#slice = SLICE;
@@ -323,7 +335,7 @@ export class Sandbox {
   guardHostFunction<F extends (...a: never[]) => unknown>(f: F): F {
     if (this.limits.timeoutMs === undefined) return f;
     return ((...args: never[]) => {
-      if (this.#active && this.#pastDeadline()) {
+      if (this.#depth !== 0 && this.#pastDeadline()) {
         throw new WitplugError(ErrorCodes.TIMEOUT, `plugin exceeded its ${this.limits.timeoutMs} ms deadline (noticed at a host call)`);
       }
       return f(...args);

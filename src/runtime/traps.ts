@@ -5,16 +5,27 @@ export function toPluginError(e: unknown, plugin: string, hook: string): Witplug
   if (e instanceof WitplugError) {
     return e.plugin ? e : new WitplugError(e.code, e.message, { path: e.path, plugin, hook: e.hook ?? hook, cause: e.cause, details: e.details });
   }
-  if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
-    const frames = wasmFrames(e);
+  if (e instanceof WebAssembly.RuntimeError || isStackOverflow(e)) {
+    const frames = wasmFrames(e as Error);
     const message = (e as Error).message; // RuntimeError and RangeError are structurally equal: narrowing can't split them
     const what = e instanceof RangeError ? `stack overflow (${message})` : message;
     return new WitplugError(ErrorCodes.TRAP, `plugin ${plugin} trapped in ${hook}: ${what}${frames ? `\nwasm backtrace:\n${frames}` : ''}`, { plugin, hook, cause: e });
+  }
+  if (e instanceof RangeError) {
+    // Any other RangeError (an invalid length or offset, a BigInt out of range) was thrown by JS code running the
+    // call — the glue lifting a value the plugin handed back — and says what it is; it is no stack overflow.
+    const frames = wasmFrames(e);
+    return new WitplugError(ErrorCodes.TRAP, `plugin ${plugin} failed in ${hook}: RangeError: ${e.message}${frames ? `\nwasm backtrace:\n${frames}` : ''}`, { plugin, hook, cause: e });
   }
   if (e instanceof Error) {
     return new WitplugError(ErrorCodes.TRAP, `plugin ${plugin} failed in ${hook}: ${e.message}`, { plugin, hook, cause: e });
   }
   return new WitplugError(ErrorCodes.TRAP, `plugin ${plugin} failed in ${hook}: ${String(e)}`, { plugin, hook, cause: e });
+}
+
+/** V8's stack overflow, in wasm or in JS: the only RangeError that is one. */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && e.message.includes('Maximum call stack size exceeded');
 }
 
 /** The wasm frames of a stack trace (`wasm://wasm/…`), at most 12. */

@@ -50,6 +50,8 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
   // The component model forbids entering an instance that is already on the stack (a host
   // function called by the plugin calling back into it): its state is mid-call.
   e.line('  if (C.busy) H.reentered();');
+  // Busy before lowering: cabi_realloc is plugin code, and a host function it calls must see the instance taken.
+  e.line('  C.busy = true;');
   e.line('  const limited = H.limited;');
   e.line('  if (limited) H.begin();');
   e.line('  let entered = false;');
@@ -70,7 +72,6 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
     }
     // Call. Errors before this line are the caller's (bad arguments): the instance stays usable.
     e.line('entered = true;');
-    e.line('C.busy = true;');
     e.line(`const r = C.x[${fname}](${coreArgs.join(', ')});`);
     // Lift.
     let out = 'undefined';
@@ -144,13 +145,19 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
     e.line(`const $v = I(${args.join(', ')});`);
     if (!func.result) return;
     const path = str(`host function ${hostName} returned a value that does not fit its result type; result`);
-    if (retArea) {
-      e.line(`C.checkArea($ret >>> 0, ${elemSize(func.result)}, ${alignment(func.result)});`);
-      g.store(func.result, '$v', '$ret >>> 0', path);
-    } else {
-      const [flat] = g.lowerFlat(func.result, '$v', path);
-      e.line(`return ${flat!.expr};`);
-    }
+    const result = func.result;
+    // A result that does not fit is the host's fault (HOST_ERROR), not the plugin's.
+    e.block('try {', () => {
+      if (retArea) {
+        e.line(`C.checkArea($ret >>> 0, ${elemSize(result)}, ${alignment(result)});`);
+        g.store(result, '$v', '$ret >>> 0', path);
+      } else {
+        const [flat] = g.lowerFlat(result, '$v', path);
+        e.line(`return ${flat!.expr};`);
+      }
+    }, '} catch ($e) {');
+    e.line('  throw C.hostResult($e);');
+    e.line('}');
   }, '};');
   e.line('return imp;');
   return { source: e.lines.join('\n'), constants: e.constants };

@@ -87,6 +87,8 @@ export class PluginResource {
   /** Releases the resource: runs its destructor in the plugin (if it has one). Idempotent. */
   drop(): void {
     if (this.#dropped) return;
+    // Refused while the instance is running a call (REENTRANCE): the handle stays, the drop can be retried.
+    if (this.#context.busy) this.#context.reentered('(resource drop)');
     this.#dropped = true;
     this.#context.destroy(this);
   }
@@ -107,8 +109,17 @@ export class AbiContext {
   cap = Infinity;
   /** False until attached, and after the instance trapped: the next call re-instantiates. */
   ready = false;
-  /** True while a call is inside the guest (from the core call to post-return). */
+  /**
+   * True while the instance runs plugin code on behalf of a call, from before
+   * the first `cabi_realloc` of lowering to post-return (and during
+   * instantiation and destructors): a host function that calls back into the
+   * instance then is refused (REENTRANCE). Owned by whoever set it.
+   */
   busy = false;
+  /** Most live handles the table may hold (RESOURCE_LIMIT beyond): it is host memory the plugin could grow. */
+  maxHandles = Infinity;
+  /** Live handles in the table. */
+  #handles = 0;
   #memory: WebAssembly.Memory | undefined;
   #buffer: Buffer = Buffer.alloc(0);
   #reallocFn: Realloc | undefined;
@@ -121,6 +132,10 @@ export class AbiContext {
   hostDrops = new Map<string, (value: object) => unknown>();
   /** Borrow handles of host resources lent to the current call; released when it returns. */
   #lent: number[] = [];
+  /** Throws the owner's refusal of a call into the running instance (set by the Plugin). */
+  reentered: (hook: string) => never = (hook) => {
+    throw new WitplugError(ErrorCodes.REENTRANCE, `${hook}: the instance is already running a call`);
+  };
   /** Runs a destructor under the plugin's limits (set by the Plugin). */
   runDestructor: (call: () => unknown) => void = (call) => void call();
 
@@ -131,6 +146,7 @@ export class AbiContext {
     this.#epoch++;
     this.#table = [undefined];
     this.#free = [];
+    this.#handles = 0;
     this.#lent = [];
     this.#dtors.clear();
     for (const [key, name] of dtorNames) {
@@ -139,7 +155,7 @@ export class AbiContext {
     }
     this.u8 = EMPTY;
     this.v();
-    this.busy = false;
+    // `busy` is left alone: attach runs in the middle of an instantiation that is itself busy.
     this.ready = true;
   }
 
@@ -269,6 +285,19 @@ export class AbiContext {
     if (ptr + size > this.u8.length) throw trap(`return area at ${ptr} of ${size} bytes is outside memory of ${this.u8.length} bytes`);
   }
 
+  /**
+   * What an import trampoline throws when lowering the host's result failed:
+   * a value that does not fit the result type is the host's fault
+   * (HOST_ERROR); anything else (the plugin's `cabi_realloc` trapping,
+   * running out of fuel…) stays the plugin's.
+   */
+  hostResult(e: unknown): unknown {
+    if (e instanceof WitplugError && e.code === ErrorCodes.TYPE_MISMATCH) {
+      return new WitplugError(ErrorCodes.HOST_ERROR, e.message, { path: e.path, cause: e });
+    }
+    return e;
+  }
+
   /** An out-of-range discriminant lifted from the guest. */
   badCase(d: number, cases: number): never {
     throw trap(`discriminant ${d} is out of range (${cases} cases)`);
@@ -284,6 +313,10 @@ export class AbiContext {
   // ---- handles: resources the plugin exports and resources the host provides ----
 
   #add(entry: TableEntry): number {
+    if (this.#handles >= this.maxHandles) {
+      throw new WitplugError(ErrorCodes.RESOURCE_LIMIT, `the plugin instance holds ${this.#handles} resource handles, the limit (maxHandles)`);
+    }
+    this.#handles++;
     const i = this.#free.pop();
     if (i !== undefined) {
       this.#table[i] = entry;
@@ -330,6 +363,7 @@ export class AbiContext {
       if (entry !== undefined && !entry.own) {
         this.#table[h] = undefined;
         this.#free.push(h);
+        this.#handles--;
       }
     }
     this.#lent.length = 0;
@@ -396,6 +430,7 @@ export class AbiContext {
     const entry = this.#entry(resource, handle);
     this.#table[handle] = undefined;
     this.#free.push(handle);
+    this.#handles--;
     return entry;
   }
 }

@@ -23,7 +23,7 @@ export interface CallHost {
   arity(n: number): never;
   /** Makes `C.ready` true (re-instantiates) or throws (DISABLED). */
   prepare(): void;
-  /** Throws TRAP: the instance is already on the stack (a host function called back into it). */
+  /** Throws REENTRANCE: the instance is already on the stack (a host function called back into it). */
   reentered(): never;
   /** Whether begin()/end() must run around each call (fuel, deadline, caps). */
   readonly limited: boolean;
@@ -198,7 +198,7 @@ function bareHost(func: FuncType): CallHost {
       throw new WitplugError(ErrorCodes.TRAP, 'the instance trapped earlier and cannot be called again');
     },
     reentered() {
-      throw new WitplugError(ErrorCodes.TRAP, 'the instance is already running a call (re-entered from a host function)');
+      throw new WitplugError(ErrorCodes.REENTRANCE, 'the instance is already running a call (re-entered from a host function)');
     },
     limited: false,
     begin() {},
