@@ -10,7 +10,7 @@ import { Reader, malformed } from './reader.js';
 import { Budget, type Ext, type InstanceDef, newScope } from './defs.js';
 import { type EvalContext, evalComponent, readComponentPreamble } from './interpret.js';
 import { type CustomSection, parseComponentName, parseProducers } from './custom.js';
-import { resetStringEncodingScan, sawNonUtf8Strings } from './core-skip.js';
+import { canonBuiltinsSeen, resetStringEncodingScan, sawAsyncOption, sawNonUtf8Strings } from './core-skip.js';
 
 export type { CustomSection } from './custom.js';
 
@@ -26,6 +26,10 @@ export interface DecodedComponent {
   readonly name?: string;
   /** True when every canon lift/lower uses UTF-8 strings (witplug's generated call path assumes it). */
   readonly utf8Strings: boolean;
+  /** Canon built-ins the component defines, by spec name (`lift`, `lower`, `context.get`, `stream.new`, …), sorted. */
+  readonly canonBuiltins: readonly string[];
+  /** Some canon lift/lower uses the `async` option. */
+  readonly asyncCanon: boolean;
 }
 
 /** Upper bound on decoding effort (sections, declarations, instantiations). */
@@ -102,6 +106,8 @@ export function decodeComponent(bytes: Uint8Array): DecodedComponent {
     }
     return {
       utf8Strings: !sawNonUtf8Strings(),
+      canonBuiltins: canonBuiltinsSeen(),
+      asyncCanon: sawAsyncOption(),
       shape: { imports, exports },
       customSections: ctx.customSections,
       coreModules: ctx.coreModules,
