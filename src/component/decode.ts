@@ -33,7 +33,7 @@ export interface DecodedComponent {
 }
 
 /** Upper bound on decoding effort (sections, declarations, instantiations). */
-const WORK_BUDGET = 1_000_000;
+export const WORK_BUDGET = 1_000_000;
 
 function interfaceOf(name: string, inst: InstanceDef): InterfaceType {
   const types = new Map<string, NamedType>();
@@ -48,7 +48,7 @@ function interfaceOf(name: string, inst: InstanceDef): InterfaceType {
   return { kind: 'interface', name, types, funcs };
 }
 
-function worldItem(name: string, ext: Ext): WorldItem | null {
+export function worldItem(name: string, ext: Ext): WorldItem | null {
   switch (ext.s) {
     case 'instance':
       return { kind: 'interface', name, iface: interfaceOf(name, ext.t) };
@@ -64,7 +64,7 @@ function worldItem(name: string, ext: Ext): WorldItem | null {
   }
 }
 
-function checkPreamble(bytes: Uint8Array): void {
+export function checkPreamble(bytes: Uint8Array): void {
   if (bytes.length < 8) throw malformed(`only ${bytes.length} bytes, too short for a component preamble`, 0);
   if (bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw malformed('missing \\0asm magic', 0);
