@@ -9,10 +9,17 @@ import type { ComponentShape, FuncType, InterfaceType } from '../component/types
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { fromJco, toJco, sameInBoth } from './jco-values.js';
 import { lowerCamel, stripVersion, upperCamel } from './names.js';
+import { HOST_SERVED_VERSION, hostKeyFor, versionCounts } from './link-check.js';
+import { versionOf, versionsCompatible } from '../admission/versions.js';
 
 /** A host function receives and returns witplug JS values (see README "Values"). */
 export type HostFunction = (...args: never[]) => unknown;
-/** Implementations by interface name (qualified `pkg:ns/iface@1.0.0` or unversioned) → WIT function name. */
+/**
+ * Implementations by interface name → WIT function name. A versioned key
+ * (`pkg:ns/iface@1.0.0`) serves imports of a semver-compatible version; the
+ * unversioned key (`pkg:ns/iface`) serves any version, when the plugin
+ * imports only one version of that interface.
+ */
 export type HostImplementations = Readonly<Record<string, Readonly<Record<string, HostFunction>>>>;
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -23,6 +30,8 @@ export interface PluginEnvironment {
   readonly config: ReadonlyMap<string, string>;
   readonly log: LogSink;
   readonly host: HostImplementations;
+  /** How many versions of each (unversioned) interface the plugin imports; default 1. */
+  readonly versionCounts?: ReadonlyMap<string, number>;
 }
 
 export const HOST_PACKAGE = 'witplug:host';
@@ -42,9 +51,13 @@ function builtinHost(env: PluginEnvironment): Record<string, Record<string, Host
 
 function lookupImplementation(env: PluginEnvironment, iface: InterfaceType, funcName: string): HostFunction | undefined {
   const unversioned = stripVersion(iface.name);
-  const table = env.host[iface.name] ?? env.host[unversioned] ?? builtinHost(env)[unversioned];
+  const key = hostKeyFor(env.host, iface.name, env.versionCounts?.get(unversioned) ?? 1);
+  const builtin = versionsCompatible(versionOf(iface.name) ?? HOST_SERVED_VERSION, HOST_SERVED_VERSION) ? builtinHost(env)[unversioned] : undefined;
+  const table = key !== undefined ? env.host[key] : builtin;
   return table?.[funcName] ?? table?.[lowerCamel(funcName)];
 }
+
+export { versionCounts };
 
 /** Wraps a witplug-convention host function for jco's glue. */
 function adaptForJco(func: FuncType, impl: HostFunction): (...args: unknown[]) => unknown {
@@ -85,6 +98,19 @@ function unsupported(iface: string, func: string): () => never {
   };
 }
 
+/** A function both versions define is refused in the union: jco's glue could not tell which version called. */
+function unionOfVersions(base: string, a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a, ...b };
+  for (const k of Object.keys(a)) {
+    if (k in b && a[k] !== b[k]) {
+      out[k] = () => {
+        throw new WitplugError(ErrorCodes.LINK, `${base}#${k} is imported at two versions; only witplug's generated call path can serve each version its own implementation`);
+      };
+    }
+  }
+  return out;
+}
+
 /** The `imports` argument for jco's `instantiate`, keyed both with and without versions. */
 export function buildJcoImports(shape: ComponentShape, env: PluginEnvironment, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const imports: Record<string, unknown> = { ...extra };
@@ -108,7 +134,12 @@ export function buildJcoImports(shape: ComponentShape, env: PluginEnvironment, e
       };
     }
     imports[item.name] = table;
-    imports[stripVersion(item.name)] = table;
+    // jco's glue reads every version of an interface from one unversioned entry (the union of
+    // their functions). With two versions, witplug's generated trampolines serve each version
+    // from its own table; the union only satisfies the glue's lookups.
+    const base = stripVersion(item.name);
+    const prev = imports[base];
+    imports[base] = prev !== undefined && base !== item.name ? unionOfVersions(base, prev as Record<string, unknown>, table) : table;
   }
   return imports;
 }

@@ -8,7 +8,8 @@ import { basename } from 'node:path';
 import type { ComponentShape } from '../component/types.js';
 import { CompileCache, type CompiledArtifact } from '../compile/cache.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
-import { buildJcoImports, hostFunction, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
+import { checkLinkable } from './link-check.js';
+import { buildJcoImports, hostFunction, versionCounts, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
 import { linkArtifact, instantiateLinked, type LinkedArtifact } from './linker.js';
 import { listExportedFunctions, resolveExport, type ResolvedExport } from './exports.js';
 import { fromJco, toJco, sameInBoth } from './jco-values.js';
@@ -94,6 +95,8 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
   const allowed = options.contract ? grantedImports(options.contract.shape, grant, options.allowedImports, pluginShapeOrUndefined(bytes, hash)) : options.allowedImports;
   const decoded = options.contract ? admitOrThrow(bytes, hash, options.contract, name, allowed) : shapeCache.getOrDecode(bytes, decodePlugin, hash);
   const shape = decoded.shape;
+  // Before compiling or instantiating: imports the host cannot serve are the host's gap (LINK).
+  checkLinkable(shape, options.host ?? {}, grant);
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
   if (options.isolate) return IsolatedPlugin.start(bytes, shape, { ...options, name, limits });
   const resolved = resolveLimits(limits);
@@ -106,6 +109,7 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
     config: new Map(Object.entries({ ...(grant?.config ?? {}), ...(options.config ?? {}) })),
     log: options.log ?? stderrLog,
     host: options.host ?? {},
+    versionCounts: versionCounts(shape),
   };
   const info: LoadInfo = {
     cache: artifact.source,
@@ -116,6 +120,23 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
   const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info, sandbox, { generatedCalls: decoded.utf8Strings !== false });
   plugin.instantiate(); // fail at load time, not on the first call, if linking is impossible
   return plugin;
+}
+
+/**
+ * A failure while linking is the host's, not the plugin's: a WebAssembly
+ * LinkError, or anything jco's glue throws before the first core instance
+ * exists (it looks every import up first: "unexpectedly undefined instance
+ * import", reading a missing interface). Plugin code has not run yet.
+ */
+function linkGap(e: unknown, coreInstancesCreated: number, plugin: string): WitplugError | null {
+  if (e instanceof WitplugError) return null;
+  if (!(e instanceof WebAssembly.LinkError) && coreInstancesCreated > 0) return null;
+  const message = e instanceof Error ? e.message : String(e);
+  return new WitplugError(ErrorCodes.LINK, `plugin ${plugin} cannot be linked with what the host offers: ${message}`, { plugin, hook: '(instantiate)', cause: e });
+}
+
+function isLinkError(e: unknown): boolean {
+  return e instanceof WitplugError && e.code === ErrorCodes.LINK;
 }
 
 /** Decoded shapes per component hash: admission of a plugin loaded twice decodes once. */
@@ -277,10 +298,18 @@ export class Plugin {
     this.#abi.ready = false;
     try {
       this.guard('(instantiate)', () => {
-        // Attach as soon as the main instance exists: later instances' start code may already call the host.
-        const { bindings } = instantiateLinked(this.#linked, this.#imports, hook, (inst) => this.#attachAbi(inst));
-        this.#bindings = bindings;
-      });
+        let created = 0;
+        try {
+          // Attach as soon as the main instance exists: later instances' start code may already call the host.
+          const { bindings } = instantiateLinked(this.#linked, this.#imports, hook, (inst) => {
+            created++;
+            this.#attachAbi(inst);
+          });
+          this.#bindings = bindings;
+        } catch (e) {
+          throw linkGap(e, created, this.name) ?? e;
+        }
+      }, isLinkError);
       this.#generation++;
     } catch (e) {
       this.#dropInstance();

@@ -19,3 +19,17 @@ export async function failure(p: Promise<unknown> | (() => unknown)): Promise<{ 
   }
   return { code: 'ok', message: '' };
 }
+
+let preopened = false;
+
+/** A core-module WAT fixture through the repo's WAT route: jco parse → componentEmbed (world from a WIT dir) → componentNew. */
+export async function componentFromCoreWat(relWat: string, relWitDir: string, world: string): Promise<Uint8Array> {
+  if (!preopened) {
+    const { _addPreopen } = await import('@bytecodealliance/preview2-shim/filesystem');
+    (_addPreopen as unknown as (guest: string, host: string) => void)('/', '/');
+    preopened = true;
+  }
+  const { componentEmbed, componentNew } = await import('@bytecodealliance/jco');
+  const core = await parse(readFileSync(resolve(FIXTURES, relWat), 'utf8'));
+  return componentNew(await componentEmbed({ binary: core, witPath: resolve(FIXTURES, relWitDir), world }));
+}
