@@ -5,7 +5,7 @@
  * interfaces the app implements are adapted to jco's value convention; any
  * other function is a stub that fails with UNSUPPORTED when called.
  */
-import type { ComponentShape, FuncType, InterfaceType } from '../component/types.js';
+import type { ComponentShape, FuncType, InterfaceType, NamedType } from '../component/types.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { fromJco, toJco, sameInBoth } from './jco-values.js';
 import { lowerCamel, stripVersion, upperCamel } from './names.js';
@@ -35,6 +35,26 @@ export interface PluginEnvironment {
 }
 
 export const HOST_PACKAGE = 'witplug:host';
+
+/**
+ * The key of `host` for functions and resources imported at the world level
+ * (`world w { import add: func(…); resource r { … } }`): a table like an
+ * interface's, `host: { $root: { add, '[method]r.m': … } }`. It is the core
+ * import module name wit-component gives them, and cannot collide with an
+ * imported interface name.
+ */
+export const WORLD_IMPORTS_KEY = '$root';
+
+/** World-level imported functions and types as one interface named `$root` (null when there are none). */
+export function worldImports(shape: ComponentShape): InterfaceType | null {
+  const funcs = new Map<string, FuncType>();
+  const types = new Map<string, NamedType>();
+  for (const item of shape.imports) {
+    if (item.kind === 'func') funcs.set(item.name, item.func);
+    else if (item.kind === 'type') types.set(item.name, item.type);
+  }
+  return funcs.size === 0 && types.size === 0 ? null : { kind: 'interface', name: WORLD_IMPORTS_KEY, types, funcs };
+}
 
 /** witplug's built-in implementation of `witplug:host@0.1.x`. */
 function builtinHost(env: PluginEnvironment): Record<string, Record<string, HostFunction>> {
@@ -111,9 +131,31 @@ function unionOfVersions(base: string, a: Record<string, unknown>, b: Record<str
   return out;
 }
 
+/** jco's glue reads each world-level import as `imports[name].default` (a function, or a resource's class). */
+function addWorldImports(imports: Record<string, unknown>, root: InterfaceType, env: PluginEnvironment): void {
+  for (const [funcName, func] of root.funcs) {
+    if (funcName.startsWith('[')) continue; // resource functions: jco calls them on the resource's class
+    const impl = lookupImplementation(env, root, funcName);
+    imports[funcName] = { default: impl ? adaptForJco(func, impl) : unsupported(WORLD_IMPORTS_KEY, funcName) };
+  }
+  for (const [name, t] of root.types) {
+    if (t.kind === 'resource' && t.interfaceName === '') imports[name] = { default: placeholderClass(WORLD_IMPORTS_KEY, name) };
+  }
+}
+
+function placeholderClass(iface: string, name: string): new () => object {
+  return class {
+    constructor() {
+      throw new WitplugError(ErrorCodes.UNSUPPORTED, `resource ${iface}#${name} is only reachable through witplug's generated call path`);
+    }
+  };
+}
+
 /** The `imports` argument for jco's `instantiate`, keyed both with and without versions. */
 export function buildJcoImports(shape: ComponentShape, env: PluginEnvironment, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const imports: Record<string, unknown> = { ...extra };
+  const root = worldImports(shape);
+  if (root) addWorldImports(imports, root, env);
   for (const item of shape.imports) {
     if (item.kind !== 'interface') continue;
     if (item.name.startsWith('wasi:')) continue; // supplied through `extra` (per-plugin WASI) or refused by admission
@@ -126,14 +168,10 @@ export function buildJcoImports(shape: ComponentShape, env: PluginEnvironment, e
     // trampolines replace every use of it, so a placeholder satisfies the lookup.
     for (const t of item.iface.types.values()) {
       if (t.kind !== 'resource' || t.interfaceName !== item.name) continue;
-      const name = t.name;
-      table[upperCamel(name)] = class {
-        constructor() {
-          throw new WitplugError(ErrorCodes.UNSUPPORTED, `resource ${item.name}#${name} is only reachable through witplug's generated call path`);
-        }
-      };
+      table[upperCamel(t.name)] = placeholderClass(item.name, t.name);
     }
     imports[item.name] = table;
+    if (item.name === WORLD_IMPORTS_KEY) continue;
     // jco's glue reads every version of an interface from one unversioned entry (the union of
     // their functions). With two versions, witplug's generated trampolines serve each version
     // from its own table; the union only satisfies the glue's lookups.

@@ -9,7 +9,7 @@ import type { ComponentShape } from '../component/types.js';
 import { CompileCache, type CompiledArtifact } from '../compile/cache.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { checkLinkable } from './link-check.js';
-import { buildJcoImports, hostFunction, versionCounts, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
+import { buildJcoImports, hostFunction, versionCounts, worldImports, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
 import { linkArtifact, instantiateLinked, type LinkedArtifact } from './linker.js';
 import { listExportedFunctions, resolveExport, type ResolvedExport } from './exports.js';
 import { fromJco, toJco, sameInBoth } from './jco-values.js';
@@ -249,28 +249,32 @@ export class Plugin {
    */
   #buildGeneratedImports(shape: ComponentShape, env: PluginEnvironment): Map<string, Record<string, unknown>> {
     const out = new Map<string, Record<string, unknown>>();
-    for (const item of shape.imports) {
-      if (item.kind !== 'interface' || item.name.startsWith('wasi:')) continue;
+    const ifaces = shape.imports.flatMap((item) => (item.kind === 'interface' && !item.name.startsWith('wasi:') ? [item.iface] : []));
+    // World-level functions and resources come from the core import module `$root`, like an interface.
+    const root = worldImports(shape);
+    if (root) ifaces.push(root);
+    for (const iface of ifaces) {
       const table: Record<string, unknown> = {};
-      for (const [funcName, func] of item.iface.funcs) {
+      for (const [funcName, func] of iface.funcs) {
         let factory;
         try {
-          factory = compileImport(func, `${item.name}#${funcName}`, this.#ownerOf);
+          factory = compileImport(func, `${iface.name}#${funcName}`, this.#ownerOf);
         } catch (e) {
           if (e instanceof UnsupportedAbiType) continue;
           throw e;
         }
         // The sandbox adds its deadline check to host calls (a loop of host calls burns little fuel).
-        table[funcName] = factory(this.#abi, this.#sandbox.guardHostFunction(hostFunction(env, item.iface, funcName)));
+        table[funcName] = factory(this.#abi, this.#sandbox.guardHostFunction(hostFunction(env, iface, funcName)));
       }
       // Host resources: the plugin drops its handles through `[resource-drop]R`; the host may want to know.
+      const owner = iface === root ? '' : iface.name;
       for (const [key, r] of this.#hostResources) {
-        if (r.interfaceName !== item.name) continue;
+        if (r.interfaceName !== owner) continue;
         table[`[resource-drop]${r.name}`] = (h: number) => this.#abi.resourceDrop(key, h >>> 0);
-        const onDrop = hostFunction(env, item.iface, `[resource-drop]${r.name}`, null);
+        const onDrop = hostFunction(env, iface, `[resource-drop]${r.name}`, null);
         if (onDrop) this.#abi.hostDrops.set(key, onDrop as (value: object) => unknown);
       }
-      out.set(item.name, table);
+      out.set(iface.name, table);
     }
     return out;
   }
