@@ -9,6 +9,7 @@ import type { ComponentShape } from '../component/types.js';
 import { CompileCache, type CompiledArtifact } from '../compile/cache.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { checkLinkable } from './link-check.js';
+import { callRoute } from './canon-features.js';
 import { buildJcoImports, hostFunction, versionCounts, worldImports, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
 import { linkArtifact, instantiateLinked, type LinkedArtifact } from './linker.js';
 import { listExportedFunctions, resolveExport, type ResolvedExport } from './exports.js';
@@ -117,8 +118,11 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
     ms: performance.now() - started,
   };
   const sandbox: PluginSandbox = { sandbox: new Sandbox(resolved), health: new PluginHealth(options.health), wasi: await wasiImports(shape, grant, name) };
-  const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info, sandbox, { generatedCalls: decoded.utf8Strings !== false });
-  plugin.instantiate(); // fail at load time, not on the first call, if linking is impossible
+  const route = callRoute(decoded);
+  const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info, sandbox, route);
+  // Fail at load time, not on the first call, if linking is impossible; a plugin no call can run on
+  // this Node (async ABI without JSPI) is admitted and loaded, and each call says why it cannot run.
+  if (route.unsupported === null) plugin.instantiate();
   return plugin;
 }
 
@@ -216,14 +220,17 @@ export class Plugin {
   /** Core names of the exported functions (how the main core instance is recognised). */
   readonly #coreExportNames: readonly string[];
 
-  /** False when the component uses UTF-16 strings somewhere: every call then goes through jco. */
+  /** False when the component uses UTF-16 strings, context.get/set or the async ABI: every call then goes through jco. */
   readonly #generatedCalls: boolean;
+  /** Why no call can run on this Node (src/runtime/canon-features.ts), or null. */
+  readonly #unsupported: string | null;
 
   constructor(
     name: string, componentHash: string, shape: ComponentShape, linked: LinkedArtifact, env: PluginEnvironment, info: LoadInfo,
-    sandbox?: PluginSandbox, callPath: { readonly generatedCalls?: boolean } = {},
+    sandbox?: PluginSandbox, callPath: { readonly generatedCalls?: boolean; readonly unsupported?: string | null } = {},
   ) {
     this.#generatedCalls = callPath.generatedCalls ?? true;
+    this.#unsupported = callPath.unsupported ?? null;
     this.name = name;
     this.componentHash = componentHash;
     this.shape = shape;
@@ -402,6 +409,16 @@ export class Plugin {
     return this.fastFn(target) ?? this.jcoFn(target);
   }
 
+  /** A function refusing every call with UNSUPPORTED when this Node cannot run the plugin's calls, else null. */
+  #refusal(target: string): PluginFunction | null {
+    if (this.#unsupported === null) return null;
+    const hook = resolveExport(this.shape, target).target;
+    const err = () => new WitplugError(ErrorCodes.UNSUPPORTED, `cannot call ${hook}: plugin ${this.name} ${this.#unsupported}`, { plugin: this.name, hook });
+    return () => {
+      throw err();
+    };
+  }
+
   /** The generated canonical-ABI caller of `target`, or null when it needs the jco fallback. */
   fastFn(target: string): PluginFunction | null {
     const resolved = resolveExport(this.shape, target);
@@ -460,6 +477,8 @@ export class Plugin {
    * witplug's conventions). The baseline of `witplug bench`.
    */
   jcoFn(target: string): PluginFunction {
+    const refusal = this.#refusal(target);
+    if (refusal) return refusal;
     const resolved = resolveExport(this.shape, target);
     const hook = resolved.target;
     const params = resolved.type.params;
