@@ -39,3 +39,12 @@ describe('WASI versions', () => {
     expect(f.message).toMatch(/wasi:cli\/environment@0\.2\.0: not granted/);
   });
 });
+
+describe('a linking gap is not a plugin trap', () => {
+  it('a function a compatible WASI version has but preview2-shim lacks fails the load with LINK, naming it', async () => {
+    const bytes = await componentFromCoreWat('wasi-versions/p2-newer.wat', 'wasi-versions', 'p2-newer');
+    const f = await failure(loadPlugin(bytes, { grant, cache: null }));
+    expect(f.code).toBe('LINK');
+    expect(f.message).toMatch(/cannot be linked with what the host offers.*getLaunchCount/);
+  });
+});
