@@ -377,6 +377,9 @@ export class Plugin {
   #failed(e: unknown, hook: string): WitplugError {
     const err = this.#sandbox.classify(e, this.name, hook);
     this.#dropInstance();
+    // A host gap (a function the host does not provide, a linking failure) is not the plugin's
+    // fault: the interrupted instance is still replaced, but it does not count towards DISABLED.
+    if (err.code === ErrorCodes.UNSUPPORTED || err.code === ErrorCodes.LINK) return err;
     if (this.#health.recordTrap()) {
       err.message += ` (plugin ${this.name} is now disabled: ${this.#health.disabledReason})`;
     }
