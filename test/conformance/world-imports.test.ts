@@ -47,6 +47,17 @@ describe('world-level imports', () => {
     ]));
   });
 
+  it('world-level functions are granted by default, and by $root or their name when the grant lists imports', async () => {
+    const contract = await loadContract(WIT, 'plugin', { cacheDir: null });
+    const refused = await failure(loadPlugin(await bytes(), { contract, cache: null, host: host([]), grant: { imports: ['add', 'make-counter'] } }));
+    expect(refused.code).toBe('REJECTED');
+    expect(refused.message).toMatch(/EXTRA_IMPORT at import greet.*not granted/);
+    for (const imports of [['$root'], ['add', 'greet', 'make-counter', '[method]counter.incr']]) {
+      const plugin = await loadPlugin(await bytes(), { contract, cache: null, host: host([]), grant: { imports } });
+      expect(plugin.fn('run')()).toBe(6012);
+    }
+  });
+
   it('a world-level function the host does not provide fails with UNSUPPORTED when called, naming it, not counted against the plugin', async () => {
     const plugin = await loadPlugin(await bytes(), { cache: null, host: { $root: { add: (a: number, b: number) => a + b } } });
     // The host's gap, not the plugin's: it never counts towards DISABLED (default: 5 failures).
