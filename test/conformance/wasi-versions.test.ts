@@ -40,6 +40,19 @@ describe('WASI versions', () => {
   });
 });
 
+describe('witplug:host versions', () => {
+  it('witplug:host/log@0.2.0 is refused with LINK (the built-in host is 0.1.0) unless the app serves that version', async () => {
+    const bytes = await componentFromCoreWat('wasi-versions/host-next.wat', 'wasi-versions', 'host-next');
+    const f = await failure(loadPlugin(bytes, { cache: null }));
+    expect(f.code).toBe('LINK');
+    expect(f.message).toContain('witplug:host/log@0.2.0: witplug serves witplug:host 0.1.0, not 0.2.0');
+    const logged: string[] = [];
+    const plugin = await loadPlugin(bytes, { cache: null, host: { 'witplug:host/log@0.2.0': { log: (m: string) => void logged.push(m) } } });
+    expect(plugin.fn('run')()).toBe(1);
+    expect(logged).toEqual(['']);
+  });
+});
+
 describe('a linking gap is not a plugin trap', () => {
   it('a function a compatible WASI version has but preview2-shim lacks fails the load with LINK, naming it', async () => {
     const bytes = await componentFromCoreWat('wasi-versions/p2-newer.wat', 'wasi-versions', 'p2-newer');
