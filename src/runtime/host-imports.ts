@@ -9,7 +9,7 @@ import type { ComponentShape, FuncType, InterfaceType, NamedType } from '../comp
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { fromJco, toJco, sameInBoth } from './jco-values.js';
 import { lowerCamel, stripVersion, upperCamel } from './names.js';
-import { HOST_SERVED_VERSION, hostKeyFor, versionCounts } from './link-check.js';
+import { HOST_SERVED_VERSION, hostKeyFor } from './link-check.js';
 import { versionOf, versionsCompatible } from '../admission/versions.js';
 
 /** A host function receives and returns witplug JS values (see README "Values"). */
@@ -76,8 +76,6 @@ function lookupImplementation(env: PluginEnvironment, iface: InterfaceType, func
   const table = key !== undefined ? env.host[key] : builtin;
   return table?.[funcName] ?? table?.[lowerCamel(funcName)];
 }
-
-export { versionCounts };
 
 /** Wraps a witplug-convention host function for jco's glue. */
 function adaptForJco(func: FuncType, impl: HostFunction): (...args: unknown[]) => unknown {
@@ -171,13 +169,12 @@ export function buildJcoImports(shape: ComponentShape, env: PluginEnvironment, e
       table[upperCamel(t.name)] = placeholderClass(item.name, t.name);
     }
     imports[item.name] = table;
-    if (item.name === WORLD_IMPORTS_KEY) continue;
     // jco's glue reads every version of an interface from one unversioned entry (the union of
     // their functions). With two versions, witplug's generated trampolines serve each version
     // from its own table; the union only satisfies the glue's lookups.
     const base = stripVersion(item.name);
     const prev = imports[base];
-    imports[base] = prev !== undefined && base !== item.name ? unionOfVersions(base, prev as Record<string, unknown>, table) : table;
+    imports[base] = prev !== undefined ? unionOfVersions(base, prev as Record<string, unknown>, table) : table;
   }
   return imports;
 }

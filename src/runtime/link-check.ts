@@ -53,11 +53,12 @@ function linkError(message: string, iface: string): WitplugError {
 
 /**
  * Throws `LINK` when an import cannot be served: a WASI or `witplug:host`
- * version witplug does not implement, a granted WASI interface the shim
- * lacks, host implementations only for incompatible versions, or one
- * unversioned table for two imported versions.
+ * version witplug does not implement, an ungranted WASI interface, host
+ * implementations only for incompatible versions, or one unversioned table
+ * for two imported versions. (A WASI interface preview2-shim lacks is found
+ * when the shim is loaded: src/runtime/wasi.ts.)
  */
-export function checkLinkable(shape: ComponentShape, host: Tables<unknown>, grant: Grant | undefined, wasiInterfaces?: ReadonlySet<string>): void {
+export function checkLinkable(shape: ComponentShape, host: Tables<unknown>, grant: Grant | undefined): void {
   const counts = versionCounts(shape);
   for (const item of shape.imports) {
     if (item.kind !== 'interface') continue;
@@ -70,9 +71,6 @@ export function checkLinkable(shape: ComponentShape, host: Tables<unknown>, gran
       }
       if (!isGranted(grant, name)) {
         throw linkError(`import ${name}: not granted to this plugin (WASI is deny by default: grant it in the manifest's "imports")`, name);
-      }
-      if (wasiInterfaces && !wasiInterfaces.has(base)) {
-        throw linkError(`import ${name}: preview2-shim has no implementation of ${base}`, name);
       }
       continue;
     }
