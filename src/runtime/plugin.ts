@@ -9,7 +9,8 @@ import type { ComponentShape } from '../component/types.js';
 import { CompileCache, type CompiledArtifact } from '../compile/cache.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { checkLinkable, versionCounts } from './link-check.js';
-import { callRoute } from './canon-features.js';
+import { callRoute, type CallRoute } from './canon-features.js';
+import { CONTEXT_IMPORT_MODULE, ContextSlots, usesNamedContextImports } from './abi/context-slots.js';
 import { buildJcoImports, hostFunction, worldImports, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
 import { linkArtifact, instantiateLinked, type LinkedArtifact } from './linker.js';
 import { listExportedFunctions, resolveExport, type ResolvedExport } from './exports.js';
@@ -118,7 +119,7 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
     ms: performance.now() - started,
   };
   const sandbox: PluginSandbox = { sandbox: new Sandbox(resolved), health: new PluginHealth(options.health), wasi: await wasiImports(shape, grant, name) };
-  const route = callRoute(decoded);
+  const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()));
   const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info, sandbox, route);
   // Fail at load time, not on the first call, if linking is impossible; a plugin no call can run on
   // this Node (async ABI without JSPI) is admitted and loaded, and each call says why it cannot run.
@@ -224,13 +225,16 @@ export class Plugin {
   readonly #generatedCalls: boolean;
   /** Why no call can run on this Node (src/runtime/canon-features.ts), or null. */
   readonly #unsupported: string | null;
+  /** context.get/set slots of the generated path, for components that use them. */
+  readonly #contextSlots: ContextSlots | null;
 
   constructor(
     name: string, componentHash: string, shape: ComponentShape, linked: LinkedArtifact, env: PluginEnvironment, info: LoadInfo,
-    sandbox?: PluginSandbox, callPath: { readonly generatedCalls?: boolean; readonly unsupported?: string | null } = {},
+    sandbox?: PluginSandbox, callPath: Partial<CallRoute> = {},
   ) {
     this.#generatedCalls = callPath.generatedCalls ?? true;
     this.#unsupported = callPath.unsupported ?? null;
+    this.#contextSlots = callPath.contextSlots ? new ContextSlots() : null;
     this.name = name;
     this.componentHash = componentHash;
     this.shape = shape;
@@ -243,9 +247,13 @@ export class Plugin {
     this.#hostResources = importedResources(shape);
     this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? Infinity;
     this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);
-    this.#generatedImports = this.#generatedCalls
+    const generated = this.#generatedCalls
       ? new Map([...this.#buildGeneratedImports(shape, env), ...resourceIntrinsics(this.#abi, this.#resources)])
-      : new Map();
+      : new Map<string, Record<string, unknown>>();
+    if (this.#contextSlots) {
+      generated.set(CONTEXT_IMPORT_MODULE, { ...generated.get(CONTEXT_IMPORT_MODULE), ...this.#contextSlots.imports() });
+    }
+    this.#generatedImports = generated;
     this.#coreExportNames = listExportedFunctions(shape).map((f) => coreExportName(f.iface, f.func));
   }
 
@@ -439,7 +447,14 @@ export class Plugin {
       this.instantiate();
     }
     if (!this.#abi.ready || typeof this.#abi.x[coreName] !== 'function') return null;
-    return factory(this.#abi, this.#callHost(resolved));
+    const call = factory(this.#abi, this.#callHost(resolved));
+    const slots = this.#contextSlots;
+    if (slots === null) return call;
+    // Each call is a new task: its context slots start at 0.
+    return (...args: unknown[]) => {
+      slots.reset();
+      return call(...args);
+    };
   }
 
   #arityError(resolved: ResolvedExport, got: number): WitplugError {
@@ -499,6 +514,7 @@ export class Plugin {
         generation = this.#generation;
       }
       const jcoArgs = plainArgs ? args : args.map((a, i) => toJco(params[i]!.type, a));
+      this.#contextSlots?.reset(); // the core instance's context built-ins are witplug's (see fastFn)
       let value: unknown;
       const isErrResult = (e: unknown): boolean => returnsResult && e !== null && typeof e === 'object' && 'payload' in e && !(e instanceof WebAssembly.RuntimeError);
       try {

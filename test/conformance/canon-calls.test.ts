@@ -11,14 +11,25 @@ import { loadContract } from '../../src/contract/load.js';
 import { admit } from '../../src/admission/gate.js';
 import { loadPlugin } from '../../src/runtime/plugin.js';
 import { hasJspi } from '../../src/runtime/canon-features.js';
-import { FIXTURES, componentFromWat, failure } from './helpers.js';
+import { FIXTURES, componentFromCoreWat, componentFromWat, failure } from './helpers.js';
 
 describe('context.get / context.set', () => {
-  it('plugin.fn answers like jcoFn: each call starts with fresh context slots', async () => {
+  it('run on the generated path when imported under wit-component\'s names: each call starts with fresh slots', async () => {
+    const bytes = await componentFromCoreWat('canon/context-bindgen.wat', 'canon/context.wit', 'plugin');
+    const plugin = await loadPlugin(bytes, { cache: null });
+    const fast = plugin.fastFn('bump');
+    expect(fast).not.toBeNull();
+    expect([fast!(5), fast!(5), fast!(7)]).toEqual([5, 5, 7]);
+    const viaJco = plugin.jcoFn('bump');
+    expect([viaJco(5), viaJco(5)]).toEqual([5, 5]);
+    expect(fast!(3)).toBe(3);
+  });
+
+  it('go through jco when the core code imports them under other names', async () => {
     const plugin = await loadPlugin(await componentFromWat('canon/context.wat'), { cache: null });
+    expect(plugin.fastFn('bump')).toBeNull();
     const bump = plugin.fn('bump');
     expect([bump(5), bump(5), bump(7)]).toEqual([5, 5, 7]);
-    expect(plugin.jcoFn('bump')(5)).toBe(5);
   });
 });
 
