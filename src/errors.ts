@@ -21,6 +21,13 @@ export const ErrorCodes = {
   COMPILE: 'COMPILE',
   /** The plugin called a host function the host does not implement. */
   UNSUPPORTED: 'UNSUPPORTED',
+  /**
+   * The host cannot link the plugin: an import it cannot serve (a WASI or
+   * interface version it does not implement, an ungranted WASI interface,
+   * an import jco's glue found missing). The host's or the contract's gap,
+   * never counted against the plugin.
+   */
+  LINK: 'LINK',
   /** The plugin trapped (unreachable, out of bounds, bad canonical ABI value…). */
   TRAP: 'TRAP',
   FUEL_EXHAUSTED: 'FUEL_EXHAUSTED',

@@ -17,6 +17,10 @@ export interface DecodedPlugin {
   readonly producers?: unknown;
   /** Every canon lift/lower uses UTF-8 strings. */
   readonly utf8Strings?: boolean;
+  /** Canon built-ins used, by spec name (src/component/decode.ts). */
+  readonly canonBuiltins?: readonly string[];
+  /** Some canon lift/lower uses the async option. */
+  readonly asyncCanon?: boolean;
 }
 
 export function decodePlugin(bytes: Uint8Array): DecodedPlugin {

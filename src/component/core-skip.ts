@@ -160,16 +160,28 @@ function skipResultList(r: Reader, readValType: (r: Reader) => void): void {
 }
 
 /**
- * Whether any canon option seen since the last reset chose UTF-16 or
- * latin1+UTF-16 strings. Decoding is synchronous, so one module-level flag
- * reset per decode is safe.
+ * What the canon definitions seen since the last reset use: string
+ * encodings other than UTF-8, the `async` option, and every built-in by its
+ * spec name. Decoding is synchronous, so module-level state reset per decode
+ * is safe.
  */
 let nonUtf8Strings = false;
+let asyncOpt = false;
+const builtins = new Set<string>();
 export function resetStringEncodingScan(): void {
   nonUtf8Strings = false;
+  asyncOpt = false;
+  builtins.clear();
 }
 export function sawNonUtf8Strings(): boolean {
   return nonUtf8Strings;
+}
+export function sawAsyncOption(): boolean {
+  return asyncOpt;
+}
+/** Spec names of the canon built-ins used (`lift`, `lower`, `context.get`, …), sorted. */
+export function canonBuiltinsSeen(): string[] {
+  return [...builtins].sort();
 }
 
 export function skipCanonOpts(r: Reader): void {
@@ -177,6 +189,7 @@ export function skipCanonOpts(r: Reader): void {
     const at = r.pos;
     const opt = r.u8();
     if (opt === 0x01 || opt === 0x02) nonUtf8Strings = true;
+    if (opt === 0x06) asyncOpt = true;
     if (opt <= 0x02 || opt === 0x06) continue;
     if (opt === 0x03 || opt === 0x04 || opt === 0x05 || opt === 0x07) {
       r.u32();
@@ -190,6 +203,22 @@ function flagByte(r: Reader): void {
   if (r.u8() > 1) r.fail('bad flag byte', r.pos - 1);
 }
 
+/** Binary.md "Canonical Definitions": opcode → built-in name. */
+const CANON_NAMES: Readonly<Record<number, string>> = {
+  0x00: 'lift', 0x01: 'lower', 0x02: 'resource.new', 0x03: 'resource.drop', 0x04: 'resource.rep',
+  0x24: 'backpressure.inc', 0x25: 'backpressure.dec', 0x09: 'task.return', 0x05: 'task.cancel',
+  0x0a: 'context.get', 0x0b: 'context.set', 0x06: 'subtask.cancel', 0x0d: 'subtask.drop',
+  0x0e: 'stream.new', 0x0f: 'stream.read', 0x10: 'stream.write', 0x11: 'stream.cancel-read', 0x12: 'stream.cancel-write',
+  0x13: 'stream.drop-readable', 0x14: 'stream.drop-writable',
+  0x15: 'future.new', 0x16: 'future.read', 0x17: 'future.write', 0x18: 'future.cancel-read', 0x19: 'future.cancel-write',
+  0x1a: 'future.drop-readable', 0x1b: 'future.drop-writable',
+  0x1c: 'error-context.new', 0x1d: 'error-context.debug-message', 0x1e: 'error-context.drop',
+  0x1f: 'waitable-set.new', 0x20: 'waitable-set.wait', 0x21: 'waitable-set.poll', 0x22: 'waitable-set.drop', 0x23: 'waitable.join',
+  0x26: 'thread.index', 0x27: 'thread.new-indirect', 0x28: 'thread.resume-later', 0x29: 'thread.suspend', 0x0c: 'thread.yield',
+  0x2a: 'thread.suspend-then-resume', 0x2b: 'thread.yield-then-resume', 0x2c: 'thread.suspend-then-promote', 0x2d: 'thread.yield-then-promote',
+  0x40: 'thread.spawn-ref', 0x41: 'thread.spawn-indirect', 0x42: 'thread.available-parallelism',
+};
+
 /**
  * One `canon` definition. Returns the lifted function's type index for
  * `canon lift` (which defines a component function); null for everything
@@ -198,6 +227,8 @@ function flagByte(r: Reader): void {
 export function readCanon(r: Reader, readValType: (r: Reader) => void): number | null {
   const at = r.pos;
   const op = r.u8();
+  const name = CANON_NAMES[op];
+  if (name !== undefined) builtins.add(name);
   switch (op) {
     case 0x00: {
       if (r.u8() !== 0x00) r.fail('canon lift expects a core func', r.pos - 1);

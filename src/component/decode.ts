@@ -10,7 +10,7 @@ import { Reader, malformed } from './reader.js';
 import { Budget, type Ext, type InstanceDef, newScope } from './defs.js';
 import { type EvalContext, evalComponent, readComponentPreamble } from './interpret.js';
 import { type CustomSection, parseComponentName, parseProducers } from './custom.js';
-import { resetStringEncodingScan, sawNonUtf8Strings } from './core-skip.js';
+import { canonBuiltinsSeen, resetStringEncodingScan, sawAsyncOption, sawNonUtf8Strings } from './core-skip.js';
 
 export type { CustomSection } from './custom.js';
 
@@ -26,10 +26,14 @@ export interface DecodedComponent {
   readonly name?: string;
   /** True when every canon lift/lower uses UTF-8 strings (witplug's generated call path assumes it). */
   readonly utf8Strings: boolean;
+  /** Canon built-ins the component defines, by spec name (`lift`, `lower`, `context.get`, `stream.new`, …), sorted. */
+  readonly canonBuiltins: readonly string[];
+  /** Some canon lift/lower uses the `async` option. */
+  readonly asyncCanon: boolean;
 }
 
 /** Upper bound on decoding effort (sections, declarations, instantiations). */
-const WORK_BUDGET = 1_000_000;
+export const WORK_BUDGET = 1_000_000;
 
 function interfaceOf(name: string, inst: InstanceDef): InterfaceType {
   const types = new Map<string, NamedType>();
@@ -44,7 +48,7 @@ function interfaceOf(name: string, inst: InstanceDef): InterfaceType {
   return { kind: 'interface', name, types, funcs };
 }
 
-function worldItem(name: string, ext: Ext): WorldItem | null {
+export function worldItem(name: string, ext: Ext): WorldItem | null {
   switch (ext.s) {
     case 'instance':
       return { kind: 'interface', name, iface: interfaceOf(name, ext.t) };
@@ -60,7 +64,7 @@ function worldItem(name: string, ext: Ext): WorldItem | null {
   }
 }
 
-function checkPreamble(bytes: Uint8Array): void {
+export function checkPreamble(bytes: Uint8Array): void {
   if (bytes.length < 8) throw malformed(`only ${bytes.length} bytes, too short for a component preamble`, 0);
   if (bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw malformed('missing \\0asm magic', 0);
@@ -102,6 +106,8 @@ export function decodeComponent(bytes: Uint8Array): DecodedComponent {
     }
     return {
       utf8Strings: !sawNonUtf8Strings(),
+      canonBuiltins: canonBuiltinsSeen(),
+      asyncCanon: sawAsyncOption(),
       shape: { imports, exports },
       customSections: ctx.customSections,
       coreModules: ctx.coreModules,

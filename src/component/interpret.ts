@@ -180,7 +180,8 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, binding
         for (let n = s.vecLen(), i = 0; i < n; i++) scope.types.push(readDefType(s, scope, ctx.budget));
         break;
       case 8:
-        for (let n = s.vecLen(2), i = 0; i < n; i++) {
+        // Several async built-ins (backpressure.inc, waitable-set.new, …) are a single opcode byte.
+        for (let n = s.vecLen(1), i = 0; i < n; i++) {
           ctx.budget.spend(1, s.pos);
           const fpos = s.pos;
           const ft = readCanon(s, (rr) => void readValType(rr, scope));

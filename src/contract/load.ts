@@ -1,16 +1,21 @@
 /**
  * WIT file/directory + world → Contract (the world's structural shape).
  *
- * The WIT is compiled by jco (wasm-tools) into a type-only component
- * (`componentEmbed({ dummy: true })` + `componentNew`), which is then read by
- * witplug's own decoder. Contract and plugin shapes therefore come out of the
- * same code path, so admission compares like with like.
+ * The WIT is compiled by jco (wasm-tools): `componentEmbed({ dummy: true })`
+ * encodes the world as a component type in a `component-type` custom section,
+ * which witplug's own decoder reads (the same type decoder that reads plugins,
+ * so admission compares like with like). The world type keeps every import and
+ * export the world declares; the component `componentNew` builds from it drops
+ * interfaces no function uses (type-only ones), so it only serves as the
+ * contract's `component` (fixtures, inspect), carrying the world type in a
+ * `witplug-world` custom section so a cache hit needs no jco.
  */
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { WitplugError, isWitplugError } from '../errors.js';
 import { decodeComponent } from '../component/decode.js';
+import { componentTypeSection, decodeWorldType } from '../component/world-type.js';
 import type { ComponentShape } from '../component/types.js';
 import { defaultCacheDir } from '../compile/cache.js';
 import { JCO_VERSION } from '../compile/transpile.js';
@@ -108,20 +113,57 @@ function ensureRootPreopen(): Promise<void> {
   return preopensReady;
 }
 
+/** Custom section of the contract component holding the world type (see the header comment). */
+const WORLD_SECTION = 'witplug-world';
+
+function leb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function withCustomSection(component: Uint8Array, name: string, data: Uint8Array): Uint8Array {
+  const nameBytes = new TextEncoder().encode(name);
+  const head = [...leb(nameBytes.length), ...nameBytes];
+  const section = [0x00, ...leb(head.length + data.length), ...head];
+  const out = new Uint8Array(component.length + section.length + data.length);
+  out.set(component);
+  out.set(section, component.length);
+  out.set(data, component.length + section.length);
+  return out;
+}
+
+function worldShape(component: Uint8Array): ComponentShape | undefined {
+  const section = decodeComponent(component).customSections.find((c) => c.name === WORLD_SECTION);
+  return section ? decodeWorldType(section.data).shape : undefined;
+}
+
 async function build(path: string, world: string, hash: string, cacheDir: string | null): Promise<Contract> {
-  const key = contractCacheKey(['contract-v1', JCO_VERSION, world, hash]);
+  // v2: the entry carries the world type (witplug-world section); v1 entries lack it.
+  const key = contractCacheKey(['contract-v2', JCO_VERSION, world, hash]);
   const cached = cacheDir === null ? null : await readCachedContract(cacheDir, key);
   if (cached) {
     try {
-      return { world, shape: decodeComponent(cached).shape, witSource: { path, hash }, component: cached };
+      const shape = worldShape(cached);
+      if (shape) return { world, shape, witSource: { path, hash }, component: cached };
     } catch {
       // unreadable despite a good hash (decoder changed): rebuild below
     }
   }
-  const component = await buildWithJco(path, world);
+  const { embedded, component: bare } = await buildWithJco(path, world);
   let shape: ComponentShape;
+  let component: Uint8Array;
   try {
-    shape = decodeComponent(component).shape;
+    const worldType = componentTypeSection(embedded);
+    if (!worldType) throw new WitplugError('INTERNAL', 'jco embedded no component-type section');
+    shape = decodeWorldType(worldType).shape;
+    component = withCustomSection(bare, WORLD_SECTION, worldType);
+    decodeComponent(component);
   } catch (e) {
     // jco produced something our decoder cannot read: a witplug bug, not a user error.
     const msg = isWitplugError(e) ? e.message : String(e);
@@ -131,12 +173,12 @@ async function build(path: string, world: string, hash: string, cacheDir: string
   return { world, shape, witSource: { path, hash }, component };
 }
 
-async function buildWithJco(path: string, world: string): Promise<Uint8Array> {
+async function buildWithJco(path: string, world: string): Promise<{ embedded: Uint8Array; component: Uint8Array }> {
   await ensureRootPreopen();
   const jco = await import('@bytecodealliance/jco');
   try {
     const embedded = await jco.componentEmbed({ dummy: true, witPath: path, world });
-    return await jco.componentNew(embedded);
+    return { embedded, component: await jco.componentNew(embedded) };
   } catch (e) {
     let msg = cleanJcoMessage(e);
     // For a directory, wasm-tools only says "failed to parse package: <dir>";

@@ -5,14 +5,21 @@
  * interfaces the app implements are adapted to jco's value convention; any
  * other function is a stub that fails with UNSUPPORTED when called.
  */
-import type { ComponentShape, FuncType, InterfaceType } from '../component/types.js';
+import type { ComponentShape, FuncType, InterfaceType, NamedType } from '../component/types.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { fromJco, toJco, sameInBoth } from './jco-values.js';
 import { lowerCamel, stripVersion, upperCamel } from './names.js';
+import { HOST_SERVED_VERSION, hostKeyFor } from './link-check.js';
+import { versionOf, versionsCompatible } from '../admission/versions.js';
 
 /** A host function receives and returns witplug JS values (see README "Values"). */
 export type HostFunction = (...args: never[]) => unknown;
-/** Implementations by interface name (qualified `pkg:ns/iface@1.0.0` or unversioned) → WIT function name. */
+/**
+ * Implementations by interface name → WIT function name. A versioned key
+ * (`pkg:ns/iface@1.0.0`) serves imports of a semver-compatible version; the
+ * unversioned key (`pkg:ns/iface`) serves any version, when the plugin
+ * imports only one version of that interface.
+ */
 export type HostImplementations = Readonly<Record<string, Readonly<Record<string, HostFunction>>>>;
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -23,9 +30,31 @@ export interface PluginEnvironment {
   readonly config: ReadonlyMap<string, string>;
   readonly log: LogSink;
   readonly host: HostImplementations;
+  /** How many versions of each (unversioned) interface the plugin imports; default 1. */
+  readonly versionCounts?: ReadonlyMap<string, number>;
 }
 
 export const HOST_PACKAGE = 'witplug:host';
+
+/**
+ * The key of `host` for functions and resources imported at the world level
+ * (`world w { import add: func(…); resource r { … } }`): a table like an
+ * interface's, `host: { $root: { add, '[method]r.m': … } }`. It is the core
+ * import module name wit-component gives them, and cannot collide with an
+ * imported interface name.
+ */
+export const WORLD_IMPORTS_KEY = '$root';
+
+/** World-level imported functions and types as one interface named `$root` (null when there are none). */
+export function worldImports(shape: ComponentShape): InterfaceType | null {
+  const funcs = new Map<string, FuncType>();
+  const types = new Map<string, NamedType>();
+  for (const item of shape.imports) {
+    if (item.kind === 'func') funcs.set(item.name, item.func);
+    else if (item.kind === 'type') types.set(item.name, item.type);
+  }
+  return funcs.size === 0 && types.size === 0 ? null : { kind: 'interface', name: WORLD_IMPORTS_KEY, types, funcs };
+}
 
 /** witplug's built-in implementation of `witplug:host@0.1.x`. */
 function builtinHost(env: PluginEnvironment): Record<string, Record<string, HostFunction>> {
@@ -42,7 +71,9 @@ function builtinHost(env: PluginEnvironment): Record<string, Record<string, Host
 
 function lookupImplementation(env: PluginEnvironment, iface: InterfaceType, funcName: string): HostFunction | undefined {
   const unversioned = stripVersion(iface.name);
-  const table = env.host[iface.name] ?? env.host[unversioned] ?? builtinHost(env)[unversioned];
+  const key = hostKeyFor(env.host, iface.name, env.versionCounts?.get(unversioned) ?? 1);
+  const builtin = versionsCompatible(versionOf(iface.name) ?? HOST_SERVED_VERSION, HOST_SERVED_VERSION) ? builtinHost(env)[unversioned] : undefined;
+  const table = key !== undefined ? env.host[key] : builtin;
   return table?.[funcName] ?? table?.[lowerCamel(funcName)];
 }
 
@@ -85,9 +116,44 @@ function unsupported(iface: string, func: string): () => never {
   };
 }
 
+/** A function both versions define is refused in the union: jco's glue could not tell which version called. */
+function unionOfVersions(base: string, a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a, ...b };
+  for (const k of Object.keys(a)) {
+    if (k in b && a[k] !== b[k]) {
+      out[k] = () => {
+        throw new WitplugError(ErrorCodes.LINK, `${base}#${k} is imported at two versions; only witplug's generated call path can serve each version its own implementation`);
+      };
+    }
+  }
+  return out;
+}
+
+/** jco's glue reads each world-level import as `imports[name].default` (a function, or a resource's class). */
+function addWorldImports(imports: Record<string, unknown>, root: InterfaceType, env: PluginEnvironment): void {
+  for (const [funcName, func] of root.funcs) {
+    if (funcName.startsWith('[')) continue; // resource functions: jco calls them on the resource's class
+    const impl = lookupImplementation(env, root, funcName);
+    imports[funcName] = { default: impl ? adaptForJco(func, impl) : unsupported(WORLD_IMPORTS_KEY, funcName) };
+  }
+  for (const [name, t] of root.types) {
+    if (t.kind === 'resource' && t.interfaceName === '') imports[name] = { default: placeholderClass(WORLD_IMPORTS_KEY, name) };
+  }
+}
+
+function placeholderClass(iface: string, name: string): new () => object {
+  return class {
+    constructor() {
+      throw new WitplugError(ErrorCodes.UNSUPPORTED, `resource ${iface}#${name} is only reachable through witplug's generated call path`);
+    }
+  };
+}
+
 /** The `imports` argument for jco's `instantiate`, keyed both with and without versions. */
 export function buildJcoImports(shape: ComponentShape, env: PluginEnvironment, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const imports: Record<string, unknown> = { ...extra };
+  const root = worldImports(shape);
+  if (root) addWorldImports(imports, root, env);
   for (const item of shape.imports) {
     if (item.kind !== 'interface') continue;
     if (item.name.startsWith('wasi:')) continue; // supplied through `extra` (per-plugin WASI) or refused by admission
@@ -100,15 +166,15 @@ export function buildJcoImports(shape: ComponentShape, env: PluginEnvironment, e
     // trampolines replace every use of it, so a placeholder satisfies the lookup.
     for (const t of item.iface.types.values()) {
       if (t.kind !== 'resource' || t.interfaceName !== item.name) continue;
-      const name = t.name;
-      table[upperCamel(name)] = class {
-        constructor() {
-          throw new WitplugError(ErrorCodes.UNSUPPORTED, `resource ${item.name}#${name} is only reachable through witplug's generated call path`);
-        }
-      };
+      table[upperCamel(t.name)] = placeholderClass(item.name, t.name);
     }
     imports[item.name] = table;
-    imports[stripVersion(item.name)] = table;
+    // jco's glue reads every version of an interface from one unversioned entry (the union of
+    // their functions). With two versions, witplug's generated trampolines serve each version
+    // from its own table; the union only satisfies the glue's lookups.
+    const base = stripVersion(item.name);
+    const prev = imports[base];
+    imports[base] = prev !== undefined ? unionOfVersions(base, prev as Record<string, unknown>, table) : table;
   }
   return imports;
 }

@@ -1,9 +1,17 @@
 /**
  * Adapts witplug's JS value convention to jco's generated bindings and back.
- * Only three things differ: option none (null vs undefined), numeric lists
+ * Only three things differ: options (below), numeric lists
  * (arrays vs typed arrays) and a top-level `result` return (tagged value vs
  * jco's thrown ComponentError). Used by the jco fallback path and by
  * `witplug bench`'s jco baseline — never on witplug's own fast path.
+ *
+ * Options: witplug writes none as `null` and some as the value, except that
+ * an option whose payload is itself an option writes some as
+ * `{ tag: 'some', val }` (so some(none) ≠ none). jco 1.35 writes none as
+ * `undefined` and tags an option (`{ tag: 'none' } | { tag: 'some', val }`)
+ * only when its payload is an option it does not tag itself: the tags
+ * alternate from the innermost option outwards (read from jco's glue for
+ * option<option<option<option<u8>>>>: tagged, plain, tagged, plain).
  */
 import type { ValType } from '../component/types.js';
 import { lowerCamel } from './names.js';
@@ -20,6 +28,18 @@ export function sameInBoth(type: ValType): boolean {
   }
 }
 
+type OptionType = Extract<ValType, { kind: 'option' }>;
+
+function jcoTagged(t: OptionType): boolean {
+  return t.type.kind === 'option' && !jcoTagged(t.type);
+}
+
+/** witplug's option value → [is some, payload]. */
+function openOption(t: OptionType, v: unknown): [boolean, unknown] {
+  if (v === null || v === undefined) return [false, undefined];
+  return t.type.kind === 'option' ? [true, (v as { val?: unknown }).val] : [true, v];
+}
+
 function isNumeric(t: ValType): boolean {
   return ['s8', 'u8', 's16', 'u16', 's32', 'u32', 's64', 'u64', 'f32', 'f64'].includes(t.kind);
 }
@@ -27,13 +47,12 @@ function isNumeric(t: ValType): boolean {
 export function toJco(type: ValType, v: unknown): unknown {
   if (sameInBoth(type)) return v;
   switch (type.kind) {
-    case 'option':
-      if (v === null || v === undefined) return undefined;
-      if (type.type.kind === 'option') {
-        const tagged = v as { tag: string; val?: unknown };
-        return { tag: 'some', val: toJco(type.type, tagged.val) };
-      }
-      return toJco(type.type, v);
+    case 'option': {
+      const [isSome, payload] = openOption(type, v);
+      const val = isSome ? toJco(type.type, payload) : undefined;
+      if (jcoTagged(type)) return isSome ? { tag: 'some', val } : { tag: 'none' };
+      return val;
+    }
     case 'result': {
       const r = v as { tag: 'ok' | 'err'; val?: unknown };
       const side = r.tag === 'ok' ? type.ok : type.err;
@@ -62,13 +81,18 @@ export function toJco(type: ValType, v: unknown): unknown {
 export function fromJco(type: ValType, v: unknown): unknown {
   if (sameInBoth(type)) return v;
   switch (type.kind) {
-    case 'option':
-      if (v === undefined || v === null) return null;
-      if (type.type.kind === 'option') {
-        const tagged = v as { tag: string; val?: unknown };
-        return { tag: 'some', val: fromJco(type.type, tagged.val) };
+    case 'option': {
+      let payload = v;
+      if (jcoTagged(type)) {
+        const tagged = v as { tag: string; val?: unknown } | undefined | null;
+        if (tagged === undefined || tagged === null || tagged.tag === 'none') return null;
+        payload = tagged.val;
+      } else if (v === undefined || v === null) {
+        return null;
       }
-      return fromJco(type.type, v);
+      const val = fromJco(type.type, payload);
+      return type.type.kind === 'option' ? { tag: 'some', val } : val;
+    }
     case 'result': {
       const r = v as { tag: 'ok' | 'err'; val?: unknown };
       const side = r.tag === 'ok' ? type.ok : type.err;

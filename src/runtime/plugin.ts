@@ -8,7 +8,10 @@ import { basename } from 'node:path';
 import type { ComponentShape } from '../component/types.js';
 import { CompileCache, type CompiledArtifact } from '../compile/cache.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
-import { buildJcoImports, hostFunction, type HostFunction, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
+import { checkLinkable, versionCounts } from './link-check.js';
+import { callRoute, type CallRoute } from './canon-features.js';
+import { CONTEXT_IMPORT_MODULE, ContextSlots, usesNamedContextImports } from './abi/context-slots.js';
+import { buildJcoImports, hostFunction, worldImports, type HostFunction, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
 import { linkArtifact, instantiateLinked, type LinkedArtifact } from './linker.js';
 import { listExportedFunctions, resolveExport, type ResolvedExport } from './exports.js';
 import { fromJco, toJco, sameInBoth } from './jco-values.js';
@@ -94,6 +97,8 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
   const allowed = options.contract ? grantedImports(options.contract.shape, grant, options.allowedImports, pluginShapeOrUndefined(bytes, hash)) : options.allowedImports;
   const decoded = options.contract ? admitOrThrow(bytes, hash, options.contract, name, allowed) : shapeCache.getOrDecode(bytes, decodePlugin, hash);
   const shape = decoded.shape;
+  // Before compiling or instantiating: imports the host cannot serve are the host's gap (LINK).
+  checkLinkable(shape, options.host ?? {}, grant);
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
   if (options.isolate) return IsolatedPlugin.start(bytes, shape, { ...options, name, limits });
   const resolved = resolveLimits(limits);
@@ -106,6 +111,7 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
     config: new Map(Object.entries({ ...(grant?.config ?? {}), ...(options.config ?? {}) })),
     log: options.log ?? stderrLog,
     host: options.host ?? {},
+    versionCounts: versionCounts(shape),
   };
   const info: LoadInfo = {
     cache: artifact.source,
@@ -113,9 +119,29 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
     ms: performance.now() - started,
   };
   const sandbox: PluginSandbox = { sandbox: new Sandbox(resolved), health: new PluginHealth(options.health), wasi: await wasiImports(shape, grant, name) };
-  const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info, sandbox, { generatedCalls: decoded.utf8Strings !== false });
-  plugin.instantiate(); // fail at load time, not on the first call, if linking is impossible
+  const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()));
+  const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info, sandbox, route);
+  // Fail at load time, not on the first call, if linking is impossible; a plugin no call can run on
+  // this Node (async ABI without JSPI) is admitted and loaded, and each call says why it cannot run.
+  if (route.unsupported === null) plugin.instantiate();
   return plugin;
+}
+
+/**
+ * A failure while linking is the host's, not the plugin's: a WebAssembly
+ * LinkError, or anything jco's glue throws before the first core instance
+ * exists (it looks every import up first: "unexpectedly undefined instance
+ * import", reading a missing interface). Plugin code has not run yet.
+ */
+function linkGap(e: unknown, coreInstancesCreated: number, plugin: string): WitplugError | null {
+  if (e instanceof WitplugError) return null;
+  if (!(e instanceof WebAssembly.LinkError) && coreInstancesCreated > 0) return null;
+  const message = e instanceof Error ? e.message : String(e);
+  return new WitplugError(ErrorCodes.LINK, `plugin ${plugin} cannot be linked with what the host offers: ${message}`, { plugin, hook: '(instantiate)', cause: e });
+}
+
+function isLinkError(e: unknown): boolean {
+  return e instanceof WitplugError && e.code === ErrorCodes.LINK;
 }
 
 /** Decoded shapes per component hash: admission of a plugin loaded twice decodes once. */
@@ -195,16 +221,22 @@ export class Plugin {
   /** Core names of the exported functions (how the main core instance is recognised). */
   readonly #coreExportNames: readonly string[];
 
-  /** False when the component uses UTF-16 strings somewhere: every call then goes through jco. */
+  /** False when the component uses UTF-16 strings, context.get/set or the async ABI: every call then goes through jco. */
   readonly #generatedCalls: boolean;
   /** REENTRANCE errors this plugin raised: a host function that lets one through fails the call with REENTRANCE, not HOST_ERROR. */
   readonly #refusals = new WeakSet<object>();
+  /** Why no call can run on this Node (src/runtime/canon-features.ts), or null. */
+  readonly #unsupported: string | null;
+  /** context.get/set slots of the generated path, for components that use them. */
+  readonly #contextSlots: ContextSlots | null;
 
   constructor(
     name: string, componentHash: string, shape: ComponentShape, linked: LinkedArtifact, env: PluginEnvironment, info: LoadInfo,
-    sandbox?: PluginSandbox, callPath: { readonly generatedCalls?: boolean } = {},
+    sandbox?: PluginSandbox, callPath: Partial<CallRoute> = {},
   ) {
     this.#generatedCalls = callPath.generatedCalls ?? true;
+    this.#unsupported = callPath.unsupported ?? null;
+    this.#contextSlots = callPath.contextSlots ? new ContextSlots() : null;
     this.name = name;
     this.componentHash = componentHash;
     this.shape = shape;
@@ -222,9 +254,13 @@ export class Plugin {
     this.#abi.reentered = (hook) => {
       throw this.#reentered(hook);
     };
-    this.#generatedImports = this.#generatedCalls
+    const generated = this.#generatedCalls
       ? new Map([...this.#buildGeneratedImports(shape, env), ...resourceIntrinsics(this.#abi, this.#resources)])
-      : new Map();
+      : new Map<string, Record<string, unknown>>();
+    if (this.#contextSlots) {
+      generated.set(CONTEXT_IMPORT_MODULE, { ...generated.get(CONTEXT_IMPORT_MODULE), ...this.#contextSlots.imports() });
+    }
+    this.#generatedImports = generated;
     this.#coreExportNames = listExportedFunctions(shape).map((f) => coreExportName(f.iface, f.func));
   }
 
@@ -290,28 +326,32 @@ export class Plugin {
    */
   #buildGeneratedImports(shape: ComponentShape, env: PluginEnvironment): Map<string, Record<string, unknown>> {
     const out = new Map<string, Record<string, unknown>>();
-    for (const item of shape.imports) {
-      if (item.kind !== 'interface' || item.name.startsWith('wasi:')) continue;
+    const ifaces = shape.imports.flatMap((item) => (item.kind === 'interface' && !item.name.startsWith('wasi:') ? [item.iface] : []));
+    // World-level functions and resources come from the core import module `$root`, like an interface.
+    const root = worldImports(shape);
+    if (root) ifaces.push(root);
+    for (const iface of ifaces) {
       const table: Record<string, unknown> = {};
-      for (const [funcName, func] of item.iface.funcs) {
+      for (const [funcName, func] of iface.funcs) {
         let factory;
         try {
-          factory = compileImport(func, `${item.name}#${funcName}`, this.#ownerOf);
+          factory = compileImport(func, `${iface.name}#${funcName}`, this.#ownerOf);
         } catch (e) {
           if (e instanceof UnsupportedAbiType) continue;
           throw e;
         }
         // The sandbox adds its deadline check to host calls (a loop of host calls burns little fuel).
-        table[funcName] = factory(this.#abi, this.#sandbox.guardHostFunction(hostFunction(env, item.iface, funcName)));
+        table[funcName] = factory(this.#abi, this.#sandbox.guardHostFunction(hostFunction(env, iface, funcName)));
       }
       // Host resources: the plugin drops its handles through `[resource-drop]R`; the host may want to know.
+      const owner = iface === root ? '' : iface.name;
       for (const [key, r] of this.#hostResources) {
-        if (r.interfaceName !== item.name) continue;
+        if (r.interfaceName !== owner) continue;
         table[`[resource-drop]${r.name}`] = (h: number) => this.#abi.resourceDrop(key, h >>> 0);
-        const onDrop = hostFunction(env, item.iface, `[resource-drop]${r.name}`, null);
+        const onDrop = hostFunction(env, iface, `[resource-drop]${r.name}`, null);
         if (onDrop) this.#abi.hostDrops.set(key, onDrop as (value: object) => unknown);
       }
-      out.set(item.name, table);
+      out.set(iface.name, table);
     }
     return out;
   }
@@ -341,10 +381,18 @@ export class Plugin {
     this.#abi.ready = false;
     try {
       this.guard('(instantiate)', () => {
-        // Attach as soon as the main instance exists: later instances' start code may already call the host.
-        const { bindings } = instantiateLinked(this.#linked, this.#imports, hook, (inst) => this.#attachAbi(inst));
-        this.#bindings = bindings;
-      });
+        let created = 0;
+        try {
+          // Attach as soon as the main instance exists: later instances' start code may already call the host.
+          const { bindings } = instantiateLinked(this.#linked, this.#imports, hook, (inst) => {
+            created++;
+            this.#attachAbi(inst);
+          });
+          this.#bindings = bindings;
+        } catch (e) {
+          throw linkGap(e, created, this.name) ?? e;
+        }
+      }, isLinkError);
       this.#generation++;
     } catch (e) {
       this.#dropInstance();
@@ -416,6 +464,9 @@ export class Plugin {
     if (err.code === ErrorCodes.HOST_ERROR || err.code === ErrorCodes.REENTRANCE) {
       return err.hook === undefined ? new WitplugError(err.code, `${hook}: ${err.message}`, { path: err.path, plugin: this.name, hook, cause: err.cause, details: err.details }) : err;
     }
+    // A host gap (a function the host does not provide, a linking failure) is not the plugin's
+    // fault: the interrupted instance is still replaced, but it does not count towards DISABLED.
+    if (err.code === ErrorCodes.UNSUPPORTED || err.code === ErrorCodes.LINK) return err;
     if (this.#health.recordTrap()) {
       err.message += ` (plugin ${this.name} is now disabled: ${this.#health.disabledReason})`;
     }
@@ -448,6 +499,16 @@ export class Plugin {
     return this.fastFn(target) ?? this.jcoFn(target);
   }
 
+  /** A function refusing every call with UNSUPPORTED when this Node cannot run the plugin's calls, else null. */
+  #refusal(target: string): PluginFunction | null {
+    if (this.#unsupported === null) return null;
+    const hook = resolveExport(this.shape, target).target;
+    const err = () => new WitplugError(ErrorCodes.UNSUPPORTED, `cannot call ${hook}: plugin ${this.name} ${this.#unsupported}`, { plugin: this.name, hook });
+    return () => {
+      throw err();
+    };
+  }
+
   /** The generated canonical-ABI caller of `target`, or null when it needs the jco fallback. */
   fastFn(target: string): PluginFunction | null {
     const resolved = resolveExport(this.shape, target);
@@ -465,7 +526,14 @@ export class Plugin {
       this.instantiate();
     }
     if (!this.#abi.ready || typeof this.#abi.x[coreName] !== 'function') return null;
-    return factory(this.#abi, this.#callHost(resolved));
+    const call = factory(this.#abi, this.#callHost(resolved));
+    const slots = this.#contextSlots;
+    if (slots === null) return call;
+    // Each call is a new task: its context slots start at 0.
+    return (...args: unknown[]) => {
+      slots.reset();
+      return call(...args);
+    };
   }
 
   #arityError(resolved: ResolvedExport, got: number): WitplugError {
@@ -508,6 +576,8 @@ export class Plugin {
    * witplug's conventions). The baseline of `witplug bench`.
    */
   jcoFn(target: string): PluginFunction {
+    const refusal = this.#refusal(target);
+    if (refusal) return refusal;
     const resolved = resolveExport(this.shape, target);
     const hook = resolved.target;
     const params = resolved.type.params;
@@ -527,6 +597,7 @@ export class Plugin {
         generation = this.#generation;
       }
       const jcoArgs = plainArgs ? args : args.map((a, i) => toJco(params[i]!.type, a));
+      this.#contextSlots?.reset(); // the core instance's context built-ins are witplug's (see fastFn)
       let value: unknown;
       const isErrResult = (e: unknown): boolean => returnsResult && e !== null && typeof e === 'object' && 'payload' in e && !(e instanceof WebAssembly.RuntimeError);
       try {

@@ -40,10 +40,11 @@ export async function wasiImports(shape: ComponentShape, grant: Grant | undefine
   const out: Record<string, unknown> = {};
   for (const item of wanted) {
     const key = stripVersion(item.name);
-    if (all[key] !== undefined) {
-      out[key] = all[key];
-      out[item.name] = all[key];
+    if (all[key] === undefined) {
+      throw new WitplugError(ErrorCodes.LINK, `import ${item.name}: preview2-shim has no implementation of ${key}`, { plugin: pluginName, path: `import ${item.name}` });
     }
+    out[key] = all[key];
+    out[item.name] = all[key];
   }
   return out;
 }

@@ -128,6 +128,8 @@ export function exportedResources(shape: ComponentShape): Map<string, ResourceTy
 export function importedResources(shape: ComponentShape): Map<string, ResourceType> {
   const out = new Map<string, ResourceType>();
   for (const item of shape.imports) {
+    // A resource imported at the world level (interfaceName '').
+    if (item.kind === 'type' && item.type.kind === 'resource' && item.type.interfaceName === '') out.set(resourceKey(item.type), item.type);
     if (item.kind !== 'interface' || item.name.startsWith('wasi:')) continue;
     for (const t of item.iface.types.values()) {
       if (t.kind === 'resource' && t.interfaceName === item.name) out.set(resourceKey(t), t);
