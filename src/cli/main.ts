@@ -9,6 +9,7 @@ import { registerRun } from './run.js';
 import { registerCheck } from './check.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
+import { registerTypes } from './types.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerInspect(program);
   registerBench(program);
+  registerTypes(program);
   return program;
 }
 
