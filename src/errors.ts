@@ -61,6 +61,8 @@ export const ErrorCodes = {
   MEMORY_LIMIT: 'MEMORY_LIMIT',
   OUTPUT_LIMIT: 'OUTPUT_LIMIT',
   DISABLED: 'DISABLED',
+  /** The plugin's `init` export returned an error: it is not loaded. */
+  INIT_FAILED: 'INIT_FAILED',
   /** A value passed to or returned from a plugin does not match its WIT type. */
   TYPE_MISMATCH: 'TYPE_MISMATCH',
   /** The compile cache could not be read or written. */

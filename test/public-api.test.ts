@@ -15,6 +15,7 @@ describe('public API', () => {
         "METADATA_SECTION",
         "NoteCodes",
         "Plugin",
+        "PluginHost",
         "PluginResource",
         "ShapeCache",
         "VERSION",
