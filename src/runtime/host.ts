@@ -119,14 +119,16 @@ export class PluginHost {
   readonly #log: HostLogger;
   readonly #entries = new Map<string, Entry>();
   #order = 0;
-  /** Per hook: the enabled plugins' functions in dispatch order; rebuilt when the plugin list changes. */
-  readonly #bound = new Map<string, Bound[]>();
+  /** Per hook (and operation anchor): the enabled plugins' functions in dispatch order; replaced when the plugin list changes. */
+  readonly #slots = new Map<string, { list: readonly Bound[] }>();
+  readonly #dispatchers = new Map<string, (...args: unknown[]) => unknown>();
+  /** Per waterfall hook: the fed parameter, derived from the first plugin's types. */
+  readonly #feeds = new Map<string, number>();
 
   constructor(options: PluginHostOptions) {
     this.#options = options;
     this.#log = options.logger ?? stderrLogger;
-    for (const name of Object.keys(options.hooks ?? {})) this.#bound.set(name, []);
-    for (const name of Object.keys(options.operations ?? {})) this.#bound.set(opKey(name, 'before'), []).set(opKey(name, 'define'), []).set(opKey(name, 'after'), []);
+    for (const [name, spec] of Object.entries(options.hooks ?? {})) this.#dispatchers.set(name, this.#dispatcher(name, spec));
   }
 
   /** Admits, compiles and instantiates a plugin, then adds it to every hook. */
@@ -210,48 +212,118 @@ export class PluginHost {
 
   /** Runs hook `name` across the enabled plugins, per its dispatch kind. */
   run(name: string, ...args: unknown[]): unknown {
-    const spec = this.#options.hooks?.[name];
-    const bound = this.#bound.get(name);
-    if (spec === undefined || bound === undefined) throw new WitplugError(ErrorCodes.USAGE, `no hook named "${name}" (declared: ${Object.keys(this.#options.hooks ?? {}).join(', ') || 'none'})`);
-    const policy = spec.onError ?? (spec.kind === 'parallel' ? 'skip' : 'fail');
+    return this.hook(name)(...args);
+  }
+
+  /**
+   * The dispatcher of hook `name`, resolved once (as `plugin.fn` is): it
+   * reads the current plugin list at each call, so loads, reloads and
+   * unloads apply from the next call on.
+   */
+  hook(name: string): (...args: unknown[]) => unknown {
+    const d = this.#dispatchers.get(name);
+    if (d === undefined) throw new WitplugError(ErrorCodes.USAGE, `no hook named "${name}" (declared: ${Object.keys(this.#options.hooks ?? {}).join(', ') || 'none'})`);
+    return d;
+  }
+
+  /*
+   * Dispatchers keep the try/catch outside the per-plugin loop: a failure
+   * resumes the loop at the next plugin. A try around every single call kept
+   * V8 from inlining it (~20–40 ns per plugin, measured).
+   */
+  #dispatcher(name: string, spec: HookSpec): (...args: unknown[]) => unknown {
+    const slot = this.#slot(name);
+    const policy: FailurePolicy = spec.kind === 'parallel' ? 'skip' : spec.onError ?? 'fail';
+    const fault = (b: Bound, e: unknown): void => this.#fault(b, name, policy, e);
     switch (spec.kind) {
       case 'series':
-        for (const b of bound) this.#call(b, name, policy, args);
-        return undefined;
       case 'parallel':
-        for (const b of bound) this.#call(b, name, 'skip', args);
-        return undefined;
+        return (...args) => {
+          const l = slot.list;
+          for (let i = 0; ; i++) {
+            try {
+              for (; i < l.length; i++) {
+                const b = l[i]!;
+                b.stats.calls++;
+                b.fn(...args);
+              }
+              return undefined;
+            } catch (e) {
+              fault(l[i]!, e);
+            }
+          }
+        };
       case 'bail': {
-        const isPass = passTest(spec.pass ?? null);
-        for (const b of bound) {
-          const r = this.#call(b, name, policy, args);
-          if (r !== SKIPPED && !isPass(r)) return r;
-        }
-        return spec.pass ?? null;
+        const pass = spec.pass ?? null;
+        const isPass = passTest(pass);
+        return (...args) => {
+          const l = slot.list;
+          for (let i = 0; ; i++) {
+            try {
+              for (; i < l.length; i++) {
+                const b = l[i]!;
+                b.stats.calls++;
+                const r = b.fn(...args);
+                if (!isPass(r)) return r;
+              }
+              return pass;
+            } catch (e) {
+              fault(l[i]!, e);
+            }
+          }
+        };
       }
       case 'first':
-        for (const b of bound) {
-          const r = this.#call(b, name, policy, args);
-          if (r !== SKIPPED && r !== null && r !== undefined) return r;
-        }
-        return null;
-      case 'collect': {
-        const out: unknown[] = [];
-        for (const b of bound) {
-          const r = this.#call(b, name, policy, args);
-          if (r !== SKIPPED) out.push(r);
-        }
-        return out;
-      }
-      case 'waterfall': {
-        const feed = this.#feedIndex(name, spec);
-        const a = [...args];
-        for (const b of bound) {
-          const r = this.#call(b, name, policy, a);
-          if (r !== SKIPPED) a[feed] = r;
-        }
-        return a[feed];
-      }
+        return (...args) => {
+          const l = slot.list;
+          for (let i = 0; ; i++) {
+            try {
+              for (; i < l.length; i++) {
+                const b = l[i]!;
+                b.stats.calls++;
+                const r = b.fn(...args);
+                if (r !== null && r !== undefined) return r;
+              }
+              return null;
+            } catch (e) {
+              fault(l[i]!, e);
+            }
+          }
+        };
+      case 'collect':
+        return (...args) => {
+          const l = slot.list;
+          const out: unknown[] = [];
+          for (let i = 0; ; i++) {
+            try {
+              for (; i < l.length; i++) {
+                const b = l[i]!;
+                b.stats.calls++;
+                out.push(b.fn(...args));
+              }
+              return out;
+            } catch (e) {
+              fault(l[i]!, e);
+            }
+          }
+        };
+      case 'waterfall':
+        return (...args) => {
+          const l = slot.list;
+          const feed = spec.feed ?? this.#feeds.get(name) ?? this.#feedIndex(name, spec);
+          for (let i = 0; ; i++) {
+            try {
+              for (; i < l.length; i++) {
+                const b = l[i]!;
+                b.stats.calls++;
+                args[feed] = b.fn(...args);
+              }
+              return args[feed];
+            } catch (e) {
+              fault(l[i]!, e);
+            }
+          }
+        };
     }
   }
 
@@ -264,11 +336,11 @@ export class PluginHost {
     const spec = this.#options.operations?.[name];
     if (spec === undefined) throw new WitplugError(ErrorCodes.USAGE, `no operation named "${name}"`);
     const policy = spec.onError ?? 'fail';
-    for (const b of this.#bound.get(opKey(name, 'before'))!) this.#call(b, name, policy, args);
-    const define = this.#bound.get(opKey(name, 'define'))![0];
+    for (const b of this.#slot(opKey(name, 'before')).list) this.#call(b, name, policy, args);
+    const define = this.#slot(opKey(name, 'define')).list[0];
     let result = define === undefined ? SKIPPED : this.#call(define, name, policy, args);
     if (result === SKIPPED) result = fallback(...args);
-    for (const b of this.#bound.get(opKey(name, 'after'))!) this.#call(b, name, policy, args);
+    for (const b of this.#slot(opKey(name, 'after')).list) this.#call(b, name, policy, args);
     return result;
   }
 
@@ -282,12 +354,17 @@ export class PluginHost {
     try {
       return b.fn(...args);
     } catch (e) {
-      b.stats.failures++;
-      const err = e instanceof WitplugError ? e : new WitplugError(ErrorCodes.INTERNAL, String(e), { plugin: b.entry.name, hook, cause: e });
-      if (policy === 'fail') throw err;
-      this.#log('warn', `hook ${hook} failed and was skipped: [${err.code}] ${err.message}`, b.entry.name);
+      this.#fault(b, hook, policy, e);
       return SKIPPED;
     }
+  }
+
+  /** A plugin's call failed: `fail` rethrows it (attributed to plugin and hook), `skip` logs it and goes on. */
+  #fault(b: Bound, hook: string, policy: FailurePolicy, e: unknown): void {
+    b.stats.failures++;
+    const err = e instanceof WitplugError ? e : new WitplugError(ErrorCodes.INTERNAL, String(e), { plugin: b.entry.name, hook, cause: e });
+    if (policy === 'fail') throw err;
+    this.#log('warn', `hook ${hook} failed and was skipped: [${err.code}] ${err.message}`, b.entry.name);
   }
 
   async #instantiate(source: string | Uint8Array, name: string, options: LoadOptions): Promise<Plugin> {
@@ -342,23 +419,34 @@ export class PluginHost {
   #rebind(): void {
     const entries = [...this.#entries.values()].filter((e) => e.enabled).sort(byPriority);
     for (const [name, spec] of Object.entries(this.#options.hooks ?? {})) {
-      this.#bound.set(name, entries.map((entry) => ({ entry, fn: entry.plugin.fn(spec.target), stats: statsOf(entry, name) })));
+      this.#slot(name).list = entries.map((entry) => ({ entry, fn: entry.plugin.fn(spec.target), stats: statsOf(entry, name) }));
     }
     for (const [name, spec] of Object.entries(this.#options.operations ?? {})) {
       for (const at of ['before', 'define', 'after'] as const) {
         const anchored = entries.filter((e) => e.anchors.some((a) => a.operation === name && a.at === at));
-        this.#bound.set(opKey(name, at), anchored.map((entry) => ({ entry, fn: entry.plugin.fn(spec.target), stats: statsOf(entry, name) })));
+        this.#slot(opKey(name, at)).list = anchored.map((entry) => ({ entry, fn: entry.plugin.fn(spec.target), stats: statsOf(entry, name) }));
       }
     }
   }
 
+  #slot(key: string): { list: readonly Bound[] } {
+    let slot = this.#slots.get(key);
+    if (slot === undefined) this.#slots.set(key, (slot = { list: [] }));
+    return slot;
+  }
+
   #feedIndex(name: string, spec: HookSpec): number {
     if (spec.feed !== undefined) return spec.feed;
+    const known = this.#feeds.get(name);
+    if (known !== undefined) return known;
     const first = [...this.#entries.values()][0];
     if (first === undefined) return 0;
     const func: FuncType = resolveExport(first.plugin.shape, spec.target).type;
     for (let i = func.params.length - 1; i >= 0; i--) {
-      if (func.result !== null && compareValType(func.params[i]!.type, func.result).length === 0) return i;
+      if (func.result !== null && compareValType(func.params[i]!.type, func.result).length === 0) {
+        this.#feeds.set(name, i);
+        return i;
+      }
     }
     throw new WitplugError(ErrorCodes.USAGE, `waterfall hook "${name}": no parameter of ${spec.target} has its result's type; set \`feed\``);
   }
