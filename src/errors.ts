@@ -33,6 +33,8 @@ export const NoteCodes = {
   EXTRA_EXPORT_MEMBER: 'EXTRA_EXPORT_MEMBER',
   /** An import matched an offered interface of a different (compatible) version. */
   VERSION_DIFFERS: 'VERSION_DIFFERS',
+  /** `missingImports: 'trap'`: an imported function or type the host lacks, linked to an UNSUPPORTED stub. */
+  MISSING_IMPORT: 'MISSING_IMPORT',
 } as const;
 export type NoteCode = (typeof NoteCodes)[keyof typeof NoteCodes];
 

@@ -64,6 +64,8 @@ export interface PluginHostOptions {
   readonly logger?: HostLogger;
   /** Passed to `loadPlugin` (compile cache). */
   readonly cache?: PluginOptions['cache'];
+  /** Plugins built against a newer minor of a host interface: `reject` (default) or `trap` (see `PluginOptions`). */
+  readonly missingImports?: 'reject' | 'trap';
 }
 
 export interface LoadOptions {
@@ -368,12 +370,13 @@ export class PluginHost {
   }
 
   async #instantiate(source: string | Uint8Array, name: string, options: LoadOptions): Promise<Plugin> {
-    const { contract, host, cache } = this.#options;
+    const { contract, host, cache, missingImports } = this.#options;
     const limits = { ...this.#options.limits, ...options.limits };
     const plugin = await loadPlugin(source, {
       name, contract, limits,
       ...(host === undefined ? {} : { host }),
       ...(cache === undefined ? {} : { cache }),
+      ...(missingImports === undefined ? {} : { missingImports }),
       ...(options.grant === undefined ? {} : { grant: options.grant }),
       ...(options.config === undefined ? {} : { config: options.config }),
       log: this.#log,
