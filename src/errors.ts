@@ -1,7 +1,44 @@
 /**
- * Every failure witplug reports carries a stable `code`. Codes are listed here
- * and nowhere else, so callers (and the CLI's JSON output) can rely on them.
+ * Every code witplug reports — runtime errors, admission problems and
+ * admission notes — is listed here and nowhere else, so callers (and the CLI's
+ * JSON output) can rely on them. Admission problems and notes are subsets
+ * that reuse the same strings (`MALFORMED` is one code whether the gate or the
+ * runtime reports it).
  */
+
+/** Why the admission gate refused a plugin (`report.problems[].code`). */
+export const AdmissionCodes = {
+  /** The plugin imports an interface (or function) the contract does not offer, or one it was not granted. */
+  EXTRA_IMPORT: 'EXTRA_IMPORT',
+  /** An imported, offered interface differs from the host's: extra function, different signature or type. */
+  IMPORT_MISMATCH: 'IMPORT_MISMATCH',
+  /** A hook interface the contract requires is not exported. */
+  MISSING_EXPORT: 'MISSING_EXPORT',
+  /** An exported hook interface lacks a function or differs in a type. */
+  EXPORT_MISMATCH: 'EXPORT_MISMATCH',
+  /** Same package interface, but semver-incompatible versions. */
+  VERSION_MISMATCH: 'VERSION_MISMATCH',
+  /** A core module (or other non-component wasm) was given where a component was expected. */
+  NOT_A_COMPONENT: 'NOT_A_COMPONENT',
+  /** Empty, truncated or corrupted bytes: not a well-formed component binary. */
+  MALFORMED: 'MALFORMED',
+} as const;
+export type AdmissionCode = (typeof AdmissionCodes)[keyof typeof AdmissionCodes];
+
+/** Things worth knowing that do not reject a plugin (`report.notes[].code`). */
+export const NoteCodes = {
+  /** The plugin exports an item the contract does not require. */
+  EXTRA_EXPORT: 'EXTRA_EXPORT',
+  /** A required hook interface exports more functions or types than required. */
+  EXTRA_EXPORT_MEMBER: 'EXTRA_EXPORT_MEMBER',
+  /** An import matched an offered interface of a different (compatible) version. */
+  VERSION_DIFFERS: 'VERSION_DIFFERS',
+  /** `missingImports: 'trap'`: an imported function or type the host lacks, linked to an UNSUPPORTED stub. */
+  MISSING_IMPORT: 'MISSING_IMPORT',
+} as const;
+export type NoteCode = (typeof NoteCodes)[keyof typeof NoteCodes];
+
+/** Codes of `WitplugError`s. */
 export const ErrorCodes = {
   /** Bad CLI flags, unreadable input files, arguments that don't fit the function. */
   USAGE: 'USAGE',
@@ -9,10 +46,8 @@ export const ErrorCodes = {
   NOT_FOUND: 'NOT_FOUND',
   /** WIT that does not parse or a world that does not exist. */
   CONTRACT: 'CONTRACT',
-  /** The bytes are not a well-formed component binary. */
-  MALFORMED: 'MALFORMED',
-  /** A core module was given where a component was expected. */
-  NOT_A_COMPONENT: 'NOT_A_COMPONENT',
+  MALFORMED: AdmissionCodes.MALFORMED,
+  NOT_A_COMPONENT: AdmissionCodes.NOT_A_COMPONENT,
   /** The admission gate refused the plugin; the report is attached. */
   REJECTED: 'REJECTED',
   /** No such export / function on the plugin. */
@@ -41,6 +76,8 @@ export const ErrorCodes = {
   REENTRANCE: 'REENTRANCE',
   /** A per-instance bound other than memory/output was hit (e.g. `maxHandles` resource handles). */
   RESOURCE_LIMIT: 'RESOURCE_LIMIT',
+  /** The plugin's `init` export returned an error: it is not loaded. */
+  INIT_FAILED: 'INIT_FAILED',
   /** A value passed to or returned from a plugin does not match its WIT type. */
   TYPE_MISMATCH: 'TYPE_MISMATCH',
   /** The compile cache could not be read or written. */
@@ -61,6 +98,15 @@ export interface WitplugErrorOptions {
   details?: unknown;
 }
 
+export interface WitplugErrorJson {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly plugin?: string;
+  /** `iface#func` being called when it happened. */
+  readonly function?: string;
+  readonly path?: string;
+}
+
 export class WitplugError extends Error {
   override readonly name = 'WitplugError';
   readonly code: ErrorCode;
@@ -78,11 +124,23 @@ export class WitplugError extends Error {
     this.details = options.details;
   }
 
-  toJSON(): { code: ErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+  /** The documented JSON shape: code and message, plus plugin, function (`iface#func`) and path when known. */
+  toJSON(): WitplugErrorJson {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.plugin === undefined ? {} : { plugin: this.plugin }),
+      ...(this.hook === undefined ? {} : { function: this.hook }),
+      ...(this.path === undefined ? {} : { path: this.path }),
+    };
   }
 }
 
 export function isWitplugError(e: unknown): e is WitplugError {
   return e instanceof WitplugError;
 }
+
+/** Every code of the three groups, each once. */
+export const allCodes: ReadonlySet<string> = new Set([
+  ...Object.values(ErrorCodes), ...Object.values(AdmissionCodes), ...Object.values(NoteCodes),
+]);

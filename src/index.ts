@@ -24,6 +24,12 @@ export type { CacheStats, CompiledArtifact } from './compile/cache.js';
 
 export { loadPlugin, Plugin, sharedCompileCache } from './runtime/plugin.js';
 export { PluginResource } from './runtime/abi/index.js';
+export { bindExports } from './runtime/typed.js';
+export { PluginHost } from './runtime/host.js';
+export type { PluginHostOptions, HookSpec, OperationSpec, Anchor, AnchorPosition, DispatchKind, FailurePolicy, LoadOptions, PluginInfo, HookStats, HostLogger } from './runtime/host.js';
+export type { TypedPlugin, ExportTable } from './runtime/typed.js';
+export { generateBindings } from './bindings/typescript.js';
+export type { BindingsOptions } from './bindings/typescript.js';
 export type { PluginOptions, PluginFunction, LoadInfo } from './runtime/plugin.js';
 export { IsolatedPlugin } from './runtime/isolate/isolated-plugin.js';
 export { parseGrant, readGrantManifest, isGranted } from './runtime/grant.js';

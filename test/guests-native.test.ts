@@ -127,9 +127,11 @@ describe('wat builder', () => {
 });
 
 describe('c builder', () => {
-  it('reports availability consistently with its tool version', async () => {
-    if (C_AVAILABLE) expect(cBuilder.toolVersion).toMatch(/clang/i);
-    else expect(typeof cBuilder.toolVersion === 'string' || cBuilder.toolVersion === null).toBe(true);
+  // `npm run setup` installs clang; in CI a missing toolchain is a failure, not a skip. Elsewhere
+  // (a non-root machine without clang) the C-only tests below are skipped and say so.
+  it.runIf(process.env['CI'] !== undefined || C_AVAILABLE)('is installed and names clang as its tool', () => {
+    expect(C_AVAILABLE, 'clang/wasm-ld/wasi-libc missing: run npm run setup as root').toBe(true);
+    expect(cBuilder.toolVersion).toMatch(/clang/i);
   });
 
   it.skipIf(!C_AVAILABLE)('builds the C gateway guest into a gateway-plugin component, reproducibly', async () => {

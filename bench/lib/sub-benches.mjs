@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runJsonChild } from './child.mjs';
 
-export const SUB_BENCHES = ['admission', 'instrument', 'sandbox'];
+export const SUB_BENCHES = ['admission', 'instrument', 'sandbox', 'host'];
 
 export async function subBenches() {
   const out = {};

@@ -18,11 +18,19 @@ export interface AdmitShapeOptions {
    * `pkg:ns/*`). Offered but not granted imports are rejected. Default: all offered.
    */
   readonly allowedImports?: ReadonlySet<string>;
+  /**
+   * A function or type the plugin imports from an offered interface but the
+   * host lacks (a plugin built against a newer minor of a host interface):
+   * `reject` (default) refuses it as IMPORT_MISMATCH; `trap` admits it with a
+   * MISSING_IMPORT note, and the runtime links it to a stub that fails the
+   * call with UNSUPPORTED naming the function.
+   */
+  readonly missingImports?: 'reject' | 'trap';
 }
 
 /** Admits a decoded shape against a contract. */
 export function admitShape(shape: ComponentShape, contract: Contract, options: AdmitShapeOptions = {}): AdmissionReport {
-  const ctx = buildContext(shape, contract.shape, options.allowedImports ?? null);
+  const ctx = buildContext(shape, contract.shape, options.allowedImports ?? null, options.missingImports ?? 'reject');
   const problems: Problem[] = RULES.flatMap((r) => r.check(ctx));
   const notes: Note[] = NOTE_RULES.flatMap((r) => r.check(ctx));
   return { accepted: problems.length === 0, problems, notes };

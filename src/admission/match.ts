@@ -31,6 +31,8 @@ export interface AdmissionContext {
   readonly extraExports: readonly WorldItem[];
   /** Interfaces the plugin was granted; null = everything the contract offers. */
   readonly allowedImports: ReadonlySet<string> | null;
+  /** What to do with a member of an offered interface that the host lacks (AdmitShapeOptions). */
+  readonly missingImports: 'reject' | 'trap';
 }
 
 /**
@@ -65,6 +67,7 @@ export function buildContext(
   plugin: ComponentShape,
   contract: ComponentShape,
   allowedImports: ReadonlySet<string> | null,
+  missingImports: 'reject' | 'trap' = 'reject',
 ): AdmissionContext {
   const imports: ImportMatch[] = plugin.imports.map((found) => {
     const { match, incompatible } = pick(found, contract.imports);
@@ -78,7 +81,7 @@ export function buildContext(
     return { expected, found: match, incompatible };
   });
   const extraExports = plugin.exports.filter((e) => !used.has(e));
-  return { plugin, contract, imports, exports, extraExports, allowedImports };
+  return { plugin, contract, imports, exports, extraExports, allowedImports, missingImports };
 }
 
 /**

@@ -4,23 +4,26 @@
  * lives in its own module and registers itself on the program.
  */
 import { Command, CommanderError } from 'commander';
-import { ExitCode } from './output.js';
+import { ExitCode, failureJson, printJson, usage } from './output.js';
 import { registerRun } from './run.js';
 import { registerCheck } from './check.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
+import { registerTypes } from './types.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
   const program = new Command('witplug')
     .description('Host WebAssembly component plugins: check them against a WIT contract, inspect them, run them.')
     .version(VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    // Commander's own error lines are replaced by witplug's documented one-line / JSON failure (main()).
+    .configureOutput({ outputError: () => {} })
     .exitOverride();
   registerRun(program);
   registerCheck(program);
   registerInspect(program);
   registerBench(program);
+  registerTypes(program);
   return program;
 }
 
@@ -30,12 +33,20 @@ export async function main(argv: readonly string[]): Promise<void> {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      // --help and --version exit 0; every other commander error is a usage error.
+      // --help and --version exit 0; every other commander error is a usage error,
+      // reported like any other failure: one line with its code, or one JSON object.
+      if (e.exitCode !== 0 && e.code !== 'commander.help') reportUsageError(e.message, argv);
       process.exitCode = e.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
       return;
     }
     throw e;
   }
+}
+
+function reportUsageError(commanderMessage: string, argv: readonly string[]): void {
+  const err = usage(`${commanderMessage.replace(/^error: /, '')} (run with --help for usage)`);
+  if (argv.includes('--json')) printJson(failureJson(err));
+  else process.stderr.write(`witplug: error [${err.code}]: ${err.message}\n`);
 }
 
 await main(process.argv.slice(2));

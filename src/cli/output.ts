@@ -3,7 +3,7 @@
  * documented failure shapes. Every command goes through `runCommand`, so no
  * command can leak a stack trace or an unexpected exit code.
  */
-import { WitplugError, ErrorCodes } from '../errors.js';
+import { WitplugError, ErrorCodes, type WitplugErrorJson } from '../errors.js';
 
 export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -38,8 +38,8 @@ export function printJson(value: unknown): void {
   process.stdout.write(toJson(value) + '\n');
 }
 
-export function failureJson(err: WitplugError): { ok: false; error: { code: string; message: string } } {
-  return { ok: false, error: { code: err.code, message: err.message } };
+export function failureJson(err: WitplugError): { ok: false; error: WitplugErrorJson } {
+  return { ok: false, error: err.toJSON() };
 }
 
 /**

@@ -53,6 +53,12 @@ export interface PluginOptions {
   /** Offered interfaces this plugin may import (see admission `allowedImports`). Default: all offered. */
   readonly allowedImports?: ReadonlySet<string>;
   /**
+   * A plugin importing functions the host's interfaces lack (built against a
+   * newer minor): `reject` (default) or `trap` — admitted with a MISSING_IMPORT
+   * note per member, each linked to a stub failing the call with UNSUPPORTED.
+   */
+  readonly missingImports?: 'reject' | 'trap';
+  /**
    * Capabilities, deny by default (docs/sandbox.md): which offered imports the
    * plugin may use (no `wasi:*` without a grant), its config, directories,
    * environment, clocks/random, and default limits. See `readGrantManifest`.
@@ -95,7 +101,7 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
   const hash = sha256Hex(bytes);
   // Deny by default: without a grant no wasi:* import is allowed, even if the contract offers it.
   const allowed = options.contract ? grantedImports(options.contract.shape, grant, options.allowedImports, pluginShapeOrUndefined(bytes, hash)) : options.allowedImports;
-  const decoded = options.contract ? admitOrThrow(bytes, hash, options.contract, name, allowed) : shapeCache.getOrDecode(bytes, decodePlugin, hash);
+  const decoded = options.contract ? admitOrThrow(bytes, hash, options.contract, name, allowed, options.missingImports) : shapeCache.getOrDecode(bytes, decodePlugin, hash);
   const shape = decoded.shape;
   // Before compiling or instantiating: imports the host cannot serve are the host's gap (LINK).
   checkLinkable(shape, options.host ?? {}, grant);
@@ -147,8 +153,12 @@ function isLinkError(e: unknown): boolean {
 /** Decoded shapes per component hash: admission of a plugin loaded twice decodes once. */
 const shapeCache = new ShapeCache();
 
-function admitOrThrow(bytes: Uint8Array, hash: string, contract: Contract, name: string, allowedImports?: ReadonlySet<string>): DecodedPlugin {
-  const report: AdmissionReport = admit(bytes, contract, { cache: shapeCache, componentHash: hash, ...(allowedImports ? { allowedImports } : {}) });
+function admitOrThrow(
+  bytes: Uint8Array, hash: string, contract: Contract, name: string, allowedImports?: ReadonlySet<string>, missingImports?: 'reject' | 'trap',
+): DecodedPlugin {
+  const report: AdmissionReport = admit(bytes, contract, {
+    cache: shapeCache, componentHash: hash, ...(allowedImports ? { allowedImports } : {}), ...(missingImports ? { missingImports } : {}),
+  });
   if (!report.accepted) {
     const first = report.problems[0];
     const more = report.problems.length > 1 ? ` (+${report.problems.length - 1} more)` : '';

@@ -33,7 +33,7 @@ function remoteHost(): HostImplementations {
 }
 
 function failure(e: unknown): CallOutcome {
-  const err = e instanceof WitplugError ? e : new WitplugError('TRAP', String(e));
+  const err = e instanceof WitplugError ? e : new WitplugError(ErrorCodes.TRAP, String(e));
   return { ok: false, code: err.code, message: err.message };
 }
 

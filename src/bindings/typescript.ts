@@ -1,0 +1,231 @@
+/**
+ * `witplug types`: a TypeScript module for a contract world, in witplug's own
+ * value convention (README "Values"), generated from the one type model.
+ *
+ * What comes out of a WIT file never reaches the output as raw text: type
+ * names become checked identifiers (`tsIdentifier`), every other name is a
+ * JSON-quoted key or string literal.
+ */
+import { WitplugError, ErrorCodes } from '../errors.js';
+import type { Contract } from '../contract/load.js';
+import type { FuncType, InterfaceType, NamedType, ResourceType, ValType, WorldItem } from '../component/types.js';
+import { lowerCamel, shortInterfaceName, upperCamel } from '../runtime/names.js';
+
+export interface BindingsOptions {
+  /** Module the bindings import witplug from (default `witplug`). */
+  readonly importFrom?: string;
+}
+
+/** Interfaces witplug serves itself: their host implementations are optional. */
+const SERVED_BY_WITPLUG = /^(witplug:host\/|wasi:)/;
+/** Names the generated module declares or imports; a WIT type with one of them gets a `_` suffix. */
+const RESERVED = new Set([
+  'Exports', 'Imports', 'TypedPlugin', 'PluginResource', 'HostResource', 'Plugin', 'PluginOptions', 'Contract', 'Uint8Array',
+  'Array', 'Record', 'Readonly', 'ReadonlyArray', 'Promise', 'Object', 'String', 'Number', 'Boolean', 'BigInt', 'Symbol', 'Error',
+]);
+
+const quote = (s: string): string => JSON.stringify(s);
+
+/** A WIT identifier as a TS identifier; anything else is refused (it would be text spliced into code). */
+export function tsIdentifier(witName: string, style: 'upper' | 'lower'): string {
+  const id = style === 'upper' ? upperCamel(witName) : lowerCamel(witName);
+  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(id)) {
+    throw new WitplugError(ErrorCodes.CONTRACT, `${quote(witName)} is not a WIT identifier; no TypeScript name can be made from it`);
+  }
+  return id;
+}
+
+interface Declared { readonly key: string; readonly alias: string }
+
+class TypeNamer {
+  /** Named types by structural key → their alias, so a type `use`d by several interfaces is declared once. */
+  readonly #byKey = new Map<string, Declared>();
+  readonly #taken = new Set<string>(RESERVED);
+  readonly declarations: string[] = [];
+  readonly #exportedResources: ReadonlySet<ResourceType>;
+
+  constructor(exportedResources: ReadonlySet<ResourceType>) {
+    this.#exportedResources = exportedResources;
+  }
+
+  /** The TS type of a WIT value type, declaring named types on first use. */
+  type(t: ValType): string {
+    switch (t.kind) {
+      case 'bool': return 'boolean';
+      case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 'f32': case 'f64': return 'number';
+      case 's64': case 'u64': return 'bigint';
+      case 'char': case 'string': return 'string';
+      case 'error-context': case 'future': case 'stream': return 'unknown';
+      case 'list':
+        return t.element.kind === 'u8' ? 'Uint8Array' : `Array<${this.type(t.element)}>`;
+      case 'tuple': return `[${t.types.map((x) => this.type(x)).join(', ')}]`;
+      case 'option':
+        return t.type.kind === 'option' ? `{ tag: 'some'; val: ${this.type(t.type)} } | null` : `${this.type(t.type)} | null`;
+      case 'result':
+        return `{ tag: 'ok'${t.ok ? `; val: ${this.type(t.ok)}` : ''} } | { tag: 'err'${t.err ? `; val: ${this.type(t.err)}` : ''} }`;
+      case 'own': case 'borrow':
+        return this.#exportedResources.has(t.resource) ? 'PluginResource' : 'HostResource';
+      case 'record': case 'variant': case 'enum': case 'flags':
+        return t.name === undefined ? this.#body(t) : this.#named(t.name, t);
+    }
+  }
+
+  #named(witName: string, t: ValType): string {
+    const key = `${witName}\0${this.#structureKey(t)}`;
+    const known = this.#byKey.get(key);
+    if (known) return known.alias;
+    let alias = tsIdentifier(witName, 'upper');
+    if (this.#taken.has(alias)) {
+      let n = 2;
+      while (this.#taken.has(`${alias}_${n}`)) n++;
+      alias = `${alias}_${n}`;
+    }
+    this.#taken.add(alias);
+    this.#byKey.set(key, { key, alias });
+    this.declarations.push(`/** WIT \`${kindWord(t)} ${witName.replace(/[^a-z0-9-]/gi, '')}\` */\nexport type ${alias} = ${this.#body(t)};`);
+    return alias;
+  }
+
+  #body(t: ValType): string {
+    switch (t.kind) {
+      case 'record':
+        return `{ ${t.fields.map((f) => `${quote(lowerCamel(f.name))}: ${this.type(f.type)};`).join(' ')} }`;
+      case 'flags':
+        return `{ ${t.names.map((n) => `${quote(lowerCamel(n))}: boolean;`).join(' ')} }`;
+      case 'enum':
+        return t.names.length === 0 ? 'never' : t.names.map(quote).join(' | ');
+      case 'variant':
+        return t.cases.length === 0
+          ? 'never'
+          : t.cases.map((c) => `{ tag: ${quote(c.name)}${c.type ? `; val: ${this.type(c.type)}` : ''} }`).join(' | ');
+      default:
+        return this.type(t);
+    }
+  }
+
+  /** Structure without names of nested named types' aliases (stable across interfaces). */
+  #structureKey(t: ValType): string {
+    return JSON.stringify(t, (k, v: unknown) => (k === 'resource' && v && typeof v === 'object' ? `${(v as ResourceType).interfaceName}#${(v as ResourceType).name}` : v));
+  }
+}
+
+function kindWord(t: ValType): string {
+  return t.kind;
+}
+
+function signature(namer: TypeNamer, f: FuncType, self: string | null): string {
+  const params = f.params.map((p) => `${tsIdentifier(p.name, 'lower')}: ${namer.type(p.type)}`);
+  if (self !== null) params.unshift(`self: ${self}`);
+  return `(${params.join(', ')}) => ${f.result ? namer.type(f.result) : 'void'}`;
+}
+
+/**
+ * Resources defined by the world's exports: values of these types are
+ * `PluginResource` handles. A resource an exported interface only `use`s from
+ * an imported one stays the host's (identity is its defining interface).
+ */
+function exportedResources(items: readonly WorldItem[]): Set<ResourceType> {
+  const exportedInterfaces = new Set(items.filter((i) => i.kind === 'interface').map((i) => i.name));
+  const out = new Set<ResourceType>();
+  const visit = (t: NamedType): void => {
+    if (t.kind === 'resource' && (exportedInterfaces.has(t.interfaceName) || t.interfaceName === '')) out.add(t);
+  };
+  for (const item of items) {
+    if (item.kind === 'interface') for (const t of item.iface.types.values()) visit(t);
+    else if (item.kind === 'type') visit(item.type);
+  }
+  return out;
+}
+
+/** The JS key a host implements an import under: the resource's self type for methods. */
+function hostMember(namer: TypeNamer, name: string, f: FuncType): string {
+  const isMethod = name.startsWith('[method]');
+  // A method's first parameter is the borrowed `self`: the host object itself.
+  return `${quote(name)}: ${signature(namer, isMethod ? { ...f, params: f.params.slice(1) } : f, isMethod ? 'HostResource' : null)};`;
+}
+
+/** Plain functions by lowerCamel name; resource functions by their canonical name (`[method]counter.incr`). */
+function exportKey(func: string): string {
+  return quote(func.startsWith('[') ? func : lowerCamel(func));
+}
+
+function exportMembers(namer: TypeNamer, iface: InterfaceType): string[] {
+  return [...iface.funcs].map(([name, f]) => `readonly ${exportKey(name)}: ${signature(namer, f, null)};`);
+}
+
+/** `pkg:ns/filter@1.0.0#check` — the target `plugin.fn` resolves. */
+function target(item: WorldItem, func: string | null): string {
+  return func === null ? item.name : `${item.name}#${func}`;
+}
+
+export function generateBindings(contract: Contract, options: BindingsOptions = {}): string {
+  const { imports, exports } = contract.shape;
+  const namer = new TypeNamer(exportedResources(exports));
+  const worldId = tsIdentifier(contract.world, 'upper');
+
+  const exportLines: string[] = [];
+  const table: string[] = [];
+  // `plugin.exports.filter`, unless two exported interfaces share the short name: then the full name.
+  const shortNames = exports.filter((i) => i.kind === 'interface').map((i) => shortInterfaceName(i.name));
+  const exportKeyOf = (name: string): string => {
+    const short = shortInterfaceName(name);
+    return quote(shortNames.indexOf(short) === shortNames.lastIndexOf(short) ? lowerCamel(short) : name);
+  };
+  for (const item of exports) {
+    if (item.kind === 'interface') {
+      const key = exportKeyOf(item.name);
+      exportLines.push(`  readonly ${key}: {\n${exportMembers(namer, item.iface).map((m) => `    ${m}`).join('\n')}\n  };`);
+      const fns = [...item.iface.funcs.keys()];
+      table.push(`  ${key}: { ${fns.map((n) => `${exportKey(n)}: ${quote(target(item, n))}`).join(', ')} },`);
+    } else if (item.kind === 'func') {
+      exportLines.push(`  readonly ${quote(lowerCamel(item.name))}: ${signature(namer, item.func, null)};`);
+      table.push(`  ${quote(lowerCamel(item.name))}: ${quote(target(item, null))},`);
+    } else {
+      namer.type(item.type.kind === 'resource' ? { kind: 'own', resource: item.type } : item.type);
+    }
+  }
+
+  const importLines: string[] = [];
+  let hostRequired = false;
+  for (const item of imports) {
+    if (item.kind === 'interface') {
+      for (const t of item.iface.types.values()) if (t.kind !== 'resource') namer.type(t);
+      if (item.iface.funcs.size === 0) continue; // types only: nothing for the host to implement
+      const optional = SERVED_BY_WITPLUG.test(item.name);
+      if (!optional) hostRequired = true;
+      const members = [...item.iface.funcs].map(([n, f]) => `    readonly ${hostMember(namer, n, f)}`);
+      importLines.push(`  readonly ${quote(item.name)}${optional ? '?' : ''}: {\n${members.join('\n')}\n  };`);
+    } else if (item.kind === 'func') {
+      hostRequired = true;
+      importLines.push(`  readonly ${quote(item.name)}: ${signature(namer, item.func, null)};`);
+    } else if (item.type.kind !== 'resource') {
+      namer.type(item.type);
+    }
+  }
+
+  const from = quote(options.importFrom ?? 'witplug');
+  return [
+    `// Generated by \`witplug types\` for world ${quote(contract.world)}. Do not edit: regenerate.`,
+    `import { bindExports, loadPlugin, type Contract, type PluginOptions, type PluginResource, type TypedPlugin } from ${from};`,
+    '',
+    '/** A resource the host provides: any object of the host\'s own. */',
+    'export type HostResource = object;',
+    '',
+    ...namer.declarations.flatMap((d) => [d, '']),
+    '/** The hooks a plugin of this world exports, as `plugin.exports` offers them. */',
+    `export interface Exports {\n${exportLines.join('\n')}\n}`,
+    '',
+    '/** What the host implements for the plugin (`host` option); witplug serves `witplug:host` and granted `wasi:*` itself. */',
+    `export interface Imports {\n${importLines.join('\n')}\n}`,
+    '',
+    `const EXPORTS = {\n${table.join('\n')}\n} as const;`,
+    '',
+    `export type ${worldId}Options = Omit<PluginOptions, 'host' | 'isolate'> & { readonly contract: Contract; readonly host${hostRequired ? '' : '?'}: Imports };`,
+    '',
+    `/** Loads a plugin of world ${quote(contract.world)} (admitted against \`options.contract\`) with typed \`exports\`. */`,
+    `export async function load${worldId}(source: string | Uint8Array, options: ${worldId}Options): Promise<TypedPlugin<Exports>> {`,
+    `  return bindExports<Exports>(await loadPlugin(source, { ...options, host: options.host as unknown as PluginOptions['host'] }), EXPORTS);`,
+    '}',
+    '',
+  ].join('\n');
+}

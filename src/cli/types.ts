@@ -1,0 +1,45 @@
+/**
+ * `witplug types --wit <dir|file> --world <w> [-o <file.ts>] [--import-from <module>]`:
+ * TypeScript bindings for a contract world (src/bindings/typescript.ts).
+ * Writes to stdout without `-o`. Exit 0, or 2 for usage/contract errors.
+ */
+import type { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { loadContract } from '../contract/load.js';
+import { generateBindings } from '../bindings/typescript.js';
+import { ExitCode, runCommand, usage } from './output.js';
+
+interface TypesFlags {
+  wit: string;
+  world: string;
+  output?: string;
+  importFrom?: string;
+}
+
+export function registerTypes(program: Command): void {
+  program
+    .command('types')
+    .description("Write TypeScript bindings for a WIT world: its types, the plugin's Exports, the host's Imports and a typed loader.")
+    .requiredOption('--wit <dir-or-file>', 'WIT file or directory (with deps/) declaring the contract')
+    .requiredOption('--world <world>', 'the world to generate bindings for')
+    .option('-o, --output <file.ts>', 'write the module here (default: stdout)')
+    .option('--import-from <module>', "module the bindings import witplug from (default 'witplug')")
+    .action(async (flags: TypesFlags) => {
+      await runCommand(false, () => types(flags));
+    });
+}
+
+async function types(flags: TypesFlags): Promise<ExitCode> {
+  const contract = await loadContract(flags.wit, flags.world);
+  const source = generateBindings(contract, flags.importFrom === undefined ? {} : { importFrom: flags.importFrom });
+  if (flags.output === undefined) {
+    process.stdout.write(source);
+    return ExitCode.OK;
+  }
+  try {
+    await writeFile(flags.output, source);
+  } catch (e) {
+    throw usage(`cannot write ${flags.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return ExitCode.OK;
+}
