@@ -9,44 +9,47 @@
 import type { ComponentShape, InterfaceType, NamedType, WorldItem } from '../../component/types.js';
 import type { SourceMap } from './resolve.js';
 
-function walk(t: NamedType, live: Set<object>): void {
+function walk(t: NamedType, live: Set<object>, aliasOf: WeakMap<object, NamedType>): void {
   if (live.has(t)) return;
   live.add(t);
+  // An alias keeps its target live, as wit-component's alias type does.
+  const target = aliasOf.get(t);
+  if (target) walk(target, live, aliasOf);
   switch (t.kind) {
     case 'record':
-      for (const f of t.fields) walk(f.type, live);
+      for (const f of t.fields) walk(f.type, live, aliasOf);
       return;
     case 'variant':
-      for (const c of t.cases) if (c.type) walk(c.type, live);
+      for (const c of t.cases) if (c.type) walk(c.type, live, aliasOf);
       return;
     case 'list':
-      return walk(t.element, live);
+      return walk(t.element, live, aliasOf);
     case 'option':
-      return walk(t.type, live);
+      return walk(t.type, live, aliasOf);
     case 'result':
-      if (t.ok) walk(t.ok, live);
-      if (t.err) walk(t.err, live);
+      if (t.ok) walk(t.ok, live, aliasOf);
+      if (t.err) walk(t.err, live, aliasOf);
       return;
     case 'tuple':
-      for (const x of t.types) walk(x, live);
+      for (const x of t.types) walk(x, live, aliasOf);
       return;
     case 'own':
     case 'borrow':
-      return walk(t.resource, live);
+      return walk(t.resource, live, aliasOf);
     case 'future':
     case 'stream':
-      if (t.type) walk(t.type, live);
+      if (t.type) walk(t.type, live, aliasOf);
       return;
     default:
       return;
   }
 }
 
-function reachedByFuncs(iface: InterfaceType): Set<object> {
+function reachedByFuncs(iface: InterfaceType, aliasOf: WeakMap<object, NamedType>): Set<object> {
   const live = new Set<object>();
   for (const f of iface.funcs.values()) {
-    for (const p of f.params) walk(p.type, live);
-    if (f.result) walk(f.result, live);
+    for (const p of f.params) walk(p.type, live, aliasOf);
+    if (f.result) walk(f.result, live, aliasOf);
   }
   return live;
 }
@@ -57,15 +60,15 @@ export function liveShape(shape: ComponentShape, sources: SourceMap): ComponentS
   const local = new Map<InterfaceType, Set<object>>();
   const global = new Set<object>();
   for (const i of ifaces) {
-    const l = reachedByFuncs(i.iface);
+    const l = reachedByFuncs(i.iface, sources.aliasOf);
     local.set(i.iface, l);
     for (const o of l) global.add(o);
   }
   for (const i of [...shape.imports, ...shape.exports]) {
     if (i.kind === 'func') {
-      for (const p of i.func.params) walk(p.type, global);
-      if (i.func.result) walk(i.func.result, global);
-    } else if (i.kind === 'type') walk(i.type, global);
+      for (const p of i.func.params) walk(p.type, global, sources.aliasOf);
+      if (i.func.result) walk(i.func.result, global, sources.aliasOf);
+    } else if (i.kind === 'type') walk(i.type, global, sources.aliasOf);
   }
   // A used type is live in the using interface when its functions reach it;
   // in the defining interface when anything live reaches it.

@@ -68,11 +68,15 @@ export class SourceMap {
   readonly resultPos = new WeakMap<FuncType, SrcPos>();
   readonly interfaces = new WeakMap<InterfaceType, InterfaceInfo>();
   readonly items = new WeakMap<WorldItem, SrcPos>();
+  /** Alias object → the named type it stands for (see `typeDecl`). */
+  readonly aliasOf = new WeakMap<object, NamedType>();
 }
 
 export interface ResolvedWorld {
   readonly world: string;
   readonly pkg: WitPackage;
+  /** Every package read (root and deps), for version checks. */
+  readonly packages: readonly WitPackage[];
   readonly shape: ComponentShape;
   readonly sources: SourceMap;
 }
@@ -320,6 +324,7 @@ export class Resolver {
         if (d.target.k === 'named') {
           const target = this.named(scope, d.target.name, d.target.pos);
           t = { ...target };
+          s.aliasOf.set(t, target);
           const names = s.names.get(target);
           if (names) s.names.set(t, names);
         } else t = this.valType(scope, d.target);
@@ -482,7 +487,7 @@ export function resolveWorld(all: readonly WitPackage[], pkg: WitPackage, decl: 
   for (const e of acc.needs) visit(e, new Set());
   const imports = [...implicit, ...[...acc.imports.values()].map((v) => v.item)];
   const exports = [...acc.exports.values()].map((v) => v.item);
-  return { world: decl.name, pkg, shape: { imports, exports }, sources: r.sources };
+  return { world: decl.name, pkg, packages: all, shape: { imports, exports }, sources: r.sources };
 }
 
 function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, including: Set<WorldDecl>): void {
