@@ -426,7 +426,7 @@ function versionBumps(findings: readonly Pending[], ow: ResolvedWorld, nw: Resol
     if (!versionsCompatible(op.version, np.version)) continue;
     const breaks: Breaks = sides.size === 2 ? 'both' : sides.has('plugins') ? 'plugins' : 'hosts';
     const need = /^0\./.test(op.version) ? 'a minor bump (0.x)' : 'a major bump';
-    out.push(finding('VERSION_BUMP_REQUIRED', 'breaking', breaks, `package ${base}`, `package ${base} has breaking changes but version ${op.version} → ${np.version} is semver-compatible; it needs ${need}`, np.decl?.pos ?? null, `${base}@${np.version}`));
+    out.push(finding('VERSION_BUMP_REQUIRED', 'breaking', breaks, `package ${base}`, `package ${base} has breaking changes but its version ${op.version === np.version ? `stays ${np.version}` : `${op.version} → ${np.version} is semver-compatible`}: it needs ${need}`, np.decl?.pos ?? null, `${base}@${np.version}`));
   }
   return out;
 }
