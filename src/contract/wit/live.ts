@@ -1,8 +1,8 @@
 /**
  * The part of a world's shape that reaches a component binary. wit-component
- * encodes only *live* types of an interface — those its functions reach, and
- * those other live interfaces `use` — and drops an interface left with no
- * function and no live type. Contracts built through jco and plugins built
+ * encodes an exported interface whole, but only the *live* types of an
+ * imported one — those its functions reach, and those other live interfaces
+ * `use` — and drops an import left with no function and no live type. Contracts built through jco and plugins built
  * by wit-component both carry exactly this projection, so diff compares it
  * to agree with the gate; the full shape keeps everything declared.
  */
@@ -59,8 +59,11 @@ export function liveShape(shape: ComponentShape, sources: SourceMap): ComponentS
   const ifaces = [...shape.imports, ...shape.exports].filter((i): i is WorldItem & { kind: 'interface' } => i.kind === 'interface');
   const local = new Map<InterfaceType, Set<object>>();
   const global = new Set<object>();
+  const exported = new Set(shape.exports.map((e) => (e.kind === 'interface' ? e.iface : null)));
   for (const i of ifaces) {
     const l = reachedByFuncs(i.iface, sources.aliasOf);
+    // Exported interfaces are encoded whole: every type they declare or use is live.
+    if (exported.has(i.iface)) for (const t of i.iface.types.values()) walk(t, l, sources.aliasOf);
     local.set(i.iface, l);
     for (const o of l) global.add(o);
   }
@@ -73,7 +76,7 @@ export function liveShape(shape: ComponentShape, sources: SourceMap): ComponentS
   // A used type is live in the using interface when its functions reach it;
   // in the defining interface when anything live reaches it.
   const prune = (item: WorldItem): WorldItem | null => {
-    if (item.kind !== 'interface') return item;
+    if (item.kind !== 'interface' || exported.has(item.iface)) return item;
     const info = sources.interfaces.get(item.iface);
     const mine = local.get(item.iface)!;
     const types = new Map<string, NamedType>();

@@ -1,0 +1,122 @@
+/**
+ * `witplug diff` rule by rule: each fixture pair under test/fixtures/diff/<case>/
+ * holds old.wit, new.wit and expected.json (rule, severity, side, file:line:column
+ * of every finding). The agreement block builds type-only components of both
+ * contracts with jco and runs the admission gate both ways: the gate's verdict
+ * must equal diff's breaking-for-plugins / breaking-for-hosts verdict.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { admit } from '../src/admission/gate.js';
+import { decodeComponent } from '../src/component/decode.js';
+import { liveShape, loadWitWorld } from '../src/contract/wit/index.js';
+import { diffWorlds } from '../src/diff/diff.js';
+import { DIFF_RULE_IDS, type DiffReport } from '../src/diff/rules.js';
+import { renderRulesDoc } from '../src/diff/rules-doc.js';
+import { buildTypeOnly } from './fixtures/admission/build.js';
+
+const ROOT = join(process.cwd(), 'test', 'fixtures', 'diff');
+
+interface Expected {
+  readonly world?: string;
+  readonly findings: readonly { rule: string; severity: string; breaks: string; file: string; line: number; column: number }[];
+}
+
+const CASES = readdirSync(ROOT, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
+
+function expected(name: string): Expected {
+  return JSON.parse(readFileSync(join(ROOT, name, 'expected.json'), 'utf8')) as Expected;
+}
+
+const reports = new Map<string, DiffReport>();
+async function diffCase(name: string): Promise<DiffReport> {
+  let r = reports.get(name);
+  if (!r) {
+    const world = expected(name).world;
+    r = diffWorlds(await loadWitWorld(join(ROOT, name, 'old.wit'), world), await loadWitWorld(join(ROOT, name, 'new.wit'), world));
+    reports.set(name, r);
+  }
+  return r;
+}
+
+const key = (f: { rule: string; severity: string; breaks: string; file: string; line: number; column: number }): string =>
+  `${f.rule} ${f.severity}/${f.breaks} at ${basename(f.file)}:${f.line}:${f.column}`;
+
+describe('witplug diff fixtures', () => {
+  it('has at least 40 fixture pairs and covers every rule', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(40);
+    const covered = new Set(CASES.flatMap((c) => expected(c).findings.map((f) => f.rule)));
+    expect(DIFF_RULE_IDS.filter((r) => !covered.has(r))).toEqual([]);
+  });
+
+  for (const name of CASES) {
+    it(name, async () => {
+      const r = await diffCase(name);
+      const got = r.findings.map(key).sort();
+      expect(got, JSON.stringify(r.findings, null, 2)).toEqual(expected(name).findings.map(key).sort());
+      for (const f of r.findings) {
+        expect(f.path).toMatch(/^(import|export|package) /);
+        expect(f.message.length).toBeGreaterThan(0);
+      }
+    });
+  }
+});
+
+describe('diff agrees with the admission gate on every fixture pair', () => {
+  const built = new Map<string, { old: Uint8Array; new: Uint8Array }>();
+  beforeAll(async () => {
+    // One jco build per contract per run (~25 ms each here).
+    for (const name of CASES) {
+      const world = expected(name).world ?? 'plugin';
+      const src = (f: string): string => readFileSync(join(ROOT, name, f), 'utf8');
+      built.set(name, { old: await buildTypeOnly(src('old.wit'), world), new: await buildTypeOnly(src('new.wit'), world) });
+    }
+  });
+
+  for (const name of CASES) {
+    it(name, async () => {
+      const r = await diffCase(name);
+      const b = built.get(name)!;
+      const oldContract = { shape: decodeComponent(b.old).shape };
+      const newContract = { shape: decodeComponent(b.new).shape };
+      // A plugin built against the old contract, admitted by the new one.
+      const plugins = admit(b.old, newContract);
+      expect(plugins.accepted, JSON.stringify({ gate: plugins.problems, diff: r.findings }, null, 2)).toBe(!r.breaksPlugins);
+      // A plugin built against the new contract, admitted by a host of the old one.
+      const hosts = admit(b.new, oldContract);
+      expect(hosts.accepted, JSON.stringify({ gate: hosts.problems, diff: r.findings }, null, 2)).toBe(!r.breaksHosts);
+    });
+  }
+
+  it('the parser resolves every fixture contract to the shape jco builds (modulo what wit-component leaves out)', async () => {
+    const norm = (s: { imports: readonly unknown[]; exports: readonly unknown[] }): string => canonical(s);
+    for (const name of CASES) {
+      for (const side of ['old', 'new'] as const) {
+        const w = await loadWitWorld(join(ROOT, name, `${side}.wit`), expected(name).world);
+        const jco = decodeComponent(built.get(name)![side]).shape;
+        expect(norm(liveShape(w.shape, w.sources)), `${name}/${side}.wit`).toBe(norm(jco));
+      }
+    }
+  });
+});
+
+describe('docs/diff-rules.md', () => {
+  it('is generated from the fixtures (run `node scripts/gen-diff-rules.mjs` after changing them)', () => {
+    const onDisk = readFileSync(join(process.cwd(), 'docs', 'diff-rules.md'), 'utf8');
+    expect(onDisk).toBe(renderRulesDoc(process.cwd()));
+  });
+});
+
+/** Order-independent JSON of a shape: world items sorted by name, maps by key. */
+export function canonical(shape: { imports: readonly unknown[]; exports: readonly unknown[] }): string {
+  const byName = (a: unknown, b: unknown): number => ((a as { name: string }).name < (b as { name: string }).name ? -1 : 1);
+  return JSON.stringify({ imports: [...shape.imports].sort(byName), exports: [...shape.exports].sort(byName) }, (_k, v: unknown) => {
+    if (v instanceof Map) return Object.fromEntries([...(v as Map<string, unknown>)].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+    if (v && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v as object).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+    return v;
+  });
+}
