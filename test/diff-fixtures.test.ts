@@ -15,6 +15,7 @@ import { diffWorlds } from '../src/diff/diff.js';
 import { DIFF_RULE_IDS, type DiffReport } from '../src/diff/rules.js';
 import { renderRulesDoc } from '../src/diff/rules-doc.js';
 import { buildTypeOnly } from './fixtures/admission/build.js';
+import { canonical } from './helpers/shape.js';
 
 const ROOT = join(process.cwd(), 'test', 'fixtures', 'diff');
 
@@ -110,13 +111,3 @@ describe('docs/diff-rules.md', () => {
     expect(onDisk).toBe(renderRulesDoc(process.cwd()));
   });
 });
-
-/** Order-independent JSON of a shape: world items sorted by name, maps by key. */
-export function canonical(shape: { imports: readonly unknown[]; exports: readonly unknown[] }): string {
-  const byName = (a: unknown, b: unknown): number => ((a as { name: string }).name < (b as { name: string }).name ? -1 : 1);
-  return JSON.stringify({ imports: [...shape.imports].sort(byName), exports: [...shape.exports].sort(byName) }, (_k, v: unknown) => {
-    if (v instanceof Map) return Object.fromEntries([...(v as Map<string, unknown>)].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
-    if (v && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v as object).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
-    return v;
-  });
-}
