@@ -6,9 +6,10 @@
  * must equal diff's breaking-for-plugins / breaking-for-hosts verdict.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { admit } from '../src/admission/gate.js';
+import { loadContract } from '../src/contract/load.js';
 import { decodeComponent } from '../src/component/decode.js';
 import { liveShape, loadWitWorld } from '../src/contract/wit/index.js';
 import { diffWorlds } from '../src/diff/diff.js';
@@ -33,19 +34,24 @@ function expected(name: string): Expected {
   return JSON.parse(readFileSync(join(ROOT, name, 'expected.json'), 'utf8')) as Expected;
 }
 
+/** A fixture side is `old.wit` / `new.wit`, or an `old/` / `new/` directory with deps/. */
+const sidePath = (name: string, side: 'old' | 'new'): string =>
+  existsSync(join(ROOT, name, `${side}.wit`)) ? join(ROOT, name, `${side}.wit`) : join(ROOT, name, side);
+
 const reports = new Map<string, DiffReport>();
 async function diffCase(name: string): Promise<DiffReport> {
   let r = reports.get(name);
   if (!r) {
     const world = expected(name).world;
-    r = diffWorlds(await loadWitWorld(join(ROOT, name, 'old.wit'), world), await loadWitWorld(join(ROOT, name, 'new.wit'), world));
+    r = diffWorlds(await loadWitWorld(sidePath(name, 'old'), world), await loadWitWorld(sidePath(name, 'new'), world));
     reports.set(name, r);
   }
   return r;
 }
 
-const key = (f: { rule: string; severity: string; breaks: string; file: string; line: number; column: number }): string =>
-  `${f.rule} ${f.severity}/${f.breaks} at ${basename(f.file)}:${f.line}:${f.column}`;
+/** Findings compare by rule, severity, side and position (file relative to the fixture). */
+const key = (name: string, f: { rule: string; severity: string; breaks: string; file: string; line: number; column: number }): string =>
+  `${f.rule} ${f.severity}/${f.breaks} at ${f.file.startsWith('/') ? relative(join(ROOT, name), f.file) : f.file}:${f.line}:${f.column}`;
 
 describe('witplug diff fixtures', () => {
   it('has at least 40 fixture pairs and covers every rule', () => {
@@ -57,8 +63,8 @@ describe('witplug diff fixtures', () => {
   for (const name of CASES) {
     it(name, async () => {
       const r = await diffCase(name);
-      const got = r.findings.map(key).sort();
-      expect(got, JSON.stringify(r.findings, null, 2)).toEqual(expected(name).findings.map(key).sort());
+      const got = r.findings.map((f) => key(name, f)).sort();
+      expect(got, JSON.stringify(r.findings, null, 2)).toEqual(expected(name).findings.map((f) => key(name, f)).sort());
       for (const f of r.findings) {
         expect(f.path).toMatch(/^(import|export|package) /);
         expect(f.message.length).toBeGreaterThan(0);
@@ -73,8 +79,13 @@ describe('diff agrees with the admission gate on every fixture pair', () => {
     // One jco build per contract per run (~25 ms each here).
     for (const name of CASES) {
       const world = expected(name).world ?? 'plugin';
-      const src = (f: string): string => readFileSync(join(ROOT, name, f), 'utf8');
-      built.set(name, { old: await buildTypeOnly(src('old.wit'), world), new: await buildTypeOnly(src('new.wit'), world) });
+      const build = async (side: 'old' | 'new'): Promise<Uint8Array> => {
+        const path = sidePath(name, side);
+        // Directories (with deps/) go through the contract loader's jco route.
+        if (!path.endsWith('.wit')) return (await loadContract(path, world, { cacheDir: null })).component!;
+        return buildTypeOnly(readFileSync(path, 'utf8'), world);
+      };
+      built.set(name, { old: await build('old'), new: await build('new') });
     }
   });
 
@@ -97,7 +108,7 @@ describe('diff agrees with the admission gate on every fixture pair', () => {
     const norm = (s: { imports: readonly unknown[]; exports: readonly unknown[] }): string => canonical(s);
     for (const name of CASES) {
       for (const side of ['old', 'new'] as const) {
-        const w = await loadWitWorld(join(ROOT, name, `${side}.wit`), expected(name).world);
+        const w = await loadWitWorld(sidePath(name, side), expected(name).world);
         const jco = decodeComponent(built.get(name)![side]).shape;
         expect(norm(liveShape(w.shape, w.sources)), `${name}/${side}.wit`).toBe(norm(jco));
       }

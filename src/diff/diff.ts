@@ -81,8 +81,15 @@ function locate(item: WorldItem, segs: readonly string[], src: SourceMap): Locat
       if (head === 'func') {
         next = iface.funcs.get(rest);
         if (next) pos = info?.members.get(rest) ?? src.pos.get(next as object) ?? pos;
-      } else if (head === 'type') {
+      } else if (head === 'type' || head === 'record' || head === 'variant' || head === 'enum' || head === 'flags') {
+        // The gate names a named type by its kind when comparing an interface's types.
         next = iface.types.get(rest);
+        if (next && head !== 'type') {
+          pos = info?.members.get(rest) ?? pos;
+          node = next;
+          depth++;
+          continue;
+        }
         if (next) pos = info?.members.get(rest) ?? pos;
       } else if (head === 'resource') {
         resource = rest;
@@ -275,7 +282,8 @@ export function diffWorlds(oldWorld: ResolvedWorld, newWorld: ResolvedWorld): Di
       const ni = news.get(base);
       const oldPath = `${dir} ${oi.name}`;
       if (!ni) {
-        out.push(finding(dir === 'import' ? 'IMPORT_REMOVED' : 'EXPORT_REMOVED', 'breaking', dir === 'import' ? 'plugins' : 'hosts', oldPath, `${dir} ${oi.name} was removed`, o.world.sources.items.get(oi) ?? null, pkgOfItem(oi, o.world)));
+        // Adding or removing a world item changes the world, not the interface's package.
+        out.push(finding(dir === 'import' ? 'IMPORT_REMOVED' : 'EXPORT_REMOVED', 'breaking', dir === 'import' ? 'plugins' : 'hosts', oldPath, `${dir} ${oi.name} was removed`, o.world.sources.items.get(oi) ?? null, rootPkg(n.world)));
         continue;
       }
       const path = `${dir} ${ni.name}`;
@@ -293,12 +301,21 @@ export function diffWorlds(oldWorld: ResolvedWorld, newWorld: ResolvedWorld): Di
     }
     for (const [base, ni] of news) {
       if (olds.has(base)) continue;
-      out.push(finding(dir === 'import' ? 'IMPORT_ADDED' : 'EXPORT_ADDED', 'breaking', dir === 'import' ? 'hosts' : 'plugins', `${dir} ${ni.name}`, `${dir} ${ni.name} was added`, n.world.sources.items.get(ni) ?? null, pkgOfItem(ni, n.world)));
+      out.push(finding(dir === 'import' ? 'IMPORT_ADDED' : 'EXPORT_ADDED', 'breaking', dir === 'import' ? 'hosts' : 'plugins', `${dir} ${ni.name}`, `${dir} ${ni.name} was added`, n.world.sources.items.get(ni) ?? null, rootPkg(n.world)));
     }
     out.push(...typeOnlyItems(dir, o, n));
   }
   out.push(...versionBumps(out, oldWorld, newWorld));
-  const findings: DiffFinding[] = out.map(({ pkg: _pkg, ...f }) => f);
+  // A type used by several interfaces is compared (and reported by the gate) in each; report a
+  // change once, at its first path (the defining interface's, when the world imports it).
+  const seen = new Set<string>();
+  const findings: DiffFinding[] = [];
+  for (const { pkg: _pkg, ...f } of out) {
+    const k = `${f.rule}\u0000${f.severity}\u0000${f.breaks}\u0000${f.file}:${f.line}:${f.column}\u0000${f.message}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    findings.push(f);
+  }
   return {
     world: newWorld.world,
     findings,

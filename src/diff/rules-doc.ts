@@ -3,7 +3,7 @@
  * under test/fixtures/diff (one WIT before/after example per rule, taken from
  * the first fixture that raises it), so the page cannot drift from the tests.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIFF_RULE_IDS, DiffRules, type DiffRuleId } from './rules.js';
 
@@ -55,6 +55,8 @@ export function renderRulesDoc(repoRoot: string): string {
   const cases = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   const examples = new Map<DiffRuleId, { name: string; f: ExpectedFinding }>();
   for (const name of cases) {
+    // Only single-file pairs give a one-line example (directory pairs such as gateway-v0.2 don't).
+    if (!existsSync(join(dir, name, 'old.wit'))) continue;
     const exp = JSON.parse(readFileSync(join(dir, name, 'expected.json'), 'utf8')) as { findings: ExpectedFinding[] };
     for (const f of exp.findings) if (!examples.has(f.rule as DiffRuleId)) examples.set(f.rule as DiffRuleId, { name, f });
   }
