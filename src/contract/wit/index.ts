@@ -88,8 +88,9 @@ export async function readWitTreeAtRef(path: string, ref: string): Promise<WitTr
     isDir = !path.endsWith('.wit');
   }
   if (!isDir) dir = join(path, '..');
-  const cwd = dir;
-  const prefix = (await git(cwd, 'rev-parse', '--show-prefix')).trim();
+  const prefix = (await git(dir, 'rev-parse', '--show-prefix')).trim();
+  // ls-tree lists relative to the working directory: run everything from the top level.
+  const cwd = (await git(dir, 'rev-parse', '--show-toplevel')).trim();
   const spec = (rel: string): string => `${ref}:${prefix}${rel}`;
   const show = async (rel: string): Promise<{ file: string; text: string }> => ({
     file: `${ref}:${join(prefix, rel)}`,
