@@ -80,6 +80,9 @@ describe('WIT errors carry file:line:column', () => {
     ['self-referential type', 'package a:b;\ninterface i {\n  type t = list<t>;\n  f: func(x: t);\n}\nworld w { export i; }\n', /^bad\.wit:3:8: type 't' refers to itself/],
     ['use cycle', 'package a:b;\ninterface i {\n  use j.{y};\n  type x = u8;\n}\ninterface j {\n  use i.{x};\n  type y = u8;\n}\nworld w { export i; }\n', /^bad\.wit:\d+:\d+: interface a:b\/[ij] uses itself through a cycle/],
     ['deep nesting', `package a:b;\ninterface i {\n  f: func(x: ${'list<'.repeat(500)}u8${'>'.repeat(500)});\n}\n`, /^bad\.wit:3:\d+: types nested deeper than 100/],
+    ['long alias chain', `package a:b;\ninterface i {\n${Array.from({ length: 300 }, (_, k) => `  type t${k} = t${k + 1};\n`).join('')}  type t300 = u8;\n  f: func(x: t0);\n}\nworld w { export i; }\n`, /^bad\.wit:\d+:\d+: chain of type definitions longer than 100/],
+    ['deep nesting through aliases', `package a:b;\ninterface i {\n  type t0 = u8;\n${Array.from({ length: 150 }, (_, k) => `  type t${k + 1} = list<t${k}>;\n`).join('')}  f: func(x: t150);\n}\nworld w { export i; }\n`, /^bad\.wit:\d+:\d+: type nested deeper than 100/],
+    ['long use chain', `package a:b;\n${Array.from({ length: 300 }, (_, k) => `interface i${k} {\n  use i${k + 1}.{t};\n}\n`).join('')}interface i300 {\n  type t = u8;\n}\nworld w { export i0; }\n`, /^bad\.wit:\d+:\d+: chain of 'use' between interfaces longer than 100/],
   ];
   for (const [name, text, re] of cases) {
     it(name, async () => {

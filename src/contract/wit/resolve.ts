@@ -149,6 +149,10 @@ interface Scope {
 }
 
 const MAX_INTERFACES = 10_000;
+/** Bounds recursion through aliases and `use` chains (hostile WIT must not overflow the stack). */
+const MAX_CHAIN = 100;
+/** Same bound as the binary decoder's (src/component/defs.ts). */
+const MAX_TYPE_DEPTH = 100;
 
 export class Resolver {
   readonly sources = new SourceMap();
@@ -189,6 +193,7 @@ export class Resolver {
     const hit = this.ifaces.get(key);
     if (hit) return hit;
     if (this.resolving.has(key)) throw witError(pos, `interface ${qname} uses itself through a cycle of 'use'`);
+    if (this.resolving.size >= MAX_CHAIN) throw witError(pos, `chain of 'use' between interfaces longer than ${MAX_CHAIN}`);
     if (this.ifaces.size > MAX_INTERFACES) throw witError(pos, `more than ${MAX_INTERFACES} interfaces`);
     this.resolving.add(key);
     try {
@@ -270,6 +275,7 @@ export class Resolver {
     const decl = scope.decls.get(name);
     if (!decl) throw witError(pos, `type '${name}' not defined`);
     if (scope.inProgress.has(name)) throw witError(decl.pos, `type '${name}' refers to itself`);
+    if (scope.inProgress.size >= MAX_CHAIN) throw witError(decl.pos, `chain of type definitions longer than ${MAX_CHAIN}`);
     scope.inProgress.add(name);
     try {
       const t = this.typeDecl(scope, decl);
@@ -334,8 +340,35 @@ export class Resolver {
     return t;
   }
 
-  /** A type reference; a bare resource name means `own<r>`. */
+  private readonly depth = new WeakMap<object, number>();
+
+  /** A type reference; a bare resource name means `own<r>`. Nesting is bounded across aliases. */
   valType(scope: Scope, r: TypeRef): ValType {
+    const t = this.valTypeInner(scope, r);
+    const d = this.depthOf(t);
+    if (d > MAX_TYPE_DEPTH) throw witError(r.pos, `type nested deeper than ${MAX_TYPE_DEPTH}`);
+    return t;
+  }
+
+  private depthOf(t: NamedType): number {
+    const known = this.depth.get(t);
+    if (known !== undefined) return known;
+    const kids: NamedType[] =
+      t.kind === 'record' ? t.fields.map((f) => f.type)
+      : t.kind === 'variant' ? t.cases.flatMap((c) => (c.type ? [c.type] : []))
+      : t.kind === 'list' ? [t.element]
+      : t.kind === 'option' ? [t.type]
+      : t.kind === 'result' ? [t.ok, t.err].filter((x): x is ValType => x !== null)
+      : t.kind === 'tuple' ? [...t.types]
+      : (t.kind === 'future' || t.kind === 'stream') && t.type ? [t.type]
+      : [];
+    // Children were measured when they were built, so this never recurses deeply.
+    const d = 1 + kids.reduce((m, k) => Math.max(m, this.depth.get(k) ?? 1), 0);
+    this.depth.set(t, d);
+    return d;
+  }
+
+  private valTypeInner(scope: Scope, r: TypeRef): ValType {
     switch (r.k) {
       case 'prim':
         return { kind: r.name as 'u32' };
