@@ -20,6 +20,11 @@ const CONTRACTS: [string, string][] = [
   ['guests/wat-adversarial/wit', 'reader'],
   ['guests/wat-fixture/calc.wit', 'calc'],
   ['bench/guests/bench.wit', 'bench'],
+  // Resources, `use … as`, fixed-length lists, futures/streams, inline interfaces, world-level
+  // functions and types, `include … with`, aliases of named types (dead ones are dropped by jco).
+  ['test/fixtures/wit/shapes.wit', 'plugin'],
+  ['test/fixtures/wit/include-with.wit', 'plugin'],
+  ['test/fixtures/wit/aliases-and-worlds.wit', 'plugin'],
 ];
 
 describe('WIT parser agrees with the jco route on the repo contracts', () => {

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import type { WitFile } from './ast.js';
 import { parseWit } from './parser.js';
+import { MAX_WIT_BYTES } from './lexer.js';
 import { collectPackages, findWorld, resolveWorld, type ResolvedWorld, type WitPackage } from './resolve.js';
 
 export { parseWit } from './parser.js';
@@ -35,13 +36,19 @@ export async function readWitTree(path: string, display = path): Promise<WitTree
     throw new WitplugError(ErrorCodes.NOT_FOUND, `WIT path not found: ${display}`, { path: display });
   }
   const read = async (p: string): Promise<{ file: string; text: string }> => {
+    const file = join(display, relative(path, p)) || display;
+    let text: string;
     try {
-      return { file: join(display, relative(path, p)) || display, text: await readFile(p, 'utf8') };
+      // Checked before reading, so a huge file is refused without being loaded.
+      if ((await stat(p)).size > MAX_WIT_BYTES) throw new WitplugError(ErrorCodes.CONTRACT, `${file}: WIT file larger than ${MAX_WIT_BYTES} bytes`);
+      text = await readFile(p, 'utf8');
     } catch (e) {
-      throw new WitplugError(ErrorCodes.USAGE, `cannot read ${p}: ${(e as Error).message}`);
+      if (e instanceof WitplugError) throw e;
+      throw new WitplugError(ErrorCodes.USAGE, `cannot read ${file}: ${(e as Error).message}`);
     }
+    return { file, text };
   };
-  if (!isDir) return { root: [{ file: display, text: await readFile(path, 'utf8') }], deps: [] };
+  if (!isDir) return { root: [await read(path)], deps: [] };
   const witIn = async (dir: string): Promise<string[]> =>
     (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && e.name.endsWith('.wit')).map((e) => join(dir, e.name)).sort(byName);
   const root = await Promise.all((await witIn(path)).map(read));

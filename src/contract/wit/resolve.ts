@@ -523,7 +523,8 @@ export function resolveWorld(all: readonly WitPackage[], pkg: WitPackage, decl: 
   return { world: decl.name, pkg, packages: all, shape: { imports, exports }, sources: r.sources };
 }
 
-function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, including: Set<WorldDecl>): void {
+/** `renames`: `include w with { a as b }` — plain-named items of an included world under new names. */
+function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, including: Set<WorldDecl>, renames: ReadonlyMap<string, string> = new Map()): void {
   if (including.has(decl)) throw witError(decl.pos, `world '${decl.name}' includes itself`);
   including.add(decl);
   const owningPkg = pkgId(pkg.base, pkg.version);
@@ -533,7 +534,10 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
   const worldInfo: InterfaceInfo = { pos: decl.pos, pkg: owningPkg, members: new Map(), usedFrom: new Map(), aliasTargets: new Map(), gates: new Map() };
   const scope = r.scope(pkg, '', scopeItems, worldInfo);
   for (const u of scope.uses.values()) acc.needs.push(u.from);
-  const put = (dir: 'import' | 'export', item: WorldItem, key: string | null, pos: SrcPos): void => {
+  const put = (dir: 'import' | 'export', named: WorldItem, key: string | null, pos: SrcPos): void => {
+    // Plain-named functions and types may be renamed by `with` (inline interfaces are renamed below).
+    const to = named.kind === 'interface' ? undefined : renames.get(named.name);
+    const item: WorldItem = to === undefined ? named : { ...named, name: to };
     const map = dir === 'import' ? acc.imports : acc.exports;
     const other = dir === 'import' ? acc.exports : acc.imports;
     const prev = map.get(item.name);
@@ -557,7 +561,7 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
       if (it.gates.some((g) => g.kind === 'unstable')) continue;
       const target = it.path.pkg ? findIncluded(r.all, it.path) : { pkg, decl: pkg.worlds.get(it.path.iface) };
       if (!target.decl) throw witError(it.path.pos, `world '${it.path.iface}' not found`);
-      addWorld(r, target.pkg, target.decl, acc, including);
+      addWorld(r, target.pkg, target.decl, acc, including, new Map(it.with.map((w) => [w.from, w.to.name])));
     } else {
       if (unstable(it)) continue;
       const ex = it.extern;
@@ -566,10 +570,11 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
         acc.needs.push(e);
         put(it.k, { kind: 'interface', name: e.qname, iface: e.iface }, e.key, it.pos);
       } else if (ex.k === 'interface') {
-        const key = `${owningPkg}/${decl.name}#${it.k}:${ex.name.name}`;
-        const e = r.interfaceEntry(key, ex.name.name, pkg, ex.items, ex.name.pos, owningPkg);
+        const name = renames.get(ex.name.name) ?? ex.name.name;
+        const key = `${owningPkg}/${decl.name}#${it.k}:${name}`;
+        const e = r.interfaceEntry(key, name, pkg, ex.items, ex.name.pos, owningPkg);
         acc.needs.push(e);
-        put(it.k, { kind: 'interface', name: ex.name.name, iface: e.iface }, key, ex.name.pos);
+        put(it.k, { kind: 'interface', name, iface: e.iface }, key, ex.name.pos);
       } else {
         put(it.k, { kind: 'func', name: ex.name.name, func: r.func(scope, ex.func, null) }, null, ex.name.pos);
       }
