@@ -87,7 +87,11 @@ export function renderRulesDoc(repoRoot: string): string {
     const newLines = strip(readFileSync(join(dir, ex.name, 'new.wit'), 'utf8'));
     const hs = hunks(oldLines, newLines);
     const inNew = ex.f.file === 'new.wit';
-    const h = hs.find(([os, oe, ns, ne]) => (inNew ? ex.f.line >= ns && ex.f.line < ne : ex.f.line >= os && ex.f.line < oe)) ?? hs[0];
+    // A reorder is a line moved (two hunks); show the whole span. Otherwise the hunk at the finding.
+    const span: [number, number, number, number] | undefined = hs.length
+      ? [Math.min(...hs.map((x) => x[0])), Math.max(...hs.map((x) => x[1])), Math.min(...hs.map((x) => x[2])), Math.max(...hs.map((x) => x[3]))]
+      : undefined;
+    const h = id.endsWith('_REORDERED') ? span : (hs.find(([os, oe, ns, ne]) => (inNew ? ex.f.line >= ns && ex.f.line < ne : ex.f.line >= os && ex.f.line < oe)) ?? hs[0]);
     const before = h ? oneLine(oldLines.slice(h[0] - 1, h[1] - 1)) : '—';
     const after = h ? oneLine(newLines.slice(h[2] - 1, h[3] - 1)) : '—';
     lines.push(`| \`${id}\` | ${DiffRules[id].category} | ${ex.f.severity} / ${ex.f.breaks} | ${before} | ${after} | [${ex.name}](../test/fixtures/diff/${ex.name}) |`);
