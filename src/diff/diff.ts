@@ -327,8 +327,9 @@ export function diffWorlds(oldWorld: ResolvedWorld, newWorld: ResolvedWorld): Di
 /** Gate differences of one matched item pair, as findings. */
 function itemFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow: ResolvedWorld, nw: ResolvedWorld, pkg: string): Pending[] {
   const diffs = compareWorldItem(oi, ni, [path]);
-  const oldInfo = oi.kind === 'interface' ? ow.sources.interfaces.get(oi.iface) : undefined;
-  const newInfo = ni.kind === 'interface' ? nw.sources.interfaces.get(ni.iface) : undefined;
+  // World-level types (`type t = …` in a world) live in the world's own scope.
+  const oldInfo = oi.kind === 'interface' ? ow.sources.interfaces.get(oi.iface) : ow.sources.worldTypes;
+  const newInfo = ni.kind === 'interface' ? nw.sources.interfaces.get(ni.iface) : nw.sources.worldTypes;
   const isAlias = (t: string): boolean => Boolean(oldInfo?.aliasTargets.has(t) || newInfo?.aliasTargets.has(t));
   const meta = new Map<Pending, { d: Difference; oldLoc: Located; newLoc: Located }>();
   const items: Pending[] = [];

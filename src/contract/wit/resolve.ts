@@ -68,6 +68,8 @@ export class SourceMap {
   readonly resultPos = new WeakMap<FuncType, SrcPos>();
   readonly interfaces = new WeakMap<InterfaceType, InterfaceInfo>();
   readonly items = new WeakMap<WorldItem, SrcPos>();
+  /** World-level type names (and `use`s) of the resolved world and the worlds it includes. */
+  readonly worldTypes: InterfaceInfo = { pos: { file: '', line: 1, column: 1 }, pkg: '', members: new Map(), usedFrom: new Map(), aliasTargets: new Map(), gates: new Map() };
   /** Alias object → the named type it stands for (see `typeDecl`). */
   readonly aliasOf = new WeakMap<object, NamedType>();
 }
@@ -531,8 +533,7 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
   // World-level types and uses form one scope; its resources belong to no interface.
   const scopeItems: InterfaceItem[] = [];
   for (const it of decl.items) if (it.k === 'type' || it.k === 'use') scopeItems.push(it.k === 'type' ? { k: 'type', decl: it.decl } : { k: 'use', decl: it.decl });
-  const worldInfo: InterfaceInfo = { pos: decl.pos, pkg: owningPkg, members: new Map(), usedFrom: new Map(), aliasTargets: new Map(), gates: new Map() };
-  const scope = r.scope(pkg, '', scopeItems, worldInfo);
+  const scope = r.scope(pkg, '', scopeItems, r.sources.worldTypes);
   for (const u of scope.uses.values()) acc.needs.push(u.from);
   const put = (dir: 'import' | 'export', named: WorldItem, key: string | null, pos: SrcPos): void => {
     // Plain-named functions and types may be renamed by `with` (inline interfaces are renamed below).
