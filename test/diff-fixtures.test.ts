@@ -11,11 +11,12 @@ import { join, relative } from 'node:path';
 import { admit } from '../src/admission/gate.js';
 import { loadContract } from '../src/contract/load.js';
 import { decodeComponent } from '../src/component/decode.js';
-import { liveShape, loadWitWorld } from '../src/contract/wit/index.js';
+import { liveShape, loadWitWorld, parseWitTree, resolveWitWorld } from '../src/contract/wit/index.js';
 import { diffWorlds } from '../src/diff/diff.js';
 import { DIFF_RULE_IDS, type DiffReport } from '../src/diff/rules.js';
 import { renderRulesDoc } from '../src/diff/rules-doc.js';
-import { buildTypeOnly } from './fixtures/admission/build.js';
+import { applyEdits, BASE_WIT, buildTypeOnly } from './fixtures/admission/build.js';
+import { CASES as ADMISSION_CASES } from './fixtures/admission/cases.js';
 import { canonical } from './helpers/shape.js';
 
 const ROOT = join(process.cwd(), 'test', 'fixtures', 'diff');
@@ -114,6 +115,19 @@ describe('diff agrees with the admission gate on every fixture pair', () => {
       }
     }
   });
+});
+
+describe('diff agrees with the admission fixture corpus (written for the gate, not for diff)', () => {
+  // Each admission case is a plugin WIT (an edit of base.wit) checked against base.wit: diff(old =
+  // plugin's contract, new = base) must break plugins exactly when the gate rejected the case.
+  const world = (text: string) => resolveWitWorld(parseWitTree({ root: [{ file: 'base.wit', text }], deps: [] }), 'plugin');
+  for (const c of ADMISSION_CASES) {
+    if (c.allowedImports) continue; // grants are not part of a contract
+    it(c.name, () => {
+      const r = diffWorlds(world(applyEdits(BASE_WIT, c.edits)), world(BASE_WIT));
+      expect(r.breaksPlugins, JSON.stringify(r.findings, null, 2)).toBe(!c.accepted);
+    });
+  }
 });
 
 describe('docs/diff-rules.md', () => {
