@@ -56,15 +56,12 @@ interface Located {
   readonly pos: SrcPos | null;
   /** The deepest shape object the path reached. */
   readonly node: unknown;
-  /** How many segments (after the item's) were followed. */
-  readonly depth: number;
 }
 
 function locate(item: WorldItem, segs: readonly string[], src: SourceMap): Located {
   let pos = src.items.get(item) ?? null;
   let node: unknown = item.kind === 'interface' ? item.iface : item.kind === 'func' ? item.func : item.type;
   let resource: string | null = null;
-  let depth = 0;
   const at = (o: object | undefined | null): void => {
     const p = o ? src.pos.get(o) : undefined;
     if (p) pos = p;
@@ -87,7 +84,6 @@ function locate(item: WorldItem, segs: readonly string[], src: SourceMap): Locat
         if (next && head !== 'type') {
           pos = info?.members.get(rest) ?? pos;
           node = next;
-          depth++;
           continue;
         }
         if (next) pos = info?.members.get(rest) ?? pos;
@@ -95,7 +91,6 @@ function locate(item: WorldItem, segs: readonly string[], src: SourceMap): Locat
         resource = rest;
         const r = iface.types.get(rest);
         if (r) pos = info?.members.get(rest) ?? pos;
-        depth++;
         continue;
       } else if (resource !== null && (head === 'constructor' || head === 'method' || head === 'static')) {
         next = iface.funcs.get(head === 'constructor' ? `[constructor]${resource}` : `[${head}]${resource}.${rest}`);
@@ -145,9 +140,8 @@ function locate(item: WorldItem, segs: readonly string[], src: SourceMap): Locat
     }
     if (next === undefined || next === null) break;
     node = next;
-    depth++;
   }
-  return { pos, node, depth };
+  return { pos, node };
 }
 
 // ---- classification -------------------------------------------------------
@@ -206,10 +200,13 @@ function classify(d: Difference, isAlias: (typeName: string) => boolean): Classi
   return { rule: 'TYPE_KIND_CHANGED', removal: false };
 }
 
-/** `expected field a: u32, found none` → `u32`; `expected no field b, found field b: u32` → `u32`. */
-function memberType(message: string): string | null {
-  const m = /: (.*?)(?:, found none)?$/.exec(message.replace(/^expected no [a-z]+ [^,]+, found /, ''));
-  return m ? m[1]! : null;
+/**
+ * What a removed/added member looked like without its name: `expected field a: u32, found none`
+ * → `: u32`; `expected no case b, found case b(u16)` → `(u16)`; an enum case or flag → ``.
+ */
+function memberShape(message: string, name: string): string | null {
+  const m = /^expected [a-z]+ (.+), found none$/.exec(message) ?? /^expected no [a-z]+ [^,]+, found [a-z]+ (.+)$/.exec(message);
+  return m && m[1]!.startsWith(name) ? m[1]!.slice(name.length) : null;
 }
 
 /** Turns a removed + added member pair at the same position into one rename. */
@@ -229,7 +226,8 @@ function mergeRenames(items: Pending[], diffs: Map<Pending, { d: Difference; old
         const newName = db.d.path[db.d.path.length - 1]!.split(' ').slice(1).join(' ');
         const oi = indexIn(da.oldLoc.node, oldName);
         const ni = indexIn(db.newLoc.node, newName);
-        if (oi >= 0 && oi === ni && memberType(da.d.message) === memberType(db.d.message)) {
+        const shape = memberShape(da.d.message, oldName);
+        if (oi >= 0 && oi === ni && shape !== null && shape === memberShape(db.d.message, newName)) {
           used.add(a).add(b);
           const label = da.d.path[da.d.path.length - 1]!.split(' ')[0];
           out.push({ ...b, rule: `${m[1]}_RENAMED` as DiffRuleId, path: parent, message: `${label} ${oldName} renamed to ${newName}` });
