@@ -343,7 +343,9 @@ function itemFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow: 
     const parentOld = d.kind === 'changed' && /_(REMOVED|ADDED)$/.test(c.rule) ? locate(oi, segs.slice(0, -1), ow.sources) : oldLoc;
     const parentNew = d.kind === 'changed' && /_(REMOVED|ADDED)$/.test(c.rule) ? locate(ni, segs.slice(0, -1), nw.sources) : newLoc;
     const breaks = sideOf(dir, d.kind);
-    const f = finding(c.rule, 'breaking', breaks, formatPath(d.path), reword(d.message), c.removal ? oldLoc.pos : newLoc.pos, pkg);
+    // A world item changing kind is a change of the world, like an item added or removed.
+    const owner = c.rule === 'ITEM_KIND_CHANGED' ? rootPkg(nw) : pkg;
+    const f = finding(c.rule, 'breaking', breaks, formatPath(d.path), reword(d.message), c.removal ? oldLoc.pos : newLoc.pos, owner);
     meta.set(f, { d, oldLoc: parentOld, newLoc: parentNew });
     items.push(f);
   }
