@@ -11,7 +11,8 @@ import { join, relative } from 'node:path';
 import { admit } from '../src/admission/gate.js';
 import { loadContract } from '../src/contract/load.js';
 import { decodeComponent } from '../src/component/decode.js';
-import { liveShape, loadWitWorld, parseWitTree, resolveWitWorld } from '../src/contract/wit/index.js';
+import { liveShape, loadWitWorld, parseWitTree, readWitTree, resolveWitWorld } from '../src/contract/wit/index.js';
+import { formatReport } from '../src/diff/format.js';
 import { diffWorlds } from '../src/diff/diff.js';
 import { DIFF_RULE_IDS, type DiffReport } from '../src/diff/rules.js';
 import { renderRulesDoc } from '../src/diff/rules-doc.js';
@@ -134,5 +135,12 @@ describe('docs/diff-rules.md', () => {
   it('is generated from the fixtures (run `node scripts/gen-diff-rules.mjs` after changing them)', () => {
     const onDisk = readFileSync(join(process.cwd(), 'docs', 'diff-rules.md'), 'utf8');
     expect(onDisk).toBe(renderRulesDoc(process.cwd()));
+  });
+
+  it('the README shows the current output of `witplug diff old new` on gateway-v0.2', async () => {
+    const dir = join(ROOT, 'gateway-v0.2');
+    const side = async (s: string) => resolveWitWorld(parseWitTree(await readWitTree(join(dir, s), s)));
+    const text = formatReport(diffWorlds(await side('old'), await side('new')), 'text', { old: 'old', new: 'new', side: 'both' });
+    expect(readFileSync(join(process.cwd(), 'README.md'), 'utf8')).toContain(`$ witplug diff old new\n${text}$ echo $?\n100\n`);
   });
 });
