@@ -10,6 +10,7 @@ import { registerCheck } from './check.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
 import { registerTypes } from './types.js';
+import { registerDiff } from './diff.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerBench(program);
   registerTypes(program);
+  registerDiff(program);
   return program;
 }
 

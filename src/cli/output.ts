@@ -5,7 +5,8 @@
  */
 import { WitplugError, ErrorCodes, type WitplugErrorJson } from '../errors.js';
 
-export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2 } as const;
+/** BREAKING (100, as `buf breaking`): `witplug diff` found changes that break the chosen side. */
+export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2, BREAKING: 100 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** Codes that mean "the caller got the invocation wrong" → exit 2. */

@@ -1,0 +1,156 @@
+/**
+ * WIT text → `ComponentShape` of a world with source positions, without jco.
+ * Reads a file or a directory (its `.wit` files form the root package, each
+ * entry of `deps/` another package), from disk or from a git tree.
+ */
+import { execFile } from 'node:child_process';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { WitplugError, ErrorCodes } from '../../errors.js';
+import type { WitFile } from './ast.js';
+import { parseWit } from './parser.js';
+import { MAX_WIT_BYTES } from './lexer.js';
+import { collectPackages, findWorld, resolveWorld, type ResolvedWorld, type WitPackage } from './resolve.js';
+
+export { parseWit } from './parser.js';
+export { liveShape } from './live.js';
+export type { SrcPos } from './lexer.js';
+export type { ResolvedWorld, WitPackage, InterfaceInfo, SourceMap } from './resolve.js';
+
+/** WIT sources before parsing: the root package's files and each dependency's. */
+export interface WitTree {
+  readonly root: readonly { readonly file: string; readonly text: string }[];
+  readonly deps: readonly (readonly { readonly file: string; readonly text: string }[])[];
+}
+
+const MAX_FILES = 1000;
+const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Reads the WIT files of a path: a single file, or a directory with optional `deps/`. */
+export async function readWitTree(path: string, display = path): Promise<WitTree> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(path)).isDirectory();
+  } catch {
+    throw new WitplugError(ErrorCodes.NOT_FOUND, `WIT path not found: ${display}`, { path: display });
+  }
+  const read = async (p: string): Promise<{ file: string; text: string }> => {
+    const file = join(display, relative(path, p)) || display;
+    let text: string;
+    try {
+      // Checked before reading, so a huge file is refused without being loaded.
+      if ((await stat(p)).size > MAX_WIT_BYTES) throw new WitplugError(ErrorCodes.CONTRACT, `${file}: WIT file larger than ${MAX_WIT_BYTES} bytes`);
+      text = await readFile(p, 'utf8');
+    } catch (e) {
+      if (e instanceof WitplugError) throw e;
+      throw new WitplugError(ErrorCodes.USAGE, `cannot read ${file}: ${(e as Error).message}`);
+    }
+    return { file, text };
+  };
+  if (!isDir) return { root: [await read(path)], deps: [] };
+  const witIn = async (dir: string): Promise<string[]> =>
+    (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && e.name.endsWith('.wit')).map((e) => join(dir, e.name)).sort(byName);
+  const root = await Promise.all((await witIn(path)).map(read));
+  const deps: { file: string; text: string }[][] = [];
+  const depsDir = join(path, 'deps');
+  let entries: import('node:fs').Dirent[] = [];
+  try {
+    entries = await readdir(depsDir, { withFileTypes: true });
+  } catch {
+    // no deps/
+  }
+  entries.sort((a, b) => byName(a.name, b.name));
+  for (const e of entries) {
+    if (e.isDirectory()) deps.push(await Promise.all((await witIn(join(depsDir, e.name))).map(read)));
+    else if (e.isFile() && e.name.endsWith('.wit')) deps.push([await read(join(depsDir, e.name))]);
+    if (deps.length > MAX_FILES) throw new WitplugError(ErrorCodes.CONTRACT, `more than ${MAX_FILES} packages under ${depsDir}`);
+  }
+  if (root.length === 0) throw new WitplugError(ErrorCodes.CONTRACT, `no .wit files in ${display}`);
+  return { root, deps };
+}
+
+const run = promisify(execFile);
+
+/**
+ * Reads the same WIT path from a git revision (`git ls-tree` + `git show`),
+ * so `witplug diff wit/ --against git:main` needs no checkout.
+ */
+export async function readWitTreeAtRef(path: string, ref: string): Promise<WitTree> {
+  if (!/^[A-Za-z0-9._/~^@{}-]+$/.test(ref) || ref.startsWith('-')) throw new WitplugError(ErrorCodes.USAGE, `invalid git ref '${ref}'`);
+  const git = async (cwd: string, ...args: string[]): Promise<string> => {
+    try {
+      return (await run('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, timeout: 30_000 })).stdout;
+    } catch (e) {
+      const msg = ((e as { stderr?: string }).stderr ?? (e as Error).message).trim();
+      throw new WitplugError(ErrorCodes.USAGE, `git ${args[0]} failed for ${ref}:${path}: ${msg}`);
+    }
+  };
+  let isDir = false;
+  let dir = path;
+  try {
+    isDir = (await stat(path)).isDirectory();
+  } catch {
+    // the path may exist only in the old revision: ask git below from its parent
+    isDir = !path.endsWith('.wit');
+  }
+  if (!isDir) dir = join(path, '..');
+  const prefix = (await git(dir, 'rev-parse', '--show-prefix')).trim();
+  // ls-tree lists relative to the working directory: run everything from the top level.
+  const cwd = (await git(dir, 'rev-parse', '--show-toplevel')).trim();
+  const spec = (rel: string): string => `${ref}:${prefix}${rel}`;
+  const show = async (rel: string): Promise<{ file: string; text: string }> => ({
+    file: `${ref}:${join(prefix, rel)}`,
+    text: await git(cwd, 'show', spec(rel)),
+  });
+  if (!isDir) return { root: [await show(basename(path))], deps: [] };
+  const list = async (rel: string): Promise<{ name: string; type: string }[]> => {
+    const out = await git(cwd, 'ls-tree', `${ref}:${prefix}${rel}`);
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [meta, name] = l.split('\t');
+        return { name: name!, type: meta!.split(' ')[1]! };
+      })
+      .sort((a, b) => byName(a.name, b.name));
+  };
+  const top = await list('');
+  const root = await Promise.all(top.filter((e) => e.type === 'blob' && e.name.endsWith('.wit')).map((e) => show(e.name)));
+  const deps: { file: string; text: string }[][] = [];
+  if (top.some((e) => e.name === 'deps' && e.type === 'tree')) {
+    for (const e of await list('deps')) {
+      if (e.type === 'tree') {
+        const files = (await list(`deps/${e.name}`)).filter((f) => f.type === 'blob' && f.name.endsWith('.wit'));
+        deps.push(await Promise.all(files.map((f) => show(`deps/${e.name}/${f.name}`))));
+      } else if (e.name.endsWith('.wit')) deps.push([await show(`deps/${e.name}`)]);
+      if (deps.length > MAX_FILES) throw new WitplugError(ErrorCodes.CONTRACT, `more than ${MAX_FILES} packages under deps/`);
+    }
+  }
+  if (root.length === 0) throw new WitplugError(ErrorCodes.CONTRACT, `no .wit files at ${ref}:${prefix}`);
+  return { root, deps };
+}
+
+export interface ParsedWit {
+  readonly root: WitPackage;
+  readonly all: readonly WitPackage[];
+  readonly files: readonly WitFile[];
+}
+
+export function parseWitTree(tree: WitTree): ParsedWit {
+  const root = tree.root.map((f) => parseWit(f.text, f.file));
+  const deps = tree.deps.map((files) => files.map((f) => parseWit(f.text, f.file)));
+  const { root: pkg, all } = collectPackages(root, deps);
+  return { root: pkg, all, files: [...root, ...deps.flat()] };
+}
+
+/** The shape of `world` (or the root package's only world) with positions. */
+export function resolveWitWorld(parsed: ParsedWit, world?: string): ResolvedWorld {
+  const { pkg, decl } = findWorld(parsed.root, parsed.all, world);
+  return resolveWorld(parsed.all, pkg, decl);
+}
+
+/** Reads, parses and resolves a WIT path's world in one step. */
+export async function loadWitWorld(path: string, world?: string): Promise<ResolvedWorld> {
+  return resolveWitWorld(parseWitTree(await readWitTree(path)), world);
+}

@@ -1,0 +1,146 @@
+/**
+ * `witplug diff` rule by rule: each fixture pair under test/fixtures/diff/<case>/
+ * holds old.wit, new.wit and expected.json (rule, severity, side, file:line:column
+ * of every finding). The agreement block builds type-only components of both
+ * contracts with jco and runs the admission gate both ways: the gate's verdict
+ * must equal diff's breaking-for-plugins / breaking-for-hosts verdict.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { admit } from '../src/admission/gate.js';
+import { loadContract } from '../src/contract/load.js';
+import { decodeComponent } from '../src/component/decode.js';
+import { liveShape, loadWitWorld, parseWitTree, readWitTree, resolveWitWorld } from '../src/contract/wit/index.js';
+import { formatReport } from '../src/diff/format.js';
+import { diffWorlds } from '../src/diff/diff.js';
+import { DIFF_RULE_IDS, type DiffReport } from '../src/diff/rules.js';
+import { renderRulesDoc } from '../src/diff/rules-doc.js';
+import { applyEdits, BASE_WIT, buildTypeOnly } from './fixtures/admission/build.js';
+import { CASES as ADMISSION_CASES } from './fixtures/admission/cases.js';
+import { canonical } from './helpers/shape.js';
+
+const ROOT = join(process.cwd(), 'test', 'fixtures', 'diff');
+
+interface Expected {
+  readonly world?: string;
+  readonly findings: readonly { rule: string; severity: string; breaks: string; file: string; line: number; column: number }[];
+}
+
+const CASES = readdirSync(ROOT, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
+
+function expected(name: string): Expected {
+  return JSON.parse(readFileSync(join(ROOT, name, 'expected.json'), 'utf8')) as Expected;
+}
+
+/** A fixture side is `old.wit` / `new.wit`, or an `old/` / `new/` directory with deps/. */
+const sidePath = (name: string, side: 'old' | 'new'): string =>
+  existsSync(join(ROOT, name, `${side}.wit`)) ? join(ROOT, name, `${side}.wit`) : join(ROOT, name, side);
+
+const reports = new Map<string, DiffReport>();
+async function diffCase(name: string): Promise<DiffReport> {
+  let r = reports.get(name);
+  if (!r) {
+    const world = expected(name).world;
+    r = diffWorlds(await loadWitWorld(sidePath(name, 'old'), world), await loadWitWorld(sidePath(name, 'new'), world));
+    reports.set(name, r);
+  }
+  return r;
+}
+
+/** Findings compare by rule, severity, side and position (file relative to the fixture). */
+const key = (name: string, f: { rule: string; severity: string; breaks: string; file: string; line: number; column: number }): string =>
+  `${f.rule} ${f.severity}/${f.breaks} at ${f.file.startsWith('/') ? relative(join(ROOT, name), f.file) : f.file}:${f.line}:${f.column}`;
+
+describe('witplug diff fixtures', () => {
+  it('has at least 40 fixture pairs and covers every rule', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(40);
+    const covered = new Set(CASES.flatMap((c) => expected(c).findings.map((f) => f.rule)));
+    expect(DIFF_RULE_IDS.filter((r) => !covered.has(r))).toEqual([]);
+  });
+
+  for (const name of CASES) {
+    it(name, async () => {
+      const r = await diffCase(name);
+      const got = r.findings.map((f) => key(name, f)).sort();
+      expect(got, JSON.stringify(r.findings, null, 2)).toEqual(expected(name).findings.map((f) => key(name, f)).sort());
+      for (const f of r.findings) {
+        expect(f.path).toMatch(/^(import|export|package) /);
+        expect(f.message.length).toBeGreaterThan(0);
+      }
+    });
+  }
+});
+
+describe('diff agrees with the admission gate on every fixture pair', () => {
+  const built = new Map<string, { old: Uint8Array; new: Uint8Array }>();
+  beforeAll(async () => {
+    // One jco build per contract per run (~25 ms each here).
+    for (const name of CASES) {
+      const world = expected(name).world ?? 'plugin';
+      const build = async (side: 'old' | 'new'): Promise<Uint8Array> => {
+        const path = sidePath(name, side);
+        // Directories (with deps/) go through the contract loader's jco route.
+        if (!path.endsWith('.wit')) return (await loadContract(path, world, { cacheDir: null })).component!;
+        return buildTypeOnly(readFileSync(path, 'utf8'), world);
+      };
+      built.set(name, { old: await build('old'), new: await build('new') });
+    }
+  });
+
+  for (const name of CASES) {
+    it(name, async () => {
+      const r = await diffCase(name);
+      const b = built.get(name)!;
+      const oldContract = { shape: decodeComponent(b.old).shape };
+      const newContract = { shape: decodeComponent(b.new).shape };
+      // A plugin built against the old contract, admitted by the new one.
+      const plugins = admit(b.old, newContract);
+      expect(plugins.accepted, JSON.stringify({ gate: plugins.problems, diff: r.findings }, null, 2)).toBe(!r.breaksPlugins);
+      // A plugin built against the new contract, admitted by a host of the old one.
+      const hosts = admit(b.new, oldContract);
+      expect(hosts.accepted, JSON.stringify({ gate: hosts.problems, diff: r.findings }, null, 2)).toBe(!r.breaksHosts);
+    });
+  }
+
+  it('the parser resolves every fixture contract to the shape jco builds (modulo what wit-component leaves out)', async () => {
+    const norm = (s: { imports: readonly unknown[]; exports: readonly unknown[] }): string => canonical(s);
+    for (const name of CASES) {
+      for (const side of ['old', 'new'] as const) {
+        const w = await loadWitWorld(sidePath(name, side), expected(name).world);
+        const jco = decodeComponent(built.get(name)![side]).shape;
+        expect(norm(liveShape(w.shape, w.sources)), `${name}/${side}.wit`).toBe(norm(jco));
+      }
+    }
+  });
+});
+
+describe('diff agrees with the admission fixture corpus (written for the gate, not for diff)', () => {
+  // Each admission case is a plugin WIT (an edit of base.wit) checked against base.wit: diff(old =
+  // plugin's contract, new = base) must break plugins exactly when the gate rejected the case.
+  const world = (text: string) => resolveWitWorld(parseWitTree({ root: [{ file: 'base.wit', text }], deps: [] }), 'plugin');
+  for (const c of ADMISSION_CASES) {
+    if (c.allowedImports) continue; // grants are not part of a contract
+    it(c.name, () => {
+      const r = diffWorlds(world(applyEdits(BASE_WIT, c.edits)), world(BASE_WIT));
+      expect(r.breaksPlugins, JSON.stringify(r.findings, null, 2)).toBe(!c.accepted);
+    });
+  }
+});
+
+describe('docs/diff-rules.md', () => {
+  it('is generated from the fixtures (run `node scripts/gen-diff-rules.mjs` after changing them)', () => {
+    const onDisk = readFileSync(join(process.cwd(), 'docs', 'diff-rules.md'), 'utf8');
+    expect(onDisk).toBe(renderRulesDoc(process.cwd()));
+  });
+
+  it('the README shows the current output of `witplug diff old new` on gateway-v0.2', async () => {
+    const dir = join(ROOT, 'gateway-v0.2');
+    const side = async (s: string) => resolveWitWorld(parseWitTree(await readWitTree(join(dir, s), s)));
+    const text = formatReport(diffWorlds(await side('old'), await side('new')), 'text', { old: 'old', new: 'new', side: 'both' });
+    expect(readFileSync(join(process.cwd(), 'README.md'), 'utf8')).toContain(`$ witplug diff old new\n${text}$ echo $?\n100\n`);
+  });
+});

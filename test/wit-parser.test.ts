@@ -1,0 +1,107 @@
+/**
+ * witplug's own WIT parser: positions, errors with file:line:column, and
+ * agreement with the jco route (`loadContract`) on the repo's contracts.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadContract } from '../src/contract/load.js';
+import { liveShape, loadWitWorld, parseWit } from '../src/contract/wit/index.js';
+import { isWitplugError } from '../src/errors.js';
+import { canonical } from './helpers/shape.js';
+
+const CONTRACTS: [string, string][] = [
+  ['wit', 'gateway-plugin'],
+  ['wit', 'witplug:host/host-capabilities@0.1.0'],
+  ['test/fixtures/admission/base.wit', 'plugin'],
+  ['guests/wat-adversarial/wit', 'adversarial'],
+  ['guests/wat-adversarial/wit', 'fat'],
+  ['guests/wat-adversarial/wit', 'reader'],
+  ['guests/wat-fixture/calc.wit', 'calc'],
+  ['bench/guests/bench.wit', 'bench'],
+  // Resources, `use … as`, fixed-length lists, futures/streams, inline interfaces, world-level
+  // functions and types, `include … with`, aliases of named types (dead ones are dropped by jco).
+  ['test/fixtures/wit/shapes.wit', 'plugin'],
+  ['test/fixtures/wit/include-with.wit', 'plugin'],
+  ['test/fixtures/wit/aliases-and-worlds.wit', 'plugin'],
+];
+
+describe('WIT parser agrees with the jco route on the repo contracts', () => {
+  for (const [path, world] of CONTRACTS) {
+    it(`${path} ${world}`, async () => {
+      const jco = await loadContract(path, world, { cacheDir: null });
+      const mine = await loadWitWorld(path, world);
+      expect(canonical(liveShape(mine.shape, mine.sources))).toBe(canonical(jco.shape));
+    });
+  }
+
+  it('keeps interfaces that only declare types, which the jco route drops', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-wit-'));
+    const file = join(dir, 'types-only.wit');
+    writeFileSync(file, 'package t:x;\n\ninterface shared {\n  enum color { red, green }\n}\n\nworld w {\n  import shared;\n  export run: func();\n}\n');
+    const jco = await loadContract(file, 'w', { cacheDir: null });
+    expect(jco.shape.imports.map((i) => i.name)).toEqual([]);
+    const mine = await loadWitWorld(file, 'w');
+    expect(mine.shape.imports.map((i) => i.name)).toEqual(['t:x/shared']);
+    expect(liveShape(mine.shape, mine.sources).imports).toEqual([]);
+  });
+});
+
+describe('WIT parser positions and attributes', () => {
+  it('keeps docs and gates as written, with line:column of every name', () => {
+    const f = parseWit('package a:b@1.0.0;\n\n/// The API.\n@since(version = 1.0.0)\ninterface api {\n  /// Reads.\n  @unstable(feature = fancy)\n  read: func(n: u32) -> list<u8>;\n}\n', 'x.wit');
+    const api = f.interfaces[0]!;
+    expect(api).toMatchObject({ name: 'api', docs: 'The API.', pos: { file: 'x.wit', line: 5, column: 11 } });
+    expect(api.gates).toEqual([{ kind: 'since', value: '1.0.0', pos: { file: 'x.wit', line: 4, column: 1 } }]);
+    const read = api.items[0]!;
+    expect(read.k).toBe('func');
+    if (read.k !== 'func') return;
+    expect(read.decl).toMatchObject({ name: 'read', docs: 'Reads.', pos: { line: 8, column: 3 } });
+    expect(read.decl.gates[0]).toMatchObject({ kind: 'unstable', value: 'fancy' });
+    expect(read.decl.params[0]).toMatchObject({ name: 'n', pos: { line: 8, column: 14 } });
+  });
+
+  it('leaves @unstable items out of the shape, as wasm-tools does without features', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-wit-'));
+    const file = join(dir, 'gated.wit');
+    writeFileSync(file, 'package t:x@1.0.0;\n\ninterface api {\n  @unstable(feature = next)\n  later: func();\n  now: func();\n}\n\nworld w {\n  export api;\n}\n');
+    const jco = await loadContract(file, 'w', { cacheDir: null });
+    const mine = await loadWitWorld(file, 'w');
+    expect(canonical(liveShape(mine.shape, mine.sources))).toBe(canonical(jco.shape));
+  });
+});
+
+describe('WIT errors carry file:line:column', () => {
+  const cases: [string, string, RegExp][] = [
+    ['missing brace', 'package a:b;\ninterface i {\n  f: func();\n', /^bad\.wit:4:1: expected '\}', found end of file/],
+    ['unexpected token', 'package a:b;\ninterface i {\n  f: func(x u32);\n}\n', /^bad\.wit:3:13: expected ':', found 'u32'/],
+    ['bad character', 'package a:b;\ninterface i {\n  f: func() -> $;\n}\n', /^bad\.wit:3:16: unexpected character "\$"/],
+    ['unterminated comment', 'package a:b;\n/* never closed\ninterface i {}\n', /^bad\.wit:2:1: unterminated block comment/],
+    ['bad version', 'package a:b@1.x;\n', /^bad\.wit:1:13: expected a semver version/],
+    ['unknown type', 'package a:b;\ninterface i {\n  f: func(x: nope);\n}\nworld w { export i; }\n', /^bad\.wit:3:14: type 'nope' not defined/],
+    ['unknown interface', 'package a:b;\nworld w {\n  import missing;\n}\n', /^bad\.wit:3:10: interface 'missing' not found/],
+    ['duplicate field', 'package a:b;\ninterface i {\n  record r { a: u32, a: u8 }\n  f: func(x: r);\n}\nworld w { export i; }\n', /^bad\.wit:3:22: duplicate field name 'a'/],
+    ['self-referential type', 'package a:b;\ninterface i {\n  type t = list<t>;\n  f: func(x: t);\n}\nworld w { export i; }\n', /^bad\.wit:3:8: type 't' refers to itself/],
+    ['use cycle', 'package a:b;\ninterface i {\n  use j.{y};\n  type x = u8;\n}\ninterface j {\n  use i.{x};\n  type y = u8;\n}\nworld w { export i; }\n', /^bad\.wit:\d+:\d+: interface a:b\/[ij] uses itself through a cycle/],
+    ['deep nesting', `package a:b;\ninterface i {\n  f: func(x: ${'list<'.repeat(500)}u8${'>'.repeat(500)});\n}\n`, /^bad\.wit:3:\d+: types nested deeper than 100/],
+    ['long alias chain', `package a:b;\ninterface i {\n${Array.from({ length: 300 }, (_, k) => `  type t${k} = t${k + 1};\n`).join('')}  type t300 = u8;\n  f: func(x: t0);\n}\nworld w { export i; }\n`, /^bad\.wit:\d+:\d+: chain of type definitions longer than 100/],
+    ['deep nesting through aliases', `package a:b;\ninterface i {\n  type t0 = u8;\n${Array.from({ length: 150 }, (_, k) => `  type t${k + 1} = list<t${k}>;\n`).join('')}  f: func(x: t150);\n}\nworld w { export i; }\n`, /^bad\.wit:\d+:\d+: type nested deeper than 100/],
+    ['long use chain', `package a:b;\n${Array.from({ length: 300 }, (_, k) => `interface i${k} {\n  use i${k + 1}.{t};\n}\n`).join('')}interface i300 {\n  type t = u8;\n}\nworld w { export i0; }\n`, /^bad\.wit:\d+:\d+: chain of 'use' between interfaces longer than 100/],
+  ];
+  for (const [name, text, re] of cases) {
+    it(name, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'witplug-wit-'));
+      writeFileSync(join(dir, 'bad.wit'), text);
+      const err = await loadWitWorld(join(dir, 'bad.wit'), 'w').then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isWitplugError(err), String(err)).toBe(true);
+      if (!isWitplugError(err)) return;
+      expect(err.code).toBe('CONTRACT');
+      expect(err.message.slice(dir.length + 1)).toMatch(re);
+      expect(err.details).toMatchObject({ line: expect.any(Number), column: expect.any(Number) });
+    });
+  }
+});
