@@ -226,3 +226,27 @@ ${bumpAllocator(1024)}
     dirHost.close();
   });
 });
+
+describe('PluginHost: several host-API versions at once', () => {
+  it('each plugin is linked to the newest implementation compatible with what it imports', async () => {
+    const { componentFromCoreWat } = await import('./conformance/helpers.js');
+    const dir = join(process.cwd(), 'test', 'fixtures', 'host-versions');
+    const v1 = await componentFromCoreWat(join(dir, 'v1.wat'), dir, 'v1');
+    const v2 = await componentFromCoreWat(join(dir, 'v2.wat'), dir, 'v2');
+    const host = new PluginHost({
+      contract: await loadContract(dir, 'host'),
+      cache,
+      logger: () => {},
+      host: {
+        'test:dep/test@0.1.0': { x: () => 1, y: () => 2 },
+        'test:dep/test@0.1.5': { x: () => 10, y: () => 20 },
+        'test:dep/test@0.2.0': { x: () => 3, z: () => 4 },
+      },
+      hooks: { run: { target: 'run', kind: 'collect' } },
+    });
+    await host.load(v1, { name: 'old-api' });
+    await host.load(v2, { name: 'new-api' });
+    expect(host.run('run')).toEqual([10 * 100 + 20, 3 * 100 + 4]);
+    host.close();
+  });
+});

@@ -3,7 +3,7 @@
  * Rules only look at these pairs (the shared walker is here, not in each rule).
  */
 import type { ComponentShape, WorldItem } from '../component/types.js';
-import { unversioned, versionOf, versionsCompatible } from './versions.js';
+import { compareVersions, unversioned, versionOf, versionsCompatible } from './versions.js';
 
 export interface ImportMatch {
   /** The plugin's import. */
@@ -51,16 +51,6 @@ function pick(wanted: WorldItem, candidates: readonly WorldItem[]): { match: Wor
     return { match: compatible[0]!, incompatible: [] };
   }
   return { match: null, incompatible: same };
-}
-
-function compareVersions(a: string | null, b: string | null): number {
-  const pa = (a ?? '').split(/[.-]/).map((x) => Number(x) || 0);
-  const pb = (b ?? '').split(/[.-]/).map((x) => Number(x) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 export function buildContext(

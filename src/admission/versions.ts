@@ -41,6 +41,19 @@ export function versionsCompatible(wanted: string | null, offered: string | null
   return true;
 }
 
+/** Orders versions by semver precedence (a release after its pre-releases); unparsable ones first. */
+export function compareVersions(a: string | null, b: string | null): number {
+  const pa = a === null ? null : parseSemver(a);
+  const pb = b === null ? null : parseSemver(b);
+  if (!pa || !pb) return (pa ? 1 : 0) - (pb ? 1 : 0);
+  const d = pa.major - pb.major || pa.minor - pb.minor || pa.patch - pb.patch;
+  if (d !== 0) return d;
+  if (pa.pre === pb.pre) return 0;
+  if (pa.pre === '') return 1;
+  if (pb.pre === '') return -1;
+  return pa.pre < pb.pre ? -1 : 1;
+}
+
 /** Display form of a version for messages. */
 export function showVersion(v: string | null): string {
   return v === null ? 'no version' : v;

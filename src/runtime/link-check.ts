@@ -8,7 +8,7 @@
  * with it (same major; for 0.x the same minor; pre-releases only themselves).
  */
 import type { ComponentShape } from '../component/types.js';
-import { unversioned, versionOf, versionsCompatible, showVersion } from '../admission/versions.js';
+import { compareVersions, unversioned, versionOf, versionsCompatible, showVersion } from '../admission/versions.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { isGranted, type Grant } from './grant.js';
 
@@ -20,18 +20,21 @@ export const HOST_SERVED_VERSION = '0.1.0';
 type Tables<T> = Readonly<Record<string, T>>;
 
 /**
- * The key of `host` that serves import `name`: the exact name, else a
- * versioned key of the same interface with a compatible version, else the
+ * The key of `host` that serves import `name`: the versioned key of the same
+ * interface with the newest compatible version (the exact one included), else the
  * unversioned key (only when the plugin imports a single version of the
  * interface: with two, each must be served by its own table).
  */
 export function hostKeyFor<T>(host: Tables<T>, name: string, versionsImported = 1): string | undefined {
-  if (host[name] !== undefined) return name;
   const base = unversioned(name);
   const wanted = versionOf(name);
+  // A host serving several versions of an API: the newest compatible one serves the import.
+  let best: string | undefined;
   for (const key of Object.keys(host)) {
-    if (key !== base && unversioned(key) === base && versionsCompatible(wanted, versionOf(key))) return key;
+    if (host[key] === undefined || key === base || unversioned(key) !== base || !versionsCompatible(wanted, versionOf(key))) continue;
+    if (best === undefined || compareVersions(versionOf(key), versionOf(best)) > 0) best = key;
   }
+  if (best !== undefined) return best;
   if (host[base] !== undefined && (versionsImported <= 1 || wanted === null)) return base;
   return undefined;
 }
