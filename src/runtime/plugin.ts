@@ -19,7 +19,7 @@ import { ShapeCache, sha256Hex } from '../admission/shape-cache.js';
 import { decodePlugin, type DecodedPlugin } from '../admission/decoded.js';
 import {
   AbiContext, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, resourceIntrinsics,
-  withGeneratedImports, UnsupportedAbiType, resourceKey, type CallHost,
+  withGeneratedImports, UnsupportedAbiType, resourceKey, DEFAULT_MAX_OUTPUT_BYTES, type CallHost,
 } from './abi/index.js';
 import type { ResourceType } from '../component/types.js';
 import type { AdmissionReport } from '../admission/report.js';
@@ -213,7 +213,7 @@ export class Plugin {
     this.#imports = this.#sandbox.guardHostImports(buildJcoImports(shape, env, sandbox?.wasi ?? {}));
     this.#resources = exportedResources(shape);
     this.#hostResources = importedResources(shape);
-    this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? Infinity;
+    this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);
     this.#generatedImports = this.#generatedCalls
       ? new Map([...this.#buildGeneratedImports(shape, env), ...resourceIntrinsics(this.#abi, this.#resources)])

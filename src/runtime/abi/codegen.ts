@@ -54,6 +54,11 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
   e.line('  if (limited) H.begin();');
   e.line('  let entered = false;');
   e.block('  try {', () => {
+    // Validate every argument first (pure JS): a bad one is the caller's mistake, refused before any plugin code.
+    func.params.forEach((p, i) => g.check(p.type, args[i]!, str(`param ${p.name}`)));
+    // From here on plugin code runs (cabi_realloc while lowering, then the export): a fault is the plugin's.
+    e.line('entered = true;');
+    e.line('C.busy = true;');
     // Lower.
     const paramTypes = func.params.map((p) => p.type);
     const flatParams = paramTypes.flatMap(flatten);
@@ -68,13 +73,12 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
       func.params.forEach((p, i) => g.store(p.type, args[i]!, `${area} + ${offsets[i]}`, str(`param ${p.name}`)));
       coreArgs = [area];
     }
-    // Call. Errors before this line are the caller's (bad arguments): the instance stays usable.
-    e.line('entered = true;');
-    e.line('C.busy = true;');
     e.line(`const r = C.x[${fname}](${coreArgs.join(', ')});`);
     // Lift.
     let out = 'undefined';
     if (func.result) {
+      // One output budget for everything the results lift (strings, lists, nested).
+      if (touchesMemory(func.result)) e.line('C.left = C.cap;');
       const flatResults = flatten(func.result);
       if (flatResults.length <= MAX_FLAT_RESULTS) {
         if (touchesMemory(func.result)) e.line('C.v();');
@@ -125,6 +129,8 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
   e.line(`const imp = function (${coreParams.join(', ')}) {`);
   e.block('', () => {
     e.line('C.v();');
+    // One output budget for everything this host call's arguments lift.
+    if (paramTypes.some(touchesMemory)) e.line('C.left = C.cap;');
     let args: string[];
     if (spilled) {
       const tuple: ValType = { kind: 'tuple', types: paramTypes };
@@ -144,6 +150,7 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
     e.line(`const $v = I(${args.join(', ')});`);
     if (!func.result) return;
     const path = str(`host function ${hostName} returned a value that does not fit its result type; result`);
+    g.check(func.result, '$v', path);
     if (retArea) {
       e.line(`C.checkArea($ret >>> 0, ${elemSize(func.result)}, ${alignment(func.result)});`);
       g.store(func.result, '$v', '$ret >>> 0', path);
