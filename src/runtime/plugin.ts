@@ -11,7 +11,7 @@ import { WitplugError, ErrorCodes } from '../errors.js';
 import { buildJcoImports, hostFunction, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
 import { linkArtifact, instantiateLinked, type LinkedArtifact } from './linker.js';
 import { listExportedFunctions, resolveExport, type ResolvedExport } from './exports.js';
-import { fromJco, toJco, sameInBoth } from './jco-values.js';
+import { fromJco, toJco, sameInBoth, holdsStrings, loneSurrogateAt } from './jco-values.js';
 import { lowerCamel, shortInterfaceName } from './names.js';
 import { toPluginError } from './traps.js';
 import { admit, type Contract } from '../admission/gate.js';
@@ -432,12 +432,19 @@ export class Plugin {
     const params = resolved.type.params;
     const result = resolved.type.result;
     const plainArgs = params.every((p) => sameInBoth(p.type));
+    const stringParams = params.flatMap((p, i) => (holdsStrings(p.type) ? [i] : []));
     const returnsResult = result?.kind === 'result';
     const plainResult = result === null || (!returnsResult && sameInBoth(result));
     let generation = -1;
     let bound: (...a: unknown[]) => unknown = () => undefined;
     return (...args: unknown[]) => {
       if (args.length !== params.length) throw this.#arityError(resolved, args.length);
+      for (const i of stringParams) {
+        const at = loneSurrogateAt(params[i]!.type, args[i], `param ${params[i]!.name}`);
+        if (at !== null) {
+          throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${at}: expected a string of Unicode scalar values (it has a lone surrogate)`, { plugin: this.name, hook, path: at });
+        }
+      }
       if (generation !== this.#generation || this.#bindings === null) {
         if (this.#bindings === null) this.instantiate();
         bound = this.#bindFn(resolved);

@@ -93,29 +93,56 @@ const OUTPUT_CAP_SLOT = '__witplugMaxOutputBytes';
 
 /**
  * Makes jco's glue (a) refuse invalid UTF-8 instead of substituting U+FFFD
- * (the canonical ABI says lifting invalid UTF-8 traps) and (b) refuse strings
- * over the output cap *before* decoding (copying) them. Everything else in
- * the glue is untouched; if jco changes the line, the glue is used as is and
- * only the after-the-fact output check applies. Strings only: lists lifted by
- * jco's glue are checked after the fact (docs/sandbox.md).
+ * (the canonical ABI says lifting invalid UTF-8 traps), (b) charge every
+ * string and list it lifts to the call's output budget *before* copying it,
+ * and (c) trap on a list outside guest memory (jco's `buffer.slice` would
+ * silently clamp it to a short or empty list). Everything else in the glue is
+ * untouched; if jco changes these lines, the glue is used as is and only the
+ * after-the-fact output check applies.
  */
 export function hardenGlue(glue: string): string {
-  const line = /const TEXT_DECODER_UTF8 = new TextDecoder\(\);/;
-  if (!line.test(glue)) return glue;
-  return glue.replace(line, `const TEXT_DECODER_UTF8 = (() => {
+  const hardened = glue
+    .replace(/const TEXT_DECODER_UTF8 = new TextDecoder\(\);/, () => STRICT_DECODER)
+    // Typed-array lists: `new Uint8Array(memory0.buffer.slice(ptr0, ptr0 + len0 * 1))`.
+    .replace(/\b([\w$]+)\.buffer\.slice\(([\w$]+), \2 \+ ([\w$]+) \* (\d+)\)/g,
+      (_m, mem: string, ptr: string, len: string, size: string) => `__witplugSlice(${mem}.buffer, ${ptr}, ${len}, ${size})`)
+    // Other lists: the lifting loop `for (let i = 0; i < len1; i++) { const base = base1 + i * 8;` (lowering loops read `vecN.length`).
+    .replace(/for \(let i = 0; i < (len\d+); i\+\+\) \{(\s*)const base = (base\d+) \+ i \* (\d+);/g,
+      (_m, len: string, ws: string, base: string, size: string) => `for (let i = __witplugChargeList(${len}, ${size}); i < ${len}; i++) {${ws}const base = ${base} + i * ${size};`);
+  // The glue imports nothing: function declarations ahead of it are in scope everywhere in it.
+  return hardened === glue ? glue : `${GLUE_HELPERS}\n${hardened}`;
+}
+
+/** The helpers hardenGlue's replacements call, put ahead of the glue. */
+const GLUE_HELPERS = `function __witplugCharge(bytes, what) {
+  // The slot holds what is left of the call's output budget (undefined outside a call).
+  const left = globalThis.${OUTPUT_CAP_SLOT};
+  if (left === undefined) return;
+  if (bytes > left) {
+    globalThis.${OUTPUT_CAP_SLOT} = 0;
+    const e = new RangeError(what + ' of ' + bytes + ' bytes exceeds what is left (' + left + ' bytes) of the output limit of this call');
+    e[Symbol.for('witplug.outputLimit')] = true;
+    throw e;
+  }
+  globalThis.${OUTPUT_CAP_SLOT} = left - bytes;
+}
+function __witplugSlice(buffer, ptr, len, size) {
+  const bytes = len * size;
+  if (ptr + bytes > buffer.byteLength) throw new TypeError('canonical ABI: list at ' + ptr + ' of ' + bytes + ' bytes is outside memory of ' + buffer.byteLength + ' bytes');
+  __witplugCharge(bytes, 'a list');
+  return buffer.slice(ptr, ptr + bytes);
+}
+function __witplugChargeList(len, size) {
+  __witplugCharge(len * (size || 1), 'a list');
+  return 0;
+}`;
+
+/** Replaces jco's `TEXT_DECODER_UTF8` line: strict UTF-8, each string charged before it is decoded. */
+const STRICT_DECODER = `const TEXT_DECODER_UTF8 = (() => {
   const fatal = new TextDecoder('utf-8', { fatal: true });
   return {
     decode(bytes) {
-      // The slot holds what is left of the call's output budget: every string decoded is charged.
-      const left = globalThis.${OUTPUT_CAP_SLOT};
-      if (left !== undefined && bytes !== undefined) {
-        if (bytes.byteLength > left) {
-          const e = new RangeError('string of ' + bytes.byteLength + ' bytes exceeds what is left (' + left + ' bytes) of the output limit of this call');
-          e[Symbol.for('witplug.outputLimit')] = true;
-          throw e;
-        }
-        globalThis.${OUTPUT_CAP_SLOT} = left - bytes.byteLength;
-      }
+      if (bytes !== undefined) __witplugCharge(bytes.byteLength, 'a string');
       try {
         return fatal.decode(bytes);
       } catch (err) {
@@ -123,8 +150,7 @@ export function hardenGlue(glue: string): string {
       }
     },
   };
-})();`);
-}
+})();`;
 
 function isClass(f: unknown): boolean {
   return typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));
