@@ -221,6 +221,45 @@ describe('arguments are validated before any plugin code runs', () => {
   });
 });
 
+describe('own<R> arguments', () => {
+  const OWN_WIT = `package test:owned@0.1.0;
+
+interface api {
+  resource thing {
+    constructor(rep: u32);
+  }
+  take2: func(a: thing, b: thing) -> u32;
+}
+
+world w {
+  export api;
+}
+`;
+  const OWN_API = 'test:owned/api@0.1.0';
+  const OWN_GUEST = `(module
+  (import "[export]${OWN_API}" "[resource-new]thing" (func $new (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "${OWN_API}#[constructor]thing") (param i32) (result i32) (call $new (local.get 0)))
+  (func (export "${OWN_API}#take2") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+)`;
+
+  it('the same handle passed twice as own<> is refused by validation: nothing moved, the plugin not blamed', async () => {
+    const core = await parse(OWN_GUEST);
+    const component = await componentNew(await componentEmbed({ binary: core, witSource: OWN_WIT, world: 'w' }));
+    const p = await loadPlugin(component, { name: 'own', cache, log: () => {}, isolate: false });
+    const make = p.fn('api#[constructor]thing');
+    const take2 = p.fn('api#take2');
+    const a = make(1);
+    const b = make(2);
+    const err = thrown(() => take2(a, a));
+    expect(err.code).toBe('TYPE_MISMATCH');
+    expect(err.message).toMatch(/more than once/);
+    expect(p.disabledReason).toBeNull();
+    // `a` was not moved into the plugin by the refused call: it can still be given once.
+    expect(take2(a, b)).toBeTypeOf('number');
+  });
+});
+
 describe('a fault in cabi_realloc is the plugin\'s', () => {
   // mode → expected code. Before the fix only a wasm trap (mode 1) was counted; a
   // garbage pointer, fuel and the deadline were taken for the caller's mistakes.

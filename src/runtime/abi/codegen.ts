@@ -55,7 +55,10 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
   e.line('  let entered = false;');
   e.block('  try {', () => {
     // Validate every argument first (pure JS): a bad one is the caller's mistake, refused before any plugin code.
+    const claims = func.params.some((p) => someType(p.type, (x) => x.kind === 'own' && ownerOf(x.resource) === 'plugin'));
+    if (claims) e.line('C.claimed.length = 0;');
     func.params.forEach((p, i) => g.check(p.type, args[i]!, str(`param ${p.name}`)));
+    if (claims) e.line('C.claimed.length = 0;');
     // From here on plugin code runs (cabi_realloc while lowering, then the export): a fault is the plugin's.
     e.line('entered = true;');
     e.line('C.busy = true;');

@@ -379,9 +379,25 @@ export class AbiContext {
     return new PluginResource(this, resource, entry.rep as number, this.#epoch);
   }
 
-  /** Validation of an own/borrow argument of a resource this plugin implements (nothing is taken yet). */
+  /** Validation of a borrow argument of a resource this plugin implements. */
   checkOwnHandle(v: unknown, resource: string, path: string): void {
     this.#live(v, resource, path);
+  }
+
+  /**
+   * Own handles validated for the current call (cleared when its validation
+   * starts): the same handle passed twice as own<R> is refused during
+   * validation, not when the second lowering finds it already moved.
+   */
+  readonly claimed: PluginResource[] = [];
+
+  /** Validation of an own argument of a resource this plugin implements (it is only moved when lowered). */
+  claimOwn(v: unknown, resource: string, path: string): void {
+    const r = this.#live(v, resource, path);
+    if (this.claimed.includes(r)) {
+      throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${path}: the ${resource} handle is passed as own<> more than once in this call`, { path });
+    }
+    this.claimed.push(r);
   }
 
   /** Validation of an own/borrow argument of a host resource. */

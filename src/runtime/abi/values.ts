@@ -135,7 +135,7 @@ export class Generator {
         });
         return;
       case 'own': case 'borrow':
-        e.line(`C.${this.#checkHandle(t.resource)}(${v}, ${str(resourceKey(t.resource))}, ${path});`);
+        e.line(`C.${this.#checkHandle(t.kind, t.resource)}(${v}, ${str(resourceKey(t.resource))}, ${path});`);
         return;
       case 'variant': case 'option': case 'result':
         this.#switchCase(t, v, path, true, (_index, payload, payloadValue, payloadPath) => {
@@ -148,9 +148,9 @@ export class Generator {
   }
 
   /** The AbiContext method that checks a handle argument without taking it. */
-  #checkHandle(r: ResourceType): string {
+  #checkHandle(kind: 'own' | 'borrow', r: ResourceType): string {
     const owner = this.#ownerOf(r);
-    if (owner === 'plugin') return 'checkOwnHandle';
+    if (owner === 'plugin') return kind === 'own' ? 'claimOwn' : 'checkOwnHandle';
     if (owner === 'host') return 'checkHostObject';
     throw new UnsupportedAbiType(`resource ${r.name} is neither exported by the plugin nor provided by the host`);
   }
