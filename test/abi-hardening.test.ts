@@ -253,7 +253,7 @@ world w {
     const b = make(2);
     const err = thrown(() => take2(a, a));
     expect(err.code).toBe('TYPE_MISMATCH');
-    expect(err.message).toMatch(/more than once/);
+    expect(err.message).toMatch(/passed as own<> and again in this call/);
     expect(p.disabledReason).toBeNull();
     // `a` was not moved into the plugin by the refused call: it can still be given once.
     expect(take2(a, b)).toBeTypeOf('number');

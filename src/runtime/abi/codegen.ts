@@ -38,7 +38,8 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
   const lends = func.params.some((p) => someType(p.type, (x) => x.kind === 'borrow' && ownerOf(x.resource) === 'host'));
 
   const e = new Emitter();
-  const g = new Generator(e, ownerOf);
+  const claims = func.params.some((p) => someType(p.type, (x) => x.kind === 'own' && ownerOf(x.resource) === 'plugin'));
+  const g = new Generator(e, ownerOf, claims);
   const args = func.params.map((_, i) => `a${i}`);
   // Literal keys: a constant-name property load on the exports object stays monomorphic.
   const fname = str(coreName);
@@ -55,10 +56,9 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
   e.line('  let entered = false;');
   e.block('  try {', () => {
     // Validate every argument first (pure JS): a bad one is the caller's mistake, refused before any plugin code.
-    const claims = func.params.some((p) => someType(p.type, (x) => x.kind === 'own' && ownerOf(x.resource) === 'plugin'));
-    if (claims) e.line('C.claimed.length = 0;');
+    if (claims) e.line('C.resetClaims();');
     func.params.forEach((p, i) => g.check(p.type, args[i]!, str(`param ${p.name}`)));
-    if (claims) e.line('C.claimed.length = 0;');
+    if (claims) e.line('C.resetClaims();');
     // From here on plugin code runs (cabi_realloc while lowering, then the export): a fault is the plugin's.
     e.line('entered = true;');
     e.line('C.busy = true;');

@@ -385,19 +385,37 @@ export class AbiContext {
   }
 
   /**
-   * Own handles validated for the current call (cleared when its validation
-   * starts): the same handle passed twice as own<R> is refused during
-   * validation, not when the second lowering finds it already moved.
+   * Handles validated for the current call of a function with own<R>
+   * parameters (cleared around its validation): a handle moved by an own<R>
+   * argument may not also be passed again in the same call (as own or
+   * borrow), as in the component model, where lowering the own removes it.
+   * Refused during validation, before anything is moved.
    */
-  readonly claimed: PluginResource[] = [];
+  readonly #claimed: PluginResource[] = [];
+  readonly #borrowed: PluginResource[] = [];
+
+  /** Starts (and ends) the validation of one call's handle arguments. */
+  resetClaims(): void {
+    this.#claimed.length = 0;
+    this.#borrowed.length = 0;
+  }
 
   /** Validation of an own argument of a resource this plugin implements (it is only moved when lowered). */
   claimOwn(v: unknown, resource: string, path: string): void {
     const r = this.#live(v, resource, path);
-    if (this.claimed.includes(r)) {
-      throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${path}: the ${resource} handle is passed as own<> more than once in this call`, { path });
+    if (this.#claimed.includes(r) || this.#borrowed.includes(r)) {
+      throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${path}: the ${resource} handle is passed as own<> and again in this call`, { path });
     }
-    this.claimed.push(r);
+    this.#claimed.push(r);
+  }
+
+  /** Validation of a borrow argument in a call that also moves handles (see `claimed`). */
+  claimBorrow(v: unknown, resource: string, path: string): void {
+    const r = this.#live(v, resource, path);
+    if (this.#claimed.includes(r)) {
+      throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${path}: the ${resource} handle is passed as own<> and again in this call`, { path });
+    }
+    this.#borrowed.push(r);
   }
 
   /** Validation of an own/borrow argument of a host resource. */
@@ -405,14 +423,8 @@ export class AbiContext {
     hostObject(v, resource, path);
   }
 
-  /** Lowers a `borrow<R>` argument of a resource this plugin implements: its rep. */
-  lowerBorrow(v: unknown, resource: string, path: string): number {
-    return this.#live(v, resource, path).rep;
-  }
-
-  /** Lowers an `own<R>` argument: ownership moves back into the plugin's table. */
-  lowerOwn(v: unknown, resource: string, path: string): number {
-    const r = this.#live(v, resource, path);
+  /** Lowers an `own<R>` argument `claimOwn` validated: ownership moves back into the plugin's table. */
+  moveOwn(r: PluginResource, resource: string): number {
     r.consume();
     return this.resourceNew(resource, r.rep);
   }

@@ -24,16 +24,23 @@ const INT_CHECKS: Partial<Record<ValType['kind'], [(v: string) => string, string
 export class Generator {
   readonly #e: Emitter;
   readonly #ownerOf: ResourceOwner;
-  constructor(e: Emitter, ownerOf: ResourceOwner) {
+  /** Whether the function moves handles (own<R> of the plugin's resources): handle arguments are then claimed. */
+  readonly #claims: boolean;
+  constructor(e: Emitter, ownerOf: ResourceOwner, claims = false) {
     this.#e = e;
     this.#ownerOf = ownerOf;
+    this.#claims = claims;
   }
 
-  /** The AbiContext method lowering a handle: the plugin's own resources go back as reps, host objects get handles. */
-  #lowerHandle(kind: 'own' | 'borrow', r: ResourceType): string {
+  /**
+   * The expression lowering a validated handle: the plugin's own resources go
+   * back as reps (borrow) or move into its table (own), host objects get handles.
+   */
+  #lowerHandle(kind: 'own' | 'borrow', r: ResourceType, v: string, path: PathExpr): string {
     const owner = this.#ownerOf(r);
-    if (owner === 'plugin') return kind === 'own' ? 'lowerOwn' : 'lowerBorrow';
-    if (owner === 'host') return kind === 'own' ? 'hostOwn' : 'lendHost';
+    const key = str(resourceKey(r));
+    if (owner === 'plugin') return kind === 'own' ? `C.moveOwn(${v}, ${key})` : `${v}.rep`;
+    if (owner === 'host') return `C.${kind === 'own' ? 'hostOwn' : 'lendHost'}(${v}, ${key}, ${path})`;
     throw new UnsupportedAbiType(`resource ${r.name} is neither exported by the plugin nor provided by the host`);
   }
 
@@ -150,7 +157,7 @@ export class Generator {
   /** The AbiContext method that checks a handle argument without taking it. */
   #checkHandle(kind: 'own' | 'borrow', r: ResourceType): string {
     const owner = this.#ownerOf(r);
-    if (owner === 'plugin') return kind === 'own' ? 'claimOwn' : 'checkOwnHandle';
+    if (owner === 'plugin') return kind === 'own' ? 'claimOwn' : this.#claims ? 'claimBorrow' : 'checkOwnHandle';
     if (owner === 'host') return 'checkHostObject';
     throw new UnsupportedAbiType(`resource ${r.name} is neither exported by the plugin nor provided by the host`);
   }
@@ -169,7 +176,7 @@ export class Generator {
 
   // ---- lowering to flat values (validated input) ----------------------------
 
-  /** `path` is only used by handle lowering (an own<R> passed twice in one call is refused there). */
+  /** `path` is only used by host-handle lowering (for its error message). */
   lowerFlat(t: ValType, v: string, path: PathExpr): Flat[] {
     const e = this.#e;
     switch (t.kind) {
@@ -198,7 +205,7 @@ export class Generator {
       case 'enum': return [{ expr: this.#enumIndex(t.names, v), type: 'i32' }];
       case 'own': case 'borrow': {
         const x = e.tmp('h');
-        e.line(`const ${x} = C.${this.#lowerHandle(t.kind, t.resource)}(${v}, ${str(resourceKey(t.resource))}, ${path});`);
+        e.line(`const ${x} = ${this.#lowerHandle(t.kind, t.resource, v, path)};`);
         return [{ expr: x, type: 'i32' }];
       }
       case 'variant': case 'option': case 'result': {
@@ -353,7 +360,7 @@ export class Generator {
         e.line(`${storeInt(discriminantSize(t.names.length), ptr, this.#enumIndex(t.names, v))};`);
         return;
       case 'own': case 'borrow': {
-        e.line(`C.dv.setUint32(${ptr}, C.${this.#lowerHandle(t.kind, t.resource)}(${v}, ${str(resourceKey(t.resource))}, ${path}), true);`);
+        e.line(`C.dv.setUint32(${ptr}, ${this.#lowerHandle(t.kind, t.resource, v, path)}, true);`);
         return;
       }
       case 'variant': case 'option': case 'result': {
