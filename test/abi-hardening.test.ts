@@ -159,6 +159,17 @@ describe('output cap: one budget per call, charged by every string and list lift
     expect(big.call('api#blocks', [70, MiB])).toHaveLength(70);
   });
 
+  it('isolation mode (worker): the same per-call budget', async () => {
+    const p = await loadPlugin(bytes, { name: 'harden', cache, log: () => {}, isolate: true, limits: { maxOutputBytes: MiB } });
+    try {
+      // 4 MiB in total (under the worker channel's 16 MiB), 64 KiB per value.
+      expect(thrown(() => p.call('api#blocks', [64, 64 * KiB])).code).toBe('OUTPUT_LIMIT');
+      expect(p.call('api#blocks', [2, 3])).toEqual([new Uint8Array(3), new Uint8Array(3)]);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('an output-limit failure is the plugin\'s: counted towards DISABLED', async () => {
     const p = await load({ limits: { maxOutputBytes: MiB }, health: { maxTraps: 2, windowMs: 60_000 } });
     expect(thrown(() => p.call('api#blocks', [64, 64 * KiB])).code).toBe('OUTPUT_LIMIT');
