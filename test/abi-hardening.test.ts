@@ -31,6 +31,7 @@ interface api {
   strings: func(n: u32, size: u32) -> list<string>;
   echo: func(s: string) -> string;
   two: func(a: string, b: u32) -> u32;
+  tuples: func(n: u32) -> list<tuple<u8>>;
   set-mode: func(m: u32);
   reallocs: func() -> u32;
 }
@@ -86,6 +87,10 @@ const GUEST = `(module
     (i32.const ${RET}))
   (func (export "${API}#two") (param $p i32) (param $l i32) (param $b i32) (result i32)
     (i32.add (local.get $l) (local.get $b)))
+  (func (export "${API}#tuples") (param $n i32) (result i32)
+    (i32.store (i32.const ${RET}) (i32.const ${BLOCK}))
+    (i32.store (i32.const ${RET + 4}) (local.get $n))
+    (i32.const ${RET}))
   (func (export "${API}#set-mode") (param i32) (global.set $mode (local.get 0)))
   (func (export "${API}#reallocs") (result i32) (global.get $reallocs))
   (func $reset (param i32) (global.set $heap (i32.const ${HEAP})))
@@ -143,6 +148,15 @@ describe('output cap: one budget per call, charged by every string and list lift
     expect(thrown(() => p.call('api#blocks', [40_000, 3])).code).toBe('OUTPUT_LIMIT');
     // 240 000 + 90 000 bytes: fits.
     expect(p.call('api#blocks', [30_000, 3])).toHaveLength(30_000);
+  });
+
+  it('list elements are charged what they cost as JS values, not just their bytes in guest memory', async () => {
+    // list<tuple<u8>>: one byte per element in the guest, an array per element in JS.
+    const p = await load({ limits: { maxOutputBytes: MiB } });
+    expect(thrown(() => p.call('api#tuples', [200_000])).code).toBe('OUTPUT_LIMIT');
+    expect(thrown(() => p.jcoFn('api#tuples')(200_000)).code).toBe('OUTPUT_LIMIT');
+    expect(p.call('api#tuples', [30_000])).toHaveLength(30_000);
+    expect(p.jcoFn('api#tuples')(30_000)).toHaveLength(30_000);
   });
 
   it('without a limit the default cap applies (64 MiB): 65 references to 1 MiB → OUTPUT_LIMIT', async () => {

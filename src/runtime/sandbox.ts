@@ -133,7 +133,8 @@ function __witplugSlice(buffer, ptr, len, size) {
   return buffer.slice(ptr, ptr + bytes);
 }
 function __witplugChargeList(len, size) {
-  __witplugCharge(len * (size || 1), 'a list');
+  // At least 8 bytes per element: each becomes a JS value (see jsSize in src/runtime/abi/values.ts).
+  __witplugCharge(len * Math.max(size, 8), 'a list');
   return 0;
 }`;
 

@@ -270,13 +270,12 @@ export class AbiContext {
   }
 
   /** Checks a list of `count` elements of `size` bytes at `ptr` before it is read. */
-  checkList(ptr: number, count: number, size: number, align: number): void {
+  checkList(ptr: number, count: number, size: number, align: number, charge: number): void {
     const bytes = count * size;
     if ((ptr & (align - 1)) !== 0) throw trap(`list at ${ptr} is not aligned to ${align}`);
     if (ptr + bytes > this.u8.length) throw trap(`list at ${ptr} of ${count} elements (${bytes} bytes) is outside memory of ${this.u8.length} bytes`);
-    // At least a byte per element: a list of zero-size elements still materialises one JS value each.
-    const charge = size === 0 ? count : bytes;
-    if ((this.left -= charge) < 0) throw this.#overBudget('a list', charge);
+    // `charge` per element (≥ size): what an element costs once materialised as JS values.
+    if ((this.left -= count * charge) < 0) throw this.#overBudget('a list', count * charge);
   }
 
   #overBudget(what: string, bytes: number): WitplugError {

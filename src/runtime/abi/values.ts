@@ -459,7 +459,7 @@ export class Generator {
       return x;
     }
     const size = elemSize(t.element);
-    e.line(`C.checkList(${p}, ${l}, ${size}, ${alignment(t.element)});`);
+    e.line(`C.checkList(${p}, ${l}, ${size}, ${alignment(t.element)}, ${Math.max(size, jsSize(t.element))});`);
     e.line(`const ${x} = new Array(${l});`);
     const i = e.tmp('i');
     e.block(`for (let ${i} = 0; ${i} < ${l}; ${i}++) {`, () => {
@@ -566,6 +566,25 @@ export class Generator {
       default:
         throw new UnsupportedAbiType(`${t.kind} values`);
     }
+  }
+}
+
+/**
+ * A rough lower bound of the JS heap bytes one lifted value of `t` takes
+ * (8 per value slot, 16 more per object or array; a string's or list's
+ * contents are charged when they are lifted). A list is charged this per
+ * element when it is larger than the element's size in guest memory: a list
+ * of one-byte records must not materialise 40 bytes of heap per byte charged.
+ */
+export function jsSize(t: ValType): number {
+  switch (t.kind) {
+    case 'record': return 16 + t.fields.reduce((n, f) => n + jsSize(f.type), 0);
+    case 'tuple': return 16 + t.types.reduce((n, x) => n + jsSize(x), 0);
+    case 'flags': return 16 + 8 * t.names.length;
+    case 'option': return (t.type.kind === 'option' ? 32 : 0) + jsSize(t.type);
+    case 'result': return 32 + Math.max(t.ok ? jsSize(t.ok) : 0, t.err ? jsSize(t.err) : 0);
+    case 'variant': return 32 + Math.max(0, ...t.cases.map((c) => (c.type ? jsSize(c.type) : 0)));
+    default: return 8;
   }
 }
 
