@@ -23,7 +23,7 @@ export { CompileCache, defaultCacheDir } from './compile/cache.js';
 export type { CacheStats, CompiledArtifact } from './compile/cache.js';
 
 export { loadPlugin, Plugin, sharedCompileCache } from './runtime/plugin.js';
-export { PluginResource } from './runtime/abi/index.js';
+export { PluginResource, DEFAULT_MAX_OUTPUT_BYTES } from './runtime/abi/index.js';
 export { bindExports } from './runtime/typed.js';
 export { PluginHost } from './runtime/host.js';
 export type { PluginHostOptions, HookSpec, OperationSpec, Anchor, AnchorPosition, DispatchKind, FailurePolicy, LoadOptions, PluginInfo, HookStats, HostLogger } from './runtime/host.js';

@@ -36,7 +36,7 @@ export function registerRun(program: Command): void {
     .option('--fuel <n>', 'fuel budget for the call (≈ wasm instructions); FUEL_EXHAUSTED when it runs out; the JSON output reports "fuel" used')
     .option('--timeout-ms <t>', 'wall-clock deadline for the call in ms (TIMEOUT)')
     .option('--max-memory-mb <m>', 'maximum linear memory in MiB (MEMORY_LIMIT)')
-    .option('--max-output-bytes <b>', 'maximum size of one string/list returned by the plugin (OUTPUT_LIMIT)')
+    .option('--max-output-bytes <b>', 'maximum bytes one call may return, all strings/lists together (default 64 MiB; OUTPUT_LIMIT)')
     .option('--max-handles <n>', 'maximum live resource handles per plugin instance (RESOURCE_LIMIT; default 10000)')
     .option('--grant <manifest.json>', 'capability grant (imports, config, filesystem, env, clocks, random, limits); default: no WASI at all')
     .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it)')

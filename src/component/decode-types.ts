@@ -5,6 +5,7 @@
 import type { Case, Field, FuncType, Param, PrimitiveKind, ResourceType, ValType } from './types.js';
 import type { Reader } from './reader.js';
 import { skipCoreDefType, skipCoreValType } from './core-skip.js';
+import { isExternName, isLabel } from './labels.js';
 import {
   type Budget, type ComponentDef, type Def, type Ext, type InstanceDef, type Scope,
   MAX_SCOPE_DEPTH, checked, checkedFunc, freshResource, nameDef, newScope,
@@ -79,11 +80,22 @@ function readOptVal(r: Reader, scope: Scope): ValType | null {
   return r.fail('bad option byte', r.pos - 1);
 }
 
+/**
+ * A `labellit`: refused unless it is a WIT label (labels become JS property
+ * keys and appear in generated code; only kebab-case ASCII may get there).
+ */
+function label(r: Reader, what: string, i: number): string {
+  const at = r.pos;
+  const l = r.name();
+  if (!isLabel(l)) r.fail(`${what} #${i} name ${JSON.stringify(l.length > 64 ? `${l.slice(0, 64)}…` : l)} is not a WIT label (kebab-case ASCII words, starting with a letter)`, at);
+  return l;
+}
+
 function labels(r: Reader, what: string, pos: number): string[] {
   const names: string[] = [];
   const seen = new Set<string>();
   for (let n = r.vecLen(), i = 0; i < n; i++) {
-    const l = r.name();
+    const l = label(r, what, i);
     if (seen.has(l)) r.fail(`duplicate ${what} name '${l}'`, pos);
     seen.add(l);
     names.push(l);
@@ -95,14 +107,14 @@ function readDefValType(r: Reader, scope: Scope, op: number, pos: number): ValTy
   switch (op) {
     case 0x72: {
       const fields: Field[] = [];
-      for (let n = r.vecLen(2), i = 0; i < n; i++) fields.push({ name: r.name(), type: readValType(r, scope) });
+      for (let n = r.vecLen(2), i = 0; i < n; i++) fields.push({ name: label(r, 'record field', i), type: readValType(r, scope) });
       if (fields.length === 0) r.fail('record with no fields', pos);
       return checked({ kind: 'record', fields }, fields.map((f) => f.type), pos);
     }
     case 0x71: {
       const cases: Case[] = [];
       for (let n = r.vecLen(3), i = 0; i < n; i++) {
-        const name = r.name();
+        const name = label(r, 'variant case', i);
         const type = readOptVal(r, scope);
         if (r.u8() !== 0x00) r.fail('variant case refinement is not supported', r.pos - 1);
         cases.push({ name, type });
@@ -170,7 +182,7 @@ function readFuncType(r: Reader, scope: Scope, async: boolean, pos: number): Fun
   const params: Param[] = [];
   const seen = new Set<string>();
   for (let n = r.vecLen(2), i = 0; i < n; i++) {
-    const name = r.name();
+    const name = label(r, 'parameter', i);
     if (seen.has(name)) r.fail(`duplicate parameter name '${name}'`, pos);
     seen.add(name);
     params.push({ name, type: readValType(r, scope) });
@@ -213,7 +225,11 @@ export function readExternName(r: Reader): string {
   const pos = r.pos;
   const tag = r.u8();
   if (tag > 0x02) r.fail(`unknown extern name encoding 0x${tag.toString(16)}`, pos);
+  const at = r.pos;
   const name = r.name();
+  if (!isExternName(name)) {
+    r.fail(`import/export name ${JSON.stringify(name.length > 64 ? `${name.slice(0, 64)}…` : name)} is neither a WIT label, a [constructor]/[method]/[static] name nor an interface name (ns:pkg/iface@version)`, at);
+  }
   if (tag === 0x02) {
     for (let n = r.vecLen(2), i = 0; i < n; i++) {
       const a = r.u8();

@@ -27,7 +27,7 @@ export interface Limits {
   readonly timeoutMs?: number;
   /** Maximum linear memory, in MiB. */
   readonly maxMemoryMb?: number;
-  /** Maximum bytes of one string/list lifted out of the plugin. */
+  /** Maximum bytes one call may lift out of the plugin, all strings and lists together (default 64 MiB). */
   readonly maxOutputBytes?: number;
   /** Maximum live resource handles per plugin instance (default 10 000; RESOURCE_LIMIT). */
   readonly maxHandles?: number;

@@ -119,3 +119,69 @@ export function fromJco(type: ValType, v: unknown): unknown {
       return v;
   }
 }
+
+/** `String.prototype.isWellFormed` (Node 20+; not in the ES2022 lib typings). */
+const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/** Whether values of `type` can hold a string (the only place a lone surrogate can hide). */
+export function holdsStrings(type: ValType): boolean {
+  switch (type.kind) {
+    case 'string': return true;
+    case 'list': return holdsStrings(type.element);
+    case 'option': return holdsStrings(type.type);
+    case 'result': return (type.ok !== null && holdsStrings(type.ok)) || (type.err !== null && holdsStrings(type.err));
+    case 'record': return type.fields.some((f) => holdsStrings(f.type));
+    case 'tuple': return type.types.some(holdsStrings);
+    case 'variant': return type.cases.some((c) => c.type !== null && holdsStrings(c.type));
+    default: return false;
+  }
+}
+
+/**
+ * The path of the first string in `v` (a witplug value of `type`) that is not
+ * Unicode scalar values, or null. jco's glue encodes with TextEncoder, which
+ * would silently turn a lone surrogate into U+FFFD; the generated path refuses
+ * it, and so does the jco path with this check. Values of the wrong shape are
+ * skipped: jco's own checks report them.
+ */
+export function loneSurrogateAt(type: ValType, v: unknown, path: string): string | null {
+  switch (type.kind) {
+    case 'string': return typeof v === 'string' && !wellFormed(v) ? path : null;
+    case 'list': {
+      if (!Array.isArray(v) || !holdsStrings(type.element)) return null;
+      for (let i = 0; i < v.length; i++) {
+        const at = loneSurrogateAt(type.element, v[i], `${path}[${i}]`);
+        if (at !== null) return at;
+      }
+      return null;
+    }
+    case 'option':
+      if (v === null || v === undefined) return null;
+      return type.type.kind === 'option'
+        ? loneSurrogateAt(type.type, (v as { val?: unknown }).val, `${path} > some`)
+        : loneSurrogateAt(type.type, v, `${path} > some`);
+    case 'tuple':
+      if (!Array.isArray(v)) return null;
+      for (let i = 0; i < type.types.length; i++) {
+        const at = loneSurrogateAt(type.types[i]!, v[i], `${path}[${i}]`);
+        if (at !== null) return at;
+      }
+      return null;
+    case 'record':
+      if (v === null || typeof v !== 'object') return null;
+      for (const f of type.fields) {
+        const at = loneSurrogateAt(f.type, (v as Record<string, unknown>)[lowerCamel(f.name)], `${path} > field ${f.name}`);
+        if (at !== null) return at;
+      }
+      return null;
+    case 'result': case 'variant': {
+      if (v === null || typeof v !== 'object') return null;
+      const { tag, val } = v as { tag?: unknown; val?: unknown };
+      const payload = type.kind === 'result'
+        ? (tag === 'ok' ? type.ok : tag === 'err' ? type.err : null)
+        : (type.cases.find((c) => c.name === tag)?.type ?? null);
+      return payload ? loneSurrogateAt(payload, val, `${path} > ${String(tag)}`) : null;
+    }
+    default: return null;
+  }
+}

@@ -14,7 +14,7 @@ import { CONTEXT_IMPORT_MODULE, ContextSlots, usesNamedContextImports } from './
 import { buildJcoImports, hostFunction, worldImports, type HostFunction, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
 import { linkArtifact, instantiateLinked, type LinkedArtifact } from './linker.js';
 import { listExportedFunctions, resolveExport, type ResolvedExport } from './exports.js';
-import { fromJco, toJco, sameInBoth } from './jco-values.js';
+import { fromJco, toJco, sameInBoth, holdsStrings, loneSurrogateAt } from './jco-values.js';
 import { lowerCamel, shortInterfaceName } from './names.js';
 import { isStackOverflow, toPluginError } from './traps.js';
 import { admit, type Contract } from '../admission/gate.js';
@@ -22,7 +22,7 @@ import { ShapeCache, sha256Hex } from '../admission/shape-cache.js';
 import { decodePlugin, type DecodedPlugin } from '../admission/decoded.js';
 import {
   AbiContext, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, resourceIntrinsics,
-  withGeneratedImports, UnsupportedAbiType, resourceKey, type CallHost,
+  withGeneratedImports, UnsupportedAbiType, resourceKey, DEFAULT_MAX_OUTPUT_BYTES, type CallHost,
 } from './abi/index.js';
 import type { ResourceType } from '../component/types.js';
 import type { AdmissionReport } from '../admission/report.js';
@@ -258,7 +258,7 @@ export class Plugin {
     this.#imports = this.#sandbox.guardHostImports(buildJcoImports(shape, env, sandbox?.wasi ?? {}));
     this.#resources = exportedResources(shape);
     this.#hostResources = importedResources(shape);
-    this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? Infinity;
+    this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#abi.maxHandles = this.#sandbox.limits.maxHandles ?? DEFAULT_MAX_HANDLES;
     this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);
     this.#abi.reentered = (hook) => {
@@ -593,6 +593,7 @@ export class Plugin {
     const params = resolved.type.params;
     const result = resolved.type.result;
     const plainArgs = params.every((p) => sameInBoth(p.type));
+    const stringParams = params.flatMap((p, i) => (holdsStrings(p.type) ? [i] : []));
     const returnsResult = result?.kind === 'result';
     const plainResult = result === null || (!returnsResult && sameInBoth(result));
     let generation = -1;
@@ -601,6 +602,12 @@ export class Plugin {
       if (args.length !== params.length) throw this.#arityError(resolved, args.length);
       // Before anything that could replace the instance under the running call.
       if (this.#abi.busy) throw this.#reentered(hook);
+      for (const i of stringParams) {
+        const at = loneSurrogateAt(params[i]!.type, args[i], `param ${params[i]!.name}`);
+        if (at !== null) {
+          throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${at}: expected a string of Unicode scalar values (it has a lone surrogate)`, { plugin: this.name, hook, path: at });
+        }
+      }
       if (generation !== this.#generation || this.#bindings === null) {
         if (this.#bindings === null) this.instantiate();
         bound = this.#bindFn(resolved);

@@ -23,6 +23,7 @@ import {
 import type { CompileOptions } from '../compile/cache.js';
 import type { Limits } from './grant.js';
 import { toPluginError } from './traps.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from './abi/context.js';
 
 /** Fuel units between deadline checks (≈ 0.1 ms of straight-line wasm). */
 export const SLICE = 100_000;
@@ -43,7 +44,7 @@ export interface ResolvedLimits {
 export const DEFAULT_MAX_HANDLES = 10_000;
 
 export function resolveLimits(limits: Limits | undefined): ResolvedLimits {
-  if (!limits) return {};
+  if (!limits) return { maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES };
   const out: { -readonly [K in keyof ResolvedLimits]: ResolvedLimits[K] } = {};
   const positive = (name: string, v: number | undefined): number | undefined => {
     if (v === undefined) return undefined;
@@ -60,7 +61,8 @@ export function resolveLimits(limits: Limits | undefined): ResolvedLimits {
   // 16 pages per MiB; a fraction of a page rounds down (the cap is a maximum).
   if (mb !== undefined) out.maxMemoryPages = Math.floor((mb * 1024 * 1024) / PAGE);
   const ob = positive('maxOutputBytes', limits.maxOutputBytes);
-  if (ob !== undefined) out.maxOutputBytes = Math.floor(ob);
+  // Always capped: without a limit a guest's output alone can exhaust the host's heap.
+  out.maxOutputBytes = ob !== undefined ? Math.floor(ob) : DEFAULT_MAX_OUTPUT_BYTES;
   const mh = positive('maxHandles', limits.maxHandles);
   if (mh !== undefined) out.maxHandles = Math.floor(mh);
   return out;
@@ -93,29 +95,62 @@ export function instrumentedCompileOptions(l: ResolvedLimits): CompileOptions {
 
 /** Marker on errors thrown by the hardened glue's string decoder. */
 const OUTPUT_LIMIT_MARK = Symbol.for('witplug.outputLimit');
-/** Global slot the hardened glue reads the current output cap from (calls are synchronous). */
+/** Global slot holding what is left of the current call's output budget (calls are synchronous); the hardened glue charges it. */
 const OUTPUT_CAP_SLOT = '__witplugMaxOutputBytes';
 
 /**
  * Makes jco's glue (a) refuse invalid UTF-8 instead of substituting U+FFFD
- * (the canonical ABI says lifting invalid UTF-8 traps) and (b) refuse strings
- * over the output cap *before* decoding (copying) them. Everything else in
- * the glue is untouched; if jco changes the line, the glue is used as is and
- * only the after-the-fact output check applies.
+ * (the canonical ABI says lifting invalid UTF-8 traps), (b) charge every
+ * string and list it lifts to the call's output budget *before* copying it,
+ * and (c) trap on a list outside guest memory (jco's `buffer.slice` would
+ * silently clamp it to a short or empty list). Everything else in the glue is
+ * untouched; if jco changes these lines, the glue is used as is and only the
+ * after-the-fact output check applies.
  */
 export function hardenGlue(glue: string): string {
-  const line = /const TEXT_DECODER_UTF8 = new TextDecoder\(\);/;
-  if (!line.test(glue)) return glue;
-  return glue.replace(line, `const TEXT_DECODER_UTF8 = (() => {
+  const hardened = glue
+    .replace(/const TEXT_DECODER_UTF8 = new TextDecoder\(\);/, () => STRICT_DECODER)
+    // Typed-array lists: `new Uint8Array(memory0.buffer.slice(ptr0, ptr0 + len0 * 1))`.
+    .replace(/\b([\w$]+)\.buffer\.slice\(([\w$]+), \2 \+ ([\w$]+) \* (\d+)\)/g,
+      (_m, mem: string, ptr: string, len: string, size: string) => `__witplugSlice(${mem}.buffer, ${ptr}, ${len}, ${size})`)
+    // Other lists: the lifting loop `for (let i = 0; i < len1; i++) { const base = base1 + i * 8;` (lowering loops read `vecN.length`).
+    .replace(/for \(let i = 0; i < (len\d+); i\+\+\) \{(\s*)const base = (base\d+) \+ i \* (\d+);/g,
+      (_m, len: string, ws: string, base: string, size: string) => `for (let i = __witplugChargeList(${len}, ${size}); i < ${len}; i++) {${ws}const base = ${base} + i * ${size};`);
+  // The glue imports nothing: function declarations ahead of it are in scope everywhere in it.
+  return hardened === glue ? glue : `${GLUE_HELPERS}\n${hardened}`;
+}
+
+/** The helpers hardenGlue's replacements call, put ahead of the glue. */
+const GLUE_HELPERS = `function __witplugCharge(bytes, what) {
+  // The slot holds what is left of the call's output budget (undefined outside a call).
+  const left = globalThis.${OUTPUT_CAP_SLOT};
+  if (left === undefined) return;
+  if (bytes > left) {
+    globalThis.${OUTPUT_CAP_SLOT} = 0;
+    const e = new RangeError(what + ' of ' + bytes + ' bytes exceeds what is left (' + left + ' bytes) of the output limit of this call');
+    e[Symbol.for('witplug.outputLimit')] = true;
+    throw e;
+  }
+  globalThis.${OUTPUT_CAP_SLOT} = left - bytes;
+}
+function __witplugSlice(buffer, ptr, len, size) {
+  const bytes = len * size;
+  if (ptr + bytes > buffer.byteLength) throw new TypeError('canonical ABI: list at ' + ptr + ' of ' + bytes + ' bytes is outside memory of ' + buffer.byteLength + ' bytes');
+  __witplugCharge(bytes, 'a list');
+  return buffer.slice(ptr, ptr + bytes);
+}
+function __witplugChargeList(len, size) {
+  // At least 8 bytes per element: each becomes a JS value (see jsSize in src/runtime/abi/values.ts).
+  __witplugCharge(len * Math.max(size, 8), 'a list');
+  return 0;
+}`;
+
+/** Replaces jco's `TEXT_DECODER_UTF8` line: strict UTF-8, each string charged before it is decoded. */
+const STRICT_DECODER = `const TEXT_DECODER_UTF8 = (() => {
   const fatal = new TextDecoder('utf-8', { fatal: true });
   return {
     decode(bytes) {
-      const cap = globalThis.${OUTPUT_CAP_SLOT};
-      if (cap !== undefined && bytes !== undefined && bytes.byteLength > cap) {
-        const e = new RangeError('string of ' + bytes.byteLength + ' bytes exceeds the output limit of ' + cap + ' bytes');
-        e[Symbol.for('witplug.outputLimit')] = true;
-        throw e;
-      }
+      if (bytes !== undefined) __witplugCharge(bytes.byteLength, 'a string');
       try {
         return fatal.decode(bytes);
       } catch (err) {
@@ -123,40 +158,34 @@ export function hardenGlue(glue: string): string {
       }
     },
   };
-})();`);
-}
+})();`;
 
 function isClass(f: unknown): boolean {
   return typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));
 }
 
-/** Largest string (UTF-8 bytes) or list (bytes for typed arrays, elements otherwise) in a lifted value. */
-function findOversized(value: unknown, cap: number, depth = 0): number | null {
-  if (depth > 64) return null;
-  if (typeof value === 'string') {
-    // Each UTF-16 unit is at most 3 UTF-8 bytes; only measure when it could matter.
-    if (value.length * 3 > cap) {
-      const n = Buffer.byteLength(value, 'utf8');
-      if (n > cap) return n;
-    }
-    return null;
-  }
-  if (ArrayBuffer.isView(value)) return value.byteLength > cap ? value.byteLength : null;
+/**
+ * Total size of a lifted value, as the generated path charges it: strings in
+ * UTF-8 bytes, typed arrays in bytes, one per element of other arrays.
+ * Stops counting once past `cap` (the caller only needs to know that).
+ */
+function outputBytes(value: unknown, cap: number, depth = 0): number {
+  if (depth > 64) return 0;
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  let n = 0;
   if (Array.isArray(value)) {
-    if (value.length > cap) return value.length;
-    for (const v of value) {
-      const n = findOversized(v, cap, depth + 1);
-      if (n !== null) return n;
-    }
-    return null;
+    n = value.length;
+    for (let i = 0; i < value.length && n <= cap; i++) n += outputBytes(value[i], cap - n, depth + 1);
+    return n;
   }
   if (value !== null && typeof value === 'object') {
     for (const v of Object.values(value)) {
-      const n = findOversized(v, cap, depth + 1);
-      if (n !== null) return n;
+      n += outputBytes(v, cap - n, depth + 1);
+      if (n > cap) break;
     }
   }
-  return null;
+  return n;
 }
 
 /**
@@ -342,13 +371,13 @@ export class Sandbox {
     }) as F;
   }
 
-  /** Refuses an oversized lifted value (the jco path checks after lifting; strings are refused before). */
+  /** Refuses a lifted value over the output limit in total (the jco path checks after lifting; its strings are charged before). */
   checkOutput(value: unknown, plugin: string, hook: string): void {
     const cap = this.limits.maxOutputBytes;
     if (cap === undefined) return;
-    const n = findOversized(value, cap);
-    if (n !== null) {
-      throw new WitplugError(ErrorCodes.OUTPUT_LIMIT, `plugin ${plugin} returned a value of ${n} bytes from ${hook}, over the output limit of ${cap} bytes`, { plugin, hook });
+    const n = outputBytes(value, cap);
+    if (n > cap) {
+      throw new WitplugError(ErrorCodes.OUTPUT_LIMIT, `plugin ${plugin} returned more than ${cap} bytes from ${hook}, over the output limit of ${cap} bytes per call`, { plugin, hook });
     }
   }
 

@@ -38,7 +38,8 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
   const lends = func.params.some((p) => someType(p.type, (x) => x.kind === 'borrow' && ownerOf(x.resource) === 'host'));
 
   const e = new Emitter();
-  const g = new Generator(e, ownerOf);
+  const claims = func.params.some((p) => someType(p.type, (x) => x.kind === 'own' && ownerOf(x.resource) === 'plugin'));
+  const g = new Generator(e, ownerOf, claims);
   const args = func.params.map((_, i) => `a${i}`);
   // Literal keys: a constant-name property load on the exports object stays monomorphic.
   const fname = str(coreName);
@@ -56,6 +57,12 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
   e.line('  if (limited) H.begin();');
   e.line('  let entered = false;');
   e.block('  try {', () => {
+    // Validate every argument first (pure JS): a bad one is the caller's mistake, refused before any plugin code.
+    if (claims) e.line('C.resetClaims();');
+    func.params.forEach((p, i) => g.check(p.type, args[i]!, str(`param ${p.name}`)));
+    if (claims) e.line('C.resetClaims();');
+    // From here on plugin code runs (cabi_realloc while lowering, then the export): a fault is the plugin's.
+    e.line('entered = true;');
     // Lower.
     const paramTypes = func.params.map((p) => p.type);
     const flatParams = paramTypes.flatMap(flatten);
@@ -70,12 +77,12 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
       func.params.forEach((p, i) => g.store(p.type, args[i]!, `${area} + ${offsets[i]}`, str(`param ${p.name}`)));
       coreArgs = [area];
     }
-    // Call. Errors before this line are the caller's (bad arguments): the instance stays usable.
-    e.line('entered = true;');
     e.line(`const r = C.x[${fname}](${coreArgs.join(', ')});`);
     // Lift.
     let out = 'undefined';
     if (func.result) {
+      // One output budget for everything the results lift (strings, lists, nested).
+      if (touchesMemory(func.result)) e.line('C.left = C.cap;');
       const flatResults = flatten(func.result);
       if (flatResults.length <= MAX_FLAT_RESULTS) {
         if (touchesMemory(func.result)) e.line('C.v();');
@@ -126,6 +133,8 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
   e.line(`const imp = function (${coreParams.join(', ')}) {`);
   e.block('', () => {
     e.line('C.v();');
+    // One output budget for everything this host call's arguments lift.
+    if (paramTypes.some(touchesMemory)) e.line('C.left = C.cap;');
     let args: string[];
     if (spilled) {
       const tuple: ValType = { kind: 'tuple', types: paramTypes };
@@ -146,8 +155,10 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
     if (!func.result) return;
     const path = str(`host function ${hostName} returned a value that does not fit its result type; result`);
     const result = func.result;
-    // A result that does not fit is the host's fault (HOST_ERROR), not the plugin's.
+    // A result that does not fit is the host's fault (HOST_ERROR), not the plugin's: checked in full
+    // before anything is written into guest memory.
     e.block('try {', () => {
+      g.check(result, '$v', path);
       if (retArea) {
         e.line(`C.checkArea($ret >>> 0, ${elemSize(result)}, ${alignment(result)});`);
         g.store(result, '$v', '$ret >>> 0', path);

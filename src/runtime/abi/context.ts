@@ -26,6 +26,14 @@ export interface CoreBinding {
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Output cap when the plugin's limits set none: what one call may lift out
+ * of the guest in total (strings, lists, nested). Without a cap, a guest
+ * returning many references to one large block makes the host materialise
+ * gigabytes and die (V8 heap OOM), so there is always one.
+ */
+export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+
 /** Short strings are encoded/decoded in JS: cheaper than a native call below this length. */
 const SHORT_STRING = 32;
 
@@ -105,8 +113,14 @@ export class AbiContext {
   dv: DataView = new DataView(new ArrayBuffer(0));
   /** Second result of `str`/`bytes`/`list`: the length of what was just written. */
   len = 0;
-  /** Largest string/list (bytes) a call may lift out of the guest. */
-  cap = Infinity;
+  /** Bytes one call may lift out of the guest in total (strings, lists, nested). */
+  cap = DEFAULT_MAX_OUTPUT_BYTES;
+  /**
+   * What is left of `cap` for the values being lifted: reset to `cap` when a
+   * call's results (or a host call's arguments) start being lifted, charged
+   * by every string and list before it is copied.
+   */
+  left = DEFAULT_MAX_OUTPUT_BYTES;
   /** False until attached, and after the instance trapped: the next call re-instantiates. */
   ready = false;
   /**
@@ -240,7 +254,7 @@ export class AbiContext {
     ptr >>>= 0;
     len >>>= 0;
     if (ptr + len > this.u8.length) throw trap(`string at ${ptr} of ${len} bytes is outside memory of ${this.u8.length} bytes`);
-    if (len > this.cap) throw outputLimit(len, this.cap);
+    if ((this.left -= len) < 0) throw this.#overBudget('a string', len);
     if (len <= SHORT_STRING) {
       const u8 = this.u8;
       let s = '';
@@ -267,16 +281,26 @@ export class AbiContext {
     ptr >>>= 0;
     len >>>= 0;
     if (ptr + len > this.u8.length) throw trap(`list at ${ptr} of ${len} bytes is outside memory of ${this.u8.length} bytes`);
-    if (len > this.cap) throw outputLimit(len, this.cap);
+    if ((this.left -= len) < 0) throw this.#overBudget('a list', len);
     return this.u8.slice(ptr, ptr + len);
   }
 
   /** Checks a list of `count` elements of `size` bytes at `ptr` before it is read. */
-  checkList(ptr: number, count: number, size: number, align: number): void {
+  checkList(ptr: number, count: number, size: number, align: number, charge: number): void {
     const bytes = count * size;
     if ((ptr & (align - 1)) !== 0) throw trap(`list at ${ptr} is not aligned to ${align}`);
     if (ptr + bytes > this.u8.length) throw trap(`list at ${ptr} of ${count} elements (${bytes} bytes) is outside memory of ${this.u8.length} bytes`);
-    if (bytes > this.cap) throw outputLimit(bytes, this.cap);
+    // `charge` per element (≥ size): what an element costs once materialised as JS values.
+    if ((this.left -= count * charge) < 0) throw this.#overBudget('a list', count * charge);
+  }
+
+  #overBudget(what: string, bytes: number): WitplugError {
+    const before = this.left + bytes;
+    this.left = 0;
+    return new WitplugError(
+      ErrorCodes.OUTPUT_LIMIT,
+      `the plugin's output exceeds the output limit of ${this.cap} bytes per call (${what} of ${bytes} bytes with ${before} bytes left; lifting stopped before copying it)`,
+    );
   }
 
   /** Checks a return area before it is read. */
@@ -388,14 +412,52 @@ export class AbiContext {
     return new PluginResource(this, resource, entry.rep as number, this.#epoch);
   }
 
-  /** Lowers a `borrow<R>` argument of a resource this plugin implements: its rep. */
-  lowerBorrow(v: unknown, resource: string, path: string): number {
-    return this.#live(v, resource, path).rep;
+  /** Validation of a borrow argument of a resource this plugin implements. */
+  checkOwnHandle(v: unknown, resource: string, path: string): void {
+    this.#live(v, resource, path);
   }
 
-  /** Lowers an `own<R>` argument: ownership moves back into the plugin's table. */
-  lowerOwn(v: unknown, resource: string, path: string): number {
+  /**
+   * Handles validated for the current call of a function with own<R>
+   * parameters (cleared around its validation): a handle moved by an own<R>
+   * argument may not also be passed again in the same call (as own or
+   * borrow), as in the component model, where lowering the own removes it.
+   * Refused during validation, before anything is moved.
+   */
+  readonly #claimed: PluginResource[] = [];
+  readonly #borrowed: PluginResource[] = [];
+
+  /** Starts (and ends) the validation of one call's handle arguments. */
+  resetClaims(): void {
+    this.#claimed.length = 0;
+    this.#borrowed.length = 0;
+  }
+
+  /** Validation of an own argument of a resource this plugin implements (it is only moved when lowered). */
+  claimOwn(v: unknown, resource: string, path: string): void {
     const r = this.#live(v, resource, path);
+    if (this.#claimed.includes(r) || this.#borrowed.includes(r)) {
+      throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${path}: the ${resource} handle is passed as own<> and again in this call`, { path });
+    }
+    this.#claimed.push(r);
+  }
+
+  /** Validation of a borrow argument in a call that also moves handles (see `claimed`). */
+  claimBorrow(v: unknown, resource: string, path: string): void {
+    const r = this.#live(v, resource, path);
+    if (this.#claimed.includes(r)) {
+      throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${path}: the ${resource} handle is passed as own<> and again in this call`, { path });
+    }
+    this.#borrowed.push(r);
+  }
+
+  /** Validation of an own/borrow argument of a host resource. */
+  checkHostObject(v: unknown, resource: string, path: string): void {
+    hostObject(v, resource, path);
+  }
+
+  /** Lowers an `own<R>` argument `claimOwn` validated: ownership moves back into the plugin's table. */
+  moveOwn(r: PluginResource, resource: string): number {
     r.consume();
     return this.resourceNew(resource, r.rep);
   }
@@ -447,9 +509,6 @@ export function trap(message: string): WitplugError {
   return new WitplugError(ErrorCodes.TRAP, `canonical ABI: ${message}`);
 }
 
-function outputLimit(bytes: number, cap: number): WitplugError {
-  return new WitplugError(ErrorCodes.OUTPUT_LIMIT, `the plugin returned a string or list of ${bytes} bytes, over the output limit of ${cap} bytes`);
-}
 
 /** A short description of a JS value for TYPE_MISMATCH messages. */
 export function describe(v: unknown): string {

@@ -24,16 +24,23 @@ const INT_CHECKS: Partial<Record<ValType['kind'], [(v: string) => string, string
 export class Generator {
   readonly #e: Emitter;
   readonly #ownerOf: ResourceOwner;
-  constructor(e: Emitter, ownerOf: ResourceOwner) {
+  /** Whether the function moves handles (own<R> of the plugin's resources): handle arguments are then claimed. */
+  readonly #claims: boolean;
+  constructor(e: Emitter, ownerOf: ResourceOwner, claims = false) {
     this.#e = e;
     this.#ownerOf = ownerOf;
+    this.#claims = claims;
   }
 
-  /** The AbiContext method lowering a handle: the plugin's own resources go back as reps, host objects get handles. */
-  #lowerHandle(kind: 'own' | 'borrow', r: ResourceType): string {
+  /**
+   * The expression lowering a validated handle: the plugin's own resources go
+   * back as reps (borrow) or move into its table (own), host objects get handles.
+   */
+  #lowerHandle(kind: 'own' | 'borrow', r: ResourceType, v: string, path: PathExpr): string {
     const owner = this.#ownerOf(r);
-    if (owner === 'plugin') return kind === 'own' ? 'lowerOwn' : 'lowerBorrow';
-    if (owner === 'host') return kind === 'own' ? 'hostOwn' : 'lendHost';
+    const key = str(resourceKey(r));
+    if (owner === 'plugin') return kind === 'own' ? `C.moveOwn(${v}, ${key})` : `${v}.rep`;
+    if (owner === 'host') return `C.${kind === 'own' ? 'hostOwn' : 'lendHost'}(${v}, ${key}, ${path})`;
     throw new UnsupportedAbiType(`resource ${r.name} is neither exported by the plugin nor provided by the host`);
   }
 
@@ -49,75 +56,156 @@ export class Generator {
     return `T(${path}, ${str(expected)}, ${v})`;
   }
 
-  /** Validates a value of a scalar type; returns the expression to store/pass. */
-  #scalar(t: ValType, v: string, path: PathExpr): string {
+  // ---- validation -----------------------------------------------------------
+  //
+  // Every argument is validated before any of it is lowered: lowering calls
+  // `cabi_realloc`, which is plugin code, and a caller's mistake must be
+  // refused before the plugin runs (and a fault once it runs is the plugin's).
+  // Lowering below therefore assumes validated values and checks nothing.
+
+  /** Emits the checks of `v` against `t` (TYPE_MISMATCH with `path` on failure); no side effects. */
+  check(t: ValType, v: string, path: PathExpr): void {
     const e = this.#e;
     const int = INT_CHECKS[t.kind];
     if (int) {
       e.line(`if (${int[0](v)}) ${this.#fail(path, int[1], v)};`);
-      return v;
+      return;
     }
     switch (t.kind) {
       case 'bool':
         e.line(`if (typeof ${v} !== 'boolean') ${this.#fail(path, 'a boolean', v)};`);
-        return `(${v} ? 1 : 0)`;
+        return;
       case 'u64': case 's64': {
-        const x = e.tmp('w');
+        // Any safe integer fits s64; u64 also needs it non-negative. No BigInt is made here.
         const [min, max] = t.kind === 'u64' ? ['0n', '18446744073709551615n'] : ['-9223372036854775808n', '9223372036854775807n'];
-        const what = t.kind === 'u64' ? 'an integer in u64 range (bigint or safe integer number)' : 'an integer in s64 range (bigint or safe integer number)';
-        e.line(`const ${x} = typeof ${v} === 'bigint' ? ${v} : Number.isSafeInteger(${v}) ? BigInt(${v}) : ${this.#fail(path, what, v)};`);
-        e.line(`if (${x} < ${min} || ${x} > ${max}) ${this.#fail(path, what, v)};`);
-        return x;
+        const what = `an integer in ${t.kind} range (bigint or safe integer number)`;
+        const numberOk = t.kind === 'u64' ? `Number.isSafeInteger(${v}) && ${v} >= 0` : `Number.isSafeInteger(${v})`;
+        e.line(`if (typeof ${v} === 'bigint' ? ${v} < ${min} || ${v} > ${max} : !(${numberOk})) ${this.#fail(path, what, v)};`);
+        return;
       }
       case 'f32': case 'f64':
         e.line(`if (typeof ${v} !== 'number') ${this.#fail(path, 'a number', v)};`);
-        return v;
+        return;
       case 'char': {
         const x = e.tmp('cp');
         e.line(`const ${x} = typeof ${v} === 'string' && ${v}.length > 0 && ${v}.length <= 2 ? ${v}.codePointAt(0) : -1;`);
         e.line(`if (${x} < 0 || (${x} >= 0xd800 && ${x} <= 0xdfff) || ${v}.length !== (${x} > 0xffff ? 2 : 1)) ${this.#fail(path, 'a single Unicode scalar value (char)', v)};`);
-        return x;
+        return;
       }
+      case 'string':
+        e.line(`if (typeof ${v} !== 'string') ${this.#fail(path, 'a string', v)};`);
+        // A component-model string is Unicode scalar values: UTF-8 encoding would turn a lone surrogate into U+FFFD.
+        e.line(`if (!${v}.isWellFormed()) ${this.#fail(path, 'a string of Unicode scalar values (it has a lone surrogate)', v)};`);
+        return;
+      case 'list': {
+        const elem = t.element;
+        if (elem.kind === 'u8') {
+          e.line(`if (!(${v} instanceof Uint8Array)) {`);
+          e.line(`  if (!Array.isArray(${v})) ${this.#fail(path, 'a list<u8> (Uint8Array or array of bytes)', v)};`);
+          e.line(`  for (let i = 0; i < ${v}.length; i++) if ((${v}[i] & 0xff) !== ${v}[i]) ${this.#fail(`${path} + "[" + i + "]"`, 'an integer in u8 range (0..255)', `${v}[i]`)};`);
+          e.line('}');
+          return;
+        }
+        e.line(`if (!Array.isArray(${v}) && !(ArrayBuffer.isView(${v}) && !(${v} instanceof DataView))) ${this.#fail(path, 'a list (array)', v)};`);
+        const i = e.tmp('i');
+        e.block(`for (let ${i} = 0; ${i} < ${v}.length; ${i}++) {`, () => {
+          const x = e.tmp('x');
+          e.line(`const ${x} = ${v}[${i}];`);
+          this.check(elem, x, `${path} + "[" + ${i} + "]"`);
+        });
+        return;
+      }
+      case 'record':
+        e.line(`if (${v} === null || typeof ${v} !== 'object') ${this.#fail(path, `a record (object with ${t.fields.map((f) => lowerCamel(f.name)).join(', ')})`, v)};`);
+        for (const f of t.fields) {
+          const x = e.tmp('f');
+          e.line(`const ${x} = ${v}[${str(lowerCamel(f.name))}];`);
+          this.check(f.type, x, cat(path, ` > field ${f.name}`));
+        }
+        return;
+      case 'tuple':
+        e.line(`if (!Array.isArray(${v}) || ${v}.length !== ${t.types.length}) ${this.#fail(path, `a tuple (array of ${t.types.length})`, v)};`);
+        t.types.forEach((x, i) => {
+          const y = e.tmp('f');
+          e.line(`const ${y} = ${v}[${i}];`);
+          this.check(x, y, cat(path, `[${i}]`));
+        });
+        return;
+      case 'flags':
+        flagsSize(t.names.length);
+        e.line(`if (${v} === null || typeof ${v} !== 'object') ${this.#fail(path, `flags (object of booleans: ${t.names.map(lowerCamel).join(', ')})`, v)};`);
+        return;
+      case 'enum':
+        e.block(`switch (${v}) {`, () => {
+          e.line(`${t.names.map((n) => `case ${str(n)}:`).join(' ')} break;`);
+          e.line(`default: ${this.#fail(path, `one of ${t.names.map((n) => `"${n}"`).join(', ')}`, v)};`);
+        });
+        return;
+      case 'own': case 'borrow':
+        e.line(`C.${this.#checkHandle(t.kind, t.resource)}(${v}, ${str(resourceKey(t.resource))}, ${path});`);
+        return;
+      case 'variant': case 'option': case 'result':
+        this.#switchCase(t, v, path, true, (_index, payload, payloadValue, payloadPath) => {
+          if (payload) this.check(payload, payloadValue, payloadPath);
+        });
+        return;
       default:
+        throw new UnsupportedAbiType(`${t.kind} values`);
+    }
+  }
+
+  /** The AbiContext method that checks a handle argument without taking it. */
+  #checkHandle(kind: 'own' | 'borrow', r: ResourceType): string {
+    const owner = this.#ownerOf(r);
+    if (owner === 'plugin') return kind === 'own' ? 'claimOwn' : this.#claims ? 'claimBorrow' : 'checkOwnHandle';
+    if (owner === 'host') return 'checkHostObject';
+    throw new UnsupportedAbiType(`resource ${r.name} is neither exported by the plugin nor provided by the host`);
+  }
+
+  /** The expression lowering a validated scalar. */
+  #scalar(t: ValType, v: string): string {
+    switch (t.kind) {
+      case 'bool': return `(${v} ? 1 : 0)`;
+      case 'u64': case 's64': return `(typeof ${v} === 'bigint' ? ${v} : BigInt(${v}))`;
+      case 'char': return `${v}.codePointAt(0)`;
+      default:
+        if (INT_CHECKS[t.kind] || t.kind === 'f32' || t.kind === 'f64') return v;
         throw new Error(`not a scalar: ${t.kind}`);
     }
   }
 
-  // ---- lowering to flat values ---------------------------------------------
+  // ---- lowering to flat values (validated input) ----------------------------
 
+  /** `path` is only used by host-handle lowering (for its error message). */
   lowerFlat(t: ValType, v: string, path: PathExpr): Flat[] {
     const e = this.#e;
     switch (t.kind) {
       case 'bool': case 'u8': case 's8': case 'u16': case 's16': case 'u32': case 's32': case 'char':
-        return [{ expr: this.#scalar(t, v, path), type: 'i32' }];
-      case 'u64': case 's64': return [{ expr: this.#scalar(t, v, path), type: 'i64' }];
-      case 'f32': return [{ expr: this.#scalar(t, v, path), type: 'f32' }];
-      case 'f64': return [{ expr: this.#scalar(t, v, path), type: 'f64' }];
+        return [{ expr: this.#scalar(t, v), type: 'i32' }];
+      case 'u64': case 's64': return [{ expr: this.#scalar(t, v), type: 'i64' }];
+      case 'f32': return [{ expr: v, type: 'f32' }];
+      case 'f64': return [{ expr: v, type: 'f64' }];
       case 'string': case 'list': {
         const [p, l] = this.#lowerSequence(t, v, path);
         return [{ expr: p, type: 'i32' }, { expr: l, type: 'i32' }];
       }
-      case 'record': {
-        e.line(`if (${v} === null || typeof ${v} !== 'object') ${this.#fail(path, `a record (object with ${t.fields.map((f) => lowerCamel(f.name)).join(', ')})`, v)};`);
+      case 'record':
         return t.fields.flatMap((f) => {
           const x = e.tmp('f');
-          e.line(`const ${x} = ${v}.${lowerCamel(f.name)};`);
+          e.line(`const ${x} = ${v}[${str(lowerCamel(f.name))}];`);
           return this.lowerFlat(f.type, x, cat(path, ` > field ${f.name}`));
         });
-      }
-      case 'tuple': {
-        e.line(`if (!Array.isArray(${v}) || ${v}.length !== ${t.types.length}) ${this.#fail(path, `a tuple (array of ${t.types.length})`, v)};`);
+      case 'tuple':
         return t.types.flatMap((x, i) => {
           const y = e.tmp('f');
           e.line(`const ${y} = ${v}[${i}];`);
           return this.lowerFlat(x, y, cat(path, `[${i}]`));
         });
-      }
-      case 'flags': return [{ expr: this.#flagBits(t.names, v, path), type: 'i32' }];
-      case 'enum': return [{ expr: this.#enumIndex(t.names, v, path), type: 'i32' }];
+      case 'flags': return [{ expr: this.#flagBits(t.names, v), type: 'i32' }];
+      case 'enum': return [{ expr: this.#enumIndex(t.names, v), type: 'i32' }];
       case 'own': case 'borrow': {
         const x = e.tmp('h');
-        e.line(`const ${x} = C.${this.#lowerHandle(t.kind, t.resource)}(${v}, ${str(resourceKey(t.resource))}, ${path});`);
+        e.line(`const ${x} = ${this.#lowerHandle(t.kind, t.resource, v, path)};`);
         return [{ expr: x, type: 'i32' }];
       }
       case 'variant': case 'option': case 'result': {
@@ -125,7 +213,7 @@ export class Generator {
         const d = e.tmp('d');
         const slots = joined.map(() => e.tmp('j'));
         e.line(`let ${d} = 0${slots.map((s, i) => `, ${s} = ${joined[i] === 'i64' ? '0n' : '0'}`).join('')};`);
-        this.#switchCase(t, v, path, (index, payload, payloadValue, payloadPath) => {
+        this.#switchCase(t, v, path, false, (index, payload, payloadValue, payloadPath) => {
           e.line(`${d} = ${index};`);
           if (!payload) return;
           const flats = this.lowerFlat(payload, payloadValue, payloadPath);
@@ -138,30 +226,23 @@ export class Generator {
     }
   }
 
-  /** Lowers a string/list into a fresh allocation; returns [ptr, len] variables. */
+  /** Lowers a validated string/list into a fresh allocation; returns [ptr, len] variables. */
   #lowerSequence(t: ValType, v: string, path: PathExpr): [string, string] {
     const e = this.#e;
     const p = e.tmp('p');
     const l = e.tmp('l');
     if (t.kind === 'string') {
-      e.line(`if (typeof ${v} !== 'string') ${this.#fail(path, 'a string', v)};`);
       e.line(`const ${p} = C.str(${v}), ${l} = C.len;`);
       return [p, l];
     }
     if (t.kind !== 'list') throw new Error('not a sequence');
     const elem = t.element;
     if (elem.kind === 'u8') {
-      e.line(`if (!(${v} instanceof Uint8Array)) {`);
-      e.line(`  if (!Array.isArray(${v})) ${this.#fail(path, 'a list<u8> (Uint8Array or array of bytes)', v)};`);
-      e.line(`  for (let i = 0; i < ${v}.length; i++) if ((${v}[i] & 0xff) !== ${v}[i]) ${this.#fail(`${path} + "[" + i + "]"`, 'an integer in u8 range (0..255)', `${v}[i]`)};`);
-      e.line('}');
       e.line(`const ${p} = C.bytes(${v}), ${l} = ${v}.length;`);
       return [p, l];
     }
     const size = elemSize(elem);
-    const align = alignment(elem);
-    e.line(`if (!Array.isArray(${v}) && !(ArrayBuffer.isView(${v}) && !(${v} instanceof DataView))) ${this.#fail(path, 'a list (array)', v)};`);
-    e.line(`const ${l} = ${v}.length, ${p} = C.alloc(${align}, ${l} * ${size});`);
+    e.line(`const ${l} = ${v}.length, ${p} = C.alloc(${alignment(elem)}, ${l} * ${size});`);
     const i = e.tmp('i');
     e.block(`for (let ${i} = 0; ${i} < ${l}; ${i}++) {`, () => {
       const x = e.tmp('x');
@@ -171,23 +252,22 @@ export class Generator {
     return [p, l];
   }
 
-  #flagBits(names: readonly string[], v: string, path: PathExpr): string {
+  #flagBits(names: readonly string[], v: string): string {
     const e = this.#e;
-    flagsSize(names.length);
-    e.line(`if (${v} === null || typeof ${v} !== 'object') ${this.#fail(path, `flags (object of booleans: ${names.map(lowerCamel).join(', ')})`, v)};`);
     const b = e.tmp('b');
-    const terms = names.map((n, i) => `(${v}.${lowerCamel(n)} ? ${2 ** i >>> 0} : 0)`);
+    const terms = names.map((n, i) => `(${v}[${str(lowerCamel(n))}] ? ${2 ** i >>> 0} : 0)`);
     e.line(`const ${b} = ${terms.join(' | ') || '0'};`);
     return b;
   }
 
-  #enumIndex(names: readonly string[], v: string, path: PathExpr): string {
+  #enumIndex(names: readonly string[], v: string): string {
     const e = this.#e;
     const d = e.tmp('d');
-    e.line(`let ${d};`);
+    e.line(`let ${d} = 0;`);
     e.block(`switch (${v}) {`, () => {
-      names.forEach((n, i) => e.line(`case ${str(n)}: ${d} = ${i}; break;`));
-      e.line(`default: ${this.#fail(path, `one of ${names.map((n) => `"${n}"`).join(', ')}`, v)};`);
+      names.forEach((n, i) => {
+        if (i > 0) e.line(`case ${str(n)}: ${d} = ${i}; break;`);
+      });
     });
     return d;
   }
@@ -195,17 +275,18 @@ export class Generator {
   /**
    * Emits the case dispatch of a variant-like value in witplug's JS
    * convention: option → null | value (`{tag:'some',val}` when the payload is
-   * itself an option), result/variant → `{tag, val?}`, enum → name.
+   * itself an option), result/variant → `{tag, val?}`. With `checking`, the
+   * shape and tag are validated; otherwise the value is known to be valid.
    */
   #switchCase(
-    t: ValType, v: string, path: PathExpr,
+    t: ValType, v: string, path: PathExpr, checking: boolean,
     onCase: (index: number, payload: ValType | null, payloadValue: string, payloadPath: PathExpr) => void,
   ): void {
     const e = this.#e;
     if (t.kind === 'option') {
       e.block(`if (${v} === null || ${v} === undefined) {`, () => onCase(0, null, '', path), '} else {');
       if (t.type.kind === 'option') {
-        e.line(`  if (typeof ${v} !== 'object' || ${v}.tag !== 'some') ${this.#fail(path, "null or {tag: 'some', val} (option of an option)", v)};`);
+        if (checking) e.line(`  if (typeof ${v} !== 'object' || ${v}.tag !== 'some') ${this.#fail(path, "null or {tag: 'some', val} (option of an option)", v)};`);
         const inner = e.tmp('o');
         e.line(`  const ${inner} = ${v}.val;`);
         onCase(1, t.type, inner, cat(path, ' > some'));
@@ -216,21 +297,22 @@ export class Generator {
       return;
     }
     const cases = variantCases(t);
-    e.line(`if (${v} === null || typeof ${v} !== 'object') ${this.#fail(path, `{tag, val} with tag ${cases.map((c) => `"${c.name}"`).join(' | ')}`, v)};`);
+    if (checking) e.line(`if (${v} === null || typeof ${v} !== 'object') ${this.#fail(path, `{tag, val} with tag ${cases.map((c) => `"${c.name}"`).join(' | ')}`, v)};`);
     const val = e.tmp('val');
     e.line(`const ${val} = ${v}.val;`);
     e.block(`switch (${v}.tag) {`, () => {
       cases.forEach((c, i) => {
-        e.block(`case ${str(c.name)}: {`, () => {
+        // Validated: the last case is the default (a tag the checks let through is one of them).
+        e.block(!checking && i === cases.length - 1 ? 'default: {' : `case ${str(c.name)}: {`, () => {
           onCase(i, c.type, val, cat(path, ` > ${c.name}`));
           e.line('break;');
         });
       });
-      e.line(`default: ${this.#fail(cat(path, ' > tag'), `one of ${cases.map((c) => `"${c.name}"`).join(', ')}`, `${v}.tag`)};`);
+      if (checking) e.line(`default: ${this.#fail(cat(path, ' > tag'), `one of ${cases.map((c) => `"${c.name}"`).join(', ')}`, `${v}.tag`)};`);
     });
   }
 
-  // ---- lowering into memory ------------------------------------------------
+  // ---- lowering into memory (validated input) -------------------------------
 
   store(t: ValType, v: string, at: string, path: PathExpr): void {
     const e = this.#e;
@@ -238,33 +320,31 @@ export class Generator {
     e.line(`const ${ptr} = ${at};`);
     switch (t.kind) {
       case 'bool': case 'u8': case 's8':
-        e.line(`C.u8[${ptr}] = ${this.#scalar(t, v, path)};`);
+        e.line(`C.u8[${ptr}] = ${this.#scalar(t, v)};`);
         return;
-      case 'u16': e.line(`C.dv.setUint16(${ptr}, ${this.#scalar(t, v, path)}, true);`); return;
-      case 's16': e.line(`C.dv.setInt16(${ptr}, ${this.#scalar(t, v, path)}, true);`); return;
-      case 'u32': case 'char': e.line(`C.dv.setUint32(${ptr}, ${this.#scalar(t, v, path)}, true);`); return;
-      case 's32': e.line(`C.dv.setInt32(${ptr}, ${this.#scalar(t, v, path)}, true);`); return;
-      case 'u64': e.line(`C.dv.setBigUint64(${ptr}, ${this.#scalar(t, v, path)}, true);`); return;
-      case 's64': e.line(`C.dv.setBigInt64(${ptr}, ${this.#scalar(t, v, path)}, true);`); return;
-      case 'f32': e.line(`C.dv.setFloat32(${ptr}, ${this.#scalar(t, v, path)}, true);`); return;
-      case 'f64': e.line(`C.dv.setFloat64(${ptr}, ${this.#scalar(t, v, path)}, true);`); return;
+      case 'u16': e.line(`C.dv.setUint16(${ptr}, ${v}, true);`); return;
+      case 's16': e.line(`C.dv.setInt16(${ptr}, ${v}, true);`); return;
+      case 'u32': case 'char': e.line(`C.dv.setUint32(${ptr}, ${this.#scalar(t, v)}, true);`); return;
+      case 's32': e.line(`C.dv.setInt32(${ptr}, ${v}, true);`); return;
+      case 'u64': e.line(`C.dv.setBigUint64(${ptr}, ${this.#scalar(t, v)}, true);`); return;
+      case 's64': e.line(`C.dv.setBigInt64(${ptr}, ${this.#scalar(t, v)}, true);`); return;
+      case 'f32': e.line(`C.dv.setFloat32(${ptr}, ${v}, true);`); return;
+      case 'f64': e.line(`C.dv.setFloat64(${ptr}, ${v}, true);`); return;
       case 'string': case 'list': {
         const [p, l] = this.#lowerSequence(t, v, path);
         e.line(`C.dv.setUint32(${ptr}, ${p}, true); C.dv.setUint32(${ptr} + 4, ${l}, true);`);
         return;
       }
       case 'record': {
-        e.line(`if (${v} === null || typeof ${v} !== 'object') ${this.#fail(path, `a record (object with ${t.fields.map((f) => lowerCamel(f.name)).join(', ')})`, v)};`);
         const { offsets } = fieldOffsets(t.fields.map((f) => f.type));
         t.fields.forEach((f, i) => {
           const x = e.tmp('f');
-          e.line(`const ${x} = ${v}.${lowerCamel(f.name)};`);
+          e.line(`const ${x} = ${v}[${str(lowerCamel(f.name))}];`);
           this.store(f.type, x, `${ptr} + ${offsets[i]}`, cat(path, ` > field ${f.name}`));
         });
         return;
       }
       case 'tuple': {
-        e.line(`if (!Array.isArray(${v}) || ${v}.length !== ${t.types.length}) ${this.#fail(path, `a tuple (array of ${t.types.length})`, v)};`);
         const { offsets } = fieldOffsets(t.types);
         t.types.forEach((x, i) => {
           const y = e.tmp('f');
@@ -274,20 +354,20 @@ export class Generator {
         return;
       }
       case 'flags':
-        e.line(`${storeInt(flagsSize(t.names.length), ptr, this.#flagBits(t.names, v, path))};`);
+        e.line(`${storeInt(flagsSize(t.names.length), ptr, this.#flagBits(t.names, v))};`);
         return;
       case 'enum':
-        e.line(`${storeInt(discriminantSize(t.names.length), ptr, this.#enumIndex(t.names, v, path))};`);
+        e.line(`${storeInt(discriminantSize(t.names.length), ptr, this.#enumIndex(t.names, v))};`);
         return;
       case 'own': case 'borrow': {
-        e.line(`C.dv.setUint32(${ptr}, C.${this.#lowerHandle(t.kind, t.resource)}(${v}, ${str(resourceKey(t.resource))}, ${path}), true);`);
+        e.line(`C.dv.setUint32(${ptr}, ${this.#lowerHandle(t.kind, t.resource, v, path)}, true);`);
         return;
       }
       case 'variant': case 'option': case 'result': {
         const cases = variantCases(t);
         const dsize = discriminantSize(cases.length);
         const off = payloadOffset(cases);
-        this.#switchCase(t, v, path, (index, payload, payloadValue, payloadPath) => {
+        this.#switchCase(t, v, path, false, (index, payload, payloadValue, payloadPath) => {
           e.line(`${storeInt(dsize, ptr, String(index))};`);
           if (payload) this.store(payload, payloadValue, `${ptr} + ${off}`, payloadPath);
         });
@@ -333,7 +413,7 @@ export class Generator {
         return this.#liftSequence(t, p, l);
       }
       case 'record': {
-        const fields = t.fields.map((f) => `${lowerCamel(f.name)}: ${this.#liftFlat(f.type, next)}`);
+        const fields = t.fields.map((f) => `${key(f.name)}: ${this.#liftFlat(f.type, next)}`);
         e.line(`const ${x} = { ${fields.join(', ')} };`);
         return x;
       }
@@ -379,7 +459,7 @@ export class Generator {
       return x;
     }
     const size = elemSize(t.element);
-    e.line(`C.checkList(${p}, ${l}, ${size}, ${alignment(t.element)});`);
+    e.line(`C.checkList(${p}, ${l}, ${size}, ${alignment(t.element)}, ${Math.max(size, jsSize(t.element))});`);
     e.line(`const ${x} = new Array(${l});`);
     const i = e.tmp('i');
     e.block(`for (let ${i} = 0; ${i} < ${l}; ${i}++) {`, () => {
@@ -393,7 +473,7 @@ export class Generator {
     const b = e.tmp('b');
     const x = e.tmp('v');
     e.line(`const ${b} = ${bits};`);
-    e.line(`const ${x} = { ${names.map((n, i) => `${lowerCamel(n)}: (${b} & ${2 ** i >>> 0}) !== 0`).join(', ')} };`);
+    e.line(`const ${x} = { ${names.map((n, i) => `${key(n)}: (${b} & ${2 ** i >>> 0}) !== 0`).join(', ')} };`);
     return x;
   }
 
@@ -463,7 +543,7 @@ export class Generator {
       }
       case 'record': {
         const { offsets } = fieldOffsets(t.fields.map((f) => f.type));
-        const fields = t.fields.map((f, i) => `${lowerCamel(f.name)}: ${this.load(f.type, `${ptr} + ${offsets[i]}`)}`);
+        const fields = t.fields.map((f, i) => `${key(f.name)}: ${this.load(f.type, `${ptr} + ${offsets[i]}`)}`);
         e.line(`const ${x} = { ${fields.join(', ')} };`);
         return x;
       }
@@ -487,6 +567,36 @@ export class Generator {
         throw new UnsupportedAbiType(`${t.kind} values`);
     }
   }
+}
+
+/**
+ * A rough lower bound of the JS heap bytes one lifted value of `t` takes
+ * (8 per value slot, 16 more per object or array; a string's or list's
+ * contents are charged when they are lifted). A list is charged this per
+ * element when it is larger than the element's size in guest memory: a list
+ * of one-byte records must not materialise 40 bytes of heap per byte charged.
+ */
+export function jsSize(t: ValType): number {
+  switch (t.kind) {
+    case 'record': return 16 + t.fields.reduce((n, f) => n + jsSize(f.type), 0);
+    case 'tuple': return 16 + t.types.reduce((n, x) => n + jsSize(x), 0);
+    case 'flags': return 16 + 8 * t.names.length;
+    case 'option': return (t.type.kind === 'option' ? 32 : 0) + jsSize(t.type);
+    case 'result': return 32 + Math.max(t.ok ? jsSize(t.ok) : 0, t.err ? jsSize(t.err) : 0);
+    case 'variant': return 32 + Math.max(0, ...t.cases.map((c) => (c.type ? jsSize(c.type) : 0)));
+    default: return 8;
+  }
+}
+
+/**
+ * An object-literal key for the JS name of WIT name `n`: always a quoted
+ * string (names come from a component; never splice them as code), and a
+ * computed key for `__proto__`, which as a plain literal key would set the
+ * prototype instead of a property.
+ */
+function key(n: string): string {
+  const name = lowerCamel(n);
+  return name === '__proto__' ? `[${str(name)}]` : str(name);
 }
 
 function storeInt(size: 1 | 2 | 4, ptr: string, value: string): string {
