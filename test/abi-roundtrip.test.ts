@@ -222,12 +222,13 @@ describe('host imports: every type kind goes guest → host → guest through th
     );
   });
 
-  it('a host result that does not fit its WIT type fails the call (TYPE_MISMATCH naming the host function), and the plugin recovers', async () => {
+  it('a host result that does not fit its WIT type fails the call (HOST_ERROR naming the host function: the host's fault), and the plugin recovers', async () => {
     const core = await parse(identityWat());
     const bytes = await componentNew(await componentEmbed({ binary: core, witSource: WIT, world: 'identity' }));
     const bad = { ...hostImpl, 'id-u8': () => 300, 'id-string': () => 42 };
     const p = await loadPlugin(bytes, { name: 'bad-host', cache: new CompileCache(null), log: () => {}, host: { 'test:identity/host': bad } });
     expect(() => p.call('fwd#id-u8', [1])).toThrow(/host function test:identity\/host@0.1.0#id-u8 returned a value that does not fit its result type; result: expected an integer in u8 range/);
+    expect(() => p.call('fwd#id-u8', [1])).toThrow(expect.objectContaining({ code: 'HOST_ERROR' }));
     expect(() => p.call('fwd#id-string', ['a', PAD])).toThrow(/id-string returned a value that does not fit.*expected a string/);
     expect(p.call('id#id-u8', [9])).toBe(9);
   });

@@ -10,6 +10,7 @@ describe('public API', () => {
       [
         "AdmissionCodes",
         "CompileCache",
+        "DEFAULT_MAX_OUTPUT_BYTES",
         "ErrorCodes",
         "IsolatedPlugin",
         "METADATA_SECTION",
