@@ -222,7 +222,7 @@ describe('host imports: every type kind goes guest → host → guest through th
     );
   });
 
-  it('a host result that does not fit its WIT type fails the call (HOST_ERROR naming the host function: the host's fault), and the plugin recovers', async () => {
+  it('a host result that does not fit its WIT type fails the call (HOST_ERROR naming the host function: the host is at fault), and the plugin recovers', async () => {
     const core = await parse(identityWat());
     const bytes = await componentNew(await componentEmbed({ binary: core, witSource: WIT, world: 'identity' }));
     const bad = { ...hostImpl, 'id-u8': () => 300, 'id-string': () => 42 };
