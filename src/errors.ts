@@ -27,6 +27,8 @@ export const ErrorCodes = {
   TIMEOUT: 'TIMEOUT',
   MEMORY_LIMIT: 'MEMORY_LIMIT',
   OUTPUT_LIMIT: 'OUTPUT_LIMIT',
+  /** A plugin exceeded a per-instance resource bound other than memory (e.g. table elements). */
+  RESOURCE_LIMIT: 'RESOURCE_LIMIT',
   DISABLED: 'DISABLED',
   /** A value passed to or returned from a plugin does not match its WIT type. */
   TYPE_MISMATCH: 'TYPE_MISMATCH',

@@ -29,6 +29,8 @@ export interface Limits {
   readonly maxMemoryMb?: number;
   /** Maximum bytes of one string/list lifted out of the plugin. */
   readonly maxOutputBytes?: number;
+  /** Maximum elements of each table (default 10 000 when any limit is set). */
+  readonly maxTableElements?: number;
 }
 
 export interface Grant {
@@ -142,7 +144,7 @@ export function parseGrant(json: unknown, where = 'grant', baseDir = process.cwd
     if (!isObject(v)) bad('limits', 'an object');
     const limits: { -readonly [K in keyof Limits]: Limits[K] } = {};
     for (const k of Object.keys(v as object)) {
-      if (!['fuel', 'timeoutMs', 'maxMemoryMb', 'maxOutputBytes'].includes(k)) bad(`limits.${k}`, 'one of fuel, timeoutMs, maxMemoryMb, maxOutputBytes');
+      if (!['fuel', 'timeoutMs', 'maxMemoryMb', 'maxOutputBytes', 'maxTableElements'].includes(k)) bad(`limits.${k}`, 'one of fuel, timeoutMs, maxMemoryMb, maxOutputBytes, maxTableElements');
       const n = (v as Record<string, unknown>)[k];
       if (typeof n !== 'number' || !(n > 0) || !Number.isFinite(n)) bad(`limits.${k}`, 'a positive number');
       limits[k as keyof Limits] = n as number;
