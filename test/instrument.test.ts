@@ -257,6 +257,109 @@ describe('instrumentCoreModule: memory', () => {
   });
 });
 
+describe('instrumentCoreModule: bulk operations and grows (issue 9)', () => {
+  const BULK = `(module
+    (memory (export "mem") 1 1000)
+    (table $t (export "tab") 2 funcref)
+    (data $d "${'x'.repeat(4096)}")
+    (elem $e func $nop $nop $nop $nop)
+    (func $nop)
+    (func (export "fill") (param $n i32) (memory.fill (i32.const 0) (i32.const 9) (local.get $n)))
+    (func (export "copy") (param $n i32) (memory.copy (i32.const 0) (i32.const 1) (local.get $n)))
+    (func (export "init") (param $n i32) (memory.init $d (i32.const 0) (i32.const 0) (local.get $n)))
+    (func (export "tfill") (param $n i32) (table.fill $t (i32.const 0) (ref.null func) (local.get $n)))
+    (func (export "tinit") (param $n i32) (table.init $t $e (i32.const 0) (i32.const 0) (local.get $n)))
+    (func (export "grow") (param $n i32) (result i32) (memory.grow (local.get $n)))
+    (func (export "tgrow") (param $n i32) (result i32) (table.grow $t (ref.null func) (local.get $n))))`;
+
+  /** Fuel-only (trapping) mode: the units one call of `name` uses. */
+  async function fuelOf(): Promise<{ e: Exports; used: (name: string, arg: number) => bigint }> {
+    const e = instantiate(instrument(await parse(BULK), { fuel: true }));
+    const fuel = glob(e, FUEL_GLOBAL_EXPORT);
+    return {
+      e,
+      used: (name, arg) => {
+        fuel.value = 1n << 50n;
+        fn(e, name)(arg);
+        return (1n << 50n) - (fuel.value as bigint);
+      },
+    };
+  }
+
+  it('charges memory.fill/copy/init 1 unit per 8 bytes and table.fill/init 1 per element', async () => {
+    const { used } = await fuelOf();
+    for (const name of ['fill', 'copy', 'init']) {
+      const base = used(name, 0);
+      expect(used(name, 4096) - base, name).toBe(512n);
+      expect(used(name, 4095) - base, name).toBe(511n);
+    }
+    expect(used('tfill', 2) - used('tfill', 0)).toBe(2n);
+    expect(used('tinit', 2) - used('tinit', 0)).toBe(2n);
+  });
+
+  it('charges a bulk operation before it runs: out of fuel, the memory is untouched', async () => {
+    const e = instantiate(instrument(await parse(BULK), { fuel: true }));
+    const fuel = glob(e, FUEL_GLOBAL_EXPORT);
+    fuel.value = 1000n; // enough for the entry, not for 64 KiB (8192 units)
+    expect(() => fn(e, 'fill')(65536)).toThrow(WebAssembly.RuntimeError);
+    expect(fuel.value as bigint).toBeLessThan(0n);
+    expect(new Uint8Array((e.mem as WebAssembly.Memory).buffer)[100]).toBe(0);
+  });
+
+  it('charges a successful memory.grow 8192 per new page + 4 per old page; a failed one nothing', async () => {
+    const { used } = await fuelOf();
+    const failed = used('grow', 100_000); // over the declared maximum: -1
+    const one = used('grow', 1); // 1 → 2 pages
+    const two = used('grow', 2); // 2 → 4 pages
+    expect(one - failed).toBe(8192n + 4n * 1n);
+    expect(two - failed).toBe(2n * 8192n + 4n * 2n);
+  });
+
+  it('charges a successful table.grow 1 per new and per existing element', async () => {
+    const { used } = await fuelOf();
+    const zero = used('tgrow', 0); // 2 elements: charges 0 + 2
+    expect(used('tgrow', 10) - zero).toBe(10n); // 2 → 12: 10 + 2
+    expect(used('tgrow', 5) - zero).toBe(5n + 10n); // 12 → 17: 5 + 12
+  });
+
+  it('calls check after every successful grow (deadline), not after a failed one', async () => {
+    let checks = 0;
+    const e = instantiate(instrument(await parse(BULK), { fuel: false, deadlineCheckEvery: 1_000_000 }), {
+      [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => void checks++ },
+    });
+    fn(e, 'grow')(1);
+    expect(checks).toBe(1);
+    fn(e, 'tgrow')(1);
+    expect(checks).toBe(2);
+    expect(fn(e, 'grow')(100_000)).toBe(-1);
+    expect(fn(e, 'fill')(100)).toBeUndefined();
+    expect(checks).toBe(2);
+    // A bulk operation larger than the countdown calls check before it runs.
+    glob(e, DEADLINE_GLOBAL_EXPORT).value = 100n;
+    fn(e, 'fill')(8 * 200);
+    expect(checks).toBe(3);
+  });
+
+  it('caps tables: a refused table.grow returns -1 and sets the flag to 2', async () => {
+    const e = instantiate(instrument(await parse(BULK), { fuel: false, maxTableElements: 10 }));
+    const failed = glob(e, GROW_FAILED_GLOBAL_EXPORT);
+    expect(fn(e, 'tgrow')(8)).toBe(2);
+    expect(failed.value).toBe(0);
+    expect(fn(e, 'tgrow')(1)).toBe(-1);
+    expect(failed.value).toBe(2);
+    expect((e.tab as WebAssembly.Table).length).toBe(10);
+  });
+
+  it('refuses a table whose initial size is over the cap (RESOURCE_LIMIT), unless the cap may rise to it', async () => {
+    const bytes = await parse(`(module (import "env" "t" (table 3 funcref)) (table 50 funcref))`);
+    expect(codeOf(() => instrumentCoreModule(bytes, { fuel: false, maxTableElements: 20 }))).toBe('RESOURCE_LIMIT');
+    const out = instrument(bytes, { fuel: false, maxTableElements: 20, tableCapAtLeastInitial: true });
+    // The imported table (3 elements) is capped at 20: a host table allowing more does not link.
+    expect(() => instantiate(out, { env: { t: new WebAssembly.Table({ element: 'anyfunc', initial: 3 }) } })).toThrow(WebAssembly.LinkError);
+    instantiate(out, { env: { t: new WebAssembly.Table({ element: 'anyfunc', initial: 3, maximum: 20 }) } });
+  });
+});
+
 const RICH = `(module
   (type $i2i (func (param i32) (result i32)))
   (import "env" "log" (func $log (param i32)))
