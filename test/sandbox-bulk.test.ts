@@ -69,7 +69,7 @@ let bytes: Uint8Array;
 const cache = new CompileCache(null);
 
 function load(options: PluginOptions = {}): Promise<Plugin> {
-  return loadPlugin(bytes, { cache, log: () => {}, isolate: false, ...options });
+  return loadPlugin(bytes, { cache, log: () => {}, ...options, isolate: false });
 }
 
 /** Runs `f`, which must throw a WitplugError with `code`; returns it and the elapsed ms. */

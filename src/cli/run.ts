@@ -19,6 +19,7 @@ export interface RunFlags {
   timeoutMs?: string;
   maxMemoryMb?: string;
   maxOutputBytes?: string;
+  maxTableElements?: string;
   grant?: string;
   isolate?: boolean;
 }
@@ -36,6 +37,7 @@ export function registerRun(program: Command): void {
     .option('--timeout-ms <t>', 'wall-clock deadline for the call in ms (TIMEOUT)')
     .option('--max-memory-mb <m>', 'maximum linear memory in MiB (MEMORY_LIMIT)')
     .option('--max-output-bytes <b>', 'maximum size of one string/list returned by the plugin (OUTPUT_LIMIT)')
+    .option('--max-table-elements <n>', 'maximum elements of each table (RESOURCE_LIMIT); default 10000 when any limit is set')
     .option('--grant <manifest.json>', 'capability grant (imports, config, filesystem, env, clocks, random, limits); default: no WASI at all')
     .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it)')
     .option('--json', 'print exactly one JSON object: {"ok":true,"value":…} or {"ok":false,"error":{code,message}}')
@@ -108,6 +110,8 @@ export function limitFlags(flags: RunFlags): Limits {
   if (mb !== undefined) out.maxMemoryMb = mb;
   const ob = num('--max-output-bytes', flags.maxOutputBytes, true);
   if (ob !== undefined) out.maxOutputBytes = ob;
+  const te = num('--max-table-elements', flags.maxTableElements, true);
+  if (te !== undefined) out.maxTableElements = te;
   return out;
 }
 
