@@ -360,6 +360,97 @@ describe('instrumentCoreModule: bulk operations and grows (issue 9)', () => {
   });
 });
 
+describe('instrumentCoreModule: large bulk operations are split into charged pieces', () => {
+  const BIG = `(module
+    (memory (export "mem") 130)
+    (data $d "${'0123456789abcdef'.repeat(4096)}")
+    (func (export "fill") (param $d i32) (param $v i32) (param $n i32) (memory.fill (local.get $d) (local.get $v) (local.get $n)))
+    (func (export "copy") (param $d i32) (param $s i32) (param $n i32) (memory.copy (local.get $d) (local.get $s) (local.get $n)))
+    (func (export "init") (param $d i32) (param $s i32) (param $n i32) (memory.init $d (local.get $d) (local.get $s) (local.get $n)))
+    (func (export "drop") (data.drop $d))
+    (func (export "pattern") (local $i i32)
+      (loop $l (i32.store8 (local.get $i) (i32.mul (local.get $i) (i32.const 31)))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 8519680))))))`;
+  const MiB = 1 << 20;
+
+  async function pair(opts: InstrumentOptions, imports: WebAssembly.Imports = {}): Promise<[Exports, Exports]> {
+    const plain = await parse(BIG);
+    const e = instantiate(instrument(plain, opts), imports);
+    if (opts.fuel) glob(e, FUEL_GLOBAL_EXPORT).value = 1n << 60n;
+    return [instantiate(plain), e];
+  }
+  const mem = (e: Exports): Uint8Array => new Uint8Array((e.mem as WebAssembly.Memory).buffer);
+  /** Runs the same call on both; both throw or neither does, and the memories end up identical. */
+  function same(pl: Exports, ins: Exports, name: string, ...args: number[]): void {
+    const run = (e: Exports): string => {
+      try {
+        fn(e, name)(...args);
+        return 'ok';
+      } catch (err) {
+        return err instanceof WebAssembly.RuntimeError ? `trap: ${err.message}` : `other: ${String(err)}`;
+      }
+    };
+    expect(run(ins), `${name}(${args.join(', ')})`).toBe(run(pl));
+    expect(Buffer.compare(mem(ins), mem(pl)), `${name}(${args.join(', ')}) memory`).toBe(0);
+  }
+
+  it('gives the same memory as the plain module: overlapping copies both ways, fills, inits, and traps that write nothing', async () => {
+    const [pl, ins] = await pair({ fuel: true, deadlineCheckEvery: 100_000 }, { [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => undefined } });
+    for (const e of [pl, ins]) fn(e, 'pattern')();
+    const cases: Array<[string, number, number, number]> = [
+      ['copy', 1000, 0, 3 * MiB + 13], // overlapping, to a higher address (backward)
+      ['copy', 0, 7777, 3 * MiB + 5], // overlapping, to a lower address (forward)
+      ['copy', 5 * MiB, 100, 2 * MiB + 1],
+      ['fill', 17, 0xab, 2 * MiB + 3],
+      ['fill', 0, 1, 0],
+      ['init', 2 * MiB - 3, 5, 65536 - 5],
+      ['init', 0, 0, 0],
+      ['fill', 8 * MiB, 9, 2 * MiB], // out of bounds by the end: traps, nothing written
+      ['fill', 130 * 65536, 9, 0], // zero length at the end: fine
+      ['fill', 130 * 65536 + 1, 9, 0], // zero length past the end: traps
+      ['copy', 7 * MiB, 0, 2 * MiB], // destination out of bounds
+      ['copy', 0, 7 * MiB, 2 * MiB], // source out of bounds
+      ['copy', 0, 0xffff_fff0, 0x20], // wraps around 4 GiB
+      ['init', 0, 65530, 10], // past the segment's end
+      ['init', 0, 0xffff_fffe, 4], // segment offset wraps
+      ['init', 8 * MiB, 0, 65536], // destination out of bounds
+    ];
+    for (const [name, ...args] of cases) same(pl, ins, name, ...args);
+    same(pl, ins, 'drop');
+    same(pl, ins, 'init', 0, 0, 0); // a dropped segment still allows a zero-length init at 0
+    same(pl, ins, 'init', 0, 0, 1);
+  });
+
+  it('charges a large fill exactly 1 unit per 8 bytes, as one instruction', async () => {
+    const e = instantiate(instrument(await parse(BIG), { fuel: true }));
+    const fuel = glob(e, FUEL_GLOBAL_EXPORT);
+    const used = (n: number): bigint => {
+      fuel.value = 1n << 50n;
+      fn(e, 'fill')(0, 1, n);
+      return (1n << 50n) - (fuel.value as bigint);
+    };
+    expect(used(5 * MiB + 12) - used(0)).toBe(BigInt((5 * MiB + 12) >> 3));
+  });
+
+  it('checks the deadline between pieces of one large operation', async () => {
+    let checks = 0;
+    const e = instantiate(instrument(await parse(BIG), { fuel: false, deadlineCheckEvery: 1000 }), {
+      [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => { checks++; glob(e, DEADLINE_GLOBAL_EXPORT).value = 1000n; } },
+    });
+    fn(e, 'fill')(0, 1, 8 * MiB);
+    expect(checks).toBeGreaterThanOrEqual(8); // one per 1 MiB piece
+    // A check that throws stops the operation between pieces: the rest is not written.
+    const stopping = instantiate(instrument(await parse(BIG), { fuel: false, deadlineCheckEvery: 1000 }), {
+      [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => { if (++checks > 10) throw new Error('deadline'); glob(stopping, DEADLINE_GLOBAL_EXPORT).value = 1000n; } },
+    });
+    checks = 8;
+    expect(() => fn(stopping, 'fill')(0, 1, 8 * MiB)).toThrow('deadline');
+    const m = mem(stopping);
+    expect(m[0]).toBe(1);
+    expect(m[8 * MiB - 1]).toBe(0);
+  });
+});
+
 const RICH = `(module
   (type $i2i (func (param i32) (result i32)))
   (import "env" "log" (func $log (param i32)))

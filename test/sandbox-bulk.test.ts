@@ -21,6 +21,7 @@ interface bulk {
   table-grow-once: func(n: u32) -> s32;
   table-grow-or-trap: func(n: u32);
   table-ops: func(n: u32);
+  big-fill: func(pages: u32);
   ping: func() -> u32;
 }
 world guest { export bulk; }`;
@@ -49,6 +50,9 @@ const GUEST = `(module
       (memory.fill (i32.const 0) (i32.const 7) (local.get $n))
       (local.set $times (i32.sub (local.get $times) (i32.const 1)))
       (br $l))))
+  (func (export "${P}big-fill") (param $pages i32) (local $at i32)
+    (local.set $at (i32.shl (memory.grow (local.get $pages)) (i32.const 16)))
+    (loop $l (memory.fill (local.get $at) (i32.const 7) (i32.shl (local.get $pages) (i32.const 16))) (br $l)))
   (func (export "${P}grow-memory") (param $pages i32)
     (loop $l (drop (memory.grow (local.get $pages))) (br $l)))
   (func (export "${P}grow-table") (param $n i32)
@@ -111,6 +115,15 @@ describe('deadline (no fuel budget)', () => {
     expect(ms).toBeGreaterThanOrEqual(49);
     expect(ms).toBeLessThan(bound(50));
     expect(p.call(`bulk#ping`, [])).toBe(42);
+  });
+
+  it('one memory.fill of 256 MiB (cold pages: ~1 s here) is stopped between its pieces', async () => {
+    const p = await load({ limits: { timeoutMs: 50 } });
+    expect(p.call('bulk#ping', [])).toBe(42);
+    const { ms } = failsWith('TIMEOUT', () => p.call('bulk#big-fill', [4096]));
+    console.log(`[sandbox-bulk] one 256 MiB memory.fill: TIMEOUT after ${ms.toFixed(1)} ms (T = 50)`);
+    expect(ms).toBeLessThan(bound(50));
+    expect(p.call('bulk#ping', [])).toBe(42);
   });
 
   it('a memory.grow loop without a memory cap stops within 2·T + 250 ms of a 100 ms deadline', async () => {

@@ -85,6 +85,8 @@ const P_BULK = 4;
 // Flags or-ed into a P_GROW / P_BULK kind.
 const F_I64 = 1 << 4;
 const F_TABLE = 1 << 5;
+/** P_BULK: a 32-bit memory.fill/copy/init split into pieces (emitChunked). */
+const F_CHUNK = 1 << 6;
 
 /** Scratch state reused across bodies: the big SpiderMonkey module has ~30k functions. */
 class Scratch {
@@ -201,6 +203,92 @@ function emitGrowAfter(w: Writer, ctx: BodyContext, table: boolean, i64: boolean
   w.byte(0x0b);
 }
 
+/** Bytes per piece when a memory.fill/copy/init is split (a multiple of 8, so the pieces' charges add up to the whole's). */
+export const BULK_CHUNK = 1 << 20;
+
+/**
+ * A 32-bit memory.fill/copy/init (operands d, x, n on the stack; x is the
+ * value, source or segment offset), split into pieces of BULK_CHUNK bytes,
+ * each charged before it runs. One fill of a whole memory takes seconds when
+ * its pages are cold; pieces let the deadline stop it within one piece.
+ * Bounds are checked first, with the spec's trap (the original instruction
+ * runs with the original operands), so a trapping operation writes nothing.
+ * Locals: l, l+1, l+2, l+3 = d, x, n, c (i32).
+ */
+function emitChunked(w: Writer, ctx: BodyContext, buf: Uint8Array, a: number, b: number, sub: number, memDst: number, memSrc: number, l: number, meterLocal: number): void {
+  const D = l, X = l + 1, N = l + 2, C = l + 3;
+  const get = (x: number): void => { w.byte(0x20); w.u32(x); };
+  const set = (x: number): void => { w.byte(0x21); w.u32(x); };
+  const op = (): void => w.bytes(buf, a, b);
+  /** Pushes i64(x) + i64(N) > i64(memory.size m) * 64 KiB. */
+  const beyond = (x: number, m: number): void => {
+    get(x); w.byte(0xad); get(N); w.byte(0xad); w.byte(0x7c); // i64.add
+    w.byte(0x3f); w.u32(m); w.byte(0xad); w.byte(0x42); w.byte(16); w.byte(0x86); // memory.size, i64.shl
+    w.byte(0x56); // i64.gt_u
+  };
+  set(N); set(X); set(D);
+  w.byte(0x02); w.byte(0x40); // block $done
+  beyond(D, memDst);
+  if (sub === Fc.MEMORY_COPY) {
+    beyond(X, memSrc);
+    w.byte(0x72); // i32.or
+  } else if (sub === Fc.MEMORY_INIT) {
+    // x + n past 4 GiB is past any segment
+    get(X); w.byte(0xad); get(N); w.byte(0xad); w.byte(0x7c);
+    w.byte(0x42); w.s64(0xffff_ffff); w.byte(0x56);
+    w.byte(0x72);
+  }
+  w.byte(0x04); w.byte(0x40); // if: out of bounds → the original instruction traps
+  get(D); get(X); get(N); op();
+  w.byte(0x0c); w.u32(1); // br $done (not reached)
+  w.byte(0x0b);
+  if (sub === Fc.MEMORY_INIT) {
+    // A zero-length init at x + n traps exactly when the segment is too short (or dropped).
+    get(D); get(X); get(N); w.byte(0x6a); w.byte(0x41); w.byte(0x00); op();
+  }
+  const piece = (): void => {
+    // c = n > CHUNK ? CHUNK : n; charge c / 8
+    w.byte(0x41); w.s64(BULK_CHUNK); get(N); get(N); w.byte(0x41); w.s64(BULK_CHUNK); w.byte(0x4b); w.byte(0x1b); set(C);
+    emitCharge(w, ctx, meterLocal, false, () => pushScaled(w, C, false, -BULK_BYTES_SHIFT));
+  };
+  const backward = sub === Fc.MEMORY_COPY;
+  if (backward) {
+    // An overlapping copy to a higher address goes from the end (memmove).
+    get(D); get(X); w.byte(0x4b); // i32.gt_u
+    w.byte(0x04); w.byte(0x40);
+    w.byte(0x03); w.byte(0x40);
+    piece();
+    get(N); get(C); w.byte(0x6b); set(N); // n -= c
+    get(D); get(N); w.byte(0x6a); get(X); get(N); w.byte(0x6a); get(C); op();
+    get(N); w.byte(0x0d); w.u32(0); // br_if loop
+    w.byte(0x0b);
+    w.byte(0x0c); w.u32(1); // br $done
+    w.byte(0x0b);
+  }
+  w.byte(0x03); w.byte(0x40); // loop: forward
+  piece();
+  get(D); get(X); get(C); op();
+  get(D); get(C); w.byte(0x6a); set(D);
+  if (sub !== Fc.MEMORY_FILL) {
+    get(X); get(C); w.byte(0x6a); set(X);
+  }
+  get(N); get(C); w.byte(0x6b); w.byte(0x22); w.u32(N); // n -= c (tee)
+  w.byte(0x0d); w.u32(0);
+  w.byte(0x0b);
+  w.byte(0x0b); // end $done
+}
+
+/** Whether a memory.fill/copy/init (0xFC sub-opcode at `pos`) touches a 64-bit memory. */
+function memory64Involved(buf: Uint8Array, pos: number, end: number, ctx: BodyContext): boolean {
+  const r = new Reader(buf, pos, end);
+  const sub = r.u32();
+  const a = r.u32();
+  if (sub === Fc.MEMORY_FILL) return ctx.memory64[a] === true;
+  const b = r.u32();
+  if (sub === Fc.MEMORY_INIT) return ctx.memory64[b] === true;
+  return ctx.memory64[a] === true || ctx.memory64[b] === true;
+}
+
 /** Whether the count of the bulk instruction whose 0xFC sub-opcode starts at `pos` is an i64, and whether it counts table elements. */
 function bulkShape(buf: Uint8Array, pos: number, end: number, ctx: BodyContext): { i64: boolean; table: boolean } {
   const r = new Reader(buf, pos, end);
@@ -264,6 +352,7 @@ export function rewriteBody(
   // Which scratch pairs (count/delta, result) the patches need: i32 and/or i64.
   let need32 = false;
   let need64 = false;
+  let chunked = false;
   const shifting = ctx.shift.funcFrom >= 0;
   const shiftingGlobals = ctx.shift.globalBy !== 0;
   for (;;) {
@@ -318,7 +407,10 @@ export function rewriteBody(
       const shape = bulkShape(buf, instrStart + 1, r.pos, ctx);
       if (shape.i64) need64 = true;
       else need32 = true;
-      s.pushPatch(P_BULK | (shape.i64 ? F_I64 : 0) | (shape.table ? F_TABLE : 0), instrStart, 0);
+      // 32-bit memory operations are split into pieces; tables are bounded by maxTableElements.
+      const chunk = !shape.table && !memory64Involved(buf, instrStart + 1, r.pos, ctx);
+      if (chunk) chunked = true;
+      s.pushPatch(P_BULK | (shape.i64 ? F_I64 : 0) | (shape.table ? F_TABLE : 0) | (chunk ? F_CHUNK : 0), instrStart, r.pos);
       bulk++;
     }
   }
@@ -330,8 +422,10 @@ export function rewriteBody(
   let nextLocal = paramCount + totalLocals;
   const meterLocal = metering ? nextLocal++ : -1;
   // Two scratch locals per width: [count or delta, grow result].
+  // Four with chunked bulk operations: [d, x, n, c].
   const s32 = need32 ? nextLocal : -1;
-  if (need32) nextLocal += 2;
+  const n32 = !need32 ? 0 : chunked ? 4 : 2;
+  nextLocal += n32;
   const s64 = need64 ? nextLocal : -1;
   const extraGroups = (metering ? 1 : 0) + (need32 ? 1 : 0) + (need64 ? 1 : 0);
   if (extraGroups > 0) {
@@ -342,7 +436,7 @@ export function rewriteBody(
       w.byte(0x7e);
     }
     if (need32) {
-      w.byte(0x02);
+      w.byte(n32);
       w.byte(0x7f);
     }
     if (need64) {
@@ -378,6 +472,17 @@ export function rewriteBody(
       const table = (kind & F_TABLE) !== 0;
       const cnt = i64 ? s64 : s32;
       w.bytes(buf, cursor, a);
+      if ((kind & F_CHUNK) !== 0) {
+        const ir = new Reader(buf, a + 1, b);
+        const sub = ir.u32();
+        const first = ir.u32();
+        const second = sub === Fc.MEMORY_FILL ? first : ir.u32();
+        // memory.init's immediates are (segment, memory); copy's (destination, source).
+        const dst = sub === Fc.MEMORY_INIT ? second : first;
+        emitChunked(w, ctx, buf, a, b, sub, dst, second, s32, meterLocal);
+        cursor = b;
+        continue;
+      }
       if (metering) {
         w.byte(0x22); w.u32(cnt); // local.tee: the count / delta stays on the stack for the instruction
       }
