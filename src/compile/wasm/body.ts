@@ -18,7 +18,9 @@
  * operand on top of their unit: memory.fill/copy/init 1 per 8 bytes (what one
  * i64.store per 8 bytes would cost; a loop doing the same work costs more),
  * table.fill/copy/init 1 per element, before they run, so a budget runs out
- * before the work is done. A successful memory.grow costs 8192 per new page
+ * before the work is done; a 32-bit memory.fill/copy/init runs in pieces of
+ * BULK_CHUNK bytes, each charged, so one huge operation meets a check too. A
+ * successful memory.grow costs 8192 per new page
  * (zero-filling it, same rate) + 4 per page already there, a successful
  * table.grow 1 per new element + 1 per element already there (the engine
  * re-allocates the table); both then call `check` unconditionally, since one
