@@ -414,6 +414,9 @@ describe('instrumentCoreModule: large bulk operations are split into charged pie
       ['init', 0, 65530, 10], // past the segment's end
       ['init', 0, 0xffff_fffe, 4], // segment offset wraps
       ['init', 8 * MiB, 0, 65536], // destination out of bounds
+      ['init', 0, 0, 2 * MiB], // longer than the segment (the split path)
+      ['init', 0, 0xffff_fffe, 2 * MiB], // segment offset wraps (the split path)
+      ['fill', 0xffff_0000, 1, 2 * MiB], // wraps around 4 GiB (the split path)
     ];
     for (const [name, ...args] of cases) same(pl, ins, name, ...args);
     same(pl, ins, 'drop');

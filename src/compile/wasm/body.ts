@@ -230,6 +230,13 @@ function emitChunked(w: Writer, ctx: BodyContext, buf: Uint8Array, a: number, b:
   };
   set(N); set(X); set(D);
   w.byte(0x02); w.byte(0x40); // block $done
+  // Fast path, the common case: one piece, charged, then the instruction as it was.
+  get(N); w.byte(0x41); w.s64(BULK_CHUNK); w.byte(0x4d); // i32.le_u
+  w.byte(0x04); w.byte(0x40);
+  emitCharge(w, ctx, meterLocal, false, () => pushScaled(w, N, false, -BULK_BYTES_SHIFT));
+  get(D); get(X); get(N); op();
+  w.byte(0x0c); w.u32(1); // br $done
+  w.byte(0x0b);
   beyond(D, memDst);
   if (sub === Fc.MEMORY_COPY) {
     beyond(X, memSrc);
