@@ -28,7 +28,7 @@
  *   memory.grow / table.grow are charged in proportion to their size, and a
  *   grow is followed by a check (cost model in src/compile/wasm/body.ts).
  *
- * Everything else (data, custom sections other than `name`, tables…) is copied
+ * Everything else (data, custom sections other than `name`…) is copied
  * byte-for-byte. Same input + options ⇒ identical output bytes.
  */
 import { WitplugError } from '../errors.js';
