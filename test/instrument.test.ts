@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parse, transpile } from '@bytecodealliance/jco';
 import fc from 'fast-check';
@@ -451,6 +452,49 @@ describe('instrumentCoreModule: large bulk operations are split into charged pie
     const m = mem(stopping);
     expect(m[0]).toBe(1);
     expect(m[8 * MiB - 1]).toBe(0);
+  });
+});
+
+describe('instrumentCoreModule: 64-bit memories (run in a child node with --experimental-wasm-memory64)', () => {
+  it('charges and records i64 grows and bulk operations', async () => {
+    const plain = await parse(`(module (memory (export "mem") i64 1 100)
+      (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
+      (func (export "fill") (param i64) (memory.fill (i64.const 0) (i32.const 5) (local.get 0)))
+      (func (export "copy") (param i64) (memory.copy (i64.const 1) (i64.const 0) (local.get 0))))`);
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-mem64-'));
+    try {
+      writeFileSync(join(dir, 'fuel.wasm'), instrumentCoreModule(plain, { fuel: true }).bytes);
+      writeFileSync(join(dir, 'check.wasm'), instrumentCoreModule(plain, { fuel: false, deadlineCheckEvery: 1_000_000 }).bytes);
+      writeFileSync(join(dir, 'run.mjs'), `import { readFileSync } from 'node:fs';
+        const out = {};
+        for (const name of ['fuel', 'check']) {
+          let checks = 0;
+          const inst = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL(name + '.wasm', import.meta.url))), { __witplug: { check: () => { checks++; } } });
+          const e = inst.exports;
+          if (e.__witplug_fuel) e.__witplug_fuel.value = 1n << 40n;
+          const grows = [String(e.grow(2n)), String(e.grow(1000n))];
+          const flag = e.__witplug_grow_failed.value;
+          const f0 = e.__witplug_fuel ? e.__witplug_fuel.value : 0n;
+          e.fill(65536n);
+          e.copy(100n);
+          const used = e.__witplug_fuel ? String(f0 - e.__witplug_fuel.value) : null;
+          out[name] = { grows, flag, used, checks, bytes: [...new Uint8Array(e.mem.buffer, 0, 3)] };
+        }
+        console.log(JSON.stringify(out));`);
+      const r = spawnSync(process.execPath, ['--experimental-wasm-memory64', join(dir, 'run.mjs')], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as Record<string, { grows: string[]; flag: number; used: string | null; checks: number; bytes: number[] }>;
+      for (const name of ['fuel', 'check']) {
+        expect(out[name]!.grows).toEqual(['1', '-1']);
+        expect(out[name]!.flag).toBe(1);
+        expect(out[name]!.bytes).toEqual([5, 5, 5]);
+      }
+      // fill and copy: 5 instructions each, plus 65536 / 8 and 100 / 8.
+      expect(out.fuel!.used).toBe(String(5 + 8192 + 5 + 12));
+      expect(out.check!.checks).toBe(1); // after the successful grow only
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
