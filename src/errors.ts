@@ -74,7 +74,7 @@ export const ErrorCodes = {
   HOST_ERROR: 'HOST_ERROR',
   /** A host function called back into the plugin instance that called it (refused; the host's fault). */
   REENTRANCE: 'REENTRANCE',
-  /** A per-instance bound other than memory/output was hit (e.g. `maxHandles` resource handles). */
+  /** A per-instance bound other than memory/output was hit (`maxHandles` resource handles, `maxTableElements`). */
   RESOURCE_LIMIT: 'RESOURCE_LIMIT',
   /** The plugin's `init` export returned an error: it is not loaded. */
   INIT_FAILED: 'INIT_FAILED',

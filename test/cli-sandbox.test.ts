@@ -57,7 +57,7 @@ describe('witplug run --fuel / --timeout-ms / --max-memory-mb / --max-output-byt
   });
 
   it('rejects bad limit values as usage errors (exit 2)', () => {
-    for (const flag of ['--fuel', '--timeout-ms', '--max-memory-mb', '--max-output-bytes']) {
+    for (const flag of ['--fuel', '--timeout-ms', '--max-memory-mb', '--max-output-bytes', '--max-table-elements']) {
       const r = runJson(...EVIL, '--call', 'evil#count', flag, '-3');
       expect(r.code, flag).toBe(2);
       expect(r.json.error?.code).toBe('USAGE');

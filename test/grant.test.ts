@@ -29,6 +29,8 @@ describe('grants', () => {
   it('rejects malformed manifests with the field named', async () => {
     expect(() => parseGrant({ clocks: 'yes' })).toThrow(/"clocks" must be a boolean/);
     expect(() => parseGrant({ limits: { fuel: -1 } })).toThrow(/"limits.fuel" must be a positive number/);
+    expect(parseGrant({ limits: { maxTableElements: 500 } }).limits).toEqual({ maxTableElements: 500 });
+    expect(() => parseGrant({ limits: { maxTableElements: 0 } })).toThrow(/"limits.maxTableElements" must be a positive number/);
     expect(() => parseGrant({ network: true })).toThrow(/"network" must be one of the known fields/);
     expect(() => parseGrant([])).toThrow(/must be an object/);
     const dir = mkdtempSync(join(tmpdir(), 'witplug-grant-'));

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parse, transpile } from '@bytecodealliance/jco';
 import fc from 'fast-check';
@@ -254,6 +255,246 @@ describe('instrumentCoreModule: memory', () => {
     expect(fn(e, 'grow')(3)).toBe(1);
     expect(fn(e, 'grow')(1)).toBe(-1);
     expect(glob(e, GROW_FAILED_GLOBAL_EXPORT).value).toBe(1);
+  });
+});
+
+describe('instrumentCoreModule: bulk operations and grows (issue 9)', () => {
+  const BULK = `(module
+    (memory (export "mem") 1 1000)
+    (table $t (export "tab") 2 funcref)
+    (data $d "${'x'.repeat(4096)}")
+    (elem $e func $nop $nop $nop $nop)
+    (func $nop)
+    (func (export "fill") (param $n i32) (memory.fill (i32.const 0) (i32.const 9) (local.get $n)))
+    (func (export "copy") (param $n i32) (memory.copy (i32.const 0) (i32.const 1) (local.get $n)))
+    (func (export "init") (param $n i32) (memory.init $d (i32.const 0) (i32.const 0) (local.get $n)))
+    (func (export "tfill") (param $n i32) (table.fill $t (i32.const 0) (ref.null func) (local.get $n)))
+    (func (export "tinit") (param $n i32) (table.init $t $e (i32.const 0) (i32.const 0) (local.get $n)))
+    (func (export "grow") (param $n i32) (result i32) (memory.grow (local.get $n)))
+    (func (export "tgrow") (param $n i32) (result i32) (table.grow $t (ref.null func) (local.get $n))))`;
+
+  /** Fuel-only (trapping) mode: the units one call of `name` uses. */
+  async function fuelOf(): Promise<{ e: Exports; used: (name: string, arg: number) => bigint }> {
+    const e = instantiate(instrument(await parse(BULK), { fuel: true }));
+    const fuel = glob(e, FUEL_GLOBAL_EXPORT);
+    return {
+      e,
+      used: (name, arg) => {
+        fuel.value = 1n << 50n;
+        fn(e, name)(arg);
+        return (1n << 50n) - (fuel.value as bigint);
+      },
+    };
+  }
+
+  it('charges memory.fill/copy/init 1 unit per 8 bytes and table.fill/init 1 per element', async () => {
+    const { used } = await fuelOf();
+    for (const name of ['fill', 'copy', 'init']) {
+      const base = used(name, 0);
+      expect(used(name, 4096) - base, name).toBe(512n);
+      expect(used(name, 4095) - base, name).toBe(511n);
+    }
+    expect(used('tfill', 2) - used('tfill', 0)).toBe(2n);
+    expect(used('tinit', 2) - used('tinit', 0)).toBe(2n);
+  });
+
+  it('charges a bulk operation before it runs: out of fuel, the memory is untouched', async () => {
+    const e = instantiate(instrument(await parse(BULK), { fuel: true }));
+    const fuel = glob(e, FUEL_GLOBAL_EXPORT);
+    fuel.value = 1000n; // enough for the entry, not for 64 KiB (8192 units)
+    expect(() => fn(e, 'fill')(65536)).toThrow(WebAssembly.RuntimeError);
+    expect(fuel.value as bigint).toBeLessThan(0n);
+    expect(new Uint8Array((e.mem as WebAssembly.Memory).buffer)[100]).toBe(0);
+  });
+
+  it('charges a successful memory.grow 8192 per new page + 4 per old page; a failed one nothing', async () => {
+    const { used } = await fuelOf();
+    const failed = used('grow', 100_000); // over the declared maximum: -1
+    const one = used('grow', 1); // 1 → 2 pages
+    const two = used('grow', 2); // 2 → 4 pages
+    expect(one - failed).toBe(8192n + 4n * 1n);
+    expect(two - failed).toBe(2n * 8192n + 4n * 2n);
+  });
+
+  it('charges a successful table.grow 1 per new and per existing element', async () => {
+    const { used } = await fuelOf();
+    const zero = used('tgrow', 0); // 2 elements: charges 0 + 2
+    expect(used('tgrow', 10) - zero).toBe(10n); // 2 → 12: 10 + 2
+    expect(used('tgrow', 5) - zero).toBe(5n + 10n); // 12 → 17: 5 + 12
+  });
+
+  it('calls check after every successful grow (deadline), not after a failed one', async () => {
+    let checks = 0;
+    const e = instantiate(instrument(await parse(BULK), { fuel: false, deadlineCheckEvery: 1_000_000 }), {
+      [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => void checks++ },
+    });
+    fn(e, 'grow')(1);
+    expect(checks).toBe(1);
+    fn(e, 'tgrow')(1);
+    expect(checks).toBe(2);
+    expect(fn(e, 'grow')(100_000)).toBe(-1);
+    expect(fn(e, 'fill')(100)).toBeUndefined();
+    expect(checks).toBe(2);
+    // A bulk operation larger than the countdown calls check before it runs.
+    glob(e, DEADLINE_GLOBAL_EXPORT).value = 100n;
+    fn(e, 'fill')(8 * 200);
+    expect(checks).toBe(3);
+  });
+
+  it('caps tables: a refused table.grow returns -1 and sets the flag to 2', async () => {
+    const e = instantiate(instrument(await parse(BULK), { fuel: false, maxTableElements: 10 }));
+    const failed = glob(e, GROW_FAILED_GLOBAL_EXPORT);
+    expect(fn(e, 'tgrow')(8)).toBe(2);
+    expect(failed.value).toBe(0);
+    expect(fn(e, 'tgrow')(1)).toBe(-1);
+    expect(failed.value).toBe(2);
+    expect((e.tab as WebAssembly.Table).length).toBe(10);
+  });
+
+  it('refuses a table whose initial size is over the cap (RESOURCE_LIMIT), unless the cap may rise to it', async () => {
+    const bytes = await parse(`(module (import "env" "t" (table 3 funcref)) (table 50 funcref))`);
+    expect(codeOf(() => instrumentCoreModule(bytes, { fuel: false, maxTableElements: 20 }))).toBe('RESOURCE_LIMIT');
+    const out = instrument(bytes, { fuel: false, maxTableElements: 20, tableCapAtLeastInitial: true });
+    // The imported table (3 elements) is capped at 20: a host table allowing more does not link.
+    expect(() => instantiate(out, { env: { t: new WebAssembly.Table({ element: 'anyfunc', initial: 3 }) } })).toThrow(WebAssembly.LinkError);
+    instantiate(out, { env: { t: new WebAssembly.Table({ element: 'anyfunc', initial: 3, maximum: 20 }) } });
+  });
+});
+
+describe('instrumentCoreModule: large bulk operations are split into charged pieces', () => {
+  const BIG = `(module
+    (memory (export "mem") 130)
+    (data $d "${'0123456789abcdef'.repeat(4096)}")
+    (func (export "fill") (param $d i32) (param $v i32) (param $n i32) (memory.fill (local.get $d) (local.get $v) (local.get $n)))
+    (func (export "copy") (param $d i32) (param $s i32) (param $n i32) (memory.copy (local.get $d) (local.get $s) (local.get $n)))
+    (func (export "init") (param $d i32) (param $s i32) (param $n i32) (memory.init $d (local.get $d) (local.get $s) (local.get $n)))
+    (func (export "drop") (data.drop $d))
+    (func (export "pattern") (local $i i32)
+      (loop $l (i32.store8 (local.get $i) (i32.mul (local.get $i) (i32.const 31)))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 8519680))))))`;
+  const MiB = 1 << 20;
+
+  async function pair(opts: InstrumentOptions, imports: WebAssembly.Imports = {}): Promise<[Exports, Exports]> {
+    const plain = await parse(BIG);
+    const e = instantiate(instrument(plain, opts), imports);
+    if (opts.fuel) glob(e, FUEL_GLOBAL_EXPORT).value = 1n << 60n;
+    return [instantiate(plain), e];
+  }
+  const mem = (e: Exports): Uint8Array => new Uint8Array((e.mem as WebAssembly.Memory).buffer);
+  /** Runs the same call on both; both throw or neither does, and the memories end up identical. */
+  function same(pl: Exports, ins: Exports, name: string, ...args: number[]): void {
+    const run = (e: Exports): string => {
+      try {
+        fn(e, name)(...args);
+        return 'ok';
+      } catch (err) {
+        return err instanceof WebAssembly.RuntimeError ? `trap: ${err.message}` : `other: ${String(err)}`;
+      }
+    };
+    expect(run(ins), `${name}(${args.join(', ')})`).toBe(run(pl));
+    expect(Buffer.compare(mem(ins), mem(pl)), `${name}(${args.join(', ')}) memory`).toBe(0);
+  }
+
+  it('gives the same memory as the plain module: overlapping copies both ways, fills, inits, and traps that write nothing', async () => {
+    const [pl, ins] = await pair({ fuel: true, deadlineCheckEvery: 100_000 }, { [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => undefined } });
+    for (const e of [pl, ins]) fn(e, 'pattern')();
+    const cases: Array<[string, number, number, number]> = [
+      ['copy', 1000, 0, 3 * MiB + 13], // overlapping, to a higher address (backward)
+      ['copy', 0, 7777, 3 * MiB + 5], // overlapping, to a lower address (forward)
+      ['copy', 5 * MiB, 100, 2 * MiB + 1],
+      ['fill', 17, 0xab, 2 * MiB + 3],
+      ['fill', 0, 1, 0],
+      ['init', 2 * MiB - 3, 5, 65536 - 5],
+      ['init', 0, 0, 0],
+      ['fill', 8 * MiB, 9, 2 * MiB], // out of bounds by the end: traps, nothing written
+      ['fill', 130 * 65536, 9, 0], // zero length at the end: fine
+      ['fill', 130 * 65536 + 1, 9, 0], // zero length past the end: traps
+      ['copy', 7 * MiB, 0, 2 * MiB], // destination out of bounds
+      ['copy', 0, 7 * MiB, 2 * MiB], // source out of bounds
+      ['copy', 0, 0xffff_fff0, 0x20], // wraps around 4 GiB
+      ['init', 0, 65530, 10], // past the segment's end
+      ['init', 0, 0xffff_fffe, 4], // segment offset wraps
+      ['init', 8 * MiB, 0, 65536], // destination out of bounds
+      ['init', 0, 0, 2 * MiB], // longer than the segment (the split path)
+      ['init', 0, 0xffff_fffe, 2 * MiB], // segment offset wraps (the split path)
+      ['fill', 0xffff_0000, 1, 2 * MiB], // wraps around 4 GiB (the split path)
+    ];
+    for (const [name, ...args] of cases) same(pl, ins, name, ...args);
+    same(pl, ins, 'drop');
+    same(pl, ins, 'init', 0, 0, 0); // a dropped segment still allows a zero-length init at 0
+    same(pl, ins, 'init', 0, 0, 1);
+  });
+
+  it('charges a large fill exactly 1 unit per 8 bytes, as one instruction', async () => {
+    const e = instantiate(instrument(await parse(BIG), { fuel: true }));
+    const fuel = glob(e, FUEL_GLOBAL_EXPORT);
+    const used = (n: number): bigint => {
+      fuel.value = 1n << 50n;
+      fn(e, 'fill')(0, 1, n);
+      return (1n << 50n) - (fuel.value as bigint);
+    };
+    expect(used(5 * MiB + 12) - used(0)).toBe(BigInt((5 * MiB + 12) >> 3));
+  });
+
+  it('checks the deadline between pieces of one large operation', async () => {
+    let checks = 0;
+    const e = instantiate(instrument(await parse(BIG), { fuel: false, deadlineCheckEvery: 1000 }), {
+      [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => { checks++; glob(e, DEADLINE_GLOBAL_EXPORT).value = 1000n; } },
+    });
+    fn(e, 'fill')(0, 1, 8 * MiB);
+    expect(checks).toBeGreaterThanOrEqual(8); // one per 1 MiB piece
+    // A check that throws stops the operation between pieces: the rest is not written.
+    const stopping = instantiate(instrument(await parse(BIG), { fuel: false, deadlineCheckEvery: 1000 }), {
+      [WITPLUG_HOST_MODULE]: { [CHECK_IMPORT]: () => { if (++checks > 10) throw new Error('deadline'); glob(stopping, DEADLINE_GLOBAL_EXPORT).value = 1000n; } },
+    });
+    checks = 8;
+    expect(() => fn(stopping, 'fill')(0, 1, 8 * MiB)).toThrow('deadline');
+    const m = mem(stopping);
+    expect(m[0]).toBe(1);
+    expect(m[8 * MiB - 1]).toBe(0);
+  });
+});
+
+describe('instrumentCoreModule: 64-bit memories (run in a child node with --experimental-wasm-memory64)', () => {
+  it('charges and records i64 grows and bulk operations', async () => {
+    const plain = await parse(`(module (memory (export "mem") i64 1 100)
+      (func (export "grow") (param i64) (result i64) (memory.grow (local.get 0)))
+      (func (export "fill") (param i64) (memory.fill (i64.const 0) (i32.const 5) (local.get 0)))
+      (func (export "copy") (param i64) (memory.copy (i64.const 1) (i64.const 0) (local.get 0))))`);
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-mem64-'));
+    try {
+      writeFileSync(join(dir, 'fuel.wasm'), instrumentCoreModule(plain, { fuel: true }).bytes);
+      writeFileSync(join(dir, 'check.wasm'), instrumentCoreModule(plain, { fuel: false, deadlineCheckEvery: 1_000_000 }).bytes);
+      writeFileSync(join(dir, 'run.mjs'), `import { readFileSync } from 'node:fs';
+        const out = {};
+        for (const name of ['fuel', 'check']) {
+          let checks = 0;
+          const inst = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(new URL(name + '.wasm', import.meta.url))), { __witplug: { check: () => { checks++; } } });
+          const e = inst.exports;
+          if (e.__witplug_fuel) e.__witplug_fuel.value = 1n << 40n;
+          const grows = [String(e.grow(2n)), String(e.grow(1000n))];
+          const flag = e.__witplug_grow_failed.value;
+          const f0 = e.__witplug_fuel ? e.__witplug_fuel.value : 0n;
+          e.fill(65536n);
+          e.copy(100n);
+          const used = e.__witplug_fuel ? String(f0 - e.__witplug_fuel.value) : null;
+          out[name] = { grows, flag, used, checks, bytes: [...new Uint8Array(e.mem.buffer, 0, 3)] };
+        }
+        console.log(JSON.stringify(out));`);
+      const r = spawnSync(process.execPath, ['--experimental-wasm-memory64', join(dir, 'run.mjs')], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as Record<string, { grows: string[]; flag: number; used: string | null; checks: number; bytes: number[] }>;
+      for (const name of ['fuel', 'check']) {
+        expect(out[name]!.grows).toEqual(['1', '-1']);
+        expect(out[name]!.flag).toBe(1);
+        expect(out[name]!.bytes).toEqual([5, 5, 5]);
+      }
+      // fill and copy: 5 instructions each, plus 65536 / 8 and 100 / 8.
+      expect(out.fuel!.used).toBe(String(5 + 8192 + 5 + 12));
+      expect(out.check!.checks).toBe(1); // after the successful grow only
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

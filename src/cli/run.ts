@@ -20,6 +20,7 @@ export interface RunFlags {
   maxMemoryMb?: string;
   maxOutputBytes?: string;
   maxHandles?: string;
+  maxTableElements?: string;
   grant?: string;
   isolate?: boolean;
 }
@@ -38,6 +39,7 @@ export function registerRun(program: Command): void {
     .option('--max-memory-mb <m>', 'maximum linear memory in MiB (MEMORY_LIMIT)')
     .option('--max-output-bytes <b>', 'maximum bytes one call may return, all strings/lists together (default 64 MiB; OUTPUT_LIMIT)')
     .option('--max-handles <n>', 'maximum live resource handles per plugin instance (RESOURCE_LIMIT; default 10000)')
+    .option('--max-table-elements <n>', 'maximum elements of each table (RESOURCE_LIMIT); default 10000 when any limit is set')
     .option('--grant <manifest.json>', 'capability grant (imports, config, filesystem, env, clocks, random, limits); default: no WASI at all')
     .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it)')
     .option('--json', 'print exactly one JSON object: {"ok":true,"value":…} or {"ok":false,"error":{code,message}}')
@@ -112,6 +114,8 @@ export function limitFlags(flags: RunFlags): Limits {
   if (ob !== undefined) out.maxOutputBytes = ob;
   const mh = num('--max-handles', flags.maxHandles, true);
   if (mh !== undefined) out.maxHandles = mh;
+  const te = num('--max-table-elements', flags.maxTableElements, true);
+  if (te !== undefined) out.maxTableElements = te;
   return out;
 }
 

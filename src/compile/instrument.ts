@@ -22,14 +22,19 @@
  *   `memory.grow` that returns -1 sets the exported i32 global
  *   `__witplug_grow_failed` to 1, so the host can map a later trap to
  *   MEMORY_LIMIT.
+ * - tables: `maxTableElements` caps every table's maximum the same way; a
+ *   refused `table.grow` sets the flag to 2 (RESOURCE_LIMIT).
+ * - bulk work: memory.fill/copy/init, table.fill/copy/init and successful
+ *   memory.grow / table.grow are charged in proportion to their size, and a
+ *   grow is followed by a check (cost model in src/compile/wasm/body.ts).
  *
- * Everything else (data, custom sections other than `name`, tables…) is copied
+ * Everything else (data, custom sections other than `name`…) is copied
  * byte-for-byte. Same input + options ⇒ identical output bytes.
  */
 import { WitplugError } from '../errors.js';
 import { Reader, Writer } from './wasm/bytes.js';
 import { NO_SHIFT, rewriteBody, rewriteConstExpr, shiftGlobal, shiftIndex, type BodyContext, type BodyStats, type IndexShift } from './wasm/body.js';
-import { skipValType } from './wasm/instructions.js';
+import { Ev, skipInstr, skipValType } from './wasm/instructions.js';
 import { SectionId, encodeModule, insertSection, splitModule, type OutSection, type RawSection } from './wasm/sections.js';
 
 export const WITPLUG_HOST_MODULE = '__witplug';
@@ -57,6 +62,14 @@ export interface InstrumentOptions {
   singleCounter?: boolean;
   /** Cap for every memory's maximum, in 64 KiB pages. */
   maxMemoryPages?: number;
+  /** Cap for every table's maximum, in elements. */
+  maxTableElements?: number;
+  /**
+   * With maxTableElements: a table whose initial size is over the cap keeps
+   * its initial size as its maximum instead of being refused (for a default
+   * cap the user did not ask for).
+   */
+  tableCapAtLeastInitial?: boolean;
   /** Initial value of `__witplug_fuel` (default DEFAULT_INITIAL_FUEL; ignored with importGlobals). */
   initialFuel?: number;
   /**
@@ -82,7 +95,7 @@ export interface InstrumentResult {
   /** Export name of the mutable i32 flag set when a memory.grow returned -1 (always present). */
   growFailedGlobalExport: string;
   features: { fuel: boolean; deadline: boolean; growFailed: boolean; importedGlobals: boolean; singleCounter: boolean };
-  stats: { functions: number; loops: number; memoryGrows: number };
+  stats: { functions: number; loops: number; memoryGrows: number; tableGrows: number; bulkOps: number };
 }
 
 interface FuncType {
@@ -100,7 +113,10 @@ interface ModuleInfo {
   funcTypeIdx: number[];
   importNames: Array<[string, string]>;
   exportNames: Set<string>;
-  hasMemory64: boolean;
+  /** Per memory index, imports first: 64-bit? */
+  memory64: boolean[];
+  /** Per table index, imports first: 64-bit? */
+  table64: boolean[];
 }
 
 function usage(msg: string): never {
@@ -114,9 +130,17 @@ function checkOptions(o: InstrumentOptions): void {
   if (o.maxMemoryPages !== undefined && (!Number.isSafeInteger(o.maxMemoryPages) || o.maxMemoryPages < 0)) {
     usage(`maxMemoryPages must be a non-negative integer, got ${String(o.maxMemoryPages)}`);
   }
+  if (o.maxTableElements !== undefined && (!Number.isSafeInteger(o.maxTableElements) || o.maxTableElements < 0)) {
+    usage(`maxTableElements must be a non-negative integer, got ${String(o.maxTableElements)}`);
+  }
   if (o.initialFuel !== undefined && !Number.isSafeInteger(o.initialFuel)) {
     usage(`initialFuel must be an integer, got ${String(o.initialFuel)}`);
   }
+}
+
+/** Skips a constant expression up to and including its `end` (no blocks in constant expressions). */
+function skipConstExpr(r: Reader): void {
+  while (skipInstr(r) !== Ev.END);
 }
 
 /** Skips limits, returning whether they describe a 64-bit memory/table. */
@@ -138,7 +162,8 @@ function readInfo(bytes: Uint8Array, sections: RawSection[]): ModuleInfo {
     funcTypeIdx: [],
     importNames: [],
     exportNames: new Set(),
-    hasMemory64: false,
+    memory64: [],
+    table64: [],
   };
   for (const s of sections) {
     const r = new Reader(bytes, s.start, s.end);
@@ -170,9 +195,9 @@ function readInfo(bytes: Uint8Array, sections: RawSection[]): ModuleInfo {
             info.importedFuncs++;
           } else if (kind === 0x01) {
             skipValType(r);
-            skipLimits(r);
+            info.table64.push(skipLimits(r));
           } else if (kind === 0x02) {
-            if (skipLimits(r)) info.hasMemory64 = true;
+            info.memory64.push(skipLimits(r));
           } else if (kind === 0x03) {
             skipValType(r);
             r.u8();
@@ -191,7 +216,18 @@ function readInfo(bytes: Uint8Array, sections: RawSection[]): ModuleInfo {
       }
       case SectionId.MEMORY: {
         const n = r.u32();
-        for (let i = 0; i < n; i++) if (skipLimits(r)) info.hasMemory64 = true;
+        for (let i = 0; i < n; i++) info.memory64.push(skipLimits(r));
+        break;
+      }
+      case SectionId.TABLE: {
+        const n = r.u32();
+        for (let i = 0; i < n; i++) {
+          const init = r.buf[r.pos] === 0x40; // table with an initializer expression
+          if (init) r.skip(2);
+          skipValType(r);
+          info.table64.push(skipLimits(r));
+          if (init) skipConstExpr(r);
+        }
         break;
       }
       case SectionId.GLOBAL:
@@ -215,28 +251,50 @@ function readInfo(bytes: Uint8Array, sections: RawSection[]): ModuleInfo {
 
 /** Copies limits, capping the maximum at `maxPages`. */
 function rewriteMemoryLimits(r: Reader, w: Writer, maxPages: number | undefined, what: string): void {
-  const flags = r.u8();
-  if (flags & ~0x07) r.fail(`unsupported memory limits flags 0x${flags.toString(16)}`);
-  const min = r.u64();
-  const max = flags & 1 ? r.u64() : undefined;
-  if (maxPages === undefined) {
-    w.byte(flags);
-    w.u64(min);
-    if (max !== undefined) w.u64(max);
-    return;
-  }
-  // A 32-bit memory cannot declare more than 65536 pages (4 GiB); a larger cap would make the module invalid.
-  const cap = flags & 4 ? maxPages : Math.min(maxPages, 65536);
-  if (min > cap) {
+  rewriteLimits(r, w, maxPages, 65536, false, (min, cap) => {
     throw new WitplugError(
       'MEMORY_LIMIT',
       `${what} needs ${min} pages initially but the limit is ${cap} pages`,
       { details: { initialPages: min, maxMemoryPages: cap } },
     );
+  });
+}
+
+/** Copies table limits, capping the maximum at `options.maxTableElements`. */
+function rewriteTableLimits(r: Reader, w: Writer, options: InstrumentOptions, what: string): void {
+  rewriteLimits(r, w, options.maxTableElements, 0xffff_ffff, options.tableCapAtLeastInitial === true, (min, cap) => {
+    throw new WitplugError(
+      'RESOURCE_LIMIT',
+      `${what} has ${min} elements initially but the limit is ${cap} elements`,
+      { details: { initialElements: min, maxTableElements: cap } },
+    );
+  });
+}
+
+/**
+ * Copies limits, capping the maximum at `cap` (at most `max32` for a 32-bit
+ * memory/table: a larger maximum would make the module invalid). An initial
+ * size over the cap calls `over`, or raises the cap to it with `atLeastInitial`.
+ */
+function rewriteLimits(r: Reader, w: Writer, cap: number | undefined, max32: number, atLeastInitial: boolean, over: (min: number, cap: number) => never): void {
+  const flags = r.u8();
+  if (flags & ~0x07) r.fail(`unsupported limits flags 0x${flags.toString(16)}`);
+  const min = r.u64();
+  const max = flags & 1 ? r.u64() : undefined;
+  if (cap === undefined) {
+    w.byte(flags);
+    w.u64(min);
+    if (max !== undefined) w.u64(max);
+    return;
+  }
+  let c = flags & 4 ? cap : Math.min(cap, max32);
+  if (min > c) {
+    if (!atLeastInitial) over(min, c);
+    c = min;
   }
   w.byte(flags | 1);
   w.u64(min);
-  w.u64(max === undefined ? cap : Math.min(max, cap));
+  w.u64(max === undefined ? c : Math.min(max, c));
 }
 
 function exportEntry(w: Writer, name: string, kind: number, idx: number): void {
@@ -356,8 +414,7 @@ export function instrumentCoreModule(bytes: Uint8Array, options: InstrumentOptio
 
   const fuel = options.fuel;
   const deadline = options.deadlineCheckEvery !== undefined;
-  // memory.grow on a 64-bit memory returns i64; our i32 scratch local would not fit, so skip recording.
-  const growFailed = !info.hasMemory64;
+  const growFailed = true;
 
   // Defined: appended after all existing globals, nothing shifts. Imported: appended after the
   // existing global imports, so every defined global moves up by the number added.
@@ -392,11 +449,13 @@ export function instrumentCoreModule(bytes: Uint8Array, options: InstrumentOptio
     deadlineGlobal: single ? fuelGlobal : deadlineGlobal,
     checkFunc,
     growFailedGlobal: growFailed ? growFailedGlobal : -1,
+    memory64: info.memory64,
+    table64: info.table64,
     shift: shifting ? shift : NO_SHIFT,
   };
 
   const out: OutSection[] = [];
-  const stats: BodyStats = { loops: 0, memoryGrows: 0 };
+  const stats: BodyStats = { loops: 0, memoryGrows: 0, tableGrows: 0, bulkOps: 0 };
   const seen = new Set<number>();
   const raw = (s: RawSection): OutSection => ({ id: s.id, raw: bytes.subarray(s.headerStart, s.end) });
 
@@ -430,11 +489,14 @@ export function instrumentCoreModule(bytes: Uint8Array, options: InstrumentOptio
             rewriteMemoryLimits(r, w, options.maxMemoryPages, `imported memory ${mod}.${field}`);
             continue;
           }
-          if (kind === 0x00) r.u32();
-          else if (kind === 0x01) {
+          if (kind === 0x01) {
             skipValType(r);
-            skipLimits(r);
-          } else if (kind === 0x03) {
+            w.bytes(bytes, st, r.pos);
+            rewriteTableLimits(r, w, options, `imported table ${mod}.${field}`);
+            continue;
+          }
+          if (kind === 0x00) r.u32();
+          else if (kind === 0x03) {
             skipValType(r);
             r.u8();
           } else {
@@ -456,6 +518,26 @@ export function instrumentCoreModule(bytes: Uint8Array, options: InstrumentOptio
         const n = r.u32();
         w.u32(n);
         for (let i = 0; i < n; i++) rewriteMemoryLimits(r, w, options.maxMemoryPages, `memory ${i}`);
+        out.push({ id: s.id, content: w.finish() });
+        break;
+      }
+      case SectionId.TABLE: {
+        if (options.maxTableElements === undefined && !shifting) {
+          out.push(raw(s));
+          break;
+        }
+        const w = new Writer(s.end - s.start + 16);
+        const n = r.u32();
+        w.u32(n);
+        for (let i = 0; i < n; i++) {
+          const init = r.buf[r.pos] === 0x40;
+          const st = r.pos;
+          if (init) r.skip(2);
+          skipValType(r);
+          w.bytes(bytes, st, r.pos);
+          rewriteTableLimits(r, w, options, `table ${i}`);
+          if (init) rewriteConstExpr(r, w, shift);
+        }
         out.push({ id: s.id, content: w.finish() });
         break;
       }
@@ -576,7 +658,7 @@ export function instrumentCoreModule(bytes: Uint8Array, options: InstrumentOptio
     deadlineGlobalExport: DEADLINE_GLOBAL_EXPORT,
     growFailedGlobalExport: GROW_FAILED_GLOBAL_EXPORT,
     features: { fuel, deadline, growFailed, importedGlobals: importGlobals, singleCounter: single },
-    stats: { functions: definedFuncs, loops: stats.loops, memoryGrows: stats.memoryGrows },
+    stats: { functions: definedFuncs, loops: stats.loops, memoryGrows: stats.memoryGrows, tableGrows: stats.tableGrows, bulkOps: stats.bulkOps },
   };
 }
 

@@ -24,11 +24,18 @@ import type { CompileOptions } from '../compile/cache.js';
 import type { Limits } from './grant.js';
 import { toPluginError } from './traps.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from './abi/context.js';
+import { GROW_FAILED_MEMORY, GROW_FAILED_TABLE } from '../compile/wasm/body.js';
 
 /** Fuel units between deadline checks (≈ 0.1 ms of straight-line wasm). */
 export const SLICE = 100_000;
 const SLICE_BIGINT = BigInt(SLICE);
 const PAGE = 65_536;
+/**
+ * Table cap when the limits don't set maxTableElements (tables are only capped
+ * when the plugin is instrumented, like memory). A table that starts larger
+ * keeps its initial size as its cap (the JS guest's table has ~7 700 elements).
+ */
+export const DEFAULT_MAX_TABLE_ELEMENTS = 10_000;
 
 /** Limits after validation; `undefined` = unlimited. */
 export interface ResolvedLimits {
@@ -38,6 +45,7 @@ export interface ResolvedLimits {
   readonly maxOutputBytes?: number;
   /** Live resource handles per instance (default DEFAULT_MAX_HANDLES). */
   readonly maxHandles?: number;
+  readonly maxTableElements?: number;
 }
 
 /** Resource handles one instance may hold when no `maxHandles` is given: the handle table is host memory. */
@@ -65,12 +73,14 @@ export function resolveLimits(limits: Limits | undefined): ResolvedLimits {
   out.maxOutputBytes = ob !== undefined ? Math.floor(ob) : DEFAULT_MAX_OUTPUT_BYTES;
   const mh = positive('maxHandles', limits.maxHandles);
   if (mh !== undefined) out.maxHandles = Math.floor(mh);
+  const te = positive('maxTableElements', limits.maxTableElements);
+  if (te !== undefined) out.maxTableElements = Math.floor(te);
   return out;
 }
 
 /** Whether the core modules need rewriting for these limits. */
 export function needsInstrumentation(l: ResolvedLimits): boolean {
-  return l.fuel !== undefined || l.timeoutMs !== undefined || l.maxMemoryPages !== undefined;
+  return l.fuel !== undefined || l.timeoutMs !== undefined || l.maxMemoryPages !== undefined || l.maxTableElements !== undefined;
 }
 
 function instrumentOptions(l: ResolvedLimits): InstrumentOptions {
@@ -79,6 +89,8 @@ function instrumentOptions(l: ResolvedLimits): InstrumentOptions {
     fuel: metered,
     ...(metered ? { deadlineCheckEvery: SLICE, singleCounter: true } : {}),
     ...(l.maxMemoryPages !== undefined ? { maxMemoryPages: l.maxMemoryPages } : {}),
+    maxTableElements: l.maxTableElements ?? DEFAULT_MAX_TABLE_ELEMENTS,
+    ...(l.maxTableElements === undefined ? { tableCapAtLeastInitial: true } : {}),
     importGlobals: true,
   };
 }
@@ -88,7 +100,8 @@ export function instrumentedCompileOptions(l: ResolvedLimits): CompileOptions {
   if (!needsInstrumentation(l)) return {};
   const opts = instrumentOptions(l);
   return {
-    variant: { instrument: { ...opts, v: 1 } },
+    // v: the instrumentation's own version (v2: bulk/grow charges, table caps), so older artifacts are not reused.
+    variant: { instrument: { ...opts, v: 2 } },
     transformCoreModule: (_name, bytes) => instrumentCoreModule(bytes, opts).bytes,
   };
 }
@@ -393,9 +406,15 @@ export class Sandbox {
     if (e !== null && typeof e === 'object' && (e as Record<symbol, unknown>)[OUTPUT_LIMIT_MARK] === true) {
       return new WitplugError(ErrorCodes.OUTPUT_LIMIT, `plugin ${plugin} in ${hook}: ${(e as Error).message}`, { plugin, hook, cause: e });
     }
-    if (this.#growFailed && this.#growFailed.value === 1) {
-      const cap = this.limits.maxMemoryPages ?? 0;
-      return new WitplugError(ErrorCodes.MEMORY_LIMIT, `plugin ${plugin} trapped in ${hook} after memory.grow was refused at the cap of ${cap} pages (${(cap * PAGE) / 1048576} MiB)`, { plugin, hook, cause: e });
+    const refused = this.#growFailed?.value as number | undefined;
+    if (refused === GROW_FAILED_MEMORY) {
+      const cap = this.limits.maxMemoryPages;
+      const at = cap === undefined ? 'the 4 GiB maximum' : `the cap of ${cap} pages (${(cap * PAGE) / 1048576} MiB)`;
+      return new WitplugError(ErrorCodes.MEMORY_LIMIT, `plugin ${plugin} trapped in ${hook} after memory.grow was refused at ${at}`, { plugin, hook, cause: e });
+    }
+    if (refused === GROW_FAILED_TABLE) {
+      const cap = this.limits.maxTableElements ?? DEFAULT_MAX_TABLE_ELEMENTS;
+      return new WitplugError(ErrorCodes.RESOURCE_LIMIT, `plugin ${plugin} trapped in ${hook} after table.grow was refused at the cap of ${cap} elements (maxTableElements)`, { plugin, hook, cause: e });
     }
     return toPluginError(e, plugin, hook);
   }

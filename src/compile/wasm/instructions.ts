@@ -30,6 +30,10 @@ export const Ev = {
   MEMORY_GROW: 7,
   /** global.get / global.set: immediate is a global index (LEB right after the opcode). */
   GLOBAL: 8,
+  /** memory.fill/copy/init, table.fill/copy/init: the element count is on top of the stack. */
+  BULK: 9,
+  /** table.grow: leaves the old size or -1 on the stack. */
+  TABLE_GROW: 10,
 } as const;
 export type Ev = (typeof Ev)[keyof typeof Ev];
 
@@ -161,8 +165,7 @@ export function skipInstr(r: Reader): Ev {
       r.u32();
       return Ev.REF_FUNC;
     case 0xfc:
-      skipFc(r);
-      return Ev.PLAIN;
+      return skipFc(r);
     case 0xfd:
       skipFd(r);
       return Ev.PLAIN;
@@ -182,9 +185,12 @@ export function skipInstr(r: Reader): Ev {
   }
 }
 
-function skipFc(r: Reader): void {
+/** 0xFC sub-opcodes of the bulk operations (their count is on top of the stack). */
+export const Fc = { MEMORY_INIT: 8, MEMORY_COPY: 10, MEMORY_FILL: 11, TABLE_INIT: 12, TABLE_COPY: 14, TABLE_GROW: 15, TABLE_FILL: 17 } as const;
+
+function skipFc(r: Reader): Ev {
   const sub = r.u32();
-  if (sub <= 7) return; // trunc_sat
+  if (sub <= 7) return Ev.PLAIN; // trunc_sat
   switch (sub) {
     case 8: // memory.init data mem
     case 10: // memory.copy mem mem
@@ -192,15 +198,19 @@ function skipFc(r: Reader): void {
     case 14: // table.copy t t
       r.u32();
       r.u32();
-      return;
-    case 9: // data.drop
-    case 11: // memory.fill
-    case 13: // elem.drop
-    case 15: // table.grow
-    case 16: // table.size
-    case 17: // table.fill
+      return Ev.BULK;
+    case 11: // memory.fill mem
+    case 17: // table.fill t
       r.u32();
-      return;
+      return Ev.BULK;
+    case 15: // table.grow
+      r.u32();
+      return Ev.TABLE_GROW;
+    case 9: // data.drop
+    case 13: // elem.drop
+    case 16: // table.size
+      r.u32();
+      return Ev.PLAIN;
     default:
       unsupported(r, `0xFC ${sub}`);
   }
