@@ -28,6 +28,8 @@ export const ErrorCodes = {
   MEMORY_LIMIT: 'MEMORY_LIMIT',
   OUTPUT_LIMIT: 'OUTPUT_LIMIT',
   DISABLED: 'DISABLED',
+  /** The plugin was closed (`plugin.close()`); load it again to call it. */
+  CLOSED: 'CLOSED',
   /** A value passed to or returned from a plugin does not match its WIT type. */
   TYPE_MISMATCH: 'TYPE_MISMATCH',
   /** The compile cache could not be read or written. */
