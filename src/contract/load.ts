@@ -15,10 +15,16 @@ import type { ComponentShape } from '../component/types.js';
 import { defaultCacheDir } from '../compile/cache.js';
 import { JCO_VERSION } from '../compile/transpile.js';
 import { contractCacheKey, readCachedContract, writeCachedContract } from './disk-cache.js';
+import { BUILD_STAMP, VERSION } from '../version.js';
 
 export interface LoadContractOptions {
   /** Directory for built contract components; `null` disables the disk cache. Default: `<cache dir>/contracts`. */
   readonly cacheDir?: string | null;
+  /**
+   * Internal (tests): the build stamp keying disk entries, default
+   * BUILD_STAMP. A different stamp must never reuse another stamp's entry.
+   */
+  readonly buildStamp?: string;
 }
 
 export interface Contract {
@@ -108,8 +114,9 @@ function ensureRootPreopen(): Promise<void> {
   return preopensReady;
 }
 
-async function build(path: string, world: string, hash: string, cacheDir: string | null): Promise<Contract> {
-  const key = contractCacheKey(['contract-v1', JCO_VERSION, world, hash]);
+async function build(path: string, world: string, hash: string, cacheDir: string | null, stamp: string): Promise<Contract> {
+  // Keyed on what builds the entry (witplug version and build stamp, jco) as well as on the input.
+  const key = contractCacheKey(['contract-v2', VERSION, stamp, JCO_VERSION, world, hash]);
   const cached = cacheDir === null ? null : await readCachedContract(cacheDir, key);
   if (cached) {
     try {
@@ -167,10 +174,11 @@ export async function loadContract(witPath: string, world: string, options: Load
     if (isWitplugError(e)) throw e;
     throw new WitplugError('CONTRACT', `cannot read WIT at ${witPath}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  const key = `${path}\0${world}\0${hash}`;
+  const stamp = options.buildStamp ?? BUILD_STAMP;
+  const key = `${path}\0${world}\0${hash}\0${stamp}`;
   let p = cache.get(key);
   if (!p) {
-    p = build(path, world, hash, options.cacheDir === undefined ? join(defaultCacheDir(), 'contracts') : options.cacheDir);
+    p = build(path, world, hash, options.cacheDir === undefined ? join(defaultCacheDir(), 'contracts') : options.cacheDir, stamp);
     cache.set(key, p);
     // Failures are not cached: the user will fix the WIT and the hash changes anyway,
     // but a transient failure must not stick.
