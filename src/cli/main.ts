@@ -9,6 +9,7 @@ import { registerRun } from './run.js';
 import { registerCheck } from './check.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
+import { registerCache } from './cache.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerInspect(program);
   registerBench(program);
+  registerCache(program);
   return program;
 }
 
