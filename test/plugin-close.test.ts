@@ -7,6 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadPlugin } from '../src/runtime/plugin.js';
@@ -77,6 +78,31 @@ describe('plugin.close()', () => {
     expect(linkerCacheSize().modules).toBe(start.modules);
     expect(linkerCacheSize().glue).toBeLessThanOrEqual(start.glue + 1);
   });
+
+  it('a host function closing the plugin that is calling it is refused (USAGE); the call completes', async () => {
+    const wit = `package test:closer@0.1.0;
+interface probe { ping: func(n: u32); }
+world closer { import probe; export run: func() -> u32; }`;
+    const core = await parse(`(module
+      (import "test:closer/probe@0.1.0" "ping" (func $ping (param i32)))
+      (memory (export "memory") 1)
+      (func (export "run") (result i32) (call $ping (i32.const 7)) (i32.const 5)))`);
+    const bytes = await componentNew(await componentEmbed({ binary: core, witSource: wit, world: 'closer' }));
+    const attempts: Promise<unknown>[] = [];
+    let plugin: Awaited<ReturnType<typeof loadPlugin>> | undefined;
+    const ping = (): void => {
+      attempts.push(plugin!.close().then(() => 'closed', (e: unknown) => e));
+    };
+    plugin = await loadPlugin(bytes, { name: 'closer', cache: noCache, host: { 'test:closer/probe': { ping } as never } });
+    expect(plugin.call('run', [])).toBe(5);
+    expect(plugin.call('run', [])).toBe(5);
+    const outcomes = await Promise.all(attempts);
+    expect(outcomes).toHaveLength(2);
+    for (const o of outcomes) expect(o).toMatchObject({ code: ErrorCodes.USAGE, message: 'plugin closer cannot be closed by a host function it is calling' });
+    expect(plugin.closed).toBe(false);
+    await plugin.close();
+    expect(plugin.closed).toBe(true);
+  }, 60_000);
 
   it('the generated-caller memo is bounded', () => {
     expect(generatedCacheSize()).toBeLessThanOrEqual(GENERATED_CACHE_MAX);
