@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadPlugin } from '../src/runtime/plugin.js';
 import { linkerCacheSize } from '../src/runtime/linker.js';
-import { generatedCacheSize, GENERATED_CACHE_MAX } from '../src/runtime/abi/index.js';
+import { generatedCacheSize, GENERATED_CACHE_MAX, PluginResource } from '../src/runtime/abi/index.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { ErrorCodes, WitplugError } from '../src/errors.js';
 
@@ -103,6 +103,18 @@ world closer { import probe; export run: func() -> u32; }`;
     await plugin.close();
     expect(plugin.closed).toBe(true);
   }, 60_000);
+
+  it('resource handles the host still holds are stale after close: methods fail with CLOSED, drop() runs nothing', async () => {
+    const plugin = await loadPlugin('bench/guests/dist/bench.wasm', { name: 'calc', cache: noCache, log: () => {} });
+    const make = plugin.fn('shapes#[constructor]counter');
+    const incr = plugin.fn('shapes#[method]counter.incr');
+    const counter = make(10) as PluginResource;
+    expect(incr(counter, 1)).toBe(11);
+    await plugin.close();
+    expectClosed(() => incr(counter, 1));
+    expect(() => counter.drop()).not.toThrow(); // its instance is gone: nothing to destroy
+    expectClosed(() => make(1));
+  });
 
   it('the generated-caller memo is bounded', () => {
     expect(generatedCacheSize()).toBeLessThanOrEqual(GENERATED_CACHE_MAX);
