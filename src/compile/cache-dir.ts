@@ -58,6 +58,8 @@ function warnOnce(kind: string, message: string): void {
 
 /** Why `st` could have been written by someone else, or null when only this user (or root) could. */
 function untrusted(st: Stats, what: string): string | null {
+  // Windows has no POSIX owner/mode bits (every file reads as 0666): ACLs are out of scope here.
+  if (process.platform === 'win32') return null;
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid && st.uid !== 0) return `${what} is owned by uid ${st.uid}, not ${uid}`;
   if ((st.mode & 0o022) !== 0) return `${what} is writable by ${st.mode & 0o020 ? 'group' : 'others'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`;
