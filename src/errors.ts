@@ -78,6 +78,8 @@ export const ErrorCodes = {
   RESOURCE_LIMIT: 'RESOURCE_LIMIT',
   /** The plugin's `init` export returned an error: it is not loaded. */
   INIT_FAILED: 'INIT_FAILED',
+  /** The plugin was closed (`plugin.close()`); load it again to call it. */
+  CLOSED: 'CLOSED',
   /** A value passed to or returned from a plugin does not match its WIT type. */
   TYPE_MISMATCH: 'TYPE_MISMATCH',
   /** The compile cache could not be read or written. */

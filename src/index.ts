@@ -4,7 +4,7 @@
  */
 export { WitplugError, ErrorCodes, isWitplugError } from './errors.js';
 export type { ErrorCode, WitplugErrorOptions } from './errors.js';
-export { VERSION } from './version.js';
+export { VERSION, BUILD_STAMP } from './version.js';
 
 export type {
   ValType, FuncType, InterfaceType, WorldItem, ComponentShape, ResourceType, NamedType, Field, Case, Param,
@@ -20,7 +20,9 @@ export type { PluginMetadata } from './admission/plugin-metadata.js';
 export { fingerprintInterface, fingerprintFunc, fingerprintValType } from './component/fingerprint.js';
 
 export { CompileCache, defaultCacheDir } from './compile/cache.js';
-export type { CacheStats, CompiledArtifact } from './compile/cache.js';
+export type { CacheStats, CompiledArtifact, CompileCacheOptions, CacheIdentity } from './compile/cache.js';
+export { DEFAULT_CACHE_MAX_BYTES, scanCache, pruneCache } from './compile/cache-dir.js';
+export type { CacheScan, CacheEntryInfo, PruneResult } from './compile/cache-dir.js';
 
 export { loadPlugin, Plugin, sharedCompileCache } from './runtime/plugin.js';
 export { PluginResource, DEFAULT_MAX_OUTPUT_BYTES } from './runtime/abi/index.js';

@@ -137,6 +137,8 @@ describe('header mismatch: rebuilt, and the reason names the field and both valu
   const cases: [keyof ArtifactKeyFields, string | number, (running: string) => string][] = [
     ['jcoVersion', '1.12.0', (running) => `cache entry built by jco 1.12.0, running ${running} → rebuilding`],
     ['witplugVersion', '0.0.1', (running) => `cache entry built by witplug 0.0.1, running ${running} → rebuilding`],
+    // issue 10: a witplug that changed how it builds (same version) must not reuse the old build's entry.
+    ['builder', 'build-0', (running) => `cache entry built by witplug build stamp build-0, running ${running} → rebuilding`],
     ['contractFingerprint', 'stale-contract', () => 'cache entry built for contract fingerprint stale-contract, running (none) → rebuilding'],
     ['componentHash', 'f'.repeat(64), (running) => `cache entry is for component sha256 ${'f'.repeat(64)}, loading ${running} → rebuilding`],
     ['options', '{"transpile":{"old":true}}', (running) => `cache entry built with options {"transpile":{"old":true}}, running with ${running} → rebuilding`],
@@ -261,7 +263,7 @@ describe('integrity: a corrupted entry is detected and rebuilt, never executed',
 
   it('decodeArtifact throws WitplugError CACHE on corruption', () => {
     const blobs = new Map([['glue.js', new TextEncoder().encode('x')]]);
-    const key: ArtifactKeyFields = { format: ARTIFACT_FORMAT, witplugVersion: 'w', jcoVersion: 'j', componentHash: 'h', options: '{}', contractFingerprint: '' };
+    const key: ArtifactKeyFields = { format: ARTIFACT_FORMAT, witplugVersion: 'w', jcoVersion: 'j', builder: 'b', componentHash: 'h', options: '{}', contractFingerprint: '' };
     const entry = Buffer.from(encodeArtifact(key, blobs));
     expect(decodeArtifact(entry).header.jcoVersion).toBe('j');
     entry[entry.length - 1]! ^= 1;
@@ -272,7 +274,7 @@ describe('integrity: a corrupted entry is detected and rebuilt, never executed',
       expect(e).toBeInstanceOf(WitplugError);
       expect((e as WitplugError).code).toBe(ErrorCodes.CACHE);
     }
-    expect(KEY_FIELDS).toEqual(['format', 'witplugVersion', 'jcoVersion', 'componentHash', 'options', 'contractFingerprint']);
+    expect(KEY_FIELDS).toEqual(['format', 'witplugVersion', 'jcoVersion', 'builder', 'componentHash', 'options', 'contractFingerprint']);
   });
 });
 
@@ -352,7 +354,7 @@ describe('counters', () => {
     await loadCalc(cache);
     await loadCalc(cache);
     expect(cache.stats).toEqual({
-      hits: 2, misses: 2, rebuilds: 1, writeFailures: 0,
+      hits: 2, misses: 2, rebuilds: 1, writeFailures: 0, evictions: 0,
       lastRebuildReason: `cache entry built by witplug 0.0.0, running ${VERSION} → rebuilding`,
     });
   });

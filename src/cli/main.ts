@@ -11,6 +11,7 @@ import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
 import { registerTypes } from './types.js';
 import { registerDiff } from './diff.js';
+import { registerCache } from './cache.js';
 import { VERSION } from '../version.js';
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerTypes(program);
   registerDiff(program);
+  registerCache(program);
   return program;
 }
 

@@ -3,7 +3,7 @@
  * glue and the core modules. One file means one atomic rename publishes an
  * entry, so concurrent writers can't leave a half-written entry behind.
  *
- * Layout (format 2):
+ * Layout (format 3; 2 had no `builder` header field):
  *   MAGIC "WPLUGART" (8) | u32 LE format (4) | sha256 (32) | u32 LE header length (4) | header JSON | payload
  * The sha256 covers everything after it (header length, header, payload): a
  * flipped byte anywhere past the format word is detected before any field is
@@ -23,14 +23,16 @@ const MAGIC = Buffer.from('WPLUGART', 'latin1');
 const MAGIC_V1 = Buffer.from('WPLUGAF1', 'latin1');
 const PREFIX = 8 + 4 + 32 + 4;
 
-/** Bumped whenever the layout or the meaning of a field changes. */
-export const ARTIFACT_FORMAT = 2;
+/** Bumped whenever the layout or the meaning of a field changes (3: the `builder` key field). */
+export const ARTIFACT_FORMAT = 3;
 
 /** Fields that decide whether an entry may be reused; each is compared on load. */
 export interface ArtifactKeyFields {
   readonly format: number;
   readonly witplugVersion: string;
   readonly jcoVersion: string;
+  /** witplug's BUILD_STAMP: how witplug builds artifacts (changes without a version bump invalidate entries too). */
+  readonly builder: string;
   readonly componentHash: string;
   /** Canonical JSON of every option that changes the output (transpile options, instrumentation). */
   readonly options: string;
@@ -56,7 +58,7 @@ export interface Artifact {
 
 /** The key fields in the order they are compared (and reported). */
 export const KEY_FIELDS: readonly (keyof ArtifactKeyFields)[] = [
-  'format', 'witplugVersion', 'jcoVersion', 'componentHash', 'options', 'contractFingerprint',
+  'format', 'witplugVersion', 'jcoVersion', 'builder', 'componentHash', 'options', 'contractFingerprint',
 ];
 
 export function sha256Hex(data: Uint8Array | string): string {
@@ -83,6 +85,7 @@ export function encodeArtifact(key: ArtifactKeyFields, blobs: ReadonlyMap<string
     format: key.format,
     witplugVersion: key.witplugVersion,
     jcoVersion: key.jcoVersion,
+    builder: key.builder,
     componentHash: key.componentHash,
     options: key.options,
     contractFingerprint: key.contractFingerprint,
@@ -197,6 +200,8 @@ function describeMismatch(field: keyof ArtifactKeyFields, found: string | number
       return `cache entry built by witplug ${show(found)}, running ${show(expected)}`;
     case 'jcoVersion':
       return `cache entry built by jco ${show(found)}, running ${show(expected)}`;
+    case 'builder':
+      return `cache entry built by witplug build stamp ${show(found)}, running ${show(expected)}`;
     case 'componentHash':
       return `cache entry is for component sha256 ${show(found)}, loading ${show(expected)}`;
     case 'options':

@@ -2,14 +2,16 @@
  * Compile cache: transpile once, reuse across processes (the idea of
  * wasmtime's serialized artifacts). Entries live in one file each, named by
  * the component hash and an options digest; the header inside is checked
- * field by field on load, so a stale entry says *why* it is rebuilt.
+ * field by field on load, so a stale entry says *why* it is rebuilt. The
+ * directory is bounded (LRU by bytes) and only trusted when no one else
+ * could have written it (src/compile/cache-dir.ts).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { VERSION } from '../version.js';
+import { BUILD_STAMP, VERSION } from '../version.js';
+import { cacheMaxBytes, pruneCache, readEntry, writeEntry } from './cache-dir.js';
 import { JCO_VERSION, TRANSPILE_OPTIONS, transpileComponent } from './transpile.js';
+import { WitplugError, ErrorCodes } from '../errors.js';
 import {
   ARTIFACT_FORMAT, artifactFormat, decodeArtifact, encodeArtifact, headerMismatch, sha256Hex,
   type ArtifactKeyFields,
@@ -22,8 +24,10 @@ export interface CacheStats {
   misses: number;
   /** Loads that found an unusable entry (stale header field, corruption) and transpiled. */
   rebuilds: number;
-  /** Entries that could not be written (read-only or full cache dir); the load still succeeded. */
+  /** Entries that could not be written (read-only, full or untrusted cache dir); the load still succeeded. */
   writeFailures: number;
+  /** Entries this cache removed to stay within `maxBytes` (least recently used first). */
+  evictions: number;
   /** Why the last rebuild happened (header field or corruption). */
   lastRebuildReason: string | null;
 }
@@ -66,21 +70,45 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'witplug');
 }
 
-/** Versions the key fields can override (tests simulate an entry built by another jco). */
+/** What produced an entry; the key fields compare it (tests simulate an entry built by another jco or build). */
 export interface CacheIdentity {
   readonly witplugVersion: string;
   readonly jcoVersion: string;
+  /** witplug's BUILD_STAMP. */
+  readonly builder: string;
 }
+
+export interface CompileCacheOptions extends Partial<CacheIdentity> {
+  /**
+   * Bound on the directory's size in bytes; least recently used entries are
+   * evicted after a write. Default: $WITPLUG_CACHE_MAX_BYTES, else 1 GiB.
+   */
+  readonly maxBytes?: number;
+}
+
+/** Writes between two full scans of the directory (other processes' writes are only seen by a scan). */
+const RESCAN_EVERY = 64;
 
 export class CompileCache {
   readonly dir: string | null;
-  readonly stats: CacheStats = { hits: 0, misses: 0, rebuilds: 0, writeFailures: 0, lastRebuildReason: null };
+  readonly maxBytes: number;
+  readonly stats: CacheStats = { hits: 0, misses: 0, rebuilds: 0, writeFailures: 0, evictions: 0, lastRebuildReason: null };
   private readonly identity: CacheIdentity;
+  /** Bytes in the directory as of the last scan plus what this cache wrote since (null: not scanned yet). */
+  #knownBytes: number | null = null;
+  #writesSinceScan = 0;
 
   /** `dir: null` disables the disk cache (every compile transpiles). */
-  constructor(dir: string | null = defaultCacheDir(), identity: CacheIdentity = { witplugVersion: VERSION, jcoVersion: JCO_VERSION }) {
+  constructor(dir: string | null = defaultCacheDir(), options: CompileCacheOptions = {}) {
     this.dir = dir;
-    this.identity = identity;
+    this.identity = {
+      witplugVersion: options.witplugVersion ?? VERSION,
+      jcoVersion: options.jcoVersion ?? JCO_VERSION,
+      builder: options.builder ?? BUILD_STAMP,
+    };
+    const maxBytes = options.maxBytes ?? cacheMaxBytes();
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new WitplugError(ErrorCodes.USAGE, `maxBytes must be a non-negative integer, got ${maxBytes}`);
+    this.maxBytes = maxBytes;
   }
 
   keyFields(componentHash: string, options: CompileOptions = {}): ArtifactKeyFields {
@@ -88,6 +116,7 @@ export class CompileCache {
       format: ARTIFACT_FORMAT,
       witplugVersion: this.identity.witplugVersion,
       jcoVersion: this.identity.jcoVersion,
+      builder: this.identity.builder,
       componentHash,
       options: canonicalJson({ transpile: TRANSPILE_OPTIONS, variant: options.variant ?? {} }),
       contractFingerprint: options.contractFingerprint ?? '',
@@ -115,14 +144,16 @@ export class CompileCache {
       return { componentHash, glue, coreModules, source: 'disabled' };
     }
     const expected = this.keyFields(componentHash, options);
-    const reason = this.tryLoad(path, expected, bytes);
+    const reason = await this.tryLoad(path, expected, bytes);
     if (typeof reason !== 'string') {
       this.stats.hits++;
       return { componentHash, ...reason, source: 'hit' };
     }
     const { glue, coreModules } = await transpileAndTransform(bytes, options);
     const blobs = new Map<string, Uint8Array>([['glue.js', new TextEncoder().encode(glue)], ...coreModules]);
-    if (!writeAtomically(path, encodeArtifact(expected, blobs, bytes))) this.stats.writeFailures++;
+    const entry = encodeArtifact(expected, blobs, bytes);
+    if (await writeEntry(path, entry)) await this.#bound(path, entry.length);
+    else this.stats.writeFailures++;
     if (reason === 'absent') {
       this.stats.misses++;
       return { componentHash, glue, coreModules, source: 'miss' };
@@ -132,16 +163,34 @@ export class CompileCache {
     return { componentHash, glue, coreModules, source: 'rebuild', rebuildReason: reason };
   }
 
-  /** The entry's contents, or why it can't be used ('absent' when there is none). */
-  private tryLoad(path: string, expected: ArtifactKeyFields, component: Uint8Array): { glue: string; coreModules: Map<string, Uint8Array> } | string {
-    let file: Uint8Array;
-    try {
-      file = readFileSync(path);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      // ENOTDIR: part of the cache path is a file, so no entry can exist there.
-      return code === 'ENOENT' || code === 'ENOTDIR' ? 'absent' : `cannot read cache entry (${code ?? String(e)}) → rebuilding`;
+  /**
+   * Keeps the directory within `maxBytes` after writing `written` (never
+   * evicted itself). Scans only when this cache's running total says the bound
+   * may be exceeded, or every RESCAN_EVERY writes to see other processes'.
+   */
+  async #bound(written: string, size: number): Promise<void> {
+    if (this.dir === null) return;
+    this.#writesSinceScan++;
+    if (this.#knownBytes !== null && this.#writesSinceScan < RESCAN_EVERY) {
+      this.#knownBytes += size;
+      if (this.#knownBytes <= this.maxBytes) return;
     }
+    try {
+      const { removed, totalBytes } = await pruneCache(this.dir, this.maxBytes, written);
+      this.stats.evictions += removed.length;
+      this.#knownBytes = totalBytes;
+      this.#writesSinceScan = 0;
+    } catch {
+      // The bound is enforced at the next write; a failed scan must not fail the load.
+    }
+  }
+
+  /** The entry's contents, or why it can't be used ('absent' when there is none). */
+  private async tryLoad(path: string, expected: ArtifactKeyFields, component: Uint8Array): Promise<{ glue: string; coreModules: Map<string, Uint8Array> } | string> {
+    const read = await readEntry(path);
+    if (read.kind === 'absent') return 'absent';
+    if (read.kind !== 'ok') return `${read.reason} → rebuilding`;
+    const file = read.data;
     try {
       // Format first: another layout can't be integrity-checked by this one.
       const format = artifactFormat(file);
@@ -165,27 +214,6 @@ async function transpileAndTransform(bytes: Uint8Array, options: CompileOptions)
   const out = new Map<string, Uint8Array>();
   for (const [name, data] of coreModules) out.set(name, options.transformCoreModule ? options.transformCoreModule(name, data) : data);
   return { glue, coreModules: out };
-}
-
-/** Writes to a unique temp file, then renames it over the entry; false when the dir is unusable. */
-function writeAtomically(path: string, data: Uint8Array): boolean {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    mkdirSync(join(path, '..'), { recursive: true });
-    writeFileSync(tmp, data);
-    // rename(2) replaces atomically: readers see the old or the new entry, never a
-    // mix, and of two concurrent writers the last rename wins with a whole entry.
-    renameSync(tmp, path);
-    return true;
-  } catch {
-    // A read-only or full cache dir must not stop the plugin from loading.
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // nothing to clean up
-    }
-    return false;
-  }
 }
 
 /** JSON with sorted keys, so equal options always produce equal keys. */

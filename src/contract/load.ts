@@ -20,10 +20,16 @@ import type { ComponentShape } from '../component/types.js';
 import { defaultCacheDir } from '../compile/cache.js';
 import { JCO_VERSION } from '../compile/transpile.js';
 import { contractCacheKey, readCachedContract, writeCachedContract } from './disk-cache.js';
+import { BUILD_STAMP, VERSION } from '../version.js';
 
 export interface LoadContractOptions {
   /** Directory for built contract components; `null` disables the disk cache. Default: `<cache dir>/contracts`. */
   readonly cacheDir?: string | null;
+  /**
+   * Internal (tests): the build stamp keying disk entries, default
+   * BUILD_STAMP. A different stamp must never reuse another stamp's entry.
+   */
+  readonly buildStamp?: string;
 }
 
 export interface Contract {
@@ -143,9 +149,9 @@ function worldShape(component: Uint8Array): ComponentShape | undefined {
   return section ? decodeWorldType(section.data).shape : undefined;
 }
 
-async function build(path: string, world: string, hash: string, cacheDir: string | null): Promise<Contract> {
-  // v2: the entry carries the world type (witplug-world section); v1 entries lack it.
-  const key = contractCacheKey(['contract-v2', JCO_VERSION, world, hash]);
+async function build(path: string, world: string, hash: string, cacheDir: string | null, stamp: string): Promise<Contract> {
+  // Keyed on what builds the entry (witplug version and build stamp, jco) as well as on the input.
+  const key = contractCacheKey(['contract-v2', VERSION, stamp, JCO_VERSION, world, hash]);
   const cached = cacheDir === null ? null : await readCachedContract(cacheDir, key);
   if (cached) {
     try {
@@ -209,10 +215,11 @@ export async function loadContract(witPath: string, world: string, options: Load
     if (isWitplugError(e)) throw e;
     throw new WitplugError('CONTRACT', `cannot read WIT at ${witPath}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  const key = `${path}\0${world}\0${hash}`;
+  const stamp = options.buildStamp ?? BUILD_STAMP;
+  const key = `${path}\0${world}\0${hash}\0${stamp}`;
   let p = cache.get(key);
   if (!p) {
-    p = build(path, world, hash, options.cacheDir === undefined ? join(defaultCacheDir(), 'contracts') : options.cacheDir);
+    p = build(path, world, hash, options.cacheDir === undefined ? join(defaultCacheDir(), 'contracts') : options.cacheDir, stamp);
     cache.set(key, p);
     // Failures are not cached: the user will fix the WIT and the hash changes anyway,
     // but a transient failure must not stick.

@@ -1,9 +1,12 @@
 /**
  * Turns a compiled artifact into live instances. Compiled core modules and
  * the glue module are memoised per process, so the second instance of a
- * plugin costs only instantiation.
+ * plugin costs only instantiation. Entries are reference-counted: each
+ * LinkedArtifact holds one reference until `release()` (Plugin.close, or the
+ * plugin being garbage-collected), and the last release drops the entry, so a
+ * host cycling through many distinct plugins does not keep them all compiled.
  */
-import { Script } from 'node:vm';
+import { compileFunction } from 'node:vm';
 import type { CompiledArtifact } from '../compile/cache.js';
 import { sha256Hex } from '../compile/artifact.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
@@ -21,28 +24,68 @@ export type CoreInstanceHook = (module: WebAssembly.Module, imports: WebAssembly
 export interface LinkedArtifact {
   readonly instantiate: JcoInstantiate;
   readonly modules: ReadonlyMap<string, WebAssembly.Module>;
+  /** Gives back this artifact's references to the per-process caches (idempotent). */
+  readonly release: () => void;
 }
 
-const glueCache = new Map<string, Promise<JcoInstantiate>>();
-const moduleCache = new Map<string, Promise<Map<string, WebAssembly.Module>>>();
+interface Shared<T> {
+  readonly promise: Promise<T>;
+  refs: number;
+}
+
+const glueCache = new Map<string, Shared<JcoInstantiate>>();
+const moduleCache = new Map<string, Shared<Map<string, WebAssembly.Module>>>();
+
+/** Entries in the per-process caches (tests and `witplug` diagnostics). */
+export function linkerCacheSize(): { glue: number; modules: number } {
+  return { glue: glueCache.size, modules: moduleCache.size };
+}
+
+/** Takes a reference to the entry `key`, creating it with `make` when absent. */
+function acquire<T>(cache: Map<string, Shared<T>>, key: string, make: () => Promise<T>): Shared<T> {
+  let entry = cache.get(key);
+  if (!entry) {
+    const created: Shared<T> = { promise: make(), refs: 0 };
+    // A failure is not memoised (only this entry: a newer one under the same key stays).
+    created.promise.catch(() => {
+      if (cache.get(key) === created) cache.delete(key);
+    });
+    cache.set(key, created);
+    entry = created;
+  }
+  entry.refs++;
+  return entry;
+}
+
+function release<T>(cache: Map<string, Shared<T>>, key: string, entry: Shared<T>): void {
+  if (--entry.refs <= 0 && cache.get(key) === entry) cache.delete(key);
+}
 
 export async function linkArtifact(artifact: CompiledArtifact, compileVariant = ''): Promise<LinkedArtifact> {
-  const [instantiate, modules] = await Promise.all([loadGlue(artifact.glue), compileModules(artifact, compileVariant)]);
-  return { instantiate, modules };
+  const glueKey = sha256Hex(artifact.glue);
+  const moduleKey = `${artifact.componentHash}:${compileVariant}`;
+  const glue = acquire(glueCache, glueKey, () => loadGlue(artifact.glue));
+  const modules = acquire(moduleCache, moduleKey, () => compileModules(artifact));
+  let released = false;
+  const releaseBoth = (): void => {
+    if (released) return;
+    released = true;
+    release(glueCache, glueKey, glue);
+    release(moduleCache, moduleKey, modules);
+  };
+  try {
+    const [instantiate, compiled] = await Promise.all([glue.promise, modules.promise]);
+    return { instantiate, modules: compiled, release: releaseBoth };
+  } catch (e) {
+    releaseBoth();
+    throw e;
+  }
 }
 
-function loadGlue(glue: string): Promise<JcoInstantiate> {
-  const key = sha256Hex(glue);
-  let p = glueCache.get(key);
-  if (!p) {
-    p = evaluateGlue(glue).then((instantiate) => {
-      if (typeof instantiate !== 'function') throw new WitplugError(ErrorCodes.COMPILE, 'jco glue has no instantiate()');
-      return instantiate;
-    });
-    glueCache.set(key, p);
-    p.catch(() => glueCache.delete(key));
-  }
-  return p;
+async function loadGlue(glue: string): Promise<JcoInstantiate> {
+  const instantiate = await evaluateGlue(glue);
+  if (typeof instantiate !== 'function') throw new WitplugError(ErrorCodes.COMPILE, 'jco glue has no instantiate()');
+  return instantiate;
 }
 
 /**
@@ -54,32 +97,26 @@ function loadGlue(glue: string): Promise<JcoInstantiate> {
 async function evaluateGlue(glue: string): Promise<JcoInstantiate | undefined> {
   const body = glue.replace(/^export function instantiate\(/m, 'function instantiate(').replace(/^export const _util\b/m, 'const _util');
   if (!/^\s*(import|export)\b/m.test(body)) {
-    const factory = new Script(`(function () {\n${body}\nreturn instantiate;\n})`, { filename: 'witplug-jco-glue.js' }).runInThisContext() as () => JcoInstantiate;
+    // compileFunction, not vm.Script or new Function: V8 keeps those in its
+    // source-keyed compilation cache (measured: ~90 KB per distinct glue still
+    // live after GC), so a host cycling through plugins would never free them.
+    const factory = compileFunction(`${body}\nreturn instantiate;`, [], { filename: 'witplug-jco-glue.js' }) as () => JcoInstantiate;
     return factory();
   }
   const m = (await import(`data:text/javascript;base64,${Buffer.from(glue).toString('base64')}`)) as { instantiate?: JcoInstantiate };
   return m.instantiate;
 }
 
-function compileModules(artifact: CompiledArtifact, variant: string): Promise<Map<string, WebAssembly.Module>> {
-  const key = `${artifact.componentHash}:${variant}`;
-  let p = moduleCache.get(key);
-  if (!p) {
-    p = (async () => {
-      const out = new Map<string, WebAssembly.Module>();
-      for (const [name, bytes] of artifact.coreModules) {
-        try {
-          out.set(name, await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
-        } catch (e) {
-          throw new WitplugError(ErrorCodes.COMPILE, `core module ${name} does not compile: ${(e as Error).message}`, { cause: e });
-        }
-      }
-      return out;
-    })();
-    moduleCache.set(key, p);
-    p.catch(() => moduleCache.delete(key));
+async function compileModules(artifact: CompiledArtifact): Promise<Map<string, WebAssembly.Module>> {
+  const out = new Map<string, WebAssembly.Module>();
+  for (const [name, bytes] of artifact.coreModules) {
+    try {
+      out.set(name, await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
+    } catch (e) {
+      throw new WitplugError(ErrorCodes.COMPILE, `core module ${name} does not compile: ${(e as Error).message}`, { cause: e });
+    }
   }
-  return p;
+  return out;
 }
 
 /**

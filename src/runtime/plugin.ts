@@ -126,10 +126,23 @@ export async function loadPlugin(source: string | Uint8Array, options: PluginOpt
   };
   const sandbox: PluginSandbox = { sandbox: new Sandbox(resolved), health: new PluginHealth(options.health), wasi: await wasiImports(shape, grant, name) };
   const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()));
-  const plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info, sandbox, route);
+  let plugin: Plugin;
+  try {
+    plugin = new Plugin(name, artifact.componentHash, shape, linked, env, info, sandbox, route);
+  } catch (e) {
+    linked.release();
+    throw e;
+  }
   // Fail at load time, not on the first call, if linking is impossible; a plugin no call can run on
   // this Node (async ABI without JSPI) is admitted and loaded, and each call says why it cannot run.
-  if (route.unsupported === null) plugin.instantiate();
+  if (route.unsupported === null) {
+    try {
+      plugin.instantiate();
+    } catch (e) {
+      void plugin.close();
+      throw e;
+    }
+  }
   return plugin;
 }
 
@@ -200,12 +213,20 @@ export interface PluginSandbox {
   readonly wasi: Record<string, unknown>;
 }
 
+/**
+ * A plugin dropped without close() still gives back its references to the
+ * linker's per-process caches when it is garbage-collected.
+ */
+const unreleased = new FinalizationRegistry<() => void>((release) => release());
+
 export class Plugin {
   readonly name: string;
   readonly componentHash: string;
   readonly shape: ComponentShape;
   readonly loadInfo: LoadInfo;
-  readonly #linked: LinkedArtifact;
+  /** Null once closed (the compiled modules and glue may then be freed). */
+  #linked: LinkedArtifact | null;
+  #closed = false;
   readonly #imports: Record<string, unknown>;
   #bindings: Record<string, unknown> | null = null;
   /** Bumped whenever the instance is replaced, so resolved functions re-bind lazily. */
@@ -251,6 +272,7 @@ export class Plugin {
     this.componentHash = componentHash;
     this.shape = shape;
     this.#linked = linked;
+    unreleased.register(this, linked.release, this);
     this.loadInfo = info;
     this.#sandbox = sandbox?.sandbox ?? new Sandbox({});
     this.#health = sandbox?.health ?? new PluginHealth();
@@ -381,10 +403,43 @@ export class Plugin {
     return this.#health.disabledReason;
   }
 
+  /** True once close() was called: every call then fails with CLOSED. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Releases the instance, its resource handles, the resolved callers and this
+   * plugin's share of the per-process compiled-module and glue caches (freed
+   * with the last plugin using them). Idempotent. Calls afterwards, through
+   * `call`, `fn` or functions resolved earlier, fail with CLOSED; resources
+   * the host still holds are stale. Async for parity with isolated plugins.
+   */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.#abi.busy) {
+      // Detaching memory under a running guest call would turn its result into a bogus trap.
+      return Promise.reject(new WitplugError(ErrorCodes.USAGE, `plugin ${this.name} cannot be closed by a host function it is calling`, { plugin: this.name }));
+    }
+    this.#closed = true;
+    this.#bindings = null;
+    this.#abi.detach();
+    this.#resolved.clear();
+    const linked = this.#linked;
+    this.#linked = null;
+    if (linked) {
+      unreleased.unregister(this);
+      linked.release();
+    }
+    return Promise.resolve();
+  }
+
   /** (Re)creates the instance. Called at load and after a trap. Runs under the call limits (start functions are plugin code). */
   instantiate(): void {
     // Refused before anything is touched: replacing the instance under a running call would corrupt it.
     if (this.#abi.busy) throw this.#reentered('(instantiate)');
+    const linked = this.#linked;
+    if (linked === null) throw this.#closedError('(instantiate)');
     const sandboxHook = this.#sandbox.coreHook;
     const hook = (module: WebAssembly.Module, imports: WebAssembly.Imports | undefined) =>
       withGeneratedImports(sandboxHook(module, imports), this.#generatedImports);
@@ -394,7 +449,7 @@ export class Plugin {
         let created = 0;
         try {
           // Attach as soon as the main instance exists: later instances' start code may already call the host.
-          const { bindings } = instantiateLinked(this.#linked, this.#imports, hook, (inst) => {
+          const { bindings } = instantiateLinked(linked, this.#imports, hook, (inst) => {
             created++;
             this.#attachAbi(inst);
           });
@@ -483,7 +538,12 @@ export class Plugin {
     return err;
   }
 
+  #closedError(hook: string): WitplugError {
+    return new WitplugError(ErrorCodes.CLOSED, `plugin ${this.name} is closed; load it again to call it`, { plugin: this.name, hook });
+  }
+
   #refuseIfDisabled(hook: string): void {
+    if (this.#closed) throw this.#closedError(hook);
     const disabled = this.#health.disabledReason;
     if (disabled !== null) {
       throw new WitplugError(ErrorCodes.DISABLED, `plugin ${this.name} is disabled (${disabled}); reload it to enable it again`, { plugin: this.name, hook });

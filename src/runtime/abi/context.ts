@@ -173,6 +173,29 @@ export class AbiContext {
     this.ready = true;
   }
 
+  /**
+   * Forgets the instance for good (Plugin.close): exports, memory views, the
+   * handle table and destructors are released, and handles the host still
+   * holds become stale (the epoch moves on), so they neither reach the closed
+   * instance nor keep its memory alive.
+   */
+  detach(): void {
+    this.ready = false;
+    this.busy = false;
+    this.x = {};
+    this.#memory = undefined;
+    this.#reallocFn = undefined;
+    this.#epoch++;
+    this.#table = [undefined];
+    this.#free = [];
+    this.#lent = [];
+    this.#dtors.clear();
+    this.hostDrops.clear();
+    this.u8 = EMPTY;
+    this.dv = new DataView(new ArrayBuffer(0));
+    this.#buffer = Buffer.alloc(0);
+  }
+
   /** Refreshes the views when memory.grow detached the buffer (its length drops to 0). */
   v(): void {
     if (this.u8.length !== 0 || this.#memory === undefined) return;

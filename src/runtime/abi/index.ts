@@ -55,15 +55,31 @@ const floatBits = {
  * taken from a plugin as code.
  */
 const compiled = new Map<string, unknown>();
+/**
+ * Bound on memoised factories: the key includes core export names, so a host
+ * cycling through many distinct plugins would otherwise grow it forever. An
+ * evicted factory stays alive as long as a plugin still uses its callers; it
+ * is only recompiled if requested again (resolve time, not call time).
+ */
+export const GENERATED_CACHE_MAX = 1024;
+/** Memoised generated factories (tests check the bound). */
+export function generatedCacheSize(): number {
+  return compiled.size;
+}
 function compileGenerated<F>(source: string, constants: readonly unknown[], params: string): F {
   const key = `${params}\0${source}\0${JSON.stringify(constants)}`;
   let factory = compiled.get(key) as F | undefined;
-  if (!factory) {
+  if (factory) {
+    // Most recently used last (Map keeps insertion order), so eviction drops the least recently used.
+    compiled.delete(key);
+    compiled.set(key, factory);
+  } else {
     const make = new Function('K', 'T', 'F', `return function (${params}) {\n${source}\n};`) as (
       K: readonly unknown[], T: typeof typeMismatch, F: typeof floatBits,
     ) => F;
     factory = make(constants, typeMismatch, floatBits);
     compiled.set(key, factory);
+    if (compiled.size > GENERATED_CACHE_MAX) compiled.delete(compiled.keys().next().value as string);
   }
   return factory;
 }

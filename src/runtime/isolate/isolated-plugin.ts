@@ -147,6 +147,7 @@ export class IsolatedPlugin {
 
   /** Calls `target` with witplug values; blocks the host thread until it returns or the deadline passes. */
   call(target: string, args: readonly unknown[]): unknown {
+    if (this.#closed) throw new WitplugError(ErrorCodes.CLOSED, `plugin ${this.name} is closed; load it again to call it`, { plugin: this.name, hook: target });
     const disabled = this.#health.disabledReason;
     if (disabled !== null) {
       throw new WitplugError(ErrorCodes.DISABLED, `plugin ${this.name} is disabled (${disabled}); reload it to enable it again`, { plugin: this.name, hook: target });
@@ -201,7 +202,15 @@ export class IsolatedPlugin {
     this.#spawn();
   }
 
+  #closed = false;
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Terminates the worker (and a pending replacement); idempotent. Later calls fail with CLOSED instead of starting a new worker. */
   async close(): Promise<void> {
+    this.#closed = true;
     const workers = [this.#worker, this.#pending?.worker];
     this.#worker = null;
     this.#channel = null;
