@@ -9,7 +9,9 @@ describe('public API', () => {
     expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
       [
         "AdmissionCodes",
+        "BUILD_STAMP",
         "CompileCache",
+        "DEFAULT_CACHE_MAX_BYTES",
         "DEFAULT_MAX_OUTPUT_BYTES",
         "ErrorCodes",
         "IsolatedPlugin",
@@ -39,7 +41,9 @@ describe('public API', () => {
         "loadContract",
         "loadPlugin",
         "parseGrant",
+        "pruneCache",
         "readGrantManifest",
+        "scanCache",
         "sharedCompileCache",
       ]
     `);
