@@ -30,6 +30,12 @@ export const ErrorCodes = {
   DISABLED: 'DISABLED',
   /** A value passed to or returned from a plugin does not match its WIT type. */
   TYPE_MISMATCH: 'TYPE_MISMATCH',
+  /** An isolated plugin's worker thread stopped (out of memory, terminated, crashed); the message says why. */
+  WORKER_EXIT: 'WORKER_EXIT',
+  /** A host function called back into the plugin that is calling it (refused: the plugin is mid-call). */
+  REENTRANCE: 'REENTRANCE',
+  /** A host implementation failed (threw, or returned a value that cannot reach the plugin). */
+  HOST_ERROR: 'HOST_ERROR',
   /** The compile cache could not be read or written. */
   CACHE: 'CACHE',
   INTERNAL: 'INTERNAL',
