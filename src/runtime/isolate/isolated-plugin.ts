@@ -77,6 +77,8 @@ export function workerResourceLimits(limits: Limits): ResourceLimits | undefined
   return { maxOldGenerationSizeMb: Math.ceil(WORKER_HEAP_HEADROOM_MB + 2 * limits.maxMemoryMb) };
 }
 
+const NOT_COUNTED: ReadonlySet<string> = new Set([ErrorCodes.USAGE, ErrorCodes.NO_SUCH_FUNCTION, ErrorCodes.TYPE_MISMATCH, ErrorCodes.REENTRANCE, ErrorCodes.HOST_ERROR]);
+
 /** One worker: its channel, supervisor id, and whether it has loaded the plugin. */
 interface Slot {
   id: number;
@@ -103,6 +105,8 @@ export class IsolatedPlugin {
   /** The target of the call in progress (a host function calling back in is refused). */
   #running: string | null = null;
   #closed = false;
+  /** Call targets as given → resolved `iface#func` (errors and the worker see the full name). */
+  readonly #targets = new Map<string, string>();
   /** Workers replaced (deadline overrun, worker exit). */
   restarts = 0;
   lastFuel: number | undefined;
@@ -203,11 +207,16 @@ export class IsolatedPlugin {
     }
     if (this.#running !== null) {
       // The host re-entered (its function runs inside our call): refused, not counted, the running call is left alone.
-      throw new WitplugError(ErrorCodes.REENTRANCE, `${target}: isolated plugin ${this.name} is already running a call (${this.#running}); a host function may not call back into the same plugin`, { plugin: this.name, hook: target });
+      throw new WitplugError(ErrorCodes.REENTRANCE, `${this.#targets.get(target) ?? target}: isolated plugin ${this.name} is already running a call (${this.#running}); a host function may not call back into the same plugin`, { plugin: this.name, hook: target });
     }
-    this.#running = target;
+    let resolved = this.#targets.get(target);
+    if (resolved === undefined) {
+      resolved = resolveExport(this.shape, target).target;
+      this.#targets.set(target, resolved);
+    }
+    this.#running = resolved;
     try {
-      return this.#call(target, args);
+      return this.#call(resolved, args);
     } finally {
       this.#running = null;
     }
@@ -260,7 +269,8 @@ export class IsolatedPlugin {
   }
 
   #failed(err: WitplugError): WitplugError {
-    const counted = err.code !== ErrorCodes.USAGE && err.code !== ErrorCodes.NO_SUCH_FUNCTION && err.code !== ErrorCodes.TYPE_MISMATCH;
+    // The caller's and the host's mistakes are not the plugin's.
+    const counted = !NOT_COUNTED.has(err.code);
     if (counted && this.#health.recordTrap()) err.message += ` (plugin ${this.name} is now disabled: ${this.#health.disabledReason})`;
     return err;
   }
