@@ -64,6 +64,23 @@ export interface IsolatedStartOptions {
 export const DEFAULT_ISOLATED_TIMEOUT_MS = 30_000;
 /** How long a worker may take to load its plugin (a first start compiles; later starts hit the cache). */
 const STARTUP_MS = 60_000;
+/** How long close()/terminateWorker() wait for a terminated worker to exit. */
+const EXIT_MS = 5_000;
+
+/**
+ * Awaits `promise` for at most `ms` (then resolves undefined). The timer also
+ * keeps the process alive meanwhile: neither Atomics.waitAsync nor the
+ * unref'd supervisor does.
+ */
+async function keptAlive<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * JS heap of a worker beyond what the plugin's values need: measured at
  * 9–20 MB after loading a plugin (WAT or the 12 MB JS guest, cache hit or
@@ -141,8 +158,8 @@ export class IsolatedPlugin {
   static async start(bytes: Uint8Array, shape: ComponentShape, options: IsolatedStartOptions): Promise<IsolatedPlugin> {
     const p = new IsolatedPlugin(bytes, shape, options);
     const slot = p.#spawn();
-    const deadline = performance.now() + STARTUP_MS;
-    p.#loaded(slot, await slot.channel.waitWhileAliveAsync(State.IDLE, deadline));
+    const waited = await keptAlive(slot.channel.waitWhileAliveAsync(State.IDLE, performance.now() + STARTUP_MS), STARTUP_MS + 1_000);
+    p.#loaded(slot, waited ?? 'timeout');
     return p;
   }
 
@@ -325,7 +342,7 @@ export class IsolatedPlugin {
     if (!slot) return;
     slot.stoppedByHost ??= 'terminateWorker() was called';
     terminateWorker(slot.id, `the host stopped it: ${slot.stoppedByHost}`);
-    await slot.exited;
+    await keptAlive(slot.exited, EXIT_MS);
   }
 
   async close(): Promise<void> {
@@ -333,6 +350,6 @@ export class IsolatedPlugin {
     const slot = this.#slot;
     if (!slot) return;
     this.#stop(slot, 'the plugin was closed');
-    await slot.exited;
+    await keptAlive(slot.exited, EXIT_MS);
   }
 }

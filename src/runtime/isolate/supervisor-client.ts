@@ -28,7 +28,6 @@ const listeners = new Map<number, WorkerListener>();
 function ensureSupervisor(): Worker {
   if (supervisor) return supervisor;
   const s = new Worker(siblingUrl('supervisor.js'));
-  s.unref();
   s.on('message', (m: SupervisorEvent) => {
     const l = listeners.get(m.id);
     if (!l) return;
@@ -50,6 +49,8 @@ function ensureSupervisor(): Worker {
   };
   s.on('error', (e) => lost(e.message));
   s.on('exit', (code) => lost(`exit code ${code}`));
+  // After the listeners: adding a 'message' listener refs the worker again (measured: the process never exited).
+  s.unref();
   supervisor = s;
   return s;
 }
