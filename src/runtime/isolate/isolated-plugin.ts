@@ -182,12 +182,17 @@ export class IsolatedPlugin {
         if (this.#slot !== slot || !slot.ready) return;
         this.#lost(slot);
         if (slot.stoppedByHost === null) this.#log?.('warn', `isolated worker stopped between calls: ${reason}; a new one was started`, this.name);
-        if (!this.#closed) this.#slot = this.#spawn();
+        this.#replace();
       },
     }, this.resourceLimits);
     slot.id = id;
     this.#slot = slot;
     return slot;
+  }
+
+  /** Starts the next worker ahead of need (it loads while the host does other work), unless the plugin was closed. */
+  #replace(): void {
+    if (!this.#closed) this.#spawn();
   }
 
   /** Handles the end of a wait for READY: the slot is ready, or this throws why not (and the worker is gone). */
@@ -262,13 +267,13 @@ export class IsolatedPlugin {
       const waited = channel.waitWhileAlive(waitingOn, deadline);
       if (waited === 'timeout') {
         this.#stop(slot, `it exceeded the ${this.timeoutMs} ms deadline in ${target}`);
-        this.#slot = this.#spawn();
+        this.#replace();
         throw this.#failed(new WitplugError(ErrorCodes.TIMEOUT, `plugin ${this.name} exceeded its ${this.timeoutMs} ms deadline in ${target}; its worker was terminated`, { plugin: this.name, hook: target }));
       }
       if (waited === 'dead') {
         const byHost = slot.stoppedByHost !== null;
         this.#lost(slot);
-        this.#slot = this.#spawn();
+        this.#replace();
         const err = new WitplugError(ErrorCodes.WORKER_EXIT, `the worker of isolated plugin ${this.name} stopped during ${target}: ${channel.deathReason}; a new worker serves the next call`, { plugin: this.name, hook: target });
         throw byHost ? err : this.#failed(err);
       }
