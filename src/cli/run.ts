@@ -37,7 +37,7 @@ export function registerRun(program: Command): void {
     .option('--max-memory-mb <m>', 'maximum linear memory in MiB (MEMORY_LIMIT)')
     .option('--max-output-bytes <b>', 'maximum size of one string/list returned by the plugin (OUTPUT_LIMIT)')
     .option('--grant <manifest.json>', 'capability grant (imports, config, filesystem, env, clocks, random, limits); default: no WASI at all')
-    .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it)')
+    .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it; default deadline 30 s)')
     .option('--json', 'print exactly one JSON object: {"ok":true,"value":…} or {"ok":false,"error":{code,message}}')
     .action(async (pluginPath: string, flags: RunFlags) => {
       await runCommand(flags.json === true, () => run(pluginPath, flags));
