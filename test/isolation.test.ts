@@ -8,7 +8,8 @@
  * `cache` option reaches the worker. Real WAT components throughout.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
@@ -232,6 +233,27 @@ describe('starting an isolated plugin', () => {
       expect(p.call('api#add', [1, 2])).toBe(3);
     } finally {
       await p.close();
+    }
+  });
+});
+
+describe('an isolated plugin in a script of its own', () => {
+  it('does not keep the process alive (with or without close()), and starts whatever flags the app was run with', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-isolation-exit-'));
+    const wasm = join(dir, 'iso.wasm');
+    writeFileSync(wasm, bytes);
+    const plugin = new URL('../dist/runtime/plugin.js', import.meta.url).href;
+    const script = (close: boolean) => `const { loadPlugin } = await import(${JSON.stringify(plugin)});
+const p = await loadPlugin(${JSON.stringify(wasm)}, { isolate: true, log: () => {}, host: { 'test:iso/host': { poke: (n) => n } } });
+console.log(p.call('api#add', [1, 2]));
+${close ? 'await p.close();' : ''}`;
+    writeFileSync(join(dir, 'open.mjs'), script(false));
+    writeFileSync(join(dir, 'closed.mjs'), script(true));
+    const runs = [[join(dir, 'open.mjs')], [join(dir, 'closed.mjs')], ['--input-type=module', '-e', script(false)]];
+    for (const args of runs) {
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000, env: { ...process.env, WITPLUG_CACHE_DIR: join(dir, 'cache') } });
+      expect(r.error, `${args[0]}: ${r.stderr}`).toBeUndefined(); // ETIMEDOUT: the process did not exit
+      expect({ status: r.status, out: r.stdout.trim() }, r.stderr).toEqual({ status: 0, out: '3' });
     }
   });
 });

@@ -27,7 +27,9 @@ const listeners = new Map<number, WorkerListener>();
 
 function ensureSupervisor(): Worker {
   if (supervisor) return supervisor;
-  const s = new Worker(siblingUrl('supervisor.js'));
+  // No inherited execArgv: the threads run witplug's own compiled code, and a flag of the app's
+  // (e.g. --input-type with -e) can make a worker fail to start.
+  const s = new Worker(siblingUrl('supervisor.js'), { execArgv: [] });
   s.on('message', (m: SupervisorEvent) => {
     const l = listeners.get(m.id);
     if (!l) return;
