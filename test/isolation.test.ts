@@ -120,12 +120,14 @@ describe('a worker that stops fails the pending call at once, and the next call 
   });
 
   it('a worker that stops between calls is replaced by the exit handler; the next call succeeds', async () => {
-    const p = await load();
+    const logs: string[] = [];
+    const p = await load({ log: (level, message) => logs.push(`${level}: ${message}`) });
     try {
       expect(p.call('api#add', [1, 2])).toBe(3);
       await p.terminateWorker();
       expect(p.restarts).toBe(1);
       expect(p.lastExitReason).toMatch(/terminateWorker/);
+      expect(logs).toEqual([]); // the host stopped it: nothing to warn about
       expect(p.call('api#add', [3, 4])).toBe(7);
       expect(p.restarts).toBe(1);
     } finally {
@@ -169,6 +171,7 @@ describe('host functions of an isolated plugin', () => {
       expect(p.call('api#via-host', [1])).toBe(101);
       expect(inner).toBeInstanceOf(WitplugError);
       expect((inner as WitplugError).code).toBe('REENTRANCE');
+      expect((inner as WitplugError).hook).toBe(`${API}#add`);
       expect((inner as WitplugError).message).toMatch(/already running a call \(test:iso\/api@0\.1\.0#via-host\)/);
       // Not caught by the host function: the outer call fails with that code, promptly; the host's fault is not counted.
       poke = (n) => p.call('api#add', [n, 1]);

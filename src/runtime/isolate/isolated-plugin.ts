@@ -227,14 +227,14 @@ export class IsolatedPlugin {
     if (disabled !== null) {
       throw new WitplugError(ErrorCodes.DISABLED, `plugin ${this.name} is disabled (${disabled}); reload it to enable it again`, { plugin: this.name, hook: target });
     }
-    if (this.#running !== null) {
-      // The host re-entered (its function runs inside our call): refused, not counted, the running call is left alone.
-      throw new WitplugError(ErrorCodes.REENTRANCE, `${this.#targets.get(target) ?? target}: isolated plugin ${this.name} is already running a call (${this.#running}); a host function may not call back into the same plugin`, { plugin: this.name, hook: target });
-    }
     let resolved = this.#targets.get(target);
     if (resolved === undefined) {
       resolved = resolveExport(this.shape, target).target;
       this.#targets.set(target, resolved);
+    }
+    if (this.#running !== null) {
+      // The host re-entered (its function runs inside our call): refused, not counted, the running call is left alone.
+      throw new WitplugError(ErrorCodes.REENTRANCE, `${resolved}: isolated plugin ${this.name} is already running a call (${this.#running}); a host function may not call back into the same plugin`, { plugin: this.name, hook: resolved });
     }
     this.#running = resolved;
     try {
