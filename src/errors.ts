@@ -70,7 +70,7 @@ export const ErrorCodes = {
   MEMORY_LIMIT: 'MEMORY_LIMIT',
   OUTPUT_LIMIT: 'OUTPUT_LIMIT',
   DISABLED: 'DISABLED',
-  /** A host function (the app's implementation) threw; `cause` is its error. Not counted against the plugin. */
+  /** A host implementation failed: threw (`cause`), or returned a value that cannot reach the plugin. Not counted against the plugin. */
   HOST_ERROR: 'HOST_ERROR',
   /** A host function called back into the plugin instance that called it (refused; the host's fault). */
   REENTRANCE: 'REENTRANCE',
@@ -82,6 +82,8 @@ export const ErrorCodes = {
   CLOSED: 'CLOSED',
   /** A value passed to or returned from a plugin does not match its WIT type. */
   TYPE_MISMATCH: 'TYPE_MISMATCH',
+  /** An isolated plugin's worker thread stopped (out of memory, terminated, crashed); the message says why. */
+  WORKER_EXIT: 'WORKER_EXIT',
   /** The compile cache could not be read or written. */
   CACHE: 'CACHE',
   INTERNAL: 'INTERNAL',

@@ -41,7 +41,7 @@ export function registerRun(program: Command): void {
     .option('--max-handles <n>', 'maximum live resource handles per plugin instance (RESOURCE_LIMIT; default 10000)')
     .option('--max-table-elements <n>', 'maximum elements of each table (RESOURCE_LIMIT); default 10000 when any limit is set')
     .option('--grant <manifest.json>', 'capability grant (imports, config, filesystem, env, clocks, random, limits); default: no WASI at all')
-    .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it)')
+    .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it; default deadline 30 s)')
     .option('--json', 'print exactly one JSON object: {"ok":true,"value":…} or {"ok":false,"error":{code,message}}')
     .action(async (pluginPath: string, flags: RunFlags) => {
       await runCommand(flags.json === true, () => run(pluginPath, flags));

@@ -1,11 +1,14 @@
 /**
  * A synchronous request/response channel between the host thread and a
- * plugin worker over a SharedArrayBuffer. The host blocks in Atomics.wait
- * (with the call's deadline as timeout), which is what lets isolation mode
- * stop a runaway plugin: on timeout the worker is terminated.
+ * plugin worker over a SharedArrayBuffer. The host blocks in Atomics.wait,
+ * in bounded slices: the call's deadline bounds the whole wait, and the
+ * supervisor thread (supervisor.ts) raises the `dead` flag and wakes the
+ * host when the worker stops, so a dead worker is noticed at once.
  *
- * Slot 0 holds the state, slot 1 the payload length; payloads are
- * v8-serialized (bigint, Uint8Array and plain objects survive).
+ * ctrl: [0] state, [1] payload length, [2] dead flag (set once, by the
+ * supervisor), [3] length of the death reason. The reason (UTF-8) has its
+ * own area, so writing it never races with a payload being read. Payloads
+ * are v8-serialized (bigint, Uint8Array and plain objects survive).
  */
 import { serialize, deserialize } from 'node:v8';
 import { WitplugError, ErrorCodes } from '../../errors.js';
@@ -20,24 +23,40 @@ export const State = {
   HOST_CALL: 3,
   /** host → worker: the host function returned */
   HOST_DONE: 4,
-  /** worker → host: the plugin is loaded (state starts IDLE, so the host can block on startup) */
+  /** worker → host: the plugin is loaded (state starts IDLE, so the host can wait for it) */
   READY: 5,
   /** worker → host: loading failed; the payload is a failed CallOutcome */
   LOAD_FAILED: 6,
 } as const;
 
 const HEADER_BYTES = 16;
+const REASON_BYTES = 1024;
 export const DEFAULT_CHANNEL_BYTES = 16 * 1024 * 1024;
+/**
+ * Longest single Atomics.wait on the host thread. The supervisor's notify
+ * normally ends a wait on death at once; the slice is the backstop should
+ * that wake-up be missed.
+ */
+const SLICE_MS = 100;
+
+/** Atomics.waitAsync (Node ≥ 16; not in this project's TS lib). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
+export type WaitResult = 'changed' | 'timeout' | 'dead';
 
 export class Channel {
   readonly sab: SharedArrayBuffer;
   readonly ctrl: Int32Array;
   readonly data: Uint8Array;
+  readonly #reason: Uint8Array;
 
-  constructor(sab: SharedArrayBuffer = new SharedArrayBuffer(HEADER_BYTES + DEFAULT_CHANNEL_BYTES)) {
+  constructor(sab: SharedArrayBuffer = new SharedArrayBuffer(HEADER_BYTES + REASON_BYTES + DEFAULT_CHANNEL_BYTES)) {
     this.sab = sab;
     this.ctrl = new Int32Array(sab, 0, 4);
-    this.data = new Uint8Array(sab, HEADER_BYTES);
+    this.#reason = new Uint8Array(sab, HEADER_BYTES, REASON_BYTES);
+    this.data = new Uint8Array(sab, HEADER_BYTES + REASON_BYTES);
   }
 
   get state(): number {
@@ -60,15 +79,56 @@ export class Channel {
     return deserialize(this.data.slice(0, len));
   }
 
-  /** Blocks while the state equals `state`; false on timeout. */
-  waitWhile(state: number, timeoutMs = Infinity): boolean {
-    const deadline = performance.now() + timeoutMs;
-    while (Atomics.load(this.ctrl, 0) === state) {
+  /** The worker's side: blocks while the state equals `state` (the host bounds it by terminating the worker). */
+  waitWhile(state: number): void {
+    while (Atomics.load(this.ctrl, 0) === state) Atomics.wait(this.ctrl, 0, state);
+  }
+
+  /**
+   * The host's side: waits while the state equals `state`, until the
+   * `deadline` (performance.now() time) or the worker's death. A state
+   * change wins over death: a result written before the worker died is good.
+   */
+  waitWhileAlive(state: number, deadline: number): WaitResult {
+    for (;;) {
+      if (Atomics.load(this.ctrl, 0) !== state) return 'changed';
+      if (this.dead) return 'dead';
       const left = deadline - performance.now();
-      if (left <= 0) return false;
-      Atomics.wait(this.ctrl, 0, state, Number.isFinite(left) ? left : undefined);
+      if (left <= 0) return 'timeout';
+      Atomics.wait(this.ctrl, 0, state, Math.min(left, SLICE_MS));
     }
-    return true;
+  }
+
+  /** Async form for startup (the host's event loop keeps running). */
+  async waitWhileAliveAsync(state: number, deadline: number): Promise<WaitResult> {
+    for (;;) {
+      if (Atomics.load(this.ctrl, 0) !== state) return 'changed';
+      if (this.dead) return 'dead';
+      const left = deadline - performance.now();
+      if (left <= 0) return 'timeout';
+      const w = waitAsync(this.ctrl, 0, state, Math.min(left, SLICE_MS));
+      if (w.async) await w.value;
+    }
+  }
+
+  get dead(): boolean {
+    return Atomics.load(this.ctrl, 2) !== 0;
+  }
+
+  /** Why the worker stopped (empty until `dead`). */
+  get deathReason(): string {
+    return new TextDecoder().decode(this.#reason.slice(0, Atomics.load(this.ctrl, 3)));
+  }
+
+  /** Records the worker's death and wakes whoever waits on the channel (called by the supervisor, or the host if the supervisor is gone). */
+  markDead(reason: string): void {
+    if (this.dead) return;
+    const bytes = new TextEncoder().encode(reason);
+    const len = Math.min(bytes.length, this.#reason.length);
+    this.#reason.set(bytes.subarray(0, len));
+    Atomics.store(this.ctrl, 3, len);
+    Atomics.store(this.ctrl, 2, 1);
+    Atomics.notify(this.ctrl, 0);
   }
 }
 

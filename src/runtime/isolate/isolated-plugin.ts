@@ -1,25 +1,33 @@
 /**
  * Isolation mode, for plugins you trust least: the plugin runs in a worker
- * thread and the host blocks on a shared-memory channel with the call's
- * deadline. A deadline overrun terminates the worker (the only way to stop
- * code from outside in Node, whatever it is stuck in) and a fresh one is
- * started, synchronously, by the next call. Same call API (`call`, `fn`) and
- * error codes as in-process plugins.
+ * thread and the host blocks on a shared-memory channel. Same call API
+ * (`call`, `fn`) and error codes as in-process plugins, plus WORKER_EXIT.
+ *
+ * No call waits without bound: every call has a deadline (default
+ * DEFAULT_ISOLATED_TIMEOUT_MS) and a worker that stops (out of memory,
+ * terminated, crashed) fails the pending call at once, through the
+ * supervisor thread (supervisor.ts) which sees the worker's exit while this
+ * thread is blocked. A deadline overrun terminates the worker (the only way
+ * to stop code from outside in Node, whatever it is stuck in); a replacement
+ * is started at once and serves the next call.
  *
  * Fuel, memory and output caps are enforced inside the worker by the same
- * instrumentation as in-process; the deadline is enforced here, by the host
- * thread's wait. Failures count towards DISABLED on the host side, so a
- * plugin that keeps timing out is disabled like one that keeps trapping.
+ * instrumentation as in-process; the worker's JS heap is capped from
+ * `maxMemoryMb` (resourceLimits). Failures count towards DISABLED on the
+ * host side, so a plugin that keeps timing out is disabled like one that
+ * keeps trapping.
  */
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
 import { Channel, State, type CallOutcome } from './channel.js';
+import { spawnWorker, terminateWorker } from './supervisor-client.js';
 import { WitplugError, ErrorCodes, type ErrorCode } from '../../errors.js';
 import type { ComponentShape } from '../../component/types.js';
-import type { HostImplementations, LogSink } from '../host-imports.js';
+import type { HostImplementations, LogLevel, LogSink } from '../host-imports.js';
 import type { Grant, Limits } from '../grant.js';
 import { PluginHealth, type HealthPolicy } from '../health.js';
 import { resolveExport } from '../exports.js';
+import { resolveLimits } from '../sandbox.js';
+import { defaultCacheDir, type CompileCache } from '../../compile/cache.js';
 
 /** Serializable subset of PluginOptions that crosses into the worker. */
 export interface IsolatedPluginOptions {
@@ -36,6 +44,8 @@ export interface IsolatedInit {
   readonly options: IsolatedPluginOptions;
   /** Interfaces → function names implemented on the host thread. */
   readonly hostFunctions: Record<string, string[]>;
+  /** The compile cache directory the worker uses; null: no disk cache. */
+  readonly cacheDir: string | null;
 }
 
 export interface IsolatedStartOptions {
@@ -46,56 +56,110 @@ export interface IsolatedStartOptions {
   readonly host?: HostImplementations;
   readonly log?: LogSink;
   readonly health?: Partial<HealthPolicy>;
+  /** Compile cache (its directory is used in the worker); null disables the disk cache. */
+  readonly cache?: CompileCache | null;
 }
 
-/** How long a worker may take to load its plugin (first start compiles; later starts hit the cache). */
+/** Call deadline when none is given: an isolated call never waits without bound. */
+export const DEFAULT_ISOLATED_TIMEOUT_MS = 30_000;
+/** How long a worker may take to load its plugin (a first start compiles; later starts hit the cache). */
 const STARTUP_MS = 60_000;
+/** How long close()/terminateWorker() wait for a terminated worker to exit. */
+const EXIT_MS = 5_000;
 
-/** The compiled worker entry (tests run from src/, the worker always runs from dist/). */
-function workerUrl(): URL {
-  const here = fileURLToPath(import.meta.url);
-  const js = here.endsWith('.ts') ? here.replace(/\/src\//, '/dist/').replace(/\.ts$/, '.js') : here;
-  return new URL('./worker.js', `file://${js}`);
+/**
+ * Awaits `promise` for at most `ms` (then resolves undefined). The timer also
+ * keeps the process alive meanwhile: neither Atomics.waitAsync nor the
+ * unref'd supervisor does.
+ */
+async function keptAlive<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * JS heap of a worker beyond what the plugin's values need: measured at
+ * 9–20 MB after loading a plugin (WAT or the 12 MB JS guest, cache hit or
+ * miss), so 64 MB leaves room for the call path and serialization.
+ */
+export const WORKER_HEAP_HEADROOM_MB = 64;
+
+/** The worker's resourceLimits: values lifted from linear memory (≤ maxMemoryMb) may take about twice its size as JS values. */
+export function workerResourceLimits(limits: Limits): ResourceLimits | undefined {
+  if (limits.maxMemoryMb === undefined) return undefined;
+  return { maxOldGenerationSizeMb: Math.ceil(WORKER_HEAP_HEADROOM_MB + 2 * limits.maxMemoryMb) };
+}
+
+const NOT_COUNTED: ReadonlySet<string> = new Set([ErrorCodes.USAGE, ErrorCodes.NO_SUCH_FUNCTION, ErrorCodes.TYPE_MISMATCH, ErrorCodes.REENTRANCE, ErrorCodes.HOST_ERROR]);
+
+/** One worker: its channel, supervisor id, and whether it has loaded the plugin. */
+interface Slot {
+  id: number;
+  readonly channel: Channel;
+  ready: boolean;
+  /** Set when the host itself stopped it (deadline, terminateWorker, close): not the plugin's fault. */
+  stoppedByHost: string | null;
+  /** Resolves once the worker has exited. */
+  readonly exited: Promise<string>;
 }
 
 export class IsolatedPlugin {
   readonly name: string;
   readonly shape: ComponentShape;
-  #worker: Worker | null = null;
-  #channel: Channel | null = null;
-  /** A worker started ahead of need (after a termination), not yet known to be ready. */
-  #pending: { worker: Worker; channel: Channel } | null = null;
-  readonly #bytes: Uint8Array;
-  readonly #options: IsolatedPluginOptions;
-  readonly #timeoutMs: number;
+  /** The call deadline in ms (the given `timeoutMs`, or DEFAULT_ISOLATED_TIMEOUT_MS). */
+  readonly timeoutMs: number;
+  /** The worker's resourceLimits (undefined: Node's defaults). */
+  readonly resourceLimits: ResourceLimits | undefined;
+  #slot: Slot | null = null;
+  readonly #init: Omit<IsolatedInit, 'sab'>;
   readonly #host: HostImplementations;
   readonly #log: LogSink | undefined;
   readonly #health: PluginHealth;
-  /** Workers terminated after a deadline overrun. */
+  /** The target of the call in progress (a host function calling back in is refused). */
+  #running: string | null = null;
+  #closed = false;
+  /** Call targets as given → resolved `iface#func` (errors and the worker see the full name). */
+  readonly #targets = new Map<string, string>();
+  /** Workers replaced (deadline overrun, worker exit). */
   restarts = 0;
   lastFuel: number | undefined;
+  /** Why the last worker stopped, when it stopped on its own or was stopped by the host. */
+  lastExitReason: string | null = null;
 
   private constructor(bytes: Uint8Array, shape: ComponentShape, o: IsolatedStartOptions) {
     this.name = o.name;
     this.shape = shape;
-    this.#bytes = bytes;
     const { timeoutMs, ...workerLimits } = o.limits ?? {};
-    this.#timeoutMs = timeoutMs ?? Infinity;
-    this.#options = {
-      name: o.name,
-      ...(o.config ? { config: o.config } : {}),
-      ...(o.grant ? { grant: { ...o.grant, limits: {} } } : {}),
-      limits: workerLimits,
+    resolveLimits(o.limits); // USAGE for a bad limit here, before any thread starts
+    this.timeoutMs = timeoutMs ?? DEFAULT_ISOLATED_TIMEOUT_MS;
+    this.resourceLimits = workerResourceLimits(workerLimits);
+    const host = o.host ?? {};
+    this.#init = {
+      bytes,
+      options: {
+        name: o.name,
+        ...(o.config ? { config: o.config } : {}),
+        ...(o.grant ? { grant: { ...o.grant, limits: {} } } : {}),
+        limits: workerLimits,
+      },
+      hostFunctions: Object.fromEntries(Object.entries(host).map(([k, v]) => [k, Object.keys(v)])),
+      cacheDir: o.cache === undefined ? defaultCacheDir() : o.cache === null ? null : o.cache.dir,
     };
-    this.#host = o.host ?? {};
+    this.#host = host;
     this.#log = o.log;
     this.#health = new PluginHealth(o.health);
   }
 
-  /** Starts the worker and waits (blocking) until the plugin is loaded there. */
+  /** Starts the worker and waits, without blocking the event loop, until it has loaded the plugin. */
   static async start(bytes: Uint8Array, shape: ComponentShape, options: IsolatedStartOptions): Promise<IsolatedPlugin> {
     const p = new IsolatedPlugin(bytes, shape, options);
-    p.#startSync();
+    const slot = p.#spawn();
+    const waited = await keptAlive(slot.channel.waitWhileAliveAsync(State.IDLE, performance.now() + STARTUP_MS), STARTUP_MS + 1_000);
+    p.#loaded(slot, waited ?? 'timeout');
     return p;
   }
 
@@ -103,40 +167,51 @@ export class IsolatedPlugin {
     return this.#health.disabledReason;
   }
 
-  /** Starts a worker without waiting for it: the replacement loads while the host does other work. */
-  #spawn(): void {
+  /** Starts a worker without waiting for it: a replacement loads while the host does other work. */
+  #spawn(): Slot {
     const channel = new Channel();
-    const hostFunctions = Object.fromEntries(Object.entries(this.#host).map(([k, v]) => [k, Object.keys(v)]));
-    const init: IsolatedInit = { sab: channel.sab, bytes: this.#bytes, options: this.#options, hostFunctions };
-    const worker = new Worker(workerUrl(), { workerData: init });
-    worker.unref();
-    worker.on('message', (m: { type: string; level?: string; message?: string; plugin?: string }) => {
-      if (m.type === 'log' && this.#log) this.#log(m.level as never, m.message ?? '', m.plugin ?? this.name);
-    });
-    worker.on('error', () => {
-      // A crashed worker is noticed by the next call (its wait times out or the state is LOAD_FAILED).
-    });
-    this.#pending = { worker, channel };
+    let exited!: (reason: string) => void;
+    const slot: Slot = { id: 0, channel, ready: false, stoppedByHost: null, exited: new Promise((r) => (exited = r)) };
+    const id = spawnWorker({ ...this.#init, sab: channel.sab }, {
+      channel,
+      onLog: (level, message, plugin) => this.#log?.(level as LogLevel, message, plugin),
+      onExit: (reason) => {
+        exited(reason);
+        // Between calls nobody is waiting on the channel: record, report and replace the worker here.
+        // (A worker that had not loaded yet is handled by whoever waits for it.)
+        if (this.#slot !== slot || !slot.ready) return;
+        this.#lost(slot);
+        if (slot.stoppedByHost === null) this.#log?.('warn', `isolated worker stopped between calls: ${reason}; a new one was started`, this.name);
+        this.#replace();
+      },
+    }, this.resourceLimits);
+    slot.id = id;
+    this.#slot = slot;
+    return slot;
   }
 
-  /** Waits (blocking) until a worker has loaded the plugin. */
-  #startSync(): void {
-    if (!this.#pending) this.#spawn();
-    const { worker, channel } = this.#pending!;
-    this.#pending = null;
-    // The worker reports through the channel, not postMessage, so the host can block on it.
-    if (!channel.waitWhile(State.IDLE, STARTUP_MS)) {
-      void worker.terminate();
+  /** Starts the next worker ahead of need (it loads while the host does other work), unless the plugin was closed. */
+  #replace(): void {
+    if (!this.#closed) this.#spawn();
+  }
+
+  /** Handles the end of a wait for READY: the slot is ready, or this throws why not (and the worker is gone). */
+  #loaded(slot: Slot, waited: 'changed' | 'timeout' | 'dead'): void {
+    const channel = slot.channel;
+    if (waited === 'changed' && channel.state === State.READY) {
+      Atomics.compareExchange(channel.ctrl, 0, State.READY, State.IDLE);
+      slot.ready = true;
+      return;
+    }
+    this.#stop(slot, 'it did not load the plugin');
+    if (waited === 'timeout') {
       throw new WitplugError(ErrorCodes.COMPILE, `isolated plugin ${this.name} did not start within ${STARTUP_MS} ms`, { plugin: this.name });
     }
-    if (channel.state === State.LOAD_FAILED) {
-      const o = channel.read() as CallOutcome;
-      void worker.terminate();
-      throw new WitplugError((o.ok ? ErrorCodes.INTERNAL : o.code) as ErrorCode, o.ok ? 'worker failed' : o.message, { plugin: this.name });
+    if (waited === 'dead') {
+      throw new WitplugError(ErrorCodes.WORKER_EXIT, `the worker of isolated plugin ${this.name} stopped while loading it: ${channel.deathReason}`, { plugin: this.name });
     }
-    Atomics.store(channel.ctrl, 0, State.IDLE);
-    this.#worker = worker;
-    this.#channel = channel;
+    const o = channel.read() as CallOutcome;
+    throw new WitplugError((o.ok ? ErrorCodes.INTERNAL : o.code) as ErrorCode, o.ok ? 'worker failed' : o.message, { plugin: this.name });
   }
 
   /** Resolves `target` once and returns a function that calls it in the worker. */
@@ -145,30 +220,70 @@ export class IsolatedPlugin {
     return (...args: unknown[]) => this.call(resolved, args);
   }
 
-  /** Calls `target` with witplug values; blocks the host thread until it returns or the deadline passes. */
+  /** Calls `target` with witplug values; blocks the host thread until it returns, the deadline passes or the worker stops. */
   call(target: string, args: readonly unknown[]): unknown {
     if (this.#closed) throw new WitplugError(ErrorCodes.CLOSED, `plugin ${this.name} is closed; load it again to call it`, { plugin: this.name, hook: target });
     const disabled = this.#health.disabledReason;
     if (disabled !== null) {
       throw new WitplugError(ErrorCodes.DISABLED, `plugin ${this.name} is disabled (${disabled}); reload it to enable it again`, { plugin: this.name, hook: target });
     }
-    if (!this.#channel) this.#startSync();
-    const channel = this.#channel!;
-    const timeout = this.#timeoutMs;
-    const deadline = performance.now() + timeout;
+    let resolved = this.#targets.get(target);
+    if (resolved === undefined) {
+      resolved = resolveExport(this.shape, target).target;
+      this.#targets.set(target, resolved);
+    }
+    if (this.#running !== null) {
+      // The host re-entered (its function runs inside our call): refused, not counted, the running call is left alone.
+      throw new WitplugError(ErrorCodes.REENTRANCE, `${resolved}: isolated plugin ${this.name} is already running a call (${this.#running}); a host function may not call back into the same plugin`, { plugin: this.name, hook: resolved });
+    }
+    this.#running = resolved;
+    try {
+      return this.#call(resolved, args);
+    } finally {
+      this.#running = null;
+    }
+  }
+
+  #call(target: string, args: readonly unknown[]): unknown {
+    let slot = this.#slot;
+    if (slot === null || slot.channel.dead) {
+      if (slot) this.#lost(slot);
+      slot = this.#spawn();
+    }
+    if (!slot.ready) {
+      // A replacement still loading: startup has its own bound (a first load may compile).
+      try {
+        this.#loaded(slot, slot.channel.waitWhileAlive(State.IDLE, performance.now() + STARTUP_MS));
+      } catch (e) {
+        throw this.#failed(e as WitplugError);
+      }
+    }
+    // The deadline covers the call, not the replacement's startup (bounded above).
+    const deadline = performance.now() + this.timeoutMs;
+    const channel = slot.channel;
     channel.write(State.CALL, { target, args: [...args] });
+    let waitingOn: number = State.CALL;
     for (;;) {
-      const finished = channel.waitWhile(State.CALL, deadline - performance.now()) && channel.waitWhile(State.HOST_DONE, deadline - performance.now());
-      if (!finished) {
-        this.#kill();
-        throw this.#failed(new WitplugError(ErrorCodes.TIMEOUT, `plugin ${this.name} exceeded its ${timeout} ms deadline in ${target}; its worker was terminated`, { plugin: this.name, hook: target }));
+      const waited = channel.waitWhileAlive(waitingOn, deadline);
+      if (waited === 'timeout') {
+        this.#stop(slot, `it exceeded the ${this.timeoutMs} ms deadline in ${target}`);
+        this.#replace();
+        throw this.#failed(new WitplugError(ErrorCodes.TIMEOUT, `plugin ${this.name} exceeded its ${this.timeoutMs} ms deadline in ${target}; its worker was terminated`, { plugin: this.name, hook: target }));
+      }
+      if (waited === 'dead') {
+        const byHost = slot.stoppedByHost !== null;
+        this.#lost(slot);
+        this.#replace();
+        const err = new WitplugError(ErrorCodes.WORKER_EXIT, `the worker of isolated plugin ${this.name} stopped during ${target}: ${channel.deathReason}; a new worker serves the next call`, { plugin: this.name, hook: target });
+        throw byHost ? err : this.#failed(err);
       }
       if (channel.state === State.HOST_CALL) {
-        channel.write(State.HOST_DONE, this.#serveHostCall(channel.read() as { iface: string; fn: string; args: unknown[] }));
+        this.#serveHostCall(channel, target);
+        waitingOn = State.HOST_DONE;
         continue;
       }
       const outcome = channel.read() as CallOutcome;
-      Atomics.store(channel.ctrl, 0, State.IDLE);
+      Atomics.compareExchange(channel.ctrl, 0, State.DONE, State.IDLE);
       this.lastFuel = outcome.fuel;
       if (outcome.ok) return outcome.value;
       throw this.#failed(new WitplugError(outcome.code as ErrorCode, outcome.message, { plugin: this.name, hook: target }));
@@ -176,33 +291,64 @@ export class IsolatedPlugin {
   }
 
   #failed(err: WitplugError): WitplugError {
-    const counted = err.code !== ErrorCodes.USAGE && err.code !== ErrorCodes.NO_SUCH_FUNCTION && err.code !== ErrorCodes.TYPE_MISMATCH;
+    // The caller's and the host's mistakes are not the plugin's.
+    const counted = !NOT_COUNTED.has(err.code);
     if (counted && this.#health.recordTrap()) err.message += ` (plugin ${this.name} is now disabled: ${this.#health.disabledReason})`;
     return err;
   }
 
-  #serveHostCall({ iface, fn, args }: { iface: string; fn: string; args: unknown[] }): CallOutcome {
+  /** Runs a host function the plugin called and sends its outcome back; whatever happens, the worker gets an answer. */
+  #serveHostCall(channel: Channel, target: string): void {
+    const { iface, fn, args } = channel.read() as { iface: string; fn: string; args: unknown[] };
+    const name = `${iface}#${fn}`;
+    let outcome: CallOutcome;
     try {
       const impl = this.#host[iface]?.[fn] as ((...a: unknown[]) => unknown) | undefined;
-      if (!impl) throw new WitplugError(ErrorCodes.UNSUPPORTED, `host function ${iface}#${fn} is not provided`);
-      return { ok: true, value: impl(...args) };
+      if (!impl) throw new WitplugError(ErrorCodes.UNSUPPORTED, `host function ${name} is not provided`);
+      outcome = { ok: true, value: impl(...args) };
     } catch (e) {
-      const err = e instanceof WitplugError ? e : new WitplugError(ErrorCodes.INTERNAL, String(e));
-      return { ok: false, code: err.code, message: err.message };
+      outcome = e instanceof WitplugError
+        ? { ok: false, code: e.code, message: e.message }
+        : { ok: false, code: ErrorCodes.HOST_ERROR, message: `host function ${name} (called by ${target}) threw: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    try {
+      channel.write(State.HOST_DONE, outcome);
+    } catch (e) {
+      // A value the structured clone can't carry (a function, a class instance with private state…), or too big.
+      const why = e instanceof Error ? e.message : String(e);
+      channel.write(State.HOST_DONE, { ok: false, code: ErrorCodes.HOST_ERROR, message: `host function ${name} (called by ${target}) returned a value that cannot be sent to the isolated plugin: ${why}` } satisfies CallOutcome);
     }
   }
 
-  #kill(): void {
-    const w = this.#worker;
-    this.#worker = null;
-    this.#channel = null;
+  /** Forgets a worker that stopped (or is being stopped); the next call or the exit handler starts another. */
+  #lost(slot: Slot): void {
+    if (this.#slot !== slot) return;
+    this.#slot = null;
     this.restarts++;
-    // terminate() stops the thread even inside a wasm loop; no need to wait for it.
-    if (w) void w.terminate();
-    this.#spawn();
+    this.lastExitReason = slot.channel.dead ? slot.channel.deathReason : slot.stoppedByHost;
   }
 
-  #closed = false;
+  /** Stops a worker from the host side. */
+  #stop(slot: Slot, why: string): void {
+    slot.stoppedByHost ??= why;
+    this.#lost(slot);
+    // terminate() stops the thread even inside a wasm loop; nothing waits for it.
+    terminateWorker(slot.id, `the host stopped it: ${why}`);
+  }
+
+  /**
+   * Terminates the current worker, as an operator (or a test) would from
+   * outside; a call in progress fails with WORKER_EXIT (not counted against
+   * the plugin) and a new worker serves the next call. Resolves once the old
+   * worker has exited.
+   */
+  async terminateWorker(): Promise<void> {
+    const slot = this.#slot;
+    if (!slot) return;
+    slot.stoppedByHost ??= 'terminateWorker() was called';
+    terminateWorker(slot.id, `the host stopped it: ${slot.stoppedByHost}`);
+    await keptAlive(slot.exited, EXIT_MS);
+  }
 
   get closed(): boolean {
     return this.#closed;
@@ -211,10 +357,9 @@ export class IsolatedPlugin {
   /** Terminates the worker (and a pending replacement); idempotent. Later calls fail with CLOSED instead of starting a new worker. */
   async close(): Promise<void> {
     this.#closed = true;
-    const workers = [this.#worker, this.#pending?.worker];
-    this.#worker = null;
-    this.#channel = null;
-    this.#pending = null;
-    await Promise.all(workers.map((w) => w?.terminate()));
+    const slot = this.#slot;
+    if (!slot) return;
+    this.#stop(slot, 'the plugin was closed');
+    await keptAlive(slot.exited, EXIT_MS);
   }
 }

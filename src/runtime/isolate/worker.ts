@@ -2,7 +2,9 @@
  * Worker-thread side of isolation mode: loads the plugin, reports READY (or
  * LOAD_FAILED) through the channel, then serves calls until terminated. Host
  * functions the app implements are called back on the host thread through
- * the same channel; logs are posted.
+ * the same channel; logs are posted (to the supervisor, which forwards them).
+ * Its waits need no bound of their own: the host bounds every call with a
+ * deadline and terminates the worker when it passes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Channel, State, type CallOutcome } from './channel.js';
@@ -10,6 +12,7 @@ import { loadPlugin, type Plugin } from '../plugin.js';
 import type { HostFunction, HostImplementations } from '../host-imports.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { PluginResource } from '../abi/index.js';
+import { CompileCache } from '../../compile/cache.js';
 import type { IsolatedInit } from './isolated-plugin.js';
 
 const init = workerData as IsolatedInit;
@@ -50,6 +53,7 @@ let plugin: Plugin;
 try {
   plugin = await loadPlugin(init.bytes, {
     ...init.options,
+    cache: init.cacheDir === null ? null : new CompileCache(init.cacheDir),
     host: remoteHost(),
     // The host thread counts failures (it also sees timeouts); the worker never disables itself.
     health: { maxTraps: Number.MAX_SAFE_INTEGER },
