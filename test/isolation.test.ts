@@ -134,7 +134,7 @@ describe('a worker that stops fails the pending call at once, and the next call 
       await p.close();
     }
     // A closed plugin starts no new worker.
-    failsWith('USAGE', () => p.call('api#add', [1, 1]));
+    failsWith('CLOSED', () => p.call('api#add', [1, 1]));
   });
 
   it('every call has a deadline: the default when none is given, the given one otherwise', async () => {

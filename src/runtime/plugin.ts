@@ -331,7 +331,8 @@ export class Plugin {
     // The stack is shared: a plugin that recursed deep before calling the host must not escape
     // DISABLED by making the host overflow it. A stack overflow stays a trap of the call.
     if (isStackOverflow(e)) return e;
-    if (this.#refusals.has(e as object)) {
+    // A refusal to re-enter — this plugin's own, or one the isolated host side raised — stays REENTRANCE.
+    if (this.#refusals.has(e as object) || (e instanceof WitplugError && e.code === ErrorCodes.REENTRANCE)) {
       const err = new WitplugError(ErrorCodes.REENTRANCE, `host function ${name} called back into plugin ${this.name} while it was running a call (${(e as Error).message})`, {
         plugin: this.name, cause: e, details: { hostFunction: name },
       });

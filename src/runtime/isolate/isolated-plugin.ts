@@ -359,7 +359,10 @@ export class IsolatedPlugin {
     this.#closed = true;
     const slot = this.#slot;
     if (!slot) return;
-    this.#stop(slot, 'the plugin was closed');
+    // Closing is not a restart: forget the worker before stopping it.
+    this.#slot = null;
+    slot.stoppedByHost ??= 'the plugin was closed';
+    terminateWorker(slot.id, `the host stopped it: ${slot.stoppedByHost}`);
     await keptAlive(slot.exited, EXIT_MS);
   }
 }
