@@ -16,7 +16,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CompileCache } from '../src/compile/cache.js';
-import { DEFAULT_CACHE_MAX_BYTES, cacheMaxBytes, pruneCache, scanCache } from '../src/compile/cache-dir.js';
+import { DEFAULT_CACHE_MAX_BYTES, cacheMaxBytes, pruneCache, scanCache } from '../src/util/cache-dir.js';
 import { decodeArtifact } from '../src/compile/artifact.js';
 import { loadContract, clearContractCache } from '../src/contract/load.js';
 import { BUILD_STAMP } from '../src/version.js';

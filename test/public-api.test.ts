@@ -9,41 +9,22 @@ describe('public API', () => {
     expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
       [
         "AdmissionCodes",
-        "BUILD_STAMP",
         "CompileCache",
-        "DEFAULT_CACHE_MAX_BYTES",
         "DEFAULT_MAX_OUTPUT_BYTES",
         "ErrorCodes",
-        "IsolatedPlugin",
-        "METADATA_SECTION",
         "NoteCodes",
-        "Plugin",
         "PluginHost",
-        "PluginResource",
-        "ShapeCache",
         "VERSION",
         "WitplugError",
-        "addPluginMetadata",
         "admit",
-        "admitShape",
         "bindExports",
         "clearContractCache",
-        "decodeComponent",
         "defaultCacheDir",
-        "findPluginMetadata",
-        "fingerprintFunc",
-        "fingerprintInterface",
-        "fingerprintValType",
-        "fromJson",
-        "generateBindings",
-        "isGranted",
         "isWitplugError",
         "loadContract",
         "loadPlugin",
         "parseGrant",
-        "pruneCache",
         "readGrantManifest",
-        "scanCache",
         "sharedCompileCache",
       ]
     `);
@@ -68,5 +49,65 @@ describe('documentation links', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+});
+
+describe('the CLI is built on the public API only', () => {
+  it('src/cli/* imports nothing from the library but src/index.ts and src/tools.ts', () => {
+    const offenders: string[] = [];
+    for (const f of readdirSync('src/cli').filter((x) => x.endsWith('.ts'))) {
+      for (const m of readFileSync(join('src/cli', f), 'utf8').matchAll(/^import[^;]*from '(\.\.\/[^']+)'/gm)) {
+        if (m[1] !== '../index.js' && m[1] !== '../tools.js') offenders.push(`${f}: ${m[1]}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('src/contract/ does not reach into src/compile/ (contracts sit below compilation)', () => {
+    const offenders = readdirSync('src/contract', { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => /from '(\.\.\/)+compile\//.test(readFileSync(join('src/contract', f), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+});
+
+describe('witplug/tools', () => {
+  it('exports exactly this list', async () => {
+    expect(Object.keys(await import('../src/tools.js')).sort()).toMatchInlineSnapshot(`
+      [
+        "DEFAULT_CACHE_MAX_BYTES",
+        "METADATA_SECTION",
+        "addPluginMetadata",
+        "admitShape",
+        "cacheMaxBytes",
+        "decodeComponent",
+        "diffWorlds",
+        "directoryProblem",
+        "findPluginMetadata",
+        "fingerprintFunc",
+        "fingerprintInterface",
+        "fingerprintValType",
+        "formatDiff",
+        "fromJson",
+        "generateBindings",
+        "inspectComponent",
+        "isBreaking",
+        "isGranted",
+        "loadWitWorld",
+        "parseByteCount",
+        "parseWit",
+        "parseWitTree",
+        "printInterfaceBody",
+        "printWorldItem",
+        "pruneCache",
+        "readInput",
+        "readWitTree",
+        "readWitTreeAtRef",
+        "resolveExport",
+        "resolveWitWorld",
+        "scanCache",
+        "timeCalls",
+      ]
+    `);
   });
 });

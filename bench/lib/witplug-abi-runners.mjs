@@ -35,7 +35,8 @@ export async function witplugAbiRunners(lib, componentBytes, coreModule) {
     return { runners, errors, note: found.error };
   }
   // Function types in witplug's own model, decoded from the bench component.
-  const funcs = lib.decodeComponent(componentBytes).shape.exports.find((e) => e.kind === 'interface' && e.name === P).iface.funcs;
+  const { decodeComponent } = await import(pathToFileURL(join(dirname(DIST), 'tools.js')).href);
+  const funcs = decodeComponent(componentBytes).shape.exports.find((e) => e.kind === 'interface' && e.name === P).iface.funcs;
   // One raw core instance per shape; its exported resource's handles live in the context's table.
   const make = (func, args) => {
     const context = new found.AbiContext();

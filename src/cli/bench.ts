@@ -7,13 +7,11 @@ import type { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadContract } from '../contract/load.js';
-import { CompileCache } from '../compile/cache.js';
-import { loadPlugin } from '../runtime/plugin.js';
-import { resolveExport } from '../runtime/exports.js';
-import { timeCalls } from '../runtime/measure.js';
+import { CompileCache, loadContract, loadPlugin } from '../index.js';
+import { resolveExport, timeCalls } from '../tools.js';
 import { ExitCode, printJson, runCommand, usage } from './output.js';
-import { parseArgs, readInput } from './run.js';
+import { parseArgs } from './run.js';
+import { readInput } from '../tools.js';
 
 interface BenchFlags {
   wit: string;
@@ -46,7 +44,7 @@ async function bench(pluginPath: string, flags: BenchFlags): Promise<ExitCode> {
     iterations = Number(flags.iterations);
     if (!Number.isSafeInteger(iterations) || iterations < 1) throw usage(`--iterations must be a positive integer, got "${flags.iterations}"`);
   }
-  const bytes = await readInput(pluginPath);
+  const bytes = await readInput(pluginPath, 'plugin');
   const contract = await loadContract(flags.wit, flags.world);
 
   const cacheDir = mkdtempSync(join(tmpdir(), 'witplug-bench-'));

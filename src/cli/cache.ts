@@ -5,8 +5,8 @@
  * and least-recently-used eviction down to a bound.
  */
 import type { Command } from 'commander';
-import { defaultCacheDir } from '../compile/cache.js';
-import { cacheMaxBytes, directoryProblem, parseByteCount, pruneCache, scanCache } from '../compile/cache-dir.js';
+import { defaultCacheDir } from '../index.js';
+import { cacheMaxBytes, directoryProblem, parseByteCount, pruneCache, scanCache } from '../tools.js';
 import { ExitCode, printJson, runCommand, usage } from './output.js';
 
 export interface CacheStatsReport {

@@ -4,12 +4,9 @@
  * 2 usage/contract error.
  */
 import type { Command } from 'commander';
-import { readBytes } from '../util/read-bytes.js';
 import { styleText } from 'node:util';
-import { loadContract } from '../contract/load.js';
-import { admit } from '../admission/gate.js';
-import type { AdmissionReport } from '../admission/report.js';
-import { WitplugError, ErrorCodes } from '../errors.js';
+import { admit, loadContract, type AdmissionReport } from '../index.js';
+import { readInput } from '../tools.js';
 import { ExitCode, printJson, runCommand } from './output.js';
 
 export interface CheckFlags {
@@ -31,22 +28,9 @@ export function registerCheck(program: Command): void {
     });
 }
 
-/** Reads a file, mapping failures to NOT_FOUND / USAGE (exit 2) with the path named. */
-export async function readPluginFile(path: string): Promise<Uint8Array> {
-  try {
-    return await readBytes(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new WitplugError(
-      code === 'ENOENT' ? ErrorCodes.NOT_FOUND : ErrorCodes.USAGE,
-      `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-    );
-  }
-}
-
 async function check(pluginPath: string, flags: CheckFlags): Promise<ExitCode> {
   // Contract first: a broken contract is the caller's error (exit 2) whatever the plugin is.
-  const bytes = await readPluginFile(pluginPath);
+  const bytes = await readInput(pluginPath, 'plugin');
   const contract = await loadContract(flags.wit, flags.world);
   const report = admit(bytes, contract);
   if (flags.json) printJson(report);

@@ -5,9 +5,7 @@
  * parse errors with their position).
  */
 import { Option, type Command } from 'commander';
-import { readWitTree, readWitTreeAtRef, parseWitTree, resolveWitWorld } from '../contract/wit/index.js';
-import { diffWorlds } from '../diff/diff.js';
-import { formatReport, isBreaking, type DiffFormat, type DiffSide } from '../diff/format.js';
+import { readWitTree, readWitTreeAtRef, parseWitTree, resolveWitWorld, diffWorlds, formatDiff, isBreaking, type DiffFormat, type DiffSide } from '../tools.js';
 import { ExitCode, runCommand, usage } from './output.js';
 
 export interface DiffFlags {
@@ -51,6 +49,6 @@ async function diff(first: string, second: string | undefined, flags: DiffFlags)
     newName = second;
   }
   const report = diffWorlds(resolveWitWorld(parseWitTree(oldTree), flags.world), resolveWitWorld(parseWitTree(newTree), flags.world));
-  process.stdout.write(formatReport(report, flags.format, { old: oldName, new: newName, side: flags.side }));
+  process.stdout.write(formatDiff(report, flags.format, { old: oldName, new: newName, side: flags.side }));
   return isBreaking(report, flags.side) ? ExitCode.BREAKING : ExitCode.OK;
 }

@@ -12,7 +12,7 @@ import { registerBench } from './bench.js';
 import { registerTypes } from './types.js';
 import { registerDiff } from './diff.js';
 import { registerCache } from './cache.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../index.js';
 
 export function buildProgram(): Command {
   const program = new Command('witplug')

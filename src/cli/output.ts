@@ -3,7 +3,7 @@
  * documented failure shapes. Every command goes through `runCommand`, so no
  * command can leak a stack trace or an unexpected exit code.
  */
-import { WitplugError, ErrorCodes, type WitplugErrorJson } from '../errors.js';
+import { WitplugError, ErrorCodes, type WitplugErrorJson } from '../index.js';
 
 /** BREAKING (100, as `buf breaking`): `witplug diff` found changes that break the chosen side. */
 export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2, BREAKING: 100 } as const;

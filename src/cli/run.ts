@@ -1,12 +1,7 @@
 /** `witplug run`: load one plugin against a contract and call one function. */
 import type { Command } from 'commander';
-import { readBytes } from '../util/read-bytes.js';
-import { loadContract } from '../contract/load.js';
-import { loadPlugin } from '../runtime/plugin.js';
-import { resolveExport } from '../runtime/exports.js';
-import { fromJson } from '../runtime/json-values.js';
-import { WitplugError, ErrorCodes } from '../errors.js';
-import { readGrantManifest, type Grant, type Limits } from '../runtime/grant.js';
+import { WitplugError, ErrorCodes, loadContract, loadPlugin, readGrantManifest, type Grant, type Limits } from '../index.js';
+import { fromJson, readInput, resolveExport } from '../tools.js';
 import { ExitCode, printJson, runCommand, toJson, usage } from './output.js';
 
 export interface RunFlags {
@@ -64,7 +59,7 @@ export function parseArgs(json: string, params: readonly { name: string; type: i
 }
 
 async function run(pluginPath: string, flags: RunFlags): Promise<ExitCode> {
-  const bytes = await readInput(pluginPath);
+  const bytes = await readInput(pluginPath, 'plugin');
   const contract = await loadContract(flags.wit, flags.world);
   // Admission first: a rejected plugin is refused (REJECTED, exit 1) before its
   // exports are looked at, so it can't be "called" even with a bad --call.
@@ -119,14 +114,6 @@ export function limitFlags(flags: RunFlags): Limits {
   return out;
 }
 
-export async function readInput(path: string): Promise<Uint8Array> {
-  try {
-    return await readBytes(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new WitplugError(code === 'ENOENT' ? ErrorCodes.NOT_FOUND : ErrorCodes.USAGE, `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-}
 
 function pluginName(path: string): string {
   return path.replace(/^.*\//, '').replace(/\.wasm$/, '');

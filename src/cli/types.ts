@@ -5,8 +5,8 @@
  */
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { loadContract } from '../contract/load.js';
-import { generateBindings } from '../bindings/typescript.js';
+import { loadContract } from '../index.js';
+import { generateBindings } from '../tools.js';
 import { ExitCode, runCommand, usage } from './output.js';
 
 interface TypesFlags {

@@ -4,12 +4,14 @@
  * the component hash and an options digest; the header inside is checked
  * field by field on load, so a stale entry says *why* it is rebuilt. The
  * directory is bounded (LRU by bytes) and only trusted when no one else
- * could have written it (src/compile/cache-dir.ts).
+ * could have written it (src/util/cache-dir.ts).
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { BUILD_STAMP, VERSION } from '../version.js';
-import { cacheMaxBytes, pruneCache, readEntry, writeEntry } from './cache-dir.js';
+import { cacheMaxBytes, defaultCacheDir, pruneCache, readEntry, writeEntry } from '../util/cache-dir.js';
+
+export { defaultCacheDir };
 import { JCO_VERSION, TRANSPILE_OPTIONS, transpileComponent } from './transpile.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import {
@@ -56,18 +58,6 @@ export interface CompileOptions {
    * component. Trusted: it must be the hash of exactly these bytes.
    */
   readonly componentHash?: string;
-}
-
-/**
- * Default location: $WITPLUG_CACHE_DIR, else $XDG_CACHE_HOME/witplug, else
- * ~/.cache/witplug. Empty or relative XDG_CACHE_HOME is ignored, as the XDG
- * base-directory spec requires.
- */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const own = env['WITPLUG_CACHE_DIR'];
-  if (own) return own;
-  const xdg = env['XDG_CACHE_HOME'];
-  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'witplug');
 }
 
 /** What produced an entry; the key fields compare it (tests simulate an entry built by another jco or build). */

@@ -7,6 +7,7 @@
  * per-plugin WASI) and sees every core instance jco creates (which is how the
  * fast call path and instrumentation hook in).
  */
+import { JCO_VERSION } from '../util/tool-versions.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -27,24 +28,7 @@ export const TRANSPILE_OPTIONS = Object.freeze({
   quiet: true,
 });
 
-const require = createRequire(import.meta.url);
-/** jco's version, read from its package.json (part of the cache header). */
-export const JCO_VERSION: string = readPackageVersion('@bytecodealliance/jco');
-
-/** jco's `exports` map hides package.json, so find it next to the resolved entry point. */
-function readPackageVersion(pkg: string): string {
-  let dir = dirname(require.resolve(pkg));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (json.name === pkg && json.version) return json.version;
-    } catch {
-      // not here; look one level up
-    }
-    dir = dirname(dir);
-  }
-  return 'unknown';
-}
+export { JCO_VERSION };
 
 export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledComponent> {
   let files: Record<string, Uint8Array>;

@@ -3,11 +3,11 @@
  * unchanged WIT skips jco entirely (~350 ms: loading jco + embed + new).
  * Files are `<sha256 of bytes><bytes>`: a corrupted or torn file fails the
  * check and is rebuilt, never decoded into a wrong contract. Files go through
- * the same trust checks as compile entries (src/compile/cache-dir.ts).
+ * the same trust checks as compile entries (src/util/cache-dir.ts).
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { readEntry, writeEntry } from '../compile/cache-dir.js';
+import { readEntry, writeEntry } from '../util/cache-dir.js';
 
 const HASH_BYTES = 32;
 

@@ -17,8 +17,8 @@ import { WitplugError, isWitplugError } from '../errors.js';
 import { decodeComponent } from '../component/decode.js';
 import { componentTypeSection, decodeWorldType } from '../component/world-type.js';
 import type { ComponentShape } from '../component/types.js';
-import { defaultCacheDir } from '../compile/cache.js';
-import { JCO_VERSION } from '../compile/transpile.js';
+import { defaultCacheDir } from '../util/cache-dir.js';
+import { JCO_VERSION } from '../util/tool-versions.js';
 import { contractCacheKey, readCachedContract, writeCachedContract } from './disk-cache.js';
 import { BUILD_STAMP, VERSION } from '../version.js';
 

@@ -7,7 +7,7 @@
  * offer them) and no `wasi:*` interface at all: no files, no environment, no
  * clocks, no randomness, no network.
  */
-import { readFile } from 'node:fs/promises';
+import { readInput } from '../util/read-bytes.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { stripVersion } from './names.js';
@@ -84,20 +84,17 @@ export function isGranted(grant: Grant | undefined, iface: string): boolean {
 
 /** Reads and validates a manifest; relative directories resolve against the manifest's folder. */
 export async function readGrantManifest(path: string): Promise<Grant> {
-  let text: string;
+  return parseGrant(await readJsonInput(path, 'grant manifest'), path, dirname(resolve(path)));
+}
+
+/** A JSON file the caller named: unreadable → NOT_FOUND/USAGE, not JSON → USAGE, both naming `what`. */
+export async function readJsonInput(path: string, what: string): Promise<unknown> {
+  const text = new TextDecoder().decode(await readInput(path, what));
   try {
-    text = await readFile(path, 'utf8');
+    return JSON.parse(text) as unknown;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new WitplugError(code === 'ENOENT' ? ErrorCodes.NOT_FOUND : ErrorCodes.USAGE, `cannot read grant manifest ${path}: ${code ?? (e as Error).message}`);
+    throw new WitplugError(ErrorCodes.USAGE, `${what} ${path} is not valid JSON: ${(e as Error).message}`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new WitplugError(ErrorCodes.USAGE, `grant manifest ${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  return parseGrant(json, path, dirname(resolve(path)));
 }
 
 /** Validates a grant object; `where` names it in errors. */

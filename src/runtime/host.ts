@@ -10,14 +10,14 @@
  * load, unload or reload: those swap the plugin list between calls, and every
  * call is answered by exactly one version of each plugin.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import type { Contract } from '../contract/load.js';
 import { compareValType } from '../admission/compare.js';
 import type { FuncType } from '../component/types.js';
 import { loadPlugin, type Plugin, type PluginFunction, type PluginOptions } from './plugin.js';
-import { parseGrant, type Grant, type Limits } from './grant.js';
+import { parseGrant, readJsonInput, type Grant, type Limits } from './grant.js';
 import type { HostImplementations, LogLevel } from './host-imports.js';
 import { resolveExport } from './exports.js';
 
@@ -522,19 +522,14 @@ function closePlugin(plugin: Plugin): void {
   (plugin as Plugin & { close?: () => void }).close?.();
 }
 
+/** A plugin's manifest: a grant manifest plus `priority` and `anchor`; none → defaults. */
 async function readManifest(path: string): Promise<LoadOptions> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new WitplugError(ErrorCodes.USAGE, `cannot read manifest ${path}: ${(e as Error).message}`);
-  }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = await readJsonInput(path, 'plugin manifest');
   } catch (e) {
-    throw new WitplugError(ErrorCodes.USAGE, `manifest ${path} is not JSON: ${(e as Error).message}`);
+    if (e instanceof WitplugError && e.code === ErrorCodes.NOT_FOUND) return {};
+    throw e;
   }
   const { priority, anchor, ...grant } = (json ?? {}) as { priority?: unknown; anchor?: unknown };
   if (priority !== undefined && typeof priority !== 'number') throw new WitplugError(ErrorCodes.USAGE, `manifest ${path}: "priority" must be a number`);

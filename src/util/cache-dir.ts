@@ -17,8 +17,21 @@
  */
 import { constants, type Stats } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
+import { homedir } from 'node:os';
 import { randomBytes } from 'node:crypto';
+
+/**
+ * Default location: $WITPLUG_CACHE_DIR, else $XDG_CACHE_HOME/witplug, else
+ * ~/.cache/witplug. Empty or relative XDG_CACHE_HOME is ignored, as the XDG
+ * base-directory spec requires.
+ */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const own = env['WITPLUG_CACHE_DIR'];
+  if (own) return own;
+  const xdg = env['XDG_CACHE_HOME'];
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'witplug');
+}
 
 /** Default bound on the cache directory: 1 GiB. */
 export const DEFAULT_CACHE_MAX_BYTES = 1024 ** 3;

@@ -1,0 +1,35 @@
+/**
+ * witplug's tooling API: what the `witplug` CLI is built from (inspect,
+ * check, diff, bindings, cache administration, JSON values), for tools of
+ * your own. Host applications need only the main entry point (`witplug`);
+ * this is `witplug/tools`. The CLI imports nothing else from the library.
+ */
+export { decodeComponent } from './component/decode.js';
+export { printWorldItem, printInterfaceBody } from './component/wit-print.js';
+export { fingerprintInterface, fingerprintFunc, fingerprintValType } from './component/fingerprint.js';
+export { admitShape } from './admission/gate.js';
+export type { AdmitShapeOptions } from './admission/gate.js';
+export { inspectComponent } from './admission/inspect.js';
+export type { InspectItem, InspectReport } from './admission/inspect.js';
+export { addPluginMetadata, findPluginMetadata, METADATA_SECTION } from './admission/plugin-metadata.js';
+export type { PluginMetadata } from './admission/plugin-metadata.js';
+
+export { parseWit, loadWitWorld, readWitTree, readWitTreeAtRef, parseWitTree, resolveWitWorld } from './contract/wit/index.js';
+export type { WitTree, ParsedWit, ResolvedWorld } from './contract/wit/index.js';
+export { diffWorlds } from './diff/diff.js';
+export type { DiffReport, DiffFinding, Severity } from './diff/rules.js';
+export { formatReport as formatDiff, isBreaking } from './diff/format.js';
+export type { DiffFormat, DiffSide } from './diff/format.js';
+export { generateBindings } from './bindings/typescript.js';
+export type { BindingsOptions } from './bindings/typescript.js';
+
+export { DEFAULT_CACHE_MAX_BYTES, cacheMaxBytes, directoryProblem, parseByteCount, pruneCache, scanCache } from './util/cache-dir.js';
+export type { CacheScan, CacheEntryInfo, PruneResult } from './util/cache-dir.js';
+export { readInput } from './util/read-bytes.js';
+
+export { resolveExport } from './runtime/exports.js';
+export type { ResolvedExport } from './runtime/exports.js';
+export { fromJson } from './runtime/json-values.js';
+export { timeCalls } from './runtime/measure.js';
+export type { Timing } from './runtime/measure.js';
+export { isGranted } from './runtime/grant.js';
