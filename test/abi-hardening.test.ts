@@ -22,6 +22,7 @@ import { CompileCache } from '../src/compile/cache.js';
 import { createExportCaller, DEFAULT_MAX_OUTPUT_BYTES } from '../src/runtime/abi/index.js';
 import { WitplugError } from '../src/errors.js';
 import type { FuncType, ValType } from '../src/component/types.js';
+import { thrown } from './helpers/fails.js';
 
 const API = 'test:harden/api@0.1.0';
 const WIT = `package test:harden@0.1.0;
@@ -109,16 +110,6 @@ beforeAll(async () => {
 
 function load(options: PluginOptions = {}): Promise<Plugin> {
   return loadPlugin(bytes, { name: 'harden', cache, log: () => {}, ...options, isolate: false });
-}
-
-function thrown(f: () => unknown): WitplugError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WitplugError);
-    return e as WitplugError;
-  }
-  throw new Error('expected the call to throw');
 }
 
 const KiB = 1024;

@@ -23,6 +23,7 @@ import { toPluginError } from '../src/runtime/traps.js';
 import { resolveLimits } from '../src/runtime/sandbox.js';
 import { parseGrant } from '../src/runtime/grant.js';
 import { buildAttributionGuest, HOST, WIT } from './helpers/attribution-guest.js';
+import { thrown } from './helpers/fails.js';
 
 let bytes: Uint8Array;
 const cache = new CompileCache(null);
@@ -40,16 +41,6 @@ function load(options: PluginOptions = {}): Promise<Plugin> {
     ...options,
     isolate: false,
   });
-}
-
-function thrown(f: () => unknown): WitplugError {
-  try {
-    f();
-  } catch (e) {
-    expect(e, String(e)).toBeInstanceOf(WitplugError);
-    return e as WitplugError;
-  }
-  throw new Error('expected a WitplugError, the call returned');
 }
 
 describe('cabi_realloc is plugin code: a fault while arguments are lowered is the plugin\'s', () => {

@@ -17,6 +17,7 @@ import { loadPlugin, type PluginOptions } from '../src/runtime/plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
 import { DEFAULT_ISOLATED_TIMEOUT_MS, WORKER_HEAP_HEADROOM_MB, type IsolatedPlugin } from '../src/runtime/isolate/isolated-plugin.js';
+import { failsWith } from './helpers/fails.js';
 
 const WIT = `package test:iso@0.1.0;
 interface host {
@@ -58,20 +59,6 @@ let poke: (n: number) => unknown = (n) => n + 1;
 
 function load(options: PluginOptions = {}): Promise<IsolatedPlugin> {
   return loadPlugin(bytes, { name: 'iso', cache, log: () => {}, host: { 'test:iso/host': { poke: (n: number) => poke(n) } }, ...options, isolate: true });
-}
-
-/** Runs `f`, which must throw a WitplugError with `code`; returns it and the elapsed ms. */
-function failsWith(code: string, f: () => unknown): { err: WitplugError; ms: number } {
-  const t0 = performance.now();
-  try {
-    f();
-  } catch (e) {
-    const ms = performance.now() - t0;
-    expect(e, String(e)).toBeInstanceOf(WitplugError);
-    expect((e as WitplugError).code, (e as Error).message).toBe(code);
-    return { err: e as WitplugError, ms };
-  }
-  throw new Error(`expected ${code}, the call returned`);
 }
 
 beforeAll(async () => {

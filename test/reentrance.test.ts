@@ -13,6 +13,7 @@ import { WitplugError } from '../src/errors.js';
 import { PluginResource } from '../src/runtime/abi/index.js';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { buildAttributionGuest, HOST } from './helpers/attribution-guest.js';
+import { thrown } from './helpers/fails.js';
 
 let bytes: Uint8Array;
 const cache = new CompileCache(null);
@@ -30,17 +31,6 @@ function load(options: PluginOptions = {}): Promise<Plugin> {
     ...options,
     isolate: false,
   });
-}
-
-/** Runs `f`, which must throw a WitplugError; returns it. */
-function thrown(f: () => unknown): WitplugError {
-  try {
-    f();
-  } catch (e) {
-    expect(e, String(e)).toBeInstanceOf(WitplugError);
-    return e as WitplugError;
-  }
-  throw new Error('expected a WitplugError, the call returned');
 }
 
 /** A host `poke` that gives up after `ms` (so a test of a broken limit fails instead of hanging). */

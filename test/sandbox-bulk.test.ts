@@ -9,6 +9,7 @@ import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
+import { failsWith } from './helpers/fails.js';
 
 const WIT = `package test:bulk@0.1.0;
 interface bulk {
@@ -74,20 +75,6 @@ const cache = new CompileCache(null);
 
 function load(options: PluginOptions = {}): Promise<Plugin> {
   return loadPlugin(bytes, { cache, log: () => {}, ...options, isolate: false });
-}
-
-/** Runs `f`, which must throw a WitplugError with `code`; returns it and the elapsed ms. */
-function failsWith(code: string, f: () => unknown): { err: WitplugError; ms: number } {
-  const t0 = performance.now();
-  try {
-    f();
-  } catch (e) {
-    const ms = performance.now() - t0;
-    expect(e, String(e)).toBeInstanceOf(WitplugError);
-    expect((e as WitplugError).code, (e as Error).message).toBe(code);
-    return { err: e as WitplugError, ms };
-  }
-  throw new Error(`expected ${code}, the call returned`);
 }
 
 /** Generous for a loaded 2-core machine; the goal on an idle one is 2·T + 20 ms (measured figures are logged). */

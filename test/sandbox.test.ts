@@ -16,6 +16,7 @@ import { WitplugError } from '../src/errors.js';
 import type { Grant } from '../src/runtime/grant.js';
 import { wasiImports } from '../src/runtime/wasi.js';
 import type { ComponentShape } from '../src/component/types.js';
+import { failsWith } from './helpers/fails.js';
 
 const EVIL = 'guests/dist/evil-wat.wasm';
 const FAT = 'guests/dist/fat-wat.wasm';
@@ -54,20 +55,6 @@ const pinger = {
 
 function evil(options: PluginOptions = {}): Promise<Plugin> {
   return loadPlugin(EVIL, { contract: evilContract, cache, host: pinger, ...options, isolate: false });
-}
-
-/** Runs `f`, which must throw a WitplugError with `code`; returns it and the elapsed ms. */
-function failsWith(code: string, f: () => unknown): { err: WitplugError; ms: number } {
-  const t0 = performance.now();
-  try {
-    f();
-  } catch (e) {
-    const ms = performance.now() - t0;
-    expect(e, String(e)).toBeInstanceOf(WitplugError);
-    expect((e as WitplugError).code, (e as Error).message).toBe(code);
-    return { err: e as WitplugError, ms };
-  }
-  throw new Error(`expected ${code}, the call returned`);
 }
 
 /** The good plugin answers before; `bad` fails with `code`; the good one answers after. */

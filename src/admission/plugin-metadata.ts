@@ -2,6 +2,7 @@
  * A plugin's self-description: custom section `witplug-metadata` holding a
  * UTF-8 JSON object (docs/plugin-metadata.md). Optional; never affects admission.
  */
+import { appendCustomSection } from '../util/custom-section.js';
 
 export const METADATA_SECTION = 'witplug-metadata';
 
@@ -51,29 +52,11 @@ export function findPluginMetadata(sections: readonly { name: string; data: Uint
   return s ? parsePluginMetadata(s.data) : { metadata: null, error: null };
 }
 
-function leb128(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
 /**
  * Returns `component` with a `witplug-metadata` custom section appended.
  * Custom sections may appear anywhere in a component, so appending is valid
  * and leaves every other byte unchanged.
  */
 export function addPluginMetadata(component: Uint8Array, metadata: PluginMetadata): Uint8Array {
-  const name = new TextEncoder().encode(METADATA_SECTION);
-  const payload = new TextEncoder().encode(JSON.stringify(metadata));
-  const body = [...leb128(name.length), ...name, ...payload];
-  const section = Uint8Array.from([0, ...leb128(body.length), ...body]);
-  const out = new Uint8Array(component.length + section.length);
-  out.set(component, 0);
-  out.set(section, component.length);
-  return out;
+  return appendCustomSection(component, METADATA_SECTION, new TextEncoder().encode(JSON.stringify(metadata)));
 }

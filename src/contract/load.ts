@@ -21,6 +21,7 @@ import { defaultCacheDir } from '../util/cache-dir.js';
 import { JCO_VERSION } from '../util/tool-versions.js';
 import { contractCacheKey, readCachedContract, writeCachedContract } from './disk-cache.js';
 import { BUILD_STAMP, VERSION } from '../version.js';
+import { appendCustomSection } from '../util/custom-section.js';
 
 export interface LoadContractOptions {
   /** Directory for built contract components; `null` disables the disk cache. Default: `<cache dir>/contracts`. */
@@ -122,28 +123,6 @@ function ensureRootPreopen(): Promise<void> {
 /** Custom section of the contract component holding the world type (see the header comment). */
 const WORLD_SECTION = 'witplug-world';
 
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function withCustomSection(component: Uint8Array, name: string, data: Uint8Array): Uint8Array {
-  const nameBytes = new TextEncoder().encode(name);
-  const head = [...leb(nameBytes.length), ...nameBytes];
-  const section = [0x00, ...leb(head.length + data.length), ...head];
-  const out = new Uint8Array(component.length + section.length + data.length);
-  out.set(component);
-  out.set(section, component.length);
-  out.set(data, component.length + section.length);
-  return out;
-}
-
 function worldShape(component: Uint8Array): ComponentShape | undefined {
   const section = decodeComponent(component).customSections.find((c) => c.name === WORLD_SECTION);
   return section ? decodeWorldType(section.data).shape : undefined;
@@ -168,7 +147,7 @@ async function build(path: string, world: string, hash: string, cacheDir: string
     const worldType = componentTypeSection(embedded);
     if (!worldType) throw new WitplugError('INTERNAL', 'jco embedded no component-type section');
     shape = decodeWorldType(worldType).shape;
-    component = withCustomSection(bare, WORLD_SECTION, worldType);
+    component = appendCustomSection(bare, WORLD_SECTION, worldType);
     decodeComponent(component);
   } catch (e) {
     // jco produced something our decoder cannot read: a witplug bug, not a user error.
