@@ -35,7 +35,9 @@ export async function witplugAbiRunners(lib, componentBytes, coreModule) {
     return { runners, errors, note: found.error };
   }
   // Function types in witplug's own model, decoded from the bench component.
-  const { decodeComponent } = await import(pathToFileURL(join(dirname(DIST), 'tools.js')).href);
+  // witplug/tools since the public API was trimmed; older builds (WITPLUG_DIST) export it from index.
+  const toolsPath = join(dirname(DIST), 'tools.js');
+  const { decodeComponent } = existsSync(toolsPath) ? await import(pathToFileURL(toolsPath).href) : lib;
   const funcs = decodeComponent(componentBytes).shape.exports.find((e) => e.kind === 'interface' && e.name === P).iface.funcs;
   // One raw core instance per shape; its exported resource's handles live in the context's table.
   const make = (func, args) => {
