@@ -51,6 +51,7 @@ describe('witplug types: generated bindings compile against a host app', () => {
       { edit: hostApp.replace('    now: () => 0n,\n', ''), error: /Property '"now"' is missing/ },
       { edit: hostApp.replace("'blue-ish'", "'blue'"), error: /"blue"' is not assignable to parameter of type 'Color'/ },
       { edit: hostApp.replace('-4n, 4n', '-4, 4n'), error: /'number' is not assignable to parameter of type 'bigint'/ },
+      { edit: hostApp.replace("target: 'hooks#scalars'", "target: 'hooks#scalar'"), error: /Type '"hooks#scalar"' is not assignable to type .*Did you mean '"hooks#scalars"'/ },
     ];
     for (const b of broken) {
       expect(b.edit).not.toBe(hostApp);

@@ -1,16 +1,32 @@
 // A host app over generated bindings: `npm run build` regenerates ./gateway.ts from wit/
 // (`witplug types --wit wit --world gateway-plugin -o examples/gateway-host/gateway.ts`).
+// tsc checks it in `npm test`: a wrong field, hook target or host function fails the build.
 import { loadContract } from 'witplug';
-import { loadGatewayPlugin, type Decision, type Request } from './gateway.js';
+import { createGatewayPluginHost, loadGatewayPlugin, type Decision, type Hooks, type Request } from './gateway.js';
 
+const request: Request = {
+  id: 1n, method: 'get', path: '/old/x', query: null, headers: [], body: new Uint8Array(),
+  client: { tls: true, authenticated: false, internal: false, bot: false }, receivedAtMs: 0n,
+};
+
+/** One plugin, typed exports. */
 export async function checkOnce(pluginPath: string): Promise<Decision> {
   const contract = await loadContract('wit', 'gateway-plugin');
   const plugin = await loadGatewayPlugin(pluginPath, { contract, config: { 'deny-path': '/blocked' } });
-  const req: Request = {
-    id: 1n, method: 'get', path: '/old/x', query: null, headers: [], body: new Uint8Array(),
-    client: { tls: true, authenticated: false, internal: false, bot: false }, receivedAtMs: 0n,
-  };
-  const decision = plugin.exports.filter.check(req); // typed: Decision
+  const decision = plugin.exports.filter.check(request); // typed: Decision
   if (decision.tag === 'redirect') console.log(`redirect to ${decision.val.location}`);
   return decision;
+}
+
+/** Every plugin in a directory, each hook dispatched across them. */
+export async function serveDirectory(dir: string): Promise<unknown> {
+  const hooks = {
+    check: { target: 'filter#check', kind: 'bail', pass: { tag: 'pass' } },
+    shape: { target: 'shaper#shape', kind: 'waterfall' },
+    observe: { target: 'observer#observe', kind: 'parallel' },
+  } satisfies Hooks;
+  const host = createGatewayPluginHost({ contract: await loadContract('wit', 'gateway-plugin'), hooks, limits: { timeoutMs: 50 } });
+  await host.loadDir(dir);
+  const check = host.hook('check');
+  return check(request);
 }
