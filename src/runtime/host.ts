@@ -124,8 +124,6 @@ export class PluginHost {
   /** Per hook (and operation anchor): the enabled plugins' functions in dispatch order; replaced when the plugin list changes. */
   readonly #slots = new Map<string, { list: readonly Bound[] }>();
   readonly #dispatchers = new Map<string, (...args: unknown[]) => unknown>();
-  /** Per waterfall hook: the fed parameter, derived from the first plugin's types. */
-  readonly #feeds = new Map<string, number>();
 
   constructor(options: PluginHostOptions) {
     this.#options = options;
@@ -309,10 +307,13 @@ export class PluginHost {
             }
           }
         };
-      case 'waterfall':
+      case 'waterfall': {
+        // The fed parameter comes from the contract's types, the same for every plugin: found once.
+        let fed = spec.feed ?? -1;
         return (...args) => {
           const l = slot.list;
-          const feed = spec.feed ?? this.#feeds.get(name) ?? this.#feedIndex(name, spec);
+          if (fed < 0 && l.length > 0) fed = this.#feedIndex(name, spec);
+          const feed = fed < 0 ? 0 : fed;
           for (let i = 0; ; i++) {
             try {
               for (; i < l.length; i++) {
@@ -326,6 +327,7 @@ export class PluginHost {
             }
           }
         };
+      }
     }
   }
 
@@ -440,16 +442,11 @@ export class PluginHost {
 
   #feedIndex(name: string, spec: HookSpec): number {
     if (spec.feed !== undefined) return spec.feed;
-    const known = this.#feeds.get(name);
-    if (known !== undefined) return known;
     const first = [...this.#entries.values()][0];
     if (first === undefined) return 0;
     const func: FuncType = resolveExport(first.plugin.shape, spec.target).type;
     for (let i = func.params.length - 1; i >= 0; i--) {
-      if (func.result !== null && compareValType(func.params[i]!.type, func.result).length === 0) {
-        this.#feeds.set(name, i);
-        return i;
-      }
+      if (func.result !== null && compareValType(func.params[i]!.type, func.result).length === 0) return i;
     }
     throw new WitplugError(ErrorCodes.USAGE, `waterfall hook "${name}": no parameter of ${spec.target} has its result's type; set \`feed\``);
   }
