@@ -24,7 +24,8 @@ export type { CacheStats, CompiledArtifact, CompileCacheOptions, CacheIdentity }
 export { DEFAULT_CACHE_MAX_BYTES, scanCache, pruneCache } from './compile/cache-dir.js';
 export type { CacheScan, CacheEntryInfo, PruneResult } from './compile/cache-dir.js';
 
-export { loadPlugin, Plugin, sharedCompileCache } from './runtime/plugin.js';
+export { loadPlugin, prepare, Plugin, sharedCompileCache } from './runtime/plugin.js';
+export type { PreparedPlugin, InstanceOverrides, PluginInstance } from './runtime/plugin.js';
 export { PluginResource, DEFAULT_MAX_OUTPUT_BYTES } from './runtime/abi/index.js';
 export { bindExports } from './runtime/typed.js';
 export { PluginHost } from './runtime/host.js';
