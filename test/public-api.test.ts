@@ -41,6 +41,7 @@ describe('public API', () => {
         "loadContract",
         "loadPlugin",
         "parseGrant",
+        "prepare",
         "pruneCache",
         "readGrantManifest",
         "scanCache",
