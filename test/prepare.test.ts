@@ -106,6 +106,24 @@ describe('prepare once, instantiate many', () => {
     await c.close();
   });
 
+  it('health and limits are per instance: one instance DISABLED, the others still run under their own budget', async () => {
+    const prepared = await prepare(bytes, { cache, health: { maxTraps: 2, windowMs: 60_000 }, limits: { fuel: 1_000_000 } });
+    const a = await prepared.instantiate();
+    const b = await prepared.instantiate();
+    expect(caught(() => a.call('boom', [])).code).toBe(ErrorCodes.TRAP);
+    expect(caught(() => a.call('boom', [])).code).toBe(ErrorCodes.TRAP);
+    expect(a.disabledReason).not.toBeNull();
+    expect(caught(() => a.call('bump', [])).code).toBe(ErrorCodes.DISABLED);
+    expect(b.disabledReason).toBeNull();
+    expect(b.call('bump', [])).toBe(1);
+    expect(b.lastFuel).toBeGreaterThan(0);
+    expect(b.limits.fuel).toBe(1_000_000);
+    const c = await prepared.instantiate();
+    expect(c.call('bump', [])).toBe(1);
+    for (const p of [a, b, c]) await p.close();
+    await prepared.close();
+  });
+
   it('the linker cache entry lives while the prepared plugin or any instance holds it', async () => {
     const distinct = await counter(2);
     const start = linkerCacheSize().modules;
