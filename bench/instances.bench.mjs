@@ -105,7 +105,7 @@ console.log(JSON.stringify({
   instantiateUsP99: round(pct(each, 0.99)), instantiateTargetUs: 200,
   glueOnlyReinstantiateUsAvg: round(glueOnlyUs), glueOnlyReinstantiateUsP50: round(pct(again, 0.5)),
   instancesRssGrowthMB: round(called.rssMB - before.rssMB), instancesRssGrowthBeforeCallsMB: round(live.rssMB - before.rssMB),
-  instancesHeapGrowthMB: round(called.heapMB - before.heapMB), instancesRssTargetMB: 100,
+  instancesHeapGrowthMB: round(called.heapMB - before.heapMB), instancesHeapGrowthBeforeCallsMB: round(live.heapMB - before.heapMB), instancesRssTargetMB: 100,
   loadPluginMsAvg: round(loadMs, 2), loadPluginRssGrowthMB: round(loadedLive.rssMB - beforeLoad.rssMB),
   loadPluginHeapGrowthMB: round(loadedLive.heapMB - beforeLoad.heapMB),
   rssStartMB: round(before.rssMB), allAnswered: true,

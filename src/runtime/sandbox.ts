@@ -124,6 +124,7 @@ const OUTPUT_CAP_SLOT = '__witplugMaxOutputBytes';
 export function hardenGlue(glue: string): string {
   const hardened = glue
     .replace(/const TEXT_DECODER_UTF8 = new TextDecoder\(\);/, () => STRICT_DECODER)
+    .replace(/const utf16Decoder = new TextDecoder\('utf-16'\);/, 'const utf16Decoder = __witplugUtf16;')
     // Typed-array lists: `new Uint8Array(memory0.buffer.slice(ptr0, ptr0 + len0 * 1))`.
     .replace(/\b([\w$]+)\.buffer\.slice\(([\w$]+), \2 \+ ([\w$]+) \* (\d+)\)/g,
       (_m, mem: string, ptr: string, len: string, size: string) => `__witplugSlice(${mem}.buffer, ${ptr}, ${len}, ${size})`)
@@ -164,26 +165,28 @@ function __witplugPromising(f) {
   if (typeof WebAssembly.promising !== 'function') throw __witplugNoJspi;
   return WebAssembly.promising(f);
 }
+// Decoders are stateless when never given { stream: true }, as in jco's glue: one per glue instead
+// of one per instance (each holds an ICU converter, a few µs to create).
+const __witplugFatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+const __witplugStrictUtf8 = {
+  decode(bytes) {
+    if (bytes !== undefined) __witplugCharge(bytes.byteLength, 'a string');
+    try {
+      return __witplugFatalUtf8.decode(bytes);
+    } catch (err) {
+      throw new TypeError('invalid UTF-8 in a string lifted from the plugin (' + (err && err.message) + ')');
+    }
+  },
+};
+const __witplugUtf16 = new TextDecoder('utf-16');
 function __witplugChargeList(len, size) {
   // At least 8 bytes per element: each becomes a JS value (see jsSize in src/runtime/abi/values.ts).
   __witplugCharge(len * Math.max(size, 8), 'a list');
   return 0;
 }`;
 
-/** Replaces jco's `TEXT_DECODER_UTF8` line: strict UTF-8, each string charged before it is decoded. */
-const STRICT_DECODER = `const TEXT_DECODER_UTF8 = (() => {
-  const fatal = new TextDecoder('utf-8', { fatal: true });
-  return {
-    decode(bytes) {
-      if (bytes !== undefined) __witplugCharge(bytes.byteLength, 'a string');
-      try {
-        return fatal.decode(bytes);
-      } catch (err) {
-        throw new TypeError('invalid UTF-8 in a string lifted from the plugin (' + (err && err.message) + ')');
-      }
-    },
-  };
-})();`;
+/** Replaces jco's `TEXT_DECODER_UTF8` line: strict UTF-8, each string charged before it is decoded (__witplugStrictUtf8). */
+const STRICT_DECODER = 'const TEXT_DECODER_UTF8 = __witplugStrictUtf8;';
 
 function isClass(f: unknown): boolean {
   return typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));
