@@ -21,8 +21,8 @@ export type { AdmitOptions, AdmissionReport, Note, Problem } from './admission/i
 export { CompileCache, defaultCacheDir } from './compile/cache.js';
 export type { CacheStats, CompiledArtifact, CompileCacheOptions, CacheIdentity } from './compile/cache.js';
 
-export { loadPlugin, sharedCompileCache } from './runtime/plugin.js';
-export type { Plugin, PluginOptions, PluginFunction, LoadInfo } from './runtime/plugin.js';
+export { loadPlugin, prepare, sharedCompileCache } from './runtime/plugin.js';
+export type { Plugin, PluginOptions, PluginFunction, LoadInfo, PreparedPlugin, InstanceOverrides, PluginInstance } from './runtime/plugin.js';
 export type { IsolatedPlugin } from './runtime/isolate/isolated-plugin.js';
 export type { PluginResource } from './runtime/abi/index.js';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './runtime/abi/index.js';

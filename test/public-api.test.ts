@@ -24,6 +24,7 @@ describe('public API', () => {
         "loadContract",
         "loadPlugin",
         "parseGrant",
+        "prepare",
         "readGrantManifest",
         "sharedCompileCache",
       ]

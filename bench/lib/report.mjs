@@ -73,6 +73,19 @@ export function targets(calls, rat, load, witplugError, sections = {}) {
     const d = sb.deadline50ms.inProcess;
     out.push({ name: 'deadline 50 ms stops an infinite loop within 100 ms (in-process)', status: d.maxMs < 100 ? 'PASS' : 'MISS', factor: sig(100 / d.maxMs), detail: `median ${d.medianMs} ms, max ${d.maxMs} ms over ${d.runs} runs` });
   }
+  const inst = sections.instances;
+  if (inst && !inst.skipped) {
+    if (inst.error || inst.instantiateUsAvg === undefined) {
+      out.push({ name: 'prepared.instantiate() ≤ 200 µs', status: 'N/A', factor: null, detail: inst.error ?? 'no figure' });
+    } else {
+      const us = inst.instantiateUsAvg;
+      out.push({ name: `prepared.instantiate() ≤ 200 µs (${inst.guest})`, status: us <= 200 ? 'PASS' : 'MISS', factor: sig(200 / us),
+        detail: `${us} µs average over ${inst.instances} (p50 ${inst.instantiateUsP50}, p99 ${inst.instantiateUsP99}; jco glue + V8 alone ${inst.glueOnlyReinstantiateUsAvg}); loadPlugin ${inst.loadPluginMsAvg} ms` });
+      const mb = inst.instancesRssGrowthMB;
+      out.push({ name: `${inst.instances} live instances ≤ 100 MB RSS (${inst.guest})`, status: mb <= 100 ? 'PASS' : 'MISS', factor: sig(100 / Math.max(mb, 0.1)),
+        detail: `+${mb} MB after GC (loadPlugin × ${inst.instances}: +${inst.loadPluginRssGrowthMB} MB)` });
+    }
+  }
   return out;
 }
 

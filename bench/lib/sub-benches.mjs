@@ -4,9 +4,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runJsonChild } from './child.mjs';
 
-export const SUB_BENCHES = ['admission', 'instrument', 'sandbox', 'host', 'close'];
-/** Node flags and arguments a section needs (close: 1 000 distinct plugins, measured after full GCs). */
-const SECTION_ARGS = { close: { flags: ['--expose-gc'], args: ['1000'] } };
+export const SUB_BENCHES = ['admission', 'instrument', 'sandbox', 'host', 'close', 'instances'];
+/** Node flags and arguments a section needs (close and instances measure RSS after full GCs). */
+const SECTION_ARGS = { close: { flags: ['--expose-gc'], args: ['1000'] }, instances: { flags: ['--expose-gc'], args: [] } };
 
 export async function subBenches() {
   const out = {};

@@ -26,6 +26,8 @@ export interface LinkedArtifact {
   readonly modules: ReadonlyMap<string, WebAssembly.Module>;
   /** Gives back this artifact's references to the per-process caches (idempotent). */
   readonly release: () => void;
+  /** Another handle on the same entries, with its own references (synchronous: one per instance of a prepared plugin). */
+  readonly share: () => LinkedArtifact;
 }
 
 interface Shared<T> {
@@ -66,18 +68,32 @@ export async function linkArtifact(artifact: CompiledArtifact, compileVariant = 
   const moduleKey = `${artifact.componentHash}:${compileVariant}`;
   const glue = acquire(glueCache, glueKey, () => loadGlue(artifact.glue));
   const modules = acquire(moduleCache, moduleKey, () => compileModules(artifact));
-  let released = false;
-  const releaseBoth = (): void => {
-    if (released) return;
-    released = true;
-    release(glueCache, glueKey, glue);
-    release(moduleCache, moduleKey, modules);
+  /** A handle owning one reference to each entry (taken by the caller). */
+  const handle = (instantiate: JcoInstantiate, compiled: ReadonlyMap<string, WebAssembly.Module>): LinkedArtifact => {
+    let released = false;
+    return {
+      instantiate,
+      modules: compiled,
+      release: () => {
+        if (released) return;
+        released = true;
+        release(glueCache, glueKey, glue);
+        release(moduleCache, moduleKey, modules);
+      },
+      share: () => {
+        if (released) throw new WitplugError(ErrorCodes.INTERNAL, 'a released linked artifact cannot be shared');
+        glue.refs++;
+        modules.refs++;
+        return handle(instantiate, compiled);
+      },
+    };
   };
   try {
     const [instantiate, compiled] = await Promise.all([glue.promise, modules.promise]);
-    return { instantiate, modules: compiled, release: releaseBoth };
+    return handle(instantiate, compiled);
   } catch (e) {
-    releaseBoth();
+    release(glueCache, glueKey, glue);
+    release(moduleCache, moduleKey, modules);
     throw e;
   }
 }

@@ -116,19 +116,23 @@ const OUTPUT_CAP_SLOT = '__witplugMaxOutputBytes';
  * (the canonical ABI says lifting invalid UTF-8 traps), (b) charge every
  * string and list it lifts to the call's output budget *before* copying it,
  * and (c) trap on a list outside guest memory (jco's `buffer.slice` would
- * silently clamp it to a short or empty list). Everything else in the glue is
+ * silently clamp it to a short or empty list), and (d) makes instantiation
+ * cheap without JSPI (see __witplugPromising). Everything else in the glue is
  * untouched; if jco changes these lines, the glue is used as is and only the
  * after-the-fact output check applies.
  */
 export function hardenGlue(glue: string): string {
   const hardened = glue
     .replace(/const TEXT_DECODER_UTF8 = new TextDecoder\(\);/, () => STRICT_DECODER)
+    .replace(/const utf16Decoder = new TextDecoder\('utf-16'\);/, 'const utf16Decoder = __witplugUtf16;')
     // Typed-array lists: `new Uint8Array(memory0.buffer.slice(ptr0, ptr0 + len0 * 1))`.
     .replace(/\b([\w$]+)\.buffer\.slice\(([\w$]+), \2 \+ ([\w$]+) \* (\d+)\)/g,
       (_m, mem: string, ptr: string, len: string, size: string) => `__witplugSlice(${mem}.buffer, ${ptr}, ${len}, ${size})`)
     // Other lists: the lifting loop `for (let i = 0; i < len1; i++) { const base = base1 + i * 8;` (lowering loops read `vecN.length`).
     .replace(/for \(let i = 0; i < (len\d+); i\+\+\) \{(\s*)const base = (base\d+) \+ i \* (\d+);/g,
-      (_m, len: string, ws: string, base: string, size: string) => `for (let i = __witplugChargeList(${len}, ${size}); i < ${len}; i++) {${ws}const base = ${base} + i * ${size};`);
+      (_m, len: string, ws: string, base: string, size: string) => `for (let i = __witplugChargeList(${len}, ${size}); i < ${len}; i++) {${ws}const base = ${base} + i * ${size};`)
+    // Instantiation: see __witplugPromising.
+    .replace(/\bWebAssembly\.promising\(/g, '__witplugPromising(');
   // The glue imports nothing: function declarations ahead of it are in scope everywhere in it.
   return hardened === glue ? glue : `${GLUE_HELPERS}\n${hardened}`;
 }
@@ -152,26 +156,37 @@ function __witplugSlice(buffer, ptr, len, size) {
   __witplugCharge(bytes, 'a list');
   return buffer.slice(ptr, ptr + bytes);
 }
+// jco's glue tries WebAssembly.promising on each export at every instantiation and catches the
+// failure. Without JSPI (Node 20) that call throws "not a function", whose message V8 builds by
+// re-parsing the whole instantiate function: measured ~0.4 ms per throw, 3 throws for a 10 KB
+// plugin, 90% of an instantiation. Same outcome here (a throw jco catches), with a prebuilt error.
+const __witplugNoJspi = new TypeError('WebAssembly.promising is not available (no JSPI)');
+function __witplugPromising(f) {
+  if (typeof WebAssembly.promising !== 'function') throw __witplugNoJspi;
+  return WebAssembly.promising(f);
+}
+// Decoders are stateless when never given { stream: true }, as in jco's glue: one per glue instead
+// of one per instance (each holds an ICU converter, a few µs to create).
+const __witplugFatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+const __witplugStrictUtf8 = {
+  decode(bytes) {
+    if (bytes !== undefined) __witplugCharge(bytes.byteLength, 'a string');
+    try {
+      return __witplugFatalUtf8.decode(bytes);
+    } catch (err) {
+      throw new TypeError('invalid UTF-8 in a string lifted from the plugin (' + (err && err.message) + ')');
+    }
+  },
+};
+const __witplugUtf16 = new TextDecoder('utf-16');
 function __witplugChargeList(len, size) {
   // At least 8 bytes per element: each becomes a JS value (see jsSize in src/runtime/abi/values.ts).
   __witplugCharge(len * Math.max(size, 8), 'a list');
   return 0;
 }`;
 
-/** Replaces jco's `TEXT_DECODER_UTF8` line: strict UTF-8, each string charged before it is decoded. */
-const STRICT_DECODER = `const TEXT_DECODER_UTF8 = (() => {
-  const fatal = new TextDecoder('utf-8', { fatal: true });
-  return {
-    decode(bytes) {
-      if (bytes !== undefined) __witplugCharge(bytes.byteLength, 'a string');
-      try {
-        return fatal.decode(bytes);
-      } catch (err) {
-        throw new TypeError('invalid UTF-8 in a string lifted from the plugin (' + (err && err.message) + ')');
-      }
-    },
-  };
-})();`;
+/** Replaces jco's `TEXT_DECODER_UTF8` line: strict UTF-8, each string charged before it is decoded (__witplugStrictUtf8). */
+const STRICT_DECODER = 'const TEXT_DECODER_UTF8 = __witplugStrictUtf8;';
 
 function isClass(f: unknown): boolean {
   return typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));

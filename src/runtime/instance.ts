@@ -1,0 +1,588 @@
+/**
+ * A live plugin instance: its sandbox (limits, health), its canonical-ABI
+ * context (memory, allocator, resource handles) and the WebAssembly
+ * instances created through the linked jco glue. Everything that does not
+ * depend on the instance (shape, call route, generated caller and import
+ * factories) comes precomputed in a `PluginBlueprint` (src/runtime/prepare.ts).
+ * An instance that trapped is never called again; the next call gets a
+ * fresh one.
+ */
+import type { ComponentShape, InterfaceType, ResourceType } from '../component/types.js';
+import type { CompiledArtifact } from '../compile/cache.js';
+import { WitplugError, ErrorCodes } from '../errors.js';
+import type { CallRoute } from './canon-features.js';
+import { CONTEXT_IMPORT_MODULE, ContextSlots } from './abi/context-slots.js';
+import { buildJcoImports, hostFunction, type HostFunction, type LogSink, type PluginEnvironment } from './host-imports.js';
+import { instantiateLinked, type LinkedArtifact } from './linker.js';
+import { resolveExport, type ResolvedExport } from './exports.js';
+import { fromJco, toJco, sameInBoth, holdsStrings, loneSurrogateAt } from './jco-values.js';
+import { lowerCamel, shortInterfaceName } from './names.js';
+import { isStackOverflow, toPluginError } from './traps.js';
+import {
+  AbiContext, resourceIntrinsics, withGeneratedImports, DEFAULT_MAX_OUTPUT_BYTES, type CallHost, type compileCaller, type compileImport,
+} from './abi/index.js';
+
+type Factory = ReturnType<typeof compileCaller>;
+type ImportFactory = ReturnType<typeof compileImport>;
+import { Sandbox, DEFAULT_MAX_HANDLES, type ResolvedLimits } from './sandbox.js';
+import { PluginHealth } from './health.js';
+
+export interface LoadInfo {
+  /** How the compiled artifact was obtained. */
+  readonly cache: CompiledArtifact['source'];
+  readonly rebuildReason?: string;
+  /** Wall time of preparing the plugin (read, hash, decode, admit, compile, link) in ms. */
+  readonly ms: number;
+}
+
+/** The generated trampolines of one imported interface (or `$root`), ready to bind to an instance. */
+export interface ImportPlan {
+  /** Core import module name (the interface name, or `$root`). */
+  readonly module: string;
+  readonly iface: InterfaceType;
+  readonly funcs: readonly { readonly name: string; readonly factory: ImportFactory }[];
+  /** Host resources of this interface: `[resource-drop]R` imports, by resource key. */
+  readonly drops: readonly { readonly key: string; readonly name: string }[];
+}
+
+/** A resolved export and its generated caller factory (null: jco's bindings call it). */
+export interface CallerPlan {
+  readonly resolved: ResolvedExport;
+  readonly coreName: string;
+  readonly factory: Factory | null;
+}
+
+/**
+ * What every instance of one prepared plugin shares, computed once by
+ * prepare(): no instance state, nothing mutable but the caller memo.
+ */
+export interface PluginBlueprint {
+  readonly componentHash: string;
+  readonly shape: ComponentShape;
+  readonly loadInfo: LoadInfo;
+  readonly route: CallRoute;
+  readonly limits: ResolvedLimits;
+  /** Resources the plugin exports / the host provides, by key. */
+  readonly resources: ReadonlyMap<string, ResourceType>;
+  readonly hostResources: ReadonlyMap<string, ResourceType>;
+  readonly destructors: ReadonlyMap<string, string>;
+  /** Core names of the exported functions (how the main core instance is recognised). */
+  readonly coreExportNames: readonly string[];
+  /** Generated host-import trampolines (empty when every call goes through jco). */
+  readonly imports: readonly ImportPlan[];
+  readonly versionCounts: ReadonlyMap<string, number>;
+  /** The generated caller of `target` (memoised per prepared plugin; throws NO_SUCH_FUNCTION). */
+  readonly caller: (target: string) => CallerPlan;
+}
+
+/**
+ * A failure while linking is the host's, not the plugin's: a WebAssembly
+ * LinkError, or anything jco's glue throws before the first core instance
+ * exists (it looks every import up first: "unexpectedly undefined instance
+ * import", reading a missing interface). Plugin code has not run yet.
+ */
+function linkGap(e: unknown, coreInstancesCreated: number, plugin: string): WitplugError | null {
+  if (e instanceof WitplugError) return null;
+  if (!(e instanceof WebAssembly.LinkError) && coreInstancesCreated > 0) return null;
+  const message = e instanceof Error ? e.message : String(e);
+  return new WitplugError(ErrorCodes.LINK, `plugin ${plugin} cannot be linked with what the host offers: ${message}`, { plugin, hook: '(instantiate)', cause: e });
+}
+
+function isLinkError(e: unknown): boolean {
+  return e instanceof WitplugError && e.code === ErrorCodes.LINK;
+}
+
+/** A callable export, resolved once. */
+export type PluginFunction = (...args: unknown[]) => unknown;
+
+/** What in-process (`Plugin`) and isolated (`IsolatedPlugin`) instances have in common. */
+export interface PluginInstance {
+  readonly name: string;
+  readonly shape: ComponentShape;
+  /** True once close() was called: every call then fails with CLOSED. */
+  readonly closed: boolean;
+  /** Why the instance is disabled (too many failed calls), or null. */
+  readonly disabledReason: string | null;
+  fn(target: string): PluginFunction;
+  call(target: string, args: readonly unknown[]): unknown;
+  close(): Promise<void>;
+}
+
+/** The limits, health and WASI of one plugin (src/runtime/sandbox.ts). */
+export interface PluginSandbox {
+  readonly sandbox: Sandbox;
+  readonly health: PluginHealth;
+  /** Per-plugin WASI imports (only granted interfaces). */
+  readonly wasi: Record<string, unknown>;
+}
+
+/**
+ * A plugin dropped without close() still gives back its references to the
+ * linker's per-process caches when it is garbage-collected.
+ */
+const unreleased = new FinalizationRegistry<() => void>((release) => release());
+
+export class Plugin implements PluginInstance {
+  readonly name: string;
+  readonly componentHash: string;
+  readonly shape: ComponentShape;
+  readonly loadInfo: LoadInfo;
+  /** Null once closed (the compiled modules and glue may then be freed). */
+  #linked: LinkedArtifact | null;
+  #closed = false;
+  readonly #imports: Record<string, unknown>;
+  #bindings: Record<string, unknown> | null = null;
+  /** Bumped whenever the instance is replaced, so resolved functions re-bind lazily. */
+  #generation = 0;
+  readonly #sandbox: Sandbox;
+  readonly #health: PluginHealth;
+  /** Functions `call()` resolved, by target string (resolving generates code: do it once). */
+  readonly #resolved = new Map<string, PluginFunction>();
+  /** State of the canonical-ABI fast path: memory, allocator, resource handles of the current instance. */
+  readonly #abi = new AbiContext();
+  /** Shared with every instance of the same prepared plugin. */
+  readonly #blueprint: PluginBlueprint;
+  /**
+   * Core imports witplug supplies itself, by core module and name: generated
+   * host-import trampolines and the intrinsics of exported resources.
+   */
+  readonly #generatedImports: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  /** False when the component uses UTF-16 strings, context.get/set or the async ABI: every call then goes through jco. */
+  readonly #generatedCalls: boolean;
+  /** REENTRANCE errors this plugin raised: a host function that lets one through fails the call with REENTRANCE, not HOST_ERROR. */
+  readonly #refusals = new WeakSet<object>();
+  /** Why no call can run on this Node (src/runtime/canon-features.ts), or null. */
+  readonly #unsupported: string | null;
+  /** context.get/set slots of the generated path, for components that use them. */
+  readonly #contextSlots: ContextSlots | null;
+
+  /**
+   * Internal: instances are made by `PreparedPlugin.instantiate()` (or
+   * `loadPlugin`). `linked` is this instance's own reference to the linker's
+   * caches, released by close().
+   */
+  constructor(blueprint: PluginBlueprint, linked: LinkedArtifact, env: PluginEnvironment, sandbox: PluginSandbox) {
+    const route = blueprint.route;
+    this.#blueprint = blueprint;
+    this.#generatedCalls = route.generatedCalls;
+    this.#unsupported = route.unsupported;
+    this.#contextSlots = route.contextSlots ? new ContextSlots() : null;
+    this.name = env.name;
+    this.componentHash = blueprint.componentHash;
+    this.shape = blueprint.shape;
+    this.#linked = linked;
+    unreleased.register(this, linked.release, this);
+    this.loadInfo = blueprint.loadInfo;
+    this.#sandbox = sandbox.sandbox;
+    this.#health = sandbox.health;
+    env = this.#attributeHost(env);
+    this.#imports = this.#sandbox.guardHostImports(buildJcoImports(blueprint.shape, env, sandbox.wasi));
+    this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    this.#abi.maxHandles = this.#sandbox.limits.maxHandles ?? DEFAULT_MAX_HANDLES;
+    this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);
+    this.#abi.reentered = (hook) => {
+      throw this.#reentered(hook);
+    };
+    const generated = this.#generatedCalls
+      ? new Map([...this.#bindGeneratedImports(env), ...resourceIntrinsics(this.#abi, blueprint.resources)])
+      : new Map<string, Record<string, unknown>>();
+    if (this.#contextSlots) {
+      generated.set(CONTEXT_IMPORT_MODULE, { ...generated.get(CONTEXT_IMPORT_MODULE), ...this.#contextSlots.imports() });
+    }
+    this.#generatedImports = generated;
+  }
+
+  /**
+   * The host's implementations (and its log sink), each wrapped so that what
+   * it throws becomes HOST_ERROR naming `interface#function`, with the
+   * host's error as `cause`: the host's fault, never counted against the
+   * plugin. A try/catch costs nothing until something throws. Both call
+   * paths (generated trampolines and jco's) look implementations up here.
+   */
+  #attributeHost(env: PluginEnvironment): PluginEnvironment {
+    const host: Record<string, Record<string, HostFunction>> = {};
+    for (const [iface, table] of Object.entries(env.host)) {
+      const wrapped: Record<string, HostFunction> = {};
+      for (const [func, impl] of Object.entries(table)) {
+        wrapped[func] = typeof impl === 'function' ? this.#hostCall(impl, `${iface}#${func}`) : impl;
+      }
+      host[iface] = wrapped;
+    }
+    const log = this.#hostCall(env.log as HostFunction, 'witplug:host/log#log (the log sink)') as unknown as LogSink;
+    return { ...env, host, log };
+  }
+
+  #hostCall(impl: HostFunction, name: string): HostFunction {
+    const f = impl as (...args: unknown[]) => unknown;
+    return ((...args: unknown[]) => {
+      try {
+        return f(...args);
+      } catch (e) {
+        throw this.#hostError(e, name);
+      }
+    }) as HostFunction;
+  }
+
+  #hostError(e: unknown, name: string): unknown {
+    // The stack is shared: a plugin that recursed deep before calling the host must not escape
+    // DISABLED by making the host overflow it. A stack overflow stays a trap of the call.
+    if (isStackOverflow(e)) return e;
+    // A refusal to re-enter — this plugin's own, or one the isolated host side raised — stays REENTRANCE.
+    if (this.#refusals.has(e as object) || (e instanceof WitplugError && e.code === ErrorCodes.REENTRANCE)) {
+      const err = new WitplugError(ErrorCodes.REENTRANCE, `host function ${name} called back into plugin ${this.name} while it was running a call (${(e as Error).message})`, {
+        plugin: this.name, cause: e, details: { hostFunction: name },
+      });
+      this.#refusals.add(err);
+      return err;
+    }
+    const what = e instanceof Error ? `${e.name === 'WitplugError' ? (e as WitplugError).code : e.name}: ${e.message}` : String(e);
+    return new WitplugError(ErrorCodes.HOST_ERROR, `host function ${name} threw while plugin ${this.name} was calling it: ${what}`, {
+      plugin: this.name, cause: e, details: { hostFunction: name },
+    });
+  }
+
+  /** The error for a call that would re-enter the running instance (the host's fault: not counted, the running call untouched). */
+  #reentered(hook: string): WitplugError {
+    const err = new WitplugError(ErrorCodes.REENTRANCE, `${hook}: plugin ${this.name} is already running a call; a host function may not call back into the same plugin instance`, { plugin: this.name, hook });
+    this.#refusals.add(err);
+    return err;
+  }
+
+  /**
+   * Host functions of non-WASI interfaces get generated trampolines (the
+   * guest calls them directly; memory is read through the AbiContext),
+   * compiled once by prepare() and bound here to this instance. WASI and
+   * anything with host resources keep jco's.
+   */
+  #bindGeneratedImports(env: PluginEnvironment): Map<string, Record<string, unknown>> {
+    const out = new Map<string, Record<string, unknown>>();
+    for (const plan of this.#blueprint.imports) {
+      const table: Record<string, unknown> = {};
+      for (const { name, factory } of plan.funcs) {
+        // The sandbox adds its deadline check to host calls (a loop of host calls burns little fuel).
+        table[name] = factory(this.#abi, this.#sandbox.guardHostFunction(hostFunction(env, plan.iface, name)));
+      }
+      // Host resources: the plugin drops its handles through `[resource-drop]R`; the host may want to know.
+      for (const { key, name } of plan.drops) {
+        table[`[resource-drop]${name}`] = (h: number) => this.#abi.resourceDrop(key, h >>> 0);
+        const onDrop = hostFunction(env, plan.iface, `[resource-drop]${name}`, null);
+        if (onDrop) this.#abi.hostDrops.set(key, onDrop as (value: object) => unknown);
+      }
+      out.set(plan.module, table);
+    }
+    return out;
+  }
+
+  /** Fuel used by the last call (or instantiation); undefined unless fuel or a deadline is set. */
+  get lastFuel(): number | undefined {
+    return this.#sandbox.lastFuel;
+  }
+
+  /** The limits in force (validated; memory in pages). */
+  get limits(): ResolvedLimits {
+    return this.#sandbox.limits;
+  }
+
+  /** Why the plugin is disabled (too many failed calls), or null. Reload it to enable it again. */
+  get disabledReason(): string | null {
+    return this.#health.disabledReason;
+  }
+
+  /** True once close() was called: every call then fails with CLOSED. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Releases the instance, its resource handles, the resolved callers and this
+   * plugin's share of the per-process compiled-module and glue caches (freed
+   * with the last plugin using them). Idempotent. Calls afterwards, through
+   * `call`, `fn` or functions resolved earlier, fail with CLOSED; resources
+   * the host still holds are stale. Async for parity with isolated plugins.
+   */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.#abi.busy) {
+      // Detaching memory under a running guest call would turn its result into a bogus trap.
+      return Promise.reject(new WitplugError(ErrorCodes.USAGE, `plugin ${this.name} cannot be closed by a host function it is calling`, { plugin: this.name }));
+    }
+    this.#closed = true;
+    this.#bindings = null;
+    this.#abi.detach();
+    this.#resolved.clear();
+    const linked = this.#linked;
+    this.#linked = null;
+    if (linked) {
+      unreleased.unregister(this);
+      linked.release();
+    }
+    return Promise.resolve();
+  }
+
+  /** (Re)creates the instance. Called at load and after a trap. Runs under the call limits (start functions are plugin code). */
+  instantiate(): void {
+    // Refused before anything is touched: replacing the instance under a running call would corrupt it.
+    if (this.#abi.busy) throw this.#reentered('(instantiate)');
+    const linked = this.#linked;
+    if (linked === null) throw this.#closedError('(instantiate)');
+    const sandboxHook = this.#sandbox.coreHook;
+    const hook = (module: WebAssembly.Module, imports: WebAssembly.Imports | undefined) =>
+      withGeneratedImports(sandboxHook(module, imports), this.#generatedImports);
+    this.#abi.ready = false;
+    try {
+      this.guard('(instantiate)', () => {
+        let created = 0;
+        try {
+          // Attach as soon as the main instance exists: later instances' start code may already call the host.
+          const { bindings } = instantiateLinked(linked, this.#imports, hook, (inst) => {
+            created++;
+            this.#attachAbi(inst);
+          });
+          this.#bindings = bindings;
+        } catch (e) {
+          throw linkGap(e, created, this.name) ?? e;
+        }
+      }, isLinkError);
+      this.#generation++;
+    } catch (e) {
+      this.#dropInstance();
+      throw toPluginError(e, this.name, '(instantiate)');
+    }
+  }
+
+  /** Points the fast path at the core instance that holds the component's exported functions (once it exists). */
+  #attachAbi(main: WebAssembly.Instance): void {
+    if (this.#abi.ready) return;
+    const isMain = this.#blueprint.coreExportNames.some((n) => typeof main.exports[n] === 'function') || typeof main.exports['cabi_realloc'] === 'function';
+    if (!isMain) return;
+    const memory = main.exports['memory'];
+    const realloc = main.exports['cabi_realloc'];
+    this.#abi.attach({
+      exports: main.exports,
+      memory: memory instanceof WebAssembly.Memory ? memory : undefined,
+      realloc: typeof realloc === 'function' ? (realloc as (a: number, b: number, c: number, d: number) => number) : undefined,
+    }, this.#blueprint.destructors);
+  }
+
+  /** Forgets the current instance (it trapped, or failed to start): the next call creates a new one. */
+  #dropInstance(): void {
+    this.#bindings = null;
+    this.#abi.ready = false;
+  }
+
+  /**
+   * Runs one guest call under the plugin's limits: refuses calls while
+   * DISABLED, arms fuel/deadline/memory/output caps, and on failure maps the
+   * error to its code (FUEL_EXHAUSTED, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT,
+   * TRAP), drops the instance (its state may be corrupt; the next call gets
+   * a fresh one) and counts the failure towards DISABLED. `expected(e)` marks
+   * errors that are ordinary results (jco's thrown `err` of a result
+   * export): they are rethrown untouched. The jco path, instantiation and
+   * destructors use this; the generated callers do the same inline.
+   * Refuses to enter an instance that is already running (REENTRANCE).
+   */
+  guard<T>(hook: string, call: () => T, expected?: (e: unknown) => boolean): T {
+    this.#refuseIfDisabled(hook);
+    const abi = this.#abi;
+    if (abi.busy) throw this.#reentered(hook);
+    abi.busy = true;
+    const sandbox = this.#sandbox;
+    sandbox.begin();
+    let value: T;
+    try {
+      value = call();
+    } catch (e) {
+      abi.busy = false;
+      sandbox.end();
+      if (expected?.(e)) throw e;
+      throw this.#failed(e, hook);
+    }
+    abi.busy = false;
+    sandbox.end();
+    return value;
+  }
+
+  /**
+   * Plugin code ran and the call failed: classify and drop the instance (its
+   * state may be mid-call; the next call gets a fresh one). The failure
+   * counts towards DISABLED unless the host caused it: a host function threw
+   * (HOST_ERROR) or called back into the plugin (REENTRANCE).
+   */
+  #failed(e: unknown, hook: string): WitplugError {
+    const err = this.#sandbox.classify(e, this.name, hook);
+    this.#dropInstance();
+    if (err.code === ErrorCodes.HOST_ERROR || err.code === ErrorCodes.REENTRANCE) {
+      return err.hook === undefined ? new WitplugError(err.code, `${hook}: ${err.message}`, { path: err.path, plugin: this.name, hook, cause: err.cause, details: err.details }) : err;
+    }
+    // A host gap (a function the host does not provide, a linking failure) is not the plugin's
+    // fault: the interrupted instance is still replaced, but it does not count towards DISABLED.
+    if (err.code === ErrorCodes.UNSUPPORTED || err.code === ErrorCodes.LINK) return err;
+    if (this.#health.recordTrap()) {
+      err.message += ` (plugin ${this.name} is now disabled: ${this.#health.disabledReason})`;
+    }
+    return err;
+  }
+
+  #closedError(hook: string): WitplugError {
+    return new WitplugError(ErrorCodes.CLOSED, `plugin ${this.name} is closed; load it again to call it`, { plugin: this.name, hook });
+  }
+
+  #refuseIfDisabled(hook: string): void {
+    if (this.#closed) throw this.#closedError(hook);
+    const disabled = this.#health.disabledReason;
+    if (disabled !== null) {
+      throw new WitplugError(ErrorCodes.DISABLED, `plugin ${this.name} is disabled (${disabled}); reload it to enable it again`, { plugin: this.name, hook });
+    }
+  }
+
+  /** Calls `target` (`iface#func` or a world-level name) with witplug JS values. */
+  call(target: string, args: readonly unknown[]): unknown {
+    let f = this.#resolved.get(target);
+    if (f === undefined) {
+      f = this.fn(target);
+      this.#resolved.set(target, f);
+    }
+    return f(...args);
+  }
+
+  /**
+   * Resolves `target` once and returns a function that calls it through
+   * witplug's generated canonical-ABI path (src/runtime/abi/), or through
+   * jco's bindings for the few type kinds that path does not handle.
+   */
+  fn(target: string): PluginFunction {
+    return this.fastFn(target) ?? this.jcoFn(target);
+  }
+
+  /** A function refusing every call with UNSUPPORTED when this Node cannot run the plugin's calls, else null. */
+  #refusal(target: string): PluginFunction | null {
+    if (this.#unsupported === null) return null;
+    const hook = resolveExport(this.shape, target).target;
+    const err = () => new WitplugError(ErrorCodes.UNSUPPORTED, `cannot call ${hook}: plugin ${this.name} ${this.#unsupported}`, { plugin: this.name, hook });
+    return () => {
+      throw err();
+    };
+  }
+
+  /** The generated canonical-ABI caller of `target`, or null when it needs the jco fallback. */
+  fastFn(target: string): PluginFunction | null {
+    const { resolved, coreName, factory } = this.#blueprint.caller(target);
+    if (!this.#generatedCalls || factory === null) return null;
+    if (!this.#abi.ready) {
+      this.#refuseIfDisabled(resolved.target);
+      this.instantiate();
+    }
+    if (!this.#abi.ready || typeof this.#abi.x[coreName] !== 'function') return null;
+    const call = factory(this.#abi, this.#callHost(resolved));
+    const slots = this.#contextSlots;
+    if (slots === null) return call;
+    // Each call is a new task: its context slots start at 0.
+    return (...args: unknown[]) => {
+      slots.reset();
+      return call(...args);
+    };
+  }
+
+  #arityError(resolved: ResolvedExport, got: number): WitplugError {
+    const params = resolved.type.params;
+    return new WitplugError(ErrorCodes.USAGE, `${resolved.target} takes ${params.length} argument(s) (${params.map((p) => p.name).join(', ')}), got ${got}`, { plugin: this.name, hook: resolved.target });
+  }
+
+  #callHost(resolved: ResolvedExport): CallHost {
+    const hook = resolved.target;
+    const sandbox = this.#sandbox;
+    const limited = sandbox.instrumented;
+    return {
+      arity: (n) => {
+        throw this.#arityError(resolved, n);
+      },
+      prepare: () => {
+        this.#refuseIfDisabled(hook);
+        this.instantiate();
+      },
+      reentered: () => {
+        // Not counted against the plugin and the running call is left alone: the host re-entered.
+        throw this.#reentered(hook);
+      },
+      // The output cap needs no per-call work here (the AbiContext checks it while lifting).
+      limited,
+      begin: () => sandbox.begin(false),
+      end: () => void sandbox.end(),
+      fail: (e, entered) => {
+        if (limited) sandbox.end();
+        // A bad argument is the caller's mistake, not the plugin's: the instance stays. Anything else
+        // is raised by plugin code or by what it called, cabi_realloc during lowering included.
+        if (!entered && e instanceof WitplugError && e.code === ErrorCodes.TYPE_MISMATCH) return toPluginError(e, this.name, hook);
+        return this.#failed(e, hook);
+      },
+    };
+  }
+
+  /**
+   * The same call through jco's generated bindings (values adapted to
+   * witplug's conventions). The baseline of `witplug bench`.
+   */
+  jcoFn(target: string): PluginFunction {
+    const refusal = this.#refusal(target);
+    if (refusal) return refusal;
+    const resolved = resolveExport(this.shape, target);
+    const hook = resolved.target;
+    const params = resolved.type.params;
+    const result = resolved.type.result;
+    const plainArgs = params.every((p) => sameInBoth(p.type));
+    const stringParams = params.flatMap((p, i) => (holdsStrings(p.type) ? [i] : []));
+    const returnsResult = result?.kind === 'result';
+    const plainResult = result === null || (!returnsResult && sameInBoth(result));
+    let generation = -1;
+    let bound: (...a: unknown[]) => unknown = () => undefined;
+    return (...args: unknown[]) => {
+      if (args.length !== params.length) throw this.#arityError(resolved, args.length);
+      // Before anything that could replace the instance under the running call.
+      if (this.#abi.busy) throw this.#reentered(hook);
+      for (const i of stringParams) {
+        const at = loneSurrogateAt(params[i]!.type, args[i], `param ${params[i]!.name}`);
+        if (at !== null) {
+          throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${at}: expected a string of Unicode scalar values (it has a lone surrogate)`, { plugin: this.name, hook, path: at });
+        }
+      }
+      if (generation !== this.#generation || this.#bindings === null) {
+        if (this.#bindings === null) this.instantiate();
+        bound = this.#bindFn(resolved);
+        generation = this.#generation;
+      }
+      const jcoArgs = plainArgs ? args : args.map((a, i) => toJco(params[i]!.type, a));
+      this.#contextSlots?.reset(); // the core instance's context built-ins are witplug's (see fastFn)
+      let value: unknown;
+      const isErrResult = (e: unknown): boolean => returnsResult && e !== null && typeof e === 'object' && 'payload' in e && !(e instanceof WebAssembly.RuntimeError);
+      try {
+        value = this.guard(hook, () => bound(...jcoArgs), isErrResult);
+        this.#sandbox.checkOutput(value, this.name, hook);
+      } catch (e) {
+        if (isErrResult(e)) {
+          // jco reports `err` of a result-returning export as a thrown ComponentError.
+          const payload = (e as { payload: unknown }).payload;
+          this.#sandbox.checkOutput(payload, this.name, hook);
+          const errType = result?.kind === 'result' ? result.err : null;
+          return { tag: 'err', val: errType ? fromJco(errType, payload) : undefined };
+        }
+        this.#dropInstance(); // a trapped instance is never called again
+        throw toPluginError(e, this.name, hook);
+      }
+      if (plainResult) return value;
+      if (returnsResult) return result.ok ? { tag: 'ok', val: fromJco(result.ok, value) } : { tag: 'ok' };
+      return fromJco(result!, value);
+    };
+  }
+
+  #bindFn(resolved: ResolvedExport): (...a: unknown[]) => unknown {
+    const bindings = this.#bindings!;
+    const holder = resolved.iface === null
+      ? bindings
+      : ((bindings[resolved.iface] ?? bindings[shortInterfaceName(resolved.iface)]) as Record<string, unknown> | undefined);
+    const fn = holder?.[lowerCamel(resolved.func)];
+    if (typeof fn !== 'function') {
+      throw new WitplugError(ErrorCodes.UNSUPPORTED, `cannot call ${resolved.target} (resource methods are not callable yet)`, { plugin: this.name, hook: resolved.target });
+    }
+    return fn as (...a: unknown[]) => unknown;
+  }
+}
