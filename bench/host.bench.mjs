@@ -54,15 +54,19 @@ const runners = {
   host4bail: () => runBail4(1, 2),
   host4waterfall: () => runWaterfall4(1, 2),
 };
+if (typedAdd !== bare) throw new Error('the typed accessor is not plugin.fn');
 if (runBail4(1, 2) !== 3 || runWaterfall4(1, 2) !== 6 || runFirst1(1, 2) !== 3) throw new Error('wrong dispatch result');
 
 function measure(fns, n = 200_000, batches = 11) {
+  // A loop of its own per runner: one shared `f()` call site would be megamorphic and favour
+  // whichever runner it saw first.
+  const loops = Object.fromEntries(Object.keys(fns).map((k) => [k, new Function('f', 'n', 'for (let i = 0; i < n; i++) f();')]));
   const times = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
-  for (const f of Object.values(fns)) for (let i = 0; i < n; i++) f();
+  for (const [k, f] of Object.entries(fns)) loops[k](f, n);
   for (let b = 0; b < batches; b++) {
     for (const [k, f] of Object.entries(fns)) {
       const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i++) f();
+      loops[k](f, n);
       times[k].push(Number(process.hrtime.bigint() - t0) / n);
     }
   }

@@ -86,6 +86,8 @@ describe('typed exports are plugin.fn', () => {
     expect(plugin.exports.filter.check(req)).toEqual({ tag: 'redirect', val: { location: '/new/x', permanent: true } });
     expect(plugin.exports.filter.check({ ...req, path: '/blocked' })).toEqual(plugin.fn('filter#check')({ ...req, path: '/blocked' }));
     expect(Object.keys(plugin.exports)).toEqual(['filter', 'shaper', 'observer']);
+    // Not a wrapper: the very function plugin.fn resolves.
+    expect(plugin.exports.filter.check).toBe(plugin.fn('witplug:gateway/filter@0.1.0#check'));
   });
 });
 

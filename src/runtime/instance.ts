@@ -437,12 +437,7 @@ export class Plugin implements PluginInstance {
 
   /** Calls `target` (`iface#func` or a world-level name) with witplug JS values. */
   call(target: string, args: readonly unknown[]): unknown {
-    let f = this.#resolved.get(target);
-    if (f === undefined) {
-      f = this.fn(target);
-      this.#resolved.set(target, f);
-    }
-    return f(...args);
+    return this.fn(target)(...args);
   }
 
   /**
@@ -451,7 +446,14 @@ export class Plugin implements PluginInstance {
    * jco's bindings for the few type kinds that path does not handle.
    */
   fn(target: string): PluginFunction {
-    return this.fastFn(target) ?? this.jcoFn(target);
+    // One function per target (at most two spellings per export): typed accessors, PluginHost
+    // dispatch lists and call() all share it, so each call site's JIT feedback stays monomorphic.
+    let f = this.#resolved.get(target);
+    if (f === undefined) {
+      f = this.fastFn(target) ?? this.jcoFn(target);
+      this.#resolved.set(target, f);
+    }
+    return f;
   }
 
   /** A function refusing every call with UNSUPPORTED when this Node cannot run the plugin's calls, else null. */
