@@ -308,20 +308,26 @@ export class PluginHost {
           }
         };
       case 'waterfall': {
-        // The fed parameter comes from the contract's types, the same for every plugin: found once.
-        let fed = spec.feed ?? -1;
+        // The fed parameter and the arity come from the contract's types, the same for every
+        // plugin: found once. A step of that arity passes the running value without rewriting
+        // and re-spreading the argument list per plugin.
+        let shape: { feed: number; arity: number; step: WaterfallStep; general: WaterfallStep } | null = null;
         return (...args) => {
           const l = slot.list;
-          if (fed < 0 && l.length > 0) fed = this.#feedIndex(name, spec);
-          const feed = fed < 0 ? 0 : fed;
+          if (l.length === 0) return args[shape?.feed ?? spec.feed ?? 0];
+          shape ??= this.#waterfall(name, spec);
+          const { feed } = shape;
+          // Another arity: the general step, and the callee reports the bad arity.
+          const step = args.length === shape.arity ? shape.step : shape.general;
+          let acc = args[feed];
           for (let i = 0; ; i++) {
             try {
               for (; i < l.length; i++) {
                 const b = l[i]!;
                 b.stats.calls++;
-                args[feed] = b.fn(...args);
+                acc = step(b.fn, args, acc);
               }
-              return args[feed];
+              return acc;
             } catch (e) {
               fault(l[i]!, e);
             }
@@ -440,11 +446,16 @@ export class PluginHost {
     return slot;
   }
 
-  #feedIndex(name: string, spec: HookSpec): number {
-    if (spec.feed !== undefined) return spec.feed;
-    const first = [...this.#entries.values()][0];
-    if (first === undefined) return 0;
+  /** The fed parameter (`spec.feed`, else the last one of the result's type) and a step for the hook's arity. */
+  #waterfall(name: string, spec: HookSpec): { feed: number; arity: number; step: WaterfallStep; general: WaterfallStep } {
+    const first = [...this.#entries.values()][0]!;
     const func: FuncType = resolveExport(first.plugin.shape, spec.target).type;
+    const feed = spec.feed ?? this.#feedIndex(name, spec, func);
+    const arity = func.params.length;
+    return { feed, arity, step: arityStep(arity, feed), general: spreadStep(feed) };
+  }
+
+  #feedIndex(name: string, spec: HookSpec, func: FuncType): number {
     for (let i = func.params.length - 1; i >= 0; i--) {
       if (func.result !== null && compareValType(func.params[i]!.type, func.result).length === 0) return i;
     }
@@ -483,6 +494,29 @@ function runInit(plugin: Plugin, config: Readonly<Record<string, string>>): void
     const reason = (result as { val?: unknown }).val;
     throw new WitplugError(ErrorCodes.INIT_FAILED, `init refused to start: ${typeof reason === 'string' ? reason : 'no reason given'}`, { plugin: plugin.name, hook: 'init' });
   }
+}
+
+/** One waterfall step: calls `f` with the arguments, the fed one replaced by the running value. */
+type WaterfallStep = (f: PluginFunction, args: unknown[], acc: unknown) => unknown;
+
+/** Steps for the common arities (no per-plugin array writes or spreads); the general one otherwise. */
+function arityStep(arity: number, feed: number): WaterfallStep {
+  const steps: Record<string, WaterfallStep> = {
+    '1:0': (f, _a, acc) => f(acc),
+    '2:0': (f, a, acc) => f(acc, a[1]),
+    '2:1': (f, a, acc) => f(a[0], acc),
+    '3:0': (f, a, acc) => f(acc, a[1], a[2]),
+    '3:1': (f, a, acc) => f(a[0], acc, a[2]),
+    '3:2': (f, a, acc) => f(a[0], a[1], acc),
+  };
+  return steps[`${arity}:${feed}`] ?? spreadStep(feed);
+}
+
+function spreadStep(feed: number): WaterfallStep {
+  return (f, a, acc) => {
+    a[feed] = acc;
+    return f(...a);
+  };
 }
 
 /** A distinct value: "this plugin's call failed and was skipped". */
