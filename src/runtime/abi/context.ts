@@ -25,6 +25,9 @@ export interface CoreBinding {
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 const EMPTY = new Uint8Array(0);
+/** Zero-length views shared by every context until it attaches to a memory (an ArrayBuffer per instance is measurable when instantiating many). */
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
+const EMPTY_BUFFER = Buffer.alloc(0);
 
 /**
  * Output cap when the plugin's limits set none: what one call may lift out
@@ -110,7 +113,7 @@ export class AbiContext {
   /** Core exports of the current instance (generated code indexes them by name). */
   x: Readonly<Record<string, unknown>> = {};
   u8: Uint8Array = EMPTY;
-  dv: DataView = new DataView(new ArrayBuffer(0));
+  dv: DataView = EMPTY_VIEW;
   /** Second result of `str`/`bytes`/`list`: the length of what was just written. */
   len = 0;
   /** Bytes one call may lift out of the guest in total (strings, lists, nested). */
@@ -135,7 +138,7 @@ export class AbiContext {
   /** Live handles in the table. */
   #handles = 0;
   #memory: WebAssembly.Memory | undefined;
-  #buffer: Buffer = Buffer.alloc(0);
+  #buffer: Buffer = EMPTY_BUFFER;
   #reallocFn: Realloc | undefined;
   #epoch = 0;
   #table: (TableEntry | undefined)[] = [undefined]; // handle 0 is never valid
