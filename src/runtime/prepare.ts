@@ -8,7 +8,7 @@
  * per-instance state (src/runtime/instance.ts).
  */
 import { basename } from 'node:path';
-import { readBytes } from '../util/read-bytes.js';
+import { readInput } from '../util/read-bytes.js';
 import type { ComponentShape, ResourceType } from '../component/types.js';
 import { CompileCache } from '../compile/cache.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
@@ -215,7 +215,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
 export async function prepare(source: string | Uint8Array, options?: PluginOptions): Promise<PreparedPlugin<Plugin> | PreparedPlugin<IsolatedPlugin>>;
 export async function prepare(source: string | Uint8Array, options: PluginOptions = {}): Promise<PreparedPlugin<Plugin> | PreparedPlugin<IsolatedPlugin>> {
   const started = performance.now();
-  const bytes = typeof source === 'string' ? await readPluginFile(source) : source;
+  const bytes = typeof source === 'string' ? await readInput(source, 'plugin') : source;
   const name = options.name ?? (typeof source === 'string' ? basename(source).replace(/\.wasm$/, '') : 'plugin');
   const grant = options.grant;
   // Hashed once (~30 ms for a 12 MB plugin): the shape cache and the compile cache both key on it.
@@ -347,13 +347,4 @@ function importPlans(shape: ComponentShape, ownerOf: (r: ResourceType) => 'plugi
     const drops = [...hostResources].filter(([, r]) => r.interfaceName === owner).map(([key, r]) => ({ key, name: r.name }));
     return { module: iface.name, iface, funcs, drops };
   });
-}
-
-async function readPluginFile(path: string): Promise<Uint8Array> {
-  try {
-    return await readBytes(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new WitplugError(code === 'ENOENT' ? ErrorCodes.NOT_FOUND : ErrorCodes.USAGE, `cannot read plugin ${path}: ${code ?? (e as Error).message}`, { cause: e });
-  }
 }
