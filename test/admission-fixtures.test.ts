@@ -40,6 +40,9 @@ describe('admission fixtures (one WIT edit each, checked against the base contra
         const n = c.note;
         expect(report.notes.some((x) => x.code === n.code && x.path.includes(n.path)), dump(report)).toBe(true);
       }
+      // The whole report — every code, full path and whole message — against its reviewed golden copy
+      // (test/__snapshots__/): the checks above say what matters, this catches any other change.
+      expect(report).toMatchSnapshot();
     });
   }
 });
