@@ -222,6 +222,19 @@ ${bumpAllocator(1024)}
     expect(r.loaded.map((p) => p.name)).toEqual(['a', 'b']);
     expect(r.failed.map((f) => [f.name, f.error.code])).toEqual([['c', 'INIT_FAILED']]);
     expect(dirHost.plugins().map((p) => p.name)).toEqual(['b', 'a']);
+
+    // Bad manifests are the operator's mistake, named and coded, never an internal error.
+    const bad = join(dir, 'bad');
+    mkdirSync(bad);
+    const manifests: [string, string][] = [['d', '{"anchor": null}'], ['e', '{"priority": "high"}'], ['f', '{not json'], ['g', '{"anchor": {"operation": "x", "at": "sometime"}}']];
+    for (const [name, manifest] of manifests) {
+      writeFileSync(join(bad, `${name}.wasm`), bytes);
+      writeFileSync(join(bad, `${name}.json`), manifest);
+    }
+    const badHost = new PluginHost({ contract: life, cache, hooks: {}, logger: () => {} });
+    const rb = await badHost.loadDir(bad);
+    expect(rb.loaded).toEqual([]);
+    expect(rb.failed.map((f) => [f.name, f.error.code])).toEqual([['d', 'USAGE'], ['e', 'USAGE'], ['f', 'USAGE'], ['g', 'USAGE']]);
     host.close();
     dirHost.close();
   });

@@ -553,6 +553,18 @@ function closePlugin(plugin: Plugin): void {
   (plugin as Plugin & { close?: () => void }).close?.();
 }
 
+/** `anchor` of a manifest: `{operation, at}` or a list of them; anything else is a USAGE error naming the file. */
+function parseAnchors(json: unknown, path: string): Anchor[] {
+  const list = Array.isArray(json) ? (json as unknown[]) : [json];
+  return list.map((a) => {
+    const { operation, at } = (a ?? {}) as { operation?: unknown; at?: unknown };
+    if (typeof a !== 'object' || a === null || typeof operation !== 'string' || (at !== 'before' && at !== 'define' && at !== 'after')) {
+      throw new WitplugError(ErrorCodes.USAGE, `manifest ${path}: "anchor" must be {"operation": string, "at": "before" | "define" | "after"} or a list of them`);
+    }
+    return { operation, at };
+  });
+}
+
 /** A plugin's manifest: a grant manifest plus `priority` and `anchor`; none → defaults. */
 async function readManifest(path: string): Promise<LoadOptions> {
   let json: unknown;
@@ -563,10 +575,10 @@ async function readManifest(path: string): Promise<LoadOptions> {
     throw e;
   }
   const { priority, anchor, ...grant } = (json ?? {}) as { priority?: unknown; anchor?: unknown };
-  if (priority !== undefined && typeof priority !== 'number') throw new WitplugError(ErrorCodes.USAGE, `manifest ${path}: "priority" must be a number`);
+  if (priority !== undefined && (typeof priority !== 'number' || !Number.isFinite(priority))) throw new WitplugError(ErrorCodes.USAGE, `manifest ${path}: "priority" must be a number`);
   return {
     grant: parseGrant(grant, path, dirname(path)),
     ...(priority === undefined ? {} : { priority }),
-    ...(anchor === undefined ? {} : { anchor: anchor as Anchor | Anchor[] }),
+    ...(anchor === undefined ? {} : { anchor: parseAnchors(anchor, path) }),
   };
 }
