@@ -127,6 +127,9 @@ describe('PluginHost: operations with anchors (before / define / after)', () => 
     await host.load(GUESTS.c, { name: 'watcher', anchor: [{ operation: 'route', at: 'before' }, { operation: 'route', at: 'after' }] });
     expect(host.operation('route', [request('/old/z')], fallback)).toEqual({ tag: 'redirect', val: { location: '/new/z', permanent: true } });
     expect(host.plugins().find((p) => p.name === 'watcher')!.stats['route']!.calls).toBe(2);
+    // Only declared operations: inherited names are not operations.
+    await expect(host.load(GUESTS.c, { name: 'proto', anchor: { operation: 'constructor', at: 'before' } })).rejects.toMatchObject({ code: 'USAGE' });
+    expect(() => host.operation('constructor', [], fallback)).toThrow(/no operation named "constructor"/);
     await expect(host.load(GUESTS.js, { name: 'second', anchor: { operation: 'route', at: 'define' } }))
       .rejects.toThrow(/already defined by plugin "definer"; "second" cannot define it too/);
     host.unload('definer');

@@ -343,7 +343,7 @@ export class PluginHost {
    * Returns what the definition returned.
    */
   operation(name: string, args: readonly unknown[], fallback: (...args: unknown[]) => unknown): unknown {
-    const spec = this.#options.operations?.[name];
+    const spec = this.#operation(name);
     if (spec === undefined) throw new WitplugError(ErrorCodes.USAGE, `no operation named "${name}"`);
     const policy = spec.onError ?? 'fail';
     for (const b of this.#slot(opKey(name, 'before')).list) this.#call(b, name, policy, args);
@@ -404,12 +404,18 @@ export class PluginHost {
   /** Every hook's target must resolve on the plugin (admission checked the types; this names what is missing). */
   #resolveAll(plugin: Plugin, anchors: readonly Anchor[]): void {
     for (const spec of Object.values(this.#options.hooks ?? {})) plugin.fn(spec.target);
-    for (const a of anchors) plugin.fn(this.#options.operations![a.operation]!.target);
+    for (const a of anchors) plugin.fn(this.#operation(a.operation)!.target);
+  }
+
+  /** A declared operation (own properties only: `constructor` or `__proto__` are not operations). */
+  #operation(name: string): OperationSpec | undefined {
+    const ops = this.#options.operations;
+    return ops !== undefined && Object.hasOwn(ops, name) ? ops[name] : undefined;
   }
 
   #checkAnchors(name: string, anchors: readonly Anchor[]): void {
     for (const a of anchors) {
-      if (this.#options.operations?.[a.operation] === undefined) {
+      if (this.#operation(a.operation) === undefined) {
         throw new WitplugError(ErrorCodes.USAGE, `anchor on unknown operation "${a.operation}"`, { plugin: name });
       }
       if (a.at !== 'define') continue;
