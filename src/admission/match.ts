@@ -3,7 +3,7 @@
  * Rules only look at these pairs (the shared walker is here, not in each rule).
  */
 import type { ComponentShape, WorldItem } from '../component/types.js';
-import { compareVersions, unversioned, versionOf, versionsCompatible } from './versions.js';
+import { newestCompatible, unversioned } from './versions.js';
 
 export interface ImportMatch {
   /** The plugin's import. */
@@ -44,12 +44,8 @@ function pick(wanted: WorldItem, candidates: readonly WorldItem[]): { match: Wor
   const same = candidates.filter((c) => unversioned(c.name) === base);
   const exact = same.find((c) => c.name === wanted.name);
   if (exact) return { match: exact, incompatible: [] };
-  const v = versionOf(wanted.name);
-  const compatible = same.filter((c) => versionsCompatible(v, versionOf(c.name)));
-  if (compatible.length > 0) {
-    compatible.sort((a, b) => compareVersions(versionOf(b.name), versionOf(a.name)));
-    return { match: compatible[0]!, incompatible: [] };
-  }
+  const best = newestCompatible(wanted.name, same.map((c) => c.name));
+  if (best !== undefined) return { match: same.find((c) => c.name === best)!, incompatible: [] };
   return { match: null, incompatible: same };
 }
 

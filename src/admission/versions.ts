@@ -54,6 +54,22 @@ export function compareVersions(a: string | null, b: string | null): number {
   return pa.pre < pb.pre ? -1 : 1;
 }
 
+/**
+ * Of `names`, the one with the same unversioned name as `wanted` and the
+ * newest semver-compatible version (what a linker with several versions
+ * picks); unversioned names are skipped.
+ */
+export function newestCompatible(wanted: string, names: Iterable<string>): string | undefined {
+  const base = unversioned(wanted);
+  const v = versionOf(wanted);
+  let best: string | undefined;
+  for (const name of names) {
+    if (name === base || unversioned(name) !== base || !versionsCompatible(v, versionOf(name))) continue;
+    if (best === undefined || compareVersions(versionOf(name), versionOf(best)) > 0) best = name;
+  }
+  return best;
+}
+
 /** Display form of a version for messages. */
 export function showVersion(v: string | null): string {
   return v === null ? 'no version' : v;

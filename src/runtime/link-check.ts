@@ -8,7 +8,7 @@
  * with it (same major; for 0.x the same minor; pre-releases only themselves).
  */
 import type { ComponentShape } from '../component/types.js';
-import { compareVersions, unversioned, versionOf, versionsCompatible, showVersion } from '../admission/versions.js';
+import { newestCompatible, unversioned, versionOf, versionsCompatible, showVersion } from '../admission/versions.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { isGranted, type Grant } from './grant.js';
 
@@ -29,11 +29,7 @@ export function hostKeyFor<T>(host: Tables<T>, name: string, versionsImported = 
   const base = unversioned(name);
   const wanted = versionOf(name);
   // A host serving several versions of an API: the newest compatible one serves the import.
-  let best: string | undefined;
-  for (const key of Object.keys(host)) {
-    if (host[key] === undefined || key === base || unversioned(key) !== base || !versionsCompatible(wanted, versionOf(key))) continue;
-    if (best === undefined || compareVersions(versionOf(key), versionOf(best)) > 0) best = key;
-  }
+  const best = newestCompatible(name, Object.keys(host).filter((key) => host[key] !== undefined));
   if (best !== undefined) return best;
   if (host[base] !== undefined && (versionsImported <= 1 || wanted === null)) return base;
   return undefined;
