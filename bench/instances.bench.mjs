@@ -2,7 +2,8 @@
 // loadPlugin per instance. Guest: the C gateway (guests/dist/gateway-c.wasm, contract `wit`
 // world `gateway-plugin`), compile cache warm (a private directory, filled by a first load).
 //  (b) `prepared.instantiate()`: average and percentiles (µs) over N instances (kept alive), and
-//      the floor under it: re-instantiating one instance N times (jco glue + V8 only);
+//      the floor under it: re-instantiating one instance N times (what a trap costs: the core
+//      instance only; `instantiation` says whether it skipped jco's glue, src/runtime/direct.ts);
 //  (c) RSS and heap growth for those N live instances, after a full GC, before and after each
 //      answered `filter#check` once (calling resolves a caller per instance);
 //  (a) baseline, same run: `loadPlugin` × N (kept alive): average ms and RSS growth.
@@ -69,11 +70,12 @@ for (let i = 0; i < N; i++) {
   each.push((performance.now() - t) * 1000);
 }
 const instantiateUs = ((performance.now() - t0) * 1000) / N;
+const instantiation = instances[0].instantiation;
 const live = await settle();
 for (const p of instances) answers(p);
 const called = await settle();
-// The floor under (b): re-creating one instance's core instances through jco's glue, with none of
-// witplug's per-instance objects (Plugin.instantiate() after a trap does exactly this).
+// The floor under (b): re-creating one instance's core instance(s), with none of witplug's
+// per-instance objects (Plugin.instantiate() after a trap does exactly this).
 const again = [];
 const t2 = performance.now();
 for (let i = 0; i < N; i++) {
@@ -81,7 +83,7 @@ for (let i = 0; i < N; i++) {
   instances[0].instantiate();
   again.push((performance.now() - t) * 1000);
 }
-const glueOnlyUs = ((performance.now() - t2) * 1000) / N;
+const reinstantiateUs = ((performance.now() - t2) * 1000) / N;
 answers(instances[0]);
 for (const p of instances) await p.close();
 instances.length = 0;
@@ -103,7 +105,8 @@ console.log(JSON.stringify({
   prepareMs: round(prepareMs, 2),
   instantiateUsAvg: round(instantiateUs), instantiateUsP50: round(pct(each, 0.5)), instantiateUsP90: round(pct(each, 0.9)),
   instantiateUsP99: round(pct(each, 0.99)), instantiateTargetUs: 200,
-  glueOnlyReinstantiateUsAvg: round(glueOnlyUs), glueOnlyReinstantiateUsP50: round(pct(again, 0.5)),
+  instantiation,
+  reinstantiateUsAvg: round(reinstantiateUs), reinstantiateUsP50: round(pct(again, 0.5)),
   instancesRssGrowthMB: round(called.rssMB - before.rssMB), instancesRssGrowthBeforeCallsMB: round(live.rssMB - before.rssMB),
   instancesHeapGrowthMB: round(called.heapMB - before.heapMB), instancesHeapGrowthBeforeCallsMB: round(live.heapMB - before.heapMB), instancesRssTargetMB: 100,
   loadPluginMsAvg: round(loadMs, 2), loadPluginRssGrowthMB: round(loadedLive.rssMB - beforeLoad.rssMB),

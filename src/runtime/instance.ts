@@ -14,6 +14,7 @@ import type { CallRoute } from './canon-features.js';
 import { CONTEXT_IMPORT_MODULE, ContextSlots } from './abi/context-slots.js';
 import { buildJcoImports, hostFunction, type HostFunction, type LogSink, type PluginEnvironment } from './host-imports.js';
 import { instantiateLinked, type LinkedArtifact } from './linker.js';
+import { suppliesAll, type DirectLayout } from './direct.js';
 import { resolveExport, type ResolvedExport } from './exports.js';
 import { fromJco, toJco, sameInBoth, holdsStrings, loneSurrogateAt } from './jco-values.js';
 import { lowerCamel, shortInterfaceName } from './names.js';
@@ -68,6 +69,11 @@ export interface PluginBlueprint {
   readonly destructors: ReadonlyMap<string, string>;
   /** Core names of the exported functions (how the main core instance is recognised). */
   readonly coreExportNames: readonly string[];
+  /**
+   * The plugin's own core module, when instances can skip jco's glue
+   * (src/runtime/direct.ts): every call generated, wit-component's layout.
+   */
+  readonly direct: DirectLayout | null;
   /** Generated host-import trampolines (empty when every call goes through jco). */
   readonly imports: readonly ImportPlan[];
   readonly versionCounts: ReadonlyMap<string, number>;
@@ -130,7 +136,15 @@ export class Plugin implements PluginInstance {
   /** Null once closed (the compiled modules and glue may then be freed). */
   #linked: LinkedArtifact | null;
   #closed = false;
-  readonly #imports: Record<string, unknown>;
+  /** jco's import object (the host's functions and WASI), built when an instance first goes through jco's glue. */
+  #jcoImports: Record<string, unknown> | null = null;
+  /** The host's implementations as attributed by #attributeHost, and the granted WASI (for #jcoImports). */
+  readonly #env: PluginEnvironment;
+  readonly #wasi: Record<string, unknown>;
+  /** The main module and its complete imports when instances skip jco's glue (src/runtime/direct.ts); null: through the glue; undefined: not decided yet. */
+  #direct: { readonly main: WebAssembly.Module; readonly imports: WebAssembly.Imports } | null | undefined;
+  /** The current instance when it was made directly (jco's bindings may adopt it later). */
+  #main: WebAssembly.Instance | null = null;
   #bindings: Record<string, unknown> | null = null;
   /** Bumped whenever the instance is replaced, so resolved functions re-bind lazily. */
   #generation = 0;
@@ -176,7 +190,8 @@ export class Plugin implements PluginInstance {
     this.#sandbox = sandbox.sandbox;
     this.#health = sandbox.health;
     env = this.#attributeHost(env);
-    this.#imports = this.#sandbox.guardHostImports(buildJcoImports(blueprint.shape, env, sandbox.wasi));
+    this.#env = env;
+    this.#wasi = sandbox.wasi;
     this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#abi.maxHandles = this.#sandbox.limits.maxHandles ?? DEFAULT_MAX_HANDLES;
     this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);
@@ -294,6 +309,16 @@ export class Plugin implements PluginInstance {
   }
 
   /**
+   * How the current instance was made: `direct` (the plugin's own core
+   * module alone, src/runtime/direct.ts), `jco` (through jco's glue), or
+   * null (none yet, or it was dropped after a failure).
+   */
+  get instantiation(): 'direct' | 'jco' | null {
+    if (this.#main !== null) return 'direct';
+    return this.#bindings !== null ? 'jco' : null;
+  }
+
+  /**
    * Releases the instance, its resource handles, the resolved callers and this
    * plugin's share of the per-process compiled-module and glue caches (freed
    * with the last plugin using them). Idempotent. Calls afterwards, through
@@ -325,29 +350,91 @@ export class Plugin implements PluginInstance {
     if (this.#abi.busy) throw this.#reentered('(instantiate)');
     const linked = this.#linked;
     if (linked === null) throw this.#closedError('(instantiate)');
-    const sandboxHook = this.#sandbox.coreHook;
-    const hook = (module: WebAssembly.Module, imports: WebAssembly.Imports | undefined) =>
-      withGeneratedImports(sandboxHook(module, imports), this.#generatedImports);
+    const direct = this.#directImports();
     this.#abi.ready = false;
+    this.#bindings = null;
+    this.#main = null;
+    this.#underLimits(() => {
+      if (direct === null) {
+        this.#throughGlue(linked, null);
+        return;
+      }
+      let main: WebAssembly.Instance;
+      try {
+        main = new WebAssembly.Instance(direct.main, direct.imports);
+      } catch (e) {
+        // Only a LinkError is the host's: anything else was thrown by the module's start code.
+        throw linkGap(e, 1, this.name) ?? e;
+      }
+      this.#main = main;
+      this.#attachAbi(main);
+    });
+    this.#generation++;
+  }
+
+  /** Runs instantiation work as plugin code under the call limits; a failure leaves no instance. */
+  #underLimits(work: () => void): void {
     try {
-      this.guard('(instantiate)', () => {
-        let created = 0;
-        try {
-          // Attach as soon as the main instance exists: later instances' start code may already call the host.
-          const { bindings } = instantiateLinked(linked, this.#imports, hook, (inst) => {
-            created++;
-            this.#attachAbi(inst);
-          });
-          this.#bindings = bindings;
-        } catch (e) {
-          throw linkGap(e, created, this.name) ?? e;
-        }
-      }, isLinkError);
-      this.#generation++;
+      this.guard('(instantiate)', work, isLinkError);
     } catch (e) {
       this.#dropInstance();
       throw toPluginError(e, this.name, '(instantiate)');
     }
+  }
+
+  /**
+   * Runs jco's glue. `existing`: the live direct instance, which the glue
+   * adopts as its main core instance instead of creating one (its shim and
+   * fixup then route imports the main instance does not use), so jco's
+   * bindings call the same instance and state as the generated callers.
+   */
+  #throughGlue(linked: LinkedArtifact, existing: { readonly module: WebAssembly.Module; readonly instance: WebAssembly.Instance } | null): void {
+    const sandboxHook = this.#sandbox.coreHook;
+    const hook = (module: WebAssembly.Module, imports: WebAssembly.Imports | undefined) =>
+      withGeneratedImports(sandboxHook(module, imports), this.#generatedImports);
+    this.#jcoImports ??= this.#sandbox.guardHostImports(buildJcoImports(this.shape, this.#env, this.#wasi));
+    let created = existing === null ? 0 : 1;
+    try {
+      // Attach as soon as the main instance exists: later instances' start code may already call the host.
+      const { bindings } = instantiateLinked(linked, this.#jcoImports, hook, (inst) => {
+        created++;
+        this.#attachAbi(inst);
+      }, existing ?? undefined);
+      this.#bindings = bindings;
+    } catch (e) {
+      throw linkGap(e, created, this.name) ?? e;
+    }
+  }
+
+  /** jco's bindings of the current instance (created, or attached to the direct instance, on first use). */
+  #jcoBindings(): Record<string, unknown> {
+    if (!this.#abi.ready) this.instantiate();
+    if (this.#bindings !== null) return this.#bindings;
+    const linked = this.#linked;
+    const main = this.#main;
+    const layout = this.#blueprint.direct;
+    if (linked === null) throw this.#closedError('(instantiate)');
+    if (main === null || layout === null) throw new WitplugError(ErrorCodes.INTERNAL, `plugin ${this.name} has an instance without jco bindings`, { plugin: this.name });
+    this.#underLimits(() => this.#throughGlue(linked, { module: layout.main, instance: main }));
+    return this.#bindings!;
+  }
+
+  /**
+   * The direct-instantiation plan of this plugin (decided once): the main
+   * module with witplug's generated imports and the sandbox's, when they
+   * supply every import it has; otherwise null (instances go through jco's
+   * glue).
+   */
+  #directImports(): { readonly main: WebAssembly.Module; readonly imports: WebAssembly.Imports } | null {
+    if (this.#direct !== undefined) return this.#direct;
+    const layout = this.#blueprint.direct;
+    let plan: { main: WebAssembly.Module; imports: WebAssembly.Imports } | null = null;
+    if (layout !== null) {
+      const imports: WebAssembly.Imports = { ...this.#sandbox.coreHook(layout.main, {}) };
+      for (const [module, table] of this.#generatedImports) imports[module] = { ...imports[module], ...(table as WebAssembly.ModuleImports) };
+      if (suppliesAll(layout, imports)) plan = { main: layout.main, imports };
+    }
+    return (this.#direct = plan);
   }
 
   /** Points the fast path at the core instance that holds the component's exported functions (once it exists). */
@@ -367,6 +454,7 @@ export class Plugin implements PluginInstance {
   /** Forgets the current instance (it trapped, or failed to start): the next call creates a new one. */
   #dropInstance(): void {
     this.#bindings = null;
+    this.#main = null;
     this.#abi.ready = false;
   }
 
@@ -548,8 +636,7 @@ export class Plugin implements PluginInstance {
         }
       }
       if (generation !== this.#generation || this.#bindings === null) {
-        if (this.#bindings === null) this.instantiate();
-        bound = this.#bindFn(resolved);
+        bound = this.#bindFn(resolved, this.#jcoBindings());
         generation = this.#generation;
       }
       const jcoArgs = plainArgs ? args : args.map((a, i) => toJco(params[i]!.type, a));
@@ -576,8 +663,7 @@ export class Plugin implements PluginInstance {
     };
   }
 
-  #bindFn(resolved: ResolvedExport): (...a: unknown[]) => unknown {
-    const bindings = this.#bindings!;
+  #bindFn(resolved: ResolvedExport, bindings: Record<string, unknown>): (...a: unknown[]) => unknown {
     const holder = resolved.iface === null
       ? bindings
       : ((bindings[resolved.iface] ?? bindings[shortInterfaceName(resolved.iface)]) as Record<string, unknown> | undefined);

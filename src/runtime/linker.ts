@@ -149,10 +149,12 @@ async function compileModules(artifact: CompiledArtifact): Promise<Map<string, W
 /**
  * Instantiates synchronously; `hook` sees (and may rewrite) every core
  * instance's imports, `created` sees each core instance as soon as it exists
- * (before later ones run their start functions).
+ * (before later ones run their start functions). `existing` stands in for
+ * the core instance of its module (created neither again nor reported).
  */
 export function instantiateLinked(
   linked: LinkedArtifact, imports: Record<string, unknown>, hook?: CoreInstanceHook, created?: (instance: WebAssembly.Instance) => void,
+  existing?: { readonly module: WebAssembly.Module; readonly instance: WebAssembly.Instance },
 ): {
   bindings: Record<string, unknown>;
   coreInstances: WebAssembly.Instance[];
@@ -166,6 +168,10 @@ export function instantiateLinked(
     },
     imports,
     (module, coreImports) => {
+      if (module === existing?.module) {
+        coreInstances.push(existing.instance);
+        return existing.instance;
+      }
       const inst = new WebAssembly.Instance(module, hook ? hook(module, coreImports) : coreImports);
       coreInstances.push(inst);
       created?.(inst);

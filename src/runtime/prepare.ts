@@ -21,6 +21,7 @@ import { callRoute } from './canon-features.js';
 import { usesNamedContextImports } from './abi/context-slots.js';
 import { worldImports, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
 import { linkArtifact, type LinkedArtifact } from './linker.js';
+import { directLayout } from './direct.js';
 import { listExportedFunctions, resolveExport } from './exports.js';
 import {
   compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, resourceKey, UnsupportedAbiType,
@@ -314,10 +315,14 @@ function blueprintOf(
     }
     return plan;
   };
+  const coreExportNames = listExportedFunctions(shape).map((f) => coreExportName(f.iface, f.func));
+  // Direct instantiation only when no call would need jco's bindings (every caller generated).
+  const allGenerated = route.generatedCalls && route.unsupported === null && listExportedFunctions(shape).every((f) => caller(f.target).factory !== null);
   return {
     componentHash, shape, loadInfo, route, limits, resources, hostResources, caller,
     destructors: destructorNames(resources),
-    coreExportNames: listExportedFunctions(shape).map((f) => coreExportName(f.iface, f.func)),
+    coreExportNames,
+    direct: allGenerated ? directLayout(linked.modules.values(), coreExportNames) : null,
     imports: route.generatedCalls ? importPlans(shape, ownerOf, hostResources) : [],
     versionCounts: versionCounts(shape),
   };

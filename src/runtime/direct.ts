@@ -1,0 +1,72 @@
+/**
+ * Direct instantiation: for a component whose every call and every import
+ * witplug's generated path serves, an instance is one core instance of the
+ * plugin's own module with witplug's imports — no jco glue, no shim and
+ * fixup modules.
+ *
+ * Why: jco's glue defines its whole runtime (task machinery, classes,
+ * ~4 600 lines) inside `instantiate()`, so every instance re-creates it
+ * (~40 KB of heap per instance) and wit-component's shim/fixup pair costs
+ * two more core instances. Measured on the C gateway guest: ~340 µs average
+ * per instance through jco, most of it glue objects and the GC they cause.
+ *
+ * The layout recognised is wit-component's: one main module; optionally a
+ * shim (no imports but the sandbox's instrumentation; exports functions and the `$imports` table) and a fixup
+ * (imports only `actual.*` functions and `shim.$imports`; exports nothing)
+ * whose only effect is to route the main module's lowered imports through
+ * that table. When witplug supplies every import of the main module itself,
+ * that routing is dead and the pair can be skipped. Anything else (a WASI
+ * adapter, several real modules, `_initialize`) keeps jco's glue.
+ */
+
+import { WITPLUG_HOST_MODULE } from '../compile/instrument.js';
+
+/** The core module an instance is made of, and what it imports. */
+export interface DirectLayout {
+  readonly main: WebAssembly.Module;
+  readonly imports: readonly WebAssembly.ModuleImportDescriptor[];
+}
+
+/** Exports jco's glue treats specially (it calls them at instantiation): such components keep the glue. */
+const INIT_EXPORTS = new Set(['_initialize', '_start']);
+
+/** Imports the sandbox's instrumentation adds to every module (fuel, deadline, grow flag). */
+const plain = (imports: WebAssembly.ModuleImportDescriptor[]) => imports.filter((i) => i.module !== WITPLUG_HOST_MODULE);
+
+function isShim(m: WebAssembly.Module): boolean {
+  const exports = WebAssembly.Module.exports(m);
+  return plain(WebAssembly.Module.imports(m)).length === 0
+    && exports.every((e) => e.kind === 'function' || (e.kind === 'table' && e.name === '$imports'));
+}
+
+function isFixup(m: WebAssembly.Module): boolean {
+  return WebAssembly.Module.exports(m).length === 0
+    && plain(WebAssembly.Module.imports(m)).every((i) => (i.module === 'actual' && i.kind === 'function') || (i.module === 'shim' && i.name === '$imports' && i.kind === 'table'));
+}
+
+/**
+ * The main module when the core modules have wit-component's plain layout
+ * and the main module exports every function in `coreExportNames`; null
+ * otherwise (the instance then goes through jco's glue).
+ */
+export function directLayout(modules: Iterable<WebAssembly.Module>, coreExportNames: readonly string[]): DirectLayout | null {
+  let main: WebAssembly.Module | null = null;
+  for (const m of modules) {
+    if (isShim(m) || isFixup(m)) continue;
+    if (main !== null) return null; // two real modules: linked by the glue
+    main = m;
+  }
+  if (main === null) return null;
+  const exported = new Map(WebAssembly.Module.exports(main).map((e) => [e.name, e.kind]));
+  if ([...exported.keys()].some((n) => INIT_EXPORTS.has(n))) return null;
+  if (!coreExportNames.every((n) => exported.get(n) === 'function')) return null;
+  return { main, imports: WebAssembly.Module.imports(main) };
+}
+
+/** True when `imports` supplies every import of the layout's main module, each of the right kind. */
+export function suppliesAll(layout: DirectLayout, imports: WebAssembly.Imports): boolean {
+  return layout.imports.every((d) => {
+    const value = (imports[d.module] as Record<string, unknown> | undefined)?.[d.name];
+    return d.kind === 'function' ? typeof value === 'function' : value !== undefined;
+  });
+}
