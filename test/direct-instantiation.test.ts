@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { prepare, loadPlugin, CompileCache } from '../src/index.js';
 import { directLayout } from '../src/runtime/direct.js';
+import { decodeComponent } from '../src/component/decode.js';
 import { thrown } from './helpers/fails.js';
 import { bumpAllocator } from './helpers/wat.js';
 
@@ -77,11 +78,10 @@ describe('direct instantiation', () => {
     expect(p.instantiation).toBe('direct');
     const modules = await compiledModules(counter);
     expect(modules).toHaveLength(3);
-    expect(directLayout(modules, [`${API}#bump`])).not.toBeNull();
-    // The main module must export every lifted function under its canonical core name.
-    expect(directLayout(modules, [`${API}#missing`])).toBeNull();
-    // Two real modules (here: the main module twice) are linked by the glue.
-    expect(directLayout([...modules, modules.find((m) => WebAssembly.Module.exports(m).length > 3)!], [`${API}#bump`])).toBeNull();
+    const main = modules.find((m) => WebAssembly.Module.exports(m).some((e) => e.name === `${API}#bump`))!;
+    expect(directLayout(modules, main)?.main).toBe(main);
+    // Another real module next to the main one (here: a second copy of it) is linked by the glue.
+    expect(directLayout([...modules, await WebAssembly.compile(await parse(counterWat()))], main)).toBeNull();
     await p.close();
     await prepared.close();
   });
@@ -140,6 +140,25 @@ describe('direct instantiation', () => {
     expect(p.instantiation).toBe('jco');
     expect(p.call('api#bump', [])).toBe(1);
     expect(p.jcoFn('api#bump')()).toBe(2);
+    await p.close();
+  });
+
+  it('a core module instantiated twice keeps the glue (the decoder counts instantiations per module)', async () => {
+    const bytes = await parse(`(component
+  (core module $m
+    (global $n (mut i32) (i32.const 0))
+    (func (export "${API}#bump") (result i32)
+      (global.set $n (i32.add (global.get $n) (i32.const 1))) (global.get $n)))
+  (core instance $first (instantiate $m))
+  (core instance $second (instantiate $m))
+  (func $bump (result u32) (canon lift (core func $second "${API}#bump")))
+  (instance $api (export "bump" (func $bump)))
+  (export "${API}" (instance $api)))`);
+    expect(decodeComponent(bytes).oneInstancePerModule).toBe(false);
+    expect(decodeComponent(counter).oneInstancePerModule).toBe(true);
+    const p = await loadPlugin(bytes, { cache, log: () => {} });
+    expect(p.instantiation).toBe('jco');
+    expect([p.call('api#bump', []), p.jcoFn('api#bump')()]).toEqual([1, 2]);
     await p.close();
   });
 

@@ -21,6 +21,12 @@ export interface DecodedPlugin {
   readonly canonBuiltins?: readonly string[];
   /** Some canon lift/lower uses the async option. */
   readonly asyncCanon?: boolean;
+  /** Every core module defined at the top level and instantiated once (src/component/decode.ts). */
+  readonly oneInstancePerModule?: boolean;
+  /** The core module every canon lift comes from, under canonical names (src/component/core-wiring.ts); null: none single. */
+  readonly liftSource?: { readonly module: number; readonly names: readonly string[] } | null;
+  /** Core modules in the component (nested included). */
+  readonly coreModules?: readonly unknown[];
 }
 
 export function decodePlugin(bytes: Uint8Array): DecodedPlugin {

@@ -30,6 +30,11 @@ export const TRANSPILE_OPTIONS = Object.freeze({
 
 export { JCO_VERSION };
 
+/** The file jco names the core module of definition index `index` (`component.core.wasm`, `component.core2.wasm`, …). */
+export function coreModuleFile(index: number): string {
+  return `${TRANSPILE_OPTIONS.name}.core${index === 0 ? '' : index + 1}.wasm`;
+}
+
 export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledComponent> {
   let files: Record<string, Uint8Array>;
   try {

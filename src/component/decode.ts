@@ -9,10 +9,12 @@ import type { ComponentShape, FuncType, InterfaceType, NamedType, WorldItem } fr
 import { Reader, malformed } from './reader.js';
 import { Budget, type Ext, type InstanceDef, newScope } from './defs.js';
 import { type EvalContext, evalComponent, readComponentPreamble } from './interpret.js';
+import { CoreWiring, type LiftSource } from './core-wiring.js';
 import { type CustomSection, parseComponentName, parseProducers } from './custom.js';
 import { canonBuiltinsSeen, resetStringEncodingScan, sawAsyncOption, sawNonUtf8Strings } from './core-skip.js';
 
 export type { CustomSection } from './custom.js';
+export type { LiftSource } from './core-wiring.js';
 
 export interface DecodedComponent {
   readonly shape: ComponentShape;
@@ -30,6 +32,18 @@ export interface DecodedComponent {
   readonly canonBuiltins: readonly string[];
   /** Some canon lift/lower uses the `async` option. */
   readonly asyncCanon: boolean;
+  /**
+   * Every core module is defined at the top level and instantiated exactly
+   * once there (what lets an instance skip jco's glue, src/runtime/direct.ts).
+   */
+  readonly oneInstancePerModule: boolean;
+  /**
+   * The core module whose single instance every `canon lift` takes its
+   * function, memory, realloc and post-return from, under canonical names;
+   * null when there is no such single source (the generated callers then
+   * cannot stand in for jco's bindings).
+   */
+  readonly liftSource: LiftSource | null;
 }
 
 /** Upper bound on decoding effort (sections, declarations, instantiations). */
@@ -86,7 +100,8 @@ export function decodeComponent(bytes: Uint8Array): DecodedComponent {
     const r = new Reader(bytes);
     readComponentPreamble(r);
     resetStringEncodingScan();
-    const ctx: EvalContext = { bytes, budget: new Budget(WORK_BUDGET), customSections: [], coreModules: [] };
+    const wiring = new CoreWiring();
+    const ctx: EvalContext = { bytes, budget: new Budget(WORK_BUDGET), customSections: [], coreModules: [], wiring };
     const res = evalComponent(r, newScope(null), ctx, null, true);
     const imports: WorldItem[] = [];
     const exports: WorldItem[] = [];
@@ -108,6 +123,8 @@ export function decodeComponent(bytes: Uint8Array): DecodedComponent {
       utf8Strings: !sawNonUtf8Strings(),
       canonBuiltins: canonBuiltinsSeen(),
       asyncCanon: sawAsyncOption(),
+      oneInstancePerModule: wiring.oneInstancePerModule(),
+      liftSource: wiring.liftSource(),
       shape: { imports, exports },
       customSections: ctx.customSections,
       coreModules: ctx.coreModules,

@@ -18,6 +18,7 @@ import {
 } from './decode-types.js';
 import { type Budget, type ComponentDef, type Ext, type InstanceDef, type Scope, claimResources, nameDef } from './defs.js';
 import type { CustomSection } from './custom.js';
+import type { CoreWiring } from './core-wiring.js';
 
 export interface EvalContext {
   readonly bytes: Uint8Array;
@@ -25,6 +26,8 @@ export interface EvalContext {
   /** Filled only by the definition pass (not by instantiation re-evaluations, which would duplicate entries). */
   readonly customSections: CustomSection[];
   readonly coreModules: { offset: number; size: number }[];
+  /** Top level only (definition pass): how core instances and lifts are wired (src/component/core-wiring.ts). */
+  readonly wiring?: CoreWiring;
 }
 
 export interface EvalResult {
@@ -149,8 +152,11 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, binding
       case 1:
         if (size < 8 || s.u8() !== 0x00) r.fail('core module section does not hold a module', spos);
         if (collect) ctx.coreModules.push({ offset: s.pos - 1, size });
+        if (collect) ctx.wiring?.module(scope.depth > 0);
         continue;
       case 2:
+        if (collect && scope.depth === 0) ctx.wiring?.instances(s);
+        continue;
       case 3:
       case 9:
       case 12:
@@ -173,7 +179,9 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, binding
       case 6:
         for (let n = s.vecLen(3), i = 0; i < n; i++) {
           ctx.budget.spend(1, s.pos);
+          const apos = s.pos;
           readAlias(s, scope);
+          if (collect && scope.depth === 0) ctx.wiring?.alias(new ByteReader(ctx.bytes, apos, s.pos));
         }
         break;
       case 7:
@@ -185,6 +193,7 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, binding
           ctx.budget.spend(1, s.pos);
           const fpos = s.pos;
           const ft = readCanon(s, (rr) => void readValType(rr, scope));
+          if (collect && scope.depth === 0) ctx.wiring?.canon(new ByteReader(ctx.bytes, fpos, s.pos));
           if (ft !== null) {
             const d = typeAt(s, scope, ft, fpos);
             if (d.d === 'func') scope.funcs.push(d.t);
@@ -196,6 +205,7 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, binding
         for (let n = s.vecLen(3), i = 0; i < n; i++) {
           ctx.budget.spend(1, s.pos);
           readImport(s, scope, bindings, imports);
+          if (collect && scope.depth === 0 && imports[imports.length - 1]![1].s === 'module') ctx.wiring?.importedModule();
         }
         break;
       case 11:

@@ -1,6 +1,7 @@
 /**
  * Which call path a component can use, decided from its canon section (like
- * UTF-16 strings): witplug's generated callers call core exports directly,
+ * UTF-16 strings, or lifts that do not all come from one core instance under
+ * canonical names): witplug's generated callers call core exports directly,
  * without jco's per-call task. They keep `context.get/set` slots themselves
  * when the core imports follow wit-component's naming; components using
  * other async built-ins or the async ABI go through jco's bindings; and jco
@@ -42,11 +43,15 @@ export function hasJspi(): boolean {
  * under wit-component's names, which the generated path can replace;
  * otherwise such a component's calls go through jco.
  */
-export function callRoute(decoded: DecodedPlugin, namedContextImports: boolean, jspi: boolean = hasJspi()): CallRoute {
+export function callRoute(decoded: DecodedPlugin, namedContextImports: boolean, coreExportNames: readonly string[], jspi: boolean = hasJspi()): CallRoute {
   const builtins = decoded.canonBuiltins ?? [];
+  // The generated callers call exports by canonical core name on one core instance: only right when
+  // every lift comes from that instance under that name (src/component/core-wiring.ts).
+  const lifted = new Set(decoded.liftSource?.names ?? []);
+  const oneSource = coreExportNames.length === 0 || (decoded.liftSource != null && coreExportNames.every((n) => lifted.has(n)));
   const contextSlots = namedContextImports && builtins.some((b) => CONTEXT.has(b));
   const needsJspi = [...(decoded.asyncCanon ? ['the async canon option (canon lift/lower async)'] : []), ...builtins.filter((b) => SUSPENDING.has(b)).map((b) => `canon ${b}`)];
-  const generatedCalls = decoded.utf8Strings !== false && !decoded.asyncCanon && builtins.every((b) => SYNC_ONLY.has(b) || (contextSlots && CONTEXT.has(b)));
+  const generatedCalls = oneSource && decoded.utf8Strings !== false && !decoded.asyncCanon && builtins.every((b) => SYNC_ONLY.has(b) || (contextSlots && CONTEXT.has(b)));
   return {
     generatedCalls,
     contextSlots: generatedCalls && contextSlots,

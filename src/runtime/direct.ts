@@ -45,21 +45,16 @@ function isFixup(m: WebAssembly.Module): boolean {
 }
 
 /**
- * The main module when the core modules have wit-component's plain layout
- * and the main module exports every function in `coreExportNames`; null
- * otherwise (the instance then goes through jco's glue).
+ * The layout when every core module other than `main` (the module the
+ * component's lifts come from, src/component/core-wiring.ts) is
+ * wit-component's shim or fixup, and `main` has no init export jco would
+ * call; null otherwise (instances then go through jco's glue).
  */
-export function directLayout(modules: Iterable<WebAssembly.Module>, coreExportNames: readonly string[]): DirectLayout | null {
-  let main: WebAssembly.Module | null = null;
+export function directLayout(modules: Iterable<WebAssembly.Module>, main: WebAssembly.Module): DirectLayout | null {
   for (const m of modules) {
-    if (isShim(m) || isFixup(m)) continue;
-    if (main !== null) return null; // two real modules: linked by the glue
-    main = m;
+    if (m !== main && !isShim(m) && !isFixup(m)) return null; // another real module: linked by the glue
   }
-  if (main === null) return null;
-  const exported = new Map(WebAssembly.Module.exports(main).map((e) => [e.name, e.kind]));
-  if ([...exported.keys()].some((n) => INIT_EXPORTS.has(n))) return null;
-  if (!coreExportNames.every((n) => exported.get(n) === 'function')) return null;
+  if (WebAssembly.Module.exports(main).some((e) => INIT_EXPORTS.has(e.name))) return null;
   return { main, imports: WebAssembly.Module.imports(main) };
 }
 

@@ -67,8 +67,10 @@ export interface PluginBlueprint {
   readonly resources: ReadonlyMap<string, ResourceType>;
   readonly hostResources: ReadonlyMap<string, ResourceType>;
   readonly destructors: ReadonlyMap<string, string>;
-  /** Core names of the exported functions (how the main core instance is recognised). */
+  /** Core names of the exported functions. */
   readonly coreExportNames: readonly string[];
+  /** The module of the core instance every export is lifted from (null: no single one; see src/component/core-wiring.ts). */
+  readonly mainModule: WebAssembly.Module | null;
   /**
    * The plugin's own core module, when instances can skip jco's glue
    * (src/runtime/direct.ts): every call generated, wit-component's layout.
@@ -367,7 +369,7 @@ export class Plugin implements PluginInstance {
         throw linkGap(e, 1, this.name) ?? e;
       }
       this.#main = main;
-      this.#attachAbi(main);
+      this.#attachAbi(main, direct.main);
     });
     this.#generation++;
   }
@@ -396,9 +398,9 @@ export class Plugin implements PluginInstance {
     let created = existing === null ? 0 : 1;
     try {
       // Attach as soon as the main instance exists: later instances' start code may already call the host.
-      const { bindings } = instantiateLinked(linked, this.#jcoImports, hook, (inst) => {
+      const { bindings } = instantiateLinked(linked, this.#jcoImports, hook, (inst, module) => {
         created++;
-        this.#attachAbi(inst);
+        this.#attachAbi(inst, module);
       }, existing ?? undefined);
       this.#bindings = bindings;
     } catch (e) {
@@ -408,8 +410,11 @@ export class Plugin implements PluginInstance {
 
   /** jco's bindings of the current instance (created, or attached to the direct instance, on first use). */
   #jcoBindings(): Record<string, unknown> {
-    if (!this.#abi.ready) this.instantiate();
     if (this.#bindings !== null) return this.#bindings;
+    if (this.#main === null) {
+      this.instantiate();
+      if (this.#bindings !== null) return this.#bindings;
+    }
     const linked = this.#linked;
     const main = this.#main;
     const layout = this.#blueprint.direct;
@@ -438,9 +443,14 @@ export class Plugin implements PluginInstance {
   }
 
   /** Points the fast path at the core instance that holds the component's exported functions (once it exists). */
-  #attachAbi(main: WebAssembly.Instance): void {
+  #attachAbi(main: WebAssembly.Instance, module: WebAssembly.Module): void {
     if (this.#abi.ready) return;
-    const isMain = this.#blueprint.coreExportNames.some((n) => typeof main.exports[n] === 'function') || typeof main.exports['cabi_realloc'] === 'function';
+    // The instance of the module the lifts come from; without a single one (then every call goes
+    // through jco; the context only serves resource handles), the first that looks like it.
+    const known = this.#blueprint.mainModule;
+    const isMain = known !== null
+      ? module === known
+      : this.#blueprint.coreExportNames.some((n) => typeof main.exports[n] === 'function') || typeof main.exports['cabi_realloc'] === 'function';
     if (!isMain) return;
     const memory = main.exports['memory'];
     const realloc = main.exports['cabi_realloc'];

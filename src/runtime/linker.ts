@@ -153,7 +153,7 @@ async function compileModules(artifact: CompiledArtifact): Promise<Map<string, W
  * the core instance of its module (created neither again nor reported).
  */
 export function instantiateLinked(
-  linked: LinkedArtifact, imports: Record<string, unknown>, hook?: CoreInstanceHook, created?: (instance: WebAssembly.Instance) => void,
+  linked: LinkedArtifact, imports: Record<string, unknown>, hook?: CoreInstanceHook, created?: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
   existing?: { readonly module: WebAssembly.Module; readonly instance: WebAssembly.Instance },
 ): {
   bindings: Record<string, unknown>;
@@ -174,7 +174,7 @@ export function instantiateLinked(
       }
       const inst = new WebAssembly.Instance(module, hook ? hook(module, coreImports) : coreImports);
       coreInstances.push(inst);
-      created?.(inst);
+      created?.(inst, module);
       return inst;
     },
   );

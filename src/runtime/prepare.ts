@@ -11,6 +11,7 @@ import { basename } from 'node:path';
 import { readInput } from '../util/read-bytes.js';
 import type { ComponentShape, ResourceType } from '../component/types.js';
 import { CompileCache } from '../compile/cache.js';
+import { coreModuleFile } from '../compile/transpile.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { decodeForAdmission, admitShape, type Contract } from '../admission/gate.js';
 import { AdmissionCodes, type AdmissionReport } from '../admission/report.js';
@@ -24,7 +25,7 @@ import { linkArtifact, type LinkedArtifact } from './linker.js';
 import { directLayout } from './direct.js';
 import { listExportedFunctions, resolveExport } from './exports.js';
 import {
-  compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, resourceKey, UnsupportedAbiType,
+  callerSupported, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, resourceKey, UnsupportedAbiType,
 } from './abi/index.js';
 import type { Grant, Limits } from './grant.js';
 import { Sandbox, resolveLimits, instrumentedCompileOptions, hardenGlue, type ResolvedLimits } from './sandbox.js';
@@ -288,7 +289,10 @@ function admitOrThrow(
 function blueprintOf(
   componentHash: string, shape: ComponentShape, decoded: DecodedPlugin, linked: LinkedArtifact, loadInfo: LoadInfo, limits: ResolvedLimits,
 ): PluginBlueprint {
-  const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()));
+  const coreExportNames = listExportedFunctions(shape).map((f) => coreExportName(f.iface, f.func));
+  const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()), coreExportNames);
+  // The module of the core instance the exports are lifted from (jco names modules by definition index).
+  const mainModule = decoded.liftSource ? linked.modules.get(coreModuleFile(decoded.liftSource.module)) ?? null : null;
   const resources = exportedResources(shape);
   const hostResources = importedResources(shape);
   const ownerOf = (r: ResourceType): 'plugin' | 'host' | null => {
@@ -315,14 +319,17 @@ function blueprintOf(
     }
     return plan;
   };
-  const coreExportNames = listExportedFunctions(shape).map((f) => coreExportName(f.iface, f.func));
-  // Direct instantiation only when no call would need jco's bindings (every caller generated).
-  const allGenerated = route.generatedCalls && route.unsupported === null && listExportedFunctions(shape).every((f) => caller(f.target).factory !== null);
+  // Direct instantiation when no call is expected to need jco's bindings (they would attach to the
+  // instance on first use anyway, at the glue's cost), and each core module jco extracted is
+  // instantiated exactly once by the component.
+  const allGenerated = route.generatedCalls && route.unsupported === null && listExportedFunctions(shape).every((f) => callerSupported(f.type, ownerOf))
+    && decoded.oneInstancePerModule === true && decoded.coreModules?.length === linked.modules.size;
   return {
     componentHash, shape, loadInfo, route, limits, resources, hostResources, caller,
     destructors: destructorNames(resources),
     coreExportNames,
-    direct: allGenerated ? directLayout(linked.modules.values(), coreExportNames) : null,
+    mainModule,
+    direct: allGenerated && mainModule ? directLayout(linked.modules.values(), mainModule) : null,
     imports: route.generatedCalls ? importPlans(shape, ownerOf, hostResources) : [],
     versionCounts: versionCounts(shape),
   };

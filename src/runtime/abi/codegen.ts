@@ -175,6 +175,17 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
 }
 
 
+/** Whether `generateCaller` serves `func` (the check alone, without generating code). */
+export function callerSupported(func: FuncType, ownerOf: ResourceOwner): boolean {
+  try {
+    checkSignature(func, ownerOf);
+    return true;
+  } catch (e) {
+    if (e instanceof UnsupportedAbiType) return false;
+    throw e;
+  }
+}
+
 /** Throws UnsupportedAbiType unless every part of the signature has a generated lowering/lifting. */
 function checkSignature(func: FuncType, ownerOf: ResourceOwner): void {
   for (const p of func.params) assertSupported(p.type);

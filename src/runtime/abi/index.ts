@@ -14,7 +14,7 @@ import type { ResourceOwner } from './emit.js';
 
 export { AbiContext, PluginResource, DEFAULT_MAX_OUTPUT_BYTES } from './context.js';
 export { UnsupportedAbiType } from './layout.js';
-export { resourceKey } from './codegen.js';
+export { resourceKey, callerSupported } from './codegen.js';
 export type { ResourceOwner } from './emit.js';
 
 /** What a generated caller needs from its owner (the Plugin, or a bare host in benchmarks). */

@@ -1,0 +1,162 @@
+/**
+ * Which core instance a component's exported functions come from.
+ *
+ * witplug's generated callers call a core export by its canonical name
+ * (`iface#func`, `cabi_realloc`, `cabi_post_…`, `memory`) on one core
+ * instance. That is only what jco (and the spec) do when every `canon lift`
+ * takes its function — and its memory, realloc and post-return options —
+ * from that one instance under those names, and that instance is the only
+ * instance of its module. A module instantiated twice, a composed component
+ * whose outer instance wraps an inner one exporting the same names, or a
+ * toolchain naming its core exports differently must keep jco's bindings.
+ *
+ * Top level only; lenient: it re-reads bytes the strict decoder has already
+ * accepted, and anything it does not follow just means "no single source".
+ */
+import { Reader } from './reader.js';
+
+/** A core item aliased from a core instance's export. */
+interface CoreExportRef {
+  readonly instance: number;
+  readonly name: string;
+}
+
+/** The module whose single instance every lift comes from, and the core names lifted. */
+export interface LiftSource {
+  /** Index of the core module (definition order: jco's `component.core{N}.wasm`, N = index + 1, omitted for 0). */
+  readonly module: number;
+  /** Core export names of the lifted functions. */
+  readonly names: readonly string[];
+}
+
+interface Lift {
+  readonly func: number;
+  readonly memory?: number;
+  readonly realloc?: number;
+  readonly postReturn?: number;
+}
+
+const CORE_FUNC = 0x00;
+const CORE_MEMORY = 0x02;
+
+export class CoreWiring {
+  /** Instantiations per core module. */
+  readonly #instantiations: number[] = [];
+  /** Core instance index space: the module a real instance was made of, or null (inline export bags). */
+  readonly #instances: (number | null)[] = [];
+  readonly #funcs: (CoreExportRef | null)[] = [];
+  readonly #memories: (CoreExportRef | null)[] = [];
+  readonly #lifts: Lift[] = [];
+  /** False once something was not understood (a core module imported or nested, an unreadable entry). */
+  #followed = true;
+
+  /** A core module section at the top level (`nested`: inside a nested component). */
+  module(nested: boolean): void {
+    if (nested) this.#followed = false;
+    else this.#instantiations.push(0);
+  }
+
+  /** A core module imported by the component: not something jco extracts. */
+  importedModule(): void {
+    this.#followed = false;
+  }
+
+  /** A top-level core instance section. */
+  instances(s: Reader): void {
+    this.#lenient(() => {
+      for (let n = s.u32(), i = 0; i < n; i++) {
+        const tag = s.u8();
+        if (tag === 0x00) {
+          const m = s.u32();
+          if (m >= this.#instantiations.length) this.#followed = false;
+          else this.#instantiations[m]!++;
+          this.#instances.push(m);
+          for (let k = s.u32(), j = 0; j < k; j++) {
+            s.name();
+            s.u8();
+            s.u32();
+          }
+        } else if (tag === 0x01) {
+          this.#instances.push(null);
+          for (let k = s.u32(), j = 0; j < k; j++) {
+            s.name();
+            s.u8();
+            s.u32();
+          }
+        } else {
+          this.#followed = false;
+          return;
+        }
+      }
+    });
+  }
+
+  /** One top-level alias (the bytes the strict decoder just read). */
+  alias(s: Reader): void {
+    this.#lenient(() => {
+      const sort = s.u8();
+      if (sort !== 0x00) return; // component-level sorts do not enter core index spaces
+      const core = s.u8();
+      const tag = s.u8();
+      const ref = tag === 0x01 ? { instance: s.u32(), name: s.name() } : null;
+      if (core === CORE_FUNC) this.#funcs.push(ref);
+      else if (core === CORE_MEMORY) this.#memories.push(ref);
+      else if (core === 0x12 || core === 0x11) this.#followed = false; // core instances/modules from elsewhere
+    });
+  }
+
+  /** One top-level canon definition (the bytes the strict decoder just read). */
+  canon(s: Reader): void {
+    this.#lenient(() => {
+      const op = s.u8();
+      if (op !== 0x00) {
+        this.#funcs.push(null); // every other canon definition defines a core function
+        return;
+      }
+      s.u8();
+      const lift: { func: number; memory?: number; realloc?: number; postReturn?: number } = { func: s.u32() };
+      for (let n = s.u32(), i = 0; i < n; i++) {
+        const opt = s.u8();
+        if (opt === 0x03) lift.memory = s.u32();
+        else if (opt === 0x04) lift.realloc = s.u32();
+        else if (opt === 0x05) lift.postReturn = s.u32();
+        else if (opt === 0x07) s.u32();
+      }
+      this.#lifts.push(lift);
+    });
+  }
+
+  /** Every core module defined at the top level and instantiated exactly once there. */
+  oneInstancePerModule(): boolean {
+    return this.#followed && this.#instantiations.every((n) => n === 1);
+  }
+
+  /** The single source of every lift, under the names the generated callers use; null when there is none. */
+  liftSource(): LiftSource | null {
+    if (!this.#followed || this.#lifts.length === 0) return null;
+    let instance: number | null = null;
+    const names: string[] = [];
+    const from = (ref: CoreExportRef | null | undefined, name: string): boolean => ref != null && ref.instance === instance && ref.name === name;
+    for (const lift of this.#lifts) {
+      const f = this.#funcs[lift.func];
+      if (f == null) return null;
+      instance ??= f.instance;
+      if (f.instance !== instance) return null;
+      if (lift.memory !== undefined && !from(this.#memories[lift.memory], 'memory')) return null;
+      if (lift.realloc !== undefined && !from(this.#funcs[lift.realloc], 'cabi_realloc')) return null;
+      if (lift.postReturn !== undefined && !from(this.#funcs[lift.postReturn], `cabi_post_${f.name}`)) return null;
+      names.push(f.name);
+    }
+    const module = instance === null ? null : this.#instances[instance];
+    if (module == null || this.#instantiations[module] !== 1) return null;
+    return { module, names };
+  }
+
+  #lenient(read: () => void): void {
+    try {
+      read();
+    } catch {
+      this.#followed = false;
+    }
+  }
+}

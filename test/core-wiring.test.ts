@@ -1,0 +1,90 @@
+/**
+ * The generated callers call exports by canonical core name on one core
+ * instance; jco follows the component's own wiring. They must agree on
+ * components whose wiring is not wit-component's one-module layout
+ * (src/component/core-wiring.ts): a module instantiated twice, an outer
+ * module wrapping an inner one that exports the same names (composition),
+ * lifts from core exports under other names next to a decoy with the
+ * canonical name. Each case: `call` (the route witplug picks) answers what
+ * jco's bindings answer.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from '@bytecodealliance/jco';
+import { loadPlugin, CompileCache } from '../src/index.js';
+import { decodeComponent } from '../src/component/decode.js';
+
+const cache = new CompileCache(mkdtempSync(join(tmpdir(), 'witplug-wiring-')));
+const API = 'test:wiring/api@0.1.0';
+const exported = (lift: string) => `
+  (func $value (result u32) (canon lift ${lift}))
+  (instance $api (export "value" (func $value)))
+  (export "${API}" (instance $api))`;
+
+const CASES: { name: string; wat: string; expected: number; liftModule: number | null }[] = [
+  {
+    name: 'a module instantiated twice with different imports (the second instance is lifted)',
+    wat: `(component
+  (core module $ten (global (export "base") i32 (i32.const 10)))
+  (core module $twenty (global (export "base") i32 (i32.const 20)))
+  (core module $m
+    (import "cfg" "base" (global $base i32))
+    (func (export "${API}#value") (result i32) (global.get $base)))
+  (core instance $c10 (instantiate $ten))
+  (core instance $c20 (instantiate $twenty))
+  (core instance $first (instantiate $m (with "cfg" (instance $c10))))
+  (core instance $second (instantiate $m (with "cfg" (instance $c20))))
+  ${exported(`(core func $second "${API}#value")`)})`,
+    expected: 20,
+    liftModule: null,
+  },
+  {
+    name: 'an outer module wrapping an inner one that exports the same name',
+    wat: `(component
+  (core module $inner (func (export "${API}#value") (result i32) (i32.const 1)))
+  (core module $outer
+    (import "inner" "${API}#value" (func $v (result i32)))
+    (func (export "${API}#value") (result i32) (i32.add (call $v) (i32.const 100))))
+  (core instance $i (instantiate $inner))
+  (core instance $o (instantiate $outer (with "inner" (instance $i))))
+  ${exported(`(core func $o "${API}#value")`)})`,
+    expected: 101,
+    liftModule: 1,
+  },
+  {
+    name: 'the lift uses another core name; a decoy exports the canonical one',
+    wat: `(component
+  (core module $m
+    (func (export "run") (result i32) (i32.const 7))
+    (func (export "${API}#value") (result i32) (i32.const 666)))
+  (core instance $i (instantiate $m))
+  ${exported(`(core func $i "run")`)})`,
+    expected: 7,
+    liftModule: 0,
+  },
+  {
+    name: 'wit-component\'s plain layout (the control)',
+    wat: `(component
+  (core module $m (func (export "${API}#value") (result i32) (i32.const 5)))
+  (core instance $i (instantiate $m))
+  ${exported(`(core func $i "${API}#value")`)})`,
+    expected: 5,
+    liftModule: 0,
+  },
+];
+
+describe('core wiring: witplug\'s calls answer what jco\'s bindings answer', () => {
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const bytes = await parse(c.wat);
+      const viaWitplug = await loadPlugin(bytes, { cache, log: () => {} });
+      const viaJco = await loadPlugin(bytes, { cache, log: () => {} });
+      expect(viaJco.jcoFn('api#value')()).toBe(c.expected);
+      expect(viaWitplug.call('api#value', [])).toBe(c.expected);
+      await Promise.all([viaWitplug.close(), viaJco.close()]);
+      expect(decodeComponent(bytes).liftSource?.module ?? null).toBe(c.liftModule);
+    });
+  }
+});
