@@ -9,7 +9,7 @@
  * jco's bindings answer.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from '@bytecodealliance/jco';
@@ -87,4 +87,28 @@ describe('core wiring: witplug\'s calls answer what jco\'s bindings answer', () 
       expect(decodeComponent(bytes).liftSource?.module ?? null).toBe(c.liftModule);
     });
   }
+});
+
+describe('core wiring: resource destructors', () => {
+  it('wit-component\'s destructor (through its shim and fixup) is followed to the lifted instance', () => {
+    const bench = readFileSync('bench/guests/dist/bench.wasm');
+    expect(decodeComponent(bench).liftSource?.module).toBe(0);
+  });
+
+  it('a destructor taken from another instance leaves no single source (calls go through jco)', async () => {
+    const bytes = await parse(`(component
+  (core module $d (func (export "noop") (param i32)))
+  (core instance $di (instantiate $d))
+  (alias core export $di "noop" (core func $noop))
+  (type $thing (resource (rep i32) (dtor (core func $noop))))
+  (core func $new (canon resource.new $thing))
+  (core instance $exp (export "[resource-new]thing" (func $new)))
+  (core module $m
+    (import "[export]${API}" "[resource-new]thing" (func $new (param i32) (result i32)))
+    (func (export "${API}#value") (result i32) (i32.const 1))
+    (func (export "${API}#[dtor]thing") (param i32)))
+  (core instance $main (instantiate $m (with "[export]${API}" (instance $exp))))
+  ${exported(`(core func $main "${API}#value")`)})`);
+    expect(decodeComponent(bytes).liftSource).toBeNull();
+  });
 });

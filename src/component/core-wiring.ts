@@ -29,6 +29,10 @@ export interface LiftSource {
   readonly names: readonly string[];
 }
 
+type CoreInstance =
+  | { readonly module: number; readonly args: ReadonlyMap<string, number> }
+  | { readonly module: null; readonly funcs: ReadonlyMap<string, number> };
+
 interface Lift {
   readonly func: number;
   readonly memory?: number;
@@ -42,11 +46,13 @@ const CORE_MEMORY = 0x02;
 export class CoreWiring {
   /** Instantiations per core module. */
   readonly #instantiations: number[] = [];
-  /** Core instance index space: the module a real instance was made of, or null (inline export bags). */
-  readonly #instances: (number | null)[] = [];
+  /** Core instance index space: real instances (module, arguments) and inline export bags. */
+  readonly #instances: CoreInstance[] = [];
   readonly #funcs: (CoreExportRef | null)[] = [];
   readonly #memories: (CoreExportRef | null)[] = [];
   readonly #lifts: Lift[] = [];
+  /** Core functions named as resource destructors. */
+  readonly #dtors: number[] = [];
   /** False once something was not understood (a core module imported or nested, an unreadable entry). */
   #followed = true;
 
@@ -70,19 +76,22 @@ export class CoreWiring {
           const m = s.u32();
           if (m >= this.#instantiations.length) this.#followed = false;
           else this.#instantiations[m]!++;
-          this.#instances.push(m);
+          const args = new Map<string, number>();
           for (let k = s.u32(), j = 0; j < k; j++) {
-            s.name();
-            s.u8();
-            s.u32();
+            const name = s.name();
+            s.u8(); // 0x12: an instance
+            args.set(name, s.u32());
           }
+          this.#instances.push({ module: m, args });
         } else if (tag === 0x01) {
-          this.#instances.push(null);
+          const funcs = new Map<string, number>();
           for (let k = s.u32(), j = 0; j < k; j++) {
-            s.name();
-            s.u8();
-            s.u32();
+            const name = s.name();
+            const sort = s.u8();
+            const idx = s.u32();
+            if (sort === CORE_FUNC) funcs.set(name, idx);
           }
+          this.#instances.push({ module: null, funcs });
         } else {
           this.#followed = false;
           return;
@@ -126,6 +135,15 @@ export class CoreWiring {
     });
   }
 
+  /** One top-level type definition: a resource's destructor is a core function too. */
+  type(s: Reader): void {
+    this.#lenient(() => {
+      if (s.u8() !== 0x3f) return;
+      s.u8(); // rep: i32
+      if (s.u8() === 0x01) this.#dtors.push(s.u32());
+    });
+  }
+
   /** Every core module defined at the top level and instantiated exactly once there. */
   oneInstancePerModule(): boolean {
     return this.#followed && this.#instantiations.every((n) => n === 1);
@@ -147,9 +165,29 @@ export class CoreWiring {
       if (lift.postReturn !== undefined && !from(this.#funcs[lift.postReturn], `cabi_post_${f.name}`)) return null;
       names.push(f.name);
     }
-    const module = instance === null ? null : this.#instances[instance];
+    // The generated path finds destructors by their canonical export name (`iface#[dtor]r`).
+    if (!this.#dtors.every((d) => {
+      const f = this.#throughShim(this.#funcs[d]);
+      return f != null && f.instance === instance && f.name.includes('#[dtor]');
+    })) return null;
+    const module = instance === null ? null : this.#instances[instance]?.module;
     if (module == null || this.#instantiations[module] !== 1) return null;
     return { module, names };
+  }
+
+  /**
+   * wit-component routes a function that does not exist yet when it is
+   * needed (a destructor, a lowered import) through its shim's table: the
+   * reference is the shim's export `k`, and the fixup instance fills slot
+   * `k` with export `k` of its `actual` argument. Follows that one hop.
+   */
+  #throughShim(ref: CoreExportRef | null | undefined): CoreExportRef | null {
+    if (ref == null) return null;
+    const fixup = this.#instances.find((i) => i.module !== null && i.args.get('shim') === ref.instance);
+    if (fixup === undefined || fixup.module === null) return ref;
+    const actual = this.#instances[fixup.args.get('actual') ?? -1];
+    const target = actual?.module === null ? actual.funcs.get(ref.name) : undefined;
+    return target === undefined ? null : this.#funcs[target] ?? null;
   }
 
   #lenient(read: () => void): void {

@@ -185,7 +185,11 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, binding
         }
         break;
       case 7:
-        for (let n = s.vecLen(), i = 0; i < n; i++) scope.types.push(readDefType(s, scope, ctx.budget));
+        for (let n = s.vecLen(), i = 0; i < n; i++) {
+          const tpos = s.pos;
+          scope.types.push(readDefType(s, scope, ctx.budget));
+          if (collect && scope.depth === 0) ctx.wiring?.type(new ByteReader(ctx.bytes, tpos, s.pos));
+        }
         break;
       case 8:
         // Several async built-ins (backpressure.inc, waitable-set.new, …) are a single opcode byte.
