@@ -81,7 +81,7 @@ describe('direct instantiation', () => {
     const main = modules.find((m) => WebAssembly.Module.exports(m).some((e) => e.name === `${API}#bump`))!;
     expect(directLayout(modules, main)?.main).toBe(main);
     // Another real module next to the main one (here: a second copy of it) is linked by the glue.
-    expect(directLayout([...modules, await WebAssembly.compile(await parse(counterWat()))], main)).toBeNull();
+    expect(directLayout([...modules, await WebAssembly.compile((await parse(counterWat())) as Uint8Array<ArrayBuffer>)], main)).toBeNull();
     await p.close();
     await prepared.close();
   });
