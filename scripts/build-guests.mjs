@@ -57,6 +57,16 @@ export const GUESTS = [
     usage: GATEWAY_USAGE,
   },
   {
+    name: 'greeter-c-wasi',
+    builder: 'c-wasi',
+    sources: ['guests/c-wasi/*.c'],
+    wit: 'guests/c-wasi/wit',
+    world: 'greeter',
+    prebuilt: 'guests/prebuilt/greeter-c-wasi.wasm',
+    description: 'Greeter written in C with wasi-libc (printf, malloc) and the WASI preview1 adapter: the layout of libc toolchains.',
+    usage: 'Prints one line to stdout per greet (grant wasi:cli/*, wasi:io/*, wasi:clocks/*, wasi:filesystem/*).',
+  },
+  {
     name: 'gateway-wat',
     builder: 'wat',
     sources: ['guests/wat/gateway.wat'],

@@ -7,3 +7,5 @@ export function available(): Promise<boolean>;
 export const toolVersion: string | null;
 export function getToolVersion(): Promise<string | null>;
 export const CFLAGS: string[];
+/** The environment clang runs in (node_modules/.bin hidden: no wasm-opt after linking). */
+export function clangEnv(): NodeJS.ProcessEnv;

@@ -32,7 +32,7 @@ export const CFLAGS = [
  * puts binaryen's (a componentize-js dependency) there under `npm run`: the output
  * would then depend on how the build was started. Hide node_modules/.bin from clang.
  */
-function clangEnv() {
+export function clangEnv() {
   const sep = process.platform === 'win32' ? ';' : ':';
   const path = (process.env.PATH ?? '').split(sep).filter((p) => !/node_modules[\\/]\.bin/.test(p)).join(sep);
   return { ...process.env, PATH: path };

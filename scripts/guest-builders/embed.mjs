@@ -15,10 +15,12 @@ let preopensSet = false;
  * sections (docs/plugin-metadata.md). Appending afterwards is simple and always seen.
  *
  * @param {{ coreModule: Uint8Array, witDir: string, world: string, outFile: string,
- *           metadata?: Record<string, unknown> }} opts
+ *           metadata?: Record<string, unknown>, adapters?: [string, Uint8Array][] }} opts
+ *   adapters: core modules wit-component links in by import module name (the WASI
+ *   preview1 adapter for a libc guest).
  * @returns {Promise<{ size: number }>}
  */
-export async function embedAndWrite({ coreModule, witDir, world, outFile, metadata }) {
+export async function embedAndWrite({ coreModule, witDir, world, outFile, metadata, adapters }) {
   // componentEmbed({ witPath }) reads the WIT directory (with deps/) through preview2-shim's
   // filesystem, which starts with no preopens (toolchain.md). witSource cannot carry deps/.
   if (!preopensSet) {
@@ -28,7 +30,7 @@ export async function embedAndWrite({ coreModule, witDir, world, outFile, metada
   }
   const { componentEmbed, componentNew } = await import('@bytecodealliance/jco');
   const embedded = await componentEmbed({ binary: coreModule, witPath: resolve(witDir), world });
-  const component = await componentNew(embedded);
+  const component = adapters?.length ? await componentNew(embedded, adapters) : await componentNew(embedded);
   const bytes = metadata ? appendMetadataSection(component, metadata) : component;
   await mkdir(dirname(resolve(outFile)), { recursive: true });
   await writeFile(outFile, bytes);
