@@ -166,8 +166,9 @@ export class CoreWiring {
       names.push(f.name);
     }
     // The generated path finds destructors by their canonical export name (`iface#[dtor]r`).
+    const fixups = this.#fixupsByShim();
     if (!this.#dtors.every((d) => {
-      const f = this.#throughShim(this.#funcs[d]);
+      const f = this.#throughShim(this.#funcs[d], fixups);
       return f != null && f.instance === instance && f.name.includes('#[dtor]');
     })) return null;
     const module = instance === null ? null : this.#instances[instance]?.module;
@@ -181,13 +182,23 @@ export class CoreWiring {
    * reference is the shim's export `k`, and the fixup instance fills slot
    * `k` with export `k` of its `actual` argument. Follows that one hop.
    */
-  #throughShim(ref: CoreExportRef | null | undefined): CoreExportRef | null {
+  #throughShim(ref: CoreExportRef | null | undefined, fixups: ReadonlyMap<number, ReadonlyMap<string, number>>): CoreExportRef | null {
     if (ref == null) return null;
-    const fixup = this.#instances.find((i) => i.module !== null && i.args.get('shim') === ref.instance);
-    if (fixup === undefined || fixup.module === null) return ref;
-    const actual = this.#instances[fixup.args.get('actual') ?? -1];
+    const fixup = fixups.get(ref.instance);
+    if (fixup === undefined) return ref;
+    const actual = this.#instances[fixup.get('actual') ?? -1];
     const target = actual?.module === null ? actual.funcs.get(ref.name) : undefined;
     return target === undefined ? null : this.#funcs[target] ?? null;
+  }
+
+  /** Instantiation arguments of each instance that takes a `shim` argument, by that shim instance (one pass: linear in the component). */
+  #fixupsByShim(): Map<number, ReadonlyMap<string, number>> {
+    const out = new Map<number, ReadonlyMap<string, number>>();
+    for (const i of this.#instances) {
+      const shim = i.module !== null ? i.args.get('shim') : undefined;
+      if (shim !== undefined && i.module !== null && !out.has(shim)) out.set(shim, i.args);
+    }
+    return out;
   }
 
   #lenient(read: () => void): void {
