@@ -47,12 +47,17 @@ function isFixup(m: WebAssembly.Module): boolean {
 /**
  * The layout when every core module other than `main` (the module the
  * component's lifts come from, src/component/core-wiring.ts) is
- * wit-component's shim or fixup, and `main` has no init export jco would
- * call; null otherwise (instances then go through jco's glue).
+ * wit-component's shim or fixup without start code, and `main` has no init
+ * export jco would call; null otherwise (instances then go through jco's glue).
  */
-export function directLayout(modules: Iterable<WebAssembly.Module>, main: WebAssembly.Module): DirectLayout | null {
+export function directLayout(
+  modules: Iterable<WebAssembly.Module>, main: WebAssembly.Module, hasStart: (m: WebAssembly.Module) => boolean,
+): DirectLayout | null {
   for (const m of modules) {
-    if (m !== main && !isShim(m) && !isFixup(m)) return null; // another real module: linked by the glue
+    if (m === main) continue;
+    // Another real module is linked by the glue. A shim or fixup with start code would run plugin
+    // code at instantiation that skipping them would drop (wit-component's never have one).
+    if ((!isShim(m) && !isFixup(m)) || hasStart(m)) return null;
   }
   if (WebAssembly.Module.exports(main).some((e) => INIT_EXPORTS.has(e.name))) return null;
   return { main, imports: WebAssembly.Module.imports(main) };

@@ -12,6 +12,7 @@ import { readInput } from '../util/read-bytes.js';
 import type { ComponentShape, ResourceType } from '../component/types.js';
 import { CompileCache } from '../compile/cache.js';
 import { coreModuleFile } from '../compile/transpile.js';
+import { splitModule, SectionId } from '../compile/wasm/sections.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import { decodeForAdmission, admitShape, type Contract } from '../admission/gate.js';
 import { AdmissionCodes, type AdmissionReport } from '../admission/report.js';
@@ -244,7 +245,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
       ...(artifact.rebuildReason ? { rebuildReason: artifact.rebuildReason } : {}),
       ms: performance.now() - started,
     };
-    const blueprint = blueprintOf(artifact.componentHash, shape, decoded, linked, loadInfo, resolved);
+    const blueprint = blueprintOf(artifact.componentHash, shape, decoded, linked, loadInfo, resolved, modulesWithStart(artifact.coreModules, linked));
     return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, { kind: 'in-process', blueprint, linked, options });
   } catch (e) {
     linked.release();
@@ -288,6 +289,7 @@ function admitOrThrow(
 /** Everything instances share: call route, resources, generated trampolines, and a memo of generated callers. */
 function blueprintOf(
   componentHash: string, shape: ComponentShape, decoded: DecodedPlugin, linked: LinkedArtifact, loadInfo: LoadInfo, limits: ResolvedLimits,
+  withStart: ReadonlySet<WebAssembly.Module>,
 ): PluginBlueprint {
   const coreExportNames = listExportedFunctions(shape).map((f) => coreExportName(f.iface, f.func));
   const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()), coreExportNames);
@@ -329,10 +331,20 @@ function blueprintOf(
     destructors: destructorNames(resources),
     coreExportNames,
     mainModule,
-    direct: allGenerated && mainModule ? directLayout(linked.modules.values(), mainModule) : null,
+    direct: allGenerated && mainModule ? directLayout(linked.modules.values(), mainModule, (m) => withStart.has(m)) : null,
     imports: route.generatedCalls ? importPlans(shape, ownerOf, hostResources) : [],
     versionCounts: versionCounts(shape),
   };
+}
+
+/** The compiled modules whose bytes have a start section (plugin code that runs at instantiation). */
+function modulesWithStart(bytes: ReadonlyMap<string, Uint8Array>, linked: LinkedArtifact): Set<WebAssembly.Module> {
+  const out = new Set<WebAssembly.Module>();
+  for (const [name, module] of linked.modules) {
+    const b = bytes.get(name);
+    if (b === undefined || splitModule(b).some((s) => s.id === SectionId.START)) out.add(module);
+  }
+  return out;
 }
 
 /**
