@@ -1,9 +1,3 @@
-import type { BuildOptions } from './builder.d.mts';
-export type { BuildOptions };
-
-export function build(opts: BuildOptions): Promise<{ size: number }>;
-export function available(): Promise<boolean>;
-/** clang's version and the wasi-libc build, for cache keys; null when either is missing. */
-export const toolVersion: string | null;
-export function getToolVersion(): Promise<string | null>;
-export const CFLAGS: string[];
+// The same builder interface as the freestanding C builder's (c.d.mts).
+export { build, available, toolVersion, getToolVersion, CFLAGS } from './c.d.mts';
+export type { BuildOptions } from './c.d.mts';

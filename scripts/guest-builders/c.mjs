@@ -70,20 +70,31 @@ export const toolVersion = await getToolVersion();
  *   part of the caller's cache key.
  * @returns {Promise<{ size: number }>}
  */
-export async function build({ sourceFiles, witDir, world, outFile, metadata }) {
+export async function build(opts) {
+  return compileAndEmbed({ ...opts, flags: CFLAGS, label: 'c builder' });
+}
+
+/**
+ * clang with `flags` over the .c files, then embed + componentNew (with `adapters`, if any).
+ * Shared by this builder and the wasi-libc one (c-wasi.mjs).
+ * @param {{ sourceFiles: string[], witDir: string, world: string, outFile: string,
+ *           metadata?: Record<string, unknown>, flags: string[], label: string,
+ *           adapters?: [string, Uint8Array][] }} opts
+ */
+export async function compileAndEmbed({ sourceFiles, witDir, world, outFile, metadata, flags, label, adapters }) {
   const cFiles = sourceFiles.filter((f) => f.endsWith('.c')).map((f) => resolve(f));
-  if (cFiles.length === 0) throw new Error('c builder: no .c file among sourceFiles');
+  if (cFiles.length === 0) throw new Error(`${label}: no .c file among sourceFiles`);
   const work = await mkdtemp(join(tmpdir(), 'witplug-c-'));
   try {
     const coreFile = join(work, 'guest.wasm');
     try {
-      await run('clang', [...CFLAGS, '-o', coreFile, ...cFiles], { timeout: 120_000, env: clangEnv() });
+      await run('clang', [...flags, '-o', coreFile, ...cFiles], { timeout: 120_000, env: clangEnv() });
     } catch (err) {
       const e = /** @type {{ stderr?: string, message: string }} */ (err);
-      throw new Error(`c builder: clang failed: ${e.stderr || e.message}`);
+      throw new Error(`${label}: clang failed: ${e.stderr || e.message}`);
     }
     const coreModule = new Uint8Array(await readFile(coreFile));
-    return await embedAndWrite({ coreModule, witDir, world, outFile, metadata });
+    return await embedAndWrite({ coreModule, witDir, world, outFile, metadata, adapters });
   } finally {
     await rm(work, { recursive: true, force: true });
   }
