@@ -786,3 +786,21 @@ describe('instrumentCoreModule: real core modules', () => {
     expect(validWasm(out.bytes)).toBe(true);
   });
 });
+
+describe('sandbox control module (src/runtime/sandbox-control.ts)', () => {
+  it('its bytes are its WAT, assembled', async () => {
+    const { parse } = await import('@bytecodealliance/jco');
+    const { CONTROL_WAT, CONTROL_BYTES } = await import('../src/runtime/sandbox-control.js');
+    expect(Buffer.from(await parse(CONTROL_WAT)).equals(CONTROL_BYTES)).toBe(true);
+  });
+
+  it('arm() sets the fuel slice and clears the grow flag of its own globals', async () => {
+    const { createSandboxControl } = await import('../src/runtime/sandbox-control.js');
+    const a = createSandboxControl();
+    const b = createSandboxControl();
+    a.growFailed.value = 1;
+    a.arm(1234n);
+    expect([a.fuel.value, a.growFailed.value]).toEqual([1234n, 0]);
+    expect([b.fuel.value, b.growFailed.value]).toEqual([0n, 0]);
+  });
+});

@@ -25,6 +25,7 @@ import type { Limits } from './grant.js';
 import { toPluginError } from './traps.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from './abi/context.js';
 import { GROW_FAILED_MEMORY, GROW_FAILED_TABLE } from '../compile/wasm/body.js';
+import { createSandboxControl } from './sandbox-control.js';
 
 /** Fuel units between deadline checks (≈ 0.1 ms of straight-line wasm). */
 export const SLICE = 100_000;
@@ -227,6 +228,8 @@ export class Sandbox {
   readonly #metered: boolean;
   readonly #fuel: WebAssembly.Global | null;
   readonly #growFailed: WebAssembly.Global | null;
+  /** Arms fuel slice and grow flag with one wasm call (src/runtime/sandbox-control.ts); null when not instrumented. */
+  readonly #arm: ((slice: bigint) => void) | null;
   readonly #hostModule: Record<string, unknown>;
   /** Fuel charged by finished slices of the current call. */
   #used = 0;
@@ -260,8 +263,10 @@ export class Sandbox {
     this.limits = limits;
     this.instrumented = needsInstrumentation(limits);
     this.#metered = limits.fuel !== undefined || limits.timeoutMs !== undefined;
-    this.#fuel = this.#metered ? new WebAssembly.Global({ value: 'i64', mutable: true }, 0n) : null;
-    this.#growFailed = this.instrumented ? new WebAssembly.Global({ value: 'i32', mutable: true }, 0) : null;
+    const control = this.instrumented ? createSandboxControl() : null;
+    this.#fuel = this.#metered ? control!.fuel : null;
+    this.#growFailed = control?.growFailed ?? null;
+    this.#arm = control?.arm ?? null;
     this.#hostModule = {
       ...(this.#fuel ? { [GLOBAL_IMPORTS.fuel]: this.#fuel, [CHECK_IMPORT]: () => this.#check() } : {}),
       ...(this.#growFailed ? { [GLOBAL_IMPORTS.growFailed]: this.#growFailed } : {}),
@@ -285,8 +290,7 @@ export class Sandbox {
     this.#used = 0;
     this.#deadline = Infinity;
     this.#deadlinePending = this.limits.timeoutMs !== undefined;
-    if (this.#fuel) this.#refill();
-    if (this.#growFailed) this.#growFailed.value = 0;
+    if (this.#arm) this.#arm(this.#fuel ? this.#nextSlice() : 0n);
     this.#capSet = glueCap;
     if (glueCap) {
       const slots = globalThis as Record<string, unknown>;
@@ -319,15 +323,20 @@ export class Sandbox {
     return this.#lastFuel;
   }
 
-  #refill(): void {
+  /** The next slice of the budget (recorded as the current one), for the fuel counter. */
+  #nextSlice(): bigint {
     const left = this.limits.fuel !== undefined ? this.limits.fuel - this.#used : Infinity;
     if (left >= SLICE) {
       this.#slice = SLICE;
-      this.#fuel!.value = SLICE_BIGINT; // the common case, without a BigInt allocation
-      return;
+      return SLICE_BIGINT; // the common case, without a BigInt allocation
     }
     this.#slice = Math.max(0, left);
-    this.#fuel!.value = BigInt(this.#slice);
+    return BigInt(this.#slice);
+  }
+
+  /** Refills the counter mid-call (the grow flag stays as the running call left it). */
+  #refill(): void {
+    this.#fuel!.value = this.#nextSlice();
   }
 
   /** Called by instrumented code when the current slice drops below zero. */
