@@ -22,7 +22,7 @@ import { checkLinkable, versionCounts } from './link-check.js';
 import { callRoute } from './canon-features.js';
 import { usesNamedContextImports } from './abi/context-slots.js';
 import { worldImports, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
-import { linkArtifact, type LinkedArtifact } from './linker.js';
+import { linkArtifact, type GlueTransform, type LinkedArtifact } from './linker.js';
 import { directLayout } from './direct.js';
 import { listExportedFunctions, resolveExport } from './exports.js';
 import {
@@ -97,6 +97,9 @@ export function sharedCompileCache(): CompileCache {
 const stderrLog: LogSink = (level, message, plugin) => {
   process.stderr.write(`[${plugin}] ${level}: ${message}\n`);
 };
+
+/** jco's glue as every plugin runs it (src/runtime/sandbox.ts hardenGlue). */
+const HARDENED_GLUE: GlueTransform = { name: 'hardened', apply: hardenGlue };
 
 /** Decoded shapes per component hash: a plugin prepared twice decodes once. Exported for tests (hits/misses). */
 export const pluginShapeCache = new ShapeCache();
@@ -238,7 +241,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   const compileOptions = instrumentedCompileOptions(resolved);
   const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash });
   // The variant keys the per-process compiled-module memo: instrumented and plain modules differ.
-  const linked = await linkArtifact({ ...artifact, glue: hardenGlue(artifact.glue) }, JSON.stringify(compileOptions.variant ?? {}));
+  const linked = await linkArtifact(artifact, JSON.stringify(compileOptions.variant ?? {}), HARDENED_GLUE);
   try {
     const loadInfo: LoadInfo = {
       cache: artifact.source,
