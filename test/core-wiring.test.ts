@@ -23,7 +23,8 @@ const exported = (lift: string) => `
   (instance $api (export "value" (func $value)))
   (export "${API}" (instance $api))`;
 
-const CASES: { name: string; wat: string; expected: number; liftModule: number | null }[] = [
+/** `generated`: whether witplug's own caller serves the call (else jco's bindings do). */
+const CASES: { name: string; wat: string; expected: number; liftModule: number | null; generated: boolean }[] = [
   {
     name: 'a module instantiated twice with different imports (the second instance is lifted)',
     wat: `(component
@@ -39,6 +40,7 @@ const CASES: { name: string; wat: string; expected: number; liftModule: number |
   ${exported(`(core func $second "${API}#value")`)})`,
     expected: 20,
     liftModule: null,
+    generated: false,
   },
   {
     name: 'an outer module wrapping an inner one that exports the same name',
@@ -52,6 +54,7 @@ const CASES: { name: string; wat: string; expected: number; liftModule: number |
   ${exported(`(core func $o "${API}#value")`)})`,
     expected: 101,
     liftModule: 1,
+    generated: true,
   },
   {
     name: 'the lift uses another core name; a decoy exports the canonical one',
@@ -63,6 +66,7 @@ const CASES: { name: string; wat: string; expected: number; liftModule: number |
   ${exported(`(core func $i "run")`)})`,
     expected: 7,
     liftModule: 0,
+    generated: false,
   },
   {
     name: 'wit-component\'s plain layout (the control)',
@@ -72,6 +76,7 @@ const CASES: { name: string; wat: string; expected: number; liftModule: number |
   ${exported(`(core func $i "${API}#value")`)})`,
     expected: 5,
     liftModule: 0,
+    generated: true,
   },
 ];
 
@@ -83,6 +88,7 @@ describe('core wiring: witplug\'s calls answer what jco\'s bindings answer', () 
       const viaJco = await loadPlugin(bytes, { cache, log: () => {} });
       expect(viaJco.jcoFn('api#value')()).toBe(c.expected);
       expect(viaWitplug.call('api#value', [])).toBe(c.expected);
+      expect(viaWitplug.fastFn('api#value') !== null).toBe(c.generated);
       await Promise.all([viaWitplug.close(), viaJco.close()]);
       expect(decodeComponent(bytes).liftSource?.module ?? null).toBe(c.liftModule);
     });

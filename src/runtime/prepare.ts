@@ -295,9 +295,8 @@ function blueprintOf(
   withStart: ReadonlySet<WebAssembly.Module>,
 ): PluginBlueprint {
   const coreExportNames = listExportedFunctions(shape).map((f) => coreExportName(f.iface, f.func));
-  const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()), coreExportNames);
-  // The module of the core instance the exports are lifted from (jco names modules by definition index).
-  const mainModule = decoded.liftSource ? linked.modules.get(coreModuleFile(decoded.liftSource.module)) ?? null : null;
+  const mainModule = liftedModule(decoded, linked);
+  const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()), coreExportNames, mainModule !== null);
   const resources = exportedResources(shape);
   const hostResources = importedResources(shape);
   const ownerOf = (r: ResourceType): 'plugin' | 'host' | null => {
@@ -338,6 +337,20 @@ function blueprintOf(
     imports: route.generatedCalls ? importPlans(shape, ownerOf, hostResources) : [],
     versionCounts: versionCounts(shape),
   };
+}
+
+/**
+ * The compiled module the component's lifts come from: jco names core modules
+ * by definition index. Checked against what it exports, so that if jco ever
+ * named them differently the calls would go through jco's bindings instead of
+ * a wrong instance.
+ */
+function liftedModule(decoded: DecodedPlugin, linked: LinkedArtifact): WebAssembly.Module | null {
+  const source = decoded.liftSource;
+  const module = source ? linked.modules.get(coreModuleFile(source.module)) : undefined;
+  if (!source || module === undefined) return null;
+  const exported = new Set(WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name));
+  return source.names.every((n) => exported.has(n)) ? module : null;
 }
 
 /** The compiled modules whose bytes have a start section (plugin code that runs at instantiation). */

@@ -68,6 +68,7 @@ describe('a libc component with the WASI preview1 adapter', () => {
   it('links through the glue and preview2-shim; witplug\'s calls and jco\'s bindings agree and share state', async () => {
     const p = await loadPlugin(bytes, { contract: hostContract, grant: GRANT, cache, log: () => {} });
     expect(p.instantiation).toBe('jco'); // the adapter is a second real module
+    expect(p.fastFn('api#greet')).not.toBeNull(); // calls still take the generated path, on the C module's instance
     expect(p.call('api#greet', ['ann'])).toBe('hello, ann');
     expect(p.jcoFn('api#greet')('bob')).toBe('hello, bob');
     expect(p.call('api#greet', ['ünïcödé ✓'])).toBe('hello, ünïcödé ✓');
