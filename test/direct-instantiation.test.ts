@@ -125,6 +125,21 @@ describe('direct instantiation', () => {
     await prepared.close();
   });
 
+  it('a start function that never returns is stopped by the deadline (TIMEOUT) and the host goes on', async () => {
+    const bytes = await component(counterWat('  (func $start (loop $l (br $l)))\n  (start $start)'));
+    const prepared = await prepare(bytes, { cache, host: host([]), log: () => {}, limits: { timeoutMs: 50 } });
+    const t = performance.now();
+    const err = await prepared.instantiate().then(() => null, (e: unknown) => e as { code: string; hook: string });
+    expect(err?.code).toBe('TIMEOUT');
+    expect(err?.hook).toBe('(instantiate)');
+    expect(performance.now() - t).toBeLessThan(5_000);
+    await prepared.close();
+    // Fuel bounds it too, deterministically.
+    const metered = await prepare(bytes, { cache, host: host([]), log: () => {}, limits: { fuel: 100_000 } });
+    expect((await metered.instantiate().then(() => null, (e: unknown) => e as { code: string }))?.code).toBe('FUEL_EXHAUSTED');
+    await metered.close();
+  });
+
   it('a start function calling a host import that reads memory fails as the plugin\'s, like through jco', async () => {
     const logged: string[] = [];
     const bytes = await component(counterWat('  (func $start (call $log (i32.const 16) (i32.const 5)))\n  (start $start)'));
