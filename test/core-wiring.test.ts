@@ -95,6 +95,28 @@ describe('core wiring: witplug\'s calls answer what jco\'s bindings answer', () 
   }
 });
 
+describe('core wiring: routing is per export', () => {
+  it('an export lifted from another instance (a command adapter\'s run, say) goes through jco; the others stay generated', async () => {
+    const bytes = await parse(`(component
+  (core module $main (func (export "${API}#value") (result i32) (i32.const 5)))
+  (core module $side (func (export "${API}#extra") (result i32) (i32.const 9)))
+  (core instance $m (instantiate $main))
+  (core instance $s (instantiate $side))
+  (func $value (result u32) (canon lift (core func $m "${API}#value")))
+  (func $extra (result u32) (canon lift (core func $s "${API}#extra")))
+  (instance $api (export "value" (func $value)) (export "extra" (func $extra)))
+  (export "${API}" (instance $api)))`);
+    expect(decodeComponent(bytes).liftSource).toEqual({ module: 0, names: [`${API}#value`] });
+    const p = await loadPlugin(bytes, { cache, log: () => {} });
+    expect(p.fastFn('api#value')).not.toBeNull();
+    expect(p.fastFn('api#extra')).toBeNull();
+    expect([p.call('api#value', []), p.call('api#extra', [])]).toEqual([5, 9]);
+    expect([p.jcoFn('api#value')(), p.jcoFn('api#extra')()]).toEqual([5, 9]);
+    expect(p.instantiation).toBe('jco');
+    await p.close();
+  });
+});
+
 describe('core wiring: resource destructors', () => {
   it('wit-component\'s destructor (through its shim and fixup) is followed to the lifted instance', () => {
     const bench = readFileSync('bench/guests/dist/bench.wasm');

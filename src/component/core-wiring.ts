@@ -3,15 +3,17 @@
  *
  * witplug's generated callers call a core export by its canonical name
  * (`iface#func`, `cabi_realloc`, `cabi_post_…`, `memory`) on one core
- * instance. That is only what jco (and the spec) do when every `canon lift`
- * takes its function — and its memory, realloc and post-return options —
- * from that one instance under those names, and that instance is the only
- * instance of its module. A module instantiated twice, a composed component
- * whose outer instance wraps an inner one exporting the same names, or a
- * toolchain naming its core exports differently must keep jco's bindings.
+ * instance. For an export, that is what jco (and the spec) do only when its
+ * `canon lift` takes its function — and its memory, realloc and post-return
+ * options — from that instance under those names, that instance is the only
+ * instance of its module, and resource destructors come from it too. A
+ * module instantiated twice, a composed component whose outer instance wraps
+ * an inner one exporting the same names, a lift under another name, or an
+ * export lifted from another instance (a command adapter's `run`) keeps
+ * jco's bindings.
  *
  * Top level only; lenient: it re-reads bytes the strict decoder has already
- * accepted, and anything it does not follow just means "no single source".
+ * accepted, and anything it does not follow just means "no generated calls".
  */
 import { Reader } from './reader.js';
 
@@ -21,11 +23,11 @@ interface CoreExportRef {
   readonly name: string;
 }
 
-/** The module whose single instance every lift comes from, and the core names lifted. */
+/** The module whose single instance the generated callers use, and the core names they may call there. */
 export interface LiftSource {
   /** Index of the core module (definition order: jco's `component.core{N}.wasm`, N = index + 1, omitted for 0). */
   readonly module: number;
-  /** Core export names of the lifted functions. */
+  /** Core export names of the lifts served from that instance (canonical options). */
   readonly names: readonly string[];
 }
 
@@ -149,31 +151,50 @@ export class CoreWiring {
     return this.#followed && this.#instantiations.every((n) => n === 1);
   }
 
-  /** The single source of every lift, under the names the generated callers use; null when there is none. */
+  /**
+   * The core instance most lifts come from (the first on a tie), and the core
+   * names of the lifts that take their function, memory, realloc and
+   * post-return from it under canonical names: the exports the generated
+   * callers may serve. Other lifts (another instance — e.g. a command
+   * adapter's `run` — or other names) are left to jco's bindings. Null when
+   * no instance qualifies.
+   */
   liftSource(): LiftSource | null {
     if (!this.#followed || this.#lifts.length === 0) return null;
-    let instance: number | null = null;
-    const names: string[] = [];
+    const instance = this.#busiestLiftInstance();
+    if (instance === null) return null;
     const from = (ref: CoreExportRef | null | undefined, name: string): boolean => ref != null && ref.instance === instance && ref.name === name;
+    const names: string[] = [];
     for (const lift of this.#lifts) {
       const f = this.#funcs[lift.func];
-      if (f == null) return null;
-      instance ??= f.instance;
-      if (f.instance !== instance) return null;
-      if (lift.memory !== undefined && !from(this.#memories[lift.memory], 'memory')) return null;
-      if (lift.realloc !== undefined && !from(this.#funcs[lift.realloc], 'cabi_realloc')) return null;
-      if (lift.postReturn !== undefined && !from(this.#funcs[lift.postReturn], `cabi_post_${f.name}`)) return null;
+      if (f == null || f.instance !== instance) continue;
+      if (lift.memory !== undefined && !from(this.#memories[lift.memory], 'memory')) continue;
+      if (lift.realloc !== undefined && !from(this.#funcs[lift.realloc], 'cabi_realloc')) continue;
+      if (lift.postReturn !== undefined && !from(this.#funcs[lift.postReturn], `cabi_post_${f.name}`)) continue;
       names.push(f.name);
     }
-    // The generated path finds destructors by their canonical export name (`iface#[dtor]r`).
+    // The generated path finds destructors by their canonical export name (`iface#[dtor]r`) on that instance.
     const fixups = this.#fixupsByShim();
     if (!this.#dtors.every((d) => {
       const f = this.#throughShim(this.#funcs[d], fixups);
       return f != null && f.instance === instance && f.name.includes('#[dtor]');
     })) return null;
-    const module = instance === null ? null : this.#instances[instance]?.module;
-    if (module == null || this.#instantiations[module] !== 1) return null;
+    const module = this.#instances[instance]?.module;
+    if (module == null || this.#instantiations[module] !== 1 || names.length === 0) return null;
     return { module, names };
+  }
+
+  #busiestLiftInstance(): number | null {
+    const counts = new Map<number, number>();
+    let best: number | null = null;
+    for (const lift of this.#lifts) {
+      const f = this.#funcs[lift.func];
+      if (f == null) continue;
+      const n = (counts.get(f.instance) ?? 0) + 1;
+      counts.set(f.instance, n);
+      if (best === null || n > counts.get(best)!) best = f.instance;
+    }
+    return best;
   }
 
   /**

@@ -43,16 +43,19 @@ export function hasJspi(): boolean {
  * under wit-component's names, which the generated path can replace;
  * otherwise such a component's calls go through jco.
  */
+/** Whether the generated caller may serve the export with this core name (its lift is on the instance it calls). */
+export function servesExport(decoded: DecodedPlugin, coreName: string): boolean {
+  return decoded.liftSource?.names.includes(coreName) ?? false;
+}
+
 export function callRoute(
   decoded: DecodedPlugin, namedContextImports: boolean, coreExportNames: readonly string[], liftedModuleLinked: boolean, jspi: boolean = hasJspi(),
 ): CallRoute {
   const builtins = decoded.canonBuiltins ?? [];
-  // The generated callers call exports by canonical core name on one core instance: only right when
-  // every lift comes from that instance under that name (src/component/core-wiring.ts), and the
-  // linker holds the module it is an instance of.
-  const lifted = new Set(decoded.liftSource?.names ?? []);
-  const oneSource = coreExportNames.length === 0
-    || (decoded.liftSource != null && liftedModuleLinked && coreExportNames.every((n) => lifted.has(n)));
+  // The generated callers call exports by canonical core name on one core instance: only for the
+  // exports lifted from that instance under that name (src/component/core-wiring.ts; the others are
+  // routed to jco per export, see `servesExport`), and only if the linker holds its module.
+  const oneSource = coreExportNames.length === 0 || (decoded.liftSource != null && liftedModuleLinked);
   const contextSlots = namedContextImports && builtins.some((b) => CONTEXT.has(b));
   const needsJspi = [...(decoded.asyncCanon ? ['the async canon option (canon lift/lower async)'] : []), ...builtins.filter((b) => SUSPENDING.has(b)).map((b) => `canon ${b}`)];
   const generatedCalls = oneSource && decoded.utf8Strings !== false && !decoded.asyncCanon && builtins.every((b) => SYNC_ONLY.has(b) || (contextSlots && CONTEXT.has(b)));

@@ -19,7 +19,7 @@ import { AdmissionCodes, type AdmissionReport } from '../admission/report.js';
 import { ShapeCache, sha256Hex } from '../admission/shape-cache.js';
 import { decodePlugin, type DecodedPlugin } from '../admission/decoded.js';
 import { checkLinkable, versionCounts } from './link-check.js';
-import { callRoute } from './canon-features.js';
+import { callRoute, servesExport } from './canon-features.js';
 import { usesNamedContextImports } from './abi/context-slots.js';
 import { worldImports, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
 import { linkArtifact, type GlueTransform, type LinkedArtifact } from './linker.js';
@@ -311,7 +311,7 @@ function blueprintOf(
       const resolved = resolveExport(shape, target);
       const coreName = coreExportName(resolved.iface, resolved.func);
       let factory: CallerPlan['factory'] = null;
-      if (route.generatedCalls) {
+      if (route.generatedCalls && servesExport(decoded, coreName)) {
         try {
           factory = compileCaller(resolved.type, coreName, ownerOf);
         } catch (e) {
@@ -326,7 +326,8 @@ function blueprintOf(
   // Direct instantiation when no call is expected to need jco's bindings (they would attach to the
   // instance on first use anyway, at the glue's cost), and each core module jco extracted is
   // instantiated exactly once by the component.
-  const allGenerated = route.generatedCalls && route.unsupported === null && listExportedFunctions(shape).every((f) => callerSupported(f.type, ownerOf))
+  const allGenerated = route.generatedCalls && route.unsupported === null
+    && listExportedFunctions(shape).every((f) => servesExport(decoded, coreExportName(f.iface, f.func)) && callerSupported(f.type, ownerOf))
     && decoded.oneInstancePerModule === true && decoded.coreModules?.length === linked.modules.size;
   return {
     componentHash, shape, loadInfo, route, limits, resources, hostResources, caller,
