@@ -11,10 +11,10 @@
  * per instance through jco, most of it glue objects and the GC they cause.
  *
  * The layout recognised is wit-component's: one main module; optionally a
- * shim (no imports but the sandbox's instrumentation; exports functions and the `$imports` table) and a fixup
- * (imports only `actual.*` functions and `shim.$imports`; exports nothing)
- * whose only effect is to route the main module's lowered imports through
- * that table. When witplug supplies every import of the main module itself,
+ * shim (no imports but the sandbox's instrumentation; exports functions and
+ * the `$imports` table) and a fixup (imports only `actual.*` functions and
+ * `shim.$imports`; exports nothing) whose only effect is to route the main
+ * module's lowered imports through that table. When witplug supplies every import of the main module itself,
  * that routing is dead and the pair can be skipped. Anything else (a WASI
  * adapter, several real modules, `_initialize`) keeps jco's glue.
  */
@@ -27,7 +27,11 @@ export interface DirectLayout {
   readonly imports: readonly WebAssembly.ModuleImportDescriptor[];
 }
 
-/** Exports jco's glue treats specially (it calls them at instantiation): such components keep the glue. */
+/**
+ * Initialisers run at instantiation (wit-component adds a module whose start
+ * function calls `_initialize`; measured on guests/c-wasi): such components
+ * keep the glue.
+ */
 const INIT_EXPORTS = new Set(['_initialize', '_start']);
 
 /** Imports the sandbox's instrumentation adds to every module (fuel, deadline, grow flag). */
