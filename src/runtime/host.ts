@@ -253,8 +253,10 @@ export class PluginHost {
             }
           }
         };
-      case 'bail': {
-        const pass = spec.pass ?? null;
+      case 'bail':
+      case 'first': {
+        // `first` is `bail` whose pass value is null: the first result that is not null/undefined wins.
+        const pass = spec.kind === 'first' ? null : spec.pass ?? null;
         const isPass = passTest(pass);
         return (...args) => {
           const l = slot.list;
@@ -273,23 +275,6 @@ export class PluginHost {
           }
         };
       }
-      case 'first':
-        return (...args) => {
-          const l = slot.list;
-          for (let i = 0; ; i++) {
-            try {
-              for (; i < l.length; i++) {
-                const b = l[i]!;
-                b.stats.calls++;
-                const r = b.fn(...args);
-                if (r !== null && r !== undefined) return r;
-              }
-              return null;
-            } catch (e) {
-              fault(l[i]!, e);
-            }
-          }
-        };
       case 'collect':
         return (...args) => {
           const l = slot.list;
