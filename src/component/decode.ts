@@ -38,10 +38,10 @@ export interface DecodedComponent {
    */
   readonly oneInstancePerModule: boolean;
   /**
-   * The core module whose single instance every `canon lift` takes its
-   * function, memory, realloc and post-return from, under canonical names;
-   * null when there is no such single source (the generated callers then
-   * cannot stand in for jco's bindings).
+   * The core module of the instance most `canon lift`s come from, and the
+   * exports lifted from it with function, memory, realloc and post-return
+   * under canonical names (the ones the generated callers may serve); null
+   * when there is none (src/component/core-wiring.ts).
    */
   readonly liftSource: LiftSource | null;
 }

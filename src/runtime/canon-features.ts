@@ -1,7 +1,7 @@
 /**
  * Which call path a component can use, decided from its canon section (like
- * UTF-16 strings, or lifts that do not all come from one core instance under
- * canonical names): witplug's generated callers call core exports directly,
+ * UTF-16 strings) and, per export, from where it is lifted: witplug's
+ * generated callers call core exports directly,
  * without jco's per-call task. They keep `context.get/set` slots themselves
  * when the core imports follow wit-component's naming; components using
  * other async built-ins or the async ABI go through jco's bindings; and jco
@@ -38,27 +38,25 @@ export function hasJspi(): boolean {
   return typeof wa.promising === 'function' && typeof wa.Suspending === 'function';
 }
 
-/**
- * `namedContextImports`: whether the core modules import context.get/set
- * under wit-component's names, which the generated path can replace;
- * otherwise such a component's calls go through jco.
- */
 /** Whether the generated caller may serve the export with this core name (its lift is on the instance it calls). */
 export function servesExport(decoded: DecodedPlugin, coreName: string): boolean {
   return decoded.liftSource?.names.includes(coreName) ?? false;
 }
 
-export function callRoute(
-  decoded: DecodedPlugin, namedContextImports: boolean, coreExportNames: readonly string[], liftedModuleLinked: boolean, jspi: boolean = hasJspi(),
-): CallRoute {
+/**
+ * `namedContextImports`: whether the core modules import context.get/set
+ * under wit-component's names, which the generated path can replace;
+ * otherwise such a component's calls go through jco. `liftSourceLinked`:
+ * the component has no exports, or the linker holds the module of the core
+ * instance its exports are lifted from (src/component/core-wiring.ts); the
+ * generated callers call that instance, and only for the exports lifted from
+ * it under canonical names (`servesExport`), the others going through jco.
+ */
+export function callRoute(decoded: DecodedPlugin, namedContextImports: boolean, liftSourceLinked: boolean, jspi: boolean = hasJspi()): CallRoute {
   const builtins = decoded.canonBuiltins ?? [];
-  // The generated callers call exports by canonical core name on one core instance: only for the
-  // exports lifted from that instance under that name (src/component/core-wiring.ts; the others are
-  // routed to jco per export, see `servesExport`), and only if the linker holds its module.
-  const oneSource = coreExportNames.length === 0 || (decoded.liftSource != null && liftedModuleLinked);
   const contextSlots = namedContextImports && builtins.some((b) => CONTEXT.has(b));
   const needsJspi = [...(decoded.asyncCanon ? ['the async canon option (canon lift/lower async)'] : []), ...builtins.filter((b) => SUSPENDING.has(b)).map((b) => `canon ${b}`)];
-  const generatedCalls = oneSource && decoded.utf8Strings !== false && !decoded.asyncCanon && builtins.every((b) => SYNC_ONLY.has(b) || (contextSlots && CONTEXT.has(b)));
+  const generatedCalls = liftSourceLinked && decoded.utf8Strings !== false && !decoded.asyncCanon && builtins.every((b) => SYNC_ONLY.has(b) || (contextSlots && CONTEXT.has(b)));
   return {
     generatedCalls,
     contextSlots: generatedCalls && contextSlots,

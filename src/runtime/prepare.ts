@@ -248,7 +248,8 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
       ...(artifact.rebuildReason ? { rebuildReason: artifact.rebuildReason } : {}),
       ms: performance.now() - started,
     };
-    const blueprint = blueprintOf(artifact.componentHash, shape, decoded, linked, loadInfo, resolved, modulesWithStart(artifact.coreModules, linked));
+    const hasStart = (m: WebAssembly.Module) => hasStartSection(artifact.coreModules, linked, m);
+    const blueprint = blueprintOf(artifact.componentHash, shape, decoded, linked, loadInfo, resolved, hasStart);
     return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, { kind: 'in-process', blueprint, linked, options });
   } catch (e) {
     linked.release();
@@ -292,11 +293,13 @@ function admitOrThrow(
 /** Everything instances share: call route, resources, generated trampolines, and a memo of generated callers. */
 function blueprintOf(
   componentHash: string, shape: ComponentShape, decoded: DecodedPlugin, linked: LinkedArtifact, loadInfo: LoadInfo, limits: ResolvedLimits,
-  withStart: ReadonlySet<WebAssembly.Module>,
+  hasStart: (m: WebAssembly.Module) => boolean,
 ): PluginBlueprint {
-  const coreExportNames = listExportedFunctions(shape).map((f) => coreExportName(f.iface, f.func));
+  const exported = listExportedFunctions(shape);
+  const coreExportNames = exported.map((f) => coreExportName(f.iface, f.func));
   const mainModule = liftedModule(decoded, linked);
-  const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()), coreExportNames, mainModule !== null);
+  // The generated callers need the instance the exports are lifted from (src/component/core-wiring.ts).
+  const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()), coreExportNames.length === 0 || mainModule !== null);
   const resources = exportedResources(shape);
   const hostResources = importedResources(shape);
   const ownerOf = (r: ResourceType): 'plugin' | 'host' | null => {
@@ -327,14 +330,14 @@ function blueprintOf(
   // instance on first use anyway, at the glue's cost), and each core module jco extracted is
   // instantiated exactly once by the component.
   const allGenerated = route.generatedCalls && route.unsupported === null
-    && listExportedFunctions(shape).every((f) => servesExport(decoded, coreExportName(f.iface, f.func)) && callerSupported(f.type, ownerOf))
+    && exported.every((f, i) => servesExport(decoded, coreExportNames[i]!) && callerSupported(f.type, ownerOf))
     && decoded.oneInstancePerModule === true && decoded.coreModules?.length === linked.modules.size;
   return {
     componentHash, shape, loadInfo, route, limits, resources, hostResources, caller,
     destructors: destructorNames(resources),
     coreExportNames,
     mainModule,
-    direct: allGenerated && mainModule ? directLayout(linked.modules.values(), mainModule, (m) => withStart.has(m)) : null,
+    direct: allGenerated && mainModule ? directLayout(linked.modules.values(), mainModule, hasStart) : null,
     imports: route.generatedCalls ? importPlans(shape, ownerOf, hostResources) : [],
     versionCounts: versionCounts(shape),
   };
@@ -354,14 +357,14 @@ function liftedModule(decoded: DecodedPlugin, linked: LinkedArtifact): WebAssemb
   return source.names.every((n) => exported.has(n)) ? module : null;
 }
 
-/** The compiled modules whose bytes have a start section (plugin code that runs at instantiation). */
-function modulesWithStart(bytes: ReadonlyMap<string, Uint8Array>, linked: LinkedArtifact): Set<WebAssembly.Module> {
-  const out = new Set<WebAssembly.Module>();
+/** Whether compiled module `m` has a start section (plugin code that runs at instantiation); asked only of shim/fixup candidates. */
+function hasStartSection(bytes: ReadonlyMap<string, Uint8Array>, linked: LinkedArtifact, m: WebAssembly.Module): boolean {
   for (const [name, module] of linked.modules) {
+    if (module !== m) continue;
     const b = bytes.get(name);
-    if (b === undefined || splitModule(b).some((s) => s.id === SectionId.START)) out.add(module);
+    return b === undefined || splitModule(b).some((s) => s.id === SectionId.START);
   }
-  return out;
+  return true;
 }
 
 /**
