@@ -138,6 +138,30 @@ describe('PluginHost: operations with anchors (before / define / after)', () => 
   });
 });
 
+describe('PluginHost: unload from inside a call', () => {
+  it('a host function (here the logger) unloading the plugin that is calling it: the call ends, the close is refused and logged', async () => {
+    const seen: string[] = [];
+    let host: PluginHost | undefined;
+    let unloaded = false;
+    host = newHost({
+      logger: (level, message, plugin) => {
+        seen.push(`${plugin} ${level} ${message}`);
+        if (!unloaded && message.startsWith('check')) {
+          unloaded = true;
+          host!.unload(plugin);
+        }
+      },
+    });
+    await host.load(GUESTS.c, { name: 'c' });
+    expect(host.hook('check')(request('/x'))).toEqual({ tag: 'pass' });
+    // close() was refused (the plugin was running): an error in the log, not an unhandled rejection.
+    await new Promise((r) => setTimeout(r, 10));
+    expect(seen.some((l) => l.startsWith('c error could not close'))).toBe(true);
+    expect(host.plugins()).toEqual([]);
+    expect(host.hook('check')(request('/x'))).toEqual({ tag: 'pass' }); // no plugins: the pass value
+  });
+});
+
 describe('PluginHost: reload', () => {
   it('accepted: the new version answers from the next call; every call answered by exactly one version', async () => {
     const host = newHost();

@@ -171,7 +171,7 @@ export class PluginHost {
     const entry = this.#get(name);
     this.#entries.delete(name);
     this.#rebind();
-    closePlugin(entry.plugin);
+    closePlugin(entry.plugin, this.#log);
   }
 
   /**
@@ -186,13 +186,13 @@ export class PluginHost {
     // Re-read: the plugin may have been unloaded while the new version loaded.
     const current = this.#entries.get(name);
     if (current !== old) {
-      closePlugin(plugin);
+      closePlugin(plugin, this.#log);
       throw new WitplugError(ErrorCodes.USAGE, `plugin "${name}" was unloaded or replaced during reload`, { plugin: name });
     }
     const entry: Entry = { ...old, plugin, stats: new Map() };
     this.#entries.set(name, entry);
     this.#rebind();
-    closePlugin(old.plugin);
+    closePlugin(old.plugin, this.#log);
     return this.#info(entry);
   }
 
@@ -380,7 +380,7 @@ export class PluginHost {
       // The plugin sees the same config through init as through witplug:host/config.
       runInit(plugin, { ...options.grant?.config, ...options.config });
     } catch (e) {
-      closePlugin(plugin);
+      closePlugin(plugin, this.#log);
       throw e;
     }
     return plugin;
@@ -540,8 +540,14 @@ function passTest(pass: unknown): (r: unknown) => boolean {
   return (r) => r === pass || (pass === null && r === undefined);
 }
 
-function closePlugin(plugin: Plugin): void {
-  (plugin as Plugin & { close?: () => void }).close?.();
+/**
+ * Closes without waiting (in-process close() is synchronous work behind a
+ * promise). It is refused while the plugin is running a call — a host
+ * function unloading the plugin that called it: logged, never an unhandled
+ * rejection.
+ */
+function closePlugin(plugin: Plugin, log: HostLogger): void {
+  plugin.close().catch((e: unknown) => log('error', `could not close: ${e instanceof Error ? e.message : String(e)}`, plugin.name));
 }
 
 /** `anchor` of a manifest: `{operation, at}` or a list of them; anything else is a USAGE error naming the file. */
