@@ -395,7 +395,9 @@ export class Plugin implements PluginInstance {
     const hook = (module: WebAssembly.Module, imports: WebAssembly.Imports | undefined) =>
       withGeneratedImports(sandboxHook(module, imports), this.#generatedImports);
     this.#jcoImports ??= this.#sandbox.guardHostImports(buildJcoImports(this.shape, this.#env, this.#wasi));
-    let created = existing === null ? 0 : 1;
+    // Core instances the glue made (the adopted one is not plugin code run here): before the first,
+    // a failure is a linking gap, the host's.
+    let created = 0;
     try {
       // Attach as soon as the main instance exists: later instances' start code may already call the host.
       const { bindings } = instantiateLinked(linked, this.#jcoImports, hook, (inst, module) => {
