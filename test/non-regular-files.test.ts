@@ -101,6 +101,22 @@ describe.runIf(posix)('non-regular files are refused promptly, naming the file',
     expect(treeDir).toBe('read');
   });
 
+  it('WIT: a FIFO binary package in deps/ (.wasm, .wat), which jco would read synchronously', () => {
+    for (const name of ['x.wasm', 'x.wat']) {
+      const dir = join(root, `wit-deps-${name}`);
+      mkdirSync(join(dir, 'deps'), { recursive: true });
+      copyFileSync(CALC_WIT, join(dir, 'calc.wit'));
+      execFileSync('mkfifo', [join(dir, 'deps', name)]);
+      const r = child(`
+        import { loadContract } from ${JSON.stringify(INDEX)};
+        try { await loadContract(${JSON.stringify(dir)}, 'calc', { cacheDir: null }); console.log('"loaded"'); }
+        catch (e) { console.log(JSON.stringify((${errorJson})(e))); }
+      `, cacheDir);
+      expect(r.signal, r.stderr).toBeNull();
+      expect(r.out).toMatchObject({ code: 'USAGE', message: expect.stringContaining(`deps/${name}: it is a FIFO`) as unknown });
+    }
+  });
+
   it('a compile-cache entry replaced by a FIFO is refused (the plugin is rebuilt and loads)', () => {
     const own = join(root, 'own-cache');
     mkdirSync(own, { mode: 0o700 });

@@ -49,18 +49,19 @@ const CACHE_MAX = 64;
 const MAX_WIT_FILES = 1000;
 
 /**
- * Every `.wit` entry under `dir` (recursively, `deps/` included), sorted for a
- * stable hash. Symlinks and other non-directories are listed too: jco reads
- * them, so they are hashed, and one that is not a regular file (a FIFO would
- * block jco's synchronous read for ever) is refused when hashed.
+ * Every file jco reads under `dir`, sorted for a stable hash: `.wit` entries
+ * (recursively) and the binary packages (`.wasm`, `.wat`) directly in a
+ * `deps/`. Symlinks and other non-directories are listed too: jco reads them,
+ * so they are hashed, and one that is not a regular file (a FIFO would block
+ * jco's synchronous read for ever) is refused when hashed.
  */
-async function witFiles(dir: string, out: string[]): Promise<void> {
+async function witFiles(dir: string, out: string[], inDeps = false): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) await witFiles(p, out);
-    else if (e.name.endsWith('.wit')) out.push(p);
+    if (e.isDirectory()) await witFiles(p, out, e.name === 'deps');
+    else if (e.name.endsWith('.wit') || (inDeps && /\.(wasm|wat)$/.test(e.name))) out.push(p);
     if (out.length > MAX_WIT_FILES) throw new WitplugError('CONTRACT', `more than ${MAX_WIT_FILES} .wit files under ${dir}`);
   }
 }
