@@ -1,5 +1,6 @@
 /**
- * Which core instance a component's exported functions come from.
+ * Which core instance a component's exported functions come from, and what
+ * each core import of its modules is wired to.
  *
  * witplug's generated callers call a core export by its canonical name
  * (`iface#func`, `cabi_realloc`, `cabi_post_…`, `memory`) on one core
@@ -11,6 +12,12 @@
  * an inner one exporting the same names, a lift under another name, or an
  * export lifted from another instance (a command adapter's `run`) keeps
  * jco's bindings.
+ *
+ * The other direction: the generated host-import trampolines replace a
+ * core import only when it is wired to a `canon lower` of that very host
+ * function, and they read and write the memory (and allocate with the
+ * realloc) that lower names — which need not be the lifted instance's (a
+ * command's exports come from its memoryless WASI adapter).
  *
  * Top level only; lenient: it re-reads bytes the strict decoder has already
  * accepted, and anything it does not follow just means "no generated calls".
