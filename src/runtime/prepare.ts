@@ -404,7 +404,9 @@ function importSites(
   };
   for (const [index, imports] of wiring) {
     const module = linked.modules.get(coreModuleFile(index));
-    if (module === undefined) continue;
+    // Checked against what the compiled module imports, so that if jco ever numbered modules
+    // differently nothing would be replaced (jco's glue then serves every import).
+    if (module === undefined || !importsAll(module, imports)) continue;
     const list: ImportSite[] = [];
     const builtins = new Set<string>();
     for (const [importModule, fields] of imports) {
@@ -421,6 +423,15 @@ function importSites(
     if (builtins.size > 0) canon.set(module, builtins);
   }
   return { sites, canon };
+}
+
+/** Whether `module` imports every function the wiring says is a lower or a canon built-in. */
+function importsAll(module: WebAssembly.Module, wiring: ReadonlyMap<string, ReadonlyMap<string, CoreImportWire>>): boolean {
+  const has = new Set(WebAssembly.Module.imports(module).filter((i) => i.kind === 'function').map((i) => `${i.module}\0${i.name}`));
+  for (const [importModule, fields] of wiring) {
+    for (const [name, wire] of fields) if (wire.kind !== 'other' && !has.has(`${importModule}\0${name}`)) return false;
+  }
+  return true;
 }
 
 /** Whether compiled module `m` has a start section (plugin code that runs at instantiation); asked only of shim/fixup candidates. */
