@@ -330,7 +330,7 @@ export class Plugin implements PluginInstance {
    * context of the memory its `canon lower` names. They replace only the
    * core imports the component wires to that host function; `intrinsics`
    * (canon built-ins by import module) only imports wired to canon built-ins.
-   * WASI and anything with host resources keep jco's.
+   * WASI keeps jco's.
    */
   #bindGeneratedImports(env: PluginEnvironment, intrinsics: ReadonlyMap<string, Record<string, unknown>>): Map<WebAssembly.Module, Map<string, Record<string, unknown>>> {
     const plans = this.#blueprint.imports;
