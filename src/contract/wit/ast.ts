@@ -81,7 +81,9 @@ export interface InterfaceDecl extends Named, Attrs {
 export type ExternDecl =
   | { readonly k: 'path'; readonly path: UsePath }
   | { readonly k: 'interface'; readonly name: Named; readonly items: readonly InterfaceItem[] }
-  | { readonly k: 'func'; readonly name: Named; readonly func: FuncDecl };
+  | { readonly k: 'func'; readonly name: Named; readonly func: FuncDecl }
+  /** `label: iface` — an interface imported or exported under a plain label. */
+  | { readonly k: 'labelled'; readonly name: Named; readonly path: UsePath };
 
 export type WorldItemDecl =
   | ({ readonly k: 'import' | 'export'; readonly extern: ExternDecl; readonly pos: SrcPos } & Attrs)

@@ -473,6 +473,11 @@ class Parser {
         const items = this.interfaceBody();
         return { k: 'interface', name, items };
       }
+      if (!this.isKw('func') && !(this.isKw('async') && this.isKw('func', 1))) {
+        const path = this.usePath();
+        this.op(';');
+        return { k: 'labelled', name, path };
+      }
       const func = this.funcType(name, { docs: '', gates: [] });
       this.op(';');
       return { k: 'func', name, func };

@@ -174,18 +174,24 @@ export class Resolver {
     return hit;
   }
 
-  /** The interface a path names, seen from package `from`. */
-  interfaceAt(path: UsePath, from: WitPackage): IfaceEntry {
+  /** The declaration a path names, seen from package `from`. */
+  interfaceDeclAt(path: UsePath, from: WitPackage): { pkg: WitPackage; decl: InterfaceDecl } {
     let pkg = from;
-    let name = path.iface;
+    const name = path.iface;
     if (path.pkg) pkg = this.findPackage(path.pkg, path.pos);
     else if (!from.interfaces.has(name) && from.aliases.has(name)) {
       const target = from.aliases.get(name)!;
-      return this.interfaceAt(target, from);
+      return this.interfaceDeclAt(target, from);
     }
     const decl = pkg.interfaces.get(name);
     if (!decl) throw witError(path.pos, `interface '${name}' not found in package ${pkgId(pkg.base, pkg.version)}`);
-    name = decl.name;
+    return { pkg, decl };
+  }
+
+  /** The interface a path names, seen from package `from`. */
+  interfaceAt(path: UsePath, from: WitPackage): IfaceEntry {
+    const { pkg, decl } = this.interfaceDeclAt(path, from);
+    const name = decl.name;
     const key = `${pkgId(pkg.base, pkg.version)}/${name}`;
     return this.interfaceEntry(key, `${pkg.base}/${name}${pkg.version ? `@${pkg.version}` : ''}`, pkg, decl.items, decl.pos, pkgId(pkg.base, pkg.version));
   }
@@ -236,15 +242,20 @@ export class Resolver {
     return this.ifaces.get(key)!;
   }
 
-  /** Builds a scope for a body: declared types and `use`d names (resolving the used interfaces). */
-  scope(pkg: WitPackage, owner: string, items: readonly (InterfaceItem | { k: 'include' })[], info: InterfaceInfo | null): Scope {
+  /**
+   * Builds a scope for a body: declared types and `use`d names (resolving the used interfaces).
+   * `renames` (a world included `with { a as b }`) gives a declared type its new name; the body
+   * still refers to it by the old one.
+   */
+  scope(pkg: WitPackage, owner: string, items: readonly (InterfaceItem | { k: 'include' })[], info: InterfaceInfo | null, renames: ReadonlyMap<string, string> = new Map()): Scope {
     const decls = new Map<string, TypeDecl>();
     const uses: Scope['uses'] = new Map();
     for (const it of items) {
       if (it.k === 'type') {
         if (unstable(it.decl)) continue;
         if (decls.has(it.decl.name) || uses.has(it.decl.name)) throw witError(it.decl.pos, `duplicate type name '${it.decl.name}'`);
-        decls.set(it.decl.name, it.decl);
+        const to = renames.get(it.decl.name);
+        decls.set(it.decl.name, to === undefined ? it.decl : { ...it.decl, name: to });
         info?.members.set(it.decl.name, it.decl.pos);
         if (it.decl.gates.length) info?.gates.set(it.decl.name, gateText(it.decl));
         if (it.decl.k === 'alias') info?.aliasTargets.set(it.decl.name, typeRefText(it.decl.target));
@@ -415,8 +426,10 @@ export class Resolver {
     return f;
   }
 
-  private resourceFuncs(scope: Scope, d: TypeDecl & { k: 'resource' }): [string, FuncType][] {
-    const r = this.named(scope, d.name, d.pos) as ResourceType;
+  /** `[constructor]r`, `[method]r.m`, `[static]r.s` of a resource declared in `scope` under `local`. */
+  resourceFuncs(scope: Scope, d: TypeDecl & { k: 'resource' }, local = d.name): [string, FuncType][] {
+    const r = this.named(scope, local, d.pos) as ResourceType;
+    d = scope.decls.get(local) as TypeDecl & { k: 'resource' };
     const out: [string, FuncType][] = [];
     const seen = new Set<string>();
     for (const m of d.members) {
@@ -429,10 +442,10 @@ export class Resolver {
         const full: FuncType = { kind: 'func', params: f.params, result: f.result ?? { kind: 'own', resource: r } };
         this.sources.pos.set(full, m.pos);
         if (f.result) this.sources.resultPos.set(full, this.sources.resultPos.get(f)!);
-        out.push([`[constructor]${d.name}`, full]);
+        out.push([`[constructor]${r.name}`, full]);
       } else {
         const f = this.func(scope, m.func, m.kind === 'method' ? r : null);
-        out.push([`[${m.kind}]${d.name}.${m.name}`, f]);
+        out.push([`[${m.kind}]${r.name}.${m.name}`, f]);
       }
     }
     return out;
@@ -472,23 +485,26 @@ export function typeRefText(r: TypeRef): string {
 
 /** Picks a world: by name (`w` or `ns:pkg/w`) or the root package's only world. */
 export function findWorld(root: WitPackage, all: readonly WitPackage[], name: string | undefined): { pkg: WitPackage; decl: WorldDecl } {
+  // A world gated by a feature that is not enabled does not exist, as for wasm-tools.
+  const available = (p: WitPackage): WorldDecl[] => [...p.worlds.values()].filter((w) => !unstable(w));
+  const rootWorlds = available(root);
   if (name === undefined) {
-    if (root.worlds.size !== 1) {
-      const names = [...root.worlds.keys()].join(', ') || 'none';
-      throw witError(root.decl?.pos ?? { file: '(wit)', line: 1, column: 1 }, `choose a world with --world (the root package has ${root.worlds.size === 0 ? 'no worlds' : `worlds ${names}`})`);
+    if (rootWorlds.length !== 1) {
+      const names = rootWorlds.map((w) => w.name).join(', ');
+      throw witError(root.decl?.pos ?? { file: '(wit)', line: 1, column: 1 }, `choose a world with --world (the root package has ${rootWorlds.length === 0 ? 'no worlds' : `worlds ${names}`})`);
     }
-    return { pkg: root, decl: root.worlds.values().next().value as WorldDecl };
+    return { pkg: root, decl: rootWorlds[0]! };
   }
   const m = /^([a-z][a-z0-9-]*:[a-z][a-z0-9:-]*)\/([a-z][a-z0-9-]*)(?:@(.+))?$/.exec(name);
   if (m) {
     const pkg = all.find((p) => p.base === m[1] && (m[3] === undefined || p.version === m[3]));
-    const decl = pkg?.worlds.get(m[2]!);
+    const decl = pkg && available(pkg).find((w) => w.name === m[2]);
     if (pkg && decl) return { pkg, decl };
   } else {
-    const decl = root.worlds.get(name);
+    const decl = rootWorlds.find((w) => w.name === name);
     if (decl) return { pkg: root, decl };
   }
-  throw witError(root.decl?.pos ?? { file: '(wit)', line: 1, column: 1 }, `world '${name}' not found (worlds: ${[...root.worlds.keys()].join(', ') || 'none'})`);
+  throw witError(root.decl?.pos ?? { file: '(wit)', line: 1, column: 1 }, `world '${name}' not found (worlds: ${rootWorlds.map((w) => w.name).join(', ') || 'none'})`);
 }
 
 interface WorldAcc {
@@ -533,17 +549,16 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
   // World-level types and uses form one scope; its resources belong to no interface.
   const scopeItems: InterfaceItem[] = [];
   for (const it of decl.items) if (it.k === 'type' || it.k === 'use') scopeItems.push(it.k === 'type' ? { k: 'type', decl: it.decl } : { k: 'use', decl: it.decl });
-  const scope = r.scope(pkg, '', scopeItems, r.sources.worldTypes);
+  const scope = r.scope(pkg, '', scopeItems, r.sources.worldTypes, renames);
   for (const u of scope.uses.values()) acc.needs.push(u.from);
   const put = (dir: 'import' | 'export', named: WorldItem, key: string | null, pos: SrcPos): void => {
     // Plain-named functions and types may be renamed by `with` (inline interfaces are renamed below).
     const to = named.kind === 'interface' ? undefined : renames.get(named.name);
     const item: WorldItem = to === undefined ? named : { ...named, name: to };
     const map = dir === 'import' ? acc.imports : acc.exports;
-    const other = dir === 'import' ? acc.exports : acc.imports;
     const prev = map.get(item.name);
     if (prev && !(key !== null && prev.key === key)) throw witError(pos, `duplicate ${dir} '${item.name}'`);
-    if (!prev && other.has(item.name) && item.kind !== 'interface') throw witError(pos, `'${item.name}' is both imported and exported`);
+    // A name may be both imported and exported: the two are separate namespaces.
     if (!prev) map.set(item.name, { item, key });
     r.sources.items.set(item, pos);
   };
@@ -552,8 +567,15 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
       if (unstable(it.decl)) continue;
       const t = r.named(scope, it.decl.name, it.decl.pos);
       put('import', { kind: 'type', name: it.decl.name, type: t }, null, it.decl.pos);
+      // A world-level resource's functions are world imports too, under the resource's (final) name.
+      if (it.decl.k === 'resource') {
+        for (const [name, f] of r.resourceFuncs(scope, it.decl)) put('import', { kind: 'func', name, func: f }, null, r.sources.pos.get(f) ?? it.decl.pos);
+      }
     } else if (it.k === 'use') {
       if (unstable(it.decl)) continue;
+      // A world-level `use` imports the interface it names, as wit-component encodes it.
+      const used = r.interfaceAt(it.decl.path, pkg);
+      put('import', { kind: 'interface', name: used.qname, iface: used.iface }, used.key, it.decl.path.pos);
       for (const n of it.decl.names) {
         const local = n.as ?? n;
         put('import', { kind: 'type', name: local.name, type: r.named(scope, local.name, local.pos) }, null, local.pos);
@@ -570,6 +592,15 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
         const e = r.interfaceAt(ex.path, pkg);
         acc.needs.push(e);
         put(it.k, { kind: 'interface', name: e.qname, iface: e.iface }, e.key, it.pos);
+      } else if (ex.k === 'labelled') {
+        // `label: iface` — the interface's contents under a plain label, resolved where the interface is declared.
+        const target = r.interfaceDeclAt(ex.path, pkg);
+        const name = renames.get(ex.name.name) ?? ex.name.name;
+        const key = `${owningPkg}/${decl.name}#${it.k}:${name}`;
+        const targetPkg = pkgId(target.pkg.base, target.pkg.version);
+        const e = r.interfaceEntry(key, name, target.pkg, target.decl.items, ex.name.pos, targetPkg);
+        acc.needs.push(e);
+        put(it.k, { kind: 'interface', name, iface: e.iface }, key, ex.name.pos);
       } else if (ex.k === 'interface') {
         const name = renames.get(ex.name.name) ?? ex.name.name;
         const key = `${owningPkg}/${decl.name}#${it.k}:${name}`;

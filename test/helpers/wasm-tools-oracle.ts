@@ -1,0 +1,38 @@
+/**
+ * wasm-tools' wit-parser as a test oracle, through jco (offline): a world's
+ * shape exactly as `loadContract` derives it (the embedded world type), or
+ * wasm-tools' own parse error with the line:column it names.
+ */
+import { componentEmbed } from '@bytecodealliance/jco';
+import { _addPreopen, _getPreopens } from '@bytecodealliance/preview2-shim/filesystem';
+import { componentTypeSection, decodeWorldType } from '../../src/component/world-type.js';
+import type { ComponentShape } from '../../src/component/types.js';
+
+export type OracleAnswer =
+  | { readonly ok: true; readonly shape: ComponentShape }
+  | { readonly ok: false; readonly message: string; readonly line: number | null; readonly column: number | null };
+
+let preopened = false;
+function preopenRoot(): void {
+  if (preopened) return;
+  const current = _getPreopens() as unknown as [unknown, string][];
+  // The package's "types" condition resolves to the browser typings; the Node build takes a host path.
+  if (!current.some(([, guest]) => guest === '/')) (_addPreopen as unknown as (guest: string, host: string) => void)('/', '/');
+  preopened = true;
+}
+
+/** wasm-tools' answer for `world` of an absolute WIT path (file or directory with deps/). */
+export async function wasmTools(absPath: string, world?: string): Promise<OracleAnswer> {
+  preopenRoot();
+  try {
+    const embedded = await componentEmbed({ dummy: true, witPath: absPath, ...(world === undefined ? {} : { world }) });
+    const section = componentTypeSection(embedded);
+    if (!section) throw new Error('jco embedded no component-type section');
+    return { ok: true, shape: decodeWorldType(section).shape };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    // wasm-tools points at the source as `--> file:line:column`.
+    const at = /-->\s*\S*?:(\d+):(\d+)/.exec(message);
+    return { ok: false, message, line: at ? Number(at[1]) : null, column: at ? Number(at[2]) : null };
+  }
+}
