@@ -100,6 +100,8 @@ export interface PackageDecl {
   readonly name: string;
   readonly version: string | null;
   readonly pos: SrcPos;
+  /** Where the package's doc comment starts, if it has one. */
+  readonly docsPos?: SrcPos;
 }
 
 export interface TopUse {

@@ -12,6 +12,7 @@ import type { WitFile } from './ast.js';
 import { parseWit } from './parser.js';
 import { MAX_WIT_BYTES } from './lexer.js';
 import { FileTooLargeError, inputError, readBytes } from '../../util/read-bytes.js';
+import { validatePackages } from './validate.js';
 import { collectPackages, findWorld, resolveWorld, type ResolvedWorld, type WitPackage } from './resolve.js';
 
 export { parseWit } from './parser.js';
@@ -141,6 +142,7 @@ export function parseWitTree(tree: WitTree): ParsedWit {
   const root = tree.root.map((f) => parseWit(f.text, f.file));
   const deps = tree.deps.map((files) => files.map((f) => parseWit(f.text, f.file)));
   const { root: pkg, all } = collectPackages(root, deps);
+  validatePackages(all);
   return { root: pkg, all, files: [...root, ...deps.flat()] };
 }
 

@@ -26,10 +26,14 @@ import type {
 import { lex, witError, type Token } from './lexer.js';
 
 const PRIMS = new Set([
-  'bool', 's8', 'u8', 's16', 'u16', 's32', 'u32', 's64', 'u64', 'f32', 'f64', 'float32', 'float64', 'char', 'string', 'error-context',
+  'bool', 's8', 'u8', 's16', 'u16', 's32', 'u32', 's64', 'u64', 'f32', 'f64', 'char', 'string', 'error-context',
 ]);
-/** Nesting bound for types like `list<list<…>>`, so hostile input can't overflow the stack. */
-const MAX_DEPTH = 100;
+/**
+ * Nesting bound for types like `list<list<…>>`, so hostile input can't overflow
+ * the stack (other blocks cannot nest: a package block holds interfaces and
+ * worlds, whose bodies hold no further blocks).
+ */
+export const MAX_TYPE_NESTING = 100;
 
 class Parser {
   private i = 0;
@@ -95,9 +99,18 @@ class Parser {
         throw witError(kind.pos, `unknown attribute @${kind.name}`);
       }
       this.op('(');
-      const key = this.ident(kind.name === 'unstable' ? "'feature'" : "'version'");
+      // `@since(version = …)` (optionally `, feature = …`), `@deprecated(version = …)`, `@unstable(feature = …)`.
+      const wanted = kind.name === 'unstable' ? 'feature' : 'version';
+      const key = this.ident(`'${wanted}'`);
+      if (key.name !== wanted) throw witError(key.pos, `expected '${wanted}', found '${key.name}'`);
       this.op('=');
-      const value = key.name === 'feature' ? this.ident('a feature name').name : this.version();
+      const value = wanted === 'feature' ? this.ident('a feature name').name : this.version();
+      if (kind.name === 'since' && this.eatOp(',')) {
+        const f = this.ident("'feature'");
+        if (f.name !== 'feature') throw witError(f.pos, `expected 'feature', found '${f.name}'`);
+        this.op('=');
+        this.ident('a feature name');
+      }
       this.op(')');
       gates.push({ kind: kind.name, value, pos: at.pos });
     }
@@ -133,7 +146,7 @@ class Parser {
     // Nested namespaces (`a:b:c`) are part of the name.
     while (this.eatOp(':')) name += `:${this.ident('a package name').name}`;
     const version = this.eatOp('@') ? this.version() : null;
-    return { namespace: ns.name, name, version, pos: kw.pos };
+    return kw.docs && kw.docsPos ? { namespace: ns.name, name, version, pos: kw.pos, docsPos: kw.docsPos } : { namespace: ns.name, name, version, pos: kw.pos };
   }
 
   packageBlock(decl: PackageDecl): PackageBody {
@@ -352,7 +365,7 @@ class Parser {
   }
 
   type(): TypeRef {
-    if (++this.depth > MAX_DEPTH) throw witError(this.peek().pos, `types nested deeper than ${MAX_DEPTH}`);
+    if (++this.depth > MAX_TYPE_NESTING) throw witError(this.peek().pos, `types nested deeper than ${MAX_TYPE_NESTING}`);
     try {
       return this.typeInner();
     } finally {
