@@ -99,18 +99,12 @@ class Parser {
         throw witError(kind.pos, `unknown attribute @${kind.name}`);
       }
       this.op('(');
-      // `@since(version = …)` (optionally `, feature = …`), `@deprecated(version = …)`, `@unstable(feature = …)`.
+      // `@since(version = …)`, `@deprecated(version = …)`, `@unstable(feature = …)`: one key each.
       const wanted = kind.name === 'unstable' ? 'feature' : 'version';
       const key = this.ident(`'${wanted}'`);
       if (key.name !== wanted) throw witError(key.pos, `expected '${wanted}', found '${key.name}'`);
       this.op('=');
       const value = wanted === 'feature' ? this.ident('a feature name').name : this.version();
-      if (kind.name === 'since' && this.eatOp(',')) {
-        const f = this.ident("'feature'");
-        if (f.name !== 'feature') throw witError(f.pos, `expected 'feature', found '${f.name}'`);
-        this.op('=');
-        this.ident('a feature name');
-      }
       this.op(')');
       gates.push({ kind: kind.name, value, pos: at.pos });
     }
