@@ -43,7 +43,7 @@ export function witError(pos: SrcPos, message: string): WitplugError {
 const OPS = ['->', '{', '}', '(', ')', '<', '>', ',', ':', ';', '.', '=', '@', '*', '/', '_'];
 
 export function lex(source: string, file: string): Token[] {
-  if (source.length > MAX_WIT_BYTES) throw witError({ file, line: 1, column: 1 }, `WIT file larger than ${MAX_WIT_BYTES} bytes`);
+  if (source.length > MAX_WIT_BYTES || Buffer.byteLength(source, 'utf8') > MAX_WIT_BYTES) throw witError({ file, line: 1, column: 1 }, `WIT file larger than ${MAX_WIT_BYTES} bytes`);
   const out: Token[] = [];
   let i = 0;
   let line = 1;

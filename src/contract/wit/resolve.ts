@@ -158,6 +158,13 @@ interface Scope {
 }
 
 const MAX_INTERFACES = 10_000;
+/**
+ * Bounds a world's `include`s: how deep they chain, and how many worlds one
+ * world pulls in counting repeats (`include a; include a;` at every level
+ * would otherwise double the work per level).
+ */
+export const MAX_INCLUDE_DEPTH = 100;
+export const MAX_INCLUDED_WORLDS = 10_000;
 /** Bounds recursion through aliases and `use` chains (hostile WIT must not overflow the stack). */
 const MAX_CHAIN = 100;
 /** Same bound as the binary decoder's (src/component/defs.ts). */
@@ -661,6 +668,8 @@ interface WorldAcc {
   readonly exports: Map<string, { item: WorldItem; key: string | null }>;
   /** Plain names by their lower-case spelling, per direction: WIT names are case-insensitive. */
   readonly folded: { readonly import: Map<string, string>; readonly export: Map<string, string> };
+  /** Worlds included so far, repeats counted. */
+  included: number;
 }
 
 /**
@@ -670,9 +679,8 @@ interface WorldAcc {
  * where the world exports them and imports otherwise, and an import reached
  * that way must not itself depend on an export (it would see two copies).
  */
-export function resolveWorld(all: readonly WitPackage[], pkg: WitPackage, decl: WorldDecl): ResolvedWorld {
-  const r = new Resolver(all);
-  const acc: WorldAcc = { imports: new Map(), exports: new Map(), folded: { import: new Map(), export: new Map() } };
+export function resolveWorld(all: readonly WitPackage[], pkg: WitPackage, decl: WorldDecl, r: Resolver = new Resolver(all)): ResolvedWorld {
+  const acc: WorldAcc = { imports: new Map(), exports: new Map(), folded: { import: new Map(), export: new Map() }, included: 0 };
   addWorld(r, pkg, decl, acc, new Set());
   const implicit = (e: IfaceEntry): WorldItem => {
     const item: WorldItem = { kind: 'interface', name: e.qname, iface: e.iface };
@@ -730,6 +738,8 @@ export function resolveWorld(all: readonly WitPackage[], pkg: WitPackage, decl: 
  */
 function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, including: Set<WorldDecl>, renames: ReadonlyMap<string, string> = new Map(), site: SrcPos | null = null): Set<string> {
   if (including.has(decl)) throw witError(decl.pos, `world '${decl.name}' includes itself`);
+  if (including.size >= MAX_INCLUDE_DEPTH) throw witError(site ?? decl.pos, `worlds include each other more than ${MAX_INCLUDE_DEPTH} deep`);
+  if (++acc.included > MAX_INCLUDED_WORLDS) throw witError(site ?? decl.pos, `a world includes more than ${MAX_INCLUDED_WORLDS} worlds (repeats counted)`);
   including.add(decl);
   const provided = new Set<string>();
   const owningPkg = pkgId(pkg.base, pkg.version);

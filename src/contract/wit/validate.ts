@@ -86,5 +86,6 @@ export function validatePackages(all: readonly WitPackage[]): void {
       if (!isUnstable(i)) r.interfaceAt({ pkg: null, iface: i.name, pos: i.pos }, pkg);
     }
   }
-  for (const pkg of all) for (const w of pkg.worlds.values()) if (!isUnstable(w)) resolveWorld(all, pkg, w);
+  // One resolver for every world: each interface is resolved once, however many worlds use it.
+  for (const pkg of all) for (const w of pkg.worlds.values()) if (!isUnstable(w)) resolveWorld(all, pkg, w, r);
 }
