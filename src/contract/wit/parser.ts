@@ -28,6 +28,12 @@ import { lex, witError, type Token } from './lexer.js';
 const PRIMS = new Set([
   'bool', 's8', 'u8', 's16', 'u16', 's32', 'u32', 's64', 'u64', 'f32', 'f64', 'char', 'string', 'error-context',
 ]);
+/** WIT's keywords: a name spelled like one must be written `%name`. */
+const KEYWORDS = new Set([
+  'use', 'type', 'func', 'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'f32', 'f64', 'char', 'bool', 'string',
+  'option', 'result', 'resource', 'own', 'borrow', 'record', 'flags', 'variant', 'enum', 'future', 'stream', 'error-context',
+  'list', 'map', 'tuple', 'as', 'static', 'interface', 'world', 'import', 'export', 'package', 'constructor', 'include', 'with', 'async',
+]);
 /**
  * Nesting bound for types like `list<list<…>>`, so hostile input can't overflow
  * the stack (other blocks cannot nest: a package block holds interfaces and
@@ -79,6 +85,7 @@ class Parser {
   ident(what = 'an identifier'): Named {
     const t = this.next();
     if (t.kind !== 'id') this.fail(t, what);
+    if (!t.escaped && KEYWORDS.has(t.text)) throw witError(t.pos, `expected ${what}, found keyword '${t.text}' (write '%${t.text}' to use it as a name)`);
     return { name: t.text, pos: t.pos };
   }
   version(): string {

@@ -489,10 +489,12 @@ export class Resolver {
     return f;
   }
 
-  /** `[constructor]r`, `[method]r.m`, `[static]r.s` of a resource declared in `scope` under `local`. */
-  resourceFuncs(scope: Scope, d: TypeDecl & { k: 'resource' }, local = d.name): [string, FuncType][] {
-    const r = this.named(scope, local, d.pos) as ResourceType;
-    d = scope.decls.get(local) as TypeDecl & { k: 'resource' };
+  /**
+   * `[constructor]r`, `[method]r.m`, `[static]r.s` of a resource declared in `scope`, named after the
+   * resource as resolved (a world included `with { r as s }` gives `[constructor]s`).
+   */
+  resourceFuncs(scope: Scope, d: TypeDecl & { k: 'resource' }): [string, FuncType][] {
+    const r = this.named(scope, d.name, d.pos) as ResourceType;
     const out: [string, FuncType][] = [];
     const seen = new Set<string>();
     for (const m of d.members) {
