@@ -123,6 +123,16 @@ export function collectPackages(root: readonly WitFile[], deps: readonly (readon
       }
       for (const u of b.uses) pkg.aliases.set(u.as?.name ?? u.path.iface, u.path);
     }
+    // A top-level `use` names something in its own file: it may not shadow that file's interfaces and worlds.
+    for (const b of bodies) {
+      for (const u of b.uses) {
+        const name = u.as?.name ?? u.path.iface;
+        const clash = b.interfaces.find((i) => i.name === name) ?? b.worlds.find((w) => w.name === name);
+        if (clash) throw witError(clash.pos, `duplicate name '${name}': a top-level 'use' in this file already names it`);
+      }
+    }
+    const same = all.find((p) => p.base === pkg.base && p.version === pkg.version);
+    if (same) throw witError(decl.pos, `package ${pkgId(pkg.base, pkg.version)} is defined twice (also at ${same.decl ? `${same.decl.pos.file}:${same.decl.pos.line}:${same.decl.pos.column}` : 'another file'})`);
     all.push(pkg);
     return pkg;
   };
@@ -178,7 +188,14 @@ export class Resolver {
   /** The declaration whose types are being resolved: where wasm-tools reports a reference to a gated-out type. */
   private site: SrcPos | null = null;
 
-  constructor(readonly all: readonly WitPackage[]) {}
+  /**
+   * `forValidation`: wasm-tools parses empty records and flags (the shapes witplug refuses for a
+   * contract's world); the whole-package pass leaves them to the world that uses them.
+   */
+  constructor(
+    readonly all: readonly WitPackage[],
+    private readonly forValidation = false,
+  ) {}
 
   private findPackage(p: NonNullable<UsePath['pkg']>, pos: SrcPos): WitPackage {
     const base = `${p.namespace}:${p.name}`;
@@ -358,7 +375,7 @@ export class Resolver {
           return field;
         });
         dupes(fields.map((f, i) => ({ name: f.name, pos: d.fields[i]!.pos })), 'field');
-        if (fields.length === 0) throw witError(d.pos, `record '${d.name}' has no fields`);
+        if (fields.length === 0 && !this.forValidation) throw witError(d.pos, `record '${d.name}' has no fields`);
         t = { kind: 'record', fields, name: d.name };
         break;
       }
@@ -377,7 +394,7 @@ export class Resolver {
       case 'enum':
       case 'flags': {
         dupes(d.names, d.k === 'enum' ? 'case' : 'flag');
-        if (d.names.length === 0) throw witError(d.pos, `${d.k} '${d.name}' has no ${d.k === 'enum' ? 'cases' : 'flags'}`);
+        if (d.names.length === 0 && !(d.k === 'flags' && this.forValidation)) throw witError(d.pos, `${d.k} '${d.name}' has no ${d.k === 'enum' ? 'cases' : 'flags'}`);
         if (d.k === 'flags' && d.names.length > 32) throw witError(d.pos, `flags '${d.name}' has more than 32 flags`);
         t = { kind: d.k, names: d.names.map((n) => n.name), name: d.name };
         s.names.set(t, new Map(d.names.map((n) => [n.name, n.pos])));
@@ -744,6 +761,7 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
   if (++acc.included > MAX_INCLUDED_WORLDS) throw witError(site ?? decl.pos, `a world includes more than ${MAX_INCLUDED_WORLDS} worlds (repeats counted)`);
   including.add(decl);
   const provided = new Set<string>();
+  const statedHere = new Set<string>();
   const owningPkg = pkgId(pkg.base, pkg.version);
   // World-level types and uses form one scope; its resources belong to no interface.
   const scopeItems: InterfaceItem[] = [];
@@ -805,6 +823,10 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
       const ex = it.extern;
       if (ex.k === 'path') {
         const e = r.interfaceAt(ex.path, pkg);
+        // Named twice by this world's own statements (not through `include` or `use`): a mistake.
+        const stated = `${it.k}:${e.key}`;
+        if (statedHere.has(stated)) throw witError(ex.path.pos, `interface ${e.qname} is ${it.k}ed more than once`);
+        statedHere.add(stated);
         put(it.k, { kind: 'interface', name: e.qname, iface: e.iface }, e.key, it.pos);
       } else if (ex.k === 'labelled') {
         // `label: iface` — the interface's contents under a plain label, resolved where the interface is declared.

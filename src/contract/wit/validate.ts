@@ -78,7 +78,7 @@ export function validatePackages(all: readonly WitPackage[]): void {
     }
     for (const w of pkg.worlds.values()) checkWorld(pkg, w);
   }
-  const r = new Resolver(all);
+  const r = new Resolver(all, true);
   for (const pkg of all) {
     // Resolving a top-level alias checks it names an interface (not a world, not nothing).
     for (const path of pkg.aliases.values()) r.interfaceDeclAt(path, pkg);
