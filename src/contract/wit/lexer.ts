@@ -50,11 +50,14 @@ export function lex(source: string, file: string): Token[] {
   let lineStart = 0;
   let docs: string[] = [];
   let docsPos: SrcPos | undefined;
-  const push = (t: Omit<Token, 'docs' | 'docsPos'>): void => {
-    if (out.length >= MAX_WIT_TOKENS) throw witError(t.pos, `WIT file has more than ${MAX_WIT_TOKENS} tokens`);
-    out.push(docsPos ? { ...t, docs: docs.join('\n'), docsPos } : { ...t, docs: docs.join('\n') });
-    docs = [];
-    docsPos = undefined;
+  const push = (kind: TokenKind, text: string, escaped: boolean, pos: SrcPos): void => {
+    if (out.length >= MAX_WIT_TOKENS) throw witError(pos, `WIT file has more than ${MAX_WIT_TOKENS} tokens`);
+    if (docsPos === undefined) out.push({ kind, text, escaped, pos, docs: '' });
+    else {
+      out.push({ kind, text, escaped, pos, docs: docs.join('\n'), docsPos });
+      docs = [];
+      docsPos = undefined;
+    }
   };
   const here = (): SrcPos => ({ file, line, column: i - lineStart + 1 });
   const newline = (at: number): void => {
@@ -115,22 +118,22 @@ export function lex(source: string, file: string): Token[] {
       // Words after the first may start with a digit (`get-2d`); each word is all lower or all upper case.
       const m = /^%?[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*/.exec(source.slice(i, i + 512));
       if (!m || (escaped && m[0].length === 1)) throw witError(pos, `invalid identifier`);
-      const mixed = m[0].split('-').find((w) => /[a-z]/.test(w) && /[A-Z]/.test(w));
+      const mixed = /[A-Z]/.test(m[0]) ? m[0].split('-').find((w) => /[a-z]/.test(w) && /[A-Z]/.test(w)) : undefined;
       if (mixed) throw witError(pos, `invalid identifier '${m[0]}': the word '${mixed}' mixes upper and lower case`);
-      push({ kind: 'id', text: escaped ? m[0].slice(1) : m[0], escaped, pos });
+      push('id', escaped ? m[0].slice(1) : m[0], escaped, pos);
       i += m[0].length;
       continue;
     }
     if (/[0-9]/.test(c)) {
       // Numbers and semver versions (`1.2.3-pre.1+build`) share one token; the parser decides.
       const m = /^[0-9]+(?:\.[0-9]+)*(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?/.exec(source.slice(i, i + 256))!;
-      push({ kind: 'num', text: m[0], escaped: false, pos });
+      push('num', m[0], false, pos);
       i += m[0].length;
       continue;
     }
     const op = OPS.find((o) => source.startsWith(o, i));
     if (!op) throw witError(pos, `unexpected character ${JSON.stringify(c)}`);
-    push({ kind: 'op', text: op, escaped: false, pos });
+    push('op', op, false, pos);
     i += op.length;
   }
   out.push({ kind: 'eof', text: '', escaped: false, pos: here(), docs: '' });
