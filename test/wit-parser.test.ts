@@ -11,6 +11,7 @@ import { liveShape, loadWitWorld, parseWit, readWitTree, MAX_WIT_TREE_BYTES } fr
 import { MAX_WIT_BYTES } from '../src/contract/wit/lexer.js';
 import { isWitplugError } from '../src/errors.js';
 import { canonical } from './helpers/shape.js';
+import { diffWorlds } from '../src/diff/diff.js';
 
 const CONTRACTS: [string, string][] = [
   ['wit', 'gateway-plugin'],
@@ -130,4 +131,20 @@ describe('WIT errors carry file:line:column', () => {
       expect(err.details).toMatchObject({ line: expect.any(Number), column: expect.any(Number) });
     });
   }
+});
+
+describe('world-level items reach diff', () => {
+  it('a world-level use imports its interface, world resources keep their methods, a name may be imported and exported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-wit-'));
+    const world = (used: string, extra: string): string =>
+      `package t:x;\ninterface a { type g = char; }\ninterface b { type g = char; }\nworld w {\n  use ${used}.{g};\n  import f: func() -> g;\n  export x: func(v: r);\n${extra}}\n`;
+    writeFileSync(join(dir, 'old.wit'), world('a', '  resource r { constructor(); m: func(); }\n'));
+    writeFileSync(join(dir, 'new.wit'), world('b', '  resource r { constructor(); m: func(); n: func(); }\n  import x: func();\n'));
+    const report = diffWorlds(await loadWitWorld(join(dir, 'old.wit')), await loadWitWorld(join(dir, 'new.wit')));
+    const found = report.findings.map((f) => `${f.rule} ${f.path}`);
+    expect(found).toContain('IMPORT_REMOVED import t:x/a');
+    expect(found).toContain('IMPORT_ADDED import t:x/b');
+    expect(found).toContain('IMPORT_ADDED import [method]r.n');
+    expect(found).toContain('IMPORT_ADDED import x');
+  });
 });
