@@ -16,6 +16,7 @@ import { typeDef } from '../admission/wit-text.js';
 import { liveShape } from '../contract/wit/live.js';
 import type { SrcPos } from '../contract/wit/lexer.js';
 import type { ResolvedWorld, SourceMap } from '../contract/wit/resolve.js';
+import { adviseBump, type PackageBump, type PackageChange } from './bump.js';
 import { breaksSide, type Breaks, type DiffFinding, type DiffReport, type DiffRuleId, type Severity } from './rules.js';
 
 type Dir = 'import' | 'export';
@@ -303,7 +304,8 @@ export function diffWorlds(oldWorld: ResolvedWorld, newWorld: ResolvedWorld): Di
     }
     out.push(...typeOnlyItems(dir, o, n));
   }
-  out.push(...versionBumps(out, oldWorld, newWorld));
+  const bumps = versionBumps(out, oldWorld, newWorld);
+  out.push(...bumps.findings);
   // A type used by several interfaces is compared (and reported by the gate) in each; report a
   // change once, at its first path (the defining interface's, when the world imports it).
   const seen = new Set<string>();
@@ -317,6 +319,7 @@ export function diffWorlds(oldWorld: ResolvedWorld, newWorld: ResolvedWorld): Di
   return {
     world: newWorld.world,
     findings,
+    packages: bumps.advice,
     breaksPlugins: findings.some((f) => breaksSide(f, 'plugins')),
     breaksHosts: findings.some((f) => breaksSide(f, 'hosts')),
   };
@@ -426,25 +429,41 @@ function typeOnlyItems(dir: Dir, o: Side, n: Side): Pending[] {
   return out;
 }
 
-/** Packages with breaking findings whose new version is still compatible with the old one. */
-function versionBumps(findings: readonly Pending[], ow: ResolvedWorld, nw: ResolvedWorld): Pending[] {
-  const out: Pending[] = [];
-  const byPkg = new Map<string, Set<'plugins' | 'hosts'>>();
+const VERSION_RULES: ReadonlySet<DiffRuleId> = new Set(['VERSION_INCOMPATIBLE', 'VERSION_CHANGED', 'VERSION_BUMP_REQUIRED']);
+
+/**
+ * Bump advice per package that changed (findings, version or interface set), and a
+ * VERSION_BUMP_REQUIRED finding where the new version does not fit: breaking for a
+ * change that breaks existing plugins under a version they still link to, dangerous
+ * for additions under an unchanged version.
+ */
+function versionBumps(findings: readonly Pending[], ow: ResolvedWorld, nw: ResolvedWorld): { advice: PackageBump[]; findings: Pending[] } {
+  const change = new Map<string, PackageChange>();
+  const raise = (base: string, c: PackageChange): void => {
+    const was = change.get(base) ?? 'none';
+    change.set(base, was === 'breaking' || c === 'breaking' ? 'breaking' : was === 'additive' || c === 'additive' ? 'additive' : 'none');
+  };
   for (const f of findings) {
-    if (f.severity !== 'breaking') continue;
-    const s = byPkg.get(unversioned(f.pkg)) ?? new Set();
-    if (f.breaks === 'both' || f.breaks === 'plugins') s.add('plugins');
-    if (f.breaks === 'both' || f.breaks === 'hosts') s.add('hosts');
-    byPkg.set(unversioned(f.pkg), s);
+    if (VERSION_RULES.has(f.rule)) continue;
+    const base = unversioned(f.pkg);
+    raise(base, breaksSide(f, 'plugins') ? 'breaking' : breaksSide(f, 'hosts') ? 'additive' : 'none');
   }
-  for (const [base, sides] of byPkg) {
-    const np = nw.packages.find((p) => p.base === base);
-    const op = ow.packages.find((p) => p.base === base);
-    if (!np || !op || np.version === null || op.version === null) continue;
-    if (!versionsCompatible(op.version, np.version)) continue;
-    const breaks: Breaks = sides.size === 2 ? 'both' : sides.has('plugins') ? 'plugins' : 'hosts';
-    const need = /^0\./.test(op.version) ? 'a minor bump (0.x)' : 'a major bump';
-    out.push(finding('VERSION_BUMP_REQUIRED', 'breaking', breaks, `package ${base}`, `package ${base} has breaking changes but its version ${op.version === np.version ? `stays ${np.version}` : `${op.version} → ${np.version} is semver-compatible`}: it needs ${need}`, np.decl?.pos ?? null, `${base}@${np.version}`));
+  const advice: PackageBump[] = [];
+  const out: Pending[] = [];
+  for (const np of nw.packages) {
+    const op = ow.packages.find((p) => p.base === np.base);
+    if (!op || advice.some((a) => a.package === np.base)) continue;
+    // A package that gained an interface added to its API; one that lost one may strand plugins importing it.
+    if ([...op.interfaces.keys()].some((k) => !np.interfaces.has(k))) raise(np.base, 'breaking');
+    else if ([...np.interfaces.keys()].some((k) => !op.interfaces.has(k))) raise(np.base, 'additive');
+    if (!change.has(np.base) && op.version === np.version) continue;
+    const a = adviseBump(np.base, op.version, np.version, change.get(np.base) ?? 'none');
+    advice.push(a);
+    if (a.ok) continue;
+    const plugins = a.change === 'breaking';
+    out.push(finding('VERSION_BUMP_REQUIRED', plugins ? 'breaking' : 'dangerous', plugins ? 'plugins' : 'none', `package ${np.base}`, a.advice, np.decl?.pos ?? null, pkgId(np.base, np.version)));
   }
-  return out;
+  return { advice, findings: out };
 }
+
+const pkgId = (base: string, version: string | null): string => (version ? `${base}@${version}` : base);

@@ -22,7 +22,7 @@ export interface FormatContext {
 export function formatReport(report: DiffReport, format: DiffFormat, ctx: FormatContext): string {
   switch (format) {
     case 'json':
-      return JSON.stringify({ old: ctx.old, new: ctx.new, world: report.world, side: ctx.side, breaking: isBreaking(report, ctx.side), breaksPlugins: report.breaksPlugins, breaksHosts: report.breaksHosts, findings: report.findings }) + '\n';
+      return JSON.stringify({ old: ctx.old, new: ctx.new, world: report.world, side: ctx.side, breaking: isBreaking(report, ctx.side), breaksPlugins: report.breaksPlugins, breaksHosts: report.breaksHosts, findings: report.findings, packages: report.packages }) + '\n';
     case 'github':
       return report.findings.map((f) => github(f, ctx.side)).join('');
     case 'junit':
@@ -41,6 +41,8 @@ function text(report: DiffReport, ctx: FormatContext): string {
     const side = f.breaks === 'none' ? '' : ` breaks ${f.breaks}`;
     lines.push(`${where(f)}: ${f.severity} ${f.rule}${side}`, `    ${f.path}`, `    ${f.message}`);
   }
+  // Advice that is not met is already a VERSION_BUMP_REQUIRED finding above.
+  for (const p of report.packages) if (p.ok) lines.push(`version: ${p.advice}`);
   const n = (s: string): number => report.findings.filter((f) => f.severity === s).length;
   const verdict = isBreaking(report, ctx.side) ? `BREAKING for ${ctx.side === 'both' ? [report.breaksPlugins && 'plugins', report.breaksHosts && 'hosts'].filter(Boolean).join(' and ') : ctx.side}` : `not breaking for ${ctx.side === 'both' ? 'plugins or hosts' : ctx.side}`;
   lines.push(`${n('breaking')} breaking, ${n('dangerous')} dangerous, ${n('safe')} safe: ${verdict}`);
