@@ -68,7 +68,7 @@ export function adviseBump(pkg: string, old: string | null, neu: string | null, 
   const compatible = versionsCompatible(old, neu);
   if (old === null || neu === null || parseSemver(old) === null) {
     // Unversioned packages link by name alone: no version can say anything.
-    return { ...base, needs: 'none', suggested: null, ok: true, advice: `package ${pkg} has no version to bump` };
+    return { ...base, needs: 'none', suggested: null, ok: true, advice: `package ${pkg} ${arrow(old, neu)}: no version to advise on` };
   }
   const canAdd = compatibleBump(old);
   const needs: BumpNeed = change === 'none' ? 'none' : change === 'additive' && canAdd !== null ? 'compatible' : 'incompatible';

@@ -15,7 +15,7 @@ import type { ComponentShape, FuncType, InterfaceType, NamedType, WorldItem } fr
 import { typeDef } from '../admission/wit-text.js';
 import { liveShape } from '../contract/wit/live.js';
 import type { SrcPos } from '../contract/wit/lexer.js';
-import type { ResolvedWorld, SourceMap } from '../contract/wit/resolve.js';
+import type { InterfaceInfo, ResolvedWorld, SourceMap } from '../contract/wit/resolve.js';
 import { adviseBump, type PackageBump, type PackageChange } from './bump.js';
 import { breaksSide, type Breaks, type DiffFinding, type DiffReport, type DiffRuleId, type Severity } from './rules.js';
 
@@ -304,6 +304,7 @@ export function diffWorlds(oldWorld: ResolvedWorld, newWorld: ResolvedWorld): Di
     }
     out.push(...typeOnlyItems(dir, o, n));
   }
+  out.push(...worldGateFindings(o, n));
   const bumps = versionBumps(out, oldWorld, newWorld);
   out.push(...bumps.findings);
   // A type used by several interfaces is compared (and reported by the gate) in each; report a
@@ -375,17 +376,7 @@ function sourceFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow
       out.push(finding('TYPE_ALIAS_TARGET_CHANGED', 'dangerous', 'none', `${path} > type ${name}`, `type ${name} = ${was} is now type ${name} = ${target} (same structure)`, nInfo.members.get(name) ?? null, pkg));
     }
   }
-  for (const [name, gates] of nInfo.gates) {
-    const was = oInfo.gates.get(name) ?? '';
-    if (was !== gates && (oInfo.members.has(name) || oi.iface.funcs.has(name))) {
-      out.push(finding('FEATURE_GATE_CHANGED', 'dangerous', 'none', `${path} > ${ni.iface.funcs.has(name) ? 'func' : 'type'} ${name}`, `gate ${was || 'none'} is now ${gates}`, nInfo.members.get(name) ?? null, pkg));
-    }
-  }
-  for (const [name, was] of oInfo.gates) {
-    if (!nInfo.gates.has(name) && nInfo.members.has(name)) {
-      out.push(finding('FEATURE_GATE_CHANGED', 'dangerous', 'none', `${path} > ${ni.iface.funcs.has(name) ? 'func' : 'type'} ${name}`, `gate ${was} was removed`, nInfo.members.get(name) ?? null, pkg));
-    }
-  }
+  out.push(...memberGateFindings(path, oi.iface, ni.iface, oInfo, nInfo, nw.sources, pkg));
   // Types the live projection dropped on both sides.
   const fo = fullItem(ow, dir, oi.name);
   const fn = fullItem(nw, dir, ni.name);
@@ -403,6 +394,105 @@ function sourceFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow
     }
   }
   return out;
+}
+
+// ---- feature gates ------------------------------------------------------------
+
+interface Gates {
+  readonly unstable: string | null;
+  readonly deprecated: string | null;
+}
+
+/** `@since(version = 0.2.0) @deprecated(version = 0.2.2)` → its parts; `@since` says when, not whether, so it is left out. */
+function parseGates(text: string | undefined): Gates {
+  const get = (kind: string): string | null => (text ? (new RegExp(`@${kind}\\((?:feature|version) = ([^)]+)\\)`).exec(text)?.[1] ?? null) : null);
+  return { unstable: get('unstable'), deprecated: get('deprecated') };
+}
+
+/** `[method]r.m` → `resource r > method m` (the gate's path form); other names by kind. */
+function memberPath(name: string, kind: 'func' | 'type'): string {
+  const m = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/.exec(name);
+  if (!m) return `${kind} ${name}`;
+  return m[1] === 'constructor' ? `resource ${m[2]} > constructor` : `resource ${m[2]} > ${m[1]} ${m[3]}`;
+}
+
+/**
+ * What a gate change means to the contract: `@since` alone changes nothing (silent);
+ * `@deprecated` added warns (dangerous), dropped or moved is safe; an `@unstable`
+ * item added or removed is safe, since it is outside the contract until its feature is enabled.
+ */
+function gateChange(what: string, was: string | undefined, now: string | undefined): { severity: Severity; message: string } | null {
+  const a = parseGates(was);
+  const b = parseGates(now);
+  if (a.deprecated === b.deprecated) return null;
+  if (a.deprecated === null) return { severity: 'dangerous', message: `${what} was deprecated in ${b.deprecated}` };
+  if (b.deprecated === null) return { severity: 'safe', message: `${what} is no longer deprecated (was since ${a.deprecated})` };
+  return { severity: 'safe', message: `${what} deprecated in ${b.deprecated}, was ${a.deprecated}` };
+}
+
+function unstableMessage(what: string, gates: string, change: 'added' | 'removed'): string {
+  return `unstable ${what} (feature ${parseGates(gates).unstable ?? '?'}) was ${change}: outside the contract until that feature is enabled`;
+}
+
+/** Gate changes of an interface's functions, types and resource members (including `@unstable` ones the shape leaves out). */
+function memberGateFindings(path: string, oIface: InterfaceType, nIface: InterfaceType, oInfo: InterfaceInfo, nInfo: InterfaceInfo, nSrc: SourceMap, pkg: string): Pending[] {
+  const out: Pending[] = [];
+  const has = (iface: InterfaceType, info: InterfaceInfo, name: string): boolean => iface.funcs.has(name) || info.members.has(name);
+  const posOf = (name: string): SrcPos | null => {
+    const f = nIface.funcs.get(name);
+    return nInfo.members.get(name) ?? (f ? nSrc.pos.get(f) : undefined) ?? null;
+  };
+  for (const name of new Set([...oInfo.gates.keys(), ...nInfo.gates.keys()])) {
+    if (!has(oIface, oInfo, name) || !has(nIface, nInfo, name)) continue;
+    const kind = nIface.funcs.has(name) ? 'func' : 'type';
+    const c = gateChange(memberPath(name, kind).replace(/^resource [^>]+> /, ''), oInfo.gates.get(name), nInfo.gates.get(name));
+    if (c) out.push(finding('FEATURE_GATE_CHANGED', c.severity, 'none', `${path} > ${memberPath(name, kind)}`, c.message, posOf(name), pkg));
+  }
+  for (const [name, u] of nInfo.unstable) {
+    const was = oInfo.unstable.get(name);
+    if (!was && !has(oIface, oInfo, name)) {
+      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', `${path} > ${memberPath(name, u.kind)}`, unstableMessage(memberPath(name, u.kind), u.gates, 'added'), u.pos, pkg));
+    } else if (was && parseGates(was.gates).unstable !== parseGates(u.gates).unstable) {
+      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', `${path} > ${memberPath(name, u.kind)}`, `unstable ${memberPath(name, u.kind)} moved from feature ${parseGates(was.gates).unstable} to ${parseGates(u.gates).unstable}`, u.pos, pkg));
+    }
+  }
+  for (const [name, u] of oInfo.unstable) {
+    if (!nInfo.unstable.has(name) && !has(nIface, nInfo, name)) {
+      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', `${path} > ${memberPath(name, u.kind)}`, unstableMessage(memberPath(name, u.kind), u.gates, 'removed'), u.pos, pkg));
+    }
+  }
+  return out;
+}
+
+/** Gate changes of world items: imports and exports deprecated, `@unstable` ones added or removed. */
+function worldGateFindings(o: Side, n: Side): Pending[] {
+  const out: Pending[] = [];
+  const og = o.world.sources.itemGates;
+  const ng = n.world.sources.itemGates;
+  const inShape = (w: ResolvedWorld, key: string): boolean => {
+    const [dir, name] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1)];
+    return (dir === 'import' ? w.shape.imports : w.shape.exports).some((i) => unversioned(i.name) === name);
+  };
+  for (const key of new Set([...og.keys(), ...ng.keys()])) {
+    const a = og.get(key);
+    const b = ng.get(key);
+    const pkg = rootPkg(n.world);
+    const shown = fullByKey(n.world, key) ?? fullByKey(o.world, key);
+    const path = shown ? `${key.slice(0, key.indexOf(' '))} ${shown.name}` : key;
+    if (b?.unstable && !a?.unstable && !inShape(o.world, key)) out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', path, unstableMessage(key, b.gates, 'added'), b.pos, pkg));
+    else if (a?.unstable && !b?.unstable && !inShape(n.world, key)) out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', path, unstableMessage(key, a.gates, 'removed'), a.pos, pkg));
+    else if (!a?.unstable && !b?.unstable && inShape(o.world, key) && inShape(n.world, key)) {
+      const c = gateChange(key, a?.gates, b?.gates);
+      if (c) out.push(finding('FEATURE_GATE_CHANGED', c.severity, 'none', path, c.message, b?.pos ?? (shown ? n.world.sources.items.get(shown) : undefined) ?? null, pkg));
+    }
+  }
+  return out;
+}
+
+function fullByKey(w: ResolvedWorld, key: string): WorldItem | undefined {
+  const dir = key.slice(0, key.indexOf(' '));
+  const name = key.slice(key.indexOf(' ') + 1);
+  return (dir === 'import' ? w.shape.imports : w.shape.exports).find((i) => unversioned(i.name) === name);
 }
 
 /** Interfaces that declare only unused types reach no binary: report them, never as breaking. */
@@ -456,7 +546,7 @@ function versionBumps(findings: readonly Pending[], ow: ResolvedWorld, nw: Resol
     // A package that gained an interface added to its API; one that lost one may strand plugins importing it.
     if ([...op.interfaces.keys()].some((k) => !np.interfaces.has(k))) raise(np.base, 'breaking');
     else if ([...np.interfaces.keys()].some((k) => !op.interfaces.has(k))) raise(np.base, 'additive');
-    if (!change.has(np.base) && op.version === np.version) continue;
+    if ((!change.has(np.base) && op.version === np.version) || (op.version === null && np.version === null)) continue;
     const a = adviseBump(np.base, op.version, np.version, change.get(np.base) ?? 'none');
     advice.push(a);
     if (a.ok) continue;
