@@ -307,6 +307,7 @@ export function diffWorlds(oldWorld: ResolvedWorld, newWorld: ResolvedWorld): Di
   out.push(...worldGateFindings(o, n));
   const bumps = versionBumps(out, oldWorld, newWorld);
   out.push(...bumps.findings);
+  collapseTypeRepeats(out);
   // A type used by several interfaces is compared (and reported by the gate) in each; report a
   // change once, at its first path (the defining interface's, when the world imports it).
   const seen = new Set<string>();
@@ -394,6 +395,53 @@ function sourceFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow
     }
   }
   return out;
+}
+
+// ---- one finding per changed type ---------------------------------------------
+
+/** `export x > resource r > method m > returns` → `method r.m`; null outside a function. */
+function functionOf(path: string): { item: string; label: string } | null {
+  const segs = path.split(' > ');
+  for (let i = 1; i < segs.length; i++) {
+    const s = segs[i]!;
+    const sp = s.indexOf(' ');
+    const head = sp < 0 ? s : s.slice(0, sp);
+    if (head === 'func') return { item: segs[0]!, label: s };
+    const r = segs[i - 1]!.startsWith('resource ') ? segs[i - 1]!.slice(9) : null;
+    if (r !== null && head === 'constructor') return { item: segs[0]!, label: `constructor ${r}` };
+    if (r !== null && (head === 'method' || head === 'static')) return { item: segs[0]!, label: `${head} ${r}.${s.slice(sp + 1)}` };
+  }
+  return null;
+}
+
+/**
+ * A named type that changed is reported where it is declared and again in every function
+ * whose parameters or result reach it (the gate compares each): keep the declaration's
+ * finding, name the functions in it, and drop the repeats. A repeat carries the very same
+ * message (it names the type and both definitions), which is what identifies it.
+ */
+function collapseTypeRepeats(out: Pending[]): void {
+  const byMessage = new Map<string, number>();
+  out.forEach((f, i) => {
+    if (f.severity === 'breaking' && /(^| > )type [^>]+$/.test(f.path) && !byMessage.has(f.message)) byMessage.set(f.message, i);
+  });
+  if (byMessage.size === 0) return;
+  const reached = new Map<number, string[]>();
+  const drop = new Set<number>();
+  out.forEach((f, i) => {
+    const at = byMessage.get(f.message);
+    if (at === undefined || at === i) return;
+    const fn = functionOf(f.path);
+    if (!fn) return;
+    const typeItem = out[at]!.path.split(' > ')[0];
+    const label = fn.item === typeItem ? fn.label : `${fn.item} > ${fn.label}`;
+    const list = reached.get(at) ?? [];
+    if (!list.includes(label)) list.push(label);
+    reached.set(at, list);
+    drop.add(i);
+  });
+  for (const [i, fns] of reached) out[i] = { ...out[i]!, message: `${out[i]!.message}; reached by ${fns.length === 1 ? fns[0] : `${fns.length} functions: ${fns.join(', ')}`}` };
+  for (const i of [...drop].sort((x, y) => y - x)) out.splice(i, 1);
 }
 
 // ---- feature gates ------------------------------------------------------------
