@@ -80,7 +80,11 @@ export function adviseBump(pkg: string, old: string | null, neu: string | null, 
   if (needs === 'compatible') {
     const ok = raised && compatible;
     const what = `package ${pkg} ${arrow(old, neu)}: additions only, existing plugins still work`;
-    const advice = ok
+    // From 1.0 a patch bump links too, but semver keeps patches for fixes.
+    const patchOnly = ok && parseSemver(old)!.major > 0 && parseSemver(neu)!.minor === parseSemver(old)!.minor;
+    const advice = patchOnly
+      ? `${what}; ${neu} links, though semver asks a minor bump for additions (${canAdd})`
+      : ok
       ? `${what}; ${bumpName(old, 'compatible')} is right`
       : raised
         ? `${what}, but ${neu} refuses them; ${bumpName(old, 'compatible')}, to ${canAdd}, would keep them`

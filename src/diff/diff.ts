@@ -464,6 +464,13 @@ function memberPath(name: string, kind: 'func' | 'type'): string {
   return m[1] === 'constructor' ? `resource ${m[2]} > constructor` : `resource ${m[2]} > ${m[1]} ${m[3]}`;
 }
 
+/** `[method]r.m` → `method r.m`, `[constructor]r` → `constructor r`; other names by kind. */
+function memberLabel(name: string, kind: 'func' | 'type'): string {
+  const m = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/.exec(name);
+  if (!m) return `${kind} ${name}`;
+  return m[1] === 'constructor' ? `constructor ${m[2]}` : `${m[1]} ${m[2]}.${m[3]}`;
+}
+
 /**
  * What a gate change means to the contract: `@since` alone changes nothing (silent);
  * `@deprecated` added warns (dangerous), dropped or moved is safe; an `@unstable`
@@ -493,20 +500,20 @@ function memberGateFindings(path: string, oIface: InterfaceType, nIface: Interfa
   for (const name of new Set([...oInfo.gates.keys(), ...nInfo.gates.keys()])) {
     if (!has(oIface, oInfo, name) || !has(nIface, nInfo, name)) continue;
     const kind = nIface.funcs.has(name) ? 'func' : 'type';
-    const c = gateChange(memberPath(name, kind).replace(/^resource [^>]+> /, ''), oInfo.gates.get(name), nInfo.gates.get(name));
+    const c = gateChange(memberLabel(name, kind), oInfo.gates.get(name), nInfo.gates.get(name));
     if (c) out.push(finding('FEATURE_GATE_CHANGED', c.severity, 'none', `${path} > ${memberPath(name, kind)}`, c.message, posOf(name), pkg));
   }
   for (const [name, u] of nInfo.unstable) {
     const was = oInfo.unstable.get(name);
     if (!was && !has(oIface, oInfo, name)) {
-      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', `${path} > ${memberPath(name, u.kind)}`, unstableMessage(memberPath(name, u.kind), u.gates, 'added'), u.pos, pkg));
+      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', `${path} > ${memberPath(name, u.kind)}`, unstableMessage(memberLabel(name, u.kind), u.gates, 'added'), u.pos, pkg));
     } else if (was && parseGates(was.gates).unstable !== parseGates(u.gates).unstable) {
-      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', `${path} > ${memberPath(name, u.kind)}`, `unstable ${memberPath(name, u.kind)} moved from feature ${parseGates(was.gates).unstable} to ${parseGates(u.gates).unstable}`, u.pos, pkg));
+      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', `${path} > ${memberPath(name, u.kind)}`, `unstable ${memberLabel(name, u.kind)} moved from feature ${parseGates(was.gates).unstable} to ${parseGates(u.gates).unstable}`, u.pos, pkg));
     }
   }
   for (const [name, u] of oInfo.unstable) {
     if (!nInfo.unstable.has(name) && !has(nIface, nInfo, name)) {
-      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', `${path} > ${memberPath(name, u.kind)}`, unstableMessage(memberPath(name, u.kind), u.gates, 'removed'), u.pos, pkg));
+      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', `${path} > ${memberPath(name, u.kind)}`, unstableMessage(memberLabel(name, u.kind), u.gates, 'removed'), u.pos, pkg));
     }
   }
   return out;
