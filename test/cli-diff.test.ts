@@ -1,7 +1,7 @@
 /** `witplug diff` from the command line: formats, --side, --against git:<ref>, exit codes 0 / 100 / 2. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, MAIN } from './helpers/cli.js';
@@ -259,5 +259,72 @@ describe('witplug diff --world old=new', () => {
       expect(b.code).toBe(2);
       expect(b.stderr).toContain('--world expects <world> or <old>=<new>');
     }
+  });
+});
+
+describe('--format json is what docs/diff-rules.md documents', () => {
+  type Schema = Map<string, string[]>;
+  const doc = readFileSync(join(process.cwd(), 'docs', 'diff-rules.md'), 'utf8');
+  /** The `| key | type | meaning |` table under a heading of the JSON section: key → type alternatives. */
+  const table = (heading: string): Schema => {
+    const body = doc.slice(doc.indexOf(`${heading}\n`) + heading.length).split('\n\n')[1]!;
+    const rows = body.split('\n').slice(2);
+    expect(rows.length, heading).toBeGreaterThan(0);
+    return new Map(rows.map((r) => {
+      const cells = r.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim().replace(/^`|`$/g, '').replace(/\\\|/g, '|'));
+      return [cells[0]!, cells[1]!.split(' | ')];
+    }));
+  };
+  const schemas = { report: table('### Report'), finding: table('### `finding`'), package: table('### `package`') };
+
+  /** Exactly the documented keys, each value of one of its documented types. */
+  const conforms = (value: unknown, schema: Schema, where: string): void => {
+    expect(value, where).toBeTypeOf('object');
+    const obj = value as Record<string, unknown>;
+    expect(Object.keys(obj).sort(), where).toEqual([...schema.keys()].sort());
+    for (const [key, types] of schema) {
+      const v = obj[key];
+      const fits = types.some((t) => {
+        if (t === 'string' || t === 'number' || t === 'boolean') return typeof v === t;
+        if (t === 'null') return v === null;
+        if (t.startsWith('"')) return v === JSON.parse(t);
+        if (t === 'finding[]' || t === 'package[]') {
+          if (!Array.isArray(v)) return false;
+          v.forEach((x, i) => conforms(x, t === 'finding[]' ? schemas.finding : schemas.package, `${where}.${key}[${i}]`));
+          return true;
+        }
+        throw new Error(`undocumented type notation ${t}`);
+      });
+      expect(fits, `${where}.${key} = ${JSON.stringify(v)} is not ${types.join(' | ')}`).toBe(true);
+    }
+  };
+
+  it('the documented example has exactly the documented keys and types', () => {
+    const example = /### Example[^\n]*\n\n```json\n([\s\S]*?)\n```/.exec(doc);
+    expect(example).not.toBeNull();
+    const json = JSON.parse(example![1]!) as { findings: unknown[]; packages: unknown[] };
+    expect(json.findings.length).toBeGreaterThan(0);
+    expect(json.packages.length).toBeGreaterThan(0);
+    conforms(json, schemas.report, 'example');
+  });
+
+  it('real runs print exactly the documented keys and types (findings and package advice)', () => {
+    const H = join(process.cwd(), 'test', 'fixtures', 'diff-history');
+    const runs = [
+      witplug('diff', join(FX, 'gateway-v0.2', 'old'), join(FX, 'gateway-v0.2', 'new'), '--format', 'json'),
+      witplug('diff', join(H, 'cli-0.2.1'), join(H, 'cli-0.2.2-unbumped'), '--format', 'json', '--side', 'plugins'),
+      witplug('diff', ...pair('docs-only'), '--format', 'json'),
+      witplug('diff', ...pair('unused-type-added-to-import'), '--format', 'json'),
+    ];
+    const seen = { findings: 0, packages: 0 };
+    for (const [i, r] of runs.entries()) {
+      expect(r.stderr).toBe('');
+      const j = JSON.parse(r.stdout) as { findings: unknown[]; packages: unknown[] };
+      conforms(j, schemas.report, `run ${i}`);
+      seen.findings += j.findings.length;
+      seen.packages += j.packages.length;
+    }
+    expect(seen.findings).toBeGreaterThan(10);
+    expect(seen.packages).toBeGreaterThan(2);
   });
 });
