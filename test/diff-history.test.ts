@@ -178,6 +178,16 @@ describe('a changed type is reported once', () => {
     expect(t[0]!.message).toMatch(/reached by 4 functions: method output-stream\.check-write, method output-stream\.write, method output-stream\.flush, method output-stream\.blocking-flush$/);
     expect(rules(r)).not.toContain('RESULT_CHANGED');
   });
+
+  it('only the functions reaching that type are folded in: the same change written inline stays its own finding', () => {
+    const world = (t: string) =>
+      resolveWitWorld(parseWitTree({ root: [{ file: 'x.wit', text: `package fx:alias;\ninterface api {\n  type size = ${t};\n  limit: func(n: size);\n  count: func() -> ${t};\n}\nworld w {\n  export api;\n}\n` }], deps: [] }));
+    const r = diffWorlds(world('u32'), world('u64'));
+    expect(r.findings.map((f) => [f.rule, f.path, f.message])).toEqual([
+      ['RESULT_CHANGED', 'export fx:alias/api > func count > returns', 'was u32, now u64'],
+      ['TYPE_ALIAS_TARGET_CHANGED', 'export fx:alias/api > type size', 'was u32, now u64; reached by func limit'],
+    ]);
+  });
 });
 
 describe('the admission gate agrees with every verdict of the history', () => {

@@ -29,6 +29,8 @@ interface Side {
 /** Findings plus the package each belongs to (for VERSION_BUMP_REQUIRED). */
 interface Pending extends DiffFinding {
   readonly pkg: string;
+  /** The interface's named type this change is in (the very object reached), for reporting a type change once. */
+  readonly via?: string;
 }
 
 const UNKNOWN: SrcPos = { file: '(unknown)', line: 1, column: 1 };
@@ -312,7 +314,7 @@ export function diffWorlds(oldWorld: ResolvedWorld, newWorld: ResolvedWorld): Di
   // change once, at its first path (the defining interface's, when the world imports it).
   const seen = new Set<string>();
   const findings: DiffFinding[] = [];
-  for (const { pkg: _pkg, ...f } of out) {
+  for (const { pkg: _pkg, via: _via, ...f } of out) {
     const k = `${f.rule}\u0000${f.severity}\u0000${f.breaks}\u0000${f.file}:${f.line}:${f.column}\u0000${f.message}`;
     if (seen.has(k)) continue;
     seen.add(k);
@@ -350,7 +352,8 @@ function itemFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow: 
     const breaks = sideOf(dir, d.kind);
     // A world item changing kind is a change of the world, like an item added or removed.
     const owner = c.rule === 'ITEM_KIND_CHANGED' ? rootPkg(nw) : pkg;
-    const f = finding(c.rule, 'breaking', breaks, formatPath(d.path), reword(d.message), c.removal ? oldLoc.pos : newLoc.pos, owner);
+    const via = d.kind === 'changed' && ni.kind === 'interface' ? [...ni.iface.types].find(([, t]) => t === newLoc.node)?.[0] : undefined;
+    const f: Pending = { ...finding(c.rule, 'breaking', breaks, formatPath(d.path), reword(d.message), c.removal ? oldLoc.pos : newLoc.pos, owner), ...(via === undefined ? {} : { via }) };
     meta.set(f, { d, oldLoc: parentOld, newLoc: parentNew });
     items.push(f);
   }
@@ -417,20 +420,22 @@ function functionOf(path: string): { item: string; label: string } | null {
 /**
  * A named type that changed is reported where it is declared and again in every function
  * whose parameters or result reach it (the gate compares each): keep the declaration's
- * finding, name the functions in it, and drop the repeats. A repeat carries the very same
- * message (it names the type and both definitions), which is what identifies it.
+ * finding, name the functions in it, and drop the repeats: findings with the same message
+ * whose function reaches the same type object.
  */
 function collapseTypeRepeats(out: Pending[]): void {
   const byMessage = new Map<string, number>();
+  const typeOf = (f: Pending): string | undefined => / > type ([^>]+)$/.exec(f.path)?.[1];
   out.forEach((f, i) => {
-    if (f.severity === 'breaking' && /(^| > )type [^>]+$/.test(f.path) && !byMessage.has(f.message)) byMessage.set(f.message, i);
+    if (f.severity === 'breaking' && typeOf(f) !== undefined && !byMessage.has(f.message)) byMessage.set(f.message, i);
   });
   if (byMessage.size === 0) return;
   const reached = new Map<number, string[]>();
   const drop = new Set<number>();
   out.forEach((f, i) => {
     const at = byMessage.get(f.message);
-    if (at === undefined || at === i) return;
+    // Same message and the function reaches that very type (an alias of u32 → u64 reads like any u32 → u64).
+    if (at === undefined || at === i || f.via === undefined || f.via !== typeOf(out[at]!)) return;
     const fn = functionOf(f.path);
     if (!fn) return;
     const typeItem = out[at]!.path.split(' > ')[0];
