@@ -67,7 +67,11 @@ export const DiffRules = {
   RESOURCE_STATIC_ADDED: { category: 'resource', summary: 'A resource gained a static function.' },
   RESOURCE_STATIC_REMOVED: { category: 'resource', summary: 'A resource lost a static function.' },
   UNUSED_TYPE_CHANGED: { category: 'source', summary: 'A type no function reaches was added, removed or changed: no component binary carries it, so nothing breaks today.' },
-  FEATURE_GATE_CHANGED: { category: 'source', summary: 'An `@since` / `@unstable` / `@deprecated` gate changed.' },
+  FEATURE_GATE_CHANGED: {
+    category: 'source',
+    summary:
+      'An item (function, type, resource member, world import or export) was deprecated (dangerous) or un-deprecated (safe), or an `@unstable` one was added or removed (safe: outside the contract until its feature is enabled). `@since` alone is no change and is not reported.',
+  },
 } as const satisfies Record<string, RuleInfo>;
 
 export type DiffRuleId = keyof typeof DiffRules;
