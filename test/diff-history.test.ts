@@ -179,6 +179,29 @@ describe('a changed type is reported once', () => {
     expect(rules(r)).not.toContain('RESULT_CHANGED');
   });
 
+  it('a type used by another interface is reported once, where it is declared, naming the functions of both', () => {
+    const world = (def: string) =>
+      resolveWitWorld(
+        parseWitTree({
+          root: [{ file: 'x.wit', text: `package fx:used;\ninterface types {\n  ${def}\n  code-of: func() -> error-code;\n}\ninterface fs {\n  use types.{error-code};\n  stat: func() -> result<u64, error-code>;\n}\nworld w {\n  import fs;\n}\n` }],
+          deps: [],
+        }),
+      );
+    const r = diffWorlds(world('enum error-code { access, busy }'), world('variant error-code { access, busy, other(string) }'));
+    expect(r.findings.map((f) => [f.rule, f.path])).toEqual([['TYPE_KIND_CHANGED', 'import fx:used/types > type error-code']]);
+    expect(r.findings[0]!.message).toMatch(/; reached by 2 functions: func code-of, import fx:used\/fs > func stat$/);
+  });
+
+  it('two interfaces declaring look-alike types changing alike keep a finding each', () => {
+    const world = (def: string) =>
+      resolveWitWorld(parseWitTree({ root: [{ file: 'x.wit', text: `package fx:twin;\ninterface a {\n  ${def}\n  f: func() -> e;\n}\ninterface b {\n  ${def}\n  g: func() -> e;\n}\nworld w {\n  export a;\n  export b;\n}\n` }], deps: [] }));
+    const r = diffWorlds(world('enum e { x, y }'), world('variant e { x, y(u8) }'));
+    expect(r.findings.map((f) => [f.rule, f.path, f.message.replace(/^.*; /, '')])).toEqual([
+      ['TYPE_KIND_CHANGED', 'export fx:twin/a > type e', 'reached by func f'],
+      ['TYPE_KIND_CHANGED', 'export fx:twin/b > type e', 'reached by func g'],
+    ]);
+  });
+
   it('only the functions reaching that type are folded in: the same change written inline stays its own finding', () => {
     const world = (t: string) =>
       resolveWitWorld(parseWitTree({ root: [{ file: 'x.wit', text: `package fx:alias;\ninterface api {\n  type size = ${t};\n  limit: func(n: size);\n  count: func() -> ${t};\n}\nworld w {\n  export api;\n}\n` }], deps: [] }));

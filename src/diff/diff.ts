@@ -29,8 +29,8 @@ interface Side {
 /** Findings plus the package each belongs to (for VERSION_BUMP_REQUIRED). */
 interface Pending extends DiffFinding {
   readonly pkg: string;
-  /** The interface's named type this change is in (the very object reached), for reporting a type change once. */
-  readonly via?: string;
+  /** The interface's named type (the very object) this change is in, for reporting a type change once. */
+  readonly via?: NamedType;
 }
 
 const UNKNOWN: SrcPos = { file: '(unknown)', line: 1, column: 1 };
@@ -352,7 +352,7 @@ function itemFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow: 
     const breaks = sideOf(dir, d.kind);
     // A world item changing kind is a change of the world, like an item added or removed.
     const owner = c.rule === 'ITEM_KIND_CHANGED' ? rootPkg(nw) : pkg;
-    const via = d.kind === 'changed' && ni.kind === 'interface' ? [...ni.iface.types].find(([, t]) => t === newLoc.node)?.[0] : undefined;
+    const via = d.kind === 'changed' && ni.kind === 'interface' ? [...ni.iface.types.values()].find((t) => t === newLoc.node) : undefined;
     const f: Pending = { ...finding(c.rule, 'breaking', breaks, formatPath(d.path), reword(d.message), c.removal ? oldLoc.pos : newLoc.pos, owner), ...(via === undefined ? {} : { via }) };
     meta.set(f, { d, oldLoc: parentOld, newLoc: parentNew });
     items.push(f);
@@ -418,31 +418,32 @@ function functionOf(path: string): { item: string; label: string } | null {
 }
 
 /**
- * A named type that changed is reported where it is declared and again in every function
- * whose parameters or result reach it (the gate compares each): keep the declaration's
- * finding, name the functions in it, and drop the repeats: findings with the same message
- * whose function reaches the same type object.
+ * A named type that changed is reported where it is declared, in every interface that
+ * `use`s it, and in every function whose parameters or result reach it (the gate compares
+ * each). Keep the first declaration's finding, name the functions in it, and drop the
+ * repeats: findings with the same message in the very same type object (an alias's
+ * `u32 → u64` reads like any other `u32 → u64`; used types keep their identity).
  */
 function collapseTypeRepeats(out: Pending[]): void {
-  const byMessage = new Map<string, number>();
-  const typeOf = (f: Pending): string | undefined => / > type ([^>]+)$/.exec(f.path)?.[1];
+  const isTypeLevel = (f: Pending): boolean => / > type [^>]+$/.test(f.path);
+  const first = new Map<NamedType, number>();
   out.forEach((f, i) => {
-    if (f.severity === 'breaking' && typeOf(f) !== undefined && !byMessage.has(f.message)) byMessage.set(f.message, i);
+    if (f.via && isTypeLevel(f) && !first.has(f.via)) first.set(f.via, i);
   });
-  if (byMessage.size === 0) return;
+  if (first.size === 0) return;
   const reached = new Map<number, string[]>();
   const drop = new Set<number>();
   out.forEach((f, i) => {
-    const at = byMessage.get(f.message);
-    // Same message and the function reaches that very type (an alias of u32 → u64 reads like any u32 → u64).
-    if (at === undefined || at === i || f.via === undefined || f.via !== typeOf(out[at]!)) return;
+    const at = f.via ? first.get(f.via) : undefined;
+    if (at === undefined || at === i || f.message !== out[at]!.message) return;
     const fn = functionOf(f.path);
-    if (!fn) return;
-    const typeItem = out[at]!.path.split(' > ')[0];
-    const label = fn.item === typeItem ? fn.label : `${fn.item} > ${fn.label}`;
-    const list = reached.get(at) ?? [];
-    if (!list.includes(label)) list.push(label);
-    reached.set(at, list);
+    if (fn) {
+      const typeItem = out[at]!.path.split(' > ')[0];
+      const list = reached.get(at) ?? [];
+      const label = fn.item === typeItem ? fn.label : `${fn.item} > ${fn.label}`;
+      if (!list.includes(label)) list.push(label);
+      reached.set(at, list);
+    } else if (!isTypeLevel(f)) return;
     drop.add(i);
   });
   for (const [i, fns] of reached) out[i] = { ...out[i]!, message: `${out[i]!.message}; reached by ${fns.length === 1 ? fns[0] : `${fns.length} functions: ${fns.join(', ')}`}` };
