@@ -14,7 +14,7 @@ import { compareVersions, versionsCompatible } from '../src/admission/versions.j
 import { decodeComponent } from '../src/component/decode.js';
 import { loadContract } from '../src/contract/load.js';
 import { loadWitWorld, parseWitTree, resolveWitWorld } from '../src/contract/wit/index.js';
-import { compatibleBump, incompatibleBump } from '../src/diff/bump.js';
+import { adviseBump, compatibleBump, incompatibleBump } from '../src/diff/bump.js';
 import { diffWorlds } from '../src/diff/diff.js';
 import type { DiffReport } from '../src/diff/rules.js';
 
@@ -77,6 +77,27 @@ describe('semver matching (wasmtime: same major from 1.0, same minor for 0.x, ex
     // 0.0.x has no compatible successor: every patch is its own API.
     expect([compatibleBump('0.0.3'), incompatibleBump('0.0.3')]).toEqual([null, '0.0.4']);
     expect([compatibleBump('0.3.0-rc-1'), incompatibleBump('0.3.0-rc-1')]).toEqual([null, '0.3.0']);
+  });
+});
+
+describe('adviseBump', () => {
+  it.each([
+    // [old, new, change] → needs, suggested, ok, advice ending
+    ['0.2.11', '0.2.12', 'additive', 'compatible', '0.2.12', true, 'a patch bump is right'],
+    ['0.2.11', '0.2.11', 'additive', 'compatible', '0.2.12', false, 'it needs a patch bump, to 0.2.12'],
+    ['0.2.11', '0.3.0', 'additive', 'compatible', '0.2.12', true, 'yet 0.3.0 refuses them; a patch bump, to 0.2.12, would keep them'],
+    ['1.0.0', '1.1.0', 'additive', 'compatible', '1.1.0', true, 'a minor bump is right'],
+    ['1.0.0', '1.1.0', 'breaking', 'incompatible', '2.0.0', false, 'yet 1.1.0 still links to them; it needs a major bump, to 2.0.0'],
+    ['0.2.0', '1.0.0', 'breaking', 'incompatible', '0.3.0', true, 'a major bump is right'],
+    ['0.0.1', '0.0.2', 'additive', 'incompatible', '0.0.2', true, 'a patch bump is right'],
+    ['0.3.0-rc-1', '0.3.0-rc-2', 'breaking', 'incompatible', '0.3.0', true, 'a new pre-release is right'],
+    ['0.2.0', '0.2.1', 'none', 'none', null, true, 'no bump was needed'],
+    ['0.2.0', '0.2.0', 'none', 'none', null, true, 'no bump needed'],
+    ['0.2.0', '0.3.0', 'none', 'none', null, true, 'yet 0.3.0 refuses existing plugins: no bump was needed'],
+  ] as const)('%s → %s, %s', (old, neu, change, needs, suggested, ok, ending) => {
+    const a = adviseBump('fx:p', old, neu, change);
+    expect(a).toMatchObject({ needs, suggested, ok });
+    expect(a.advice.endsWith(ending), a.advice).toBe(true);
   });
 });
 

@@ -59,6 +59,13 @@ function bumpName(v: string, need: 'incompatible' | 'compatible'): string {
   return s.major > 0 ? 'a major bump' : s.minor > 0 ? 'a minor bump' : 'a patch bump';
 }
 
+/** The bump `old → neu` made, for messages (both parse: callers checked). */
+function bumpMade(old: string, neu: string): string {
+  const a = parseSemver(old)!;
+  const b = parseSemver(neu)!;
+  return a.major !== b.major ? 'a major bump' : a.minor !== b.minor ? 'a minor bump' : a.patch !== b.patch ? 'a patch bump' : 'a new pre-release';
+}
+
 const arrow = (old: string | null, neu: string | null): string => (old === neu ? `stays ${neu ?? 'unversioned'}` : `${old ?? 'unversioned'} → ${neu ?? 'unversioned'}`);
 
 /** The advice for one package whose changes are classified as `change`. */
@@ -79,15 +86,15 @@ export function adviseBump(pkg: string, old: string | null, neu: string | null, 
   }
   if (needs === 'compatible') {
     const ok = raised && compatible;
-    const what = `package ${pkg} ${arrow(old, neu)}: additions only, existing plugins still work`;
+    const what = `package ${pkg} ${arrow(old, neu)}: additions only, nothing existing plugins use changed`;
     // From 1.0 a patch bump links too, but semver keeps patches for fixes.
     const patchOnly = ok && parseSemver(old)!.major > 0 && parseSemver(neu)!.minor === parseSemver(old)!.minor;
     const advice = patchOnly
       ? `${what}; ${neu} links, though semver asks a minor bump for additions (${canAdd})`
       : ok
-      ? `${what}; ${bumpName(old, 'compatible')} is right`
+      ? `${what}; ${bumpMade(old, neu)} is right`
       : raised
-        ? `${what}, but ${neu} refuses them; ${bumpName(old, 'compatible')}, to ${canAdd}, would keep them`
+        ? `${what}, yet ${neu} refuses them; ${bumpName(old, 'compatible')}, to ${canAdd}, would keep them`
         : `${what}; it needs ${bumpName(old, 'compatible')}, to ${canAdd}`;
     // An incompatible bump is allowed (never wrong, only costly): `ok` says whether the need is met.
     return { ...base, needs, suggested: canAdd, ok: ok || (raised && !compatible), advice };
@@ -95,6 +102,6 @@ export function adviseBump(pkg: string, old: string | null, neu: string | null, 
   const next = incompatibleBump(old);
   const ok = raised && !compatible;
   const what = change === 'additive' ? `package ${pkg} ${arrow(old, neu)}: additions, and ${old} has no compatible successor` : `package ${pkg} ${arrow(old, neu)}: breaks existing plugins`;
-  const advice = ok ? `${what}; ${bumpName(old, 'incompatible')} is right` : `${what}${compatible && old !== neu ? `, yet ${neu} still links to them` : ''}; it needs ${bumpName(old, 'incompatible')}, to ${next}`;
+  const advice = ok ? `${what}; ${bumpMade(old, neu)} is right` : `${what}${compatible && old !== neu ? `, yet ${neu} still links to them` : ''}; it needs ${bumpName(old, 'incompatible')}, to ${next}`;
   return { ...base, needs, suggested: next, ok, advice };
 }
