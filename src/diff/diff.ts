@@ -525,7 +525,7 @@ function memberGateFindings(path: string, oIface: InterfaceType, nIface: Interfa
   return out;
 }
 
-/** Gate changes of world items: imports and exports deprecated, `@unstable` ones added or removed. */
+/** Gate changes of world items: imports, exports and world-level types deprecated, `@unstable` imports and exports added or removed. */
 function worldGateFindings(o: Side, n: Side): Pending[] {
   const out: Pending[] = [];
   const og = o.world.sources.itemGates;
@@ -546,6 +546,14 @@ function worldGateFindings(o: Side, n: Side): Pending[] {
       const c = gateChange(key, a?.gates, b?.gates);
       if (c) out.push(finding('FEATURE_GATE_CHANGED', c.severity, 'none', path, c.message, b?.pos ?? (shown ? n.world.sources.items.get(shown) : undefined) ?? null, pkg));
     }
+  }
+  // World-level types (`type t = …` in a world) are imported type items.
+  const ot = o.world.sources.worldTypes;
+  const nt = n.world.sources.worldTypes;
+  for (const name of new Set([...ot.gates.keys(), ...nt.gates.keys()])) {
+    if (!ot.members.has(name) || !nt.members.has(name)) continue;
+    const c = gateChange(`type ${name}`, ot.gates.get(name), nt.gates.get(name));
+    if (c) out.push(finding('FEATURE_GATE_CHANGED', c.severity, 'none', `import ${name}`, c.message, nt.members.get(name) ?? null, rootPkg(n.world)));
   }
   return out;
 }
