@@ -8,6 +8,7 @@
  * level up).
  */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -230,5 +231,47 @@ describe('a granted root swapped by the host after the grant', () => {
     mkdirSync(data);
     expect(p.writeFile(p.pre, 'x.txt', 'hello')).toEqual({ ok: null });
     expect(readFileSync(join(data, 'x.txt'), 'utf8')).toBe('hello');
+  });
+});
+
+describe('two in-process plugins on one thread, calls interleaved by the host', () => {
+  it("one plugin's moves between the other's calls never redirect the other's descriptors or paths", async () => {
+    // base/state/x/sub/own.txt "STATE"; base/state/deep/E/sub -> ../.. (state/ there, base/ once E is at x).
+    mkdirSync(join(state, 'x', 'sub'), { recursive: true });
+    writeFileSync(join(state, 'x', 'sub', 'own.txt'), 'STATE');
+    mkdirSync(join(state, 'deep', 'E'), { recursive: true });
+    symlinkSync('../..', join(state, 'deep', 'E', 'sub'));
+    writeFileSync(join(base, 'own.txt'), 'SECRET');
+    snapshot = outside();
+    const grant = { filesystem: [{ host: state, guest: '/state', readonly: false }] };
+    const mover = new Probe(await loadPlugin(PROBE, { contract, cache, grant }));
+    const victim = new Probe(await loadPlugin(PROBE, { contract, cache, grant: { filesystem: [{ host: state, guest: '/state', readonly: true }] } }));
+    const sub = victim.dir(victim.pre, 'x/sub');
+    expect(victim.readFile(sub, 'own.txt')).toEqual({ ok: 'STATE' });
+    for (let round = 0; round < 3; round++) {
+      expect(mover.renameAt(mover.pre, 'x', mover.pre, 'safe')).toEqual({ ok: null });
+      expect(mover.renameAt(mover.pre, 'deep/E', mover.pre, 'x')).toEqual({ ok: null });
+      // x/sub now climbs to base/: the victim's open descriptor and its paths through x refuse.
+      for (const r of [victim.readFile(sub, 'own.txt'), victim.list(sub), victim.readFile(victim.pre, 'x/sub/own.txt'), victim.statAt(victim.pre, 'x/sub/own.txt')]) {
+        expect(JSON.stringify(r)).not.toContain('SECRET');
+        expect(r).toEqual({ err: 'not-permitted' });
+      }
+      expect(mover.renameAt(mover.pre, 'x', mover.pre, 'deep/E')).toEqual({ ok: null });
+      expect(mover.renameAt(mover.pre, 'safe', mover.pre, 'x')).toEqual({ ok: null });
+      expect(victim.readFile(sub, 'own.txt')).toEqual({ ok: 'STATE' });
+    }
+    expect(outside()).toBe(snapshot);
+  });
+});
+
+describe('special files in a grant', () => {
+  it('open-at of a FIFO is unsupported at once (opening it would block the host until a writer came)', async () => {
+    execFileSync('mkfifo', [join(state, 'fifo')]);
+    symlinkSync('fifo', join(state, 'to-fifo'));
+    const { p, st } = await nested(true);
+    expect(p.openAt(st, 'fifo')).toEqual({ err: 'unsupported' });
+    expect(p.openAt(st, 'to-fifo')).toEqual({ err: 'unsupported' });
+    expect(p.openAt(st, 'to-fifo', { follow: false })).toEqual({ err: 'loop' });
+    expect(p.readFile(st, 'own.txt')).toEqual({ ok: 'STATE' });
   });
 });

@@ -23,8 +23,12 @@ const KEY = 'witplug:fs-lock';
 /** Slot 0: owner (0 = free, else threadId + 1). Slot 1: acquisitions so far (tells a stuck holder from a busy one). */
 const OWNER = 0;
 const GENERATION = 1;
-/** No confined operation legitimately holds the lock this long (a few syscalls); beyond it the holder is presumed dead. */
-export const STALE_MS = 2_000;
+/**
+ * No confined operation legitimately holds the lock this long (a few
+ * syscalls; the first one also starts preview2-shim's I/O thread, which can
+ * take a second on a loaded machine); beyond it the holder is presumed dead.
+ */
+export const STALE_MS = 10_000;
 
 function sharedWords(): Int32Array {
   const inherited = getEnvironmentData(KEY);

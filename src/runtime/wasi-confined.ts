@@ -371,6 +371,8 @@ const PATH_CALLS = {
   openAt(place: Place, pathFlags: PathFlags, path: string, openFlags: OpenFlags, flags: DescriptorFlags): ShimDescriptor {
     if (openFlags.create || openFlags.truncate || flags.write || flags.mutateDirectory) writable(place);
     const t = resolve(place, path, pathFlags.symlinkFollow === true);
+    // Opening a FIFO blocks until a writer comes, in the shim's I/O thread, with the host waiting on it (and the lock held).
+    if (t.stat && !t.stat.isFile() && !t.stat.isDirectory() && !t.stat.isSymbolicLink()) throw 'unsupported';
     const [d, name] = shimAt(place, t);
     place.granted.ledger.admit(`opening ${path}`);
     // Never follow: a final symlink was followed by `resolve` if asked; one left is refused (O_NOFOLLOW → `loop`).
