@@ -18,6 +18,7 @@ import { WitplugError, ErrorCodes } from '../src/errors.js';
 import { DEFAULT_MAX_OPEN_FILES } from '../src/runtime/wasi-confined.js';
 import { parseGrant } from '../src/runtime/grant.js';
 import { limitFlags } from '../src/cli/run.js';
+import { openWasiDescriptors, releaseWasi, wasiImports } from '../src/runtime/wasi.js';
 import { PROBE, WIT, type Result } from './helpers/fs-probe.js';
 
 const cache = new CompileCache(mkdtempSync(join(tmpdir(), 'witplug-fs-fd-cache-')));
@@ -37,7 +38,7 @@ function openFds(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-type ProbePlugin = Pick<Plugin, 'call' | 'close'>;
+type ProbePlugin = Pick<Plugin, 'call' | 'close' | 'shape'>;
 
 async function load(limits?: { maxOpenFiles?: number }, isolate = false): Promise<ProbePlugin> {
   return loadPlugin(PROBE, {
@@ -149,6 +150,48 @@ describe.skipIf(!hasProc)('maxOpenFiles', () => {
     for (let i = 0; i < 50 && openFds() > before; i++) await new Promise((r) => setTimeout(r, 100));
     expect(openFds()).toBeLessThanOrEqual(before);
   }, 60_000);
+});
+
+/** The shim objects a guest gets, driven from JS: what jco's glue calls on the guest's behalf. */
+interface Disposable { [Symbol.dispose](): void }
+interface GuestDescriptor extends Disposable {
+  openAt(pathFlags: object, path: string, openFlags: object, flags: object): GuestDescriptor;
+  readViaStream(offset: bigint): Disposable;
+  readDirectory(): Disposable;
+}
+
+describe.skipIf(!hasProc)('streams and listings count and are released too', () => {
+  it('a stream keeps its file open after the descriptor is dropped; both count; release() closes all', async () => {
+    const plugin = await load();
+    const before = await baseline();
+    const wasi = await wasiImports(plugin.shape, { filesystem: [{ host: data, guest: '/data', readonly: true }] }, 'direct', 4);
+    const preopens = wasi['wasi:filesystem/preopens'] as { getDirectories(): [GuestDescriptor, string][] };
+    const pre = preopens.getDirectories()[0]![0];
+    const open = () => pre.openAt({ symlinkFollow: true }, 'f.txt', {}, { read: true });
+    const fd = open();
+    const stream = fd.readViaStream(0n);
+    expect(openWasiDescriptors(wasi)).toBe(2);
+    fd[Symbol.dispose]();
+    expect(openWasiDescriptors(wasi)).toBe(1);
+    expect(openFds() - before).toBe(1); // the stream still holds the file
+    stream[Symbol.dispose]();
+    expect(openWasiDescriptors(wasi)).toBe(0);
+    expect(openFds()).toBeLessThanOrEqual(before);
+    // Files, a stream and a listing up to the cap of 4; the next of any kind is refused.
+    const held = open();
+    held.readViaStream(0n);
+    pre.readDirectory();
+    open();
+    expect(openWasiDescriptors(wasi)).toBe(4);
+    expect(() => open()).toThrow(expect.objectContaining({ code: ErrorCodes.RESOURCE_LIMIT }) as Error);
+    expect(() => held.readViaStream(0n)).toThrow(expect.objectContaining({ code: ErrorCodes.RESOURCE_LIMIT }) as Error);
+    expect(() => pre.readDirectory()).toThrow(expect.objectContaining({ code: ErrorCodes.RESOURCE_LIMIT }) as Error);
+    expect(openFds() - before).toBeGreaterThanOrEqual(3);
+    releaseWasi(wasi);
+    expect(openWasiDescriptors(wasi)).toBe(0);
+    expect(openFds()).toBeLessThanOrEqual(before);
+    await plugin.close();
+  });
 });
 
 describe('maxOpenFiles is a limit like the others', () => {
