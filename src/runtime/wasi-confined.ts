@@ -7,16 +7,24 @@
  * - each descriptor handed to the guest is a proxy that records its place as
  *   the granted root's real path plus the real (symlink-free) components
  *   below it;
- * - before every path-taking call the descriptor's own components are
- *   lstat'ed again (any that became a symlink or vanished: `not-permitted` /
- *   `no-entry`), then the guest path is walked component by component with
- *   lstat, following symlinks ourselves; `..` or a symlink target that climbs
- *   above the descriptor's directory, or an absolute path or target, is
- *   `not-permitted`;
+ * - before every path-taking call the granted root is identified again (the
+ *   device and inode recorded at grant time: a root moved, replaced or
+ *   swapped for a symlink is `not-permitted`), the descriptor's own
+ *   components are lstat'ed again (any that became a symlink or vanished:
+ *   `not-permitted` / `no-entry`), then the guest path is walked component
+ *   by component with lstat, following symlinks ourselves; `..` or a symlink
+ *   target that climbs above the descriptor's directory, or an absolute path
+ *   or target, is `not-permitted`;
  * - the shim then performs the call on a throwaway preopen of the proven,
  *   symlink-free parent directory with only the final name, never following
  *   a final symlink (which we already resolved), so its own resolution has
  *   nothing left to follow.
+ *
+ * Moving or hard-linking a symlink checks its target from its new place, as
+ * for a new link. Every path call, check and use together, holds the
+ * process-wide lock of fs-lock.ts, so plugins on other threads cannot change
+ * the tree in between. Each instance's descriptors, listings and streams are
+ * counted and closed together (DescriptorLedger, `maxOpenFiles`).
  *
  * Read-only grants refuse every mutation with `read-only` before any path is
  * looked at. Errors are WASI error-code names, thrown as the shim does, so
@@ -153,8 +161,6 @@ interface Place {
   readonly granted: GrantedRoot;
   readonly rel: readonly string[];
   readonly real: ShimDescriptor;
-  /** What the guest's drop calls: closes it and leaves the ledger (preopens hold nothing and are not tracked). */
-  readonly drop?: () => void;
 }
 
 /** A resolved path: the real directory it lives in (root-relative) and its final name (null: the directory itself). */
@@ -480,12 +486,13 @@ const STREAMS = new Set(['readViaStream', 'writeViaStream', 'appendViaStream']);
  * the tree between the two.
  */
 export function confine<T extends object>(real: T, granted: GrantedRoot, rel: readonly string[] = [], drop?: () => void): T {
-  const place: Place = { granted, rel, real: real as unknown as ShimDescriptor, ...(drop ? { drop } : {}) };
+  const place: Place = { granted, rel, real: real as unknown as ShimDescriptor };
   const proxy = new Proxy(real, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key, target);
       if (typeof value !== 'function') return value;
-      if (key === Symbol.dispose && drop) return drop; // the guest's drop: closed and no longer counted
+      // The guest's drop: closed and no longer counted (preopens hold nothing and are not tracked).
+      if (key === Symbol.dispose && drop) return drop;
       if (typeof key !== 'string') return (value as (...a: unknown[]) => unknown).bind(target);
       if (Object.hasOwn(PATH_CALLS, key)) {
         const call = PATH_CALLS[key as keyof typeof PATH_CALLS] as (place: Place, ...args: unknown[]) => unknown;
