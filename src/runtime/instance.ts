@@ -27,6 +27,7 @@ type Factory = ReturnType<typeof compileCaller>;
 type ImportFactory = ReturnType<typeof compileImport>;
 import { Sandbox, DEFAULT_MAX_HANDLES, type ResolvedLimits } from './sandbox.js';
 import { PluginHealth } from './health.js';
+import { releaseWasi } from './wasi.js';
 
 export interface LoadInfo {
   /** How the compiled artifact was obtained. */
@@ -427,6 +428,7 @@ export class Plugin implements PluginInstance {
     }
     this.#closed = true;
     this.#bindings = null;
+    releaseWasi(this.#wasi); // its files and streams, now, not when the GC gets to them
     this.#abi.detach();
     for (const context of this.#importContexts.values()) context.detach();
     this.#resolved.clear();
@@ -449,6 +451,7 @@ export class Plugin implements PluginInstance {
     this.#abi.ready = false;
     this.#bindings = null;
     this.#main = null;
+    releaseWasi(this.#wasi); // the instance being replaced held them
     this.#underLimits(() => {
       if (direct === null) {
         this.#throughGlue(linked, null);
@@ -572,6 +575,7 @@ export class Plugin implements PluginInstance {
     this.#bindings = null;
     this.#main = null;
     this.#abi.ready = false;
+    releaseWasi(this.#wasi); // nothing can reach the dropped instance's files and streams any more
   }
 
   /**
