@@ -27,9 +27,10 @@ export interface Token {
 }
 
 /**
- * Bounds on what one WIT file may cost the host, far above any real WIT (all
- * of WASI 0.2 is ~300 KB and ~60 000 tokens): the file's size, its token
- * count, and how deeply types and brace blocks nest (see ./parser.ts).
+ * Bounds on what one WIT file may cost the host: its size, and its token
+ * count (real WIT runs at ~6 characters a token, so 4 MiB of it holds under
+ * a million; the token bound stops 4 MiB of one-character tokens). Type
+ * nesting is bounded in ./parser.ts.
  */
 export const MAX_WIT_BYTES = 4 * 1024 * 1024;
 export const MAX_WIT_TOKENS = 1_000_000;
