@@ -61,6 +61,8 @@ export interface UsePath {
   readonly pkg: { readonly namespace: string; readonly name: string; readonly version: string | null } | null;
   readonly iface: string;
   readonly pos: SrcPos;
+  /** Where the interface or world name itself is (after `ns:pkg/` when qualified): where wasm-tools reports it. */
+  readonly namePos: SrcPos;
 }
 
 export interface UseDecl extends Attrs {

@@ -193,14 +193,14 @@ class Parser {
 
   usePath(): UsePath {
     const first = this.ident('an interface name');
-    if (!this.isOp(':')) return { pkg: null, iface: first.name, pos: first.pos };
+    if (!this.isOp(':')) return { pkg: null, iface: first.name, pos: first.pos, namePos: first.pos };
     this.op(':');
     let pkgName = this.ident('a package name').name;
     while (this.eatOp(':')) pkgName += `:${this.ident('a package name').name}`;
     this.op('/');
     const iface = this.ident('an interface or world name');
     const version = this.eatOp('@') ? this.version() : null;
-    return { pkg: { namespace: first.name, name: pkgName, version }, iface: iface.name, pos: first.pos };
+    return { pkg: { namespace: first.name, name: pkgName, version }, iface: iface.name, pos: first.pos, namePos: iface.pos };
   }
 
   // ---- interfaces -------------------------------------------------------

@@ -229,9 +229,9 @@ export class Resolver {
       return this.interfaceDeclAt(target, from);
     }
     const decl = pkg.interfaces.get(name);
-    if (!decl && pkg.worlds.has(name)) throw witError(path.pos, `'${name}' is a world, not an interface`);
-    if (!decl) throw witError(path.pos, `interface '${name}' not found in package ${pkgId(pkg.base, pkg.version)}`);
-    if (unstable(decl)) throw witError(path.pos, 'found a reference to an interface which is excluded because its feature is not enabled');
+    if (!decl && pkg.worlds.has(name)) throw witError(path.namePos, `'${name}' is a world, not an interface`);
+    if (!decl) throw witError(path.namePos, `interface '${name}' not found in package ${pkgId(pkg.base, pkg.version)}`);
+    if (unstable(decl)) throw witError(path.namePos, 'found a reference to an interface which is excluded because its feature is not enabled');
     return { pkg, decl };
   }
 
@@ -828,13 +828,13 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
     } else if (it.k === 'include') {
       if (it.gates.some((g) => g.kind === 'unstable')) continue;
       const target = it.path.pkg ? findIncluded(r.all, it.path) : { pkg, decl: pkg.worlds.get(it.path.iface) };
-      if (!target.decl && target.pkg.interfaces.has(it.path.iface)) throw witError(it.path.pos, `'${it.path.iface}' is an interface, not a world`);
-      if (!target.decl) throw witError(it.path.pos, `world '${it.path.iface}' not found`);
-      if (unstable(target.decl)) throw witError(it.path.pos, `found a reference to world '${it.path.iface}', which is excluded because its feature is not enabled`);
+      if (!target.decl && target.pkg.interfaces.has(it.path.iface)) throw witError(it.path.namePos, `'${it.path.iface}' is an interface, not a world`);
+      if (!target.decl) throw witError(it.path.namePos, `world '${it.path.iface}' not found`);
+      if (unstable(target.decl)) throw witError(it.path.namePos, `found a reference to world '${it.path.iface}', which is excluded because its feature is not enabled`);
       const withs = new Map(it.with.map((w) => [w.from, w.to.name]));
-      const got = addWorld(r, target.pkg, target.decl, acc, including, withs, site ?? it.path.pos);
+      const got = addWorld(r, target.pkg, target.decl, acc, including, withs, site ?? it.path.namePos);
       const missing = it.with.find((w) => !got.has(w.from));
-      if (missing) throw witError(it.path.pos, `world '${it.path.iface}' has no plain-named import or export '${missing.from}' to rename (interfaces named by path cannot be renamed)`);
+      if (missing) throw witError(it.path.namePos, `world '${it.path.iface}' has no plain-named import or export '${missing.from}' to rename (interfaces named by path cannot be renamed)`);
       for (const n of got) provided.add(renames.get(n) ?? withs.get(n) ?? n);
     } else {
       const ex = it.extern;
@@ -848,7 +848,7 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
         const e = r.interfaceAt(ex.path, pkg);
         // Named twice by this world's own statements (not through `include` or `use`): a mistake.
         const stated = `${it.k}:${e.key}`;
-        if (statedHere.has(stated)) throw witError(ex.path.pos, `interface ${e.qname} is ${it.k}ed more than once`);
+        if (statedHere.has(stated)) throw witError(ex.path.namePos, `interface ${e.qname} is ${it.k}ed more than once`);
         statedHere.add(stated);
         put(it.k, { kind: 'interface', name: e.qname, iface: e.iface }, e.key, it.pos);
       } else if (ex.k === 'labelled') {

@@ -60,10 +60,10 @@ function checkWorld(pkg: WitPackage, w: WorldDecl): void {
   const gated = isUnstable(w) ? 'world' : null;
   for (const it of w.items) {
     if (it.k === 'type' || it.k === 'use') checkInterfaceItems(pkg, [it], gated);
-    else if (it.k === 'include') checkSince(pkg, it.gates, it.path.pos);
+    else if (it.k === 'include') checkSince(pkg, it.gates, it.path.namePos);
     else {
       const ex = it.extern;
-      checkSince(pkg, it.gates, ex.k === 'path' ? ex.path.pos : ex.name.pos);
+      checkSince(pkg, it.gates, ex.k === 'path' ? ex.path.namePos : ex.name.pos);
       if (ex.k === 'interface') checkInterfaceItems(pkg, ex.items, null);
     }
   }
@@ -83,7 +83,7 @@ export function validatePackages(all: readonly WitPackage[]): void {
     // Resolving a top-level alias checks it names an interface (not a world, not nothing).
     for (const path of pkg.aliases.values()) r.interfaceDeclAt(path, pkg);
     for (const i of pkg.interfaces.values()) {
-      if (!isUnstable(i)) r.interfaceAt({ pkg: null, iface: i.name, pos: i.pos }, pkg);
+      if (!isUnstable(i)) r.interfaceAt({ pkg: null, iface: i.name, pos: i.pos, namePos: i.pos }, pkg);
     }
   }
   // One resolver for every world: each interface is resolved once, however many worlds use it.
