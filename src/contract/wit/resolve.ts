@@ -248,10 +248,11 @@ export class Resolver {
     const hit = this.ifaces.get(key);
     if (hit) return hit;
     if (this.resolving.has(key)) {
-      // wasm-tools names the interface whose `use` closes the cycle (the one resolved last), at its name.
-      const closing = [...this.resolving].pop()!;
-      const at = this.resolvingPos.get(closing) ?? pos;
-      throw witError(at, `interface ${closing.replace(/^.*\//, '')} depends on itself through a cycle of 'use'`);
+      // As wasm-tools (a topological sort from the first declaration): the cycle is named by the
+      // interface the re-entered one `use`s, at that interface's name.
+      const stack = [...this.resolving];
+      const named = stack[stack.indexOf(key) + 1] ?? key;
+      throw witError(this.resolvingPos.get(named) ?? pos, `interface ${named.replace(/^.*\//, '')} depends on itself through a cycle of 'use'`);
     }
     if (this.resolving.size >= MAX_CHAIN) throw witError(pos, `chain of 'use' between interfaces longer than ${MAX_CHAIN}`);
     if (this.ifaces.size > MAX_INTERFACES) throw witError(pos, `more than ${MAX_INTERFACES} interfaces`);
@@ -774,7 +775,12 @@ export function resolveWorld(all: readonly WitPackage[], pkg: WitPackage, decl: 
  * conflict is reported). Returns the plain names the world provides, as written.
  */
 function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, including: Set<WorldDecl>, renames: ReadonlyMap<string, string> = new Map(), site: SrcPos | null = null): Set<string> {
-  if (including.has(decl)) throw witError(decl.pos, `world '${decl.name}' includes itself`);
+  if (including.has(decl)) {
+    // Named as wasm-tools names it: the world the re-entered one includes, at that world's name.
+    const stack = [...including];
+    const named = stack[stack.indexOf(decl) + 1] ?? decl;
+    throw witError(named.pos, `world '${named.name}' includes itself through a cycle of 'include'`);
+  }
   if (including.size >= MAX_INCLUDE_DEPTH) throw witError(site ?? decl.pos, `worlds include each other more than ${MAX_INCLUDE_DEPTH} deep`);
   if (++acc.included > MAX_INCLUDED_WORLDS) throw witError(site ?? decl.pos, `a world includes more than ${MAX_INCLUDED_WORLDS} worlds (repeats counted)`);
   including.add(decl);

@@ -11,7 +11,7 @@
  */
 import type { Attrs, Gate, InterfaceItem, WorldDecl } from './ast.js';
 import { witError, type SrcPos } from './lexer.js';
-import { Resolver, resolveWorld, type WitPackage } from './resolve.js';
+import { MAX_INCLUDE_DEPTH, Resolver, resolveWorld, type WitPackage } from './resolve.js';
 import { compareVersions } from '../../admission/versions.js';
 
 const isUnstable = (a: { readonly gates: readonly Gate[] }): boolean => a.gates.some((g) => g.kind === 'unstable');
@@ -87,5 +87,39 @@ export function validatePackages(all: readonly WitPackage[]): void {
     }
   }
   // One resolver for every world: each interface is resolved once, however many worlds use it.
-  for (const pkg of all) for (const w of pkg.worlds.values()) if (!isUnstable(w)) resolveWorld(all, pkg, w, r);
+  for (const [pkg, w] of includedFirst(all)) if (!isUnstable(w)) resolveWorld(all, pkg, w, r);
+}
+
+/**
+ * Every world, each after the worlds it includes (as wasm-tools elaborates them), so a problem in
+ * an included world is reported there rather than at the world including it. Unresolvable
+ * includes and include chains past MAX_INCLUDE_DEPTH are left for resolveWorld to report.
+ */
+function includedFirst(all: readonly WitPackage[]): [WitPackage, WorldDecl][] {
+  const out: [WitPackage, WorldDecl][] = [];
+  const seen = new Set<WorldDecl>();
+  const stack: WorldDecl[] = [];
+  const visit = (pkg: WitPackage, w: WorldDecl, depth: number): void => {
+    const at = stack.indexOf(w);
+    if (at >= 0) {
+      // A cycle, named as wasm-tools names it: walking from the first world declared, the world
+      // the re-entered one includes, at that world's name.
+      const named = stack[at + 1] ?? w;
+      throw witError(named.pos, `world '${named.name}' includes itself through a cycle of 'include'`);
+    }
+    if (seen.has(w) || depth > MAX_INCLUDE_DEPTH) return;
+    seen.add(w);
+    stack.push(w);
+    for (const it of w.items) {
+      if (it.k !== 'include') continue;
+      const p = it.path.pkg;
+      const target = p === null ? pkg : all.find((x) => x.base === `${p.namespace}:${p.name}` && (p.version === null || x.version === p.version));
+      const decl = target?.worlds.get(it.path.iface);
+      if (target && decl) visit(target, decl, depth + 1);
+    }
+    stack.pop();
+    out.push([pkg, w]);
+  };
+  for (const pkg of all) for (const w of pkg.worlds.values()) visit(pkg, w, 0);
+  return out;
 }
