@@ -102,6 +102,8 @@ export interface PackageDecl {
   readonly name: string;
   readonly version: string | null;
   readonly pos: SrcPos;
+  /** Where `ns:name` starts. */
+  readonly namePos: SrcPos;
   /** Where the package's doc comment starts, if it has one. */
   readonly docsPos?: SrcPos;
 }

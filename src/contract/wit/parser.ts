@@ -147,7 +147,8 @@ class Parser {
     // Nested namespaces (`a:b:c`) are part of the name.
     while (this.eatOp(':')) name += `:${this.ident('a package name').name}`;
     const version = this.eatOp('@') ? this.version() : null;
-    return kw.docs && kw.docsPos ? { namespace: ns.name, name, version, pos: kw.pos, docsPos: kw.docsPos } : { namespace: ns.name, name, version, pos: kw.pos };
+    const decl: PackageDecl = { namespace: ns.name, name, version, pos: kw.pos, namePos: ns.pos };
+    return kw.docs && kw.docsPos ? { ...decl, docsPos: kw.docsPos } : decl;
   }
 
   packageBlock(decl: PackageDecl): PackageBody {

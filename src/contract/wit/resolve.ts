@@ -112,7 +112,7 @@ export function collectPackages(root: readonly WitFile[], deps: readonly (readon
     if (documented.length > 1) throw witError(documented[1]!.package!.docsPos!, `found doc comments on more than one 'package' declaration in ${where}`);
     for (const b of bodies) {
       if (b.package && decl && (b.package.namespace !== decl.namespace || b.package.name !== decl.name || b.package.version !== decl.version)) {
-        throw witError(b.package.pos, `package ${pkgId(`${b.package.namespace}:${b.package.name}`, b.package.version)} differs from ${pkgId(`${decl.namespace}:${decl.name}`, decl.version)} declared elsewhere in ${where}`);
+        throw witError(b.package.namePos, `package ${pkgId(`${b.package.namespace}:${b.package.name}`, b.package.version)} differs from ${pkgId(`${decl.namespace}:${decl.name}`, decl.version)} declared elsewhere in ${where}`);
       }
     }
     const pkg: WitPackage = {
@@ -143,7 +143,7 @@ export function collectPackages(root: readonly WitFile[], deps: readonly (readon
       }
     }
     const same = all.find((p) => p.base === pkg.base && p.version === pkg.version);
-    if (same) throw witError(decl.pos, `package ${pkgId(pkg.base, pkg.version)} is defined twice (also at ${same.decl ? `${same.decl.pos.file}:${same.decl.pos.line}:${same.decl.pos.column}` : 'another file'})`);
+    if (same) throw witError(decl.namePos, `package ${pkgId(pkg.base, pkg.version)} is defined twice (also at ${same.decl ? `${same.decl.pos.file}:${same.decl.pos.line}:${same.decl.pos.column}` : 'another file'})`);
     all.push(pkg);
     return pkg;
   };
@@ -701,9 +701,16 @@ export function findWorld(root: WitPackage, all: readonly WitPackage[], name: st
   throw witError(root.decl?.pos ?? { file: '(wit)', line: 1, column: 1 }, `world '${name}' not found (worlds: ${rootWorlds.map((w) => w.name).join(', ') || 'none'})`);
 }
 
+/** A world item with its identity (interfaces by path) and, when an `include` brought it, that include. */
+interface WorldEntry {
+  readonly item: WorldItem;
+  readonly key: string | null;
+  readonly site: SrcPos | null;
+}
+
 interface WorldAcc {
-  readonly imports: Map<string, { item: WorldItem; key: string | null }>;
-  readonly exports: Map<string, { item: WorldItem; key: string | null }>;
+  readonly imports: Map<string, WorldEntry>;
+  readonly exports: Map<string, WorldEntry>;
   /** Plain names by their lower-case spelling, per direction: WIT names are case-insensitive. */
   readonly folded: { readonly import: Map<string, string>; readonly export: Map<string, string> };
   /** Worlds included so far, repeats counted. */
@@ -800,9 +807,12 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
     const item: WorldItem = to === undefined ? named : { ...named, name: to };
     const map = dir === 'import' ? acc.imports : acc.exports;
     const prev = map.get(item.name);
-    const at = site ?? pos;
+    // Where wasm-tools reports a clash: at the include involved (it adds a world's own items first),
+    // else at the item that is not a type (it adds types first).
+    const prevPos = prev ? (r.sources.items.get(prev.item) ?? pos) : pos;
+    const at = site ?? prev?.site ?? (prev && prev.item.kind !== 'type' && item.kind === 'type' ? prevPos : pos);
     if (prev && (plain || prev.key !== key)) {
-      throw witError(at, site ? `${dir} of '${item.name}' by this include conflicts with an earlier ${dir} of that name` : `duplicate ${dir} '${item.name}' in world '${decl.name}'`);
+      throw witError(at, site || prev.site ? `${dir} of '${item.name}' by an include conflicts with another ${dir} of that name` : `duplicate ${dir} '${item.name}' in world '${decl.name}'`);
     }
     if (plain) {
       const folded = acc.folded[dir];
@@ -810,7 +820,7 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
       if (other !== undefined && other !== item.name) throw witError(at, `${dir} '${item.name}' in world '${decl.name}' conflicts with ${dir} '${other}' (WIT names are case-insensitive)`);
       folded.set(item.name.toLowerCase(), item.name);
     }
-    if (!prev) map.set(item.name, { item, key });
+    if (!prev) map.set(item.name, { item, key, site });
     r.sources.items.set(item, pos);
   };
   for (const it of decl.items) {
