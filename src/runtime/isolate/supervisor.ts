@@ -45,6 +45,12 @@ export type SupervisorEvent =
 export const MAX_STARTING = Math.max(2, Math.min(4, availableParallelism()));
 /** Starts that may wait for their turn; beyond that a start is refused at once (it would wait too long anyway). */
 export const MAX_QUEUED = 1_000;
+/**
+ * This thread's own start bound runs this much past the host's, so that a
+ * start the host waits for ends by the host's deadline (and its message);
+ * this one only catches starts nobody waits for.
+ */
+const START_GRACE_MS = 5_000;
 
 const port = parentPort!;
 
@@ -92,7 +98,7 @@ function begin(m: SpawnRequest): void {
   entry.startTimer = setTimeout(() => {
     entry.reason ??= `it did not load the plugin within ${m.startupMs} ms`;
     void worker.terminate();
-  }, m.startupMs);
+  }, m.startupMs + START_GRACE_MS);
   workers.set(m.id, entry);
   worker.on('message', (msg: { type: string }) => {
     if (msg.type === 'log') port.postMessage({ ...msg, id: m.id });
