@@ -128,6 +128,8 @@ describe('the supervisor thread stops while a call is running', () => {
         expect(supervisorThreadForTests()).not.toBe(supervisor);
         expect(p.disabledReason).toBeNull();
         expect(other.disabledReason).toBeNull();
+        // One replacement each: the new workers are not mistaken for ones the old supervisor took along.
+        expect([p.restarts, other.restarts]).toEqual([1, 1]);
         await exited;
         expect(p.call('api#add', [1, 2])).toBe(3);
       } finally {

@@ -49,13 +49,13 @@ function stopped(w: Worker): boolean {
 function lost(s: Worker, why: string): void {
   if (supervisor !== s) return;
   supervisor = null;
-  for (const [id, l] of listeners) {
-    listeners.delete(id);
-    // A worker the supervisor had already seen die keeps its own reason (and its fault).
-    const diedFirst = l.channel.dead;
-    l.channel.markDead(`the isolation supervisor thread stopped (${why})`);
-    l.onExit(l.channel.deathReason, !diedFirst);
-  }
+  // A snapshot, every channel failed before any listener runs: a listener may start a
+  // replacement (under a new supervisor) at once.
+  const gone = [...listeners.values()].map((l) => ({ l, diedFirst: l.channel.dead }));
+  listeners.clear();
+  // A worker the supervisor had already seen die keeps its own reason (and its fault).
+  for (const { l } of gone) l.channel.markDead(`the isolation supervisor thread stopped (${why})`);
+  for (const { l, diedFirst } of gone) l.onExit(l.channel.deathReason, !diedFirst);
 }
 
 /**
