@@ -140,6 +140,28 @@ describe('the supervisor thread stops while a call is running', () => {
   }
 });
 
+describe('the supervisor thread stops between calls, before the host\'s event loop runs again', () => {
+  it('the next call fails with WORKER_EXIT within a wait slice, not counted; the one after works', async () => {
+    const p = await load({ limits: { timeoutMs: 20_000 }, health: { maxTraps: 1 } });
+    try {
+      expect(p.call('api#add', [2, 3])).toBe(5);
+      const supervisor = supervisorThreadForTests()!;
+      void supervisor.terminate();
+      // Block (no event loop turn, so no 'exit' event) until the thread is gone, for at most 10 s.
+      const tick = new Int32Array(new SharedArrayBuffer(4));
+      for (let i = 0; i < 1_000 && supervisor.performance.eventLoopUtilization().idle >= 0; i++) Atomics.wait(tick, 0, 0, 10);
+      const { err, ms } = failsWith('WORKER_EXIT', () => p.call('api#add', [1, 1]));
+      expect(ms).toBeLessThan(5_000);
+      expect(err.message).toMatch(/the isolation supervisor thread stopped/);
+      expect(p.call('api#add', [20, 22])).toBe(42);
+      expect(p.disabledReason).toBeNull();
+      expect(supervisorThreadForTests()).not.toBe(supervisor);
+    } finally {
+      await p.close();
+    }
+  }, 60_000);
+});
+
 describe('arguments the structured clone cannot carry are the caller\'s TYPE_MISMATCH, as in-process', () => {
   const throwing = { get name(): string { throw new Error('no name today'); }, tags: [], extra: null };
   /** target, arguments, the path the error names, whether in-process refuses them with TYPE_MISMATCH too. */
