@@ -162,6 +162,12 @@ describe('the supervisor thread stops between calls, before the host\'s event lo
   }, 60_000);
 });
 
+function deepArray(depth: number): unknown[] {
+  let a: unknown[] = [];
+  for (let i = 0; i < depth; i++) a = [a];
+  return a;
+}
+
 describe('arguments the structured clone cannot carry are the caller\'s TYPE_MISMATCH, as in-process', () => {
   const throwing = { get name(): string { throw new Error('no name today'); }, tags: [], extra: null };
   /** target, arguments, the path the error names, whether in-process refuses them with TYPE_MISMATCH too. */
@@ -171,6 +177,9 @@ describe('arguments the structured clone cannot carry are the caller\'s TYPE_MIS
     ['a function inside a list of a record', 'api#greet', [{ name: 'n', tags: ['x', () => 'y'], extra: null }], 'param req > field tags[1]', true],
     ['a symbol as an option\'s payload', 'api#greet', [{ name: 'n', tags: [], extra: Symbol('x') }], 'param req > field extra > some', false],
     ['a getter that throws', 'api#greet', [throwing], 'param req > field name', false],
+    ['a promise (a missing await)', 'api#add', [Promise.resolve(1), 2], 'param a', true],
+    // The clone overflows the stack (a RangeError); the type says where the value stops fitting.
+    ['an array nested 200 000 deep where strings are expected', 'api#greet', [{ name: 'n', tags: deepArray(200_000), extra: null }], 'param req > field tags[0]', true],
   ];
 
   it.each(cases)('%s', async (_what, target, args, path, sameInProcess) => {
