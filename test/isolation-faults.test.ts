@@ -140,6 +140,34 @@ describe('the supervisor thread stops while a call is running', () => {
   }
 });
 
+describe('the supervisor thread stops during the first call it serves', () => {
+  it('a fresh supervisor, one plugin: the call fails at once with WORKER_EXIT, not counted; the next call works', async () => {
+    const old = supervisorThreadForTests();
+    if (old) {
+      const gone = new Promise((resolve) => old.once('exit', resolve));
+      void old.terminate();
+      await gone;
+    }
+    expect(supervisorThreadForTests()).toBeNull();
+    const p = await load({ limits: { timeoutMs: 20_000 }, health: { maxTraps: 1 } });
+    try {
+      poke = (n) => {
+        void supervisorThreadForTests()!.terminate();
+        return n;
+      };
+      const { err, ms } = failsWith('WORKER_EXIT', () => p.call('api#poke-then-spin', [1]));
+      expect(ms).toBeLessThan(5_000);
+      expect(err.message).toMatch(/the isolation supervisor thread stopped/);
+      poke = (n) => n + 1;
+      expect(p.call('api#add', [20, 22])).toBe(42);
+      expect(p.disabledReason).toBeNull();
+    } finally {
+      poke = (n) => n + 1;
+      await p.close();
+    }
+  }, 60_000);
+});
+
 describe('the supervisor thread stops between calls, before the host\'s event loop runs again', () => {
   it('the next call fails with WORKER_EXIT within a wait slice, not counted; the one after works', async () => {
     const p = await load({ limits: { timeoutMs: 20_000 }, health: { maxTraps: 1 } });

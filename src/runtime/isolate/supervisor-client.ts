@@ -39,10 +39,22 @@ const listeners = new Map<number, WorkerListener>();
  * Whether a thread has stopped, read synchronously: Node reports an idle
  * time of -1 for a worker whose thread is gone (terminated, crashed, out
  * of memory), from the moment it stops, before its 'exit' event is
- * delivered. A thread not yet running reports 0.
+ * delivered — provided the worker's loop start time was read while it ran
+ * (primeLiveness); until then it reports zeros.
  */
 function stopped(w: Worker): boolean {
   return w.performance.eventLoopUtilization().idle < 0;
+}
+
+/**
+ * Reads the worker's loop start time once its loop runs (Node caches it in
+ * the Worker object), so that `stopped` can tell later. Retried briefly:
+ * 'online' may come before the loop starts.
+ */
+function primeLiveness(w: Worker, triesLeft = 50): void {
+  const u = w.performance.eventLoopUtilization();
+  if (u.idle !== 0 || u.active !== 0 || triesLeft === 0) return;
+  setTimeout(() => primeLiveness(w, triesLeft - 1), 20).unref();
 }
 
 /** The supervisor is gone: every worker died with it; fail their channels and forget it. */
@@ -82,6 +94,7 @@ function ensureSupervisor(): Worker {
       l.onExit(m.reason, false);
     }
   });
+  s.once('online', () => primeLiveness(s));
   s.on('error', (e) => lost(s, e.message));
   s.on('exit', (code) => lost(s, `exit code ${code}`));
   // After the listeners: adding a 'message' listener refs the worker again (measured: the process never exited).
