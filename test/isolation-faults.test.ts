@@ -168,6 +168,23 @@ describe('the supervisor thread stops during the first call it serves', () => {
   }, 60_000);
 });
 
+describe('the supervisor thread stops while plugins load', () => {
+  it('their starts are tried again under a new supervisor: every load succeeds', async () => {
+    const warm = await load(); // a running supervisor, and a warm compile cache
+    await warm.close();
+    const supervisor = supervisorThreadForTests()!;
+    const loading = Promise.all([load(), load(), load()]);
+    void supervisor.terminate(); // the three starts are queued or loading under it
+    const plugins = await loading;
+    try {
+      expect(supervisorThreadForTests()).not.toBe(supervisor);
+      expect(plugins.map((p, i) => p.call('api#add', [i, 1]))).toEqual([1, 2, 3]);
+    } finally {
+      await Promise.all(plugins.map((p) => p.close()));
+    }
+  }, 60_000);
+});
+
 describe('the supervisor thread stops between calls, before the host\'s event loop runs again', () => {
   it('the next call fails with WORKER_EXIT within a wait slice, not counted; the one after works', async () => {
     const p = await load({ limits: { timeoutMs: 20_000 }, health: { maxTraps: 1 } });

@@ -169,10 +169,14 @@ export class IsolatedPlugin {
   /** Starts the worker and waits, without blocking the event loop, until it has loaded the plugin. */
   static async start(bytes: Uint8Array, shape: ComponentShape, options: IsolatedStartOptions): Promise<IsolatedPlugin> {
     const p = new IsolatedPlugin(bytes, shape, options);
-    const slot = p.#spawn(false);
-    const waited = await keptAlive(slot.channel.waitForStartAsync(performance.now() + START_QUEUE_MS, STARTUP_MS), START_QUEUE_MS + STARTUP_MS + 1_000);
-    p.#loaded(slot, waited ?? 'timeout', false);
-    return p;
+    // A start the supervisor thread's death cut short is no doing of the plugin's: it is tried once more, under a new supervisor.
+    for (let tries = 2; ; tries--) {
+      const slot = p.#spawn(false);
+      const waited = await keptAlive(slot.channel.waitForStartAsync(performance.now() + START_QUEUE_MS, STARTUP_MS), START_QUEUE_MS + STARTUP_MS + 1_000);
+      if (waited === 'dead' && slot.supervisorLost && tries > 1) continue;
+      p.#loaded(slot, waited ?? 'timeout', false);
+      return p;
+    }
   }
 
   get disabledReason(): string | null {
