@@ -1,6 +1,6 @@
 /**
  * Per-plugin limits, in-process: fuel, wall-clock deadline, memory cap and
- * output cap (issue 6).
+ * output cap.
  *
  * Every core module is instrumented once, at compile time, and the result is
  * cached with the artifact (the instrumentation settings are the cache
