@@ -1,5 +1,5 @@
 /**
- * Fault attribution (issue 9 items 7, 8, 9, 10): every failure is counted
+ * Fault attribution: every failure is counted
  * against whoever caused it.
  * - Plugin code — `cabi_realloc` included, while arguments are lowered — that
  *   traps, hands back a bad pointer, or runs out of fuel or time: the

@@ -1,5 +1,5 @@
 /**
- * `witplug run` sandbox flags (issue 6) as a user runs them: a real
+ * `witplug run` sandbox flags as a user runs them: a real
  * `node dist/cli/main.js` process per case, checking the one JSON object on
  * stdout and the exit code.
  */
