@@ -200,7 +200,8 @@ describe('decodeComponent: gateway-plugin world', () => {
       fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (edits) => {
         const copy = Uint8Array.from(bytes);
         for (const [i, b] of edits) copy[8 + (i % (copy.length - 8))] = b;
-        expect(['ok', 'MALFORMED']).toContain(codeOf(() => decodeComponent(copy)));
+        // UNSUPPORTED: a corrupted byte can spell a well-formed `map<K, V>` type.
+        expect(['ok', 'MALFORMED', 'UNSUPPORTED']).toContain(codeOf(() => decodeComponent(copy)));
       }),
       { numRuns: 2000 },
     );
@@ -312,7 +313,7 @@ describe('decodeComponent: other constructs', () => {
       (export "inline" (instance $inl))
       (export "m2" (func $make)))`);
     const d = decodeComponent(bytes);
-    expect(d.shape.imports.map((i) => [i.kind, i.name])).toEqual([['type', 'point'], ['interface', 'a:b/i@1.0.0']]);
+    expect(d.shape.imports.map((i) => [i.kind, i.name])).toEqual([['type', 'point'], ['interface', 'a:b/i@1.0.0'], ['extern', 'comp']]);
     const point = { kind: 'record', name: 'point', fields: [{ name: 'x', type: u('u32') }, { name: 'y', type: u('u32') }] };
     const i = iface(d.shape.imports, 'a:b/i@1.0.0');
     const j = iface(d.shape.exports, 'a:b/j@1.0.0');

@@ -7,7 +7,7 @@
 import { WitplugError, isWitplugError } from '../errors.js';
 import type { ComponentShape, FuncType, InterfaceType, NamedType, WorldItem } from './types.js';
 import { Reader, malformed } from './reader.js';
-import { Budget, type Ext, type InstanceDef, newScope } from './defs.js';
+import { Budget, type Def, type Ext, type InstanceDef, newScope } from './defs.js';
 import { type EvalContext, evalComponent, readComponentPreamble } from './interpret.js';
 import { CoreWiring, type LiftSource } from './core-wiring.js';
 import { type CustomSection, parseComponentName, parseProducers } from './custom.js';
@@ -62,19 +62,50 @@ function interfaceOf(name: string, inst: InstanceDef): InterfaceType {
   return { kind: 'interface', name, types, funcs };
 }
 
-export function worldItem(name: string, ext: Ext): WorldItem | null {
+const DEF_TEXT: Readonly<Record<Def['d'], string>> = {
+  val: 'value type', resource: 'resource type', func: 'function type', instance: 'instance type', component: 'component type', opaque: 'core type',
+};
+
+/** What an export of an instance is, when WIT has no form for it (else null). */
+function oddMember(ext: Ext): string | null {
   switch (ext.s) {
-    case 'instance':
+    case 'func': return null;
+    case 'type': return ext.t.d === 'val' || ext.t.d === 'resource' ? null : DEF_TEXT[ext.t.d];
+    case 'instance': return 'instance';
+    case 'component': return 'component';
+    case 'module': return 'core module';
+    case 'value': return 'value';
+  }
+}
+
+/**
+ * The world item of one import or export. Every extern appears: what WIT
+ * cannot express becomes an `extern` item (so that admission refuses it
+ * rather than never seeing it).
+ */
+export function worldItem(name: string, ext: Ext): WorldItem {
+  switch (ext.s) {
+    case 'instance': {
+      const odd: string[] = [];
+      for (const [n, e] of ext.t.exports) {
+        const what = oddMember(e);
+        if (what !== null) odd.push(`${what} ${n}`);
+      }
+      if (odd.length > 0) return { kind: 'extern', name, sort: 'instance', detail: `instance exporting ${odd.join(', ')}` };
       return { kind: 'interface', name, iface: interfaceOf(name, ext.t) };
+    }
     case 'func':
       return { kind: 'func', name, func: ext.t };
     case 'type':
       if (ext.t.d === 'val') return { kind: 'type', name, type: ext.t.t };
       if (ext.t.d === 'resource') return { kind: 'type', name, type: ext.t.r };
-      return null;
-    default:
-      // Component, core module and value imports/exports are not part of a WIT world.
-      return null;
+      return { kind: 'extern', name, sort: 'type', detail: DEF_TEXT[ext.t.d] };
+    case 'component':
+      return { kind: 'extern', name, sort: 'component', detail: 'component' };
+    case 'module':
+      return { kind: 'extern', name, sort: 'core module', detail: 'core module' };
+    case 'value':
+      return { kind: 'extern', name, sort: 'value', detail: 'value' };
   }
 }
 
@@ -105,14 +136,8 @@ export function decodeComponent(bytes: Uint8Array): DecodedComponent {
     const res = evalComponent(r, newScope(null), ctx, null, true);
     const imports: WorldItem[] = [];
     const exports: WorldItem[] = [];
-    for (const [n, e] of res.imports) {
-      const item = worldItem(n, e);
-      if (item) imports.push(item);
-    }
-    for (const [n, e] of res.exports) {
-      const item = worldItem(n, e);
-      if (item) exports.push(item);
-    }
+    for (const [n, e] of res.imports) imports.push(worldItem(n, e));
+    for (const [n, e] of res.exports) exports.push(worldItem(n, e));
     let producers: Record<string, Record<string, string>> | undefined;
     let name: string | undefined;
     for (const s of ctx.customSections) {

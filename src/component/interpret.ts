@@ -35,6 +35,9 @@ export interface EvalResult {
   readonly exports: [string, Ext][];
 }
 
+/** `core:sort` byte of a core module. */
+const CORE_MODULE = 0x11;
+
 const COMPONENT_PREAMBLE = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
 /** Check a component preamble at the reader's position and step past it. */
@@ -59,8 +62,9 @@ function instantiate(r: Reader, scope: Scope, ctx: EvalContext): InstanceDef {
     for (let n = r.vecLen(3), i = 0; i < n; i++) {
       const name = r.name();
       const spos = r.pos;
-      const { sort } = readSort(r);
-      if (sort === 'core') r.fail('instantiate argument of a core sort', spos);
+      const { sort, core } = readSort(r);
+      // A core module may be passed to a nested component (Binary.md `sortidx`); other core sorts may not.
+      if (sort === 'core' && core !== CORE_MODULE) r.fail('instantiate argument of a core sort other than module', spos);
       const ext = extAt(r, scope, sort, r.u32(), spos);
       if (bindings.has(name)) r.fail(`duplicate instantiate argument '${name}'`, spos);
       bindings.set(name, ext);
@@ -76,9 +80,12 @@ function instantiate(r: Reader, scope: Scope, ctx: EvalContext): InstanceDef {
     for (let n = r.vecLen(3), i = 0; i < n; i++) {
       const name = readExternName(r);
       const spos = r.pos;
-      const { sort } = readSort(r);
-      if (sort === 'core') r.fail('inline export of a core sort', spos);
-      exports.set(name, extAt(r, scope, sort, r.u32(), spos));
+      const { sort, core } = readSort(r);
+      if (sort === 'core' && core !== CORE_MODULE) r.fail('inline export of a core sort other than module', spos);
+      if (exports.has(name)) r.fail(`duplicate inline export '${name}'`, spos);
+      const ext = extAt(r, scope, sort, r.u32(), spos);
+      // Named as an export is: a resource bundled here takes this name (as in a component's own export section).
+      exports.set(name, ext.s === 'type' ? { s: 'type', t: nameDef(ext.t, name) } : ext);
     }
     return { exports };
   }

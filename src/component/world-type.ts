@@ -49,8 +49,7 @@ export function decodeWorldType(bytes: Uint8Array): { world: string; shape: Comp
       for (const [n, ext] of list) {
         // Inside a type, resources are minted anonymous: give them their interface, as a top-level import does.
         if (ext.s === 'instance') claimResources(ext.t, n);
-        const item = worldItem(n, ext);
-        if (item) out.push(item);
+        out.push(worldItem(n, ext));
       }
       return out;
     };
