@@ -9,8 +9,9 @@ import { skipCoreDefType, skipCoreValType } from './core-skip.js';
 import { isExternName, isLabel } from './labels.js';
 import {
   type Budget, type ComponentDef, type Def, type Ext, type InstanceDef, type Scope,
-  MAX_SCOPE_DEPTH, checked, checkedFunc, freshResource, nameDef, newScope,
+  MAX_SCOPE_DEPTH, asVariable, checked, levelOf, checkedFunc, freshResource, nameDef, newScope, sameMeasure,
 } from './defs.js';
+import { Subst } from './subst.js';
 
 const PRIMS: Record<number, PrimitiveKind> = {
   0x7f: 'bool', 0x7e: 's8', 0x7d: 'u8', 0x7c: 's16', 0x7b: 'u16', 0x7a: 's32', 0x79: 'u32',
@@ -162,7 +163,7 @@ function readDefValType(r: Reader, scope: Scope, op: number, pos: number): ValTy
     case 0x68: {
       const ipos = r.pos;
       const resource = resourceAt(r, scope, r.u32(), ipos);
-      return checked({ kind: op === 0x69 ? 'own' : 'borrow', resource }, [], pos);
+      return checked({ kind: op === 0x69 ? 'own' : 'borrow', resource }, [], pos, levelOf(resource));
     }
     case 0x66:
     case 0x65: {
@@ -215,10 +216,24 @@ export function readDefType(r: Reader, scope: Scope, budget: Budget): Def {
       const dtor = r.u8();
       if (dtor === 0x01) r.u32();
       else if (dtor !== 0x00) r.fail('bad resource destructor option', r.pos - 1);
-      return { d: 'resource', r: freshResource('') };
+      return { d: 'resource', r: freshResource('', scope.depth) };
     }
-    default:
-      return { d: 'val', t: readDefValType(r, scope, op, pos) };
+    default: {
+      const t = readDefValType(r, scope, op, pos);
+      budget.spend(memberCount(t), pos);
+      return { d: 'val', t };
+    }
+  }
+}
+
+/** Fields, cases, names or element types a type definition lists (what reading and checking it visited). */
+function memberCount(t: ValType): number {
+  switch (t.kind) {
+    case 'record': return t.fields.length;
+    case 'variant': return t.cases.length;
+    case 'tuple': return t.types.length;
+    case 'enum': case 'flags': return t.names.length;
+    default: return 0;
   }
 }
 
@@ -264,7 +279,7 @@ export function readExternType(r: Reader, scope: Scope, name: string): Ext {
       return { s: 'value' };
     case 0x03: {
       const b = r.u8();
-      if (b === 0x01) return { s: 'type', t: { d: 'resource', r: freshResource(name) } };
+      if (b === 0x01) return { s: 'type', t: { d: 'resource', r: freshResource(name, scope.depth) } };
       if (b !== 0x00) r.fail('bad type bound', r.pos - 1);
       const ipos = r.pos;
       return { s: 'type', t: nameDef(typeAt(r, scope, r.u32(), ipos), name) };
@@ -361,7 +376,7 @@ function readDecls(r: Reader, scope: Scope, budget: Budget, allowImports: boolea
       case 0x03: {
         if (!allowImports) r.fail('import declaration inside an instance type', pos);
         const name = readExternName(r);
-        const ext = readExternType(r, scope, name);
+        const ext = importPlaceholder(readExternType(r, scope, name), scope.depth, budget, pos);
         imports.push([name, ext]);
         addExt(scope, ext);
         break;
@@ -384,7 +399,7 @@ function readInstanceType(r: Reader, parent: Scope, budget: Budget, pos: number)
   const scope = enter(r, parent, pos);
   const exports = new Map<string, Ext>();
   readDecls(r, scope, budget, false, [], exports);
-  return { exports };
+  return { exports, inner: scope.depth };
 }
 
 function readComponentType(r: Reader, parent: Scope, budget: Budget, pos: number): ComponentDef {
@@ -392,7 +407,41 @@ function readComponentType(r: Reader, parent: Scope, budget: Budget, pos: number
   const imports: [string, Ext][] = [];
   const exports = new Map<string, Ext>();
   readDecls(r, scope, budget, true, imports, exports);
-  return { imports, exports: [...exports] };
+  return { imports, exports: [...exports], inner: scope.depth };
+}
+
+/**
+ * What an import of a component (or component type) at scope depth `depth`
+ * stands for inside it: a fresh object marked as a variable of that level,
+ * which an instantiation maps to its argument (subst.ts). A `(sub resource)`
+ * import is a fresh resource already; an imported instance gets its own
+ * copies of the resources its type declares; `(eq resource)` keeps the
+ * resource's identity.
+ */
+export function importPlaceholder(ext: Ext, depth: number, budget: Budget, at: number): Ext {
+  budget.spend(1, at);
+  switch (ext.s) {
+    case 'func':
+      return { s: 'func', t: asVariable(checkedFunc({ ...ext.t }, at), depth) };
+    case 'type': {
+      if (ext.t.d !== 'val') return ext;
+      const t = ext.t.t;
+      return { s: 'type', t: { d: 'val', t: asVariable(sameMeasure(t, { ...t }), depth) } };
+    }
+    case 'instance': {
+      const type = ext.t;
+      let inst = type.inner === undefined ? type : new Subst(type.inner, depth, budget, at).instance(type);
+      if (inst === type) {
+        budget.spend(type.exports.size, at);
+        inst = { exports: new Map(type.exports) };
+      }
+      return { s: 'instance', t: asVariable(inst, depth) };
+    }
+    case 'component':
+      return { s: 'component', t: asVariable({ imports: ext.t.imports, exports: ext.t.exports, inner: ext.t.inner }, depth) };
+    default:
+      return ext;
+  }
 }
 
 export { enter as enterScope };

@@ -7,7 +7,7 @@
 import { WitplugError, isWitplugError } from '../errors.js';
 import type { ComponentShape, FuncType, InterfaceType, NamedType, WorldItem } from './types.js';
 import { Reader, malformed } from './reader.js';
-import { Budget, type Def, type Ext, type InstanceDef, newScope } from './defs.js';
+import { type Budget, type Def, type Ext, type InstanceDef, budgetFor, newScope } from './defs.js';
 import { type EvalContext, evalComponent, readComponentPreamble } from './interpret.js';
 import { CoreWiring, type LiftSource } from './core-wiring.js';
 import { type CustomSection, parseComponentName, parseProducers } from './custom.js';
@@ -46,8 +46,6 @@ export interface DecodedComponent {
   readonly liftSource: LiftSource | null;
 }
 
-/** Upper bound on decoding effort (sections, declarations, instantiations). */
-export const WORK_BUDGET = 1_000_000;
 
 function interfaceOf(name: string, inst: InstanceDef): InterfaceType {
   const types = new Map<string, NamedType>();
@@ -83,9 +81,10 @@ function oddMember(ext: Ext): string | null {
  * cannot express becomes an `extern` item (so that admission refuses it
  * rather than never seeing it).
  */
-export function worldItem(name: string, ext: Ext): WorldItem {
+export function worldItem(name: string, ext: Ext, budget: Budget): WorldItem {
   switch (ext.s) {
     case 'instance': {
+      budget.spend(ext.t.exports.size, 0);
       const odd: string[] = [];
       for (const [n, e] of ext.t.exports) {
         const what = oddMember(e);
@@ -125,6 +124,15 @@ export function checkPreamble(bytes: Uint8Array): void {
 }
 
 export function decodeComponent(bytes: Uint8Array): DecodedComponent {
+  return decodeCounted(bytes).decoded;
+}
+
+/**
+ * `decodeComponent`, plus the work units it spent: at most
+ * `WORK_PER_BYTE * bytes.length + WORK_FLOOR` (defs.ts), so that tests can
+ * check that decoding stays linear in the input.
+ */
+export function decodeCounted(bytes: Uint8Array): { decoded: DecodedComponent; work: number } {
   try {
     if (!(bytes instanceof Uint8Array)) throw malformed('input is not a byte array', 0);
     checkPreamble(bytes);
@@ -132,19 +140,20 @@ export function decodeComponent(bytes: Uint8Array): DecodedComponent {
     readComponentPreamble(r);
     resetStringEncodingScan();
     const wiring = new CoreWiring();
-    const ctx: EvalContext = { bytes, budget: new Budget(WORK_BUDGET), customSections: [], coreModules: [], wiring };
-    const res = evalComponent(r, newScope(null), ctx, null, true);
+    const budget = budgetFor(bytes instanceof Uint8Array ? bytes.length : 0);
+    const ctx: EvalContext = { bytes, budget, customSections: [], coreModules: [], wiring };
+    const res = evalComponent(r, newScope(null), ctx, true);
     const imports: WorldItem[] = [];
     const exports: WorldItem[] = [];
-    for (const [n, e] of res.imports) imports.push(worldItem(n, e));
-    for (const [n, e] of res.exports) exports.push(worldItem(n, e));
+    for (const [n, e] of res.imports) imports.push(worldItem(n, e, budget));
+    for (const [n, e] of res.exports) exports.push(worldItem(n, e, budget));
     let producers: Record<string, Record<string, string>> | undefined;
     let name: string | undefined;
     for (const s of ctx.customSections) {
       if (s.name === 'producers' && !producers) producers = parseProducers(s.data);
       else if (s.name === 'component-name' && name === undefined) name = parseComponentName(s.data);
     }
-    return {
+    const decoded: DecodedComponent = {
       utf8Strings: !sawNonUtf8Strings(),
       canonBuiltins: canonBuiltinsSeen(),
       asyncCanon: sawAsyncOption(),
@@ -156,6 +165,7 @@ export function decodeComponent(bytes: Uint8Array): DecodedComponent {
       ...(producers ? { producers } : {}),
       ...(name !== undefined ? { name } : {}),
     };
+    return { decoded, work: budget.used };
   } catch (e) {
     if (isWitplugError(e)) throw e;
     // Anything else (a stack overflow on some input we failed to bound, a bug)

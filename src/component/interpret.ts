@@ -14,9 +14,10 @@ import type { Reader } from './reader.js';
 import { Reader as ByteReader } from './reader.js';
 import { readCanon } from './core-skip.js';
 import {
-  addExt, enterScope, extAt, readAlias, readDefType, readExternName, readExternType, readSort, readValType, typeAt,
+  addExt, enterScope, extAt, importPlaceholder, readAlias, readDefType, readExternName, readExternType, readSort, readValType, typeAt,
 } from './decode-types.js';
-import { type Budget, type ComponentDef, type Ext, type InstanceDef, type Scope, claimResources, nameDef } from './defs.js';
+import { type Budget, type ComponentDef, type Ext, type InstanceDef, type Scope, claimResources, extLevel, nameDef } from './defs.js';
+import { Subst } from './subst.js';
 import type { CustomSection } from './custom.js';
 import type { CoreWiring } from './core-wiring.js';
 
@@ -69,11 +70,17 @@ function instantiate(r: Reader, scope: Scope, ctx: EvalContext): InstanceDef {
       if (bindings.has(name)) r.fail(`duplicate instantiate argument '${name}'`, spos);
       bindings.set(name, ext);
     }
-    if (!comp.body) return { exports: new Map(comp.exports) };
-    const body = comp.body;
-    const inner = enterScope(r, body.parent, pos);
-    const res = evalComponent(new ByteReader(ctx.bytes, body.start, body.end), inner, ctx, bindings, false);
-    return { exports: new Map(res.exports) };
+    // The component was evaluated once, where it was defined; here its imports are
+    // replaced by the arguments in what it exports (subst.ts), never re-evaluated.
+    const subst = new Subst(comp.inner, scope.depth, ctx.budget, pos);
+    for (const [name, ext] of comp.imports) {
+      const bound = bindings.get(name);
+      if (!bound) continue;
+      if (bound.s !== ext.s) r.fail(`instantiate argument '${name}' is a ${bound.s}, import expects a ${ext.s}`, pos);
+      subst.bind(ext, bound);
+    }
+    if (exportsLevel(comp) < comp.inner) return sharedInstance(comp, ctx.budget, pos);
+    return { exports: new Map(subst.exports(comp.exports).list) };
   }
   if (tag === 0x01) {
     const exports = new Map<string, Ext>();
@@ -92,21 +99,45 @@ function instantiate(r: Reader, scope: Scope, ctx: EvalContext): InstanceDef {
   return r.fail(`unknown instance expression 0x${tag.toString(16)}`, pos);
 }
 
-function readImport(r: Reader, scope: Scope, bindings: Map<string, Ext> | null, imports: [string, Ext][]): void {
+const exportLevels = new WeakMap<ComponentDef, number>();
+/** The highest variable level among a component's exports (computed once per component). */
+function exportsLevel(comp: ComponentDef): number {
+  let level = exportLevels.get(comp);
+  if (level === undefined) {
+    level = -1;
+    for (const [, e] of comp.exports) level = Math.max(level, extLevel(e));
+    exportLevels.set(comp, level);
+  }
+  return level;
+}
+
+const shared = new WeakMap<ComponentDef, InstanceDef>();
+/** Every instance of a component whose exports mention none of its variables is the same. */
+function sharedInstance(comp: ComponentDef, budget: Budget, at: number): InstanceDef {
+  let inst = shared.get(comp);
+  if (!inst) {
+    budget.spend(comp.exports.length, at);
+    inst = { exports: new Map(comp.exports) };
+    shared.set(comp, inst);
+  }
+  return inst;
+}
+
+function readImport(r: Reader, scope: Scope, budget: Budget, imports: [string, Ext][]): void {
   const pos = r.pos;
   const name = readExternName(r);
   let ext = readExternType(r, scope, name);
-  const bound = bindings?.get(name);
-  if (bound) {
-    if (!sameSort(bound, ext)) r.fail(`instantiate argument '${name}' is a ${bound.s}, import expects a ${ext.s}`, pos);
-    ext = bound;
+  // Inside a nested component an import is a variable its instantiations substitute.
+  if (scope.depth > 0) ext = importPlaceholder(ext, scope.depth, budget, pos);
+  else if (ext.s === 'instance') {
+    budget.spend(ext.t.exports.size, pos);
+    claimResources(ext.t, name);
   }
-  if (scope.depth === 0 && ext.s === 'instance') claimResources(ext.t, name);
   imports.push([name, ext]);
   addExt(scope, ext);
 }
 
-function readExport(r: Reader, scope: Scope, exports: [string, Ext][], seen: Set<string>): void {
+function readExport(r: Reader, scope: Scope, budget: Budget, exports: [string, Ext][], seen: Set<string>): void {
   const pos = r.pos;
   const name = readExternName(r);
   if (seen.has(name)) r.fail(`duplicate export '${name}'`, pos);
@@ -130,7 +161,10 @@ function readExport(r: Reader, scope: Scope, exports: [string, Ext][], seen: Set
     r.fail('bad export type option', r.pos - 1);
   }
   if (ext.s === 'type') ext = { s: 'type', t: nameDef(ext.t, name) };
-  if (scope.depth === 0 && ext.s === 'instance') claimResources(ext.t, name);
+  if (scope.depth === 0 && ext.s === 'instance') {
+    budget.spend(ext.t.exports.size, pos);
+    claimResources(ext.t, name);
+  }
   exports.push([name, ext]);
   addExt(scope, ext);
 }
@@ -140,7 +174,7 @@ function readExport(r: Reader, scope: Scope, exports: [string, Ext][], seen: Set
  * arguments (null for the definition pass); `collect` records core modules
  * and (at the top level) custom sections.
  */
-export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, bindings: Map<string, Ext> | null, collect: boolean): EvalResult {
+export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, collect: boolean): EvalResult {
   const imports: [string, Ext][] = [];
   const exports: [string, Ext][] = [];
   const exportNames = new Set<string>();
@@ -171,10 +205,9 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, binding
         continue;
       case 4: {
         readComponentPreamble(s);
-        const body = { start: s.pos, end: s.end, parent: scope };
         const inner = enterScope(s, scope, spos);
-        const def = evalComponent(s, inner, ctx, null, collect);
-        scope.components.push({ imports: def.imports, exports: def.exports, body });
+        const def = evalComponent(s, inner, ctx, collect);
+        scope.components.push({ imports: def.imports, exports: def.exports, inner: inner.depth });
         continue;
       }
       case 5:
@@ -215,14 +248,14 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, binding
       case 10:
         for (let n = s.vecLen(3), i = 0; i < n; i++) {
           ctx.budget.spend(1, s.pos);
-          readImport(s, scope, bindings, imports);
+          readImport(s, scope, ctx.budget, imports);
           if (collect && scope.depth === 0 && imports[imports.length - 1]![1].s === 'module') ctx.wiring?.importedModule();
         }
         break;
       case 11:
         for (let n = s.vecLen(4), i = 0; i < n; i++) {
           ctx.budget.spend(1, s.pos);
-          readExport(s, scope, exports, exportNames);
+          readExport(s, scope, ctx.budget, exports, exportNames);
         }
         break;
       default:
