@@ -137,6 +137,32 @@ describe('decoding work is linear in the input', () => {
     expect(await ratio(deepNesting(80))).toBeLessThan(1.5 * (await ratio(deepNesting(40))));
   });
 
+  it('instances nested in instances: substituted up to a bound, refused beyond it without overflowing the stack', async () => {
+    // Inside a component instantiated twice, a chain of inline instances each exporting the previous one,
+    // the innermost holding the component's imported function.
+    const chain = (n: number): string => `(component
+      (component $c
+        (import "f" (func $f))
+        (instance $b0 (export "f" (func $f)))
+        ${range(n).map((k) => `(instance $b${k + 1} (export "i" (instance $b${k})))`).join(' ')}
+        (export "top" (instance $b${n})))
+      (core module $m (func (export "f")))
+      (core instance $ci (instantiate $m))
+      (func $g (canon lift (core func $ci "f")))
+      (instance $x (instantiate $c (with "f" (func $g))))
+      (instance $y (instantiate $c (with "f" (func $g))))
+      (export "x" (instance $x)))`;
+    const ok = await parse(chain(150));
+    expect(decodeCounted(ok).decoded.shape.exports.map((e) => [e.name, e.kind])).toEqual([['x', 'extern']]);
+    let code = 'ok';
+    try {
+      decodeCounted(await parse(chain(5000)));
+    } catch (e) {
+      code = isWitplugError(e) ? `${e.code}: ${e.message}` : String(e);
+    }
+    expect(code).toMatch(/^MALFORMED: .*nested deeper than/);
+  });
+
   it('a structure that would need more than its budget is refused, having spent no more', async () => {
     // Valid, but each of n instantiations rebuilds the n exports of a component
     // on the resource it generates: n² units from O(n) bytes.

@@ -9,7 +9,7 @@ import { skipCoreDefType, skipCoreValType } from './core-skip.js';
 import { isExternName, isLabel } from './labels.js';
 import {
   type Budget, type ComponentDef, type Def, type Ext, type InstanceDef, type Scope,
-  MAX_SCOPE_DEPTH, asVariable, checked, levelOf, checkedFunc, freshResource, nameDef, newScope, sameMeasure,
+  MAX_SCOPE_DEPTH, asVariable, checked, levelOf, sealed, checkedFunc, freshResource, nameDef, newScope, sameMeasure,
 } from './defs.js';
 import { Subst } from './subst.js';
 
@@ -399,7 +399,7 @@ function readInstanceType(r: Reader, parent: Scope, budget: Budget, pos: number)
   const scope = enter(r, parent, pos);
   const exports = new Map<string, Ext>();
   readDecls(r, scope, budget, false, [], exports);
-  return { exports, inner: scope.depth };
+  return sealed({ exports, inner: scope.depth }, pos);
 }
 
 function readComponentType(r: Reader, parent: Scope, budget: Budget, pos: number): ComponentDef {
@@ -407,7 +407,7 @@ function readComponentType(r: Reader, parent: Scope, budget: Budget, pos: number
   const imports: [string, Ext][] = [];
   const exports = new Map<string, Ext>();
   readDecls(r, scope, budget, true, imports, exports);
-  return { imports, exports: [...exports], inner: scope.depth };
+  return sealed({ imports, exports: [...exports], inner: scope.depth }, pos);
 }
 
 /**
@@ -433,12 +433,12 @@ export function importPlaceholder(ext: Ext, depth: number, budget: Budget, at: n
       let inst = type.inner === undefined ? type : new Subst(type.inner, depth, budget, at).instance(type);
       if (inst === type) {
         budget.spend(type.exports.size, at);
-        inst = { exports: new Map(type.exports) };
+        inst = sealed({ exports: new Map(type.exports) }, at);
       }
       return { s: 'instance', t: asVariable(inst, depth) };
     }
     case 'component':
-      return { s: 'component', t: asVariable({ imports: ext.t.imports, exports: ext.t.exports, inner: ext.t.inner }, depth) };
+      return { s: 'component', t: asVariable(sealed({ imports: ext.t.imports, exports: ext.t.exports, inner: ext.t.inner }, at), depth) };
     default:
       return ext;
   }

@@ -165,6 +165,29 @@ function defLevel(d: Def): number {
   }
 }
 
+/** Maximum nesting of instances and components inside one another (through exports). */
+export const MAX_NESTING = 200;
+const nesting = new WeakMap<object, number>();
+
+/**
+ * Registers a new instance or component (or their types): computes its level
+ * now, from its members' (so that no later query recurses deeply), and bounds
+ * how deeply instances and components nest in it (substitution recurses over that).
+ */
+export function sealed<T extends InstanceDef | ComponentDef>(x: T, at: number): T {
+  let depth = 1;
+  const members: Iterable<[string, Ext]> = 'imports' in x ? [...x.imports, ...x.exports] : x.exports;
+  for (const [, e] of members) {
+    const inner = e.s === 'instance' || e.s === 'component' ? e.t
+      : e.s === 'type' && (e.t.d === 'instance' || e.t.d === 'component') ? e.t.t : null;
+    if (inner) depth = Math.max(depth, 1 + (nesting.get(inner) ?? 1));
+  }
+  if (depth > MAX_NESTING) throw malformed(`instances and components nested deeper than ${MAX_NESTING}`, at);
+  nesting.set(x, depth);
+  levelOf(x);
+  return x;
+}
+
 /** Marks `x` (a fresh object) as the variable of level `level` (an import placeholder). */
 export function asVariable<T extends ValType | FuncType | InstanceDef | ComponentDef>(x: T, level: number): T {
   variables.set(x, level);

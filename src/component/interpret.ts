@@ -16,7 +16,7 @@ import { readCanon } from './core-skip.js';
 import {
   addExt, enterScope, extAt, importPlaceholder, readAlias, readDefType, readExternName, readExternType, readSort, readValType, typeAt,
 } from './decode-types.js';
-import { type Budget, type ComponentDef, type Ext, type InstanceDef, type Scope, claimResources, extLevel, nameDef } from './defs.js';
+import { type Budget, type ComponentDef, type Ext, type InstanceDef, type Scope, claimResources, extLevel, nameDef, sealed } from './defs.js';
 import { Subst } from './subst.js';
 import type { CustomSection } from './custom.js';
 import type { CoreWiring } from './core-wiring.js';
@@ -80,7 +80,7 @@ function instantiate(r: Reader, scope: Scope, ctx: EvalContext): InstanceDef {
       subst.bind(ext, bound);
     }
     if (exportsLevel(comp) < comp.inner) return sharedInstance(comp, ctx.budget, pos);
-    return { exports: new Map(subst.exports(comp.exports).list) };
+    return sealed({ exports: new Map(subst.exports(comp.exports).list) }, pos);
   }
   if (tag === 0x01) {
     const exports = new Map<string, Ext>();
@@ -94,7 +94,7 @@ function instantiate(r: Reader, scope: Scope, ctx: EvalContext): InstanceDef {
       // Named as an export is: a resource bundled here takes this name (as in a component's own export section).
       exports.set(name, ext.s === 'type' ? { s: 'type', t: nameDef(ext.t, name) } : ext);
     }
-    return { exports };
+    return sealed({ exports }, pos);
   }
   return r.fail(`unknown instance expression 0x${tag.toString(16)}`, pos);
 }
@@ -117,7 +117,7 @@ function sharedInstance(comp: ComponentDef, budget: Budget, at: number): Instanc
   let inst = shared.get(comp);
   if (!inst) {
     budget.spend(comp.exports.length, at);
-    inst = { exports: new Map(comp.exports) };
+    inst = sealed({ exports: new Map(comp.exports) }, at);
     shared.set(comp, inst);
   }
   return inst;
@@ -207,7 +207,7 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, collect
         readComponentPreamble(s);
         const inner = enterScope(s, scope, spos);
         const def = evalComponent(s, inner, ctx, collect);
-        scope.components.push({ imports: def.imports, exports: def.exports, inner: inner.depth });
+        scope.components.push(sealed({ imports: def.imports, exports: def.exports, inner: inner.depth }, spos));
         continue;
       }
       case 5:

@@ -13,7 +13,7 @@
 import type { Case, Field, FuncType, Param, ResourceType, ValType } from './types.js';
 import {
   type Budget, type ComponentDef, type Def, type Ext, type InstanceDef,
-  asVariable, checked, checkedFunc, freshResource, levelOf, nameDef, variableLevel,
+  asVariable, checked, checkedFunc, freshResource, levelOf, nameDef, sealed, variableLevel,
 } from './defs.js';
 
 export class Subst {
@@ -37,7 +37,8 @@ export class Subst {
     if (placeholder.s === 'type' && bound.s === 'type') {
       const p = placeholder.t;
       const b = bound.t;
-      if (p.d === 'val' && b.d === 'val' && p.t !== b.t) this.memo.set(p.t, b.t);
+      // Only a variable is mapped: a type that mentions none is equal to the argument's already.
+      if (p.d === 'val' && b.d === 'val' && p.t !== b.t && levelOf(p.t) >= this.level) this.memo.set(p.t, b.t);
       else if (p.d === 'resource' && b.d === 'resource' && levelOf(p.r) >= this.level) this.memo.set(p.r, b.r);
     } else if (placeholder.s === 'func' && bound.s === 'func') {
       if (this.mentionsVariables(placeholder.t)) this.memo.set(placeholder.t, bound.t);
@@ -225,7 +226,7 @@ export class Subst {
     const { list, changed } = this.exports(i.exports);
     let out = i;
     if (changed) {
-      out = i.inner === undefined ? { exports: new Map(list) } : { exports: new Map(list), inner: i.inner };
+      out = sealed(i.inner === undefined ? { exports: new Map(list) } : { exports: new Map(list), inner: i.inner }, this.at);
       const own = variableLevel(i);
       if (own !== undefined) asVariable(out, own);
     }
@@ -244,7 +245,7 @@ export class Subst {
     const exp = this.exports(c.exports);
     let out = c;
     if (exp.changed || imports.some(([, e], k) => e !== c.imports[k]![1])) {
-      out = { imports, exports: exp.list, inner: c.inner };
+      out = sealed({ imports, exports: exp.list, inner: c.inner }, this.at);
       const own = variableLevel(c);
       if (own !== undefined) asVariable(out, own);
     }
