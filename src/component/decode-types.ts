@@ -9,7 +9,7 @@ import { skipCoreDefType, skipCoreValType } from './core-skip.js';
 import { isExternName, isLabel } from './labels.js';
 import {
   type Budget, type ComponentDef, type Def, type Ext, type InstanceDef, type Scope,
-  MAX_SCOPE_DEPTH, asVariable, checked, levelOf, sealed, checkedFunc, freshResource, nameDef, newScope, sameMeasure,
+  MAX_SCOPE_DEPTH, asVariable, checked, levelOf, sealed, sealedCopy, checkedFunc, freshResource, nameDef, newScope, sameMeasure,
 } from './defs.js';
 import { Subst } from './subst.js';
 
@@ -433,12 +433,12 @@ export function importPlaceholder(ext: Ext, depth: number, budget: Budget, at: n
       let inst = type.inner === undefined ? type : new Subst(type.inner, depth, budget, at).instance(type);
       if (inst === type) {
         budget.spend(type.exports.size, at);
-        inst = sealed({ exports: new Map(type.exports) }, at);
+        inst = sealedCopy(type, { exports: new Map(type.exports) });
       }
       return { s: 'instance', t: asVariable(inst, depth) };
     }
     case 'component':
-      return { s: 'component', t: asVariable(sealed({ imports: ext.t.imports, exports: ext.t.exports, inner: ext.t.inner }, at), depth) };
+      return { s: 'component', t: asVariable(sealedCopy(ext.t, { imports: ext.t.imports, exports: ext.t.exports, inner: ext.t.inner }), depth) };
     default:
       return ext;
   }

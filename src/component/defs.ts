@@ -140,12 +140,24 @@ export function levelOf(x: ValType | ResourceType | FuncType | InstanceDef | Com
   const known = levels.get(x);
   if (known !== undefined) return known;
   let level = variables.get(x) ?? -1;
-  if ('exports' in x) {
-    const all: Iterable<[string, Ext]> = 'imports' in x ? [...x.imports, ...x.exports] : x.exports;
-    for (const [, e] of all) level = Math.max(level, extLevel(e));
-  }
+  if ('exports' in x) level = Math.max(level, scan(x).level);
   levels.set(x, level);
   return level;
+}
+
+/** The highest level and the deepest nesting among an instance's or component's members. */
+function scan(x: InstanceDef | ComponentDef): { level: number; nesting: number } {
+  let level = -1;
+  let depth = 1;
+  const visit = (e: Ext): void => {
+    level = Math.max(level, extLevel(e));
+    const inner = e.s === 'instance' || e.s === 'component' ? e.t
+      : e.s === 'type' && (e.t.d === 'instance' || e.t.d === 'component') ? e.t.t : null;
+    if (inner) depth = Math.max(depth, 1 + (nesting.get(inner) ?? 1));
+  };
+  if ('imports' in x) for (const m of x.imports) visit(m[1]);
+  for (const m of x.exports) visit(m[1]);
+  return { level, nesting: depth };
 }
 
 export function extLevel(e: Ext): number {
@@ -175,17 +187,18 @@ const nesting = new WeakMap<object, number>();
  * how deeply instances and components nest in it (substitution recurses over that).
  */
 export function sealed<T extends InstanceDef | ComponentDef>(x: T, at: number): T {
-  let depth = 1;
-  const members: Iterable<[string, Ext]> = 'imports' in x ? [...x.imports, ...x.exports] : x.exports;
-  for (const [, e] of members) {
-    const inner = e.s === 'instance' || e.s === 'component' ? e.t
-      : e.s === 'type' && (e.t.d === 'instance' || e.t.d === 'component') ? e.t.t : null;
-    if (inner) depth = Math.max(depth, 1 + (nesting.get(inner) ?? 1));
-  }
+  const { level, nesting: depth } = scan(x);
   if (depth > MAX_NESTING) throw malformed(`instances and components nested deeper than ${MAX_NESTING}`, at);
   nesting.set(x, depth);
-  levelOf(x);
+  levels.set(x, Math.max(level, variables.get(x) ?? -1));
   return x;
+}
+
+/** `copy` has `orig`'s members: it gets its level and nesting without visiting them again. */
+export function sealedCopy<T extends InstanceDef | ComponentDef>(orig: T, copy: T): T {
+  nesting.set(copy, nesting.get(orig) ?? 1);
+  levels.set(copy, levelOf(orig));
+  return copy;
 }
 
 /** Marks `x` (a fresh object) as the variable of level `level` (an import placeholder). */
