@@ -4,11 +4,12 @@
  * wit-component wraps every exported interface in a nested "shim" component
  * that imports types and functions and re-exports them, then instantiates it
  * with the outer definitions. The type of the exported instance is therefore
- * only known after evaluating the nested component *with its instantiation
- * arguments substituted for its imports*: that is what `evalComponent` does
- * when it meets an `instantiate` (it re-reads the nested component's bytes
- * with a bindings map, so imported types become the outer types, named and
- * resource identities included).
+ * only known with the instantiation arguments substituted for the nested
+ * component's imports. Each nested component is evaluated once, where it is
+ * defined, with its imports as placeholders; an `instantiate` substitutes the
+ * arguments for them in its exports (subst.ts), so imported types become the
+ * outer types, named and resource identities included, in work proportional
+ * to what changes.
  */
 import type { Reader } from './reader.js';
 import { Reader as ByteReader } from './reader.js';
@@ -24,7 +25,7 @@ import type { CoreWiring } from './core-wiring.js';
 export interface EvalContext {
   readonly bytes: Uint8Array;
   readonly budget: Budget;
-  /** Filled only by the definition pass (not by instantiation re-evaluations, which would duplicate entries). */
+  /** Top-level custom sections (each component body is evaluated once, so nothing is seen twice). */
   readonly customSections: CustomSection[];
   readonly coreModules: { offset: number; size: number }[];
   /** Top level only (definition pass): how core instances and lifts are wired (src/component/core-wiring.ts). */
@@ -170,8 +171,7 @@ function readExport(r: Reader, scope: Scope, budget: Budget, exports: [string, E
 }
 
 /**
- * Evaluate the sections in `r` in `scope`. `bindings` are instantiation
- * arguments (null for the definition pass); `collect` records core modules
+ * Evaluate the sections in `r` in `scope`. `collect` records core modules
  * and (at the top level) custom sections.
  */
 export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, collect: boolean): EvalResult {
