@@ -137,6 +137,38 @@ describe('decoding work is linear in the input', () => {
     expect(await ratio(deepNesting(80))).toBeLessThan(1.5 * (await ratio(deepNesting(40))));
   });
 
+  it('each instantiation generates its own resource types; arguments keep theirs', async () => {
+    const bytes = await parse(`(component
+      (component $c
+        (type $r (resource (rep i32)))
+        (core module $m (func (export "f") (param i32)))
+        (core instance $ci (instantiate $m))
+        (type $own (own $r))
+        (func $f (param "x" $own) (canon lift (core func $ci "f")))
+        (export "r" (type $r)) (export "f" (func $f)))
+      (component $pass
+        (import "r" (type $t (sub resource)))
+        (export "r" (type $t)))
+      (instance $a (instantiate $c))
+      (instance $b (instantiate $c))
+      (alias export $a "r" (type $ar))
+      (instance $p (instantiate $pass (with "r" (type $ar))))
+      (export "a:b/one" (instance $a))
+      (export "a:b/two" (instance $b))
+      (export "a:b/three" (instance $p)))`);
+    const { exports } = decodeCounted(bytes).decoded.shape;
+    const [one, two, three] = ['a:b/one', 'a:b/two', 'a:b/three'].map((n) => iface(exports, n));
+    const r1 = one!.types.get('r');
+    const r2 = two!.types.get('r');
+    expect(r1).not.toBe(r2);
+    expect(r1).toEqual({ kind: 'resource', name: 'r', interfaceName: 'a:b/one' });
+    expect(r2).toEqual({ kind: 'resource', name: 'r', interfaceName: 'a:b/two' });
+    expect((one!.funcs.get('f')!.params[0]!.type as { resource: unknown }).resource).toBe(r1);
+    expect((two!.funcs.get('f')!.params[0]!.type as { resource: unknown }).resource).toBe(r2);
+    // A resource passed through a component is the argument itself.
+    expect(three!.types.get('r')).toBe(r1);
+  });
+
   it('instances nested in instances: substituted up to a bound, refused beyond it without overflowing the stack', async () => {
     // Inside a component instantiated twice, a chain of inline instances each exporting the previous one,
     // the innermost holding the component's imported function.
