@@ -52,6 +52,12 @@ export const ErrorCodes = {
   NOT_A_COMPONENT: AdmissionCodes.NOT_A_COMPONENT,
   /** The admission gate refused the plugin; the report is attached. */
   REJECTED: 'REJECTED',
+  /**
+   * A plugin's manifest (`PluginHost.loadDir`) requested more than the host's
+   * policy allows: a filesystem root, read-write access, an environment
+   * variable, a WASI interface, a priority or a limit raised. Not loaded.
+   */
+  POLICY: 'POLICY',
   /** No such export / function on the plugin. */
   NO_SUCH_FUNCTION: 'NO_SUCH_FUNCTION',
   /** jco could not transpile or instantiate the component. */

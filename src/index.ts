@@ -30,6 +30,7 @@ export { PluginHost } from './runtime/host.js';
 export type {
   PluginHostOptions, HookSpec, OperationSpec, Anchor, AnchorPosition, DispatchKind, FailurePolicy, LoadOptions, PluginInfo, HookStats, HostLogger,
 } from './runtime/host.js';
+export type { ManifestPolicy, PolicyRoot } from './runtime/manifest.js';
 export { bindExports } from './runtime/typed.js';
 export type { TypedPlugin, ExportTable } from './runtime/typed.js';
 export { parseGrant, readGrantManifest } from './runtime/grant.js';

@@ -72,6 +72,8 @@ describe('usage errors exit 2 with a message naming the problem, never a stack t
     ['integer out of range', [...CALC, '--call', 'work#add', '--args', '[1, 4294967296]'], /param b/],
     ['bad enum case', [...CALC, '--call', 'work#apply', '--args', '["mul", 1, 2]'], /"add", "sub"/],
     ['missing record field', [...CALC, '--call', 'work#dist', '--args', '[{"x": 1}]'], /field "y"/],
+    // Valid JSON, but not a string of Unicode scalar values: refused while lowering, still the caller's.
+    ['string with a lone surrogate', [...CALC, '--call', 'work#echo', '--args', '["\\ud800"]'], /param s.*lone surrogate/],
     ['unknown function', [...CALC, '--call', 'work#nope', '--args', '[]'], /nope/],
     ['unknown interface', [...CALC, '--call', 'play#add', '--args', '[]'], /play/],
     ['missing plugin file', ['does/not/exist.wasm', '--wit', 'guests/wat-fixture/calc.wit', '--world', 'calc', '--call', 'version'], /does\/not\/exist\.wasm/],
@@ -91,6 +93,12 @@ describe('usage errors exit 2 with a message naming the problem, never a stack t
     expect(plain.code).toBe(2);
     expect(plain.stderr).toMatch(message);
     expect(plain.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an argument refused while lowering keeps its documented code, TYPE_MISMATCH, with exit 2', () => {
+    const r = runJson(...CALC, '--call', 'work#echo', '--args', '["a\\udc00b"]');
+    expect(r.code).toBe(2);
+    expect(r.json).toMatchObject({ ok: false, error: { code: 'TYPE_MISMATCH', path: 'param s' } });
   });
 
   it('a missing required flag is a usage error', () => {

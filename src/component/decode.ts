@@ -9,12 +9,12 @@ import type { ComponentShape, FuncType, InterfaceType, NamedType, WorldItem } fr
 import { Reader, malformed } from './reader.js';
 import { type Budget, type Def, type Ext, type InstanceDef, budgetFor, newScope } from './defs.js';
 import { type EvalContext, evalComponent, readComponentPreamble } from './interpret.js';
-import { CoreWiring, type LiftSource } from './core-wiring.js';
+import { CoreWiring, type CoreImportWiring, type LiftSource } from './core-wiring.js';
 import { type CustomSection, parseComponentName, parseProducers } from './custom.js';
 import { canonBuiltinsSeen, resetStringEncodingScan, sawAsyncOption, sawNonUtf8Strings } from './core-skip.js';
 
 export type { CustomSection } from './custom.js';
-export type { LiftSource } from './core-wiring.js';
+export type { CoreImportWire, CoreImportWiring, CoreItem, LiftSource } from './core-wiring.js';
 
 export interface DecodedComponent {
   readonly shape: ComponentShape;
@@ -44,6 +44,13 @@ export interface DecodedComponent {
    * when there is none (src/component/core-wiring.ts).
    */
   readonly liftSource: LiftSource | null;
+  /**
+   * What each function import of each core module is wired to (a host
+   * function lowered with which memory and realloc, a canon built-in, or
+   * something else); null when the wiring was not followed
+   * (src/component/core-wiring.ts).
+   */
+  readonly importWiring: CoreImportWiring | null;
 }
 
 
@@ -159,6 +166,7 @@ export function decodeCounted(bytes: Uint8Array): { decoded: DecodedComponent; w
       asyncCanon: sawAsyncOption(),
       oneInstancePerModule: wiring.oneInstancePerModule(),
       liftSource: wiring.liftSource(),
+      importWiring: wiring.importWiring(),
       shape: { imports, exports },
       customSections: ctx.customSections,
       coreModules: ctx.coreModules,

@@ -214,6 +214,7 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, collect
         for (let n = s.vecLen(2), i = 0; i < n; i++) {
           ctx.budget.spend(1, s.pos);
           scope.instances.push(instantiate(s, scope, ctx));
+          if (collect && scope.depth === 0) ctx.wiring?.componentInstance();
         }
         break;
       case 6:
@@ -249,13 +250,16 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, collect
         for (let n = s.vecLen(3), i = 0; i < n; i++) {
           ctx.budget.spend(1, s.pos);
           readImport(s, scope, ctx.budget, imports);
-          if (collect && scope.depth === 0 && imports[imports.length - 1]![1].s === 'module') ctx.wiring?.importedModule();
+          const [name, ext] = imports[imports.length - 1]!;
+          if (collect && scope.depth === 0 && ext.s === 'module') ctx.wiring?.importedModule();
+          if (collect && scope.depth === 0) ctx.wiring?.componentImport(name, ext.s);
         }
         break;
       case 11:
         for (let n = s.vecLen(4), i = 0; i < n; i++) {
           ctx.budget.spend(1, s.pos);
           readExport(s, scope, ctx.budget, exports, exportNames);
+          if (collect && scope.depth === 0) ctx.wiring?.componentExport(exports[exports.length - 1]![1].s);
         }
         break;
       default:

@@ -47,6 +47,8 @@ export interface ResolvedLimits {
   /** Live resource handles per instance (default DEFAULT_MAX_HANDLES). */
   readonly maxHandles?: number;
   readonly maxTableElements?: number;
+  /** Open WASI descriptors and streams per instance (default DEFAULT_MAX_OPEN_FILES, src/runtime/wasi-confined.ts). */
+  readonly maxOpenFiles?: number;
 }
 
 /** Resource handles one instance may hold when no `maxHandles` is given: the handle table is host memory. */
@@ -76,6 +78,8 @@ export function resolveLimits(limits: Limits | undefined): ResolvedLimits {
   if (mh !== undefined) out.maxHandles = Math.floor(mh);
   const te = positive('maxTableElements', limits.maxTableElements);
   if (te !== undefined) out.maxTableElements = Math.floor(te);
+  const mf = positive('maxOpenFiles', limits.maxOpenFiles);
+  if (mf !== undefined) out.maxOpenFiles = Math.floor(mf);
   return out;
 }
 

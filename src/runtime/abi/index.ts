@@ -12,7 +12,7 @@ import { AbiContext, typeMismatch, type Realloc } from './context.js';
 import { generateCaller, generateImport, resourceKey } from './codegen.js';
 import type { ResourceOwner } from './emit.js';
 
-export { AbiContext, PluginResource, DEFAULT_MAX_OUTPUT_BYTES } from './context.js';
+export { AbiContext, ImportContext, PluginResource, DEFAULT_MAX_OUTPUT_BYTES } from './context.js';
 export { UnsupportedAbiType } from './layout.js';
 export { resourceKey, callerSupported } from './codegen.js';
 export type { ResourceOwner } from './emit.js';
