@@ -1,5 +1,5 @@
 /**
- * Filesystem grants must not escape (issue 9, item 1). fsprobe-wat
+ * Filesystem grants must not escape. fsprobe-wat
  * (guests/wat-adversarial/fs-probe.wat) exposes one export per wasi:filesystem
  * descriptor call, so each test scripts an attack step by step: `..` chains,
  * absolute paths, symlinked parents, symlinks to outside followed by every

@@ -63,7 +63,7 @@ interface Located {
 
 function locate(item: WorldItem, segs: readonly string[], src: SourceMap): Located {
   let pos = src.items.get(item) ?? null;
-  let node: unknown = item.kind === 'interface' ? item.iface : item.kind === 'func' ? item.func : item.type;
+  let node: unknown = item.kind === 'interface' ? item.iface : item.kind === 'func' ? item.func : item.kind === 'type' ? item.type : null;
   let resource: string | null = null;
   const at = (o: object | undefined | null): void => {
     const p = o ? src.pos.get(o) : undefined;

@@ -18,7 +18,7 @@ import { suppliesAll, type DirectLayout } from './direct.js';
 import { resolveExport, type ResolvedExport } from './exports.js';
 import { fromJco, toJco, sameInBoth, holdsStrings, loneSurrogateAt } from './jco-values.js';
 import { lowerCamel, shortInterfaceName } from './names.js';
-import { isStackOverflow, toPluginError } from './traps.js';
+import { isStackOverflow, toPluginError, unreadableArgument } from './traps.js';
 import {
   AbiContext, ImportContext, resourceIntrinsics, withGeneratedImports, DEFAULT_MAX_OUTPUT_BYTES, type CallHost, type compileCaller, type compileImport,
 } from './abi/index.js';
@@ -722,7 +722,12 @@ export class Plugin implements PluginInstance {
         if (limited) sandbox.end();
         // A bad argument is the caller's mistake, not the plugin's: the instance stays. Anything else
         // is raised by plugin code or by what it called, cabi_realloc during lowering included.
-        if (!entered && e instanceof WitplugError && e.code === ErrorCodes.TYPE_MISMATCH) return toPluginError(e, this.name, hook);
+        if (!entered) {
+          if (e instanceof WitplugError && e.code === ErrorCodes.TYPE_MISMATCH) return toPluginError(e, this.name, hook);
+          // Before plugin code runs only the checks read the caller's values: a throwing getter, a
+          // symbol coerced to a number or a revoked proxy is the caller's value misbehaving.
+          if (!(e instanceof WitplugError)) return toPluginError(unreadableArgument(e), this.name, hook);
+        }
         return this.#failed(e, hook);
       },
     };
