@@ -1,0 +1,74 @@
+/**
+ * `wasi:*` interfaces preview2-shim does not implement (proposals such as
+ * wasi:logging, or a WASI version the shim does not serve) are served from the
+ * host's implementations like any interface; with neither, the load fails with
+ * LINK saying what is missing.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadPlugin } from '../../src/runtime/plugin.js';
+import type { Grant } from '../../src/runtime/grant.js';
+import { componentFromCoreWat, failure } from './helpers.js';
+
+const DIR = 'wasi-proposals';
+const logGrant: Grant = { imports: ['wasi:logging/*'] };
+
+describe('wasi:logging served by the host', () => {
+  it.each([
+    ['the unversioned key', 'wasi:logging/logging'],
+    ['the versioned key', 'wasi:logging/logging@0.1.0-draft'],
+  ])('a plugin logging through wasi:logging/logging@0.1.0-draft is linked to the host implementation (%s) and called', async (_what, key) => {
+    const bytes = await componentFromCoreWat(`${DIR}/logs.wat`, DIR, 'logs');
+    const logged: unknown[][] = [];
+    const plugin = await loadPlugin(bytes, {
+      grant: logGrant,
+      cache: null,
+      host: { [key]: { log: (level: string, context: string, message: string) => void logged.push([level, context, message]) } },
+    });
+    expect(plugin.fn('run')()).toBe(7);
+    expect(logged).toEqual([['info', 'ctx', 'hello']]);
+    await plugin.close();
+  });
+
+  it('without a host implementation the load fails with LINK naming what is missing', async () => {
+    const bytes = await componentFromCoreWat(`${DIR}/logs.wat`, DIR, 'logs');
+    const f = await failure(loadPlugin(bytes, { grant: logGrant, cache: null }));
+    expect(f.code).toBe('LINK');
+    expect(f.message).toContain('import wasi:logging/logging@0.1.0-draft: no implementation');
+    expect(f.message).toContain('preview2-shim does not implement wasi:logging/logging');
+    expect(f.message).toContain('the host gives no implementation');
+    expect(f.message).not.toMatch(/serves WASI 0\.2\.3, not/);
+  });
+
+  it('a host implementation of an incompatible version is named', async () => {
+    const bytes = await componentFromCoreWat(`${DIR}/logs.wat`, DIR, 'logs');
+    const f = await failure(loadPlugin(bytes, { grant: logGrant, cache: null, host: { 'wasi:logging/logging@0.2.0': { log: () => undefined } } }));
+    expect(f.code).toBe('LINK');
+    expect(f.message).toContain('the host implements only wasi:logging/logging@0.2.0');
+  });
+
+  it('a host-served wasi:* interface is still deny by default: ungranted is LINK', async () => {
+    const bytes = await componentFromCoreWat(`${DIR}/logs.wat`, DIR, 'logs');
+    const f = await failure(loadPlugin(bytes, { cache: null, host: { 'wasi:logging/logging': { log: () => undefined } } }));
+    expect(f.code).toBe('LINK');
+    expect(f.message).toMatch(/wasi:logging\/logging@0\.1\.0-draft: not granted/);
+  });
+});
+
+describe('a WASI version preview2-shim does not serve', () => {
+  const grant: Grant = { imports: ['wasi:random/*'] };
+
+  it('wasi:random/random@0.3.0 is served by the host when it implements that version', async () => {
+    const bytes = await componentFromCoreWat(`${DIR}/random-next.wat`, DIR, 'random-next');
+    const plugin = await loadPlugin(bytes, { grant, cache: null, host: { 'wasi:random/random@0.3.0': { getRandomU64: () => 41n } } });
+    expect(plugin.fn('run')()).toBe(42n);
+    await plugin.close();
+  });
+
+  it('without one, LINK says the shim serves 0.2.3 and the host gives none', async () => {
+    const bytes = await componentFromCoreWat(`${DIR}/random-next.wat`, DIR, 'random-next');
+    const f = await failure(loadPlugin(bytes, { grant, cache: null }));
+    expect(f.code).toBe('LINK');
+    expect(f.message).toContain('preview2-shim implements wasi:random/random at WASI 0.2.3, not 0.3.0');
+    expect(f.message).toContain('the host gives no implementation');
+  });
+});
