@@ -29,6 +29,23 @@ describe('wasi:logging served by the host', () => {
     await plugin.close();
   });
 
+  it('the same in isolation (the plugin in a worker thread, the host function in the host thread)', async () => {
+    const bytes = await componentFromCoreWat(`${DIR}/logs.wat`, DIR, 'logs');
+    const logged: unknown[][] = [];
+    const plugin = await loadPlugin(bytes, {
+      isolate: true,
+      grant: logGrant,
+      cache: null,
+      host: { 'wasi:logging/logging': { log: (level: string, context: string, message: string) => void logged.push([level, context, message]) } },
+    });
+    try {
+      expect(await plugin.call('run', [])).toBe(7);
+      expect(logged).toEqual([['info', 'ctx', 'hello']]);
+    } finally {
+      await plugin.close();
+    }
+  }, 120_000);
+
   it('without a host implementation the load fails with LINK naming what is missing', async () => {
     const bytes = await componentFromCoreWat(`${DIR}/logs.wat`, DIR, 'logs');
     const f = await failure(loadPlugin(bytes, { grant: logGrant, cache: null }));
