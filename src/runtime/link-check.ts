@@ -106,9 +106,11 @@ export async function checkLinkable(shape: ComponentShape, host: Tables<unknown>
       }
       if (servedByShim(name) || hostKeyFor(host, name, many) !== undefined) continue;
       const shimHas = shimInterfaces?.has(base) === true;
-      const shim = shimHas
-        ? `preview2-shim implements ${base} at WASI ${WASI_SERVED_VERSION}, not ${showVersion(version)}`
-        : `preview2-shim does not implement ${base}`;
+      const shim = !shimHas
+        ? `preview2-shim does not implement ${base}`
+        : version === null
+          ? `preview2-shim implements ${base} only at WASI ${WASI_SERVED_VERSION} (the import names no version)`
+          : `preview2-shim implements ${base} at WASI ${WASI_SERVED_VERSION}, not ${version}`;
       const offered = Object.keys(host).filter((k) => unversioned(k) === base);
       const hostPart = offered.length > 0
         ? `the host implements only ${offered.join(', ')}`
