@@ -71,6 +71,31 @@ describe('wasi:logging served by the host', () => {
   });
 });
 
+describe('wasi:config served by the host (results, options and variants across the boundary)', () => {
+  const grant: Grant = { imports: ['wasi:config/store'] };
+  const load = async (get: (key: string) => unknown) =>
+    loadPlugin(await componentFromCoreWat(`${DIR}/config.wat`, DIR, 'config'), { grant, cache: null, host: { 'wasi:config/store@0.2.0-draft': { get } } });
+
+  it('ok(some(value)), ok(none) and err(upstream(message)) reach the plugin', async () => {
+    const keys: string[] = [];
+    const some = await load((key) => (keys.push(key), { tag: 'ok', val: 'hello!' }));
+    expect(some.fn('run')()).toBe(6);
+    expect(keys).toEqual(['greeting']);
+    const none = await load(() => ({ tag: 'ok', val: null }));
+    expect(none.fn('run')()).toBe(1000);
+    const err = await load(() => ({ tag: 'err', val: { tag: 'upstream', val: 'down' } }));
+    expect(err.fn('run')()).toBe(2004);
+    await Promise.all([some.close(), none.close(), err.close()]);
+  });
+
+  it('without an implementation: LINK', async () => {
+    const bytes = await componentFromCoreWat(`${DIR}/config.wat`, DIR, 'config');
+    const f = await failure(loadPlugin(bytes, { grant, cache: null }));
+    expect(f.code).toBe('LINK');
+    expect(f.message).toContain('preview2-shim does not implement wasi:config/store');
+  });
+});
+
 describe('a WASI version preview2-shim does not serve', () => {
   const grant: Grant = { imports: ['wasi:random/*'] };
 
