@@ -7,6 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { transpile } from '@bytecodealliance/jco';
+import { isJcoCrash } from './transpile.js';
 
 export interface TranspileJob {
   readonly bytes: Uint8Array;
@@ -35,7 +36,7 @@ if (port) {
         (e: unknown): TranspileReply => ({
           ok: false,
           message: e instanceof Error ? e.message : String(e),
-          crashed: e instanceof WebAssembly.RuntimeError,
+          crashed: isJcoCrash(e),
           stderr,
         }),
       )

@@ -52,7 +52,7 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
       const { transpile } = await import('@bytecodealliance/jco');
       ({ files } = await transpile(bytes, { ...TRANSPILE_OPTIONS }));
     } catch (e) {
-      if (!(e instanceof WebAssembly.RuntimeError)) {
+      if (!isJcoCrash(e)) {
         throw new WitplugError(ErrorCodes.COMPILE, `jco could not transpile the component: ${errorText(e)}`, { cause: e });
       }
       hostJcoCrashed = true;
@@ -76,6 +76,15 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
     if (name.endsWith('.wasm')) coreModules.set(name, data);
   }
   return { glue: new TextDecoder().decode(glueBytes), coreModules };
+}
+
+/**
+ * A trap (Rust panic → `unreachable`) or a stack overflow inside jco's own
+ * wasm: its component instance cannot be entered again. jco's ordinary
+ * refusals (invalid input) are plain errors and leave it usable.
+ */
+export function isJcoCrash(e: unknown): boolean {
+  return e instanceof WebAssembly.RuntimeError || e instanceof RangeError;
 }
 
 /** Whether jco has crashed in this thread (later transpiles run in a worker thread). */
