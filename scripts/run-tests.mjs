@@ -1,23 +1,32 @@
 #!/usr/bin/env node
 // Runs vitest and ends with the plain line CI's test counter reads:
-// "N passed, N failed[, N skipped]". Exit code is vitest's.
+// "N passed, N failed[, N skipped]". The line and the exit code always agree:
+// a file that failed to load and an error raised outside any test each count
+// as one failure, and the exit code is 1 exactly when the line has failures.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { SUMMARY_FILE } from './test-summary-reporter.mjs';
 
-mkdirSync('.cache', { recursive: true });
-const out = '.cache/vitest-report.json';
+rmSync(SUMMARY_FILE, { force: true });
 const res = spawnSync(
   process.execPath,
-  ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)],
+  ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=./scripts/test-summary-reporter.mjs', ...process.argv.slice(2)],
   { stdio: 'inherit' },
 );
-let summary = '0 passed, 0 failed';
+
+let summary;
 try {
-  const r = JSON.parse(readFileSync(out, 'utf8'));
-  const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  summary = `${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : '');
+  summary = JSON.parse(readFileSync(SUMMARY_FILE, 'utf8'));
 } catch {
-  summary = '0 passed, 1 failed';
+  summary = { passed: 0, failed: 0, skipped: 0, failedModules: [], outside: [`vitest ended (status ${res.status ?? res.signal}) without a summary`] };
 }
-console.log(summary);
-process.exit(res.status ?? 1);
+let failed = summary.failed + summary.failedModules.length + summary.outside.length;
+for (const m of summary.failedModules) console.log(`failed to run: ${m}`);
+for (const e of summary.outside) console.log(`error outside tests: ${e}`);
+if (failed === 0 && res.status !== 0) {
+  // vitest failed for a reason neither a test nor an unhandled error explains: still a failure.
+  console.log(`vitest exited with status ${res.status ?? res.signal}`);
+  failed = 1;
+}
+console.log(`${summary.passed} passed, ${failed} failed` + (summary.skipped ? `, ${summary.skipped} skipped` : ''));
+process.exit(failed === 0 ? 0 : 1);

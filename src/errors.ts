@@ -22,6 +22,8 @@ export const AdmissionCodes = {
   NOT_A_COMPONENT: 'NOT_A_COMPONENT',
   /** Empty, truncated or corrupted bytes: not a well-formed component binary. */
   MALFORMED: 'MALFORMED',
+  /** A well-formed component using a component-model feature witplug does not support (docs/conformance.md). */
+  UNSUPPORTED: 'UNSUPPORTED',
 } as const;
 export type AdmissionCode = (typeof AdmissionCodes)[keyof typeof AdmissionCodes];
 
@@ -50,12 +52,18 @@ export const ErrorCodes = {
   NOT_A_COMPONENT: AdmissionCodes.NOT_A_COMPONENT,
   /** The admission gate refused the plugin; the report is attached. */
   REJECTED: 'REJECTED',
+  /**
+   * A plugin's manifest (`PluginHost.loadDir`) requested more than the host's
+   * policy allows: a filesystem root, read-write access, an environment
+   * variable, a WASI interface, a priority or a limit raised. Not loaded.
+   */
+  POLICY: 'POLICY',
   /** No such export / function on the plugin. */
   NO_SUCH_FUNCTION: 'NO_SUCH_FUNCTION',
   /** jco could not transpile or instantiate the component. */
   COMPILE: 'COMPILE',
   /** The plugin called a host function the host does not implement. */
-  UNSUPPORTED: 'UNSUPPORTED',
+  UNSUPPORTED: AdmissionCodes.UNSUPPORTED,
   /**
    * The host cannot link the plugin: an import it cannot serve (a WASI or
    * interface version it does not implement, an ungranted WASI interface,

@@ -10,7 +10,7 @@ export type { ErrorCode, WitplugErrorOptions, WitplugErrorJson, AdmissionCode, N
 export { VERSION } from './version.js';
 
 export type {
-  ValType, FuncType, InterfaceType, WorldItem, ComponentShape, ResourceType, NamedType, Field, Case, Param,
+  ValType, FuncType, InterfaceType, WorldItem, ExternSort, ComponentShape, ResourceType, NamedType, Field, Case, Param,
 } from './component/types.js';
 export { loadContract, clearContractCache } from './contract/load.js';
 export type { Contract, LoadContractOptions } from './contract/load.js';
@@ -30,6 +30,7 @@ export { PluginHost } from './runtime/host.js';
 export type {
   PluginHostOptions, HookSpec, OperationSpec, Anchor, AnchorPosition, DispatchKind, FailurePolicy, LoadOptions, PluginInfo, HookStats, HostLogger,
 } from './runtime/host.js';
+export type { ManifestPolicy, PolicyRoot } from './runtime/manifest.js';
 export { bindExports } from './runtime/typed.js';
 export type { TypedPlugin, ExportTable } from './runtime/typed.js';
 export { parseGrant, readGrantManifest } from './runtime/grant.js';

@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { loadContract } from '../src/contract/load.js';
 import { generateBindings } from '../src/bindings/typescript.js';
@@ -8,6 +7,7 @@ import { WitplugError } from '../src/errors.js';
 import type { ComponentShape, ValType } from '../src/component/types.js';
 import { lowerCamel } from '../src/runtime/names.js';
 import ts from 'typescript';
+import { run } from './helpers/run.js';
 
 const TSC = join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc');
 const FIXTURES = join(process.cwd(), 'test', 'fixtures', 'bindings');
@@ -23,9 +23,9 @@ function scratch(): string {
   return dir;
 }
 
-function tsc(dir: string): { ok: boolean; output: string } {
-  const r = spawnSync(process.execPath, [TSC, '-p', join(dir, 'tsconfig.json')], { encoding: 'utf8', timeout: 120_000 });
-  return { ok: r.status === 0, output: r.stdout + r.stderr };
+async function tsc(dir: string): Promise<{ ok: boolean; output: string }> {
+  const r = await run(process.execPath, [TSC, '-p', join(dir, 'tsconfig.json')]);
+  return { ok: r.code === 0, output: r.stdout + r.stderr };
 }
 
 describe('witplug types: generated bindings compile against a host app', () => {
@@ -38,14 +38,14 @@ describe('witplug types: generated bindings compile against a host app', () => {
     hostApp = readFileSync(join(FIXTURES, 'host-app.ts'), 'utf8');
   }, 120_000);
 
-  it('a world using every type kind: the host app type-checks as written', () => {
+  it('a world using every type kind: the host app type-checks as written', async () => {
     writeFileSync(join(dir, 'host-app.ts'), hostApp);
-    const r = tsc(dir);
+    const r = await tsc(dir);
     expect(r.output).toBe('');
     expect(r.ok).toBe(true);
   });
 
-  it('a wrong record field, a missing host function and a wrong enum case each fail tsc', () => {
+  it('a wrong record field, a missing host function and a wrong enum case each fail tsc', async () => {
     const broken = [
       { edit: hostApp.replace('{ x: 1, y: -2 }', '{ x: 1, yy: -2 }'), error: /'yy' does not exist in type 'Point'/ },
       { edit: hostApp.replace('    now: () => 0n,\n', ''), error: /Property '"now"' is missing/ },
@@ -56,7 +56,7 @@ describe('witplug types: generated bindings compile against a host app', () => {
     for (const b of broken) {
       expect(b.edit).not.toBe(hostApp);
       writeFileSync(join(dir, 'host-app.ts'), b.edit);
-      const r = tsc(dir);
+      const r = await tsc(dir);
       expect(r.ok).toBe(false);
       expect(r.output).toMatch(b.error);
     }
@@ -69,7 +69,7 @@ describe('witplug types: generated bindings compile against a host app', () => {
     const d = scratch();
     copyFileSync(join(example, 'gateway.ts'), join(d, 'gateway.ts'));
     copyFileSync(join(example, 'main.ts'), join(d, 'main.ts'));
-    const r = tsc(d);
+    const r = await tsc(d);
     expect(r.output).toBe('');
   });
 });

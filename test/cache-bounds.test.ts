@@ -1,6 +1,6 @@
 /**
- * The cache directory as a code-execution path and as a bounded store
- * (issue 9 items 12 and 13, issue 10's cache keys), with real components and
+ * The cache directory as a code-execution path and as a bounded store, and
+ * its keys (what built an entry), with real components and
  * real files: 0700 directory and 0600 entries, untrusted entries (group/other
  * writable, foreign owner, non-regular files: a FIFO must not hang) refused
  * and rebuilt with one warning, no synchronous I/O on the load path, LRU
@@ -14,9 +14,9 @@ import fs, {
 } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { CompileCache } from '../src/compile/cache.js';
-import { DEFAULT_CACHE_MAX_BYTES, cacheMaxBytes, pruneCache, scanCache } from '../src/util/cache-dir.js';
+import { DEFAULT_CACHE_MAX_BYTES, cacheMaxBytes, directoryProblem, pruneCache, scanCache } from '../src/util/cache-dir.js';
 import { decodeArtifact } from '../src/compile/artifact.js';
 import { loadContract, clearContractCache } from '../src/contract/load.js';
 import { BUILD_STAMP } from '../src/version.js';
@@ -151,6 +151,87 @@ describe('untrusted entries are refused and rebuilt, never used', () => {
   });
 });
 
+describe('every directory above the cache is checked, up to / (as ssh StrictModes)', () => {
+  /** A private tree under the temp dir: `top` (0700) / a / b / cache, every level 0700 until a test loosens one. */
+  const tree = (tag: string): { top: string; a: string; b: string; cache: string } => {
+    const top = tempRoot(`anc-${tag}`);
+    const a = join(top, 'a');
+    const b = join(a, 'b');
+    const cache = join(b, 'cache');
+    fs.mkdirSync(cache, { recursive: true, mode: 0o700 });
+    return { top, a, b, cache };
+  };
+
+  it('a private tree under the sticky temp dir is trusted (and an entry written there is used)', async () => {
+    const { cache } = tree('ok');
+    expect(await directoryProblem(cache)).toBeNull();
+    await new CompileCache(cache).compile(calc);
+    expect((await new CompileCache(cache).compile(calc)).source).toBe('hit');
+  });
+
+  it('an ancestor writable by group or by others (not sticky) makes the cache untrusted, naming the ancestor', async () => {
+    for (const [m, who] of [[0o770, 'group'], [0o707, 'others'], [0o777, 'group']] as const) {
+      const { a, b, cache } = tree(`w${m.toString(8)}`);
+      await new CompileCache(cache).compile(calc);
+      chmodSync(a, m);
+      expect(await directoryProblem(cache)).toBe(`cache directory ${cache}: its ancestor ${a} is writable by ${who} (mode 0${m.toString(8)})`);
+      const c = new CompileCache(cache);
+      const r = await c.compile(calc);
+      expect(r.source).toBe('rebuild');
+      expect(r.rebuildReason).toContain(`its ancestor ${a} is writable`);
+      expect(c.stats.writeFailures).toBe(1); // nothing is written there either
+      chmodSync(a, 0o700);
+      chmodSync(b, m); // the immediate parent, too
+      expect(await directoryProblem(cache)).toContain(`its ancestor ${b} is writable by ${who}`);
+    }
+  });
+
+  it('a sticky world-writable ancestor owned by root (or this user) is the accepted exception, as /tmp', async () => {
+    const { a, cache } = tree('sticky');
+    chmodSync(a, 0o1777);
+    expect(await directoryProblem(cache)).toBeNull();
+    chmodSync(a, 0o1770);
+    expect(await directoryProblem(cache)).toBeNull();
+    // The sticky bit only helps ancestors: the cache directory itself must be private.
+    chmodSync(cache, 0o1777);
+    expect(await directoryProblem(cache)).toMatch(/cache directory .* is writable by group \(mode 1777\)/);
+  });
+
+  it.runIf(process.getuid?.() === 0)('an ancestor owned by another user is refused, sticky or not (test runs as root to chown)', async () => {
+    const { a, cache } = tree('owner');
+    chownSync(a, 4321, 4321);
+    expect(await directoryProblem(cache)).toBe(`cache directory ${cache}: its ancestor ${a} is owned by uid 4321, not 0`);
+    chmodSync(a, 0o1777); // the owner of a sticky directory may still rename anything in it
+    expect(await directoryProblem(cache)).toContain(`its ancestor ${a} is owned by uid 4321`);
+  });
+
+  it('symlinks: the real path is checked (a link into a writable tree), and so is the directory holding the link', async () => {
+    const { top, a, cache } = tree('link');
+    const open = join(top, 'open');
+    fs.mkdirSync(join(open, 'real'), { recursive: true, mode: 0o700 });
+    chmodSync(open, 0o777);
+    // a private path whose last component links into a world-writable, non-sticky directory
+    symlinkSync(join(open, 'real'), join(a, 'via-link'));
+    expect(await directoryProblem(join(a, 'via-link'))).toContain(`its ancestor ${open} is writable by group`);
+    // the real target is private, but the link lives in a writable directory: whoever writes there can re-point it
+    chmodSync(open, 0o700);
+    const linkDir = join(top, 'links');
+    fs.mkdirSync(linkDir, { mode: 0o700 });
+    symlinkSync(cache, join(linkDir, 'cache'));
+    expect(await directoryProblem(join(linkDir, 'cache'))).toBeNull();
+    chmodSync(linkDir, 0o777);
+    expect(await directoryProblem(join(linkDir, 'cache'))).toContain(`its ancestor ${linkDir} is writable by group`);
+  });
+
+  it('a relative cache path is checked up to / as well', async () => {
+    const { a, cache } = tree('rel');
+    chmodSync(a, 0o777);
+    const rel = relative(process.cwd(), cache);
+    expect(rel.startsWith('/')).toBe(false);
+    expect(await directoryProblem(rel)).toContain(`its ancestor ${a} is writable`);
+  });
+});
+
 describe('the load path does no synchronous file I/O', () => {
   it('a cache hit and a miss run with the sync fs functions made to throw', async () => {
     const dir = tempRoot('async');
@@ -236,7 +317,7 @@ describe('size bound: LRU eviction by bytes', () => {
   });
 });
 
-describe('cache keys follow what built the entry (issue 10)', () => {
+describe('cache keys follow what built the entry', () => {
   it('a compile entry of another build stamp is rebuilt, and the header records the stamp', async () => {
     const dir = tempRoot('stamp');
     const old = new CompileCache(dir, { builder: 'build-0' });

@@ -140,3 +140,36 @@ describe('core wiring: resource destructors', () => {
     expect(decodeComponent(bytes).liftSource).toBeNull();
   });
 });
+
+describe('core wiring: lowered imports', () => {
+  it('wit-component\'s layout: the main module\'s host imports are followed through the shim and fixup to their lowers and memory', () => {
+    const wiring = decodeComponent(readFileSync('guests/dist/gateway-c.wasm')).importWiring;
+    const get = wiring?.get(0)?.get('witplug:host/config@0.1.0')?.get('get');
+    expect(get).toEqual({
+      kind: 'lower', iface: 'witplug:host/config@0.1.0', func: 'get', memory: { module: 0, name: 'memory' }, realloc: { module: 0, name: 'cabi_realloc' },
+    });
+  });
+
+  it('a stand-in module\'s function, a canon built-in and a whole instance argument are told apart', async () => {
+    const bytes = await parse(`(component
+  (import "test:wiring/host@0.1.0" (instance $host (export "get" (func (result u32)))))
+  (alias export $host "get" (func $get))
+  (type $thing (resource (rep i32)))
+  (core func $new (canon resource.new $thing))
+  (core func $get_lowered (canon lower (func $get)))
+  (core module $fake (func (export "get") (result i32) (i32.const 777)))
+  (core instance $f (instantiate $fake))
+  (core instance $bag (export "lowered" (func $get_lowered)) (export "fake" (func $f "get")) (export "new" (func $new)))
+  (core module $m
+    (import "bag" "lowered" (func (result i32)))
+    (import "bag" "fake" (func (result i32)))
+    (import "bag" "new" (func (param i32) (result i32)))
+    (import "whole" "get" (func (result i32))))
+  (core instance (instantiate $m (with "bag" (instance $bag)) (with "whole" (instance $f)))))`);
+    const wiring = decodeComponent(bytes).importWiring!.get(1)!;
+    expect(wiring.get('bag')?.get('lowered')).toEqual({ kind: 'lower', iface: 'test:wiring/host@0.1.0', func: 'get', memory: null, realloc: null });
+    expect(wiring.get('bag')?.get('fake')).toEqual({ kind: 'other' });
+    expect(wiring.get('bag')?.get('new')).toEqual({ kind: 'canon' });
+    expect(wiring.has('whole')).toBe(false);
+  });
+});

@@ -1,12 +1,12 @@
 /**
- * plugin.close() (issue 9 item 11): calls after close fail with CLOSED, the
+ * plugin.close(): calls after close fail with CLOSED, the
  * per-process compiled-module and glue caches are released with the last
  * plugin using them, and 1 000 distinct plugins loaded, called and closed
  * leave RSS and heap within a bound (child process with --expose-gc, running
  * bench/close.bench.mjs against dist/: build first).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { run } from './helpers/run.js';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -23,14 +23,6 @@ beforeAll(() => {
   calc = readFileSync(CALC);
 });
 const noCache = new CompileCache(null);
-
-function run(cmd: string, args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(cmd, args, { timeout: 170_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      done({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr: stderr || String(err ?? '') });
-    });
-  });
-}
 
 function expectClosed(f: () => unknown): void {
   let caught: unknown;
@@ -136,8 +128,8 @@ describe('1 000 distinct plugins loaded, called and closed', () => {
     const dist = resolve('dist/index.js');
     if (!existsSync(dist)) throw new Error(`${dist} missing: run npx tsc -p tsconfig.json`);
     // Async (not spawnSync): a worker blocked for the whole run would miss vitest's RPC deadlines.
-    const r = await run(process.execPath, ['--expose-gc', 'bench/close.bench.mjs', '1000']);
-    expect(r.status, r.stderr).toBe(0);
+    const r = await run(process.execPath, ['--expose-gc', 'bench/close.bench.mjs', '1000'], { timeoutMs: 170_000 });
+    expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
       heapGrowthMB: number; rssGrowthMB: number; linkerCache: { glue: number; modules: number }; generatedCache: number;
     };

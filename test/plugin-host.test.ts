@@ -244,7 +244,7 @@ ${bumpAllocator(1024)}
     writeFileSync(join(plugins, 'b.json'), JSON.stringify({ priority: 5 }));
     writeFileSync(join(plugins, 'c.wasm'), bytes);
     writeFileSync(join(plugins, 'c.json'), JSON.stringify({ config: { fail: '1' } }));
-    const dirHost = new PluginHost({ contract: life, cache, hooks: { check: { target: 'hooks#check', kind: 'collect' } }, logger: () => {} });
+    const dirHost = new PluginHost({ contract: life, cache, hooks: { check: { target: 'hooks#check', kind: 'collect' } }, logger: () => {}, manifestPolicy: { priority: { max: 5 } } });
     const r = await dirHost.loadDir(plugins);
     expect(r.loaded.map((p) => p.name)).toEqual(['a', 'b']);
     expect(r.failed.map((f) => [f.name, f.error.code])).toEqual([['c', 'INIT_FAILED']]);

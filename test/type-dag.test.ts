@@ -149,11 +149,11 @@ describe.each(Object.entries(FAMILIES))('a 40-level %s DAG from WIT', (_name, fa
 });
 
 describe('DAG contracts through the CLI and the binary route', () => {
-  it('witplug diff on 40-level DAG files exits with a breaking verdict', () => {
+  it('witplug diff on 40-level DAG files exits with a breaking verdict', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'witplug-dag-'));
     writeFileSync(join(dir, 'old.wit'), dagWit(40, 'u32', FAMILIES.tuple!));
     writeFileSync(join(dir, 'new.wit'), dagWit(40, 'u64', FAMILIES.tuple!));
-    const r = cli(join(dir, 'cache')).witplug('diff', join(dir, 'old.wit'), join(dir, 'new.wit'));
+    const r = await cli(join(dir, 'cache')).witplug('diff', join(dir, 'old.wit'), join(dir, 'new.wit'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(100);
     expect(r.stdout).toContain('was u32, now u64');

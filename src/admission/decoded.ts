@@ -2,7 +2,7 @@
  * Adapter over the component decoder (src/component/decode.ts, owned by
  * another module): the admission layer depends only on this narrow view.
  */
-import { decodeComponent } from '../component/decode.js';
+import { decodeComponent, type CoreImportWiring } from '../component/decode.js';
 import type { ComponentShape } from '../component/types.js';
 
 export interface CustomSection {
@@ -25,6 +25,8 @@ export interface DecodedPlugin {
   readonly oneInstancePerModule?: boolean;
   /** The core module every canon lift comes from, under canonical names (src/component/core-wiring.ts); null: none single. */
   readonly liftSource?: { readonly module: number; readonly names: readonly string[] } | null;
+  /** What each core module's function imports are wired to (src/component/core-wiring.ts); null: not followed. */
+  readonly importWiring?: CoreImportWiring | null;
   /** Core modules in the component (nested included). */
   readonly coreModules?: readonly unknown[];
 }

@@ -9,8 +9,13 @@ import { WitplugError, ErrorCodes, type WitplugErrorJson } from '../index.js';
 export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2, BREAKING: 100 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** Codes that mean "the caller got the invocation wrong" → exit 2. */
-const USAGE_CODES = new Set<string>([ErrorCodes.USAGE, ErrorCodes.NOT_FOUND, ErrorCodes.CONTRACT, ErrorCodes.NO_SUCH_FUNCTION]);
+/**
+ * Codes that mean "the caller got the invocation wrong" → exit 2.
+ * `TYPE_MISMATCH` is always an argument refused before plugin code runs, and
+ * the CLI's only arguments are its own `--args`: some of them (a string with
+ * a lone surrogate) only fail when lowered, so the code stays TYPE_MISMATCH.
+ */
+const USAGE_CODES = new Set<string>([ErrorCodes.USAGE, ErrorCodes.NOT_FOUND, ErrorCodes.CONTRACT, ErrorCodes.NO_SUCH_FUNCTION, ErrorCodes.TYPE_MISMATCH]);
 
 export function exitCodeFor(err: unknown): ExitCode {
   return err instanceof WitplugError && USAGE_CODES.has(err.code) ? ExitCode.USAGE : ExitCode.FAILED;

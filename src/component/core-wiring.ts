@@ -1,5 +1,6 @@
 /**
- * Which core instance a component's exported functions come from.
+ * Which core instance a component's exported functions come from, and what
+ * each core import of its modules is wired to.
  *
  * witplug's generated callers call a core export by its canonical name
  * (`iface#func`, `cabi_realloc`, `cabi_post_…`, `memory`) on one core
@@ -12,6 +13,12 @@
  * export lifted from another instance (a command adapter's `run`) keeps
  * jco's bindings.
  *
+ * The other direction: the generated host-import trampolines replace a
+ * core import only when it is wired to a `canon lower` of that very host
+ * function, and they read and write the memory (and allocate with the
+ * realloc) that lower names — which need not be the lifted instance's (a
+ * command's exports come from its memoryless WASI adapter).
+ *
  * Top level only; lenient: it re-reads bytes the strict decoder has already
  * accepted, and anything it does not follow just means "no generated calls".
  */
@@ -22,6 +29,49 @@ interface CoreExportRef {
   readonly instance: number;
   readonly name: string;
 }
+
+/** A core function defined by `canon lower` (index into the lowers) or by another canon built-in. */
+type CanonRef = { readonly lower: number } | { readonly canon: number };
+
+/** What a core function index stands for. */
+type CoreFuncRef = CoreExportRef | CanonRef;
+
+/** A core item exported by the single instance of a core module (definition index). */
+export interface CoreItem {
+  readonly module: number;
+  readonly name: string;
+}
+
+/**
+ * What a core import of a module is wired to, as the component says:
+ * `lower`: a `canon lower` of component function `func` of imported
+ * interface `iface` (`$root` for a world-level function; both null when the
+ * lowered function is not a component import), writing into the memory and
+ * allocating with the realloc its options name (null: no such option);
+ * `canon`: another canon built-in (resource.new/rep/drop, context.get/set…);
+ * `other`: anything else (a core module's own function standing in).
+ */
+export type CoreImportWire =
+  | { readonly kind: 'lower'; readonly iface: string | null; readonly func: string | null; readonly memory: CoreItem | null; readonly realloc: CoreItem | null }
+  | { readonly kind: 'canon' }
+  | { readonly kind: 'other' };
+
+/**
+ * The wiring of each core module's function imports, for modules
+ * instantiated exactly once: module index → import module → field → wire.
+ * An import missing from it (a whole core instance passed as an argument, a
+ * module instantiated twice) is not proven to be anything.
+ */
+export type CoreImportWiring = ReadonlyMap<number, ReadonlyMap<string, ReadonlyMap<string, CoreImportWire>>>;
+
+/** A component function that is an imported host function. */
+interface HostFuncRef {
+  readonly iface: string;
+  readonly func: string;
+}
+
+/** The name under which wit-component's core modules import world-level functions. */
+const WORLD_LEVEL = '$root';
 
 /** The module whose single instance the generated callers use, and the core names they may call there. */
 export interface LiftSource {
@@ -42,6 +92,13 @@ interface Lift {
   readonly postReturn?: number;
 }
 
+/** A `canon lower`: the component function lowered and its memory/realloc options. */
+interface Lower {
+  readonly func: number;
+  readonly memory?: number;
+  readonly realloc?: number;
+}
+
 const CORE_FUNC = 0x00;
 const CORE_MEMORY = 0x02;
 
@@ -50,9 +107,14 @@ export class CoreWiring {
   readonly #instantiations: number[] = [];
   /** Core instance index space: real instances (module, arguments) and inline export bags. */
   readonly #instances: CoreInstance[] = [];
-  readonly #funcs: (CoreExportRef | null)[] = [];
+  readonly #funcs: (CoreFuncRef | null)[] = [];
   readonly #memories: (CoreExportRef | null)[] = [];
   readonly #lifts: Lift[] = [];
+  readonly #lowers: Lower[] = [];
+  /** Component instance index space: the import name of imported instances, null for others. */
+  readonly #componentInstances: (string | null)[] = [];
+  /** Component function index space: imported host functions, null for others (lifts, re-exports). */
+  readonly #componentFuncs: (HostFuncRef | null)[] = [];
   /** Core functions named as resource destructors. */
   readonly #dtors: number[] = [];
   /** False once something was not understood (a core module imported or nested, an unreadable entry). */
@@ -106,7 +168,10 @@ export class CoreWiring {
   alias(s: Reader): void {
     this.#lenient(() => {
       const sort = s.u8();
-      if (sort !== 0x00) return; // component-level sorts do not enter core index spaces
+      if (sort !== 0x00) {
+        this.#componentAlias(sort, s);
+        return;
+      }
       const core = s.u8();
       const tag = s.u8();
       const ref = tag === 0x01 ? { instance: s.u32(), name: s.name() } : null;
@@ -120,21 +185,65 @@ export class CoreWiring {
   canon(s: Reader): void {
     this.#lenient(() => {
       const op = s.u8();
-      if (op !== 0x00) {
-        this.#funcs.push(null); // every other canon definition defines a core function
+      if (op === 0x01) {
+        s.u8();
+        const lower: { func: number; memory?: number; realloc?: number } = { func: s.u32() };
+        this.#readOptions(s, lower);
+        this.#funcs.push({ lower: this.#lowers.length });
+        this.#lowers.push(lower);
         return;
       }
+      if (op !== 0x00) {
+        this.#funcs.push({ canon: op }); // every other canon definition defines a core function
+        return;
+      }
+      this.#componentFuncs.push(null);
       s.u8();
       const lift: { func: number; memory?: number; realloc?: number; postReturn?: number } = { func: s.u32() };
-      for (let n = s.u32(), i = 0; i < n; i++) {
-        const opt = s.u8();
-        if (opt === 0x03) lift.memory = s.u32();
-        else if (opt === 0x04) lift.realloc = s.u32();
-        else if (opt === 0x05) lift.postReturn = s.u32();
-        else if (opt === 0x07) s.u32();
-      }
+      this.#readOptions(s, lift);
       this.#lifts.push(lift);
     });
+  }
+
+  #readOptions(s: Reader, into: { memory?: number; realloc?: number; postReturn?: number }): void {
+    for (let n = s.u32(), i = 0; i < n; i++) {
+      const opt = s.u8();
+      if (opt === 0x03) into.memory = s.u32();
+      else if (opt === 0x04) into.realloc = s.u32();
+      else if (opt === 0x05) into.postReturn = s.u32();
+      else if (opt === 0x07) s.u32();
+      else if (opt > 0x07) this.#followed = false; // an option this reader does not know the size of
+    }
+  }
+
+  /** A top-level component import (`sort`: the decoder's name of its kind). */
+  componentImport(name: string, sort: string): void {
+    if (sort === 'instance') this.#componentInstances.push(name);
+    else if (sort === 'func') this.#componentFuncs.push({ iface: WORLD_LEVEL, func: name });
+  }
+
+  /** A top-level component export: it adds an index to its sort's space. */
+  componentExport(sort: string): void {
+    if (sort === 'instance') this.#componentInstances.push(null);
+    else if (sort === 'func') this.#componentFuncs.push(null);
+  }
+
+  /** A top-level component instance definition (instantiation or inline exports). */
+  componentInstance(): void {
+    this.#componentInstances.push(null);
+  }
+
+  /** A component-level alias: functions aliased from an imported instance are that interface's host functions. */
+  #componentAlias(sort: number, s: Reader): void {
+    if (sort !== 0x01 && sort !== 0x05) return; // types, components, values: not tracked
+    if (s.u8() !== 0x00) {
+      this.#followed = false; // functions and instances only come from instance exports
+      return;
+    }
+    const iface = this.#componentInstances[s.u32()];
+    const name = s.name();
+    if (sort === 0x05) this.#componentInstances.push(null);
+    else this.#componentFuncs.push(iface == null ? null : { iface, func: name });
   }
 
   /** One top-level type definition: a resource's destructor is a core function too. */
@@ -163,10 +272,10 @@ export class CoreWiring {
     if (!this.#followed || this.#lifts.length === 0) return null;
     const instance = this.#busiestLiftInstance();
     if (instance === null) return null;
-    const from = (ref: CoreExportRef | null | undefined, name: string): boolean => ref != null && ref.instance === instance && ref.name === name;
+    const from = (ref: CoreFuncRef | null | undefined, name: string): boolean => isExportRef(ref) && ref.instance === instance && ref.name === name;
     const names: string[] = [];
     for (const lift of this.#lifts) {
-      const f = this.#funcs[lift.func];
+      const f = exportRef(this.#funcs[lift.func]);
       if (f == null || f.instance !== instance) continue;
       if (lift.memory !== undefined && !from(this.#memories[lift.memory], 'memory')) continue;
       if (lift.realloc !== undefined && !from(this.#funcs[lift.realloc], 'cabi_realloc')) continue;
@@ -176,20 +285,65 @@ export class CoreWiring {
     // The generated path finds destructors by their canonical export name (`iface#[dtor]r`) on that instance.
     const fixups = this.#fixupsByShim();
     if (!this.#dtors.every((d) => {
-      const f = this.#throughShim(this.#funcs[d], fixups);
-      return f != null && f.instance === instance && f.name.includes('#[dtor]');
+      const f = exportRef(this.#throughShim(this.#funcs[d], fixups));
+      return f !== null && f.instance === instance && f.name.includes('#[dtor]');
     })) return null;
     const module = this.#instances[instance]?.module;
     if (module == null || this.#instantiations[module] !== 1 || names.length === 0) return null;
     return { module, names };
   }
 
+  /**
+   * What each function import of each once-instantiated core module is wired
+   * to (src/runtime/prepare.ts decides from it which imports witplug's
+   * generated trampolines may serve, and with which memory). Null when the
+   * wiring was not followed.
+   */
+  importWiring(): CoreImportWiring | null {
+    if (!this.#followed) return null;
+    const fixups = this.#fixupsByShim();
+    const out = new Map<number, Map<string, Map<string, CoreImportWire>>>();
+    for (const inst of this.#instances) {
+      if (inst.module === null || this.#instantiations[inst.module] !== 1) continue;
+      const modules = new Map<string, Map<string, CoreImportWire>>();
+      for (const [importModule, arg] of inst.args) {
+        const bag = this.#instances[arg];
+        // A whole core instance as the argument: its own functions, not the host's.
+        if (bag === undefined || bag.module !== null) continue;
+        const fields = new Map<string, CoreImportWire>();
+        for (const [field, f] of bag.funcs) fields.set(field, this.#wireOf(this.#throughShim(this.#funcs[f], fixups)));
+        modules.set(importModule, fields);
+      }
+      out.set(inst.module, modules);
+    }
+    return out;
+  }
+
+  #wireOf(ref: CoreFuncRef | null): CoreImportWire {
+    if (ref === null || isExportRef(ref)) return { kind: 'other' };
+    if ('canon' in ref) return { kind: 'canon' };
+    const lower = this.#lowers[ref.lower]!;
+    const host = this.#componentFuncs[lower.func] ?? null;
+    const memory = lower.memory === undefined ? null : this.#coreItem(this.#memories[lower.memory]);
+    const realloc = lower.realloc === undefined ? null : this.#coreItem(exportRef(this.#funcs[lower.realloc]));
+    // An option naming something not followed to a module's export proves nothing.
+    if (memory === undefined || realloc === undefined) return { kind: 'other' };
+    return { kind: 'lower', iface: host?.iface ?? null, func: host?.func ?? null, memory, realloc };
+  }
+
+  /** The module and export name of a core item exported by a once-instantiated module's instance (undefined: not that). */
+  #coreItem(ref: CoreExportRef | null | undefined): CoreItem | undefined {
+    const inst = ref == null ? undefined : this.#instances[ref.instance];
+    if (ref == null || inst === undefined || inst.module === null || this.#instantiations[inst.module] !== 1) return undefined;
+    return { module: inst.module, name: ref.name };
+  }
+
   #busiestLiftInstance(): number | null {
     const counts = new Map<number, number>();
     let best: number | null = null;
     for (const lift of this.#lifts) {
-      const f = this.#funcs[lift.func];
-      if (f == null) continue;
+      const f = exportRef(this.#funcs[lift.func]);
+      if (f === null) continue;
       const n = (counts.get(f.instance) ?? 0) + 1;
       counts.set(f.instance, n);
       if (best === null || n > counts.get(best)!) best = f.instance;
@@ -203,8 +357,9 @@ export class CoreWiring {
    * reference is the shim's export `k`, and the fixup instance fills slot
    * `k` with export `k` of its `actual` argument. Follows that one hop.
    */
-  #throughShim(ref: CoreExportRef | null | undefined, fixups: ReadonlyMap<number, ReadonlyMap<string, number>>): CoreExportRef | null {
+  #throughShim(ref: CoreFuncRef | null | undefined, fixups: ReadonlyMap<number, ReadonlyMap<string, number>>): CoreFuncRef | null {
     if (ref == null) return null;
+    if (!isExportRef(ref)) return ref;
     const fixup = fixups.get(ref.instance);
     if (fixup === undefined) return ref;
     const actual = this.#instances[fixup.get('actual') ?? -1];
@@ -229,4 +384,12 @@ export class CoreWiring {
       this.#followed = false;
     }
   }
+}
+
+function isExportRef(ref: CoreFuncRef | null | undefined): ref is CoreExportRef {
+  return ref != null && 'instance' in ref;
+}
+
+function exportRef(ref: CoreFuncRef | null | undefined): CoreExportRef | null {
+  return isExportRef(ref) ? ref : null;
 }

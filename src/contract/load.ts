@@ -11,7 +11,7 @@
  * `witplug-world` custom section so a cache hit needs no jco.
  */
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { WitplugError, isWitplugError } from '../errors.js';
 import { decodeComponent } from '../component/decode.js';
@@ -22,6 +22,7 @@ import { JCO_VERSION } from '../util/tool-versions.js';
 import { contractCacheKey, readCachedContract, writeCachedContract } from './disk-cache.js';
 import { BUILD_STAMP, VERSION } from '../version.js';
 import { appendCustomSection } from '../util/custom-section.js';
+import { readInput } from '../util/read-bytes.js';
 
 export interface LoadContractOptions {
   /** Directory for built contract components; `null` disables the disk cache. Default: `<cache dir>/contracts`. */
@@ -47,14 +48,20 @@ const cache = new Map<string, Promise<Contract>>();
 const CACHE_MAX = 64;
 const MAX_WIT_FILES = 1000;
 
-/** Every `.wit` file under `dir` (recursively, `deps/` included), sorted for a stable hash. */
-async function witFiles(dir: string, out: string[]): Promise<void> {
+/**
+ * Every file jco reads under `dir`, sorted for a stable hash: `.wit` entries
+ * (recursively) and the binary packages (`.wasm`, `.wat`) directly in a
+ * `deps/`. Symlinks and other non-directories are listed too: jco reads them,
+ * so they are hashed, and one that is not a regular file (a FIFO would block
+ * jco's synchronous read for ever) is refused when hashed.
+ */
+async function witFiles(dir: string, out: string[], inDeps = false): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) await witFiles(p, out);
-    else if (e.isFile() && e.name.endsWith('.wit')) out.push(p);
+    if (e.isDirectory()) await witFiles(p, out, e.name === 'deps');
+    else if (e.name.endsWith('.wit') || (inDeps && /\.(wasm|wat)$/.test(e.name))) out.push(p);
     if (out.length > MAX_WIT_FILES) throw new WitplugError('CONTRACT', `more than ${MAX_WIT_FILES} .wit files under ${dir}`);
   }
 }
@@ -66,7 +73,7 @@ async function hashWit(path: string, isDir: boolean): Promise<string> {
   const h = createHash('sha256');
   for (const f of files) {
     h.update(f).update('\0');
-    h.update(await readFile(f)).update('\0');
+    h.update(await readInput(f, 'WIT file')).update('\0');
   }
   return h.digest('hex');
 }
@@ -93,7 +100,8 @@ async function diagnoseParse(dir: string): Promise<string | undefined> {
   const jco = await import('@bytecodealliance/jco');
   for (const n of names) {
     try {
-      await jco.componentEmbed({ dummy: true, witSource: await readFile(join(dir, n), 'utf8') });
+      const witSource = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await readInput(join(dir, n), 'WIT file'));
+      await jco.componentEmbed({ dummy: true, witSource });
     } catch (e) {
       const msg = cleanJcoMessage(e);
       if (!/not found|known packages|no worlds?|multiple worlds|failed to resolve|does not exist|not defined/i.test(msg)) return `${join(dir, n)}: ${msg}`;

@@ -1,23 +1,24 @@
 /**
  * `PluginHost`: many plugins of one contract, hooks dispatched across them.
  *
- * Dispatch kinds use the vocabulary of tapable/Rollup (and seed 000's
- * filter/shape/observe): `series`, `bail`, `waterfall`, `parallel`, `first`,
- * `collect`. Operations use seed 001's anchors: plugins attach `before`,
- * `define` (replaces the host's default) or `after` a named host operation.
+ * Dispatch kinds use the vocabulary of tapable/Rollup: `series`, `bail`,
+ * `waterfall`, `parallel`, `first`, `collect`. Operations use anchors:
+ * plugins attach `before`, `define` (replaces the host's default) or `after`
+ * a named host operation.
  *
  * Calls into plugins are synchronous, so a dispatch never interleaves with a
  * load, unload or reload: those swap the plugin list between calls, and every
  * call is answered by exactly one version of each plugin.
  */
 import { readdir } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { WitplugError, ErrorCodes } from '../errors.js';
 import type { Contract } from '../contract/load.js';
 import { compareValType } from '../admission/compare.js';
 import type { FuncType } from '../component/types.js';
 import { loadPlugin, type Plugin, type PluginFunction, type PluginOptions } from './plugin.js';
-import { parseGrant, readJsonInput, type Grant, type Limits } from './grant.js';
+import type { Grant, Limits } from './grant.js';
+import { allowManifest, readManifest, type ManifestPolicy } from './manifest.js';
 import type { HostImplementations, LogLevel } from './host-imports.js';
 import { resolveExport } from './exports.js';
 
@@ -58,8 +59,19 @@ export interface PluginHostOptions {
   readonly host?: HostImplementations;
   readonly hooks?: Readonly<Record<string, HookSpec>>;
   readonly operations?: Readonly<Record<string, OperationSpec>>;
-  /** Default limits for every plugin (a plugin's own `limits` override them field by field). */
+  /**
+   * Limits for every plugin. What the host itself passes to `load` (`limits`,
+   * or a grant's `limits`) overrides them field by field; a manifest read by
+   * `loadDir` may only make them stricter, or raise one up to
+   * `manifestPolicy.limits`.
+   */
   readonly limits?: Limits;
+  /**
+   * What a manifest read by `loadDir` may request (filesystem roots, env
+   * keys, WASI imports, priority, raised limits). Default: nothing beyond
+   * what the host gives every plugin; a request beyond it is `POLICY`.
+   */
+  readonly manifestPolicy?: ManifestPolicy;
   /** Plugin logs and dispatch failures (default: stderr). */
   readonly logger?: HostLogger;
   /** Passed to `loadPlugin` (compile cache). */
@@ -145,8 +157,10 @@ export class PluginHost {
   /**
    * Loads every `*.wasm` in `dir`, each with its manifest `<name>.json` when
    * present (a grant manifest: imports, config, directories, limits…; plus
-   * optional `priority`). Returns what was loaded; a plugin that fails is
-   * reported and skipped.
+   * optional `priority` and `anchor`). The manifest ships with the plugin, so
+   * it is a request checked against `manifestPolicy` (`POLICY` when it asks
+   * for more). Returns what was loaded; a plugin that fails is reported and
+   * skipped.
    */
   async loadDir(dir: string): Promise<{ loaded: PluginInfo[]; failed: { name: string; error: WitplugError }[] }> {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.wasm')).sort();
@@ -155,8 +169,9 @@ export class PluginHost {
     for (const file of files) {
       const name = file.slice(0, -'.wasm'.length);
       try {
-        const manifest = await readManifest(join(dir, `${name}.json`));
-        loaded.push(await this.load(join(dir, file), { name, ...manifest }));
+        const request = await readManifest(join(dir, `${name}.json`));
+        const allowed = request === null ? {} : await allowManifest(name, request, this.#options.manifestPolicy, this.#options.limits);
+        loaded.push(await this.load(join(dir, file), { name, ...allowed }));
       } catch (e) {
         const error = e instanceof WitplugError ? e : new WitplugError(ErrorCodes.INTERNAL, String(e), { plugin: name, cause: e });
         this.#log('error', `not loaded: [${error.code}] ${error.message}`, name);
@@ -364,7 +379,8 @@ export class PluginHost {
 
   async #instantiate(source: string | Uint8Array, name: string, options: LoadOptions): Promise<Plugin> {
     const { contract, host, cache, missingImports } = this.#options;
-    const limits = { ...this.#options.limits, ...options.limits };
+    // The host's own choices for this plugin (a grant it passed, `limits`) override the host-wide limits.
+    const limits = { ...this.#options.limits, ...options.grant?.limits, ...options.limits };
     const plugin = await loadPlugin(source, {
       name, contract, limits,
       ...(host === undefined ? {} : { host }),
@@ -548,34 +564,4 @@ function passTest(pass: unknown): (r: unknown) => boolean {
  */
 function closePlugin(plugin: Plugin, log: HostLogger): void {
   plugin.close().catch((e: unknown) => log('error', `could not close: ${e instanceof Error ? e.message : String(e)}`, plugin.name));
-}
-
-/** `anchor` of a manifest: `{operation, at}` or a list of them; anything else is a USAGE error naming the file. */
-function parseAnchors(json: unknown, path: string): Anchor[] {
-  const list = Array.isArray(json) ? (json as unknown[]) : [json];
-  return list.map((a) => {
-    const { operation, at } = (a ?? {}) as { operation?: unknown; at?: unknown };
-    if (typeof a !== 'object' || a === null || typeof operation !== 'string' || (at !== 'before' && at !== 'define' && at !== 'after')) {
-      throw new WitplugError(ErrorCodes.USAGE, `manifest ${path}: "anchor" must be {"operation": string, "at": "before" | "define" | "after"} or a list of them`);
-    }
-    return { operation, at };
-  });
-}
-
-/** A plugin's manifest: a grant manifest plus `priority` and `anchor`; none → defaults. */
-async function readManifest(path: string): Promise<LoadOptions> {
-  let json: unknown;
-  try {
-    json = await readJsonInput(path, 'plugin manifest');
-  } catch (e) {
-    if (e instanceof WitplugError && e.code === ErrorCodes.NOT_FOUND) return {};
-    throw e;
-  }
-  const { priority, anchor, ...grant } = (json ?? {}) as { priority?: unknown; anchor?: unknown };
-  if (priority !== undefined && (typeof priority !== 'number' || !Number.isFinite(priority))) throw new WitplugError(ErrorCodes.USAGE, `manifest ${path}: "priority" must be a number`);
-  return {
-    grant: parseGrant(grant, path, dirname(path)),
-    ...(priority === undefined ? {} : { priority }),
-    ...(anchor === undefined ? {} : { anchor: parseAnchors(anchor, path) }),
-  };
 }

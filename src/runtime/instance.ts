@@ -18,15 +18,16 @@ import { suppliesAll, type DirectLayout } from './direct.js';
 import { resolveExport, type ResolvedExport } from './exports.js';
 import { fromJco, toJco, sameInBoth, holdsStrings, loneSurrogateAt } from './jco-values.js';
 import { lowerCamel, shortInterfaceName } from './names.js';
-import { isStackOverflow, toPluginError } from './traps.js';
+import { isStackOverflow, toPluginError, unreadableArgument } from './traps.js';
 import {
-  AbiContext, resourceIntrinsics, withGeneratedImports, DEFAULT_MAX_OUTPUT_BYTES, type CallHost, type compileCaller, type compileImport,
+  AbiContext, ImportContext, resourceIntrinsics, withGeneratedImports, DEFAULT_MAX_OUTPUT_BYTES, type CallHost, type compileCaller, type compileImport,
 } from './abi/index.js';
 
 type Factory = ReturnType<typeof compileCaller>;
 type ImportFactory = ReturnType<typeof compileImport>;
 import { Sandbox, DEFAULT_MAX_HANDLES, type ResolvedLimits } from './sandbox.js';
 import { PluginHealth } from './health.js';
+import { releaseWasi } from './wasi.js';
 
 export interface LoadInfo {
   /** How the compiled artifact was obtained. */
@@ -44,6 +45,29 @@ export interface ImportPlan {
   readonly funcs: readonly { readonly name: string; readonly factory: ImportFactory }[];
   /** Host resources of this interface: `[resource-drop]R` imports, by resource key. */
   readonly drops: readonly { readonly key: string; readonly name: string }[];
+}
+
+/**
+ * The memory and realloc a lowered import names, when they are not the
+ * lifted instance's `memory` and `cabi_realloc`: exports of the single
+ * instance of `module` (null: the option is absent).
+ */
+export interface ImportMemory {
+  readonly module: WebAssembly.Module;
+  readonly memory: string | null;
+  readonly realloc: string | null;
+}
+
+/** A core import of one module proven to be a lowered host function that a generated trampoline serves. */
+export interface ImportSite {
+  /** The core import (module and field name) the trampoline replaces. */
+  readonly importModule: string;
+  readonly name: string;
+  /** The trampoline: `PluginBlueprint.imports[plan].funcs[func]`. */
+  readonly plan: number;
+  readonly func: number;
+  /** Where it reads and writes; null: the lifted instance's memory and `cabi_realloc` (the shared context). */
+  readonly memory: ImportMemory | null;
 }
 
 /** A resolved export and its generated caller factory (null: jco's bindings call it). */
@@ -78,6 +102,15 @@ export interface PluginBlueprint {
   readonly direct: DirectLayout | null;
   /** Generated host-import trampolines (empty when every call goes through jco). */
   readonly imports: readonly ImportPlan[];
+  /**
+   * Which core imports of which module the trampolines replace, each with
+   * the memory its `canon lower` names (src/component/core-wiring.ts): only
+   * imports the component wires to that very host function; anything else
+   * keeps what jco's glue gives it.
+   */
+  readonly importSites: ReadonlyMap<WebAssembly.Module, readonly ImportSite[]>;
+  /** Core imports (`module\0name`) wired to canon built-ins (resource.new/rep/drop, context.get/set), by module. */
+  readonly canonImports: ReadonlyMap<WebAssembly.Module, ReadonlySet<string>>;
   readonly versionCounts: ReadonlyMap<string, number>;
   /** The generated caller of `target` (memoised per prepared plugin; throws NO_SUCH_FUNCTION). */
   readonly caller: (target: string) => CallerPlan;
@@ -98,6 +131,31 @@ function linkGap(e: unknown, coreInstancesCreated: number, plugin: string): Witp
 
 function isLinkError(e: unknown): boolean {
   return e instanceof WitplugError && e.code === ErrorCodes.LINK;
+}
+
+const NONE: ReadonlyMap<string, Readonly<Record<string, unknown>>> = new Map();
+
+/** The canon built-ins of `intrinsics` that each module's imports are wired to, by module. */
+function canonWired(
+  canon: ReadonlyMap<WebAssembly.Module, ReadonlySet<string>>, intrinsics: ReadonlyMap<string, Record<string, unknown>>,
+): Map<WebAssembly.Module, Map<string, Record<string, unknown>>> {
+  const out = new Map<WebAssembly.Module, Map<string, Record<string, unknown>>>();
+  if (intrinsics.size === 0) return out;
+  for (const [module, keys] of canon) {
+    const tables = new Map<string, Record<string, unknown>>();
+    for (const [importModule, funcs] of intrinsics) {
+      const table: Record<string, unknown> = {};
+      let any = false;
+      for (const [name, f] of Object.entries(funcs)) {
+        if (!keys.has(`${importModule}\0${name}`)) continue;
+        table[name] = f;
+        any = true;
+      }
+      if (any) tables.set(importModule, table);
+    }
+    if (tables.size > 0) out.set(module, tables);
+  }
+  return out;
 }
 
 /** A callable export, resolved once. */
@@ -162,7 +220,9 @@ export class Plugin implements PluginInstance {
    * Core imports witplug supplies itself, by core module and name: generated
    * host-import trampolines and the intrinsics of exported resources.
    */
-  readonly #generatedImports: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+  readonly #generatedImports: ReadonlyMap<WebAssembly.Module, ReadonlyMap<string, Readonly<Record<string, unknown>>>>;
+  /** Contexts of trampolines whose import is lowered with another instance's memory, attached when that instance exists. */
+  readonly #importContexts = new Map<ImportMemory, AbiContext>();
   /** False when the component uses UTF-16 strings, context.get/set or the async ABI: every call then goes through jco. */
   readonly #generatedCalls: boolean;
   /** REENTRANCE errors this plugin raised: a host function that lets one through fails the call with REENTRANCE, not HOST_ERROR. */
@@ -200,13 +260,12 @@ export class Plugin implements PluginInstance {
     this.#abi.reentered = (hook) => {
       throw this.#reentered(hook);
     };
-    const generated = this.#generatedCalls
-      ? new Map([...this.#bindGeneratedImports(env), ...resourceIntrinsics(this.#abi, blueprint.resources)])
-      : new Map<string, Record<string, unknown>>();
+    const intrinsics = this.#generatedCalls ? resourceIntrinsics(this.#abi, blueprint.resources) : new Map<string, Record<string, unknown>>();
+    if (this.#generatedCalls) this.#hostDrops(env, intrinsics);
     if (this.#contextSlots) {
-      generated.set(CONTEXT_IMPORT_MODULE, { ...generated.get(CONTEXT_IMPORT_MODULE), ...this.#contextSlots.imports() });
+      intrinsics.set(CONTEXT_IMPORT_MODULE, { ...intrinsics.get(CONTEXT_IMPORT_MODULE), ...this.#contextSlots.imports() });
     }
-    this.#generatedImports = generated;
+    this.#generatedImports = this.#generatedCalls ? this.#bindGeneratedImports(env, intrinsics) : canonWired(blueprint.canonImports, intrinsics);
   }
 
   /**
@@ -267,27 +326,61 @@ export class Plugin implements PluginInstance {
 
   /**
    * Host functions of non-WASI interfaces get generated trampolines (the
-   * guest calls them directly; memory is read through the AbiContext),
-   * compiled once by prepare() and bound here to this instance. WASI and
-   * anything with host resources keep jco's.
+   * guest calls them directly; memory is read through an AbiContext),
+   * compiled once by prepare() and bound here to this instance, each to the
+   * context of the memory its `canon lower` names. They replace only the
+   * core imports the component wires to that host function; `intrinsics`
+   * (canon built-ins by import module) only imports wired to canon built-ins.
+   * WASI keeps jco's.
    */
-  #bindGeneratedImports(env: PluginEnvironment): Map<string, Record<string, unknown>> {
-    const out = new Map<string, Record<string, unknown>>();
-    for (const plan of this.#blueprint.imports) {
-      const table: Record<string, unknown> = {};
-      for (const { name, factory } of plan.funcs) {
+  #bindGeneratedImports(env: PluginEnvironment, intrinsics: ReadonlyMap<string, Record<string, unknown>>): Map<WebAssembly.Module, Map<string, Record<string, unknown>>> {
+    const plans = this.#blueprint.imports;
+    const bound = new Map<AbiContext, unknown[][]>();
+    const trampoline = (site: ImportSite): unknown => {
+      const context = site.memory === null ? this.#abi : this.#importContext(site.memory);
+      let byPlan = bound.get(context);
+      if (byPlan === undefined) bound.set(context, (byPlan = plans.map(() => [])));
+      const fns = byPlan[site.plan]!;
+      if (fns[site.func] === undefined) {
+        const plan = plans[site.plan]!;
+        const { name, factory } = plan.funcs[site.func]!;
         // The sandbox adds its deadline check to host calls (a loop of host calls burns little fuel).
-        table[name] = factory(this.#abi, this.#sandbox.guardHostFunction(hostFunction(env, plan.iface, name)));
+        fns[site.func] = factory(context, this.#sandbox.guardHostFunction(hostFunction(env, plan.iface, name)));
       }
-      // Host resources: the plugin drops its handles through `[resource-drop]R`; the host may want to know.
+      return fns[site.func];
+    };
+    const out = canonWired(this.#blueprint.canonImports, intrinsics);
+    for (const [module, sites] of this.#blueprint.importSites) {
+      let tables = out.get(module);
+      if (tables === undefined) out.set(module, (tables = new Map()));
+      for (const site of sites) {
+        let table = tables.get(site.importModule);
+        if (table === undefined) tables.set(site.importModule, (table = Object.create(null) as Record<string, unknown>));
+        table[site.name] = trampoline(site);
+      }
+    }
+    return out;
+  }
+
+  /** Host resources: the plugin drops its handles through `[resource-drop]R`; the host may want to know. */
+  #hostDrops(env: PluginEnvironment, into: Map<string, Record<string, unknown>>): void {
+    for (const plan of this.#blueprint.imports) {
+      if (plan.drops.length === 0) continue;
+      const table = into.get(plan.module) ?? {};
       for (const { key, name } of plan.drops) {
         table[`[resource-drop]${name}`] = (h: number) => this.#abi.resourceDrop(key, h >>> 0);
         const onDrop = hostFunction(env, plan.iface, `[resource-drop]${name}`, null);
         if (onDrop) this.#abi.hostDrops.set(key, onDrop as (value: object) => unknown);
       }
-      out.set(plan.module, table);
+      into.set(plan.module, table);
     }
-    return out;
+  }
+
+  /** The context of trampolines writing into `memory` (one per distinct memory and realloc). */
+  #importContext(memory: ImportMemory): AbiContext {
+    let context = this.#importContexts.get(memory);
+    if (context === undefined) this.#importContexts.set(memory, (context = new ImportContext(this.#abi)));
+    return context;
   }
 
   /** Fuel used by the last call (or instantiation); undefined unless fuel or a deadline is set. */
@@ -335,7 +428,9 @@ export class Plugin implements PluginInstance {
     }
     this.#closed = true;
     this.#bindings = null;
+    releaseWasi(this.#wasi); // its files and streams, now, not when the GC gets to them
     this.#abi.detach();
+    for (const context of this.#importContexts.values()) context.detach();
     this.#resolved.clear();
     const linked = this.#linked;
     this.#linked = null;
@@ -356,6 +451,7 @@ export class Plugin implements PluginInstance {
     this.#abi.ready = false;
     this.#bindings = null;
     this.#main = null;
+    releaseWasi(this.#wasi); // the instance being replaced held them
     this.#underLimits(() => {
       if (direct === null) {
         this.#throughGlue(linked, null);
@@ -392,21 +488,22 @@ export class Plugin implements PluginInstance {
    */
   #throughGlue(linked: LinkedArtifact, existing: { readonly module: WebAssembly.Module; readonly instance: WebAssembly.Instance } | null): void {
     const sandboxHook = this.#sandbox.coreHook;
-    const hook = (module: WebAssembly.Module, imports: WebAssembly.Imports | undefined) =>
-      withGeneratedImports(sandboxHook(module, imports), this.#generatedImports);
+    const generated = this.#generatedImports;
+    const hook = (module: WebAssembly.Module, imports: WebAssembly.Imports | undefined) => {
+      // Counted before the instance exists: its start function is plugin code, and a trap there is the plugin's.
+      started++;
+      return withGeneratedImports(sandboxHook(module, imports), generated.get(module) ?? NONE);
+    };
     this.#jcoImports ??= this.#sandbox.guardHostImports(buildJcoImports(this.shape, this.#env, this.#wasi));
-    // Core instances the glue made (the adopted one is not plugin code run here): before the first,
-    // a failure is a linking gap, the host's.
-    let created = 0;
+    // Core instantiations the glue started (the adopted instance is not plugin code run here):
+    // before the first, a failure is a linking gap, the host's.
+    let started = 0;
     try {
-      // Attach as soon as the main instance exists: later instances' start code may already call the host.
-      const { bindings } = instantiateLinked(linked, this.#jcoImports, hook, (inst, module) => {
-        created++;
-        this.#attachAbi(inst, module);
-      }, existing ?? undefined);
+      // Attach as soon as each instance exists: later instances' start code may already call the host.
+      const { bindings } = instantiateLinked(linked, this.#jcoImports, hook, (inst, module) => this.#attachAbi(inst, module), existing ?? undefined);
       this.#bindings = bindings;
     } catch (e) {
-      throw linkGap(e, created, this.name) ?? e;
+      throw linkGap(e, started, this.name) ?? e;
     }
   }
 
@@ -438,7 +535,7 @@ export class Plugin implements PluginInstance {
     let plan: { main: WebAssembly.Module; imports: WebAssembly.Imports } | null = null;
     if (layout !== null) {
       const imports: WebAssembly.Imports = { ...this.#sandbox.coreHook(layout.main, {}) };
-      for (const [module, table] of this.#generatedImports) imports[module] = { ...imports[module], ...(table as WebAssembly.ModuleImports) };
+      for (const [module, table] of this.#generatedImports.get(layout.main) ?? NONE) imports[module] = { ...imports[module], ...(table as WebAssembly.ModuleImports) };
       if (suppliesAll(layout, imports)) plan = { main: layout.main, imports };
     }
     return (this.#direct = plan);
@@ -446,6 +543,16 @@ export class Plugin implements PluginInstance {
 
   /** Points the fast path at the core instance that holds the component's exported functions (once it exists). */
   #attachAbi(main: WebAssembly.Instance, module: WebAssembly.Module): void {
+    for (const [memory, context] of this.#importContexts) {
+      if (memory.module !== module) continue;
+      const mem = memory.memory === null ? undefined : main.exports[memory.memory];
+      const realloc = memory.realloc === null ? undefined : main.exports[memory.realloc];
+      context.attach({
+        exports: {},
+        memory: mem instanceof WebAssembly.Memory ? mem : undefined,
+        realloc: typeof realloc === 'function' ? (realloc as (a: number, b: number, c: number, d: number) => number) : undefined,
+      });
+    }
     if (this.#abi.ready) return;
     // The instance of the module the lifts come from; without a single one (then every call goes
     // through jco; the context only serves resource handles), the first that looks like it.
@@ -468,6 +575,7 @@ export class Plugin implements PluginInstance {
     this.#bindings = null;
     this.#main = null;
     this.#abi.ready = false;
+    releaseWasi(this.#wasi); // nothing can reach the dropped instance's files and streams any more
   }
 
   /**
@@ -614,7 +722,12 @@ export class Plugin implements PluginInstance {
         if (limited) sandbox.end();
         // A bad argument is the caller's mistake, not the plugin's: the instance stays. Anything else
         // is raised by plugin code or by what it called, cabi_realloc during lowering included.
-        if (!entered && e instanceof WitplugError && e.code === ErrorCodes.TYPE_MISMATCH) return toPluginError(e, this.name, hook);
+        if (!entered) {
+          if (e instanceof WitplugError && e.code === ErrorCodes.TYPE_MISMATCH) return toPluginError(e, this.name, hook);
+          // Before plugin code runs only the checks read the caller's values: a throwing getter, a
+          // symbol coerced to a number or a revoked proxy is the caller's value misbehaving.
+          if (!(e instanceof WitplugError)) return toPluginError(unreadableArgument(e), this.name, hook);
+        }
         return this.#failed(e, hook);
       },
     };

@@ -34,7 +34,10 @@ import { PluginHealth, type HealthPolicy } from './health.js';
 import { grantedImports } from './grant-imports.js';
 import { wasiImports } from './wasi.js';
 import { IsolatedPlugin } from './isolate/isolated-plugin.js';
-import { Plugin, type CallerPlan, type ImportPlan, type LoadInfo, type PluginBlueprint, type PluginInstance } from './instance.js';
+import {
+  Plugin, type CallerPlan, type ImportMemory, type ImportPlan, type ImportSite, type LoadInfo, type PluginBlueprint, type PluginInstance,
+} from './instance.js';
+import type { CoreImportWire } from '../component/decode.js';
 
 export interface PluginOptions {
   /** Name used in logs and errors (default: file name or 'plugin'). */
@@ -172,7 +175,7 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
       host: options.host ?? {},
       versionCounts: blueprint.versionCounts,
     };
-    const sandbox = { sandbox: new Sandbox(blueprint.limits), health: new PluginHealth(options.health), wasi: await wasiImports(this.shape, grant, name) };
+    const sandbox = { sandbox: new Sandbox(blueprint.limits), health: new PluginHealth(options.health), wasi: await wasiImports(this.shape, grant, name, blueprint.limits.maxOpenFiles) };
     // Re-checked after the await: close() may have run meanwhile.
     if (this.#stage === null) throw this.#closedError();
     const own = linked.share();
@@ -329,7 +332,11 @@ function blueprintOf(
   // Direct instantiation when no call is expected to need jco's bindings (they would attach to the
   // instance on first use anyway, at the glue's cost), and each core module jco extracted is
   // instantiated exactly once by the component.
-  const allGenerated = route.generatedCalls && route.unsupported === null
+  const imports = route.generatedCalls ? importPlans(shape, ownerOf, hostResources) : [];
+  const { sites, canon } = importSites(decoded, linked, imports, mainModule);
+  // A direct instance is the main module's instance alone: every trampoline it imports must use its memory.
+  const sitesOnMain = [...(mainModule ? sites.get(mainModule) ?? [] : [])].every((s) => s.memory === null || s.memory.module === mainModule);
+  const allGenerated = route.generatedCalls && route.unsupported === null && sitesOnMain
     && exported.every((f, i) => servesExport(decoded, coreExportNames[i]!) && callerSupported(f.type, ownerOf))
     && decoded.oneInstancePerModule === true && decoded.coreModules?.length === linked.modules.size;
   return {
@@ -338,7 +345,9 @@ function blueprintOf(
     coreExportNames,
     mainModule,
     direct: allGenerated && mainModule ? directLayout(linked.modules.values(), mainModule, hasStart) : null,
-    imports: route.generatedCalls ? importPlans(shape, ownerOf, hostResources) : [],
+    imports,
+    importSites: sites,
+    canonImports: canon,
     versionCounts: versionCounts(shape),
   };
 }
@@ -355,6 +364,74 @@ function liftedModule(decoded: DecodedPlugin, linked: LinkedArtifact): WebAssemb
   if (!source || module === undefined) return null;
   const exported = new Set(WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name));
   return source.names.every((n) => exported.has(n)) ? module : null;
+}
+
+/**
+ * Which core imports the generated trampolines replace, from the
+ * component's own wiring (src/component/core-wiring.ts): a core import is
+ * served by the trampoline of host function `iface#func` only when the
+ * component wires it to a `canon lower` of exactly that function; it then
+ * reads and writes the memory (and allocates with the realloc) that lower
+ * names (another instance's than the lifted one: a context of its own,
+ * sharing the lifted one's handle table). Imports wired to anything else —
+ * a core module's own function standing in — keep what jco's glue gives
+ * them, as do lowers whose memory and realloc are on different instances.
+ */
+function importSites(
+  decoded: DecodedPlugin, linked: LinkedArtifact, plans: readonly ImportPlan[], mainModule: WebAssembly.Module | null,
+): { sites: Map<WebAssembly.Module, ImportSite[]>; canon: Map<WebAssembly.Module, Set<string>> } {
+  const sites = new Map<WebAssembly.Module, ImportSite[]>();
+  const canon = new Map<WebAssembly.Module, Set<string>>();
+  const wiring = decoded.importWiring;
+  if (!wiring) return { sites, canon };
+  const trampolines = new Map<string, { plan: number; func: number }>();
+  plans.forEach((p, plan) => p.funcs.forEach((f, func) => trampolines.set(`${p.module}\0${f.name}`, { plan, func })));
+  const liftModule = mainModule === null ? null : decoded.liftSource?.module ?? null;
+  const memories = new Map<string, ImportMemory>();
+  const memoryOf = (wire: Extract<CoreImportWire, { kind: 'lower' }>): ImportMemory | null | undefined => {
+    const { memory, realloc } = wire;
+    const lifted = (item: { module: number; name: string } | null, canonical: string) => item === null || (item.module === liftModule && item.name === canonical);
+    if (memory === null && realloc === null) return null;
+    if (liftModule !== null && lifted(memory, 'memory') && lifted(realloc, 'cabi_realloc')) return null;
+    if (memory !== null && realloc !== null && memory.module !== realloc.module) return undefined;
+    const index = (memory ?? realloc)!.module;
+    const module = linked.modules.get(coreModuleFile(index));
+    if (module === undefined) return undefined;
+    const key = `${index}\0${memory?.name ?? ''}\0${realloc?.name ?? ''}\0${memory === null}${realloc === null}`;
+    let found = memories.get(key);
+    if (found === undefined) memories.set(key, (found = { module, memory: memory?.name ?? null, realloc: realloc?.name ?? null }));
+    return found;
+  };
+  for (const [index, imports] of wiring) {
+    const module = linked.modules.get(coreModuleFile(index));
+    // Checked against what the compiled module imports, so that if jco ever numbered modules
+    // differently nothing would be replaced (jco's glue then serves every import).
+    if (module === undefined || !importsAll(module, imports)) continue;
+    const list: ImportSite[] = [];
+    const builtins = new Set<string>();
+    for (const [importModule, fields] of imports) {
+      for (const [name, wire] of fields) {
+        if (wire.kind === 'canon') builtins.add(`${importModule}\0${name}`);
+        if (wire.kind !== 'lower' || wire.iface === null || wire.func === null) continue;
+        const target = trampolines.get(`${wire.iface}\0${wire.func}`);
+        if (target === undefined) continue;
+        const memory = memoryOf(wire);
+        if (memory !== undefined) list.push({ importModule, name, ...target, memory });
+      }
+    }
+    if (list.length > 0) sites.set(module, list);
+    if (builtins.size > 0) canon.set(module, builtins);
+  }
+  return { sites, canon };
+}
+
+/** Whether `module` imports every function the wiring says is a lower or a canon built-in. */
+function importsAll(module: WebAssembly.Module, wiring: ReadonlyMap<string, ReadonlyMap<string, CoreImportWire>>): boolean {
+  const has = new Set(WebAssembly.Module.imports(module).filter((i) => i.kind === 'function').map((i) => `${i.module}\0${i.name}`));
+  for (const [importModule, fields] of wiring) {
+    for (const [name, wire] of fields) if (wire.kind !== 'other' && !has.has(`${importModule}\0${name}`)) return false;
+  }
+  return true;
 }
 
 /** Whether compiled module `m` has a start section (plugin code that runs at instantiation); asked only of shim/fixup candidates. */

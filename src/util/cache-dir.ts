@@ -6,8 +6,14 @@
  * The integrity hash catches corruption, not an edit re-hashed by whoever can
  * write there, so, as ssh does with its keys, an entry is only used when
  * nobody else could have written it: the directory and the file must be
- * owned by this user (or root) and not writable by group or others. Anything
- * else is refused (the caller rebuilds, with one warning per process). An
+ * owned by this user (or root) and not writable by group or others, and so
+ * must every directory above it up to `/` (whoever can rename an ancestor can
+ * swap the whole cache), except that an ancestor writable by others is fine
+ * when it is sticky and owned by this user or root, as /tmp (1777) is: the
+ * sticky bit stops others from renaming what they do not own. Ancestors are
+ * checked along the path as given and along its real path (a symlink is as
+ * trustworthy as the directory holding it, its target as the directories
+ * above the target). Anything else is refused (the caller rebuilds, with one warning per process). An
  * entry path is lstat'ed before it is opened: a FIFO, device, socket or
  * symlink is refused without opening it (opening a FIFO blocks). All I/O here
  * is async (fs/promises): the load path must not block the event loop.
@@ -16,8 +22,8 @@
  * the entry's mtime) once the directory holds more than `maxBytes`.
  */
 import { constants, type Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { lstat, mkdir, open, readdir, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
@@ -69,23 +75,60 @@ function warnOnce(kind: string, message: string): void {
   process.emitWarning(message, { code: 'WITPLUG_CACHE' });
 }
 
-/** Why `st` could have been written by someone else, or null when only this user (or root) could. */
-function untrusted(st: Stats, what: string): string | null {
+/** The sticky bit (S_ISVTX). */
+const STICKY = 0o1000;
+
+/**
+ * Why `st` could have been written by someone else, or null when only this
+ * user (or root) could. `stickyOk`: an ancestor directory whose sticky bit
+ * keeps others from renaming entries they do not own.
+ */
+function untrusted(st: Stats, what: string, stickyOk = false): string | null {
   // Windows has no POSIX owner/mode bits (every file reads as 0666): ACLs are out of scope here.
   if (process.platform === 'win32') return null;
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid && st.uid !== 0) return `${what} is owned by uid ${st.uid}, not ${uid}`;
+  if (stickyOk && (st.mode & STICKY) !== 0) return null;
   if ((st.mode & 0o022) !== 0) return `${what} is writable by ${st.mode & 0o020 ? 'group' : 'others'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')})`;
   return null;
 }
 
+/**
+ * The first untrusted directory above `dir` (see the file comment), along the
+ * path as given and along its real path, or null.
+ */
+async function ancestorProblem(dir: string): Promise<string | null> {
+  if (process.platform === 'win32') return null;
+  const given = resolve(dir);
+  const real = await realpath(given).catch(() => given);
+  const ancestors: string[] = [];
+  // The cache directory itself is checked strictly by the caller (stat follows a symlinked one).
+  const seen = new Set([given, real]);
+  for (const start of [given, real]) {
+    for (let d = dirname(start); !seen.has(d); d = dirname(d)) {
+      seen.add(d);
+      ancestors.push(d);
+    }
+  }
+  const problems = await Promise.all(ancestors.map(async (d) => {
+    let st: Stats;
+    try {
+      st = await stat(d);
+    } catch (e) {
+      return `cache directory ${dir}: its ancestor ${d} cannot be checked (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+    }
+    return untrusted(st, `cache directory ${dir}: its ancestor ${d}`, true);
+  }));
+  return problems.find((p) => p !== null) ?? null;
+}
+
 /** Reports a refused entry: once per process on stderr, always in the returned reason. */
 function refuse(reason: string): { kind: 'refused'; reason: string } {
-  warnOnce('untrusted', `witplug cache: ${reason}; the entry is not used (rebuilt instead). Fix: chmod go-w the cache directory and its files, or remove them.`);
+  warnOnce('untrusted', `witplug cache: ${reason}; the entry is not used (rebuilt instead). Fix: chmod go-w the cache directory, its files and the directories above it, or remove them.`);
   return { kind: 'refused', reason };
 }
 
-/** Why the directory's entries must not be trusted (or written), null when it is fine or absent. */
+/** Why the directory's entries must not be trusted (or written), null when it and every directory above it are fine, or it is absent. */
 export async function directoryProblem(dir: string): Promise<string | null> {
   let st: Stats;
   try {
@@ -94,7 +137,7 @@ export async function directoryProblem(dir: string): Promise<string | null> {
     return null; // absent: nothing to trust yet; a write creates it 0700
   }
   if (!st.isDirectory()) return `cache directory ${dir} is not a directory`;
-  return untrusted(st, `cache directory ${dir}`);
+  return untrusted(st, `cache directory ${dir}`) ?? (await ancestorProblem(dir));
 }
 
 export type EntryRead =

@@ -4,13 +4,14 @@
  * entry of `deps/` another package), from disk or from a git tree.
  */
 import { execFile } from 'node:child_process';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import type { WitFile } from './ast.js';
 import { parseWit } from './parser.js';
 import { MAX_WIT_BYTES } from './lexer.js';
+import { FileTooLargeError, inputError, readBytes } from '../../util/read-bytes.js';
 import { collectPackages, findWorld, resolveWorld, type ResolvedWorld, type WitPackage } from './resolve.js';
 
 export { parseWit } from './parser.js';
@@ -39,12 +40,11 @@ export async function readWitTree(path: string, display = path): Promise<WitTree
     const file = join(display, relative(path, p)) || display;
     let text: string;
     try {
-      // Checked before reading, so a huge file is refused without being loaded.
-      if ((await stat(p)).size > MAX_WIT_BYTES) throw new WitplugError(ErrorCodes.CONTRACT, `${file}: WIT file larger than ${MAX_WIT_BYTES} bytes`);
-      text = await readFile(p, 'utf8');
+      // Regular files only (a FIFO would block), and a huge one is refused unread.
+      text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await readBytes(p, MAX_WIT_BYTES));
     } catch (e) {
-      if (e instanceof WitplugError) throw e;
-      throw new WitplugError(ErrorCodes.USAGE, `cannot read ${file}: ${(e as Error).message}`);
+      if (e instanceof FileTooLargeError) throw new WitplugError(ErrorCodes.CONTRACT, `${file}: WIT file larger than ${MAX_WIT_BYTES} bytes`);
+      throw inputError(e, file, 'WIT file');
     }
     return { file, text };
   };

@@ -57,8 +57,17 @@ export interface InterfaceInfo {
   readonly usedFrom: Map<string, string>;
   /** Alias name → its target as written (`type a = b`). */
   readonly aliasTargets: Map<string, string>;
-  /** Member name (type or function) → its gates as written, e.g. `@since(version = 0.2.0)`. */
+  /** Member name (type, function, or `[method]r.m` of a resource) → its gates as written, e.g. `@since(version = 0.2.0)`. */
   readonly gates: Map<string, string>;
+  /** Members left out because they are `@unstable` (same naming), with their gates and position. */
+  readonly unstable: Map<string, { readonly kind: 'func' | 'type'; readonly gates: string; readonly pos: SrcPos }>;
+}
+
+/** A world item as written: its gates, and whether `@unstable` left it out of the shape. */
+export interface WorldItemGates {
+  readonly gates: string;
+  readonly pos: SrcPos;
+  readonly unstable: boolean;
 }
 
 /** Positions of shape objects (funcs, params, fields, cases, named types) and of enum/flag names. */
@@ -69,7 +78,9 @@ export class SourceMap {
   readonly interfaces = new WeakMap<InterfaceType, InterfaceInfo>();
   readonly items = new WeakMap<WorldItem, SrcPos>();
   /** World-level type names (and `use`s) of the resolved world and the worlds it includes. */
-  readonly worldTypes: InterfaceInfo = { pos: { file: '', line: 1, column: 1 }, pkg: '', members: new Map(), usedFrom: new Map(), aliasTargets: new Map(), gates: new Map() };
+  readonly worldTypes: InterfaceInfo = { pos: { file: '', line: 1, column: 1 }, pkg: '', members: new Map(), usedFrom: new Map(), aliasTargets: new Map(), gates: new Map(), unstable: new Map() };
+  /** Gated world items (imports and exports), keyed `import name` / `export name` with versions left off. */
+  readonly itemGates = new Map<string, WorldItemGates>();
   /** Alias object → the named type it stands for (see `typeDecl`). */
   readonly aliasOf = new WeakMap<object, NamedType>();
 }
@@ -199,7 +210,7 @@ export class Resolver {
     if (this.ifaces.size > MAX_INTERFACES) throw witError(pos, `more than ${MAX_INTERFACES} interfaces`);
     this.resolving.add(key);
     try {
-      const info: InterfaceInfo = { pos, pkg: owningPkg, members: new Map(), usedFrom: new Map(), aliasTargets: new Map(), gates: new Map() };
+      const info: InterfaceInfo = { pos, pkg: owningPkg, members: new Map(), usedFrom: new Map(), aliasTargets: new Map(), gates: new Map(), unstable: new Map() };
       const scope = this.scope(pkg, qname, items, info);
       const types = new Map<string, NamedType>();
       const funcs = new Map<string, FuncType>();
@@ -212,13 +223,14 @@ export class Resolver {
         types.set(it.decl.name, this.named(scope, it.decl.name, it.decl.pos));
       }
       for (const it of items) {
+        if ((it.k === 'func' || it.k === 'type') && unstable(it.decl)) info.unstable.set(it.decl.name, { kind: it.k, gates: gateText(it.decl), pos: it.decl.pos });
         if (it.k === 'func' && !unstable(it.decl)) {
           if (funcs.has(it.decl.name) || types.has(it.decl.name)) throw witError(it.decl.pos, `duplicate name '${it.decl.name}'`);
           funcs.set(it.decl.name, this.func(scope, it.decl, null));
           info.members.set(it.decl.name, it.decl.pos);
           if (it.decl.gates.length) info.gates.set(it.decl.name, gateText(it.decl));
         } else if (it.k === 'type' && it.decl.k === 'resource' && !unstable(it.decl)) {
-          for (const [name, f] of this.resourceFuncs(scope, it.decl)) funcs.set(name, f);
+          for (const [name, f] of this.resourceFuncs(scope, it.decl, info)) funcs.set(name, f);
         }
       }
       const iface: InterfaceType = { kind: 'interface', name: qname, types, funcs };
@@ -415,12 +427,17 @@ export class Resolver {
     return f;
   }
 
-  private resourceFuncs(scope: Scope, d: TypeDecl & { k: 'resource' }): [string, FuncType][] {
+  private resourceFuncs(scope: Scope, d: TypeDecl & { k: 'resource' }, info: InterfaceInfo): [string, FuncType][] {
     const r = this.named(scope, d.name, d.pos) as ResourceType;
     const out: [string, FuncType][] = [];
     const seen = new Set<string>();
     for (const m of d.members) {
-      if (unstable(m)) continue;
+      const fname = m.kind === 'constructor' ? `[constructor]${d.name}` : `[${m.kind}]${d.name}.${m.name}`;
+      if (unstable(m)) {
+        info.unstable.set(fname, { kind: 'func', gates: gateText(m), pos: m.pos });
+        continue;
+      }
+      if (m.gates.length) info.gates.set(fname, gateText(m));
       const key = m.kind === 'constructor' ? 'constructor' : m.name;
       if (seen.has(key)) throw witError(m.pos, `duplicate resource member '${key}'`);
       seen.add(key);
@@ -564,8 +581,13 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
       if (!target.decl) throw witError(it.path.pos, `world '${it.path.iface}' not found`);
       addWorld(r, target.pkg, target.decl, acc, including, new Map(it.with.map((w) => [w.from, w.to.name])));
     } else {
-      if (unstable(it)) continue;
       const ex = it.extern;
+      if (it.gates.length) {
+        // Interfaces by their unversioned qualified name, as diff matches world items.
+        const name = ex.k === 'path' ? `${ex.path.pkg ? `${ex.path.pkg.namespace}:${ex.path.pkg.name}` : pkg.base}/${ex.path.iface}` : ex.name.name;
+        r.sources.itemGates.set(`${it.k} ${renames.get(name) ?? name}`, { gates: gateText(it), pos: it.pos, unstable: unstable(it) });
+      }
+      if (unstable(it)) continue;
       if (ex.k === 'path') {
         const e = r.interfaceAt(ex.path, pkg);
         acc.needs.push(e);

@@ -552,3 +552,43 @@ export function describe(v: unknown): string {
 export function typeMismatch(path: string, expected: string, v: unknown): never {
   throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${path}: expected ${expected}, got ${describe(v)}`, { path });
 }
+
+/**
+ * The context of host-import trampolines whose `canon lower` names another
+ * core instance's memory and realloc than the one the exports are lifted
+ * from (a command whose exports come from a memoryless adapter): its own
+ * memory views and allocator, and `main`'s handle table, so that a host
+ * resource handle means the same to the plugin's exports and imports. The
+ * trampolines only pass host resources (the plugin's own never cross a
+ * host function on the generated path).
+ */
+export class ImportContext extends AbiContext {
+  readonly #main: AbiContext;
+
+  constructor(main: AbiContext) {
+    super();
+    this.#main = main;
+    this.cap = main.cap;
+    this.maxHandles = main.maxHandles;
+  }
+
+  override hostOwn(v: unknown, resource: string, path: string): number {
+    return this.#main.hostOwn(v, resource, path);
+  }
+
+  override lendHost(v: unknown, resource: string, path: string): number {
+    return this.#main.lendHost(v, resource, path);
+  }
+
+  override endLend(): void {
+    this.#main.endLend();
+  }
+
+  override liftHostOwn(handle: number, resource: string): object {
+    return this.#main.liftHostOwn(handle, resource);
+  }
+
+  override liftHostBorrow(handle: number, resource: string): object {
+    return this.#main.liftHostBorrow(handle, resource);
+  }
+}

@@ -13,7 +13,7 @@ import { generateCaller, generateImport, resourceKey } from './codegen.js';
 import type { ResourceOwner } from './emit.js';
 import { servedByShim } from '../link-check.js';
 
-export { AbiContext, PluginResource, DEFAULT_MAX_OUTPUT_BYTES } from './context.js';
+export { AbiContext, ImportContext, PluginResource, DEFAULT_MAX_OUTPUT_BYTES } from './context.js';
 export { UnsupportedAbiType } from './layout.js';
 export { resourceKey, callerSupported } from './codegen.js';
 export type { ResourceOwner } from './emit.js';
