@@ -18,7 +18,7 @@ import { decodeForAdmission, admitShape, type Contract } from '../admission/gate
 import { AdmissionCodes, type AdmissionReport } from '../admission/report.js';
 import { ShapeCache, sha256Hex } from '../admission/shape-cache.js';
 import { decodePlugin, type DecodedPlugin } from '../admission/decoded.js';
-import { checkLinkable, versionCounts } from './link-check.js';
+import { checkLinkable, servedByShim, versionCounts } from './link-check.js';
 import { callRoute, servesExport } from './canon-features.js';
 import { usesNamedContextImports } from './abi/context-slots.js';
 import { worldImports, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
@@ -234,7 +234,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
     : { decoded: pluginShapeCache.getOrDecode(bytes, decodePlugin, hash), report: null };
   const shape = decoded.shape;
   // Before compiling or instantiating: imports the host cannot serve are the host's gap (LINK).
-  checkLinkable(shape, options.host ?? {}, grant);
+  await checkLinkable(shape, options.host ?? {}, grant);
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
   if (options.isolate) {
     return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, { kind: 'isolated', bytes, options: { ...options, limits } });
@@ -450,7 +450,7 @@ function hasStartSection(bytes: ReadonlyMap<string, Uint8Array>, linked: LinkedA
  * anything with host resources keep jco's.
  */
 function importPlans(shape: ComponentShape, ownerOf: (r: ResourceType) => 'plugin' | 'host' | null, hostResources: ReadonlyMap<string, ResourceType>): ImportPlan[] {
-  const ifaces = shape.imports.flatMap((item) => (item.kind === 'interface' && !item.name.startsWith('wasi:') ? [item.iface] : []));
+  const ifaces = shape.imports.flatMap((item) => (item.kind === 'interface' && !servedByShim(item.name) ? [item.iface] : []));
   // World-level functions and resources come from the core import module `$root`, like an interface.
   const root = worldImports(shape);
   if (root) ifaces.push(root);
