@@ -109,7 +109,7 @@ describe.runIf(posix)('non-regular files are refused promptly, naming the file',
       execFileSync('mkfifo', [join(dir, 'deps', name)]);
       const r = child(`
         import { loadContract } from ${JSON.stringify(INDEX)};
-        try { await loadContract(${JSON.stringify(dir)}, 'calc', { cacheDir: null }); console.log('"loaded"'); }
+        try { await loadContract(${JSON.stringify(dir)}, 'calc'); console.log('"loaded"'); }
         catch (e) { console.log(JSON.stringify((${errorJson})(e))); }
       `, cacheDir);
       expect(r.signal, r.stderr).toBeNull();

@@ -1,0 +1,196 @@
+/**
+ * `loadContract` reads WIT with witplug's own front-end; jco's WIT route
+ * (componentEmbed's world type, decoded) is the oracle. Both must accept and
+ * reject the same worlds and, when they accept, give the same shape — on
+ * every WIT source in the repository and on the WASI and jco packages that
+ * ship inside node_modules. Also: a chain of `use` between interfaces that
+ * took jco's componentNew minutes loads at once.
+ */
+import { describe, expect, it } from 'vitest';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { clearContractCache, loadContract } from '../src/contract/load.js';
+import { isWitplugError } from '../src/errors.js';
+import { canonical } from './helpers/shape.js';
+import { loadContractViaJco } from './helpers/jco-contract.js';
+
+/** What a route says about a world: its canonical shape, or that it refused it. */
+type Verdict = { ok: true; shape: string } | { ok: false; message: string };
+
+async function viaOwn(path: string, world: string): Promise<Verdict> {
+  try {
+    return { ok: true, shape: canonical((await loadContract(path, world)).shape) };
+  } catch (e) {
+    if (!isWitplugError(e) || e.code !== 'CONTRACT') throw e;
+    return { ok: false, message: e.message };
+  }
+}
+
+async function viaJco(path: string, world: string): Promise<Verdict> {
+  try {
+    return { ok: true, shape: canonical((await loadContractViaJco(resolve(path), world)).shape) };
+  } catch (e) {
+    return { ok: false, message: e instanceof Error ? e.message.split('\n')[0]! : String(e) };
+  }
+}
+
+/** Worlds named in a unit's root files (`world x {`), read from the text so a world neither route accepts is still tried. */
+function worldsOf(unit: string): string[] {
+  const files = statSync(unit).isDirectory() ? readdirSync(unit).filter((f) => f.endsWith('.wit')).map((f) => join(unit, f)) : [unit];
+  const names = new Set<string>();
+  for (const f of files) for (const m of readFileSync(f, 'utf8').matchAll(/^\s*world\s+([a-z][a-z0-9-]*)\s*\{/gm)) names.add(m[1]!);
+  return [...names].sort();
+}
+
+/**
+ * The repository's WIT units: a directory with `deps/` is one (its root files
+ * together), files under a `deps/` belong to their unit, every other `.wit`
+ * file stands alone (a diff fixture's old.wit and new.wit are two versions).
+ */
+function repoUnits(): string[] {
+  const units: string[] = [];
+  const walk = (dir: string): void => {
+    const entries = readdirSync(dir, { withFileTypes: true });
+    if (entries.some((e) => e.isDirectory() && e.name === 'deps') && entries.some((e) => e.isFile() && e.name.endsWith('.wit'))) {
+      units.push(dir);
+      for (const e of entries) if (e.isDirectory() && e.name !== 'deps') walk(join(dir, e.name));
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory() && !['node_modules', 'dist', 'deps'].includes(e.name)) walk(join(dir, e.name));
+      else if (e.isFile() && e.name.endsWith('.wit')) units.push(join(dir, e.name));
+    }
+  };
+  for (const top of ['wit', 'test', 'examples', 'guests', 'bench']) if (existsSync(top)) walk(top);
+  return units.sort();
+}
+
+const BUILTIN = 'node_modules/@bytecodealliance/jco/lib/wit/builtin';
+
+/** `package ns:name@v;` and the interfaces declared in a package directory's files. */
+function packageOf(dir: string): { id: string; interfaces: string[] } {
+  const text = readdirSync(dir).filter((f) => f.endsWith('.wit')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  const id = /^\s*package\s+([^;\s]+)\s*;/m.exec(text)![1]!;
+  // An interface gated by `@unstable` is absent without its feature: leave it out of the probe.
+  const interfaces = [...text.matchAll(/(@unstable\([^)]*\)\s*)?^\s*interface\s+([a-z][a-z0-9-]*)\s*\{/gm)].filter((m) => !m[1]).map((m) => m[2]!);
+  return { id, interfaces };
+}
+
+/**
+ * The packages jco ships, each laid out as a WIT directory a user would
+ * write: the package's `.wit` files at the root, its sibling packages (same
+ * WASI version) under `deps/`. Every package is also read through a probe
+ * package whose worlds import, and export, each of its interfaces but the
+ * `@unstable` ones (some packages declare no world). jco's Node API package also gets the 0.2.12
+ * WASI packages and the TLS draft, which it uses.
+ */
+function shippedUnits(): string[] {
+  const scratch = mkdtempSync(join(tmpdir(), 'witplug-shipped-wit-'));
+  const copyWit = (from: string, to: string): void => {
+    mkdirSync(to, { recursive: true });
+    for (const f of readdirSync(from).filter((n) => n.endsWith('.wit'))) cpSync(join(from, f), join(to, f));
+  };
+  const units: string[] = [];
+  const layout = (root: string, deps: string[]): void => {
+    const name = `${basename(dirname(root))}-${basename(root)}`;
+    const dir = join(scratch, name);
+    copyWit(root, dir);
+    for (const d of deps) copyWit(d, join(dir, 'deps', `${basename(dirname(d))}-${basename(d)}`));
+    if (worldsOf(dir).length > 0) units.push(dir);
+    // The probe: the package itself moves under deps/.
+    const probe = join(scratch, `probe-${name}`);
+    const { id, interfaces } = packageOf(root);
+    const [base, version] = id.split('@') as [string, string | undefined];
+    const ref = (i: string): string => `${base}/${i}${version ? `@${version}` : ''}`;
+    mkdirSync(probe);
+    writeFileSync(join(probe, 'probe.wit'), [
+      'package probe:all;',
+      `world imports-all {\n${interfaces.map((i) => `  import ${ref(i)};`).join('\n')}\n}`,
+      `world exports-all {\n${interfaces.map((i) => `  export ${ref(i)};`).join('\n')}\n}`,
+      '',
+    ].join('\n'));
+    for (const d of [root, ...deps]) copyWit(d, join(probe, 'deps', `${basename(dirname(d))}-${basename(d)}`));
+    units.push(probe);
+  };
+  const versions = readdirSync(BUILTIN).filter((v) => /^\d+\.\d+\.\d+$/.test(v));
+  for (const v of versions) {
+    const pkgs = readdirSync(join(BUILTIN, v)).map((p) => join(BUILTIN, v, p));
+    for (const p of pkgs) layout(p, pkgs.filter((q) => q !== p));
+  }
+  const wasi0212 = readdirSync(join(BUILTIN, '0.2.12')).map((p) => join(BUILTIN, '0.2.12', p));
+  const tls = join(BUILTIN, 'wasi-tls-0.2.0-draft');
+  // jco's wasm-tools panics on the shipped folder itself (it holds README.md and LICENSE.md): copy its WIT only.
+  layout(tls, [join(tls, 'deps', 'io')]);
+  layout(join(BUILTIN, 'jco-node-0.1.0'), [...wasi0212, tls]);
+  return units;
+}
+
+async function compareUnit(unit: string): Promise<{ worlds: number; accepted: number }> {
+  const worlds = worldsOf(unit);
+  expect(worlds.length, `${unit} names no world`).toBeGreaterThan(0);
+  let accepted = 0;
+  for (const world of worlds) {
+    const [own, jco] = [await viaOwn(unit, world), await viaJco(unit, world)];
+    const label = `${unit} world ${world}: witplug ${own.ok ? 'accepts' : `rejects (${own.message})`}, jco ${jco.ok ? 'accepts' : `rejects (${jco.message})`}`;
+    expect(own.ok, label).toBe(jco.ok);
+    if (own.ok && jco.ok) {
+      expect(own.shape, `${unit} world ${world}: shapes differ`).toBe(jco.shape);
+      accepted++;
+    }
+  }
+  return { worlds: worlds.length, accepted };
+}
+
+describe('loadContract agrees with jco on every WIT source in the repository', () => {
+  const units = repoUnits();
+  it('finds the repository WIT (contract, guests, fixtures)', () => {
+    expect(units).toEqual(expect.arrayContaining(['wit', 'guests/wat-adversarial/wit', 'test/fixtures/wit/shapes.wit', 'test/fixtures/diff/gateway-v0.2/new']));
+  });
+  for (const unit of units) {
+    it(unit, async () => {
+      await compareUnit(unit);
+    });
+  }
+});
+
+describe('loadContract agrees with jco on the WASI and jco packages in node_modules', () => {
+  const units = shippedUnits();
+  it('covers wasi:cli, wasi:http and jco:node', () => {
+    for (const name of ['0.2.12-wasi-cli', '0.2.12-wasi-http', '0.3.0-wasi-http', 'probe-builtin-jco-node-0.1.0']) expect(units.map((u) => basename(u))).toContain(name);
+  });
+  for (const unit of units) {
+    it(basename(unit), async () => {
+      const { accepted } = await compareUnit(unit);
+      // Shipped packages are valid: both routes must read every world of them.
+      expect(accepted).toBe(worldsOf(unit).length);
+    });
+  }
+});
+
+/** `n` interfaces, each `use`-ing the previous one's `m` types and declaring `m` of its own; the world exports the last. */
+function chainedUse(n: number, m: number): string {
+  const lines = ['package t:chain;'];
+  for (let i = 1; i <= n; i++) {
+    const own = Array.from({ length: m }, (_, k) => `type t${i}x${k} = u32;`);
+    const used = i === 1 ? '' : `use i${i - 1}.{${Array.from({ length: m }, (_, k) => `t${i - 1}x${k}`).join(', ')}};`;
+    lines.push(`interface i${i} { ${used} ${own.join(' ')} }`);
+  }
+  lines.push(`world w { export i${n}; }`);
+  return `${lines.join('\n')}\n`;
+}
+
+describe('a chain of `use` between interfaces loads at once', () => {
+  it('10 interfaces each using the previous one’s 10 types (jco’s componentNew ran for minutes on it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-chain-'));
+    const file = join(dir, 'chain.wit');
+    writeFileSync(file, chainedUse(10, 10));
+    clearContractCache();
+    const c = await loadContract(file, 'w');
+    const exported = c.shape.exports[0]!;
+    expect(exported.kind === 'interface' && exported.name).toBe('t:chain/i10');
+    expect(exported.kind === 'interface' && exported.iface.types.size).toBe(20);
+    // jco's embed (not componentNew) is quick and gives the same world type.
+    expect(canonical(c.shape)).toBe(canonical((await loadContractViaJco(file, 'w')).shape));
+  }, 20_000);
+});
