@@ -7,7 +7,7 @@
  * took jco's componentNew minutes loads at once.
  */
 import { describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { clearContractCache, loadContract } from '../src/contract/load.js';
@@ -193,4 +193,43 @@ describe('a chain of `use` between interfaces loads at once', () => {
     // jco's embed (not componentNew) is quick and gives the same world type.
     expect(canonical(c.shape)).toBe(canonical((await loadContractViaJco(file, 'w')).shape));
   }, 20_000);
+});
+
+describe('contract sources are laid out as wasm-tools reads them', () => {
+  const WORLD = 'package a:app;\nworld w {\n  import b:dep/api;\n  export run: func() -> u32;\n}\n';
+  const DEP = 'package b:dep;\ninterface api {\n  get: func() -> u32;\n}\n';
+
+  it('follows a symlinked package in deps/ and a symlinked root file, as the wasm-tools CLI does', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'witplug-shared-'));
+    mkdirSync(join(shared, 'dep'));
+    writeFileSync(join(shared, 'dep', 'api.wit'), DEP);
+    writeFileSync(join(shared, 'world.wit'), WORLD);
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-linked-'));
+    mkdirSync(join(dir, 'deps'));
+    symlinkSync(join(shared, 'dep'), join(dir, 'deps', 'dep'));
+    symlinkSync(join(shared, 'world.wit'), join(dir, 'world.wit'));
+    clearContractCache();
+    const c = await loadContract(dir, 'w');
+    expect(c.shape.imports.map((i) => i.name)).toEqual(['b:dep/api']);
+  });
+
+  it('refuses a binary package in deps/ by name (the front-end reads WIT text only)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-binary-dep-'));
+    mkdirSync(join(dir, 'deps'));
+    writeFileSync(join(dir, 'world.wit'), WORLD);
+    writeFileSync(join(dir, 'deps', 'dep.wasm'), new Uint8Array([0, 0x61, 0x73, 0x6d]));
+    await expect(loadContract(dir, 'w')).rejects.toMatchObject({ code: 'CONTRACT', message: expect.stringContaining('deps/dep.wasm: binary WIT packages are not supported') });
+  });
+
+  it('a fixed file reloads: the in-memory cache is keyed on every file\'s content', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-reload-'));
+    mkdirSync(join(dir, 'deps'));
+    writeFileSync(join(dir, 'world.wit'), WORLD);
+    writeFileSync(join(dir, 'deps', 'api.wit'), DEP);
+    const first = await loadContract(dir, 'w');
+    expect(await loadContract(dir, 'w')).toBe(first);
+    writeFileSync(join(dir, 'deps', 'api.wit'), DEP.replace('u32', 'u64'));
+    const second = await loadContract(dir, 'w');
+    expect(canonical(second.shape)).not.toBe(canonical(first.shape));
+  });
 });
