@@ -168,15 +168,12 @@ describe('loadContract agrees with jco on the WASI and jco packages in node_modu
   }
 });
 
-/** `n` interfaces, each `use`-ing the previous one's `m` types and declaring `m` of its own; the world exports the last. */
+/** `n` interfaces: the first declares `m` types, each other one `use`s them all from the one before; the world exports the last. */
 function chainedUse(n: number, m: number): string {
-  const lines = ['package t:chain;'];
-  for (let i = 1; i <= n; i++) {
-    const own = Array.from({ length: m }, (_, k) => `type t${i}x${k} = u32;`);
-    const used = i === 1 ? '' : `use i${i - 1}.{${Array.from({ length: m }, (_, k) => `t${i - 1}x${k}`).join(', ')}};`;
-    lines.push(`interface i${i} { ${used} ${own.join(' ')} }`);
-  }
-  lines.push(`world w { export i${n}; }`);
+  const names = Array.from({ length: m }, (_, k) => `t${k}`);
+  const lines = ['package t:chain;', '', `interface i1 {\n${names.map((t) => `  type ${t} = u32;`).join('\n')}\n}`];
+  for (let i = 2; i <= n; i++) lines.push(`interface i${i} {\n  use i${i - 1}.{${names.join(', ')}};\n}`);
+  lines.push(`world w {\n  export i${n};\n}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -185,11 +182,12 @@ describe('a chain of `use` between interfaces loads at once', () => {
     const dir = mkdtempSync(join(tmpdir(), 'witplug-chain-'));
     const file = join(dir, 'chain.wit');
     writeFileSync(file, chainedUse(10, 10));
+    expect(readFileSync(file).length).toBeLessThan(1000);
     clearContractCache();
     const c = await loadContract(file, 'w');
     const exported = c.shape.exports[0]!;
     expect(exported.kind === 'interface' && exported.name).toBe('t:chain/i10');
-    expect(exported.kind === 'interface' && exported.iface.types.size).toBe(20);
+    expect(exported.kind === 'interface' && [...exported.iface.types.keys()].sort()).toEqual(['t0', 't1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9']);
     // jco's embed (not componentNew) is quick and gives the same world type.
     expect(canonical(c.shape)).toBe(canonical((await loadContractViaJco(file, 'w')).shape));
   }, 20_000);
