@@ -221,7 +221,7 @@ export interface CacheScan {
   readonly totalBytes: number;
 }
 
-/** Compile entries (`*.wpa`) and built contracts (`contracts/*.wasm`), regular files only. */
+/** Compile entries (`*.wpa`) and contracts older versions built (`contracts/*.wasm`, so pruning clears them), regular files only. */
 export async function scanCache(dir: string): Promise<CacheScan & { readonly staleTemps: readonly string[] }> {
   const entries: CacheEntryInfo[] = [];
   const staleTemps: string[] = [];
