@@ -2,7 +2,7 @@
  * Admission benchmark: decode + check time for the largest guest component
  * (the ~12 MB componentize-js guest when built) against wit/ world gateway-plugin.
  * WITPLUG_ADMISSION_PLUGIN=<path> benches another component.
- * Prints one JSON object and returns it (the lead's bench runner may import `run`).
+ * Prints one JSON object and returns it (`run` is exported for a runner to import).
  * Requires `npm run build` (uses dist/).
  */
 import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
@@ -40,7 +40,7 @@ export async function run({ iterations = 5, plugin = process.env.WITPLUG_ADMISSI
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const r2 = (x) => Math.round(x * 100) / 100;
   const cli = cliCheck(file);
-  // The target (issue 4): decode + check < 50 ms after process start overhead. The first
+  // The target: decode + check < 50 ms after process start overhead. The first
   // decode + check in this fresh process is that figure (the contract is loaded before).
   const firstTotalMs = decodeMs[0] + checkMs[0];
   return {

@@ -1,5 +1,5 @@
 /**
- * Memory of many distinct plugins loaded, called and closed (issue 9 item 11).
+ * Memory of many distinct plugins loaded, called and closed.
  *
  *   node --expose-gc bench/close.bench.mjs [count] [--no-close]
  *

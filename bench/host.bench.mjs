@@ -1,4 +1,4 @@
-// PluginHost dispatch cost over the bare generated call (issue 11), on the bench guest's
+// PluginHost dispatch cost over the bare generated call, on the bench guest's
 // `add(u32, u32) -> u32` (the cheapest call, so dispatch overhead is not hidden):
 //  - bare `plugin.fn('shapes#add')`, and the typed accessor of generated bindings (bindExports);
 //  - a hook through PluginHost with 1 plugin; 4 plugins with `bail` (pass value = every

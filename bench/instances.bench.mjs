@@ -1,4 +1,4 @@
-// Many instances of one plugin (issue 11 part 1): prepare once, instantiate many, against
+// Many instances of one plugin: prepare once, instantiate many, against
 // loadPlugin per instance. Guest: the C gateway (guests/dist/gateway-c.wasm, contract `wit`
 // world `gateway-plugin`), compile cache warm (a private directory, filled by a first load).
 //  (b) `prepared.instantiate()`: average and percentiles (µs) over N instances (kept alive), and

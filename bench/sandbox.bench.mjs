@@ -1,5 +1,5 @@
 // Sandbox costs measured through the real load path (loadPlugin → instrumented, cached
-// artifact → jco glue), as a plugin host sees them (issue 6):
+// artifact → jco glue), as a plugin host sees them:
 //  - fuel overhead on a compute-heavy call: evil-wat fib(25) (242 785 wasm calls), plain vs
 //    fuel vs fuel + deadline (one shared counter, imported globals: witplug's configuration);
 //  - per-call overhead on the calc-wat hook shapes (add, echo, dist, apply) through Plugin.call;
@@ -9,7 +9,7 @@
 //   npx tsc -p tsconfig.json && npm run build:guests && node bench/sandbox.bench.mjs
 //
 // Prints one JSON object. Ratios use the fastest of 9 interleaved batches (medians also given).
-// Target (issue 6): instrumented ≤ 1.30× uninstrumented.
+// Target: instrumented ≤ 1.30× uninstrumented.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

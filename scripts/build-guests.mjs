@@ -84,7 +84,7 @@ export const GUESTS = [
     description: 'Tiny calculator fixture for tests.',
     usage: 'No configuration.',
   },
-  // Adversarial guests for the sandbox tests (issue 6).
+  // Adversarial guests for the sandbox tests.
   {
     name: 'evil-wat',
     builder: 'wat',

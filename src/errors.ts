@@ -22,6 +22,8 @@ export const AdmissionCodes = {
   NOT_A_COMPONENT: 'NOT_A_COMPONENT',
   /** Empty, truncated or corrupted bytes: not a well-formed component binary. */
   MALFORMED: 'MALFORMED',
+  /** A well-formed component using a component-model feature witplug does not support (docs/conformance.md). */
+  UNSUPPORTED: 'UNSUPPORTED',
 } as const;
 export type AdmissionCode = (typeof AdmissionCodes)[keyof typeof AdmissionCodes];
 
@@ -61,7 +63,7 @@ export const ErrorCodes = {
   /** jco could not transpile or instantiate the component. */
   COMPILE: 'COMPILE',
   /** The plugin called a host function the host does not implement. */
-  UNSUPPORTED: 'UNSUPPORTED',
+  UNSUPPORTED: AdmissionCodes.UNSUPPORTED,
   /**
    * The host cannot link the plugin: an import it cannot serve (a WASI or
    * interface version it does not implement, an ungranted WASI interface,

@@ -10,7 +10,7 @@ export type { ErrorCode, WitplugErrorOptions, WitplugErrorJson, AdmissionCode, N
 export { VERSION } from './version.js';
 
 export type {
-  ValType, FuncType, InterfaceType, WorldItem, ComponentShape, ResourceType, NamedType, Field, Case, Param,
+  ValType, FuncType, InterfaceType, WorldItem, ExternSort, ComponentShape, ResourceType, NamedType, Field, Case, Param,
 } from './component/types.js';
 export { loadContract, clearContractCache } from './contract/load.js';
 export type { Contract } from './contract/load.js';

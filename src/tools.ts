@@ -18,8 +18,11 @@ export { parseWit, loadWitWorld, readWitTree, readWitTreeAtRef, parseWitTree, re
 export type { WitTree, ParsedWit, ResolvedWorld } from './contract/wit/index.js';
 export { diffWorlds } from './diff/diff.js';
 export type { DiffReport, DiffFinding, Severity } from './diff/rules.js';
-export { formatReport as formatDiff, isBreaking } from './diff/format.js';
-export type { DiffFormat, DiffSide } from './diff/format.js';
+export type { PackageBump } from './diff/bump.js';
+export { formatReport as formatDiff, formatFailure as formatDiffFailure, isBreaking } from './diff/format.js';
+export type { DiffFormat, DiffSide, DiffFailure } from './diff/format.js';
+export { readWitAgainstRef } from './diff/git.js';
+export type { TreesAtRef } from './diff/git.js';
 export { generateBindings } from './bindings/typescript.js';
 export type { BindingsOptions } from './bindings/typescript.js';
 

@@ -1,5 +1,5 @@
 /**
- * Hardening of the generated canonical-ABI call path (issue 9):
+ * Hardening of the generated canonical-ABI call path:
  * - one output budget per call, charged by every string/list lifted (many
  *   references to one block cannot make the host materialise gigabytes), with
  *   a default cap when the plugin sets none;

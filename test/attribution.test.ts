@@ -1,5 +1,5 @@
 /**
- * Fault attribution (issue 9 items 7, 8, 9, 10): every failure is counted
+ * Fault attribution: every failure is counted
  * against whoever caused it.
  * - Plugin code — `cabi_realloc` included, while arguments are lowered — that
  *   traps, hands back a bad pointer, or runs out of fuel or time: the
@@ -78,6 +78,7 @@ describe('cabi_realloc is plugin code: a fault while arguments are lowered is th
     expect(p.disabledReason).toBeNull();
     expect(p.call('api#count', [])).toBe(2); // same instance
   });
+
 });
 
 describe('a host implementation that throws: HOST_ERROR, not counted against the plugin', () => {
@@ -232,5 +233,28 @@ describe('resource handles per instance are capped (maxHandles)', () => {
     expect(resolveLimits({ maxHandles: 12.7 }).maxHandles).toBe(12);
     expect(() => resolveLimits({ maxHandles: 0 })).toThrow(/maxHandles must be a positive number/);
     expect(parseGrant({ limits: { maxHandles: 500 } }).limits).toEqual({ maxHandles: 500 });
+  });
+});
+
+describe('an argument that throws while it is checked is the caller\'s value misbehaving', () => {
+  it('a throwing getter, a symbol, a value too deep to walk: TYPE_MISMATCH, the instance kept and nothing counted', async () => {
+    const p = await loadPlugin('guests/dist/calc-wat.wasm', { name: 'calc', cache, health: { maxTraps: 1, windowMs: 60_000 } });
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    const getter = { x: 1, get y(): number { throw new Error('getter says no'); } };
+    const cases: [string, unknown[]][] = [
+      ['work#dist', [getter]],
+      ['work#add', [Symbol('a'), 1]],
+      ['work#echo', [Symbol('s')]],
+      ['work#apply', ['add', Symbol('b'), 1n]],
+      ['work#dist', [deep]],
+    ];
+    for (const [target, args] of cases) {
+      const e = thrown(() => p.call(target, args));
+      expect(e.code, `${target}: ${e.message}`).toBe('TYPE_MISMATCH');
+    }
+    expect(p.disabledReason).toBeNull();
+    expect(p.call('work#add', [2, 3])).toBe(5);
+    await p.close();
   });
 });

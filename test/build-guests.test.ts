@@ -7,7 +7,7 @@
  * Rebuild behaviour is exercised on a temp copy of a tiny WAT guest, the cheap builder.
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { run } from './helpers/run.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,15 +25,14 @@ interface Run {
   ms: number;
 }
 
-function build(args: string[], env: Record<string, string> = {}): Run {
+async function build(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const started = performance.now();
-  const r = spawnSync(process.execPath, [SCRIPT, ...args], {
+  const r = await run(process.execPath, [SCRIPT, ...args], {
     cwd: ROOT,
-    encoding: 'utf8',
     env: { ...process.env, WITPLUG_GUESTS_OUT: '', WITPLUG_GUESTS_ROOT: '', ...env },
-    timeout: 120_000,
+    timeoutMs: 120_000,
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - started };
+  return { ...r, ms: performance.now() - started };
 }
 
 interface Stamp {
@@ -73,37 +72,37 @@ function metadataPayload(bytes: Uint8Array): Uint8Array | null {
 }
 
 describe('build-guests: the repository cache', () => {
-  it('a second run over the warm cache rebuilds nothing', () => {
+  it('a second run over the warm cache rebuilds nothing', async () => {
     // Guard: never let this test pay for a cold JS build.
-    const js = build(['--check', '--only', 'gateway-js']);
+    const js = await build(['--check', '--only', 'gateway-js']);
     if (js.code !== 0) {
       throw new Error(`guests/dist/gateway-js.wasm is not built or stale; run \`npm run build:guests\` first\n${js.stdout}${js.stderr}`);
     }
-    const first = build([]);
+    const first = await build([]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
-    const second = build([]);
+    const second = await build([]);
     expect(second.code, second.stdout + second.stderr).toBe(0);
     expect(second.stdout).toContain('gateway-js: up to date (cached)');
     expect(second.stdout.trim().split('\n').at(-1)).toBe('nothing to rebuild');
     expect(second.ms).toBeLessThan(5_000);
   });
 
-  it('rejects unknown guests and arguments with exit code 2', () => {
-    const r = build(['--only', 'no-such-guest']);
+  it('rejects unknown guests and arguments with exit code 2', async () => {
+    const r = await build(['--only', 'no-such-guest']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown guest\(s\): no-such-guest/);
-    expect(build(['--frobnicate']).code).toBe(2);
+    expect((await build(['--frobnicate'])).code).toBe(2);
   });
 });
 
 describe('build-guests: caching a WAT guest copy', () => {
-  it('builds, caches, rebuilds on a changed source byte, and honours --force', () => {
+  it('builds, caches, rebuilds on a changed source byte, and honours --force', async () => {
     const root = tempRoot();
     const out = join(root, 'out');
     const stampFile = join(out, 'calc-wat.stamp.json');
     const wasmFile = join(out, 'calc-wat.wasm');
 
-    const cold = build(['--root', root, '--out', out, '--only', 'calc-wat']);
+    const cold = await build(['--root', root, '--out', out, '--only', 'calc-wat']);
     expect(cold.code, cold.stdout + cold.stderr).toBe(0);
     expect(cold.stdout).toMatch(/^calc-wat: built \d+(\.\d)? (B|KB) in \d+ ms$/m);
     const s1 = readStamp(stampFile);
@@ -119,7 +118,7 @@ describe('build-guests: caching a WAT guest copy', () => {
     expect(meta.metadata).toMatchObject({ name: 'calc-wat', version: '0.1.0' });
 
     // The output dir may also come from the environment.
-    const warm = build(['--root', root, '--only', 'calc-wat'], { WITPLUG_GUESTS_OUT: out });
+    const warm = await build(['--root', root, '--only', 'calc-wat'], { WITPLUG_GUESTS_OUT: out });
     expect(warm.code, warm.stdout + warm.stderr).toBe(0);
     expect(warm.stdout).toContain('calc-wat: up to date (cached)');
     expect(warm.stdout.trim().split('\n').at(-1)).toBe('nothing to rebuild');
@@ -127,7 +126,7 @@ describe('build-guests: caching a WAT guest copy', () => {
 
     // One changed source byte: add -> sub.
     writeFileSync(join(root, 'guests', 'wat-fixture', 'calc.wat'), CALC_WAT.replace('i32.add', 'i32.sub'));
-    const changed = build(['--root', root, '--out', out, '--only', 'calc-wat']);
+    const changed = await build(['--root', root, '--out', out, '--only', 'calc-wat']);
     expect(changed.code, changed.stdout + changed.stderr).toBe(0);
     expect(changed.stdout).toMatch(/^calc-wat: built /m);
     const s2 = readStamp(stampFile);
@@ -136,35 +135,35 @@ describe('build-guests: caching a WAT guest copy', () => {
 
     // A tampered output is not trusted even though the inputs did not change.
     writeFileSync(wasmFile, Buffer.concat([readFileSync(wasmFile), Buffer.from([0])]));
-    const tampered = build(['--root', root, '--out', out, '--only', 'calc-wat']);
+    const tampered = await build(['--root', root, '--out', out, '--only', 'calc-wat']);
     expect(tampered.stdout).toMatch(/^calc-wat: built /m);
 
-    const forced = build(['--root', root, '--out', out, '--only', 'calc-wat', '--force']);
+    const forced = await build(['--root', root, '--out', out, '--only', 'calc-wat', '--force']);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toMatch(/^calc-wat: built /m);
     expect(readStamp(stampFile).inputHash).toBe(s2.inputHash);
 
-    const check = build(['--root', root, '--out', out, '--only', 'calc-wat', '--check']);
+    const check = await build(['--root', root, '--out', out, '--only', 'calc-wat', '--check']);
     expect(check.code).toBe(0);
     expect(check.stdout).toContain('nothing to rebuild');
   });
 
-  it('a WIT change invalidates the cache; --check reports it without building', () => {
+  it('a WIT change invalidates the cache; --check reports it without building', async () => {
     const root = tempRoot();
     const out = join(root, 'out');
-    expect(build(['--root', root, '--out', out, '--only', 'calc-wat']).code).toBe(0);
+    expect((await build(['--root', root, '--out', out, '--only', 'calc-wat'])).code).toBe(0);
     const before = readStamp(join(out, 'calc-wat.stamp.json'));
     writeFileSync(join(root, 'guests', 'wat-fixture', 'calc.wit'), CALC_WIT.replace('world calc', '/// docs\nworld calc'));
-    const check = build(['--root', root, '--out', out, '--only', 'calc-wat', '--check']);
+    const check = await build(['--root', root, '--out', out, '--only', 'calc-wat', '--check']);
     expect(check.code).toBe(1);
     expect(check.stdout).toContain('would rebuild: calc-wat');
     expect(readStamp(join(out, 'calc-wat.stamp.json')).inputHash).toBe(before.inputHash);
   });
 
-  it('a failing build exits non-zero, names the guest, and leaves no stamp', () => {
+  it('a failing build exits non-zero, names the guest, and leaves no stamp', async () => {
     const root = tempRoot('(module (func (export "add") (param i32 i32) (result i32) i32.frobnicate))');
     const out = join(root, 'out');
-    const r = build(['--root', root, '--out', out, '--only', 'calc-wat']);
+    const r = await build(['--root', root, '--out', out, '--only', 'calc-wat']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/calc-wat: FAILED \(wat builder\)/);
     expect(existsSync(join(out, 'calc-wat.stamp.json'))).toBe(false);
@@ -173,7 +172,7 @@ describe('build-guests: caching a WAT guest copy', () => {
 });
 
 describe('build-guests: C prebuilt fallback', () => {
-  it('copies the prebuilt when the C toolchain is not on PATH, and caches that copy', () => {
+  it('copies the prebuilt when the C toolchain is not on PATH, and caches that copy', async () => {
     const root = mkdtempSync(join(tmpdir(), 'witplug-build-guests-c-'));
     mkdirSync(join(root, 'guests', 'c'), { recursive: true });
     mkdirSync(join(root, 'guests', 'prebuilt'), { recursive: true });
@@ -184,12 +183,12 @@ describe('build-guests: C prebuilt fallback', () => {
     const prebuilt = Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00, 0x00, 0x02, 0x01, 0x78]);
     writeFileSync(join(root, 'guests', 'prebuilt', 'gateway-c.wasm'), prebuilt);
     const env = { PATH: join(root, 'no-such-bin') };
-    const first = build(['--root', root, '--only', 'gateway-c'], env);
+    const first = await build(['--root', root, '--only', 'gateway-c'], env);
     expect(first.code, first.stdout + first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^gateway-c: c toolchain unavailable, copied prebuilt guests\/prebuilt\/gateway-c\.wasm/m);
     expect(Buffer.from(readFileSync(join(root, 'guests', 'dist', 'gateway-c.wasm')))).toEqual(Buffer.from(prebuilt));
     expect(readStamp(join(root, 'guests', 'dist', 'gateway-c.stamp.json')).via).toBe('prebuilt');
-    const second = build(['--root', root, '--only', 'gateway-c'], env);
+    const second = await build(['--root', root, '--only', 'gateway-c'], env);
     expect(second.stdout).toContain('gateway-c: up to date (cached, prebuilt)');
     expect(second.stdout).toContain('nothing to rebuild');
   });

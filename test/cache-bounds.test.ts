@@ -1,6 +1,6 @@
 /**
- * The cache directory as a code-execution path and as a bounded store
- * (issue 9 items 12 and 13, issue 10's cache keys), with real components and
+ * The cache directory as a code-execution path and as a bounded store, and
+ * its keys (what built an entry), with real components and
  * real files: 0700 directory and 0600 entries, untrusted entries (group/other
  * writable, foreign owner, non-regular files: a FIFO must not hang) refused
  * and rebuilt with one warning, no synchronous I/O on the load path, LRU
@@ -301,7 +301,7 @@ describe('size bound: LRU eviction by bytes', () => {
   });
 });
 
-describe('cache keys follow what built the entry (issue 10)', () => {
+describe('cache keys follow what built the entry', () => {
   it('a compile entry of another build stamp is rebuilt, and the header records the stamp', async () => {
     const dir = tempRoot('stamp');
     const old = new CompileCache(dir, { builder: 'build-0' });

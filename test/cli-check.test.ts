@@ -1,6 +1,6 @@
 /** Runs the built CLI (`node dist/cli/main.js`) for `check` and `inspect`. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { run, type RunResult } from './helpers/run.js';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,9 +14,8 @@ let dir: string;
 let good: string;
 let bad: string;
 
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+function cli(...args: string[]): Promise<RunResult> {
+  return run(process.execPath, [CLI, ...args], { cwd: ROOT });
 }
 
 beforeAll(async () => {
@@ -30,15 +29,15 @@ beforeAll(async () => {
 }, 180_000);
 
 describe('witplug check', () => {
-  it('accepted: exit 0, exactly one JSON report', () => {
-    const r = cli('check', good, '--wit', BASE_WIT_PATH, '--world', 'plugin', '--json');
+  it('accepted: exit 0, exactly one JSON report', async () => {
+    const r = await cli('check', good, '--wit', BASE_WIT_PATH, '--world', 'plugin', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     expect(JSON.parse(r.stdout)).toEqual({ accepted: true, problems: [], notes: [] });
   });
 
-  it('rejected: exit 1, problems name the field', () => {
-    const r = cli('check', bad, '--wit', BASE_WIT_PATH, '--world', 'plugin', '--json');
+  it('rejected: exit 1, problems name the field', async () => {
+    const r = await cli('check', bad, '--wit', BASE_WIT_PATH, '--world', 'plugin', '--json');
     expect(r.code, r.stderr).toBe(1);
     const report = JSON.parse(r.stdout) as { accepted: boolean; problems: { code: string; path: string; message: string }[] };
     expect(report.accepted).toBe(false);
@@ -49,51 +48,51 @@ describe('witplug check', () => {
     });
   });
 
-  it('rejected without --json: readable, no colour when not a TTY', () => {
-    const r = cli('check', bad, '--wit', BASE_WIT_PATH, '--world', 'plugin');
+  it('rejected without --json: readable, no colour when not a TTY', async () => {
+    const r = await cli('check', bad, '--wit', BASE_WIT_PATH, '--world', 'plugin');
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^rejected: .*bad\.wasm does not fit world plugin/);
     expect(r.stdout).toContain('EXPORT_MISMATCH');
     expect(r.stdout).not.toContain('\u001b[');
   });
 
-  it('missing plugin file: exit 2', () => {
-    const r = cli('check', join(dir, 'nope.wasm'), '--wit', BASE_WIT_PATH, '--world', 'plugin', '--json');
+  it('missing plugin file: exit 2', async () => {
+    const r = await cli('check', join(dir, 'nope.wasm'), '--wit', BASE_WIT_PATH, '--world', 'plugin', '--json');
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     expect(r.stdout).toContain('nope.wasm');
   });
 
-  it('unknown world: exit 2, message names it', () => {
-    const r = cli('check', good, '--wit', BASE_WIT_PATH, '--world', 'no-such-world', '--json');
+  it('unknown world: exit 2, message names it', async () => {
+    const r = await cli('check', good, '--wit', BASE_WIT_PATH, '--world', 'no-such-world', '--json');
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).error.message).toContain('no-such-world');
   });
 
-  it('WIT that does not parse: exit 2', () => {
+  it('WIT that does not parse: exit 2', async () => {
     const wit = join(dir, 'broken.wit');
     writeFileSync(wit, 'package a:b;\ninterface x { f: func( }\n');
-    const r = cli('check', good, '--wit', wit, '--world', 'plugin', '--json');
+    const r = await cli('check', good, '--wit', wit, '--world', 'plugin', '--json');
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'CONTRACT' } });
   });
 
-  it('missing --world: usage error, exit 2', () => {
-    expect(cli('check', good, '--wit', BASE_WIT_PATH).code).toBe(2);
+  it('missing --world: usage error, exit 2', async () => {
+    expect((await cli('check', good, '--wit', BASE_WIT_PATH)).code).toBe(2);
   });
 
-  it('not a component: exit 1 with NOT_A_COMPONENT in the report', () => {
+  it('not a component: exit 1 with NOT_A_COMPONENT in the report', async () => {
     const core = join(dir, 'core.wasm');
     writeFileSync(core, Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
-    const r = cli('check', core, '--wit', BASE_WIT_PATH, '--world', 'plugin', '--json');
+    const r = await cli('check', core, '--wit', BASE_WIT_PATH, '--world', 'plugin', '--json');
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).problems).toEqual([{ code: 'NOT_A_COMPONENT', path: '', message: expect.any(String) }]);
   });
 });
 
 describe('witplug inspect', () => {
-  it('--json: size, imports/exports with WIT and fingerprints, metadata', () => {
-    const r = cli('inspect', good, '--json');
+  it('--json: size, imports/exports with WIT and fingerprints, metadata', async () => {
+    const r = await cli('inspect', good, '--json');
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.size).toBeGreaterThan(0);
@@ -107,22 +106,22 @@ describe('witplug inspect', () => {
     expect(j).toHaveProperty('producers');
   });
 
-  it('fingerprints: equal types ⇔ equal fingerprint', () => {
-    const a = JSON.parse(cli('inspect', good, '--json').stdout);
-    const b = JSON.parse(cli('inspect', bad, '--json').stdout);
+  it('fingerprints: equal types ⇔ equal fingerprint', async () => {
+    const a = JSON.parse((await cli('inspect', good, '--json')).stdout);
+    const b = JSON.parse((await cli('inspect', bad, '--json')).stdout);
     const fp = (j: { exports: { name: string; fingerprint: string }[] }, n: string) => j.exports.find((e) => e.name === n)!.fingerprint;
     expect(fp(a, 'test:fx/store@0.1.0')).toBe(fp(b, 'test:fx/store@0.1.0'));
     expect(fp(a, 'test:fx/filter@0.1.0')).not.toBe(fp(b, 'test:fx/filter@0.1.0'));
   });
 
-  it('human output lists items; malformed input exits 1', () => {
-    const r = cli('inspect', good);
+  it('human output lists items; malformed input exits 1', async () => {
+    const r = await cli('inspect', good);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('plugin: demo 1.0.0');
     expect(r.stdout).toContain('export test:fx/filter@0.1.0');
     const junk = join(dir, 'junk.wasm');
     writeFileSync(junk, 'not wasm at all');
-    const j = cli('inspect', junk, '--json');
+    const j = await cli('inspect', junk, '--json');
     expect(j.code).toBe(1);
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, error: { code: 'MALFORMED' } });
   });

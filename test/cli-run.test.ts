@@ -16,23 +16,23 @@ const { witplug, json } = cli(cacheDir);
 const runJson = (...args: string[]) => json('run', ...args);
 
 describe('witplug run on a component not built for the gateway contract (acme:calc@1.2.3)', () => {
-  it('calls an interface function by short name', () => {
-    expect(runJson(...CALC, '--call', 'work#add', '--args', '[4294967295, 2]')).toMatchObject({ code: 0, json: { ok: true, value: 1 } });
+  it('calls an interface function by short name', async () => {
+    expect(await runJson(...CALC, '--call', 'work#add', '--args', '[4294967295, 2]')).toMatchObject({ code: 0, json: { ok: true, value: 1 } });
   });
 
-  it('calls by fully qualified interface name and a world-level export by bare name', () => {
-    expect(runJson(...CALC, '--call', 'acme:calc/work@1.2.3#echo', '--args', '["grüße, 世界 🎉"]').json).toEqual({ ok: true, value: 'grüße, 世界 🎉' });
-    expect(runJson(...CALC, '--call', 'version').json).toEqual({ ok: true, value: '1.2.3' });
+  it('calls by fully qualified interface name and a world-level export by bare name', async () => {
+    expect((await runJson(...CALC, '--call', 'acme:calc/work@1.2.3#echo', '--args', '["grüße, 世界 🎉"]')).json).toEqual({ ok: true, value: 'grüße, 世界 🎉' });
+    expect((await runJson(...CALC, '--call', 'version')).json).toEqual({ ok: true, value: '1.2.3' });
   });
 
-  it('maps records, enums and 64-bit integers (decimal strings out, numbers or strings in)', () => {
-    expect(runJson(...CALC, '--call', 'work#dist', '--args', '[{"x": -3, "y": 4}]').json).toEqual({ ok: true, value: '7' });
-    expect(runJson(...CALC, '--call', 'work#apply', '--args', '["sub", "-9223372036854775808", 1]').json).toEqual({ ok: true, value: '9223372036854775807' });
-    expect(runJson(...CALC, '--call', 'work#apply', '--args', '["add", 40, 2]').json).toEqual({ ok: true, value: '42' });
+  it('maps records, enums and 64-bit integers (decimal strings out, numbers or strings in)', async () => {
+    expect((await runJson(...CALC, '--call', 'work#dist', '--args', '[{"x": -3, "y": 4}]')).json).toEqual({ ok: true, value: '7' });
+    expect((await runJson(...CALC, '--call', 'work#apply', '--args', '["sub", "-9223372036854775808", 1]')).json).toEqual({ ok: true, value: '9223372036854775807' });
+    expect((await runJson(...CALC, '--call', 'work#apply', '--args', '["add", 40, 2]')).json).toEqual({ ok: true, value: '42' });
   });
 
-  it('prints readable JSON without --json', () => {
-    const r = witplug('run', ...CALC, '--call', 'work#echo', '--args', '["hi"]');
+  it('prints readable JSON without --json', async () => {
+    const r = await witplug('run', ...CALC, '--call', 'work#echo', '--args', '["hi"]');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toBe('hi');
   });
@@ -43,23 +43,23 @@ describe('witplug run on the gateway contract', () => {
     id: '18446744073709551615', method: 'get', path: '/old/ä', query: null, headers: [{ name: 'a', values: [] }], body: [1, 2, 255],
     client: { tls: true, authenticated: false, internal: false, bot: false }, receivedAtMs: -1,
   };
-  it('returns a variant with a record payload as {tag,val}', () => {
-    const r = runJson(...GATEWAY, '--call', 'filter#check', '--args', JSON.stringify([req]));
+  it('returns a variant with a record payload as {tag,val}', async () => {
+    const r = await runJson(...GATEWAY, '--call', 'filter#check', '--args', JSON.stringify([req]));
     expect(r).toMatchObject({ code: 0, json: { ok: true, value: { tag: 'redirect', val: { location: '/new/ä', permanent: true } } } });
     expect(r.stderr).toContain('check /old/ä'); // witplug:host/log goes to stderr
   });
 
-  it('returns lists of u8 as arrays and flags as objects of booleans', () => {
+  it('returns lists of u8 as arrays and flags as objects of booleans', async () => {
     const resp = { status: 200, headers: [], body: [0, 128, 255], cache: { noStore: false, private: true, immutable: false } };
-    const r = runJson(...GATEWAY, '--call', 'shaper#shape', '--args', JSON.stringify([{ ...req, path: '/static/x' }, resp]));
+    const r = await runJson(...GATEWAY, '--call', 'shaper#shape', '--args', JSON.stringify([{ ...req, path: '/static/x' }, resp]));
     expect(r.json).toEqual({
       ok: true,
       value: { status: 200, headers: [{ name: 'x-request-id', values: ['18446744073709551615'] }], body: [0, 128, 255], cache: { noStore: false, private: true, immutable: true } },
     });
   });
 
-  it('returns null for a function without a result', () => {
-    expect(runJson(...GATEWAY, '--call', 'observer#observe', '--args', JSON.stringify([req, 200, 5])).json).toEqual({ ok: true, value: null });
+  it('returns null for a function without a result', async () => {
+    expect((await runJson(...GATEWAY, '--call', 'observer#observe', '--args', JSON.stringify([req, 200, 5]))).json).toEqual({ ok: true, value: null });
   });
 });
 
@@ -80,8 +80,8 @@ describe('usage errors exit 2 with a message naming the problem, never a stack t
     ['missing WIT', ['guests/dist/calc-wat.wasm', '--wit', 'no/such.wit', '--world', 'calc', '--call', 'version'], /no\/such\.wit/],
     ['unknown world', ['guests/dist/calc-wat.wasm', '--wit', 'guests/wat-fixture/calc.wit', '--world', 'nope', '--call', 'version'], /nope/],
   ];
-  it.each(cases)('%s', (_name, args, message) => {
-    const r = runJson(...args);
+  it.each(cases)('%s', async (_name, args, message) => {
+    const r = await runJson(...args);
     expect(r.code).toBe(2);
     expect(r.json['ok']).toBe(false);
     const error = r.json['error'] as { code: string; message: string };
@@ -89,38 +89,38 @@ describe('usage errors exit 2 with a message naming the problem, never a stack t
     expect(error.message).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     // The same without --json: one message on stderr, no stack trace.
-    const plain = witplug('run', ...args);
+    const plain = await witplug('run', ...args);
     expect(plain.code).toBe(2);
     expect(plain.stderr).toMatch(message);
     expect(plain.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('an argument refused while lowering keeps its documented code, TYPE_MISMATCH, with exit 2', () => {
-    const r = runJson(...CALC, '--call', 'work#echo', '--args', '["a\\udc00b"]');
+  it('an argument refused while lowering keeps its documented code, TYPE_MISMATCH, with exit 2', async () => {
+    const r = await runJson(...CALC, '--call', 'work#echo', '--args', '["a\\udc00b"]');
     expect(r.code).toBe(2);
     expect(r.json).toMatchObject({ ok: false, error: { code: 'TYPE_MISMATCH', path: 'param s' } });
   });
 
-  it('a missing required flag is a usage error', () => {
-    const r = witplug('run', 'guests/dist/calc-wat.wasm', '--wit', 'guests/wat-fixture/calc.wit');
+  it('a missing required flag is a usage error', async () => {
+    const r = await witplug('run', 'guests/dist/calc-wat.wasm', '--wit', 'guests/wat-fixture/calc.wit');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--world/);
   });
 });
 
 describe('refusals and failures exit 1', () => {
-  it('a plugin that does not fit the world is REJECTED with the admission reason', () => {
-    const r = runJson('guests/dist/calc-wat.wasm', '--wit', 'wit', '--world', 'gateway-plugin', '--call', 'version');
+  it('a plugin that does not fit the world is REJECTED with the admission reason', async () => {
+    const r = await runJson('guests/dist/calc-wat.wasm', '--wit', 'wit', '--world', 'gateway-plugin', '--call', 'version');
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ ok: false, error: { code: 'REJECTED' } });
     expect((r.json['error'] as { message: string }).message).toMatch(/MISSING_EXPORT/);
   });
 
-  it('bytes that are not a component are refused, not crashed on', () => {
+  it('bytes that are not a component are refused, not crashed on', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'witplug-cli-run-'));
     const junk = join(dir, 'junk.wasm');
     writeFileSync(junk, Buffer.from('\0asm\x01\0\0\0garbage-garbage'));
-    const r = runJson(junk, '--wit', 'guests/wat-fixture/calc.wit', '--world', 'calc', '--call', 'version');
+    const r = await runJson(junk, '--wit', 'guests/wat-fixture/calc.wit', '--world', 'calc', '--call', 'version');
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ ok: false, error: { code: 'REJECTED' } });
     expect((r.json['error'] as { message: string }).message).toMatch(/NOT_A_COMPONENT/);
@@ -128,11 +128,11 @@ describe('refusals and failures exit 1', () => {
 });
 
 describe('help', () => {
-  it('describes every flag of run', () => {
-    const r = witplug('run', '--help');
+  it('describes every flag of run', async () => {
+    const r = await witplug('run', '--help');
     expect(r.code).toBe(0);
     for (const flag of ['--wit', '--world', '--call', '--args', '--json']) expect(r.stdout).toContain(flag);
-    const top = witplug('--help');
+    const top = await witplug('--help');
     expect(top.code).toBe(0);
     for (const cmd of ['run', 'check', 'inspect', 'bench']) expect(top.stdout).toContain(cmd);
   });

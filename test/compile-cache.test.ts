@@ -137,7 +137,7 @@ describe('header mismatch: rebuilt, and the reason names the field and both valu
   const cases: [keyof ArtifactKeyFields, string | number, (running: string) => string][] = [
     ['jcoVersion', '1.12.0', (running) => `cache entry built by jco 1.12.0, running ${running} → rebuilding`],
     ['witplugVersion', '0.0.1', (running) => `cache entry built by witplug 0.0.1, running ${running} → rebuilding`],
-    // issue 10: a witplug that changed how it builds (same version) must not reuse the old build's entry.
+    // A witplug that changed how it builds (same version) must not reuse the old build's entry.
     ['builder', 'build-0', (running) => `cache entry built by witplug build stamp build-0, running ${running} → rebuilding`],
     ['contractFingerprint', 'stale-contract', () => 'cache entry built for contract fingerprint stale-contract, running (none) → rebuilding'],
     ['componentHash', 'f'.repeat(64), (running) => `cache entry is for component sha256 ${'f'.repeat(64)}, loading ${running} → rebuilding`],

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeComponent, type DecodedComponent } from '../src/component/decode.js';
+import { decodeComponent, decodeCounted, type DecodedComponent } from '../src/component/decode.js';
 import { Reader } from '../src/component/reader.js';
 import { printFuncType, printInterface, printShape, printValType } from '../src/component/wit-print.js';
 import { fingerprintInterface } from '../src/component/fingerprint.js';
@@ -200,7 +200,8 @@ describe('decodeComponent: gateway-plugin world', () => {
       fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (edits) => {
         const copy = Uint8Array.from(bytes);
         for (const [i, b] of edits) copy[8 + (i % (copy.length - 8))] = b;
-        expect(['ok', 'MALFORMED']).toContain(codeOf(() => decodeComponent(copy)));
+        // UNSUPPORTED: a corrupted byte can spell a well-formed `map<K, V>` type.
+        expect(['ok', 'MALFORMED', 'UNSUPPORTED']).toContain(codeOf(() => decodeComponent(copy)));
       }),
       { numRuns: 2000 },
     );
@@ -312,7 +313,7 @@ describe('decodeComponent: other constructs', () => {
       (export "inline" (instance $inl))
       (export "m2" (func $make)))`);
     const d = decodeComponent(bytes);
-    expect(d.shape.imports.map((i) => [i.kind, i.name])).toEqual([['type', 'point'], ['interface', 'a:b/i@1.0.0']]);
+    expect(d.shape.imports.map((i) => [i.kind, i.name])).toEqual([['type', 'point'], ['interface', 'a:b/i@1.0.0'], ['extern', 'comp']]);
     const point = { kind: 'record', name: 'point', fields: [{ name: 'x', type: u('u32') }, { name: 'y', type: u('u32') }] };
     const i = iface(d.shape.imports, 'a:b/i@1.0.0');
     const j = iface(d.shape.exports, 'a:b/j@1.0.0');
@@ -405,17 +406,17 @@ describe('decodeComponent: bad input', () => {
     expect(messageOf(() => decodeComponent(Uint8Array.from(inner)))).toMatch(/MALFORMED: .*nested deeper than 100/);
   });
 
-  it('bounds work on repeated instantiation of nested components', () => {
-    // Component k instantiates component k-1 eight times, 12 levels: 8^12 evaluations without a budget.
+  it('decodes repeated instantiation of nested components in linear work', () => {
+    // Component k instantiates component k-1 eight times, 12 levels: 8^12 evaluations when each
+    // instantiation re-reads the nested body; one evaluation per body when it is substituted.
     let comp: number[] = [...pre];
     for (let level = 0; level < 12; level++) {
       const inst: number[] = [8];
       for (let i = 0; i < 8; i++) inst.push(0x00, 0x00, 0x00);
       comp = [...pre, ...section(4, comp), ...section(5, inst)];
     }
-    const t = Date.now();
-    expect(messageOf(() => decodeComponent(Uint8Array.from(comp)))).toMatch(/MALFORMED: .*work budget/);
-    expect(Date.now() - t).toBeLessThan(5000);
+    const { work } = decodeCounted(Uint8Array.from(comp));
+    expect(work).toBeLessThanOrEqual(4 * comp.length);
   });
 });
 

@@ -48,9 +48,9 @@ describe('one registry of codes (src/errors.ts)', () => {
 describe('CLI usage errors are documented failures', () => {
   const { witplug, json } = cli(mkdtempSync(join(tmpdir(), 'witplug-usage-')));
 
-  it('an unknown flag or a missing required option: one line with the code, exit 2', () => {
+  it('an unknown flag or a missing required option: one line with the code, exit 2', async () => {
     for (const args of [['run', 'x.wasm', '--bogus'], ['check', 'x.wasm'], ['nosuch']]) {
-      const r = witplug(...args);
+      const r = await witplug(...args);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
       const lines = r.stderr.trim().split('\n');
@@ -59,11 +59,11 @@ describe('CLI usage errors are documented failures', () => {
     }
   });
 
-  it('with --json: exactly one failure object on stdout, exit 2', () => {
-    const r = json('run', 'x.wasm', '--wit', 'wit', '--world', 'w', '--call', 'a#b', '--bogus');
+  it('with --json: exactly one failure object on stdout, exit 2', async () => {
+    const r = await json('run', 'x.wasm', '--wit', 'wit', '--world', 'w', '--call', 'a#b', '--bogus');
     expect(r.code).toBe(2);
     expect(r.json).toEqual({ ok: false, error: { code: 'USAGE', message: expect.stringContaining('--bogus') } });
-    const missing = json('check', 'x.wasm');
+    const missing = await json('check', 'x.wasm');
     expect(missing.code).toBe(2);
     expect(missing.json).toEqual({ ok: false, error: { code: 'USAGE', message: expect.stringContaining("'--wit") } });
   });

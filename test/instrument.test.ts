@@ -258,7 +258,7 @@ describe('instrumentCoreModule: memory', () => {
   });
 });
 
-describe('instrumentCoreModule: bulk operations and grows (issue 9)', () => {
+describe('instrumentCoreModule: bulk operations and grows', () => {
   const BULK = `(module
     (memory (export "mem") 1 1000)
     (table $t (export "tab") 2 funcref)

@@ -1,5 +1,5 @@
 /**
- * Isolation mode never hangs the host (issue 9 item 6): a worker that dies
+ * Isolation mode never hangs the host: a worker that dies
  * (terminated from outside, out of memory) fails the pending call at once
  * with WORKER_EXIT and the reason, and the next call gets a new worker;
  * every call has a deadline; a host function that re-enters the plugin or

@@ -73,6 +73,7 @@ describe('without a policy a manifest may only narrow what the host gives', () =
     ['maxOutputBytes of 2 GiB (host: the 64 MiB default)', { limits: { maxOutputBytes: 2 ** 31 } }, 'limits.maxOutputBytes'],
     ['maxHandles above the default', { limits: { maxHandles: 10_001 } }, 'limits.maxHandles'],
     ['maxTableElements above the default', { limits: { maxTableElements: 10_001 } }, 'limits.maxTableElements'],
+    ['maxOpenFiles above the default', { limits: { maxOpenFiles: 257 } }, 'limits.maxOpenFiles'],
   ];
   it.each(escalations)('%s is refused with POLICY, naming the plugin, the field and the policy', async (_name, json, field) => {
     const e = await refusal(allowManifest('p', request(json, t.plugins)));
@@ -84,7 +85,7 @@ describe('without a policy a manifest may only narrow what the host gives', () =
   });
 
   it('each limit raised above the host\'s limits is refused', async () => {
-    const host: Required<Limits> = { fuel: 1000, timeoutMs: 100, maxMemoryMb: 16, maxOutputBytes: 4096, maxHandles: 50, maxTableElements: 500 };
+    const host: Required<Limits> = { fuel: 1000, timeoutMs: 100, maxMemoryMb: 16, maxOutputBytes: 4096, maxHandles: 50, maxTableElements: 500, maxOpenFiles: 64 };
     for (const key of Object.keys(host) as (keyof Limits)[]) {
       const e = await refusal(allowManifest('p', request({ limits: { [key]: host[key] + 1 } }, t.plugins), {}, host));
       expect(e).toMatchObject({ code: 'POLICY', path: `limits.${key}` });

@@ -1,5 +1,5 @@
 /**
- * plugin.close() (issue 9 item 11): calls after close fail with CLOSED, the
+ * plugin.close(): calls after close fail with CLOSED, the
  * per-process compiled-module and glue caches are released with the last
  * plugin using them, and 1 000 distinct plugins loaded, called and closed
  * leave RSS and heap within a bound (child process with --expose-gc, running

@@ -1,5 +1,5 @@
 /**
- * The staged pipeline (issue 11 part 1): prepare() once — hash, decode
+ * The staged pipeline: prepare() once — hash, decode
  * (one shape-cache lookup), admit, compile, link — then instantiate() many
  * independent instances; loadPlugin is the shortcut of both.
  */

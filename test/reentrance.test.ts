@@ -1,5 +1,5 @@
 /**
- * Re-entrance (issue 9 item 3): a host function that calls back into the
+ * Re-entrance: a host function that calls back into the
  * plugin instance that called it is refused with REENTRANCE on every entry
  * path — generated callers (`fn`, `call`), jco's bindings (`jcoFn`),
  * resource constructors/methods and drops, re-instantiation — including while the arguments

@@ -1,6 +1,5 @@
 /**
- * Bulk memory, memory.grow and tables under fuel and deadline (issue 9 items 4
- * and 10): one instruction can do megabytes of work or grow a table without
+ * Bulk memory, memory.grow and tables under fuel and deadline: one instruction can do megabytes of work or grow a table without
  * bound, so the instrumenter charges fuel in proportion to the size and the
  * deadline is checked around them. A real WAT component, built here.
  */

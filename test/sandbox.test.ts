@@ -1,5 +1,5 @@
 /**
- * The sandbox (issue 6) against adversarial WAT plugins (guests/wat-adversarial):
+ * The sandbox against adversarial WAT plugins (guests/wat-adversarial):
  * every misbehaviour ends in its stable code, the host process stays up, and a
  * well-behaved plugin (gateway-wat) loaded in the same process answers
  * correctly before, during (from inside the adversarial plugin's host calls)

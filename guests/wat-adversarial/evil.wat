@@ -1,5 +1,5 @@
 ;; World witplug:adversarial/adversarial (wit/adversarial.wit): every export misbehaves in
-;; one way, for the sandbox tests (issue 6). Bump allocator as in calc.wat.
+;; one way, for the sandbox tests. Bump allocator as in calc.wat.
 (module
   (import "witplug:adversarial/pinger@0.1.0" "ping" (func $ping (param i32) (result i32)))
   (memory (export "memory") 1)

@@ -354,6 +354,7 @@ export function compareWorldItem(expected: WorldItem, found: WorldItem, path: re
   if (expected.kind === 'interface' && found.kind === 'interface') return compareInterface(expected.iface, found.iface, path);
   if (expected.kind === 'func' && found.kind === 'func') return compareFunc(expected.func, found.func, path);
   if (expected.kind === 'type' && found.kind === 'type') return compareNamedType(expected.name, expected.type, found.type, path);
+  if (expected.kind === 'extern' && found.kind === 'extern' && expected.sort === found.sort && expected.detail === found.detail) return [];
   return [changed(path, `expected ${itemKindText(expected)}, found ${itemKindText(found)}`)];
 }
 
@@ -365,5 +366,7 @@ function itemKindText(item: WorldItem): string {
       return funcDecl(item.name, item.func);
     case 'type':
       return typeDefNamed(item.name, item.type);
+    case 'extern':
+      return `${item.detail} ${item.name}`;
   }
 }

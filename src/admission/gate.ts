@@ -44,6 +44,9 @@ export function decodeForAdmission(bytes: Uint8Array, cache?: ShapeCache, hash?:
     if (isWitplugError(e) && e.code === ErrorCodes.NOT_A_COMPONENT) {
       return { problem: { code: AdmissionCodes.NOT_A_COMPONENT, path: '', message: e.message } };
     }
+    if (isWitplugError(e) && e.code === ErrorCodes.UNSUPPORTED) {
+      return { problem: { code: AdmissionCodes.UNSUPPORTED, path: '', message: e.message } };
+    }
     // Anything else the decoder throws on bytes is a malformed binary, including
     // RangeErrors from a defensive decoder: the gate must not leak exceptions.
     const msg = e instanceof Error ? e.message : String(e);

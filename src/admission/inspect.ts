@@ -41,7 +41,8 @@ function describe(item: WorldItem, direction: 'import' | 'export'): InspectItem 
 export function inspectComponent(bytes: Uint8Array): InspectReport {
   const r = decodeForAdmission(bytes);
   if ('problem' in r) {
-    throw new WitplugError(r.problem.code === 'NOT_A_COMPONENT' ? ErrorCodes.NOT_A_COMPONENT : ErrorCodes.MALFORMED, r.problem.message);
+    const code = r.problem.code === 'NOT_A_COMPONENT' || r.problem.code === 'UNSUPPORTED' ? r.problem.code : ErrorCodes.MALFORMED;
+    throw new WitplugError(code, r.problem.message);
   }
   const { shape, customSections, producers } = r.decoded;
   const meta = findPluginMetadata(customSections);

@@ -1,7 +1,7 @@
 /**
  * Versioned interface names and semver compatibility, as wasmtime's linker
  * applies it: `1.3.0` and `1.2.0` are compatible (same major, ≥ 1); for 0.x
- * the minor must match too; pre-releases match only themselves.
+ * the minor must match too; 0.0.x and pre-releases match only themselves.
  */
 
 /** `pkg:x/iface@1.2.0` → `pkg:x/iface`; names without a version are returned as is. */
@@ -15,14 +15,14 @@ export function versionOf(name: string): string | null {
   return at < 0 ? null : name.slice(at + 1);
 }
 
-interface Semver {
+export interface Semver {
   readonly major: number;
   readonly minor: number;
   readonly patch: number;
   readonly pre: string;
 }
 
-function parseSemver(v: string): Semver | null {
+export function parseSemver(v: string): Semver | null {
   const m = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
   if (!m) return null;
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), pre: m[4] ?? '' };
@@ -37,7 +37,8 @@ export function versionsCompatible(wanted: string | null, offered: string | null
   if (!a || !b) return false;
   if (a.pre || b.pre) return false;
   if (a.major !== b.major) return false;
-  if (a.major === 0) return a.minor === b.minor;
+  // wasmtime gives 0.0.x no alternate lookup key: every patch is its own API.
+  if (a.major === 0) return a.minor === b.minor && a.minor !== 0;
   return true;
 }
 
@@ -51,7 +52,28 @@ export function compareVersions(a: string | null, b: string | null): number {
   if (pa.pre === pb.pre) return 0;
   if (pa.pre === '') return 1;
   if (pb.pre === '') return -1;
-  return pa.pre < pb.pre ? -1 : 1;
+  return comparePrerelease(pa.pre, pb.pre);
+}
+
+/**
+ * Semver 2.0 §11: dot-separated identifiers left to right, numeric ones
+ * compared as numbers and below alphanumeric ones, a shorter prefix first
+ * (`alpha.2` < `alpha.10` < `alpha.beta` < `beta`).
+ */
+function comparePrerelease(a: string, b: string): number {
+  const xs = a.split('.');
+  const ys = b.split('.');
+  for (let i = 0; i < Math.min(xs.length, ys.length); i++) {
+    const x = xs[i]!;
+    const y = ys[i]!;
+    if (x === y) continue;
+    const xn = /^\d+$/.test(x);
+    const yn = /^\d+$/.test(y);
+    if (xn && yn) return x.length - y.length || (x < y ? -1 : 1);
+    if (xn !== yn) return xn ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return xs.length - ys.length;
 }
 
 /**

@@ -188,7 +188,7 @@ export function generateBindings(contract: Contract, options: BindingsOptions = 
       exportLines.push(`  readonly ${quote(lowerCamel(item.name))}: ${signature(namer, item.func, null)};`);
       targets.push(target(item, null));
       table.push(`  ${quote(lowerCamel(item.name))}: ${quote(target(item, null))},`);
-    } else {
+    } else if (item.kind === 'type') {
       namer.type(item.type.kind === 'resource' ? { kind: 'own', resource: item.type } : item.type);
     }
   }
@@ -206,7 +206,7 @@ export function generateBindings(contract: Contract, options: BindingsOptions = 
     } else if (item.kind === 'func') {
       hostRequired = true;
       importLines.push(`  readonly ${quote(item.name)}: ${signature(namer, item.func, null)};`);
-    } else if (item.type.kind !== 'resource') {
+    } else if (item.kind === 'type' && item.type.kind !== 'resource') {
       namer.type(item.type);
     }
   }

@@ -16,6 +16,7 @@ export interface RunFlags {
   maxOutputBytes?: string;
   maxHandles?: string;
   maxTableElements?: string;
+  maxOpenFiles?: string;
   grant?: string;
   isolate?: boolean;
 }
@@ -35,6 +36,7 @@ export function registerRun(program: Command): void {
     .option('--max-output-bytes <b>', 'maximum bytes one call may return, all strings/lists together (default 64 MiB; OUTPUT_LIMIT)')
     .option('--max-handles <n>', 'maximum live resource handles per plugin instance (RESOURCE_LIMIT; default 10000)')
     .option('--max-table-elements <n>', 'maximum elements of each table (RESOURCE_LIMIT); default 10000 when any limit is set')
+    .option('--max-open-files <n>', 'maximum WASI files, directories and streams a plugin instance holds open (RESOURCE_LIMIT; default 256)')
     .option('--grant <manifest.json>', 'capability grant (imports, config, filesystem, env, clocks, random, limits); default: no WASI at all')
     .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it; default deadline 30 s)')
     .option('--json', 'print exactly one JSON object: {"ok":true,"value":…} or {"ok":false,"error":{code,message}}')
@@ -111,6 +113,8 @@ export function limitFlags(flags: RunFlags): Limits {
   if (mh !== undefined) out.maxHandles = mh;
   const te = num('--max-table-elements', flags.maxTableElements, true);
   if (te !== undefined) out.maxTableElements = te;
+  const mf = num('--max-open-files', flags.maxOpenFiles, true);
+  if (mf !== undefined) out.maxOpenFiles = mf;
   return out;
 }
 

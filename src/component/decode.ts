@@ -7,7 +7,7 @@
 import { WitplugError, isWitplugError } from '../errors.js';
 import type { ComponentShape, FuncType, InterfaceType, NamedType, WorldItem } from './types.js';
 import { Reader, malformed } from './reader.js';
-import { Budget, type Ext, type InstanceDef, newScope } from './defs.js';
+import { type Budget, type Def, type Ext, type InstanceDef, budgetFor, newScope } from './defs.js';
 import { type EvalContext, evalComponent, readComponentPreamble } from './interpret.js';
 import { CoreWiring, type CoreImportWiring, type LiftSource } from './core-wiring.js';
 import { type CustomSection, parseComponentName, parseProducers } from './custom.js';
@@ -53,8 +53,6 @@ export interface DecodedComponent {
   readonly importWiring: CoreImportWiring | null;
 }
 
-/** Upper bound on decoding effort (sections, declarations, instantiations). */
-export const WORK_BUDGET = 1_000_000;
 
 function interfaceOf(name: string, inst: InstanceDef): InterfaceType {
   const types = new Map<string, NamedType>();
@@ -69,19 +67,51 @@ function interfaceOf(name: string, inst: InstanceDef): InterfaceType {
   return { kind: 'interface', name, types, funcs };
 }
 
-export function worldItem(name: string, ext: Ext): WorldItem | null {
+const DEF_TEXT: Readonly<Record<Def['d'], string>> = {
+  val: 'value type', resource: 'resource type', func: 'function type', instance: 'instance type', component: 'component type', opaque: 'core type',
+};
+
+/** What an export of an instance is, when WIT has no form for it (else null). */
+function oddMember(ext: Ext): string | null {
   switch (ext.s) {
-    case 'instance':
+    case 'func': return null;
+    case 'type': return ext.t.d === 'val' || ext.t.d === 'resource' ? null : DEF_TEXT[ext.t.d];
+    case 'instance': return 'instance';
+    case 'component': return 'component';
+    case 'module': return 'core module';
+    case 'value': return 'value';
+  }
+}
+
+/**
+ * The world item of one import or export. Every extern appears: what WIT
+ * cannot express becomes an `extern` item (so that admission refuses it
+ * rather than never seeing it).
+ */
+export function worldItem(name: string, ext: Ext, budget: Budget): WorldItem {
+  switch (ext.s) {
+    case 'instance': {
+      budget.spend(ext.t.exports.size, 0);
+      const odd: string[] = [];
+      for (const [n, e] of ext.t.exports) {
+        const what = oddMember(e);
+        if (what !== null) odd.push(`${what} ${n}`);
+      }
+      if (odd.length > 0) return { kind: 'extern', name, sort: 'instance', detail: `instance exporting ${odd.join(', ')}` };
       return { kind: 'interface', name, iface: interfaceOf(name, ext.t) };
+    }
     case 'func':
       return { kind: 'func', name, func: ext.t };
     case 'type':
       if (ext.t.d === 'val') return { kind: 'type', name, type: ext.t.t };
       if (ext.t.d === 'resource') return { kind: 'type', name, type: ext.t.r };
-      return null;
-    default:
-      // Component, core module and value imports/exports are not part of a WIT world.
-      return null;
+      return { kind: 'extern', name, sort: 'type', detail: DEF_TEXT[ext.t.d] };
+    case 'component':
+      return { kind: 'extern', name, sort: 'component', detail: 'component' };
+    case 'module':
+      return { kind: 'extern', name, sort: 'core module', detail: 'core module' };
+    case 'value':
+      return { kind: 'extern', name, sort: 'value', detail: 'value' };
   }
 }
 
@@ -101,6 +131,15 @@ export function checkPreamble(bytes: Uint8Array): void {
 }
 
 export function decodeComponent(bytes: Uint8Array): DecodedComponent {
+  return decodeCounted(bytes).decoded;
+}
+
+/**
+ * `decodeComponent`, plus the work units it spent: at most
+ * `WORK_PER_BYTE * bytes.length + WORK_FLOOR` (defs.ts), so that tests can
+ * check that decoding stays linear in the input.
+ */
+export function decodeCounted(bytes: Uint8Array): { decoded: DecodedComponent; work: number } {
   try {
     if (!(bytes instanceof Uint8Array)) throw malformed('input is not a byte array', 0);
     checkPreamble(bytes);
@@ -108,25 +147,20 @@ export function decodeComponent(bytes: Uint8Array): DecodedComponent {
     readComponentPreamble(r);
     resetStringEncodingScan();
     const wiring = new CoreWiring();
-    const ctx: EvalContext = { bytes, budget: new Budget(WORK_BUDGET), customSections: [], coreModules: [], wiring };
-    const res = evalComponent(r, newScope(null), ctx, null, true);
+    const budget = budgetFor(bytes instanceof Uint8Array ? bytes.length : 0);
+    const ctx: EvalContext = { bytes, budget, customSections: [], coreModules: [], wiring };
+    const res = evalComponent(r, newScope(null), ctx, true);
     const imports: WorldItem[] = [];
     const exports: WorldItem[] = [];
-    for (const [n, e] of res.imports) {
-      const item = worldItem(n, e);
-      if (item) imports.push(item);
-    }
-    for (const [n, e] of res.exports) {
-      const item = worldItem(n, e);
-      if (item) exports.push(item);
-    }
+    for (const [n, e] of res.imports) imports.push(worldItem(n, e, budget));
+    for (const [n, e] of res.exports) exports.push(worldItem(n, e, budget));
     let producers: Record<string, Record<string, string>> | undefined;
     let name: string | undefined;
     for (const s of ctx.customSections) {
       if (s.name === 'producers' && !producers) producers = parseProducers(s.data);
       else if (s.name === 'component-name' && name === undefined) name = parseComponentName(s.data);
     }
-    return {
+    const decoded: DecodedComponent = {
       utf8Strings: !sawNonUtf8Strings(),
       canonBuiltins: canonBuiltinsSeen(),
       asyncCanon: sawAsyncOption(),
@@ -139,6 +173,7 @@ export function decodeComponent(bytes: Uint8Array): DecodedComponent {
       ...(producers ? { producers } : {}),
       ...(name !== undefined ? { name } : {}),
     };
+    return { decoded, work: budget.used };
   } catch (e) {
     if (isWitplugError(e)) throw e;
     // Anything else (a stack overflow on some input we failed to bound, a bug)

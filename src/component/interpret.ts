@@ -4,26 +4,28 @@
  * wit-component wraps every exported interface in a nested "shim" component
  * that imports types and functions and re-exports them, then instantiates it
  * with the outer definitions. The type of the exported instance is therefore
- * only known after evaluating the nested component *with its instantiation
- * arguments substituted for its imports*: that is what `evalComponent` does
- * when it meets an `instantiate` (it re-reads the nested component's bytes
- * with a bindings map, so imported types become the outer types, named and
- * resource identities included).
+ * only known with the instantiation arguments substituted for the nested
+ * component's imports. Each nested component is evaluated once, where it is
+ * defined, with its imports as placeholders; an `instantiate` substitutes the
+ * arguments for them in its exports (subst.ts), so imported types become the
+ * outer types, named and resource identities included, in work proportional
+ * to what changes.
  */
 import type { Reader } from './reader.js';
 import { Reader as ByteReader } from './reader.js';
 import { readCanon } from './core-skip.js';
 import {
-  addExt, enterScope, extAt, readAlias, readDefType, readExternName, readExternType, readSort, readValType, typeAt,
+  addExt, enterScope, extAt, importPlaceholder, readAlias, readDefType, readExternName, readExternType, readSort, readValType, typeAt,
 } from './decode-types.js';
-import { type Budget, type ComponentDef, type Ext, type InstanceDef, type Scope, claimResources, nameDef } from './defs.js';
+import { type Budget, type ComponentDef, type Ext, type InstanceDef, type Scope, claimResources, extLevel, nameDef, sealed } from './defs.js';
+import { Subst } from './subst.js';
 import type { CustomSection } from './custom.js';
 import type { CoreWiring } from './core-wiring.js';
 
 export interface EvalContext {
   readonly bytes: Uint8Array;
   readonly budget: Budget;
-  /** Filled only by the definition pass (not by instantiation re-evaluations, which would duplicate entries). */
+  /** Top-level custom sections (each component body is evaluated once, so nothing is seen twice). */
   readonly customSections: CustomSection[];
   readonly coreModules: { offset: number; size: number }[];
   /** Top level only (definition pass): how core instances and lifts are wired (src/component/core-wiring.ts). */
@@ -34,6 +36,9 @@ export interface EvalResult {
   readonly imports: [string, Ext][];
   readonly exports: [string, Ext][];
 }
+
+/** `core:sort` byte of a core module. */
+const CORE_MODULE = 0x11;
 
 const COMPONENT_PREAMBLE = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 
@@ -59,47 +64,81 @@ function instantiate(r: Reader, scope: Scope, ctx: EvalContext): InstanceDef {
     for (let n = r.vecLen(3), i = 0; i < n; i++) {
       const name = r.name();
       const spos = r.pos;
-      const { sort } = readSort(r);
-      if (sort === 'core') r.fail('instantiate argument of a core sort', spos);
+      const { sort, core } = readSort(r);
+      // A core module may be passed to a nested component (Binary.md `sortidx`); other core sorts may not.
+      if (sort === 'core' && core !== CORE_MODULE) r.fail('instantiate argument of a core sort other than module', spos);
       const ext = extAt(r, scope, sort, r.u32(), spos);
       if (bindings.has(name)) r.fail(`duplicate instantiate argument '${name}'`, spos);
       bindings.set(name, ext);
     }
-    if (!comp.body) return { exports: new Map(comp.exports) };
-    const body = comp.body;
-    const inner = enterScope(r, body.parent, pos);
-    const res = evalComponent(new ByteReader(ctx.bytes, body.start, body.end), inner, ctx, bindings, false);
-    return { exports: new Map(res.exports) };
+    // The component was evaluated once, where it was defined; here its imports are
+    // replaced by the arguments in what it exports (subst.ts), never re-evaluated.
+    const subst = new Subst(comp.inner, scope.depth, ctx.budget, pos);
+    for (const [name, ext] of comp.imports) {
+      const bound = bindings.get(name);
+      if (!bound) continue;
+      if (bound.s !== ext.s) r.fail(`instantiate argument '${name}' is a ${bound.s}, import expects a ${ext.s}`, pos);
+      subst.bind(ext, bound);
+    }
+    if (exportsLevel(comp) < comp.inner) return sharedInstance(comp, ctx.budget, pos);
+    return sealed({ exports: new Map(subst.exports(comp.exports).list) }, pos);
   }
   if (tag === 0x01) {
     const exports = new Map<string, Ext>();
     for (let n = r.vecLen(3), i = 0; i < n; i++) {
       const name = readExternName(r);
       const spos = r.pos;
-      const { sort } = readSort(r);
-      if (sort === 'core') r.fail('inline export of a core sort', spos);
-      exports.set(name, extAt(r, scope, sort, r.u32(), spos));
+      const { sort, core } = readSort(r);
+      if (sort === 'core' && core !== CORE_MODULE) r.fail('inline export of a core sort other than module', spos);
+      if (exports.has(name)) r.fail(`duplicate inline export '${name}'`, spos);
+      const ext = extAt(r, scope, sort, r.u32(), spos);
+      // Named as an export is: a resource bundled here takes this name (as in a component's own export section).
+      exports.set(name, ext.s === 'type' ? { s: 'type', t: nameDef(ext.t, name) } : ext);
     }
-    return { exports };
+    return sealed({ exports }, pos);
   }
   return r.fail(`unknown instance expression 0x${tag.toString(16)}`, pos);
 }
 
-function readImport(r: Reader, scope: Scope, bindings: Map<string, Ext> | null, imports: [string, Ext][]): void {
+const exportLevels = new WeakMap<ComponentDef, number>();
+/** The highest variable level among a component's exports (computed once per component). */
+function exportsLevel(comp: ComponentDef): number {
+  let level = exportLevels.get(comp);
+  if (level === undefined) {
+    level = -1;
+    for (const [, e] of comp.exports) level = Math.max(level, extLevel(e));
+    exportLevels.set(comp, level);
+  }
+  return level;
+}
+
+const shared = new WeakMap<ComponentDef, InstanceDef>();
+/** Every instance of a component whose exports mention none of its variables is the same. */
+function sharedInstance(comp: ComponentDef, budget: Budget, at: number): InstanceDef {
+  let inst = shared.get(comp);
+  if (!inst) {
+    budget.spend(comp.exports.length, at);
+    inst = sealed({ exports: new Map(comp.exports) }, at);
+    shared.set(comp, inst);
+  }
+  return inst;
+}
+
+function readImport(r: Reader, scope: Scope, budget: Budget, imports: [string, Ext][]): void {
   const pos = r.pos;
   const name = readExternName(r);
   let ext = readExternType(r, scope, name);
-  const bound = bindings?.get(name);
-  if (bound) {
-    if (!sameSort(bound, ext)) r.fail(`instantiate argument '${name}' is a ${bound.s}, import expects a ${ext.s}`, pos);
-    ext = bound;
+  // Inside a nested component an import is a variable its instantiations substitute.
+  if (scope.depth > 0) ext = importPlaceholder(ext, scope.depth, budget, pos);
+  else if (ext.s === 'instance') {
+    budget.spend(ext.t.exports.size, pos);
+    claimResources(ext.t, name);
   }
-  if (scope.depth === 0 && ext.s === 'instance') claimResources(ext.t, name);
   imports.push([name, ext]);
   addExt(scope, ext);
 }
 
-function readExport(r: Reader, scope: Scope, exports: [string, Ext][], seen: Set<string>): void {
+function readExport(r: Reader, scope: Scope, budget: Budget, exports: [string, Ext][], seen: Set<string>): void {
   const pos = r.pos;
   const name = readExternName(r);
   if (seen.has(name)) r.fail(`duplicate export '${name}'`, pos);
@@ -123,17 +162,19 @@ function readExport(r: Reader, scope: Scope, exports: [string, Ext][], seen: Set
     r.fail('bad export type option', r.pos - 1);
   }
   if (ext.s === 'type') ext = { s: 'type', t: nameDef(ext.t, name) };
-  if (scope.depth === 0 && ext.s === 'instance') claimResources(ext.t, name);
+  if (scope.depth === 0 && ext.s === 'instance') {
+    budget.spend(ext.t.exports.size, pos);
+    claimResources(ext.t, name);
+  }
   exports.push([name, ext]);
   addExt(scope, ext);
 }
 
 /**
- * Evaluate the sections in `r` in `scope`. `bindings` are instantiation
- * arguments (null for the definition pass); `collect` records core modules
+ * Evaluate the sections in `r` in `scope`. `collect` records core modules
  * and (at the top level) custom sections.
  */
-export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, bindings: Map<string, Ext> | null, collect: boolean): EvalResult {
+export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, collect: boolean): EvalResult {
   const imports: [string, Ext][] = [];
   const exports: [string, Ext][] = [];
   const exportNames = new Set<string>();
@@ -164,10 +205,9 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, binding
         continue;
       case 4: {
         readComponentPreamble(s);
-        const body = { start: s.pos, end: s.end, parent: scope };
         const inner = enterScope(s, scope, spos);
-        const def = evalComponent(s, inner, ctx, null, collect);
-        scope.components.push({ imports: def.imports, exports: def.exports, body });
+        const def = evalComponent(s, inner, ctx, collect);
+        scope.components.push(sealed({ imports: def.imports, exports: def.exports, inner: inner.depth }, spos));
         continue;
       }
       case 5:
@@ -209,7 +249,7 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, binding
       case 10:
         for (let n = s.vecLen(3), i = 0; i < n; i++) {
           ctx.budget.spend(1, s.pos);
-          readImport(s, scope, bindings, imports);
+          readImport(s, scope, ctx.budget, imports);
           const [name, ext] = imports[imports.length - 1]!;
           if (collect && scope.depth === 0 && ext.s === 'module') ctx.wiring?.importedModule();
           if (collect && scope.depth === 0) ctx.wiring?.componentImport(name, ext.s);
@@ -218,7 +258,7 @@ export function evalComponent(r: Reader, scope: Scope, ctx: EvalContext, binding
       case 11:
         for (let n = s.vecLen(4), i = 0; i < n; i++) {
           ctx.budget.spend(1, s.pos);
-          readExport(s, scope, exports, exportNames);
+          readExport(s, scope, ctx.budget, exports, exportNames);
           if (collect && scope.depth === 0) ctx.wiring?.componentExport(exports[exports.length - 1]![1].s);
         }
         break;

@@ -93,11 +93,24 @@ export interface InterfaceType {
   readonly funcs: ReadonlyMap<string, FuncType>;
 }
 
+/**
+ * The sort of an import or export a WIT world has no form for: a core
+ * module, a component, a value, a type that is neither a value nor a resource
+ * type (a function, instance or component type), or an instance exporting one
+ * of those.
+ */
+export type ExternSort = 'core module' | 'component' | 'value' | 'type' | 'instance';
+
 /** An import or export of a component / world. */
 export type WorldItem =
   | { readonly kind: 'interface'; readonly name: string; readonly iface: InterfaceType }
   | { readonly kind: 'func'; readonly name: string; readonly func: FuncType }
-  | { readonly kind: 'type'; readonly name: string; readonly type: NamedType };
+  | { readonly kind: 'type'; readonly name: string; readonly type: NamedType }
+  /**
+   * Kept so that admission sees every import (a WIT contract never offers
+   * one); `detail` says what it is, e.g. `instance exporting core module m`.
+   */
+  | { readonly kind: 'extern'; readonly name: string; readonly sort: ExternSort; readonly detail: string };
 
 /** The externally visible shape of a component or a contract world. */
 export interface ComponentShape {

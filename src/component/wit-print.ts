@@ -120,6 +120,9 @@ export function printWorldItem(item: WorldItem, direction: 'import' | 'export', 
       return `${indent}${direction} ${witId(item.name)}: ${printFuncType(item.func)};`;
     case 'type':
       return `${indent}${direction === 'import' ? '' : '/* export */ '}${printTypeDef(item.name, item.type)}`;
+    case 'extern':
+      // Not expressible in WIT: a comment keeps the printed world parseable.
+      return `${indent}/* ${direction} ${JSON.stringify(item.name)}: ${item.detail} (not expressible in WIT) */`;
   }
 }
 
@@ -141,9 +144,9 @@ export function printShape(shape: ComponentShape, worldName = 'root'): string {
   return [
     `world ${witId(worldName)} {`,
     ...worldLevel(shape.imports, 'import'),
-    ...shape.imports.filter((i) => i.kind === 'interface').map((i) => printWorldItem(i, 'import')),
+    ...shape.imports.filter((i) => i.kind === 'interface' || i.kind === 'extern').map((i) => printWorldItem(i, 'import')),
     ...worldLevel(shape.exports, 'export'),
-    ...shape.exports.filter((i) => i.kind === 'interface').map((e) => printWorldItem(e, 'export')),
+    ...shape.exports.filter((i) => i.kind === 'interface' || i.kind === 'extern').map((e) => printWorldItem(e, 'export')),
     '}',
   ].join('\n');
 }

@@ -15,7 +15,8 @@ import type { ComponentShape, FuncType, InterfaceType, NamedType, WorldItem } fr
 import { typeDef } from '../admission/wit-text.js';
 import { liveShape } from '../contract/wit/live.js';
 import type { SrcPos } from '../contract/wit/lexer.js';
-import type { ResolvedWorld, SourceMap } from '../contract/wit/resolve.js';
+import type { InterfaceInfo, ResolvedWorld, SourceMap } from '../contract/wit/resolve.js';
+import { adviseBump, type PackageBump, type PackageChange } from './bump.js';
 import { breaksSide, type Breaks, type DiffFinding, type DiffReport, type DiffRuleId, type Severity } from './rules.js';
 
 type Dir = 'import' | 'export';
@@ -28,6 +29,8 @@ interface Side {
 /** Findings plus the package each belongs to (for VERSION_BUMP_REQUIRED). */
 interface Pending extends DiffFinding {
   readonly pkg: string;
+  /** The interface's named type (the very object) this change is in, for reporting a type change once. */
+  readonly via?: NamedType;
 }
 
 const UNKNOWN: SrcPos = { file: '(unknown)', line: 1, column: 1 };
@@ -60,7 +63,7 @@ interface Located {
 
 function locate(item: WorldItem, segs: readonly string[], src: SourceMap): Located {
   let pos = src.items.get(item) ?? null;
-  let node: unknown = item.kind === 'interface' ? item.iface : item.kind === 'func' ? item.func : item.type;
+  let node: unknown = item.kind === 'interface' ? item.iface : item.kind === 'func' ? item.func : item.kind === 'type' ? item.type : null;
   let resource: string | null = null;
   const at = (o: object | undefined | null): void => {
     const p = o ? src.pos.get(o) : undefined;
@@ -303,12 +306,15 @@ export function diffWorlds(oldWorld: ResolvedWorld, newWorld: ResolvedWorld): Di
     }
     out.push(...typeOnlyItems(dir, o, n));
   }
-  out.push(...versionBumps(out, oldWorld, newWorld));
+  out.push(...worldGateFindings(o, n));
+  const bumps = versionBumps(out, oldWorld, newWorld);
+  out.push(...bumps.findings);
+  collapseTypeRepeats(out);
   // A type used by several interfaces is compared (and reported by the gate) in each; report a
   // change once, at its first path (the defining interface's, when the world imports it).
   const seen = new Set<string>();
   const findings: DiffFinding[] = [];
-  for (const { pkg: _pkg, ...f } of out) {
+  for (const { pkg: _pkg, via: _via, ...f } of out) {
     const k = `${f.rule}\u0000${f.severity}\u0000${f.breaks}\u0000${f.file}:${f.line}:${f.column}\u0000${f.message}`;
     if (seen.has(k)) continue;
     seen.add(k);
@@ -317,6 +323,7 @@ export function diffWorlds(oldWorld: ResolvedWorld, newWorld: ResolvedWorld): Di
   return {
     world: newWorld.world,
     findings,
+    packages: bumps.advice,
     breaksPlugins: findings.some((f) => breaksSide(f, 'plugins')),
     breaksHosts: findings.some((f) => breaksSide(f, 'hosts')),
   };
@@ -345,7 +352,8 @@ function itemFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow: 
     const breaks = sideOf(dir, d.kind);
     // A world item changing kind is a change of the world, like an item added or removed.
     const owner = c.rule === 'ITEM_KIND_CHANGED' ? rootPkg(nw) : pkg;
-    const f = finding(c.rule, 'breaking', breaks, formatPath(d.path), reword(d.message), c.removal ? oldLoc.pos : newLoc.pos, owner);
+    const via = d.kind === 'changed' && ni.kind === 'interface' ? [...ni.iface.types.values()].find((t) => t === newLoc.node) : undefined;
+    const f: Pending = { ...finding(c.rule, 'breaking', breaks, formatPath(d.path), reword(d.message), c.removal ? oldLoc.pos : newLoc.pos, owner), ...(via === undefined ? {} : { via }) };
     meta.set(f, { d, oldLoc: parentOld, newLoc: parentNew });
     items.push(f);
   }
@@ -372,17 +380,7 @@ function sourceFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow
       out.push(finding('TYPE_ALIAS_TARGET_CHANGED', 'dangerous', 'none', `${path} > type ${name}`, `type ${name} = ${was} is now type ${name} = ${target} (same structure)`, nInfo.members.get(name) ?? null, pkg));
     }
   }
-  for (const [name, gates] of nInfo.gates) {
-    const was = oInfo.gates.get(name) ?? '';
-    if (was !== gates && (oInfo.members.has(name) || oi.iface.funcs.has(name))) {
-      out.push(finding('FEATURE_GATE_CHANGED', 'dangerous', 'none', `${path} > ${ni.iface.funcs.has(name) ? 'func' : 'type'} ${name}`, `gate ${was || 'none'} is now ${gates}`, nInfo.members.get(name) ?? null, pkg));
-    }
-  }
-  for (const [name, was] of oInfo.gates) {
-    if (!nInfo.gates.has(name) && nInfo.members.has(name)) {
-      out.push(finding('FEATURE_GATE_CHANGED', 'dangerous', 'none', `${path} > ${ni.iface.funcs.has(name) ? 'func' : 'type'} ${name}`, `gate ${was} was removed`, nInfo.members.get(name) ?? null, pkg));
-    }
-  }
+  out.push(...memberGateFindings(path, oi.iface, ni.iface, oInfo, nInfo, nw.sources, pkg));
   // Types the live projection dropped on both sides.
   const fo = fullItem(ow, dir, oi.name);
   const fn = fullItem(nw, dir, ni.name);
@@ -400,6 +398,170 @@ function sourceFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow
     }
   }
   return out;
+}
+
+// ---- one finding per changed type ---------------------------------------------
+
+/** `export x > resource r > method m > returns` → `method r.m`; null outside a function. */
+function functionOf(path: string): { item: string; label: string } | null {
+  const segs = path.split(' > ');
+  for (let i = 1; i < segs.length; i++) {
+    const s = segs[i]!;
+    const sp = s.indexOf(' ');
+    const head = sp < 0 ? s : s.slice(0, sp);
+    if (head === 'func') return { item: segs[0]!, label: s };
+    const r = segs[i - 1]!.startsWith('resource ') ? segs[i - 1]!.slice(9) : null;
+    if (r !== null && head === 'constructor') return { item: segs[0]!, label: `constructor ${r}` };
+    if (r !== null && (head === 'method' || head === 'static')) return { item: segs[0]!, label: `${head} ${r}.${s.slice(sp + 1)}` };
+  }
+  return null;
+}
+
+/**
+ * A named type that changed is reported where it is declared, in every interface that
+ * `use`s it, and in every function whose parameters or result reach it (the gate compares
+ * each). Keep the first declaration's finding, name the functions in it, and drop the
+ * repeats: findings with the same message in the very same type object (an alias's
+ * `u32 → u64` reads like any other `u32 → u64`; used types keep their identity).
+ */
+function collapseTypeRepeats(out: Pending[]): void {
+  const isTypeLevel = (f: Pending): boolean => / > type [^>]+$/.test(f.path);
+  const first = new Map<NamedType, number>();
+  out.forEach((f, i) => {
+    if (f.via && isTypeLevel(f) && !first.has(f.via)) first.set(f.via, i);
+  });
+  if (first.size === 0) return;
+  const reached = new Map<number, string[]>();
+  const drop = new Set<number>();
+  out.forEach((f, i) => {
+    const at = f.via ? first.get(f.via) : undefined;
+    if (at === undefined || at === i || f.message !== out[at]!.message) return;
+    const fn = functionOf(f.path);
+    if (fn) {
+      const typeItem = out[at]!.path.split(' > ')[0];
+      const list = reached.get(at) ?? [];
+      const label = fn.item === typeItem ? fn.label : `${fn.item} > ${fn.label}`;
+      if (!list.includes(label)) list.push(label);
+      reached.set(at, list);
+    } else if (!isTypeLevel(f)) return;
+    drop.add(i);
+  });
+  for (const [i, fns] of reached) out[i] = { ...out[i]!, message: `${out[i]!.message}; reached by ${fns.length === 1 ? fns[0] : `${fns.length} functions: ${fns.join(', ')}`}` };
+  for (const i of [...drop].sort((x, y) => y - x)) out.splice(i, 1);
+}
+
+// ---- feature gates ------------------------------------------------------------
+
+interface Gates {
+  readonly unstable: string | null;
+  readonly deprecated: string | null;
+}
+
+/** `@since(version = 0.2.0) @deprecated(version = 0.2.2)` → its parts; `@since` says when, not whether, so it is left out. */
+function parseGates(text: string | undefined): Gates {
+  const get = (kind: string): string | null => (text ? (new RegExp(`@${kind}\\((?:feature|version) = ([^)]+)\\)`).exec(text)?.[1] ?? null) : null);
+  return { unstable: get('unstable'), deprecated: get('deprecated') };
+}
+
+/** `[method]r.m` → `resource r > method m` (the gate's path form); other names by kind. */
+function memberPath(name: string, kind: 'func' | 'type'): string {
+  const m = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/.exec(name);
+  if (!m) return `${kind} ${name}`;
+  return m[1] === 'constructor' ? `resource ${m[2]} > constructor` : `resource ${m[2]} > ${m[1]} ${m[3]}`;
+}
+
+/** `[method]r.m` → `method r.m`, `[constructor]r` → `constructor r`; other names by kind. */
+function memberLabel(name: string, kind: 'func' | 'type'): string {
+  const m = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/.exec(name);
+  if (!m) return `${kind} ${name}`;
+  return m[1] === 'constructor' ? `constructor ${m[2]}` : `${m[1]} ${m[2]}.${m[3]}`;
+}
+
+/**
+ * What a gate change means to the contract: `@since` alone changes nothing (silent);
+ * `@deprecated` added warns (dangerous), dropped or moved is safe; an `@unstable`
+ * item added or removed is safe, since it is outside the contract until its feature is enabled.
+ */
+function gateChange(what: string, was: string | undefined, now: string | undefined): { severity: Severity; message: string } | null {
+  const a = parseGates(was);
+  const b = parseGates(now);
+  if (a.deprecated === b.deprecated) return null;
+  if (a.deprecated === null) return { severity: 'dangerous', message: `${what} was deprecated in ${b.deprecated}` };
+  if (b.deprecated === null) return { severity: 'safe', message: `${what} is no longer deprecated (was since ${a.deprecated})` };
+  return { severity: 'safe', message: `${what} deprecated in ${b.deprecated}, was ${a.deprecated}` };
+}
+
+function unstableMessage(what: string, gates: string, change: 'added' | 'removed'): string {
+  return `unstable ${what} (feature ${parseGates(gates).unstable ?? '?'}) was ${change}: outside the contract until that feature is enabled`;
+}
+
+/** Gate changes of an interface's functions, types and resource members (including `@unstable` ones the shape leaves out). */
+function memberGateFindings(path: string, oIface: InterfaceType, nIface: InterfaceType, oInfo: InterfaceInfo, nInfo: InterfaceInfo, nSrc: SourceMap, pkg: string): Pending[] {
+  const out: Pending[] = [];
+  const has = (iface: InterfaceType, info: InterfaceInfo, name: string): boolean => iface.funcs.has(name) || info.members.has(name);
+  const posOf = (name: string): SrcPos | null => {
+    const f = nIface.funcs.get(name);
+    return nInfo.members.get(name) ?? (f ? nSrc.pos.get(f) : undefined) ?? null;
+  };
+  for (const name of new Set([...oInfo.gates.keys(), ...nInfo.gates.keys()])) {
+    if (!has(oIface, oInfo, name) || !has(nIface, nInfo, name)) continue;
+    const kind = nIface.funcs.has(name) ? 'func' : 'type';
+    const c = gateChange(memberLabel(name, kind), oInfo.gates.get(name), nInfo.gates.get(name));
+    if (c) out.push(finding('FEATURE_GATE_CHANGED', c.severity, 'none', `${path} > ${memberPath(name, kind)}`, c.message, posOf(name), pkg));
+  }
+  for (const [name, u] of nInfo.unstable) {
+    const was = oInfo.unstable.get(name);
+    if (!was && !has(oIface, oInfo, name)) {
+      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', `${path} > ${memberPath(name, u.kind)}`, unstableMessage(memberLabel(name, u.kind), u.gates, 'added'), u.pos, pkg));
+    } else if (was && parseGates(was.gates).unstable !== parseGates(u.gates).unstable) {
+      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', `${path} > ${memberPath(name, u.kind)}`, `unstable ${memberLabel(name, u.kind)} moved from feature ${parseGates(was.gates).unstable} to ${parseGates(u.gates).unstable}`, u.pos, pkg));
+    }
+  }
+  for (const [name, u] of oInfo.unstable) {
+    if (!nInfo.unstable.has(name) && !has(nIface, nInfo, name)) {
+      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', `${path} > ${memberPath(name, u.kind)}`, unstableMessage(memberLabel(name, u.kind), u.gates, 'removed'), u.pos, pkg));
+    }
+  }
+  return out;
+}
+
+/** Gate changes of world items: imports, exports and world-level types deprecated, `@unstable` imports and exports added or removed. */
+function worldGateFindings(o: Side, n: Side): Pending[] {
+  const out: Pending[] = [];
+  const og = o.world.sources.itemGates;
+  const ng = n.world.sources.itemGates;
+  const inShape = (w: ResolvedWorld, key: string): boolean => {
+    const [dir, name] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1)];
+    return (dir === 'import' ? w.shape.imports : w.shape.exports).some((i) => unversioned(i.name) === name);
+  };
+  for (const key of new Set([...og.keys(), ...ng.keys()])) {
+    const a = og.get(key);
+    const b = ng.get(key);
+    const pkg = rootPkg(n.world);
+    const shown = fullByKey(n.world, key) ?? fullByKey(o.world, key);
+    const path = shown ? `${key.slice(0, key.indexOf(' '))} ${shown.name}` : key;
+    if (b?.unstable && !a?.unstable && !inShape(o.world, key)) out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', path, unstableMessage(key, b.gates, 'added'), b.pos, pkg));
+    else if (a?.unstable && !b?.unstable && !inShape(n.world, key)) out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', path, unstableMessage(key, a.gates, 'removed'), a.pos, pkg));
+    else if (!a?.unstable && !b?.unstable && inShape(o.world, key) && inShape(n.world, key)) {
+      const c = gateChange(key, a?.gates, b?.gates);
+      if (c) out.push(finding('FEATURE_GATE_CHANGED', c.severity, 'none', path, c.message, b?.pos ?? (shown ? n.world.sources.items.get(shown) : undefined) ?? null, pkg));
+    }
+  }
+  // World-level types (`type t = …` in a world) are imported type items.
+  const ot = o.world.sources.worldTypes;
+  const nt = n.world.sources.worldTypes;
+  for (const name of new Set([...ot.gates.keys(), ...nt.gates.keys()])) {
+    if (!ot.members.has(name) || !nt.members.has(name)) continue;
+    const c = gateChange(`type ${name}`, ot.gates.get(name), nt.gates.get(name));
+    if (c) out.push(finding('FEATURE_GATE_CHANGED', c.severity, 'none', `import ${name}`, c.message, nt.members.get(name) ?? null, rootPkg(n.world)));
+  }
+  return out;
+}
+
+function fullByKey(w: ResolvedWorld, key: string): WorldItem | undefined {
+  const dir = key.slice(0, key.indexOf(' '));
+  const name = key.slice(key.indexOf(' ') + 1);
+  return (dir === 'import' ? w.shape.imports : w.shape.exports).find((i) => unversioned(i.name) === name);
 }
 
 /** Interfaces that declare only unused types reach no binary: report them, never as breaking. */
@@ -426,25 +588,41 @@ function typeOnlyItems(dir: Dir, o: Side, n: Side): Pending[] {
   return out;
 }
 
-/** Packages with breaking findings whose new version is still compatible with the old one. */
-function versionBumps(findings: readonly Pending[], ow: ResolvedWorld, nw: ResolvedWorld): Pending[] {
-  const out: Pending[] = [];
-  const byPkg = new Map<string, Set<'plugins' | 'hosts'>>();
+const VERSION_RULES: ReadonlySet<DiffRuleId> = new Set(['VERSION_INCOMPATIBLE', 'VERSION_CHANGED', 'VERSION_BUMP_REQUIRED']);
+
+/**
+ * Bump advice per package that changed (findings, version or interface set), and a
+ * VERSION_BUMP_REQUIRED finding where the new version does not fit: breaking for a
+ * change that breaks existing plugins under a version they still link to, dangerous
+ * for additions under an unchanged version.
+ */
+function versionBumps(findings: readonly Pending[], ow: ResolvedWorld, nw: ResolvedWorld): { advice: PackageBump[]; findings: Pending[] } {
+  const change = new Map<string, PackageChange>();
+  const raise = (base: string, c: PackageChange): void => {
+    const was = change.get(base) ?? 'none';
+    change.set(base, was === 'breaking' || c === 'breaking' ? 'breaking' : was === 'additive' || c === 'additive' ? 'additive' : 'none');
+  };
   for (const f of findings) {
-    if (f.severity !== 'breaking') continue;
-    const s = byPkg.get(unversioned(f.pkg)) ?? new Set();
-    if (f.breaks === 'both' || f.breaks === 'plugins') s.add('plugins');
-    if (f.breaks === 'both' || f.breaks === 'hosts') s.add('hosts');
-    byPkg.set(unversioned(f.pkg), s);
+    if (VERSION_RULES.has(f.rule)) continue;
+    const base = unversioned(f.pkg);
+    raise(base, breaksSide(f, 'plugins') ? 'breaking' : breaksSide(f, 'hosts') ? 'additive' : 'none');
   }
-  for (const [base, sides] of byPkg) {
-    const np = nw.packages.find((p) => p.base === base);
-    const op = ow.packages.find((p) => p.base === base);
-    if (!np || !op || np.version === null || op.version === null) continue;
-    if (!versionsCompatible(op.version, np.version)) continue;
-    const breaks: Breaks = sides.size === 2 ? 'both' : sides.has('plugins') ? 'plugins' : 'hosts';
-    const need = /^0\./.test(op.version) ? 'a minor bump (0.x)' : 'a major bump';
-    out.push(finding('VERSION_BUMP_REQUIRED', 'breaking', breaks, `package ${base}`, `package ${base} has breaking changes but its version ${op.version === np.version ? `stays ${np.version}` : `${op.version} → ${np.version} is semver-compatible`}: it needs ${need}`, np.decl?.pos ?? null, `${base}@${np.version}`));
+  const advice: PackageBump[] = [];
+  const out: Pending[] = [];
+  for (const np of nw.packages) {
+    const op = ow.packages.find((p) => p.base === np.base);
+    if (!op || advice.some((a) => a.package === np.base)) continue;
+    // A package that gained an interface added to its API; one that lost one may strand plugins importing it.
+    if ([...op.interfaces.keys()].some((k) => !np.interfaces.has(k))) raise(np.base, 'breaking');
+    else if ([...np.interfaces.keys()].some((k) => !op.interfaces.has(k))) raise(np.base, 'additive');
+    if ((!change.has(np.base) && op.version === np.version) || (op.version === null && np.version === null)) continue;
+    const a = adviseBump(np.base, op.version, np.version, change.get(np.base) ?? 'none');
+    advice.push(a);
+    if (a.ok) continue;
+    const plugins = a.change === 'breaking';
+    out.push(finding('VERSION_BUMP_REQUIRED', plugins ? 'breaking' : 'dangerous', plugins ? 'plugins' : 'none', `package ${np.base}`, a.advice, np.decl?.pos ?? null, pkgId(np.base, np.version)));
   }
-  return out;
+  return { advice, findings: out };
 }
+
+const pkgId = (base: string, version: string | null): string => (version ? `${base}@${version}` : base);

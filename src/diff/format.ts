@@ -17,14 +17,24 @@ export interface FormatContext {
   readonly old: string;
   readonly new: string;
   readonly side: DiffSide;
+  /**
+   * With `--against git:<ref>`: the `<ref>:` old-tree file names start with. CI formats
+   * drop it, so old- and new-tree files are both repository-relative paths.
+   */
+  readonly oldPrefix?: string;
+}
+
+/** A file as CI tools place it: old-tree files read from git lose their `<ref>:`. */
+function ciFile(file: string, ctx: FormatContext): string {
+  return ctx.oldPrefix && file.startsWith(ctx.oldPrefix) ? file.slice(ctx.oldPrefix.length) : file;
 }
 
 export function formatReport(report: DiffReport, format: DiffFormat, ctx: FormatContext): string {
   switch (format) {
     case 'json':
-      return JSON.stringify({ old: ctx.old, new: ctx.new, world: report.world, side: ctx.side, breaking: isBreaking(report, ctx.side), breaksPlugins: report.breaksPlugins, breaksHosts: report.breaksHosts, findings: report.findings }) + '\n';
+      return JSON.stringify({ old: ctx.old, new: ctx.new, world: report.world, side: ctx.side, breaking: isBreaking(report, ctx.side), breaksPlugins: report.breaksPlugins, breaksHosts: report.breaksHosts, findings: report.findings, packages: report.packages }) + '\n';
     case 'github':
-      return report.findings.map((f) => github(f, ctx.side)).join('');
+      return report.findings.map((f) => github(f, ctx)).join('');
     case 'junit':
       return junit(report, ctx);
     default:
@@ -41,6 +51,8 @@ function text(report: DiffReport, ctx: FormatContext): string {
     const side = f.breaks === 'none' ? '' : ` breaks ${f.breaks}`;
     lines.push(`${where(f)}: ${f.severity} ${f.rule}${side}`, `    ${f.path}`, `    ${f.message}`);
   }
+  // Advice that is not met is already a VERSION_BUMP_REQUIRED finding above.
+  for (const p of report.packages) if (p.ok) lines.push(`version: ${p.advice}`);
   const n = (s: string): number => report.findings.filter((f) => f.severity === s).length;
   const verdict = isBreaking(report, ctx.side) ? `BREAKING for ${ctx.side === 'both' ? [report.breaksPlugins && 'plugins', report.breaksHosts && 'hosts'].filter(Boolean).join(' and ') : ctx.side}` : `not breaking for ${ctx.side === 'both' ? 'plugins or hosts' : ctx.side}`;
   lines.push(`${n('breaking')} breaking, ${n('dangerous')} dangerous, ${n('safe')} safe: ${verdict}`);
@@ -51,10 +63,9 @@ function text(report: DiffReport, ctx: FormatContext): string {
 const ghData = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const ghProp = (s: string): string => ghData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
-function github(f: DiffFinding, side: DiffSide): string {
-  const level = counts(f, side) ? 'error' : f.severity === 'safe' ? 'notice' : 'warning';
-  // Old-tree files read from git are named `ref:path`; annotations want the path.
-  const file = f.file.replace(/^[^:/]+:(?=[^/])/, '');
+function github(f: DiffFinding, ctx: FormatContext): string {
+  const level = counts(f, ctx.side) ? 'error' : f.severity === 'safe' ? 'notice' : 'warning';
+  const file = ciFile(f.file, ctx);
   const title = `${f.rule} (${f.severity}${f.breaks === 'none' ? '' : `, breaks ${f.breaks}`})`;
   return `::${level} file=${ghProp(file)},line=${f.line},col=${f.column},title=${ghProp(title)}::${ghData(`${f.path}: ${f.message}`)}\n`;
 }
@@ -64,7 +75,7 @@ const xml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 function junit(report: DiffReport, ctx: FormatContext): string {
   const failures = report.findings.filter((f) => counts(f, ctx.side)).length;
   const cases = report.findings.map((f) => {
-    const open = `    <testcase classname="${xml(f.rule)}" name="${xml(f.path)}" file="${xml(f.file)}" line="${f.line}">`;
+    const open = `    <testcase classname="${xml(f.rule)}" name="${xml(f.path)}" file="${xml(ciFile(f.file, ctx))}" line="${f.line}">`;
     const body = counts(f, ctx.side)
       ? `\n      <failure type="${xml(f.rule)}" message="${xml(f.message)}">${xml(`${where(f)}: ${f.severity}, breaks ${f.breaks}\n${f.path}\n${f.message}`)}</failure>\n    `
       : `\n      <system-out>${xml(`${where(f)}: ${f.severity}\n${f.message}`)}</system-out>\n    `;
@@ -77,6 +88,43 @@ function junit(report: DiffReport, ctx: FormatContext): string {
     `<testsuites name="witplug diff" tests="${n}" failures="${failures}">`,
     `  <testsuite name="${xml(`witplug diff ${ctx.old} → ${ctx.new} (world ${report.world})`)}" tests="${n}" failures="${failures}">`,
     ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+/** What stopped a diff before any comparison: a WIT error (with its position when known), a missing path, a bad ref. */
+export interface DiffFailure {
+  readonly code: string;
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/**
+ * A failure in the CI formats, so a pipeline sees it where it looks for findings: a
+ * GitHub error annotation at the WIT position, or a JUnit document with one failing
+ * case. Text and JSON failures are the CLI's usual stderr line / error object: ''.
+ */
+export function formatFailure(failure: DiffFailure, format: DiffFormat, ctx: FormatContext): string {
+  const file = failure.file === undefined ? undefined : ciFile(failure.file, ctx);
+  // Positioned WIT errors start with `file:line:column: `; the annotation carries those itself.
+  const message = failure.file === undefined ? failure.message : failure.message.replace(/^.*?:\d+:\d+: /, '');
+  if (format === 'github') {
+    const where = file === undefined ? '' : `file=${ghProp(file)},line=${failure.line ?? 1},col=${failure.column ?? 1},`;
+    return `::error ${where}title=${ghProp(`witplug diff: ${failure.code}`)}::${ghData(message)}\n`;
+  }
+  if (format !== 'junit') return '';
+  const at = file === undefined ? '' : `${file}:${failure.line ?? 1}:${failure.column ?? 1}: `;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<testsuites name="witplug diff" tests="1" failures="1">',
+    `  <testsuite name="${xml(`witplug diff ${ctx.old} → ${ctx.new}`)}" tests="1" failures="1">`,
+    `    <testcase classname="witplug.diff" name="${xml(failure.code)}"${file === undefined ? '' : ` file="${xml(file)}" line="${failure.line ?? 1}"`}>`,
+    `      <failure type="${xml(failure.code)}" message="${xml(message)}">${xml(`${at}${message}`)}</failure>`,
+    '    </testcase>',
     '  </testsuite>',
     '</testsuites>',
     '',

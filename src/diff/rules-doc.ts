@@ -5,7 +5,89 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseWitTree, resolveWitWorld } from '../contract/wit/index.js';
+import { diffWorlds } from './diff.js';
+import { formatReport } from './format.js';
 import { DIFF_RULE_IDS, DiffRules, type DiffRuleId } from './rules.js';
+
+/** One key of `--format json`: its type (`string`, `number`, `boolean`, `null`, `"literal"`, `finding[]`, `package[]`, joined by `|`) and meaning. */
+export interface JsonField {
+  readonly key: string;
+  readonly type: string;
+  readonly meaning: string;
+}
+
+const SIDES = '"plugins" | "hosts" | "both"';
+
+/** The JSON output of `witplug diff --format json`, object by object (a test checks real output against the page). */
+export const DIFF_JSON: { readonly report: readonly JsonField[]; readonly finding: readonly JsonField[]; readonly package: readonly JsonField[] } = {
+  report: [
+    { key: 'old', type: 'string', meaning: 'the old contract as given (`<ref>:<path>` with `--against`)' },
+    { key: 'new', type: 'string', meaning: 'the new contract as given (repository-relative with `--against`)' },
+    { key: 'world', type: 'string', meaning: 'the new world compared' },
+    { key: 'side', type: SIDES, meaning: '`--side`: whose breakage sets the exit code' },
+    { key: 'breaking', type: 'boolean', meaning: 'whether a finding breaks `side` (exit 100)' },
+    { key: 'breaksPlugins', type: 'boolean', meaning: 'the new contract refuses plugins built against the old one' },
+    { key: 'breaksHosts', type: 'boolean', meaning: 'hosts of the old contract refuse plugins built against the new one' },
+    { key: 'findings', type: 'finding[]', meaning: 'every change, in WIT order per world item' },
+    { key: 'packages', type: 'package[]', meaning: 'version-bump advice for every package that changed (findings, version or interfaces)' },
+  ],
+  finding: [
+    { key: 'rule', type: 'string', meaning: 'a rule ID from the table above' },
+    { key: 'severity', type: '"breaking" | "dangerous" | "safe"', meaning: 'breaking findings set `breaksPlugins` / `breaksHosts`' },
+    { key: 'breaks', type: '"plugins" | "hosts" | "both" | "none"', meaning: 'who stops working (`none` unless breaking)' },
+    { key: 'path', type: 'string', meaning: 'where, in the format of `check`\'s problem paths' },
+    { key: 'message', type: 'string', meaning: 'what changed (`was …, now …`)' },
+    { key: 'file', type: 'string', meaning: 'the new WIT file, the old one for removals (`<ref>:<path>` for the old tree with `--against`)' },
+    { key: 'line', type: 'number', meaning: '1-based' },
+    { key: 'column', type: 'number', meaning: '1-based' },
+  ],
+  package: [
+    { key: 'package', type: 'string', meaning: '`namespace:name`' },
+    { key: 'old', type: 'string | null', meaning: 'the old version (null: unversioned)' },
+    { key: 'new', type: 'string | null', meaning: 'the new version' },
+    { key: 'change', type: '"breaking" | "additive" | "none"', meaning: 'breaks existing plugins / only adds (hosts of the old version lack it) / nothing a binary carries' },
+    { key: 'needs', type: '"incompatible" | "compatible" | "none"', meaning: 'the version the change calls for: one existing plugins no longer match (major from 1.0, minor for 0.x, patch for 0.0.x), a newer one they still match (minor from 1.0, patch for 0.x), or none' },
+    { key: 'suggested', type: 'string | null', meaning: 'the smallest such version after `old`' },
+    { key: 'ok', type: 'boolean', meaning: 'whether `new` fits; when not, a `VERSION_BUMP_REQUIRED` finding says so' },
+    { key: 'advice', type: 'string', meaning: 'the same in one sentence (text output prints it when `ok`)' },
+  ],
+};
+
+/** The fixture the page's JSON example is the real output of. */
+const JSON_EXAMPLE_FIXTURE = 'version-bump-patch-not-enough';
+
+function jsonSection(dir: string): string[] {
+  const side = (name: string) => resolveWitWorld(parseWitTree({ root: [{ file: name, text: readFileSync(join(dir, JSON_EXAMPLE_FIXTURE, name), 'utf8') }], deps: [] }));
+  const report = diffWorlds(side('old.wit'), side('new.wit'));
+  const json = JSON.parse(formatReport(report, 'json', { old: 'old.wit', new: 'new.wit', side: 'both' })) as unknown;
+  const table = (fields: readonly JsonField[]): string[] => ['| Key | Type | Meaning |', '|---|---|---|', ...fields.map((f) => `| \`${f.key}\` | \`${f.type.replace(/\|/g, '\\|')}\` | ${f.meaning} |`)];
+  return [
+    '## JSON output',
+    '',
+    '`witplug diff --format json` prints one object (usage errors print `{"ok":false,"error":{…}}` instead, as every',
+    'command). Every key is always present; `finding[]` and `package[]` are arrays of the objects below.',
+    '',
+    '### Report',
+    '',
+    ...table(DIFF_JSON.report),
+    '',
+    '### `finding`',
+    '',
+    ...table(DIFF_JSON.finding),
+    '',
+    '### `package`',
+    '',
+    ...table(DIFF_JSON.package),
+    '',
+    `### Example ([${JSON_EXAMPLE_FIXTURE}](../test/fixtures/diff/${JSON_EXAMPLE_FIXTURE}), \`witplug diff old.wit new.wit --format json\`)`,
+    '',
+    '```json',
+    JSON.stringify(json, null, 2),
+    '```',
+    '',
+  ];
+}
 
 interface ExpectedFinding {
   readonly rule: string;
@@ -98,6 +180,6 @@ export function renderRulesDoc(repoRoot: string): string {
   }
   lines.push('', '## What each rule means', '');
   for (const id of ids) lines.push(`- \`${id}\`: ${DiffRules[id].summary}`);
-  lines.push('');
+  lines.push('', ...jsonSection(dir));
   return lines.join('\n');
 }

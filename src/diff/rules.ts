@@ -4,6 +4,8 @@
  * the admission gate does with it, never from the rule alone.
  */
 
+import type { PackageBump } from './bump.js';
+
 export type Severity = 'breaking' | 'dangerous' | 'safe';
 /** Who stops working: `plugins` built against the old contract, `hosts` implementing it, both, or nobody. */
 export type Breaks = 'plugins' | 'hosts' | 'both' | 'none';
@@ -21,7 +23,11 @@ export const DiffRules = {
   ITEM_KIND_CHANGED: { category: 'world', summary: 'A world item changed kind (interface, function, type).' },
   VERSION_INCOMPATIBLE: { category: 'package', summary: 'An interface moved to a semver-incompatible version: nothing built against the old one links.' },
   VERSION_CHANGED: { category: 'package', summary: 'An interface moved to a semver-compatible version: items still link.' },
-  VERSION_BUMP_REQUIRED: { category: 'package', summary: 'A package has breaking changes but its version is still semver-compatible (0.x needs a minor bump, ≥1 a major).' },
+  VERSION_BUMP_REQUIRED: {
+    category: 'package',
+    summary:
+      'A package\'s version does not fit its changes. Breaking for existing plugins under a version they still link to (it needs a major bump from 1.0, a minor one for 0.x, a patch one for 0.0.x); dangerous for additions under an unchanged version (they need a minor bump from 1.0, a patch one for 0.x).',
+  },
   FUNC_ADDED: { category: 'function', summary: 'A function was added to an interface: hosts must provide it (import) or plugins must export it (export).' },
   FUNC_REMOVED: { category: 'function', summary: 'A function was removed from an interface.' },
   FUNC_ASYNC_CHANGED: { category: 'function', summary: 'A function became async or stopped being async.' },
@@ -61,7 +67,11 @@ export const DiffRules = {
   RESOURCE_STATIC_ADDED: { category: 'resource', summary: 'A resource gained a static function.' },
   RESOURCE_STATIC_REMOVED: { category: 'resource', summary: 'A resource lost a static function.' },
   UNUSED_TYPE_CHANGED: { category: 'source', summary: 'A type no function reaches was added, removed or changed: no component binary carries it, so nothing breaks today.' },
-  FEATURE_GATE_CHANGED: { category: 'source', summary: 'An `@since` / `@unstable` / `@deprecated` gate changed.' },
+  FEATURE_GATE_CHANGED: {
+    category: 'source',
+    summary:
+      'An item (function, type, resource member, world import or export) was deprecated (dangerous) or un-deprecated (safe), or an `@unstable` one was added or removed (safe: outside the contract until its feature is enabled). `@since` alone is no change and is not reported.',
+  },
 } as const satisfies Record<string, RuleInfo>;
 
 export type DiffRuleId = keyof typeof DiffRules;
@@ -83,6 +93,8 @@ export interface DiffFinding {
 export interface DiffReport {
   readonly world: string;
   readonly findings: readonly DiffFinding[];
+  /** Version-bump advice for every package that changed. */
+  readonly packages: readonly PackageBump[];
   /** Whether plugins built against the old contract are refused by the new one. */
   readonly breaksPlugins: boolean;
   /** Whether plugins built against the new contract are refused by hosts of the old one. */

@@ -33,6 +33,8 @@ export interface Limits {
   readonly maxHandles?: number;
   /** Maximum elements of each table (default 10 000 when any limit is set). */
   readonly maxTableElements?: number;
+  /** Maximum WASI files, directories, listings and streams one plugin instance holds open (default 256; RESOURCE_LIMIT). */
+  readonly maxOpenFiles?: number;
 }
 
 export interface Grant {
@@ -143,7 +145,7 @@ export function parseGrant(json: unknown, where = 'grant', baseDir = process.cwd
     if (!isObject(v)) bad('limits', 'an object');
     const limits: { -readonly [K in keyof Limits]: Limits[K] } = {};
     for (const k of Object.keys(v as object)) {
-      if (!['fuel', 'timeoutMs', 'maxMemoryMb', 'maxOutputBytes', 'maxHandles', 'maxTableElements'].includes(k)) bad(`limits.${k}`, 'one of fuel, timeoutMs, maxMemoryMb, maxOutputBytes, maxHandles, maxTableElements');
+      if (!['fuel', 'timeoutMs', 'maxMemoryMb', 'maxOutputBytes', 'maxHandles', 'maxTableElements', 'maxOpenFiles'].includes(k)) bad(`limits.${k}`, 'one of fuel, timeoutMs, maxMemoryMb, maxOutputBytes, maxHandles, maxTableElements, maxOpenFiles');
       const n = (v as Record<string, unknown>)[k];
       if (typeof n !== 'number' || !(n > 0) || !Number.isFinite(n)) bad(`limits.${k}`, 'a positive number');
       limits[k as keyof Limits] = n as number;

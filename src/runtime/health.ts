@@ -1,5 +1,5 @@
 /**
- * Crash-loop protection (seed 001's disabled state, Envoy's restart limit):
+ * Crash-loop protection (like Envoy's restart limit):
  * each trap replaces the instance; `maxTraps` traps within `windowMs` disable
  * the plugin until it is reloaded.
  */

@@ -1,10 +1,10 @@
 /**
  * `PluginHost`: many plugins of one contract, hooks dispatched across them.
  *
- * Dispatch kinds use the vocabulary of tapable/Rollup (and seed 000's
- * filter/shape/observe): `series`, `bail`, `waterfall`, `parallel`, `first`,
- * `collect`. Operations use seed 001's anchors: plugins attach `before`,
- * `define` (replaces the host's default) or `after` a named host operation.
+ * Dispatch kinds use the vocabulary of tapable/Rollup: `series`, `bail`,
+ * `waterfall`, `parallel`, `first`, `collect`. Operations use anchors:
+ * plugins attach `before`, `define` (replaces the host's default) or `after`
+ * a named host operation.
  *
  * Calls into plugins are synchronous, so a dispatch never interleaves with a
  * load, unload or reload: those swap the plugin list between calls, and every

@@ -18,7 +18,7 @@ import { suppliesAll, type DirectLayout } from './direct.js';
 import { resolveExport, type ResolvedExport } from './exports.js';
 import { fromJco, toJco, sameInBoth, holdsStrings, loneSurrogateAt } from './jco-values.js';
 import { lowerCamel, shortInterfaceName } from './names.js';
-import { isStackOverflow, toPluginError } from './traps.js';
+import { isStackOverflow, toPluginError, unreadableArgument } from './traps.js';
 import {
   AbiContext, ImportContext, resourceIntrinsics, withGeneratedImports, DEFAULT_MAX_OUTPUT_BYTES, type CallHost, type compileCaller, type compileImport,
 } from './abi/index.js';
@@ -27,6 +27,7 @@ type Factory = ReturnType<typeof compileCaller>;
 type ImportFactory = ReturnType<typeof compileImport>;
 import { Sandbox, DEFAULT_MAX_HANDLES, type ResolvedLimits } from './sandbox.js';
 import { PluginHealth } from './health.js';
+import { releaseWasi } from './wasi.js';
 
 export interface LoadInfo {
   /** How the compiled artifact was obtained. */
@@ -427,6 +428,7 @@ export class Plugin implements PluginInstance {
     }
     this.#closed = true;
     this.#bindings = null;
+    releaseWasi(this.#wasi); // its files and streams, now, not when the GC gets to them
     this.#abi.detach();
     for (const context of this.#importContexts.values()) context.detach();
     this.#resolved.clear();
@@ -449,6 +451,7 @@ export class Plugin implements PluginInstance {
     this.#abi.ready = false;
     this.#bindings = null;
     this.#main = null;
+    releaseWasi(this.#wasi); // the instance being replaced held them
     this.#underLimits(() => {
       if (direct === null) {
         this.#throughGlue(linked, null);
@@ -572,6 +575,7 @@ export class Plugin implements PluginInstance {
     this.#bindings = null;
     this.#main = null;
     this.#abi.ready = false;
+    releaseWasi(this.#wasi); // nothing can reach the dropped instance's files and streams any more
   }
 
   /**
@@ -718,7 +722,12 @@ export class Plugin implements PluginInstance {
         if (limited) sandbox.end();
         // A bad argument is the caller's mistake, not the plugin's: the instance stays. Anything else
         // is raised by plugin code or by what it called, cabi_realloc during lowering included.
-        if (!entered && e instanceof WitplugError && e.code === ErrorCodes.TYPE_MISMATCH) return toPluginError(e, this.name, hook);
+        if (!entered) {
+          if (e instanceof WitplugError && e.code === ErrorCodes.TYPE_MISMATCH) return toPluginError(e, this.name, hook);
+          // Before plugin code runs only the checks read the caller's values: a throwing getter, a
+          // symbol coerced to a number or a revoked proxy is the caller's value misbehaving.
+          if (!(e instanceof WitplugError)) return toPluginError(unreadableArgument(e), this.name, hook);
+        }
         return this.#failed(e, hook);
       },
     };

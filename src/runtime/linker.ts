@@ -137,8 +137,8 @@ async function loadGlue(glue: string): Promise<JcoInstantiate> {
  * Anything unexpected falls back to a data: URL module import.
  */
 async function evaluateGlue(glue: string): Promise<JcoInstantiate | undefined> {
-  const body = glue.replace(/^export function instantiate\(/m, 'function instantiate(').replace(/^export const _util\b/m, 'const _util');
-  if (!/^\s*(import|export)\b/m.test(body)) {
+  const body = glueAsScript(glue);
+  if (body !== undefined) {
     // compileFunction, not vm.Script or new Function: V8 keeps those in its
     // source-keyed compilation cache (measured: ~90 KB per distinct glue still
     // live after GC), so a host cycling through plugins would never free them.
@@ -147,6 +147,12 @@ async function evaluateGlue(glue: string): Promise<JcoInstantiate | undefined> {
   }
   const m = (await import(`data:text/javascript;base64,${Buffer.from(glue).toString('base64')}`)) as { instantiate?: JcoInstantiate };
   return m.instantiate;
+}
+
+/** The glue with its two `export`s dropped, or undefined when it has other imports or exports (then it runs as a module). */
+export function glueAsScript(glue: string): string | undefined {
+  const body = glue.replace(/^export function instantiate\(/m, 'function instantiate(').replace(/^export const _util\b/m, 'const _util');
+  return /^\s*(import|export)\b/m.test(body) ? undefined : body;
 }
 
 async function compileModules(artifact: CompiledArtifact): Promise<Map<string, WebAssembly.Module>> {

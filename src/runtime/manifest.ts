@@ -17,6 +17,7 @@ import { parseGrant, readJsonInput, type DirectoryGrant, type Grant, type Limits
 import { stripVersion } from './names.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from './abi/index.js';
 import { DEFAULT_MAX_HANDLES, DEFAULT_MAX_TABLE_ELEMENTS } from './sandbox.js';
+import { DEFAULT_MAX_OPEN_FILES } from './wasi-confined.js';
 import type { Anchor } from './host.js';
 
 /** A host directory manifests may grant: itself or anything inside it. */
@@ -83,6 +84,7 @@ const UNSET_LIMIT: Readonly<Record<keyof Limits, number>> = {
   maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
   maxHandles: DEFAULT_MAX_HANDLES,
   maxTableElements: DEFAULT_MAX_TABLE_ELEMENTS,
+  maxOpenFiles: DEFAULT_MAX_OPEN_FILES,
 };
 
 /** A plugin's manifest: a grant manifest plus `priority` and `anchor`; none → null. */

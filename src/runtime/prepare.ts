@@ -175,7 +175,7 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
       host: options.host ?? {},
       versionCounts: blueprint.versionCounts,
     };
-    const sandbox = { sandbox: new Sandbox(blueprint.limits), health: new PluginHealth(options.health), wasi: await wasiImports(this.shape, grant, name) };
+    const sandbox = { sandbox: new Sandbox(blueprint.limits), health: new PluginHealth(options.health), wasi: await wasiImports(this.shape, grant, name, blueprint.limits.maxOpenFiles) };
     // Re-checked after the await: close() may have run meanwhile.
     if (this.#stage === null) throw this.#closedError();
     const own = linked.share();

@@ -1,6 +1,6 @@
 /**
  * Per-plugin limits, in-process: fuel, wall-clock deadline, memory cap and
- * output cap (issue 6).
+ * output cap.
  *
  * Every core module is instrumented once, at compile time, and the result is
  * cached with the artifact (the instrumentation settings are the cache
@@ -47,6 +47,8 @@ export interface ResolvedLimits {
   /** Live resource handles per instance (default DEFAULT_MAX_HANDLES). */
   readonly maxHandles?: number;
   readonly maxTableElements?: number;
+  /** Open WASI descriptors and streams per instance (default DEFAULT_MAX_OPEN_FILES, src/runtime/wasi-confined.ts). */
+  readonly maxOpenFiles?: number;
 }
 
 /** Resource handles one instance may hold when no `maxHandles` is given: the handle table is host memory. */
@@ -76,6 +78,8 @@ export function resolveLimits(limits: Limits | undefined): ResolvedLimits {
   if (mh !== undefined) out.maxHandles = Math.floor(mh);
   const te = positive('maxTableElements', limits.maxTableElements);
   if (te !== undefined) out.maxTableElements = Math.floor(te);
+  const mf = positive('maxOpenFiles', limits.maxOpenFiles);
+  if (mf !== undefined) out.maxOpenFiles = Math.floor(mf);
   return out;
 }
 
@@ -120,23 +124,42 @@ const OUTPUT_CAP_SLOT = '__witplugMaxOutputBytes';
  * silently clamp it to a short or empty list), and (d) makes instantiation
  * cheap without JSPI (see __witplugPromising). Everything else in the glue is
  * untouched; if jco changes these lines, the glue is used as is and only the
- * after-the-fact output check applies.
+ * after-the-fact output check applies (test/jco-glue-shape.test.ts fails then,
+ * naming the rewrite that no longer matches).
  */
 export function hardenGlue(glue: string): string {
-  const hardened = glue
-    .replace(/const TEXT_DECODER_UTF8 = new TextDecoder\(\);/, () => STRICT_DECODER)
-    .replace(/const utf16Decoder = new TextDecoder\('utf-16'\);/, 'const utf16Decoder = __witplugUtf16;')
-    // Typed-array lists: `new Uint8Array(memory0.buffer.slice(ptr0, ptr0 + len0 * 1))`.
-    .replace(/\b([\w$]+)\.buffer\.slice\(([\w$]+), \2 \+ ([\w$]+) \* (\d+)\)/g,
-      (_m, mem: string, ptr: string, len: string, size: string) => `__witplugSlice(${mem}.buffer, ${ptr}, ${len}, ${size})`)
-    // Other lists: the lifting loop `for (let i = 0; i < len1; i++) { const base = base1 + i * 8;` (lowering loops read `vecN.length`).
-    .replace(/for \(let i = 0; i < (len\d+); i\+\+\) \{(\s*)const base = (base\d+) \+ i \* (\d+);/g,
-      (_m, len: string, ws: string, base: string, size: string) => `for (let i = __witplugChargeList(${len}, ${size}); i < ${len}; i++) {${ws}const base = ${base} + i * ${size};`)
-    // Instantiation: see __witplugPromising.
-    .replace(/\bWebAssembly\.promising\(/g, '__witplugPromising(');
+  let hardened = glue;
+  for (const r of GLUE_REWRITES) hardened = hardened.replace(r.pattern, r.replacement);
   // The glue imports nothing: function declarations ahead of it are in scope everywhere in it.
   return hardened === glue ? glue : `${GLUE_HELPERS}\n${hardened}`;
 }
+
+/** One text rewrite of jco's glue; `pattern` is what jco emits (the exact shape witplug relies on). */
+export interface GlueRewrite {
+  readonly name: string;
+  readonly pattern: RegExp;
+  readonly replacement: (match: string, ...groups: string[]) => string;
+}
+
+/** hardenGlue's rewrites, in order. */
+export const GLUE_REWRITES: readonly GlueRewrite[] = [
+  { name: 'strict UTF-8 decoder', pattern: /const TEXT_DECODER_UTF8 = new TextDecoder\(\);/, replacement: () => STRICT_DECODER },
+  { name: 'shared UTF-16 decoder', pattern: /const utf16Decoder = new TextDecoder\('utf-16'\);/, replacement: () => 'const utf16Decoder = __witplugUtf16;' },
+  {
+    // Typed-array lists: `new Uint8Array(memory0.buffer.slice(ptr0, ptr0 + len0 * 1))`.
+    name: 'typed-array list slice',
+    pattern: /\b([\w$]+)\.buffer\.slice\(([\w$]+), \2 \+ ([\w$]+) \* (\d+)\)/g,
+    replacement: (_m, mem, ptr, len, size) => `__witplugSlice(${mem}.buffer, ${ptr}, ${len}, ${size})`,
+  },
+  {
+    // Other lists: the lifting loop `for (let i = 0; i < len1; i++) { const base = base1 + i * 8;` (lowering loops read `vecN.length`).
+    name: 'list lifting loop',
+    pattern: /for \(let i = 0; i < (len\d+); i\+\+\) \{(\s*)const base = (base\d+) \+ i \* (\d+);/g,
+    replacement: (_m, len, ws, base, size) => `for (let i = __witplugChargeList(${len}, ${size}); i < ${len}; i++) {${ws}const base = ${base} + i * ${size};`,
+  },
+  // Instantiation: see __witplugPromising.
+  { name: 'WebAssembly.promising probe', pattern: /\bWebAssembly\.promising\(/g, replacement: () => '__witplugPromising(' },
+];
 
 /** The helpers hardenGlue's replacements call, put ahead of the glue. */
 const GLUE_HELPERS = `function __witplugCharge(bytes, what) {

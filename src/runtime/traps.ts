@@ -37,3 +37,18 @@ function wasmFrames(e: Error): string {
     .map((l) => '  ' + l.trim())
     .join('\n');
 }
+
+/**
+ * Something thrown while the caller's arguments were checked, before any
+ * plugin code ran (a throwing getter, a symbol coerced to a number, a value
+ * nested too deep to walk): the caller's value misbehaved, so TYPE_MISMATCH.
+ */
+export function unreadableArgument(e: unknown): WitplugError {
+  let what: string;
+  try {
+    what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  } catch {
+    what = typeof e;
+  }
+  return new WitplugError(ErrorCodes.TYPE_MISMATCH, `an argument could not be checked (${what})`, { cause: e });
+}

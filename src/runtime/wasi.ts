@@ -10,7 +10,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ComponentShape } from '../component/types.js';
 import { isGranted, type DirectoryGrant, type Grant } from './grant.js';
-import { confinedPreopens, type GrantedRoot, type ShimDescriptor } from './wasi-confined.js';
+import { confinedPreopens, rootIdentity, DescriptorLedger, DEFAULT_MAX_OPEN_FILES, type GrantedRoot, type ShimDescriptor } from './wasi-confined.js';
 import { stripVersion } from './names.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 
@@ -19,12 +19,30 @@ interface FilesystemShim {
   preopens: { getDirectories(): [unknown, string][] };
 }
 
+/** The descriptor ledger of each WASI import object (one per plugin instance). */
+const ledgers = new WeakMap<object, DescriptorLedger>();
+
+/**
+ * Closes every file, directory, listing and stream the plugin instance
+ * using these WASI imports still holds: when its core instance is replaced
+ * or dropped (a trap), and when it is closed. Not on any call path.
+ */
+export function releaseWasi(imports: Record<string, unknown>): void {
+  ledgers.get(imports)?.release();
+}
+
+/** How many WASI descriptors and streams the instance using these imports holds open (0 without a filesystem grant). */
+export function openWasiDescriptors(imports: Record<string, unknown>): number {
+  return ledgers.get(imports)?.size ?? 0;
+}
+
 /**
  * The WASI part of a plugin's import object, keyed by unversioned interface
  * name. preview2-shim is imported on first use (~50 ms): hosts and CLI runs
- * whose plugins import no WASI never load it.
+ * whose plugins import no WASI never load it. `maxOpenFiles` caps what the
+ * instance may hold open at once (default DEFAULT_MAX_OPEN_FILES).
  */
-export async function wasiImports(shape: ComponentShape, grant: Grant | undefined, pluginName: string): Promise<Record<string, unknown>> {
+export async function wasiImports(shape: ComponentShape, grant: Grant | undefined, pluginName: string, maxOpenFiles = DEFAULT_MAX_OPEN_FILES): Promise<Record<string, unknown>> {
   const wanted = shape.imports.filter((i) => i.kind === 'interface' && i.name.startsWith('wasi:') && isGranted(grant, i.name));
   if (wanted.length === 0) return {};
   const { WASIShim } = await import('@bytecodealliance/preview2-shim/instantiation');
@@ -35,7 +53,8 @@ export async function wasiImports(shape: ComponentShape, grant: Grant | undefine
   });
   const all = shim.getImportObject() as Record<string, unknown>;
   const fs = all['wasi:filesystem/preopens'] as FilesystemShim['preopens'] | undefined;
-  if (fs) all['wasi:filesystem/preopens'] = confinedPreopens(fs, await grantedRoots(grant?.filesystem ?? []));
+  const ledger = new DescriptorLedger(maxOpenFiles, pluginName);
+  if (fs) all['wasi:filesystem/preopens'] = confinedPreopens(fs, await grantedRoots(grant?.filesystem ?? [], ledger));
   confineCli(all);
   const out: Record<string, unknown> = {};
   for (const item of wanted) {
@@ -46,14 +65,17 @@ export async function wasiImports(shape: ComponentShape, grant: Grant | undefine
     out[key] = all[key];
     out[item.name] = all[key];
   }
+  ledgers.set(out, ledger);
   return out;
 }
 
 /**
- * Each granted directory's real path, and the shim's factory for descriptors
- * of proven directories (same module, so the same Descriptor class jco checks).
+ * Each granted directory's real path and identity, and the shim's factory for
+ * descriptors of proven directories (same module, so the same Descriptor
+ * class jco checks). Nested and overlapping grants are allowed: each root is
+ * re-identified on every call, whatever another grant moves around it.
  */
-async function grantedRoots(dirs: readonly DirectoryGrant[]): Promise<Map<string, GrantedRoot>> {
+async function grantedRoots(dirs: readonly DirectoryGrant[], ledger: DescriptorLedger): Promise<Map<string, GrantedRoot>> {
   const roots = new Map<string, GrantedRoot>();
   if (dirs.length === 0) return roots;
   const { _createPreopenDescriptor } = await import('@bytecodealliance/preview2-shim/filesystem');
@@ -65,7 +87,7 @@ async function grantedRoots(dirs: readonly DirectoryGrant[]): Promise<Map<string
     } catch {
       root = resolve(dir.host); // missing now: every call fails with no-entry until it exists
     }
-    roots.set(dir.guest, { root, readonly: dir.readonly, at });
+    roots.set(dir.guest, { root, readonly: dir.readonly, at, identity: rootIdentity(root), ledger });
   }
   return roots;
 }

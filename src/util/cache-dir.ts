@@ -1,6 +1,6 @@
 /**
- * The cache directory on disk, shared by the compile cache (`*.wpa`) and the
- * contract cache (`contracts/*.wasm`).
+ * The cache directory on disk: the compile cache (`*.wpa`), and contracts
+ * older versions cached (`contracts/*.wasm`), still counted and pruned.
  *
  * It is a code-execution path: a compile-cache entry's glue runs in the host.
  * The integrity hash catches corruption, not an edit re-hashed by whoever can

@@ -1,5 +1,5 @@
 /**
- * Classes 6 and async of issue 10: components whose calls need jco's task
+ * Components whose calls need jco's task
  * machinery (context.get/set) are routed to jco's bindings, decided from the
  * canon section; async components are admitted against their own world and,
  * where this Node has no JSPI, loaded with every call refused as UNSUPPORTED

@@ -1,5 +1,5 @@
 /**
- * Class 1 of issue 10: every canon definition of Binary.md decodes, one test
+ * Every canon definition of Binary.md decodes, one test
  * per opcode, each alone in its canon section (the one-byte async built-ins
  * used to be refused as MALFORMED by a 2-byte minimum per definition).
  */

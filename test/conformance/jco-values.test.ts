@@ -1,5 +1,5 @@
 /**
- * Class 5 of issue 10: the jco value adapter (runtime/jco-values.ts) over
+ * The jco value adapter (runtime/jco-values.ts) over
  * nested options and results. jco 1.35 represents an option whose payload is
  * an option as `{ tag: 'none' } | { tag: 'some', val }`; witplug as
  * `null | { tag: 'some', val }`. Random values go through an identity

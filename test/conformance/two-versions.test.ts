@@ -1,5 +1,5 @@
 /**
- * Class 4 of issue 10: a plugin importing two versions of one interface gets
+ * A plugin importing two versions of one interface gets
  * each from its own implementation (host keys with the version), and the
  * unversioned key keeps working for a single version.
  */

@@ -1,5 +1,5 @@
 /**
- * Class 2 of issue 10: interfaces that only declare types are part of the
+ * Interfaces that only declare types are part of the
  * contract (imports and exports, at two versions of one interface), so a
  * plugin that imports them is admitted and runs.
  */

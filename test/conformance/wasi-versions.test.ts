@@ -1,5 +1,5 @@
 /**
- * Class 7 of issue 10: a WASI import is served only from an implementation
+ * A WASI import is served only from an implementation
  * whose version is semver-compatible with it; otherwise the load fails with
  * LINK before anything is compiled or instantiated.
  */

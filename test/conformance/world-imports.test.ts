@@ -1,5 +1,5 @@
 /**
- * Class 3 of issue 10: functions and resources imported at the world level
+ * Functions and resources imported at the world level
  * are served from `host.$root`, through generated trampolines, and admitted
  * or refused like interface imports.
  */

@@ -1,8 +1,8 @@
 /** Runs the built `witplug` CLI (dist/cli/main.js) in a child process, with its own cache dir. */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { run } from './run.js';
 
 export const MAIN = join(process.cwd(), 'dist', 'cli', 'main.js');
 
@@ -19,17 +19,16 @@ export interface CliJsonResult {
 }
 
 export function cli(cacheDir: string): {
-  witplug: (...args: string[]) => CliResult;
+  witplug: (...args: string[]) => Promise<CliResult>;
   /** Runs `<command> … --json` and parses the one JSON object it must print. */
-  json: (command: string, ...args: string[]) => CliJsonResult;
+  json: (command: string, ...args: string[]) => Promise<CliJsonResult>;
 } {
-  const witplug = (...args: string[]): CliResult => {
+  const witplug = (...args: string[]): Promise<CliResult> => {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} missing: run npx tsc -p tsconfig.json`);
-    const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', env: { ...process.env, WITPLUG_CACHE_DIR: cacheDir }, timeout: 60_000 });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    return run(process.execPath, [MAIN, ...args], { env: { ...process.env, WITPLUG_CACHE_DIR: cacheDir }, timeoutMs: 60_000 });
   };
-  const json = (command: string, ...args: string[]): CliJsonResult => {
-    const r = witplug(command, ...args, '--json');
+  const json = async (command: string, ...args: string[]): Promise<CliJsonResult> => {
+    const r = await witplug(command, ...args, '--json');
     const lines = r.stdout.trim().split('\n');
     expect(lines, `stdout: ${r.stdout} stderr: ${r.stderr}`).toHaveLength(1);
     return { code: r.code, json: JSON.parse(lines[0]!) as Record<string, unknown>, stderr: r.stderr };

@@ -11,9 +11,9 @@
 import { WitplugError, isWitplugError } from '../../src/errors.js';
 import type { ComponentShape, WorldItem } from '../../src/component/types.js';
 import { Reader } from '../../src/component/reader.js';
-import { Budget, claimResources, newScope, type ComponentDef } from '../../src/component/defs.js';
+import { budgetFor, claimResources, newScope, type ComponentDef } from '../../src/component/defs.js';
 import { evalComponent, readComponentPreamble } from '../../src/component/interpret.js';
-import { WORK_BUDGET, checkPreamble, worldItem } from '../../src/component/decode.js';
+import { checkPreamble, worldItem } from '../../src/component/decode.js';
 
 /** The payload of the first `component-type*` custom section of a core module, if any. */
 export function componentTypeSection(coreModule: Uint8Array): Uint8Array | undefined {
@@ -34,8 +34,9 @@ export function decodeWorldType(bytes: Uint8Array): { world: string; shape: Comp
     checkPreamble(bytes);
     const r = new Reader(bytes);
     readComponentPreamble(r);
-    const ctx = { bytes, budget: new Budget(WORK_BUDGET), customSections: [], coreModules: [] };
-    const { exports } = evalComponent(r, newScope(null), ctx, null, false);
+    const budget = budgetFor(bytes.length);
+    const ctx = { bytes, budget, customSections: [], coreModules: [] };
+    const { exports } = evalComponent(r, newScope(null), ctx, false);
     let world: [string, ComponentDef] | undefined;
     for (const [, ext] of exports) {
       if (ext.s !== 'type' || ext.t.d !== 'component') continue;
@@ -49,8 +50,7 @@ export function decodeWorldType(bytes: Uint8Array): { world: string; shape: Comp
       for (const [n, ext] of list) {
         // Inside a type, resources are minted anonymous: give them their interface, as a top-level import does.
         if (ext.s === 'instance') claimResources(ext.t, n);
-        const item = worldItem(n, ext);
-        if (item) out.push(item);
+        out.push(worldItem(n, ext, budget));
       }
       return out;
     };

@@ -15,7 +15,8 @@ export const extraImport: Rule = {
       const path = itemPath('import', m.found);
       // Incompatible versions of an offered interface are VERSION_MISMATCH, not "extra".
       if (m.expected === null && m.incompatible.length === 0) {
-        return [{ code: AdmissionCodes.EXTRA_IMPORT, path, message: `expected no import ${m.found.name} (the contract world does not offer it), found one` }];
+        const found = m.found.kind === 'extern' ? `found a ${m.found.detail}` : 'found one';
+        return [{ code: AdmissionCodes.EXTRA_IMPORT, path, message: `expected no import ${m.found.name} (the contract world does not offer it), ${found}` }];
       }
       // A grant names offered interfaces: an import linked to a compatible version of one is covered by it.
       if (m.expected !== null && !isAllowed(ctx.allowedImports, m.found.name) && !isAllowed(ctx.allowedImports, m.expected.name)) {

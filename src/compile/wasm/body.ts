@@ -14,9 +14,10 @@
  * per charge: fuel used is a deterministic upper bound of the instructions
  * executed, with checks only where wasmtime puts them (entries and loop heads).
  *
- * Instructions whose work depends on an operand (issue 9) are charged that
- * operand on top of their unit: memory.fill/copy/init 1 per 8 bytes (what one
- * i64.store per 8 bytes would cost; a loop doing the same work costs more),
+ * Instructions whose work depends on an operand (bulk memory and table
+ * operations) are charged that operand on top of their unit:
+ * memory.fill/copy/init 1 per 8 bytes (what one i64.store per 8 bytes would
+ * cost; a loop doing the same work costs more),
  * table.fill/copy/init 1 per element, before they run, so a budget runs out
  * before the work is done; a 32-bit memory.fill/copy/init runs in pieces of
  * BULK_CHUNK bytes, each charged, so one huge operation meets a check too. A

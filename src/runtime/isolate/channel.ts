@@ -6,9 +6,11 @@
  * host when the worker stops, so a dead worker is noticed at once.
  *
  * ctrl: [0] state, [1] payload length, [2] dead flag (set once, by the
- * supervisor), [3] length of the death reason. The reason (UTF-8) has its
- * own area, so writing it never races with a payload being read. Payloads
- * are v8-serialized (bigint, Uint8Array and plain objects survive).
+ * supervisor), [3] length of the death reason, [4] begun flag (set once, by
+ * the supervisor, when it actually starts the worker: starts are queued).
+ * The reason (UTF-8) has its own area, so writing it never races with a
+ * payload being read. Payloads are v8-serialized (bigint, Uint8Array and
+ * plain objects survive).
  */
 import { serialize, deserialize } from 'node:v8';
 import { WitplugError, ErrorCodes } from '../../errors.js';
@@ -29,7 +31,7 @@ export const State = {
   LOAD_FAILED: 6,
 } as const;
 
-const HEADER_BYTES = 16;
+const HEADER_BYTES = 32;
 const REASON_BYTES = 1024;
 export const DEFAULT_CHANNEL_BYTES = 16 * 1024 * 1024;
 /**
@@ -45,6 +47,18 @@ const waitAsync = (Atomics as unknown as {
 }).waitAsync;
 
 export type WaitResult = 'changed' | 'timeout' | 'dead';
+/** 'queued': the worker's start never began within the queue bound. */
+export type StartWaitResult = WaitResult | 'queued';
+
+/**
+ * Called on the host thread when a wait slice passes without news: it marks
+ * the channels of a supervisor that died dead (the host's event loop, which
+ * would report the supervisor's exit, is blocked by the wait itself).
+ */
+export type LivenessProbe = () => void;
+
+/** Where a start stands: its result, or how long to sleep before looking again. */
+type StartStep = { done: StartWaitResult } | { sleep: number };
 
 export class Channel {
   readonly sab: SharedArrayBuffer;
@@ -54,7 +68,7 @@ export class Channel {
 
   constructor(sab: SharedArrayBuffer = new SharedArrayBuffer(HEADER_BYTES + REASON_BYTES + DEFAULT_CHANNEL_BYTES)) {
     this.sab = sab;
-    this.ctrl = new Int32Array(sab, 0, 4);
+    this.ctrl = new Int32Array(sab, 0, 5);
     this.#reason = new Uint8Array(sab, HEADER_BYTES, REASON_BYTES);
     this.data = new Uint8Array(sab, HEADER_BYTES + REASON_BYTES);
   }
@@ -88,31 +102,69 @@ export class Channel {
    * The host's side: waits while the state equals `state`, until the
    * `deadline` (performance.now() time) or the worker's death. A state
    * change wins over death: a result written before the worker died is good.
+   * `probe` runs only when a whole slice passed without news (a call that
+   * answers within a slice never runs it).
    */
-  waitWhileAlive(state: number, deadline: number): WaitResult {
+  waitWhileAlive(state: number, deadline: number, probe?: LivenessProbe): WaitResult {
     for (;;) {
       if (Atomics.load(this.ctrl, 0) !== state) return 'changed';
       if (this.dead) return 'dead';
       const left = deadline - performance.now();
       if (left <= 0) return 'timeout';
-      Atomics.wait(this.ctrl, 0, state, Math.min(left, SLICE_MS));
+      if (Atomics.wait(this.ctrl, 0, state, Math.min(left, SLICE_MS)) === 'timed-out') probe?.();
     }
   }
 
-  /** Async form for startup (the host's event loop keeps running). */
-  async waitWhileAliveAsync(state: number, deadline: number): Promise<WaitResult> {
+  /**
+   * The host's side of a start: waits until the worker leaves IDLE (READY or
+   * LOAD_FAILED) or dies. The start may first wait in the supervisor's queue
+   * (at most until `queueDeadline`); `startMs` counts from when it began.
+   */
+  waitForStart(queueDeadline: number, startMs: number, probe?: LivenessProbe): StartWaitResult {
+    const start = { deadline: queueDeadline, begun: false };
     for (;;) {
-      if (Atomics.load(this.ctrl, 0) !== state) return 'changed';
-      if (this.dead) return 'dead';
-      const left = deadline - performance.now();
-      if (left <= 0) return 'timeout';
-      const w = waitAsync(this.ctrl, 0, state, Math.min(left, SLICE_MS));
+      const step = this.#startStep(start, startMs);
+      if ('done' in step) return step.done;
+      if (Atomics.wait(this.ctrl, 0, State.IDLE, step.sleep) === 'timed-out') probe?.();
+    }
+  }
+
+  /** waitForStart without blocking the thread (the host's event loop keeps running). */
+  async waitForStartAsync(queueDeadline: number, startMs: number): Promise<StartWaitResult> {
+    const start = { deadline: queueDeadline, begun: false };
+    for (;;) {
+      const step = this.#startStep(start, startMs);
+      if ('done' in step) return step.done;
+      const w = waitAsync(this.ctrl, 0, State.IDLE, step.sleep);
       if (w.async) await w.value;
     }
   }
 
+  #startStep(start: { deadline: number; begun: boolean }, startMs: number): StartStep {
+    if (Atomics.load(this.ctrl, 0) !== State.IDLE) return { done: 'changed' };
+    if (this.dead) return { done: 'dead' };
+    if (!start.begun && this.begun) {
+      start.begun = true;
+      start.deadline = performance.now() + startMs;
+    }
+    const left = start.deadline - performance.now();
+    if (left <= 0) return { done: start.begun ? 'timeout' : 'queued' };
+    return { sleep: Math.min(left, SLICE_MS) };
+  }
+
   get dead(): boolean {
     return Atomics.load(this.ctrl, 2) !== 0;
+  }
+
+  /** Whether the supervisor has started the worker (it may wait in the start queue first). */
+  get begun(): boolean {
+    return Atomics.load(this.ctrl, 4) !== 0;
+  }
+
+  /** Records that the worker's start has begun and wakes whoever waits for it (called by the supervisor). */
+  markBegun(): void {
+    Atomics.store(this.ctrl, 4, 1);
+    Atomics.notify(this.ctrl, 0);
   }
 
   /** Why the worker stopped (empty until `dead`). */

@@ -18,8 +18,9 @@
  * keeps trapping.
  */
 import type { ResourceLimits } from 'node:worker_threads';
-import { Channel, State, type CallOutcome } from './channel.js';
-import { spawnWorker, terminateWorker } from './supervisor-client.js';
+import { Channel, State, type CallOutcome, type StartWaitResult } from './channel.js';
+import { probeSupervisor, spawnWorker, terminateWorker } from './supervisor-client.js';
+import { unsendableArguments } from './unsendable.js';
 import { WitplugError, ErrorCodes, type ErrorCode } from '../../errors.js';
 import type { ComponentShape } from '../../component/types.js';
 import type { HostImplementations, LogLevel, LogSink } from '../host-imports.js';
@@ -62,8 +63,14 @@ export interface IsolatedStartOptions {
 
 /** Call deadline when none is given: an isolated call never waits without bound. */
 export const DEFAULT_ISOLATED_TIMEOUT_MS = 30_000;
-/** How long a worker may take to load its plugin (a first start compiles; later starts hit the cache). */
+/** How long a worker may take to load its plugin once its start has begun (a first start compiles; later starts hit the cache). */
 const STARTUP_MS = 60_000;
+/**
+ * How long a start may wait for its turn (the supervisor runs a few starts
+ * at once, supervisor.ts MAX_STARTING): a hundred plugins loaded together
+ * on two cores wait well under a minute; this bounds a backlog, not a start.
+ */
+export const START_QUEUE_MS = 300_000;
 /** How long close()/terminateWorker() wait for a terminated worker to exit. */
 const EXIT_MS = 5_000;
 
@@ -94,7 +101,10 @@ export function workerResourceLimits(limits: Limits): ResourceLimits | undefined
   return { maxOldGenerationSizeMb: Math.ceil(WORKER_HEAP_HEADROOM_MB + 2 * limits.maxMemoryMb) };
 }
 
-const NOT_COUNTED: ReadonlySet<string> = new Set([ErrorCodes.USAGE, ErrorCodes.NO_SUCH_FUNCTION, ErrorCodes.TYPE_MISMATCH, ErrorCodes.REENTRANCE, ErrorCodes.HOST_ERROR]);
+/** The caller's and the host's mistakes, as in-process (docs/sandbox.md, "Who is at fault"): UNSUPPORTED and LINK are gaps of the host. */
+const NOT_COUNTED: ReadonlySet<string> = new Set([
+  ErrorCodes.USAGE, ErrorCodes.NO_SUCH_FUNCTION, ErrorCodes.TYPE_MISMATCH, ErrorCodes.REENTRANCE, ErrorCodes.HOST_ERROR, ErrorCodes.UNSUPPORTED, ErrorCodes.LINK,
+]);
 
 /** One worker: its channel, supervisor id, and whether it has loaded the plugin. */
 interface Slot {
@@ -103,6 +113,8 @@ interface Slot {
   ready: boolean;
   /** Set when the host itself stopped it (deadline, terminateWorker, close): not the plugin's fault. */
   stoppedByHost: string | null;
+  /** Set when it died with the supervisor thread: not the plugin's fault either. */
+  supervisorLost: boolean;
   /** Resolves once the worker has exited. */
   readonly exited: Promise<string>;
 }
@@ -157,34 +169,44 @@ export class IsolatedPlugin {
   /** Starts the worker and waits, without blocking the event loop, until it has loaded the plugin. */
   static async start(bytes: Uint8Array, shape: ComponentShape, options: IsolatedStartOptions): Promise<IsolatedPlugin> {
     const p = new IsolatedPlugin(bytes, shape, options);
-    const slot = p.#spawn();
-    const waited = await keptAlive(slot.channel.waitWhileAliveAsync(State.IDLE, performance.now() + STARTUP_MS), STARTUP_MS + 1_000);
-    p.#loaded(slot, waited ?? 'timeout');
-    return p;
+    // A start the supervisor thread's death cut short is no doing of the plugin's: it is tried once more, under a new supervisor.
+    for (let tries = 2; ; tries--) {
+      const slot = p.#spawn(false);
+      const waited = await keptAlive(slot.channel.waitForStartAsync(performance.now() + START_QUEUE_MS, STARTUP_MS), START_QUEUE_MS + STARTUP_MS + 1_000);
+      if (waited === 'dead' && slot.supervisorLost && tries > 1) continue;
+      p.#loaded(slot, waited ?? 'timeout', false);
+      return p;
+    }
   }
 
   get disabledReason(): string | null {
     return this.#health.disabledReason;
   }
 
-  /** Starts a worker without waiting for it: a replacement loads while the host does other work. */
-  #spawn(): Slot {
+  /**
+   * Starts a worker without waiting for it: a replacement loads while the
+   * host does other work. `urgent`: it replaces the worker of a plugin in
+   * use, so it is started before queued first starts.
+   */
+  #spawn(urgent: boolean): Slot {
     const channel = new Channel();
     let exited!: (reason: string) => void;
-    const slot: Slot = { id: 0, channel, ready: false, stoppedByHost: null, exited: new Promise((r) => (exited = r)) };
+    const slot: Slot = { id: 0, channel, ready: false, stoppedByHost: null, supervisorLost: false, exited: new Promise((r) => (exited = r)) };
     const id = spawnWorker({ ...this.#init, sab: channel.sab }, {
       channel,
       onLog: (level, message, plugin) => this.#log?.(level as LogLevel, message, plugin),
-      onExit: (reason) => {
+      onExit: (reason, supervisorLost) => {
         exited(reason);
+        if (supervisorLost) slot.supervisorLost = true;
         // Between calls nobody is waiting on the channel: record, report and replace the worker here.
-        // (A worker that had not loaded yet is handled by whoever waits for it.)
-        if (this.#slot !== slot || !slot.ready) return;
+        // (A worker that had not loaded yet is handled by whoever waits for it, and so is one a call
+        // is waiting on: this runs inside that wait when the supervisor's loss is noticed there.)
+        if (this.#slot !== slot || !slot.ready || this.#running !== null) return;
         this.#lost(slot);
         if (slot.stoppedByHost === null) this.#log?.('warn', `isolated worker stopped between calls: ${reason}; a new one was started`, this.name);
         this.#replace();
       },
-    }, this.resourceLimits);
+    }, { resourceLimits: this.resourceLimits, urgent, startupMs: STARTUP_MS });
     slot.id = id;
     this.#slot = slot;
     return slot;
@@ -192,26 +214,38 @@ export class IsolatedPlugin {
 
   /** Starts the next worker ahead of need (it loads while the host does other work), unless the plugin was closed. */
   #replace(): void {
-    if (!this.#closed) this.#spawn();
+    if (!this.#closed) this.#spawn(true);
   }
 
-  /** Handles the end of a wait for READY: the slot is ready, or this throws why not (and the worker is gone). */
-  #loaded(slot: Slot, waited: 'changed' | 'timeout' | 'dead'): void {
+  /**
+   * Handles the end of a wait for READY: the slot is ready, or this throws
+   * why not (and the worker is gone). `count`: a failure that is the
+   * plugin's counts towards DISABLED (a replacement that a call waited for;
+   * a first start that fails just fails).
+   */
+  #loaded(slot: Slot, waited: StartWaitResult, count: boolean): void {
     const channel = slot.channel;
     if (waited === 'changed' && channel.state === State.READY) {
       Atomics.compareExchange(channel.ctrl, 0, State.READY, State.IDLE);
       slot.ready = true;
       return;
     }
+    // A start that never began, or a worker the host or the supervisor's death stopped, is not the plugin's doing.
+    const excused = waited === 'queued' || !channel.begun || slot.stoppedByHost !== null || slot.supervisorLost;
     this.#stop(slot, 'it did not load the plugin');
+    let err: WitplugError;
     if (waited === 'timeout') {
-      throw new WitplugError(ErrorCodes.COMPILE, `isolated plugin ${this.name} did not start within ${STARTUP_MS} ms`, { plugin: this.name });
+      err = new WitplugError(ErrorCodes.COMPILE, `isolated plugin ${this.name} did not start within ${STARTUP_MS} ms`, { plugin: this.name });
+    } else if (waited === 'queued') {
+      err = new WitplugError(ErrorCodes.WORKER_EXIT, `isolated plugin ${this.name} did not start: its worker waited ${START_QUEUE_MS} ms for its turn behind other starts`, { plugin: this.name });
+    } else if (waited === 'dead') {
+      const what = channel.begun ? 'stopped while loading it' : 'could not start';
+      err = new WitplugError(ErrorCodes.WORKER_EXIT, `the worker of isolated plugin ${this.name} ${what}: ${channel.deathReason}`, { plugin: this.name });
+    } else {
+      const o = channel.read() as CallOutcome;
+      err = new WitplugError((o.ok ? ErrorCodes.INTERNAL : o.code) as ErrorCode, o.ok ? 'worker failed' : o.message, { plugin: this.name });
     }
-    if (waited === 'dead') {
-      throw new WitplugError(ErrorCodes.WORKER_EXIT, `the worker of isolated plugin ${this.name} stopped while loading it: ${channel.deathReason}`, { plugin: this.name });
-    }
-    const o = channel.read() as CallOutcome;
-    throw new WitplugError((o.ok ? ErrorCodes.INTERNAL : o.code) as ErrorCode, o.ok ? 'worker failed' : o.message, { plugin: this.name });
+    throw count && !excused ? this.#failed(err) : err;
   }
 
   /** Resolves `target` once and returns a function that calls it in the worker. */
@@ -248,30 +282,32 @@ export class IsolatedPlugin {
     let slot = this.#slot;
     if (slot === null || slot.channel.dead) {
       if (slot) this.#lost(slot);
-      slot = this.#spawn();
+      slot = this.#spawn(true);
     }
     if (!slot.ready) {
-      // A replacement still loading: startup has its own bound (a first load may compile).
-      try {
-        this.#loaded(slot, slot.channel.waitWhileAlive(State.IDLE, performance.now() + STARTUP_MS));
-      } catch (e) {
-        throw this.#failed(e as WitplugError);
-      }
+      // A replacement still loading: startup has its own bounds (a first load may compile).
+      this.#loaded(slot, slot.channel.waitForStart(performance.now() + START_QUEUE_MS, STARTUP_MS, probeSupervisor), true);
     }
     // The deadline covers the call, not the replacement's startup (bounded above).
     const deadline = performance.now() + this.timeoutMs;
     const channel = slot.channel;
-    channel.write(State.CALL, { target, args: [...args] });
+    try {
+      channel.write(State.CALL, { target, args: [...args] });
+    } catch (e) {
+      // A value the structured clone cannot carry (a function, a symbol, a getter that throws): the caller's, as in-process.
+      if (e instanceof WitplugError) throw e;
+      throw unsendableArguments(resolveExport(this.shape, target).type, args, e, this.name, target);
+    }
     let waitingOn: number = State.CALL;
     for (;;) {
-      const waited = channel.waitWhileAlive(waitingOn, deadline);
+      const waited = channel.waitWhileAlive(waitingOn, deadline, probeSupervisor);
       if (waited === 'timeout') {
         this.#stop(slot, `it exceeded the ${this.timeoutMs} ms deadline in ${target}`);
         this.#replace();
         throw this.#failed(new WitplugError(ErrorCodes.TIMEOUT, `plugin ${this.name} exceeded its ${this.timeoutMs} ms deadline in ${target}; its worker was terminated`, { plugin: this.name, hook: target }));
       }
       if (waited === 'dead') {
-        const byHost = slot.stoppedByHost !== null;
+        const byHost = slot.stoppedByHost !== null || slot.supervisorLost;
         this.#lost(slot);
         this.#replace();
         const err = new WitplugError(ErrorCodes.WORKER_EXIT, `the worker of isolated plugin ${this.name} stopped during ${target}: ${channel.deathReason}; a new worker serves the next call`, { plugin: this.name, hook: target });

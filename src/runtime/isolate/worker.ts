@@ -18,13 +18,36 @@ import type { IsolatedInit } from './isolated-plugin.js';
 const init = workerData as IsolatedInit;
 const channel = new Channel(init.sab);
 
+/**
+ * Errors of the host-call bridge that are the plugin's doing: arguments it
+ * passed to a host function that do not fit the channel. The instance
+ * reports whatever a host function throws as HOST_ERROR (with it as the
+ * cause); the call loop finds these in the cause chain and reports the
+ * plugin's OUTPUT_LIMIT instead: the host never ran.
+ */
+const pluginsFault = new WeakSet<object>();
+
+function pluginsFaultIn(e: unknown): WitplugError | null {
+  for (let x = e, depth = 0; x !== null && typeof x === 'object' && depth < 8; x = (x as { cause?: unknown }).cause, depth++) {
+    if (pluginsFault.has(x)) return x as WitplugError;
+  }
+  return null;
+}
+
 function remoteHost(): HostImplementations {
   const host: Record<string, Record<string, HostFunction>> = {};
   for (const [iface, funcs] of Object.entries(init.hostFunctions)) {
     host[iface] = {};
     for (const fn of funcs) {
       host[iface]![fn] = ((...args: unknown[]) => {
-        channel.write(State.HOST_CALL, { iface, fn, args });
+        try {
+          channel.write(State.HOST_CALL, { iface, fn, args });
+        } catch (e) {
+          if (!(e instanceof WitplugError && e.code === ErrorCodes.OUTPUT_LIMIT)) throw e;
+          const err = new WitplugError(ErrorCodes.OUTPUT_LIMIT, `the arguments plugin ${init.options.name} passed to host function ${iface}#${fn} do not fit the isolation channel (${e.message}); the host function did not run`);
+          pluginsFault.add(err);
+          throw err;
+        }
         channel.waitWhile(State.HOST_CALL);
         const outcome = channel.read() as CallOutcome;
         if (!outcome.ok) throw new WitplugError(outcome.code as WitplugError['code'], outcome.message);
@@ -64,6 +87,8 @@ try {
   throw e;
 }
 channel.write(State.READY, null);
+// The supervisor counts this start as over: the next queued one may begin.
+parentPort?.postMessage({ type: 'loaded' });
 
 for (;;) {
   channel.waitWhile(State.READY);
@@ -81,7 +106,7 @@ for (;;) {
     }
     outcome = { ok: true, value, ...(plugin.lastFuel !== undefined ? { fuel: plugin.lastFuel } : {}) };
   } catch (e) {
-    outcome = { ...failure(e), ...(plugin.lastFuel !== undefined ? { fuel: plugin.lastFuel } : {}) } as CallOutcome;
+    outcome = { ...failure(pluginsFaultIn(e) ?? e), ...(plugin.lastFuel !== undefined ? { fuel: plugin.lastFuel } : {}) } as CallOutcome;
   }
   try {
     channel.write(State.DONE, outcome);
