@@ -44,15 +44,19 @@ function worldsOf(unit: string): string[] {
 }
 
 /**
- * The repository's WIT units: a directory with `deps/` is one (its root files
- * together), files under a `deps/` belong to their unit, every other `.wit`
- * file stands alone (a diff fixture's old.wit and new.wit are two versions).
+ * The repository's WIT units: a directory with `deps/`, or with a `.wit` file
+ * that names no world (a part of a package split over files), is one unit
+ * (its root files together); files under a `deps/` belong to their unit; every
+ * other `.wit` file stands alone (a diff fixture's old.wit and new.wit are two
+ * versions of one package).
  */
 function repoUnits(): string[] {
   const units: string[] = [];
   const walk = (dir: string): void => {
     const entries = readdirSync(dir, { withFileTypes: true });
-    if (entries.some((e) => e.isDirectory() && e.name === 'deps') && entries.some((e) => e.isFile() && e.name.endsWith('.wit'))) {
+    const wit = entries.filter((e) => e.isFile() && e.name.endsWith('.wit')).map((e) => join(dir, e.name));
+    const partial = wit.length > 1 && wit.some((f) => worldsOf(f).length === 0);
+    if (wit.length > 0 && (partial || entries.some((e) => e.isDirectory() && e.name === 'deps'))) {
       units.push(dir);
       for (const e of entries) if (e.isDirectory() && e.name !== 'deps') walk(join(dir, e.name));
       return;
