@@ -1,17 +1,17 @@
 /**
  * witplug's own WIT parser: positions, errors with file:line:column, and
- * agreement with the jco route (`loadContract`) on the repo's contracts.
+ * agreement with jco's WIT route (the test oracle) on the repo's contracts.
  */
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadContract } from '../src/contract/load.js';
+import { join, resolve } from 'node:path';
 import { liveShape, loadWitWorld, parseWit, readWitTree, MAX_WIT_TREE_BYTES } from '../src/contract/wit/index.js';
 import { MAX_WIT_BYTES } from '../src/contract/wit/lexer.js';
 import { isWitplugError } from '../src/errors.js';
 import { canonical } from './helpers/shape.js';
 import { diffWorlds } from '../src/diff/diff.js';
+import { loadContractViaJco } from './helpers/jco-contract.js';
 
 const CONTRACTS: [string, string][] = [
   ['wit', 'gateway-plugin'],
@@ -29,22 +29,22 @@ const CONTRACTS: [string, string][] = [
   ['test/fixtures/wit/aliases-and-worlds.wit', 'plugin'],
 ];
 
-// loadContract reads the world from the embedded component-type section (every item the world
+// jco's route reads the world from the embedded component-type section (every item the world
 // declares, type-only interfaces included): the parser's shape must equal it exactly.
 describe('WIT parser agrees with the jco route on the repo contracts', () => {
   for (const [path, world] of CONTRACTS) {
     it(`${path} ${world}`, async () => {
-      const jco = await loadContract(path, world, { cacheDir: null });
+      const jco = await loadContractViaJco(resolve(path), world);
       const mine = await loadWitWorld(path, world);
       expect(canonical(mine.shape)).toBe(canonical(jco.shape));
     });
   }
 
-  it('keeps interfaces that only declare types, as loadContract does (a componentNew-built plugin drops them: liveShape)', async () => {
+  it('keeps interfaces that only declare types, as jco\'s world type does (a componentNew-built plugin drops them: liveShape)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'witplug-wit-'));
     const file = join(dir, 'types-only.wit');
     writeFileSync(file, 'package t:x;\n\ninterface shared {\n  enum color { red, green }\n}\n\nworld w {\n  import shared;\n  export run: func();\n}\n');
-    const jco = await loadContract(file, 'w', { cacheDir: null });
+    const jco = await loadContractViaJco(resolve(file), 'w');
     expect(jco.shape.imports.map((i) => i.name)).toEqual(['t:x/shared']);
     const mine = await loadWitWorld(file, 'w');
     expect(canonical(mine.shape)).toBe(canonical(jco.shape));
@@ -70,7 +70,7 @@ describe('WIT parser positions and attributes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'witplug-wit-'));
     const file = join(dir, 'gated.wit');
     writeFileSync(file, 'package t:x@1.0.0;\n\ninterface api {\n  @unstable(feature = next)\n  later: func();\n  now: func();\n}\n\nworld w {\n  export api;\n}\n');
-    const jco = await loadContract(file, 'w', { cacheDir: null });
+    const jco = await loadContractViaJco(resolve(file), 'w');
     const mine = await loadWitWorld(file, 'w');
     expect(canonical(mine.shape)).toBe(canonical(jco.shape));
   });

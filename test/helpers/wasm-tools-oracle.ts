@@ -1,12 +1,12 @@
 /**
  * wasm-tools' wit-parser as a test oracle, through jco (offline): a world's
- * shape exactly as `loadContract` derives it (the embedded world type), or
+ * shape as jco embeds it (the world type, read by witplug's decoder), or
  * wasm-tools' error. jco passes on the message without its source position,
  * so tests record the expected line:column next to each case.
  */
 import { componentEmbed } from '@bytecodealliance/jco';
 import { _addPreopen, _getPreopens } from '@bytecodealliance/preview2-shim/filesystem';
-import { componentTypeSection, decodeWorldType } from '../../src/component/world-type.js';
+import { componentTypeSection, decodeWorldType } from './world-type.js';
 import type { ComponentShape } from '../../src/component/types.js';
 
 export type OracleAnswer =
