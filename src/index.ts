@@ -13,7 +13,7 @@ export type {
   ValType, FuncType, InterfaceType, WorldItem, ExternSort, ComponentShape, ResourceType, NamedType, Field, Case, Param,
 } from './component/types.js';
 export { loadContract, clearContractCache } from './contract/load.js';
-export type { Contract } from './contract/load.js';
+export type { Contract, LoadContractOptions } from './contract/load.js';
 
 export { admit } from './admission/index.js';
 export type { AdmitOptions, AdmissionReport, Note, Problem } from './admission/index.js';

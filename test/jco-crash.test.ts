@@ -39,7 +39,7 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; message: st
 
 describe('a plugin that crashes jco does not poison it for the process', () => {
   it('crash through loadPlugin: COMPILE with jco\'s panic message; then a good plugin loads and is called', async () => {
-    const contract = await loadContract(join(DIR, 'run.wit'), 'plugin', { cacheDir: null });
+    const contract = await loadContract(join(DIR, 'run.wit'), 'plugin');
     const bad = await wat('copy-utf16.wat');
     // The gate has nothing against it: it only crashes the transpiler.
     expect(admit(bad, contract).accepted).toBe(true);
@@ -65,7 +65,7 @@ describe('a plugin that crashes jco does not poison it for the process', () => {
   }, 120_000);
 
   it('crashes back to back, then plugins load and are called', async () => {
-    const contract = await loadContract(join(DIR, 'run.wit'), 'plugin', { cacheDir: null });
+    const contract = await loadContract(join(DIR, 'run.wit'), 'plugin');
     for (const name of ['transcode-latin1-utf16-to-utf8.wat', 'transcode-utf8-to-latin1-utf16.wat']) {
       expect((await failure(loadPlugin(await wat(name), { contract, cache: null }))).code).toBe('COMPILE');
     }

@@ -22,6 +22,14 @@ export interface Contract {
   readonly witSource?: { readonly path: string; readonly hash: string };
 }
 
+/**
+ * @deprecated Contracts are read in milliseconds and are no longer cached on
+ * disk, so there is nothing to configure; kept so existing callers compile.
+ */
+export interface LoadContractOptions {
+  readonly cacheDir?: string | null;
+}
+
 const cache = new Map<string, Contract>();
 /** Bounded so a long-running host that reloads many contracts does not grow without limit. */
 const CACHE_MAX = 64;
@@ -31,7 +39,8 @@ const CACHE_MAX = 64;
  * from a WIT file or directory (a directory may hold `deps/`). Cached per
  * (resolved path, world, content of every .wit file read).
  */
-export async function loadContract(witPath: string, world: string): Promise<Contract> {
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- the deprecated options are accepted, see LoadContractOptions
+export async function loadContract(witPath: string, world: string, _options?: LoadContractOptions): Promise<Contract> {
   if (typeof witPath !== 'string' || witPath === '') throw new WitplugError('USAGE', 'a WIT path is required');
   if (typeof world !== 'string' || world === '') throw new WitplugError('USAGE', 'a world name is required');
   const path = resolve(witPath);
