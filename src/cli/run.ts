@@ -1,6 +1,6 @@
 /** `witplug run`: load one plugin against a contract and call one function. */
 import type { Command } from 'commander';
-import { WitplugError, ErrorCodes, loadContract, loadPlugin, readGrantManifest, type Grant, type Limits } from '../index.js';
+import { loadContract, loadPlugin, readGrantManifest, type Grant, type Limits } from '../index.js';
 import { fromJson, readInput, resolveExport } from '../tools.js';
 import { ExitCode, printJson, runCommand, toJson, usage } from './output.js';
 

@@ -6,8 +6,7 @@
  * directory is bounded (LRU by bytes) and only trusted when no one else
  * could have written it (src/util/cache-dir.ts).
  */
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { BUILD_STAMP, VERSION } from '../version.js';
 import { cacheMaxBytes, defaultCacheDir, pruneCache, readEntry, writeEntry } from '../util/cache-dir.js';
 
