@@ -8,8 +8,11 @@
  */
 import { WitplugError, ErrorCodes } from '../errors.js';
 import type { Contract } from '../contract/load.js';
-import type { FuncType, InterfaceType, NamedType, ResourceType, ValType, WorldItem } from '../component/types.js';
+import type {
+  EnumType, FlagsType, FuncType, InterfaceType, NamedType, RecordType, ResourceType, ValType, VariantType, WorldItem,
+} from '../component/types.js';
 import { lowerCamel, shortInterfaceName, upperCamel } from '../runtime/names.js';
+import { assertNever } from '../util/assert-never.js';
 
 export interface BindingsOptions {
   /** Module the bindings import witplug from (default `witplug`). */
@@ -57,6 +60,8 @@ export function tsIdentifier(witName: string, style: 'upper' | 'lower'): string 
 }
 
 interface Declared { readonly key: string; readonly alias: string }
+/** The kinds that get a type declaration of their own when named. */
+type DeclaredType = RecordType | VariantType | EnumType | FlagsType;
 
 class TypeNamer {
   /** Named types by structural key → their alias, so a type `use`d by several interfaces is declared once. */
@@ -93,10 +98,12 @@ class TypeNamer {
         return 'PluginResource';
       case 'record': case 'variant': case 'enum': case 'flags':
         return t.name === undefined ? this.#body(t) : this.#named(t.name, t);
+      default:
+        return assertNever(t, 'value type kind');
     }
   }
 
-  #named(witName: string, t: ValType): string {
+  #named(witName: string, t: DeclaredType): string {
     const key = `${witName}\0${this.#structureKey(t)}`;
     const known = this.#byKey.get(key);
     if (known) return known.alias;
@@ -112,7 +119,7 @@ class TypeNamer {
     return alias;
   }
 
-  #body(t: ValType): string {
+  #body(t: DeclaredType): string {
     switch (t.kind) {
       case 'record':
         return objectType(t.fields.map((f) => `${quote(lowerCamel(f.name))}: ${this.type(f.type)};`));
@@ -125,7 +132,7 @@ class TypeNamer {
           ? 'never'
           : unionType(t.cases.map((c) => `{ tag: ${quote(c.name)}${c.type ? `; val: ${this.type(c.type)}` : ''} }`));
       default:
-        return this.type(t);
+        return assertNever(t, 'named type kind');
     }
   }
 
@@ -139,7 +146,7 @@ class TypeNamer {
   }
 }
 
-function kindWord(t: ValType): string {
+function kindWord(t: DeclaredType): string {
   return t.kind;
 }
 

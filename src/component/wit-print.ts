@@ -7,7 +7,8 @@
  * hand-written binaries) print their body inline. Qualified interface names
  * are printed as-is inside worlds (readable, though not strictly valid WIT).
  */
-import type { ComponentShape, FuncType, InterfaceType, NamedType, ValType, WorldItem } from './types.js';
+import type { ComponentShape, EnumType, FlagsType, FuncType, InterfaceType, NamedType, RecordType, ValType, VariantType, WorldItem } from './types.js';
+import { assertNever } from '../util/assert-never.js';
 
 const KEYWORDS = new Set([
   'as', 'async', 'bool', 'borrow', 'char', 'constructor', 'enum', 'error-context', 'export', 'f32', 'f64', 'flags',
@@ -21,13 +22,13 @@ export function witId(name: string): string {
   return KEYWORDS.has(name) ? `%${name}` : name;
 }
 
-function body(t: ValType): string {
+function body(t: RecordType | VariantType | EnumType | FlagsType): string {
   switch (t.kind) {
     case 'record': return `{ ${t.fields.map((f) => `${witId(f.name)}: ${printValType(f.type)}`).join(', ')} }`;
     case 'variant': return `{ ${t.cases.map((c) => (c.type ? `${witId(c.name)}(${printValType(c.type)})` : witId(c.name))).join(', ')} }`;
     case 'enum':
     case 'flags': return `{ ${t.names.map(witId).join(', ')} }`;
-    default: return '';
+    default: return assertNever(t, 'named type kind');
   }
 }
 
@@ -51,7 +52,10 @@ export function printValType(t: ValType | null): string {
     case 'borrow': return `borrow<${witId(t.resource.name || 'resource')}>`;
     case 'future': return t.type === null ? 'future' : `future<${printValType(t.type)}>`;
     case 'stream': return t.type === null ? 'stream' : `stream<${printValType(t.type)}>`;
-    default: return t.kind;
+    case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64':
+    case 'f32': case 'f64': case 'char': case 'string': case 'error-context':
+      return t.kind;
+    default: return assertNever(t, 'value type kind');
   }
 }
 
@@ -123,6 +127,8 @@ export function printWorldItem(item: WorldItem, direction: 'import' | 'export', 
     case 'extern':
       // Not expressible in WIT: a comment keeps the printed world parseable.
       return `${indent}/* ${direction} ${JSON.stringify(item.name)}: ${item.detail} (not expressible in WIT) */`;
+    default:
+      return assertNever(item, 'world item kind');
   }
 }
 
