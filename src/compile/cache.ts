@@ -175,7 +175,11 @@ export class CompileCache {
   }
 
   /** The entry's contents, or why it can't be used ('absent' when there is none). */
-  private async tryLoad(path: string, expected: ArtifactKeyFields, component: Uint8Array): Promise<{ glue: string; coreModules: Map<string, Uint8Array> } | string> {
+  private async tryLoad(
+    path: string,
+    expected: ArtifactKeyFields,
+    component: Uint8Array,
+  ): Promise<{ glue: string; coreModules: Map<string, Uint8Array> } | string> {
     const read = await readEntry(path);
     if (read.kind === 'absent') return 'absent';
     if (read.kind !== 'ok') return `${read.reason} → rebuilding`;

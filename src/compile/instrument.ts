@@ -403,7 +403,8 @@ export function instrumentCoreModule(bytes: Uint8Array, options: InstrumentOptio
   checkOptions(options);
   const sections = splitModule(bytes);
   const info = readInfo(bytes, sections);
-  if (info.importNames.some(([m]) => m === WITPLUG_HOST_MODULE) || [FUEL_GLOBAL_EXPORT, DEADLINE_GLOBAL_EXPORT, GROW_FAILED_GLOBAL_EXPORT].some((e) => info.exportNames.has(e))) {
+  const reservedExport = [FUEL_GLOBAL_EXPORT, DEADLINE_GLOBAL_EXPORT, GROW_FAILED_GLOBAL_EXPORT].some((e) => info.exportNames.has(e));
+  if (info.importNames.some(([m]) => m === WITPLUG_HOST_MODULE) || reservedExport) {
     usage('core module is already instrumented by witplug (or uses its reserved names)');
   }
   const definedFuncs = info.funcTypeIdx.length;

@@ -33,7 +33,10 @@ function ciFile(file: string, ctx: FormatContext): string {
 export function formatReport(report: DiffReport, format: DiffFormat, ctx: FormatContext): string {
   switch (format) {
     case 'json':
-      return JSON.stringify({ old: ctx.old, new: ctx.new, world: report.world, side: ctx.side, breaking: isBreaking(report, ctx.side), breaksPlugins: report.breaksPlugins, breaksHosts: report.breaksHosts, findings: report.findings, packages: report.packages }) + '\n';
+      return JSON.stringify({
+        old: ctx.old, new: ctx.new, world: report.world, side: ctx.side, breaking: isBreaking(report, ctx.side),
+        breaksPlugins: report.breaksPlugins, breaksHosts: report.breaksHosts, findings: report.findings, packages: report.packages,
+      }) + '\n';
     case 'github':
       return report.findings.map((f) => github(f, ctx)).join('');
     case 'junit':

@@ -216,7 +216,9 @@ export const BULK_CHUNK = 1 << 20;
  * runs with the original operands), so a trapping operation writes nothing.
  * Locals: l, l+1, l+2, l+3 = d, x, n, c (i32).
  */
-function emitChunked(w: Writer, ctx: BodyContext, buf: Uint8Array, a: number, b: number, sub: number, memDst: number, memSrc: number, l: number, meterLocal: number): void {
+function emitChunked(
+  w: Writer, ctx: BodyContext, buf: Uint8Array, a: number, b: number, sub: number, memDst: number, memSrc: number, l: number, meterLocal: number,
+): void {
   const D = l, X = l + 1, N = l + 2, C = l + 3;
   const get = (x: number): void => { w.byte(0x20); w.u32(x); };
   const set = (x: number): void => { w.byte(0x21); w.u32(x); };
