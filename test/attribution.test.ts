@@ -18,7 +18,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
-import { WitplugError } from '../src/errors.js';
 import { toPluginError } from '../src/runtime/traps.js';
 import { resolveLimits } from '../src/runtime/sandbox.js';
 import { parseGrant } from '../src/runtime/grant.js';
