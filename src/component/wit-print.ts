@@ -228,7 +228,9 @@ function worldLevel(items: readonly WorldItem[], direction: 'import' | 'export')
   }
   if (types.size === 0 && funcs.size === 0) return [];
   const pseudo: InterfaceType = { kind: 'interface', name: '', types, funcs };
-  return printInterfaceBody(pseudo).map((l) => (/^  [^ }]/.test(l) && !/^  (resource|record|variant|enum|flags|type) /.test(l) ? `  ${direction} ${l.slice(2)}` : l));
+  // A member line (two spaces of indent) that is not a type definition is a function: it takes the direction.
+  const isFunc = (l: string): boolean => /^ {2}[^ }]/.test(l) && !/^ {2}(resource|record|variant|enum|flags|type) /.test(l);
+  return printInterfaceBody(pseudo).map((l) => (isFunc(l) ? `  ${direction} ${l.slice(2)}` : l));
 }
 
 /** A whole component shape as a world. */
