@@ -33,6 +33,7 @@ import type {
   WorldDecl,
 } from './ast.js';
 import { witError, type SrcPos } from './lexer.js';
+import { assertNever } from '../../util/assert-never.js';
 
 /** One package: every file of a directory, a deps/ entry, or a nested `package … { }` block. */
 export interface WitPackage {
@@ -439,6 +440,8 @@ export class Resolver {
           if (names) s.names.set(t, names);
         } else t = this.valType(scope, d.target);
         break;
+      default:
+        assertNever(d, 'k');
     }
     s.pos.set(t, d.pos);
     return t;
@@ -499,6 +502,8 @@ export class Resolver {
       case 'future':
       case 'stream':
         return { kind: r.k, type: r.type ? this.valType(scope, r.type) : null };
+      default:
+        assertNever(r, 'k');
     }
   }
 
@@ -595,8 +600,11 @@ function containsBorrow(t: ValType, seen: Set<object>): boolean {
       return (t.ok !== null && containsBorrow(t.ok, seen)) || (t.err !== null && containsBorrow(t.err, seen));
     case 'tuple':
       return t.types.some((x) => containsBorrow(x, seen));
-    default:
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'future': case 'stream':
       return false;
+    default:
+      assertNever(t, 'kind');
   }
 }
 
@@ -632,8 +640,10 @@ function checkTypeCycles(decls: ReadonlyMap<string, TypeDecl>): void {
         case 'stream':
           if (r.type) walk(r.type);
           return;
-        default:
+        case 'prim':
           return;
+        default:
+          assertNever(r, 'k');
       }
     };
     if (d.k === 'record') d.fields.forEach((f) => walk(f.type));
@@ -687,6 +697,8 @@ export function typeRefText(r: TypeRef): string {
     case 'future':
     case 'stream':
       return r.type ? `${r.k}<${typeRefText(r.type)}>` : r.k;
+    default:
+      assertNever(r, 'k');
   }
 }
 
