@@ -114,7 +114,7 @@ describe('no text from a contract reaches the generated code', () => {
   });
 
   it('hostile type and parameter names are refused with CONTRACT', () => {
-    for (const [t, p] of [["x = 1; console.log('pwned'); type y", 'ok'], ['ok', "a: string) => void; declare const x: (b"]] as const) {
+    for (const [t, p] of [["x = 1; console.log('pwned'); type y", 'ok'], ['ok', 'a: string) => void; declare const x: (b']] as const) {
       expect(() => generateBindings({ world: 'w', shape: shape('f', t, p) })).toThrow(WitplugError);
       try {
         generateBindings({ world: 'w', shape: shape('f', t, p) });

@@ -52,4 +52,3 @@ export function funcSig(f: FuncType): string {
 export function funcDecl(name: string, f: FuncType): string {
   return `${name}: ${funcSig(f)}`;
 }
-

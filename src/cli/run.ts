@@ -118,7 +118,6 @@ export function limitFlags(flags: RunFlags): Limits {
   return out;
 }
 
-
 function pluginName(path: string): string {
   return path.replace(/^.*\//, '').replace(/\.wasm$/, '');
 }

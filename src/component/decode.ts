@@ -54,7 +54,6 @@ export interface DecodedComponent {
   readonly importWiring: CoreImportWiring | null;
 }
 
-
 function interfaceOf(name: string, inst: InstanceDef): InterfaceType {
   const types = new Map<string, NamedType>();
   const funcs = new Map<string, FuncType>();

@@ -102,4 +102,3 @@ export function liveShape(shape: ComponentShape, sources: SourceMap): ComponentS
   const keep = (items: readonly WorldItem[]): WorldItem[] => items.map(prune).filter((x): x is WorldItem => x !== null);
   return { imports: keep(shape.imports), exports: keep(shape.exports) };
 }
-
