@@ -16,12 +16,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
-import { toPluginError } from '../src/runtime/traps.js';
-import { resolveLimits } from '../src/runtime/sandbox.js';
-import { parseGrant } from '../src/runtime/grant.js';
+import { toPluginError } from '../src/runtime/abi/traps.js';
+import { resolveLimits } from '../src/runtime/limits/sandbox.js';
+import { parseGrant } from '../src/runtime/capabilities/grant.js';
 import { buildAttributionGuest, HOST, WIT } from './helpers/attribution-guest.js';
 import { thrown } from './helpers/fails.js';
 

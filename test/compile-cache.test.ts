@@ -17,7 +17,7 @@ import {
 } from '../src/compile/artifact.js';
 import { JCO_VERSION, TRANSPILE_OPTIONS } from '../src/compile/transpile.js';
 import { VERSION } from '../src/version.js';
-import { loadPlugin, type Plugin } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin } from '../src/runtime/load/load-plugin.js';
 import { instrumentCoreModule } from '../src/compile/instrument.js';
 import { ErrorCodes, WitplugError } from '../src/errors.js';
 

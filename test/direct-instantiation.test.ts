@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { prepare, loadPlugin, CompileCache } from '../src/index.js';
-import { directLayout } from '../src/runtime/direct.js';
+import { directLayout } from '../src/runtime/link/direct.js';
 import { decodeComponent } from '../src/component/decode.js';
 import { thrown } from './helpers/fails.js';
 import { bumpAllocator } from './helpers/wat.js';

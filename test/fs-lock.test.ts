@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
-import { underFsLock } from '../src/runtime/fs-lock.js';
+import { underFsLock } from '../src/runtime/capabilities/fs-lock.js';
 
 const LOCK = new URL('../dist/runtime/fs-lock.js', import.meta.url).href;
 

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { loadPlugin, type PluginOptions } from '../src/runtime/plugin.js';
+import { loadPlugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
 import { DEFAULT_ISOLATED_TIMEOUT_MS, WORKER_HEAP_HEADROOM_MB, type IsolatedPlugin } from '../src/runtime/isolate/isolated-plugin.js';

@@ -11,9 +11,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transpileComponent, JCO_VERSION } from '../src/compile/transpile.js';
-import { GLUE_REWRITES, hardenGlue } from '../src/runtime/sandbox.js';
-import { glueAsScript } from '../src/runtime/linker.js';
-import type { ShimDescriptor } from '../src/runtime/wasi-confined.js';
+import { GLUE_REWRITES, hardenGlue } from '../src/runtime/limits/sandbox.js';
+import { glueAsScript } from '../src/runtime/link/linker.js';
+import type { ShimDescriptor } from '../src/runtime/capabilities/wasi-confined.js';
 
 const GUEST = 'guests/dist/gateway-wat.wasm';
 

@@ -7,7 +7,7 @@
  * A refused re-entry leaves the running call's fuel and deadline in force.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
 import { PluginResource } from '../src/runtime/abi/index.js';

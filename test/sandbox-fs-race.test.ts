@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadContract } from '../src/contract/load.js';
 import { CompileCache } from '../src/compile/cache.js';
-import { loadPlugin } from '../src/runtime/plugin.js';
+import { loadPlugin } from '../src/runtime/load/load-plugin.js';
 import { PROBE, WIT } from './helpers/fs-probe.js';
 
 const WORKER = new URL('./helpers/fs-race-worker.mjs', import.meta.url);

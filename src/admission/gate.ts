@@ -4,10 +4,10 @@
  * every outcome is a report.
  */
 import { isWitplugError, ErrorCodes } from '../errors.js';
-import { decodePlugin, type DecodedPlugin } from './decoded.js';
+import { decodePlugin, type DecodedPlugin } from '../component/decoded.js';
 import { admitShape, type AdmitShapeOptions, type Contract } from './admit-shape.js';
 import { AdmissionCodes, type AdmissionReport, type Problem } from './report.js';
-import type { ShapeCache } from './shape-cache.js';
+import type { ShapeCache } from '../component/shape-cache.js';
 
 export { admitShape, type AdmitShapeOptions, type Contract };
 

@@ -9,7 +9,7 @@
 import { WitplugError, ErrorCodes } from '../errors.js';
 import type { Contract } from '../contract/load.js';
 import type { FuncType, InterfaceType, NamedType, ResourceType, ValType, WorldItem } from '../component/types.js';
-import { lowerCamel, shortInterfaceName, upperCamel } from '../runtime/names.js';
+import { lowerCamel, shortInterfaceName, upperCamel } from '../component/names.js';
 
 export interface BindingsOptions {
   /** Module the bindings import witplug from (default `witplug`). */

@@ -8,7 +8,7 @@
  * and an addition needs a newer version they still match — a minor bump from
  * 1.0, a patch bump for 0.x — so existing plugins keep linking.
  */
-import { compareVersions, parseSemver, versionsCompatible } from '../admission/versions.js';
+import { compareVersions, parseSemver, versionsCompatible } from '../component/versions.js';
 
 /** What a package's changes do to existing plugins. */
 export type PackageChange = 'breaking' | 'additive' | 'none';

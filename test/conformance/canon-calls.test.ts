@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { loadContract } from '../../src/contract/load.js';
 import { admit } from '../../src/admission/gate.js';
-import { loadPlugin } from '../../src/runtime/plugin.js';
-import { hasJspi } from '../../src/runtime/canon-features.js';
+import { loadPlugin } from '../../src/runtime/load/load-plugin.js';
+import { hasJspi } from '../../src/runtime/link/call-route.js';
 import { FIXTURES, componentFromCoreWat, componentFromWat, failure } from './helpers.js';
 
 describe('context.get / context.set', () => {

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { resolve } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { loadContract } from '../../src/contract/load.js';
-import { loadPlugin, type Plugin } from '../../src/runtime/plugin.js';
+import { loadPlugin, type Plugin } from '../../src/runtime/load/load-plugin.js';
 import { bumpAllocator } from '../helpers/wat.js';
 import { FIXTURES } from './helpers.js';
 

@@ -7,7 +7,7 @@
  */
 import type { FuncType, ResourceType, ComponentShape } from '../../component/types.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import { toPluginError } from '../traps.js';
+import { toPluginError } from './traps.js';
 import { AbiContext, typeMismatch, type Realloc } from './context.js';
 import { generateCaller, generateImport, resourceKey } from './codegen.js';
 import type { ResourceOwner } from './emit.js';

@@ -4,7 +4,7 @@
  * lower_flat/store and lift_flat/load), in witplug's JS value convention.
  */
 import type { ValType, ResourceType } from '../../component/types.js';
-import { lowerCamel } from '../names.js';
+import { lowerCamel } from '../../component/names.js';
 import {
   alignment, elemSize, fieldOffsets, flattenCases, payloadOffset, variantCases, discriminantSize, flagsSize,
   UnsupportedAbiType, type FlatType,

@@ -23,11 +23,11 @@ import { probeSupervisor, spawnWorker, terminateWorker } from './supervisor-clie
 import { unsendableArguments } from './unsendable.js';
 import { WitplugError, ErrorCodes, type ErrorCode } from '../../errors.js';
 import type { ComponentShape } from '../../component/types.js';
-import type { HostImplementations, LogLevel, LogSink } from '../host-imports.js';
-import type { Grant, Limits } from '../grant.js';
-import { PluginHealth, type HealthPolicy } from '../health.js';
-import { resolveExport } from '../exports.js';
-import { resolveLimits } from '../sandbox.js';
+import type { HostImplementations, LogLevel, LogSink } from '../capabilities/host-imports.js';
+import type { Grant, Limits } from '../capabilities/grant.js';
+import { PluginHealth, type HealthPolicy } from '../limits/health.js';
+import { resolveExport } from '../link/exports.js';
+import { resolveLimits } from '../limits/sandbox.js';
 import { defaultCacheDir, type CompileCache } from '../../compile/cache.js';
 
 /** Serializable subset of PluginOptions that crosses into the worker. */

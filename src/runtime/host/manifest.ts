@@ -12,13 +12,13 @@
  */
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { WitplugError, ErrorCodes } from '../errors.js';
-import { parseGrant, readJsonInput, type DirectoryGrant, type Grant, type Limits } from './grant.js';
-import { stripVersion } from './names.js';
-import { DEFAULT_MAX_OUTPUT_BYTES } from './abi/index.js';
-import { DEFAULT_MAX_HANDLES, DEFAULT_MAX_TABLE_ELEMENTS } from './sandbox.js';
-import { DEFAULT_MAX_OPEN_FILES } from './wasi-confined.js';
-import type { Anchor } from './host.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
+import { parseGrant, readJsonInput, type DirectoryGrant, type Grant, type Limits } from '../capabilities/grant.js';
+import { stripVersion } from '../../component/names.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../abi/index.js';
+import { DEFAULT_MAX_HANDLES, DEFAULT_MAX_TABLE_ELEMENTS } from '../limits/sandbox.js';
+import { DEFAULT_MAX_OPEN_FILES } from '../capabilities/wasi-confined.js';
+import type { Anchor } from './plugin-host.js';
 
 /** A host directory manifests may grant: itself or anything inside it. */
 export interface PolicyRoot {

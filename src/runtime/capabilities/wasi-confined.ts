@@ -33,7 +33,7 @@
 import { lstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { underFsLock } from './fs-lock.js';
-import { WitplugError, ErrorCodes } from '../errors.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
 
 interface PathFlags { readonly symlinkFollow?: boolean }
 interface OpenFlags { readonly create?: boolean; readonly directory?: boolean; readonly exclusive?: boolean; readonly truncate?: boolean }

@@ -1,5 +1,5 @@
 /** Maps whatever a plugin call threw to a WitplugError with a stable code. */
-import { WitplugError, ErrorCodes } from '../errors.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
 
 export function toPluginError(e: unknown, plugin: string, hook: string): WitplugError {
   if (e instanceof WitplugError) {

@@ -7,7 +7,7 @@
  * other async built-ins or the async ABI go through jco's bindings; and jco
  * runs the async ABI with JSPI, which Node 20 lacks.
  */
-import type { DecodedPlugin } from '../admission/decoded.js';
+import type { DecodedPlugin } from '../../component/decoded.js';
 
 /** Built-ins that suspend the calling core code: jco implements them with JSPI. */
 const SUSPENDING = new Set([

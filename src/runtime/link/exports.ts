@@ -1,7 +1,7 @@
 /** Resolving `<iface>#<func>` / bare world-level names against a component's exports. */
-import type { ComponentShape, FuncType } from '../component/types.js';
-import { WitplugError, ErrorCodes } from '../errors.js';
-import { lowerCamel, shortInterfaceName } from './names.js';
+import type { ComponentShape, FuncType } from '../../component/types.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
+import { lowerCamel, shortInterfaceName } from '../../component/names.js';
 
 export interface ResolvedExport {
   /** Qualified interface name, or null for a world-level function. */

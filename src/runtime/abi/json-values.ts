@@ -10,9 +10,9 @@
  * and lists → arrays (list<u8> too); u64/s64 → decimal strings (numbers
  * accepted on input); char → one-character string.
  */
-import type { ValType } from '../component/types.js';
-import { WitplugError, ErrorCodes } from '../errors.js';
-import { lowerCamel } from './names.js';
+import type { ValType } from '../../component/types.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
+import { lowerCamel } from '../../component/names.js';
 
 const INT_RANGES: Record<string, readonly [number, number]> = {
   u8: [0, 0xff], s8: [-0x80, 0x7f], u16: [0, 0xffff], s16: [-0x8000, 0x7fff],

@@ -7,10 +7,10 @@
  * offer them) and no `wasi:*` interface at all: no files, no environment, no
  * clocks, no randomness, no network.
  */
-import { readInput } from '../util/read-bytes.js';
+import { readInput } from '../../util/read-bytes.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { WitplugError, ErrorCodes } from '../errors.js';
-import { stripVersion } from './names.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
+import { stripVersion } from '../../component/names.js';
 
 export interface DirectoryGrant {
   /** Host directory (absolute, or relative to the manifest). */

@@ -12,15 +12,15 @@
  */
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { WitplugError, ErrorCodes } from '../errors.js';
-import type { Contract } from '../contract/load.js';
-import { compareValType } from '../admission/compare.js';
-import type { FuncType } from '../component/types.js';
-import { loadPlugin, type Plugin, type PluginFunction, type PluginOptions } from './plugin.js';
-import type { Grant, Limits } from './grant.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
+import type { Contract } from '../../contract/load.js';
+import { compareValType } from '../../admission/compare.js';
+import type { FuncType } from '../../component/types.js';
+import { loadPlugin, type Plugin, type PluginFunction, type PluginOptions } from '../load/load-plugin.js';
+import type { Grant, Limits } from '../capabilities/grant.js';
 import { allowManifest, readManifest, type ManifestPolicy } from './manifest.js';
-import type { HostImplementations, LogLevel } from './host-imports.js';
-import { resolveExport } from './exports.js';
+import type { HostImplementations, LogLevel } from '../capabilities/host-imports.js';
+import { resolveExport } from '../link/exports.js';
 
 export type DispatchKind = 'series' | 'bail' | 'waterfall' | 'parallel' | 'first' | 'collect';
 export type FailurePolicy = 'fail' | 'skip';

@@ -8,11 +8,11 @@
  */
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ComponentShape } from '../component/types.js';
+import type { ComponentShape } from '../../component/types.js';
 import { isGranted, type DirectoryGrant, type Grant } from './grant.js';
 import { confinedPreopens, rootIdentity, DescriptorLedger, DEFAULT_MAX_OPEN_FILES, type GrantedRoot, type ShimDescriptor } from './wasi-confined.js';
-import { stripVersion } from './names.js';
-import { WitplugError, ErrorCodes } from '../errors.js';
+import { stripVersion } from '../../component/names.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
 
 interface FilesystemShim {
   types: unknown;

@@ -16,15 +16,15 @@
  * used is the sum of decrements, so it doesn't depend on slicing or timing:
  * the same call reports the same fuel in every run.
  */
-import { WitplugError, ErrorCodes } from '../errors.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
 import {
   instrumentCoreModule, GLOBAL_IMPORTS, WITPLUG_HOST_MODULE, CHECK_IMPORT, type InstrumentOptions,
-} from '../compile/instrument.js';
-import type { CompileOptions } from '../compile/cache.js';
-import type { Limits } from './grant.js';
-import { toPluginError } from './traps.js';
-import { DEFAULT_MAX_OUTPUT_BYTES } from './abi/context.js';
-import { GROW_FAILED_MEMORY, GROW_FAILED_TABLE } from '../compile/wasm/body.js';
+} from '../../compile/instrument.js';
+import type { CompileOptions } from '../../compile/cache.js';
+import type { Limits } from '../capabilities/grant.js';
+import { toPluginError } from '../abi/traps.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../abi/context.js';
+import { GROW_FAILED_MEMORY, GROW_FAILED_TABLE } from '../../compile/wasm/body.js';
 import { createSandboxControl } from './sandbox-control.js';
 
 /** Fuel units between deadline checks (≈ 0.1 ms of straight-line wasm). */

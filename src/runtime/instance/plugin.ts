@@ -7,27 +7,27 @@
  * An instance that trapped is never called again; the next call gets a
  * fresh one.
  */
-import type { ComponentShape, InterfaceType, ResourceType } from '../component/types.js';
-import type { CompiledArtifact } from '../compile/cache.js';
-import { WitplugError, ErrorCodes } from '../errors.js';
-import type { CallRoute } from './canon-features.js';
-import { CONTEXT_IMPORT_MODULE, ContextSlots } from './abi/context-slots.js';
-import { buildJcoImports, hostFunction, type HostFunction, type LogSink, type PluginEnvironment } from './host-imports.js';
-import { instantiateLinked, type LinkedArtifact } from './linker.js';
-import { suppliesAll, type DirectLayout } from './direct.js';
-import { resolveExport, type ResolvedExport } from './exports.js';
-import { fromJco, toJco, sameInBoth, holdsStrings, loneSurrogateAt } from './jco-values.js';
-import { lowerCamel, shortInterfaceName } from './names.js';
-import { isStackOverflow, toPluginError, unreadableArgument } from './traps.js';
+import type { ComponentShape, InterfaceType, ResourceType } from '../../component/types.js';
+import type { CompiledArtifact } from '../../compile/cache.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
+import type { CallRoute } from '../link/call-route.js';
+import { CONTEXT_IMPORT_MODULE, ContextSlots } from '../abi/context-slots.js';
+import { buildJcoImports, hostFunction, type HostFunction, type LogSink, type PluginEnvironment } from '../capabilities/host-imports.js';
+import { instantiateLinked, type LinkedArtifact } from '../link/linker.js';
+import { suppliesAll, type DirectLayout } from '../link/direct.js';
+import { resolveExport, type ResolvedExport } from '../link/exports.js';
+import { fromJco, toJco, sameInBoth, holdsStrings, loneSurrogateAt } from '../abi/jco-values.js';
+import { lowerCamel, shortInterfaceName } from '../../component/names.js';
+import { isStackOverflow, toPluginError, unreadableArgument } from '../abi/traps.js';
 import {
   AbiContext, ImportContext, resourceIntrinsics, withGeneratedImports, DEFAULT_MAX_OUTPUT_BYTES, type CallHost, type compileCaller, type compileImport,
-} from './abi/index.js';
+} from '../abi/index.js';
 
 type Factory = ReturnType<typeof compileCaller>;
 type ImportFactory = ReturnType<typeof compileImport>;
-import { Sandbox, DEFAULT_MAX_HANDLES, type ResolvedLimits } from './sandbox.js';
-import { PluginHealth } from './health.js';
-import { releaseWasi } from './wasi.js';
+import { Sandbox, DEFAULT_MAX_HANDLES, type ResolvedLimits } from '../limits/sandbox.js';
+import { PluginHealth } from '../limits/health.js';
+import { releaseWasi } from '../capabilities/wasi.js';
 
 export interface LoadInfo {
   /** How the compiled artifact was obtained. */

@@ -8,36 +8,36 @@
  * per-instance state (src/runtime/instance.ts).
  */
 import { basename } from 'node:path';
-import { readInput } from '../util/read-bytes.js';
-import type { ComponentShape, ResourceType } from '../component/types.js';
-import { CompileCache } from '../compile/cache.js';
-import { coreModuleFile } from '../compile/transpile.js';
-import { splitModule, SectionId } from '../compile/wasm/sections.js';
-import { WitplugError, ErrorCodes } from '../errors.js';
-import { decodeForAdmission, admitShape, type Contract } from '../admission/gate.js';
-import { AdmissionCodes, type AdmissionReport } from '../admission/report.js';
-import { ShapeCache, sha256Hex } from '../admission/shape-cache.js';
-import { decodePlugin, type DecodedPlugin } from '../admission/decoded.js';
-import { checkLinkable, versionCounts } from './link-check.js';
-import { callRoute, servesExport } from './canon-features.js';
-import { usesNamedContextImports } from './abi/context-slots.js';
-import { worldImports, type HostImplementations, type LogSink, type PluginEnvironment } from './host-imports.js';
-import { linkArtifact, type GlueTransform, type LinkedArtifact } from './linker.js';
-import { directLayout } from './direct.js';
-import { listExportedFunctions, resolveExport } from './exports.js';
+import { readInput } from '../../util/read-bytes.js';
+import type { ComponentShape, ResourceType } from '../../component/types.js';
+import { CompileCache } from '../../compile/cache.js';
+import { coreModuleFile } from '../../compile/transpile.js';
+import { splitModule, SectionId } from '../../compile/wasm/sections.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
+import { decodeForAdmission, admitShape, type Contract } from '../../admission/gate.js';
+import { AdmissionCodes, type AdmissionReport } from '../../admission/report.js';
+import { ShapeCache, sha256Hex } from '../../component/shape-cache.js';
+import { decodePlugin, type DecodedPlugin } from '../../component/decoded.js';
+import { checkLinkable, versionCounts } from '../capabilities/link-check.js';
+import { callRoute, servesExport } from '../link/call-route.js';
+import { usesNamedContextImports } from '../abi/context-slots.js';
+import { worldImports, type HostImplementations, type LogSink, type PluginEnvironment } from '../capabilities/host-imports.js';
+import { linkArtifact, type GlueTransform, type LinkedArtifact } from '../link/linker.js';
+import { directLayout } from '../link/direct.js';
+import { listExportedFunctions, resolveExport } from '../link/exports.js';
 import {
   callerSupported, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, resourceKey, UnsupportedAbiType,
-} from './abi/index.js';
-import type { Grant, Limits } from './grant.js';
-import { Sandbox, resolveLimits, instrumentedCompileOptions, hardenGlue, type ResolvedLimits } from './sandbox.js';
-import { PluginHealth, type HealthPolicy } from './health.js';
-import { grantedImports } from './grant-imports.js';
-import { wasiImports } from './wasi.js';
-import { IsolatedPlugin } from './isolate/isolated-plugin.js';
+} from '../abi/index.js';
+import type { Grant, Limits } from '../capabilities/grant.js';
+import { Sandbox, resolveLimits, instrumentedCompileOptions, hardenGlue, type ResolvedLimits } from '../limits/sandbox.js';
+import { PluginHealth, type HealthPolicy } from '../limits/health.js';
+import { grantedImports } from '../capabilities/grant-imports.js';
+import { wasiImports } from '../capabilities/wasi.js';
+import { IsolatedPlugin } from '../isolate/isolated-plugin.js';
 import {
   Plugin, type CallerPlan, type ImportMemory, type ImportPlan, type ImportSite, type LoadInfo, type PluginBlueprint, type PluginInstance,
-} from './instance.js';
-import type { CoreImportWire } from '../component/decode.js';
+} from '../instance/plugin.js';
+import type { CoreImportWire } from '../../component/decode.js';
 
 export interface PluginOptions {
   /** Name used in logs and errors (default: file name or 'plugin'). */

@@ -2,8 +2,8 @@
  * Adapter over the component decoder (src/component/decode.ts, owned by
  * another module): the admission layer depends only on this narrow view.
  */
-import { decodeComponent, type CoreImportWiring } from '../component/decode.js';
-import type { ComponentShape } from '../component/types.js';
+import { decodeComponent, type CoreImportWiring } from './decode.js';
+import type { ComponentShape } from './types.js';
 
 export interface CustomSection {
   readonly name: string;

@@ -14,7 +14,7 @@
  * interface's: granted by default, and by `$root` (all of them) or their own
  * name when the grant lists imports explicitly.
  */
-import type { ComponentShape } from '../component/types.js';
+import type { ComponentShape } from '../../component/types.js';
 import { isGranted, type Grant } from './grant.js';
 import { WORLD_IMPORTS_KEY } from './host-imports.js';
 

@@ -7,8 +7,8 @@
  * host cycling through many distinct plugins does not keep them all compiled.
  */
 import { compileFunction } from 'node:vm';
-import type { CompiledArtifact } from '../compile/cache.js';
-import { WitplugError, ErrorCodes } from '../errors.js';
+import type { CompiledArtifact } from '../../compile/cache.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
 
 /** The function jco's sync-instantiation glue exports. */
 export type JcoInstantiate = (

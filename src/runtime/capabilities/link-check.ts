@@ -7,9 +7,9 @@
  * an import is served only by an implementation whose version is compatible
  * with it (same major; for 0.x the same minor; pre-releases only themselves).
  */
-import type { ComponentShape } from '../component/types.js';
-import { newestCompatible, unversioned, versionOf, versionsCompatible, showVersion } from '../admission/versions.js';
-import { WitplugError, ErrorCodes } from '../errors.js';
+import type { ComponentShape } from '../../component/types.js';
+import { newestCompatible, unversioned, versionOf, versionsCompatible, showVersion } from '../../component/versions.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
 import { isGranted, type Grant } from './grant.js';
 
 /** The WASI version preview2-shim 0.26 implements (its interfaces are `wasi:*@0.2.3`). */

@@ -7,13 +7,13 @@
  * deadline and terminates the worker when it passes.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Channel, State, type CallOutcome } from './channel.js';
-import { loadPlugin, type Plugin } from '../plugin.js';
-import type { HostFunction, HostImplementations } from '../host-imports.js';
+import { Channel, State, type CallOutcome } from '../isolate/channel.js';
+import { loadPlugin, type Plugin } from './load-plugin.js';
+import type { HostFunction, HostImplementations } from '../capabilities/host-imports.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { PluginResource } from '../abi/index.js';
 import { CompileCache } from '../../compile/cache.js';
-import type { IsolatedInit } from './isolated-plugin.js';
+import type { IsolatedInit } from '../isolate/isolated-plugin.js';
 
 const init = workerData as IsolatedInit;
 const channel = new Channel(init.sab);

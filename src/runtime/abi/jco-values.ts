@@ -13,8 +13,8 @@
  * alternate from the innermost option outwards (read from jco's glue for
  * option<option<option<option<u8>>>>: tagged, plain, tagged, plain).
  */
-import type { ValType } from '../component/types.js';
-import { lowerCamel } from './names.js';
+import type { ValType } from '../../component/types.js';
+import { lowerCamel } from '../../component/names.js';
 
 /** True when values of `type` look the same under both conventions (skip the walk). */
 export function sameInBoth(type: ValType): boolean {

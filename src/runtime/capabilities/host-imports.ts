@@ -5,12 +5,12 @@
  * interfaces the app implements are adapted to jco's value convention; any
  * other function is a stub that fails with UNSUPPORTED when called.
  */
-import type { ComponentShape, FuncType, InterfaceType, NamedType } from '../component/types.js';
-import { WitplugError, ErrorCodes } from '../errors.js';
-import { fromJco, toJco, sameInBoth } from './jco-values.js';
-import { lowerCamel, stripVersion, upperCamel } from './names.js';
+import type { ComponentShape, FuncType, InterfaceType, NamedType } from '../../component/types.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
+import { fromJco, toJco, sameInBoth } from '../abi/jco-values.js';
+import { lowerCamel, stripVersion, upperCamel } from '../../component/names.js';
 import { HOST_SERVED_VERSION, hostKeyFor } from './link-check.js';
-import { versionOf, versionsCompatible } from '../admission/versions.js';
+import { versionOf, versionsCompatible } from '../../component/versions.js';
 
 /** A host function receives and returns witplug JS values (see README "Values"). */
 export type HostFunction = (...args: never[]) => unknown;
