@@ -33,6 +33,7 @@ export { readInput } from './util/read-bytes.js';
 export { resolveExport } from './runtime/link/exports.js';
 export type { ResolvedExport } from './runtime/link/exports.js';
 export { fromJson } from './runtime/abi/json-values.js';
+export { jcoFunction } from './runtime/instance/plugin.js';
 export { timeCalls } from './util/measure.js';
 export type { Timing } from './util/measure.js';
 export { isGranted } from './runtime/capabilities/grant.js';

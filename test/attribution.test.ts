@@ -11,6 +11,7 @@
  * - Only a real stack overflow is labelled one.
  * - Resource handles per instance are capped (`maxHandles` → RESOURCE_LIMIT).
  */
+import { pluginInternals } from '../src/runtime/instance/plugin.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -55,7 +56,7 @@ describe('cabi_realloc is plugin code: a fault while arguments are lowered is th
     for (const via of ['fn', 'jcoFn'] as const) {
       if (p.disabledReason !== null) break;
       p.call('api#set-mode', [mode]);
-      const echo = via === 'fn' ? p.fn('api#echo') : p.jcoFn('api#echo');
+      const echo = via === 'fn' ? p.fn('api#echo') : pluginInternals(p).jcoFn('api#echo');
       const err = thrown(() => echo('hello'));
       expect(err.code, `${via}: ${err.message}`).toBe(code);
       if (via === 'fn') expect(err.message).toMatch(message); // jco's glue words its own checks
@@ -110,7 +111,7 @@ describe('a host implementation that throws: HOST_ERROR, not counted against the
       throw new TypeError('bad state');
     };
     for (let i = 0; i < 3; i++) {
-      const err = thrown(() => p.jcoFn('api#call-host')(1));
+      const err = thrown(() => pluginInternals(p).jcoFn('api#call-host')(1));
       expect(err.code, err.message).toBe('HOST_ERROR');
       expect(err.cause).toBeInstanceOf(TypeError);
     }

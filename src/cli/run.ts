@@ -46,7 +46,7 @@ export function registerRun(program: Command): void {
 }
 
 /** Parses `--args` into witplug values, naming the parameter at fault. */
-export function parseArgs(json: string, params: readonly { name: string; type: import('../component/types.js').ValType }[], target: string): unknown[] {
+export function parseArgs(json: string, params: readonly { name: string; type: import('../index.js').ValType }[], target: string): unknown[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);

@@ -188,7 +188,33 @@ export interface PluginSandbox {
  */
 const unreleased = new FinalizationRegistry<() => void>((release) => release());
 
-export class Plugin implements PluginInstance {
+/**
+ * An in-process plugin instance, as hosts see it. The class behind it
+ * (`InProcessPlugin`) keeps its instantiation, call guard and fast/jco call
+ * routes to itself.
+ */
+export interface Plugin extends PluginInstance {
+  readonly componentHash: string;
+  readonly loadInfo: LoadInfo;
+  /** Fuel used by the last call (or instantiation); undefined unless fuel or a deadline is set. */
+  readonly lastFuel: number | undefined;
+  /** The limits in force (validated; memory in pages). */
+  readonly limits: ResolvedLimits;
+  /**
+   * How the current instance was made: `direct` (the plugin's own core
+   * module alone), `jco` (through jco's glue), or null (none yet, or it was
+   * dropped after a failure).
+   */
+  readonly instantiation: 'direct' | 'jco' | null;
+}
+
+/** The in-process class behind a `Plugin`, for witplug's own modules (and tests that compare call routes). */
+export function pluginInternals(plugin: Plugin): InProcessPlugin {
+  if (!(plugin instanceof InProcessPlugin)) throw new TypeError('not an in-process plugin made by witplug');
+  return plugin;
+}
+
+export class InProcessPlugin implements Plugin {
   readonly name: string;
   readonly componentHash: string;
   readonly shape: ComponentShape;
@@ -798,4 +824,9 @@ export class Plugin implements PluginInstance {
     }
     return fn as (...a: unknown[]) => unknown;
   }
+}
+
+/** `target` called through jco's generated glue instead of witplug's own callers (`witplug bench` compares the two). */
+export function jcoFunction(plugin: Plugin, target: string): PluginFunction {
+  return pluginInternals(plugin).jcoFn(target);
 }

@@ -117,7 +117,7 @@ export function spawnWorker(init: IsolatedInit, listener: WorkerListener, o: Spa
   const s = ensureSupervisor();
   listeners.set(id, listener);
   const request: SupervisorRequest = {
-    type: 'spawn', id, url: siblingUrl('worker.js').href, init, urgent: o.urgent, startupMs: o.startupMs,
+    type: 'spawn', id, url: siblingUrl('../load/worker.js').href, init, urgent: o.urgent, startupMs: o.startupMs,
     ...(o.resourceLimits ? { resourceLimits: o.resourceLimits } : {}),
   };
   s.postMessage(request);

@@ -7,7 +7,7 @@ import { prepare, type PluginOptions } from './prepare.js';
 import type { Plugin } from '../instance/plugin.js';
 import type { IsolatedPlugin } from '../isolate/isolated-plugin.js';
 
-export { Plugin, type PluginFunction, type PluginInstance, type PluginSandbox, type LoadInfo } from '../instance/plugin.js';
+export { type Plugin, type PluginFunction, type PluginInstance, type PluginSandbox, type LoadInfo } from '../instance/plugin.js';
 export { prepare, PreparedPlugin, sharedCompileCache, type PluginOptions, type InstanceOverrides } from './prepare.js';
 
 export async function loadPlugin(source: string | Uint8Array, options?: PluginOptions & { readonly isolate?: false }): Promise<Plugin>;

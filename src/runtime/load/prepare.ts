@@ -35,7 +35,7 @@ import { grantedImports } from '../capabilities/grant-imports.js';
 import { wasiImports } from '../capabilities/wasi.js';
 import { IsolatedPlugin } from '../isolate/isolated-plugin.js';
 import {
-  Plugin, type CallerPlan, type ImportMemory, type ImportPlan, type ImportSite, type LoadInfo, type PluginBlueprint, type PluginInstance,
+  InProcessPlugin, type Plugin, type CallerPlan, type ImportMemory, type ImportPlan, type ImportSite, type LoadInfo, type PluginBlueprint, type PluginInstance,
 } from '../instance/plugin.js';
 import type { CoreImportWire } from '../../component/decode.js';
 
@@ -179,9 +179,9 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
     // Re-checked after the await: close() may have run meanwhile.
     if (this.#stage === null) throw this.#closedError();
     const own = linked.share();
-    let plugin: Plugin;
+    let plugin: InProcessPlugin;
     try {
-      plugin = new Plugin(blueprint, own, env, sandbox);
+      plugin = new InProcessPlugin(blueprint, own, env, sandbox);
     } catch (e) {
       own.release();
       throw e;
