@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as api from '../src/index.js';
@@ -53,22 +53,11 @@ describe('documentation links', () => {
   });
 });
 
-describe('the CLI is built on the public API only', () => {
-  it('src/cli/* imports nothing from the library but src/index.ts and src/tools.ts', () => {
-    const offenders: string[] = [];
-    for (const f of readdirSync('src/cli').filter((x) => x.endsWith('.ts'))) {
-      for (const m of readFileSync(join('src/cli', f), 'utf8').matchAll(/^import[^;]*from '(\.\.\/[^']+)'/gm)) {
-        if (m[1] !== '../index.js' && m[1] !== '../tools.js') offenders.push(`${f}: ${m[1]}`);
-      }
-    }
-    expect(offenders).toEqual([]);
-  });
-
-  it('src/contract/ does not reach into src/compile/ (contracts sit below compilation)', () => {
-    const offenders = readdirSync('src/contract', { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.ts'))
-      .filter((f) => /from '(\.\.\/)+compile\//.test(readFileSync(join('src/contract', f), 'utf8')));
-    expect(offenders).toEqual([]);
+describe('the exported Plugin type', () => {
+  it('shows the public surface only (instantiation, call guard and call routes stay inside witplug)', () => {
+    expectTypeOf<keyof api.Plugin>().toEqualTypeOf<
+      'name' | 'shape' | 'closed' | 'disabledReason' | 'fn' | 'call' | 'close' | 'componentHash' | 'loadInfo' | 'lastFuel' | 'limits' | 'instantiation'
+    >();
   });
 });
 
@@ -95,6 +84,7 @@ describe('witplug/tools', () => {
         "inspectComponent",
         "isBreaking",
         "isGranted",
+        "jcoFunction",
         "loadWitWorld",
         "parseByteCount",
         "parseWit",
