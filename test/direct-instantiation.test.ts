@@ -1,5 +1,5 @@
 /**
- * Direct instantiation (src/runtime/direct.ts): a plugin whose calls and
+ * Direct instantiation (src/runtime/link/direct.ts): a plugin whose calls and
  * imports witplug's generated path serves is instantiated as its own core
  * module alone, without jco's glue; everything else keeps the glue. Both
  * must behave the same: state, jco's bindings (attached to the same

@@ -787,7 +787,7 @@ describe('instrumentCoreModule: real core modules', () => {
   });
 });
 
-describe('sandbox control module (src/runtime/sandbox-control.ts)', () => {
+describe('sandbox control module (src/runtime/limits/sandbox-control.ts)', () => {
   it('its bytes are its WAT, assembled', async () => {
     const { parse } = await import('@bytecodealliance/jco');
     const { CONTROL_WAT, CONTROL_BYTES } = await import('../src/runtime/limits/sandbox-control.js');

@@ -1,5 +1,5 @@
 /**
- * The jco value adapter (runtime/jco-values.ts) over
+ * The jco value adapter (runtime/abi/jco-values.ts) over
  * nested options and results. jco 1.35 represents an option whose payload is
  * an option as `{ tag: 'none' } | { tag: 'some', val }`; witplug as
  * `null | { tag: 'some', val }`. Random values go through an identity

@@ -3,184 +3,33 @@
  * context (memory, allocator, resource handles) and the WebAssembly
  * instances created through the linked jco glue. Everything that does not
  * depend on the instance (shape, call route, generated caller and import
- * factories) comes precomputed in a `PluginBlueprint` (src/runtime/prepare.ts).
+ * factories) comes precomputed in a `PluginBlueprint` (src/runtime/link/blueprint.ts).
  * An instance that trapped is never called again; the next call gets a
  * fresh one.
  */
-import type { ComponentShape, InterfaceType, ResourceType } from '../../component/types.js';
-import type { CompiledArtifact } from '../../compile/cache.js';
+import type { ComponentShape } from '../../component/types.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import type { CallRoute } from '../link/call-route.js';
 import { CONTEXT_IMPORT_MODULE, ContextSlots } from '../abi/context-slots.js';
-import { buildJcoImports, hostFunction, type HostFunction, type LogSink, type PluginEnvironment } from '../capabilities/host-imports.js';
+import { buildJcoImports, type PluginEnvironment } from '../capabilities/host-imports.js';
 import { instantiateLinked, type LinkedArtifact } from '../link/linker.js';
-import { suppliesAll, type DirectLayout } from '../link/direct.js';
+import { suppliesAll } from '../link/direct.js';
 import { resolveExport, type ResolvedExport } from '../link/exports.js';
+import type { ImportMemory, LoadInfo, PluginBlueprint } from '../link/blueprint.js';
 import { fromJco, toJco, sameInBoth, holdsStrings, loneSurrogateAt } from '../abi/jco-values.js';
 import { lowerCamel, shortInterfaceName } from '../../component/names.js';
-import { isStackOverflow, toPluginError, unreadableArgument } from '../abi/traps.js';
+import { toPluginError, unreadableArgument } from '../abi/traps.js';
 import {
-  AbiContext, ImportContext, resourceIntrinsics, withGeneratedImports, DEFAULT_MAX_OUTPUT_BYTES, type CallHost, type compileCaller, type compileImport,
+  AbiContext, ImportContext, resourceIntrinsics, withGeneratedImports, DEFAULT_MAX_OUTPUT_BYTES, type CallHost,
 } from '../abi/index.js';
-
-type Factory = ReturnType<typeof compileCaller>;
-type ImportFactory = ReturnType<typeof compileImport>;
 import { Sandbox, DEFAULT_MAX_HANDLES, type ResolvedLimits } from '../limits/sandbox.js';
 import { PluginHealth } from '../limits/health.js';
 import { releaseWasi } from '../capabilities/wasi.js';
+import type { Plugin, PluginFunction, PluginSandbox } from './surface.js';
+import { HostCalls } from './host-calls.js';
+import { NONE, bindGeneratedImports, bindHostDrops, canonWired } from './imports.js';
+import { isLinkError, linkGap } from './link-gap.js';
 
-export interface LoadInfo {
-  /** How the compiled artifact was obtained. */
-  readonly cache: CompiledArtifact['source'];
-  readonly rebuildReason?: string;
-  /** Wall time of preparing the plugin (read, hash, decode, admit, compile, link) in ms. */
-  readonly ms: number;
-}
-
-/** The generated trampolines of one imported interface (or `$root`), ready to bind to an instance. */
-export interface ImportPlan {
-  /** Core import module name (the interface name, or `$root`). */
-  readonly module: string;
-  readonly iface: InterfaceType;
-  readonly funcs: readonly { readonly name: string; readonly factory: ImportFactory }[];
-  /** Host resources of this interface: `[resource-drop]R` imports, by resource key. */
-  readonly drops: readonly { readonly key: string; readonly name: string }[];
-}
-
-/**
- * The memory and realloc a lowered import names, when they are not the
- * lifted instance's `memory` and `cabi_realloc`: exports of the single
- * instance of `module` (null: the option is absent).
- */
-export interface ImportMemory {
-  readonly module: WebAssembly.Module;
-  readonly memory: string | null;
-  readonly realloc: string | null;
-}
-
-/** A core import of one module proven to be a lowered host function that a generated trampoline serves. */
-export interface ImportSite {
-  /** The core import (module and field name) the trampoline replaces. */
-  readonly importModule: string;
-  readonly name: string;
-  /** The trampoline: `PluginBlueprint.imports[plan].funcs[func]`. */
-  readonly plan: number;
-  readonly func: number;
-  /** Where it reads and writes; null: the lifted instance's memory and `cabi_realloc` (the shared context). */
-  readonly memory: ImportMemory | null;
-}
-
-/** A resolved export and its generated caller factory (null: jco's bindings call it). */
-export interface CallerPlan {
-  readonly resolved: ResolvedExport;
-  readonly coreName: string;
-  readonly factory: Factory | null;
-}
-
-/**
- * What every instance of one prepared plugin shares, computed once by
- * prepare(): no instance state, nothing mutable but the caller memo.
- */
-export interface PluginBlueprint {
-  readonly componentHash: string;
-  readonly shape: ComponentShape;
-  readonly loadInfo: LoadInfo;
-  readonly route: CallRoute;
-  readonly limits: ResolvedLimits;
-  /** Resources the plugin exports / the host provides, by key. */
-  readonly resources: ReadonlyMap<string, ResourceType>;
-  readonly hostResources: ReadonlyMap<string, ResourceType>;
-  readonly destructors: ReadonlyMap<string, string>;
-  /** Core names of the exported functions. */
-  readonly coreExportNames: readonly string[];
-  /** The module of the core instance every export is lifted from (null: no single one; see src/component/core-wiring.ts). */
-  readonly mainModule: WebAssembly.Module | null;
-  /**
-   * The plugin's own core module, when instances can skip jco's glue
-   * (src/runtime/direct.ts): every call generated, wit-component's layout.
-   */
-  readonly direct: DirectLayout | null;
-  /** Generated host-import trampolines (empty when every call goes through jco). */
-  readonly imports: readonly ImportPlan[];
-  /**
-   * Which core imports of which module the trampolines replace, each with
-   * the memory its `canon lower` names (src/component/core-wiring.ts): only
-   * imports the component wires to that very host function; anything else
-   * keeps what jco's glue gives it.
-   */
-  readonly importSites: ReadonlyMap<WebAssembly.Module, readonly ImportSite[]>;
-  /** Core imports (`module\0name`) wired to canon built-ins (resource.new/rep/drop, context.get/set), by module. */
-  readonly canonImports: ReadonlyMap<WebAssembly.Module, ReadonlySet<string>>;
-  readonly versionCounts: ReadonlyMap<string, number>;
-  /** The generated caller of `target` (memoised per prepared plugin; throws NO_SUCH_FUNCTION). */
-  readonly caller: (target: string) => CallerPlan;
-}
-
-/**
- * A failure while linking is the host's, not the plugin's: a WebAssembly
- * LinkError, or anything jco's glue throws before the first core instance
- * exists (it looks every import up first: "unexpectedly undefined instance
- * import", reading a missing interface). Plugin code has not run yet.
- */
-function linkGap(e: unknown, coreInstancesCreated: number, plugin: string): WitplugError | null {
-  if (e instanceof WitplugError) return null;
-  if (!(e instanceof WebAssembly.LinkError) && coreInstancesCreated > 0) return null;
-  const message = e instanceof Error ? e.message : String(e);
-  return new WitplugError(ErrorCodes.LINK, `plugin ${plugin} cannot be linked with what the host offers: ${message}`, { plugin, hook: '(instantiate)', cause: e });
-}
-
-function isLinkError(e: unknown): boolean {
-  return e instanceof WitplugError && e.code === ErrorCodes.LINK;
-}
-
-const NONE: ReadonlyMap<string, Readonly<Record<string, unknown>>> = new Map();
-
-/** The canon built-ins of `intrinsics` that each module's imports are wired to, by module. */
-function canonWired(
-  canon: ReadonlyMap<WebAssembly.Module, ReadonlySet<string>>, intrinsics: ReadonlyMap<string, Record<string, unknown>>,
-): Map<WebAssembly.Module, Map<string, Record<string, unknown>>> {
-  const out = new Map<WebAssembly.Module, Map<string, Record<string, unknown>>>();
-  if (intrinsics.size === 0) return out;
-  for (const [module, keys] of canon) {
-    const tables = new Map<string, Record<string, unknown>>();
-    for (const [importModule, funcs] of intrinsics) {
-      const table: Record<string, unknown> = {};
-      let any = false;
-      for (const [name, f] of Object.entries(funcs)) {
-        if (!keys.has(`${importModule}\0${name}`)) continue;
-        table[name] = f;
-        any = true;
-      }
-      if (any) tables.set(importModule, table);
-    }
-    if (tables.size > 0) out.set(module, tables);
-  }
-  return out;
-}
-
-/** A callable export, resolved once. */
-export type PluginFunction = (...args: unknown[]) => unknown;
-
-/** What in-process (`Plugin`) and isolated (`IsolatedPlugin`) instances have in common. */
-export interface PluginInstance {
-  readonly name: string;
-  readonly shape: ComponentShape;
-  /** True once close() was called: every call then fails with CLOSED. */
-  readonly closed: boolean;
-  /** Why the instance is disabled (too many failed calls), or null. */
-  readonly disabledReason: string | null;
-  fn(target: string): PluginFunction;
-  call(target: string, args: readonly unknown[]): unknown;
-  close(): Promise<void>;
-}
-
-/** The limits, health and WASI of one plugin (src/runtime/sandbox.ts). */
-export interface PluginSandbox {
-  readonly sandbox: Sandbox;
-  readonly health: PluginHealth;
-  /** Per-plugin WASI imports (only granted interfaces). */
-  readonly wasi: Record<string, unknown>;
-}
+export type { Plugin, PluginFunction, PluginInstance, PluginSandbox } from './surface.js';
 
 /**
  * A plugin dropped without close() still gives back its references to the
@@ -188,25 +37,6 @@ export interface PluginSandbox {
  */
 const unreleased = new FinalizationRegistry<() => void>((release) => release());
 
-/**
- * An in-process plugin instance, as hosts see it. The class behind it
- * (`InProcessPlugin`) keeps its instantiation, call guard and fast/jco call
- * routes to itself.
- */
-export interface Plugin extends PluginInstance {
-  readonly componentHash: string;
-  readonly loadInfo: LoadInfo;
-  /** Fuel used by the last call (or instantiation); undefined unless fuel or a deadline is set. */
-  readonly lastFuel: number | undefined;
-  /** The limits in force (validated; memory in pages). */
-  readonly limits: ResolvedLimits;
-  /**
-   * How the current instance was made: `direct` (the plugin's own core
-   * module alone), `jco` (through jco's glue), or null (none yet, or it was
-   * dropped after a failure).
-   */
-  readonly instantiation: 'direct' | 'jco' | null;
-}
 
 /** The in-process class behind a `Plugin`, for witplug's own modules (and tests that compare call routes). */
 export function pluginInternals(plugin: Plugin): InProcessPlugin {
@@ -224,10 +54,10 @@ export class InProcessPlugin implements Plugin {
   #closed = false;
   /** jco's import object (the host's functions and WASI), built when an instance first goes through jco's glue. */
   #jcoImports: Record<string, unknown> | null = null;
-  /** The host's implementations as attributed by #attributeHost, and the granted WASI (for #jcoImports). */
+  /** The host's implementations as attributed by HostCalls, and the granted WASI (for #jcoImports). */
   readonly #env: PluginEnvironment;
   readonly #wasi: Record<string, unknown>;
-  /** The main module and its complete imports when instances skip jco's glue (src/runtime/direct.ts); null: through the glue; undefined: not decided yet. */
+  /** The main module and its complete imports when instances skip jco's glue (src/runtime/link/direct.ts); null: through the glue; undefined: not decided yet. */
   #direct: { readonly main: WebAssembly.Module; readonly imports: WebAssembly.Imports } | null | undefined;
   /** The current instance when it was made directly (jco's bindings may adopt it later). */
   #main: WebAssembly.Instance | null = null;
@@ -251,9 +81,9 @@ export class InProcessPlugin implements Plugin {
   readonly #importContexts = new Map<ImportMemory, AbiContext>();
   /** False when the component uses UTF-16 strings, context.get/set or the async ABI: every call then goes through jco. */
   readonly #generatedCalls: boolean;
-  /** REENTRANCE errors this plugin raised: a host function that lets one through fails the call with REENTRANCE, not HOST_ERROR. */
-  readonly #refusals = new WeakSet<object>();
-  /** Why no call can run on this Node (src/runtime/canon-features.ts), or null. */
+  /** Attribution of the host's failures, and this plugin's REENTRANCE refusals. */
+  readonly #hostCalls: HostCalls;
+  /** Why no call can run on this Node (src/runtime/link/call-route.ts), or null. */
   readonly #unsupported: string | null;
   /** context.get/set slots of the generated path, for components that use them. */
   readonly #contextSlots: ContextSlots | null;
@@ -277,130 +107,25 @@ export class InProcessPlugin implements Plugin {
     this.loadInfo = blueprint.loadInfo;
     this.#sandbox = sandbox.sandbox;
     this.#health = sandbox.health;
-    env = this.#attributeHost(env);
+    this.#hostCalls = new HostCalls(env.name);
+    env = this.#hostCalls.attribute(env);
     this.#env = env;
     this.#wasi = sandbox.wasi;
     this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#abi.maxHandles = this.#sandbox.limits.maxHandles ?? DEFAULT_MAX_HANDLES;
     this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);
     this.#abi.reentered = (hook) => {
-      throw this.#reentered(hook);
+      throw this.#hostCalls.reentered(hook);
     };
     const intrinsics = this.#generatedCalls ? resourceIntrinsics(this.#abi, blueprint.resources) : new Map<string, Record<string, unknown>>();
-    if (this.#generatedCalls) this.#hostDrops(env, intrinsics);
+    if (this.#generatedCalls) bindHostDrops(blueprint, this.#abi, env, intrinsics);
     if (this.#contextSlots) {
       intrinsics.set(CONTEXT_IMPORT_MODULE, { ...intrinsics.get(CONTEXT_IMPORT_MODULE), ...this.#contextSlots.imports() });
     }
-    this.#generatedImports = this.#generatedCalls ? this.#bindGeneratedImports(env, intrinsics) : canonWired(blueprint.canonImports, intrinsics);
+    this.#generatedImports = this.#generatedCalls ? bindGeneratedImports(blueprint, this.#abi, (memory) => this.#importContext(memory), this.#sandbox, env, intrinsics) : canonWired(blueprint.canonImports, intrinsics);
   }
 
-  /**
-   * The host's implementations (and its log sink), each wrapped so that what
-   * it throws becomes HOST_ERROR naming `interface#function`, with the
-   * host's error as `cause`: the host's fault, never counted against the
-   * plugin. A try/catch costs nothing until something throws. Both call
-   * paths (generated trampolines and jco's) look implementations up here.
-   */
-  #attributeHost(env: PluginEnvironment): PluginEnvironment {
-    const host: Record<string, Record<string, HostFunction>> = {};
-    for (const [iface, table] of Object.entries(env.host)) {
-      const wrapped: Record<string, HostFunction> = {};
-      for (const [func, impl] of Object.entries(table)) {
-        wrapped[func] = typeof impl === 'function' ? this.#hostCall(impl, `${iface}#${func}`) : impl;
-      }
-      host[iface] = wrapped;
-    }
-    const log = this.#hostCall(env.log as HostFunction, 'witplug:host/log#log (the log sink)') as unknown as LogSink;
-    return { ...env, host, log };
-  }
 
-  #hostCall(impl: HostFunction, name: string): HostFunction {
-    const f = impl as (...args: unknown[]) => unknown;
-    return ((...args: unknown[]) => {
-      try {
-        return f(...args);
-      } catch (e) {
-        throw this.#hostError(e, name);
-      }
-    }) as HostFunction;
-  }
-
-  #hostError(e: unknown, name: string): unknown {
-    // The stack is shared: a plugin that recursed deep before calling the host must not escape
-    // DISABLED by making the host overflow it. A stack overflow stays a trap of the call.
-    if (isStackOverflow(e)) return e;
-    // A refusal to re-enter — this plugin's own, or one the isolated host side raised — stays REENTRANCE.
-    if (this.#refusals.has(e as object) || (e instanceof WitplugError && e.code === ErrorCodes.REENTRANCE)) {
-      const err = new WitplugError(ErrorCodes.REENTRANCE, `host function ${name} called back into plugin ${this.name} while it was running a call (${(e as Error).message})`, {
-        plugin: this.name, cause: e, details: { hostFunction: name },
-      });
-      this.#refusals.add(err);
-      return err;
-    }
-    const what = e instanceof Error ? `${e.name === 'WitplugError' ? (e as WitplugError).code : e.name}: ${e.message}` : String(e);
-    return new WitplugError(ErrorCodes.HOST_ERROR, `host function ${name} threw while plugin ${this.name} was calling it: ${what}`, {
-      plugin: this.name, cause: e, details: { hostFunction: name },
-    });
-  }
-
-  /** The error for a call that would re-enter the running instance (the host's fault: not counted, the running call untouched). */
-  #reentered(hook: string): WitplugError {
-    const err = new WitplugError(ErrorCodes.REENTRANCE, `${hook}: plugin ${this.name} is already running a call; a host function may not call back into the same plugin instance`, { plugin: this.name, hook });
-    this.#refusals.add(err);
-    return err;
-  }
-
-  /**
-   * Host functions of non-WASI interfaces get generated trampolines (the
-   * guest calls them directly; memory is read through an AbiContext),
-   * compiled once by prepare() and bound here to this instance, each to the
-   * context of the memory its `canon lower` names. They replace only the
-   * core imports the component wires to that host function; `intrinsics`
-   * (canon built-ins by import module) only imports wired to canon built-ins.
-   * WASI keeps jco's.
-   */
-  #bindGeneratedImports(env: PluginEnvironment, intrinsics: ReadonlyMap<string, Record<string, unknown>>): Map<WebAssembly.Module, Map<string, Record<string, unknown>>> {
-    const plans = this.#blueprint.imports;
-    const bound = new Map<AbiContext, unknown[][]>();
-    const trampoline = (site: ImportSite): unknown => {
-      const context = site.memory === null ? this.#abi : this.#importContext(site.memory);
-      let byPlan = bound.get(context);
-      if (byPlan === undefined) bound.set(context, (byPlan = plans.map(() => [])));
-      const fns = byPlan[site.plan]!;
-      if (fns[site.func] === undefined) {
-        const plan = plans[site.plan]!;
-        const { name, factory } = plan.funcs[site.func]!;
-        // The sandbox adds its deadline check to host calls (a loop of host calls burns little fuel).
-        fns[site.func] = factory(context, this.#sandbox.guardHostFunction(hostFunction(env, plan.iface, name)));
-      }
-      return fns[site.func];
-    };
-    const out = canonWired(this.#blueprint.canonImports, intrinsics);
-    for (const [module, sites] of this.#blueprint.importSites) {
-      let tables = out.get(module);
-      if (tables === undefined) out.set(module, (tables = new Map()));
-      for (const site of sites) {
-        let table = tables.get(site.importModule);
-        if (table === undefined) tables.set(site.importModule, (table = Object.create(null) as Record<string, unknown>));
-        table[site.name] = trampoline(site);
-      }
-    }
-    return out;
-  }
-
-  /** Host resources: the plugin drops its handles through `[resource-drop]R`; the host may want to know. */
-  #hostDrops(env: PluginEnvironment, into: Map<string, Record<string, unknown>>): void {
-    for (const plan of this.#blueprint.imports) {
-      if (plan.drops.length === 0) continue;
-      const table = into.get(plan.module) ?? {};
-      for (const { key, name } of plan.drops) {
-        table[`[resource-drop]${name}`] = (h: number) => this.#abi.resourceDrop(key, h >>> 0);
-        const onDrop = hostFunction(env, plan.iface, `[resource-drop]${name}`, null);
-        if (onDrop) this.#abi.hostDrops.set(key, onDrop as (value: object) => unknown);
-      }
-      into.set(plan.module, table);
-    }
-  }
 
   /** The context of trampolines writing into `memory` (one per distinct memory and realloc). */
   #importContext(memory: ImportMemory): AbiContext {
@@ -431,7 +156,7 @@ export class InProcessPlugin implements Plugin {
 
   /**
    * How the current instance was made: `direct` (the plugin's own core
-   * module alone, src/runtime/direct.ts), `jco` (through jco's glue), or
+   * module alone, src/runtime/link/direct.ts), `jco` (through jco's glue), or
    * null (none yet, or it was dropped after a failure).
    */
   get instantiation(): 'direct' | 'jco' | null {
@@ -470,7 +195,7 @@ export class InProcessPlugin implements Plugin {
   /** (Re)creates the instance. Called at load and after a trap. Runs under the call limits (start functions are plugin code). */
   instantiate(): void {
     // Refused before anything is touched: replacing the instance under a running call would corrupt it.
-    if (this.#abi.busy) throw this.#reentered('(instantiate)');
+    if (this.#abi.busy) throw this.#hostCalls.reentered('(instantiate)');
     const linked = this.#linked;
     if (linked === null) throw this.#closedError('(instantiate)');
     const direct = this.#directImports();
@@ -618,7 +343,7 @@ export class InProcessPlugin implements Plugin {
   guard<T>(hook: string, call: () => T, expected?: (e: unknown) => boolean): T {
     this.#refuseIfDisabled(hook);
     const abi = this.#abi;
-    if (abi.busy) throw this.#reentered(hook);
+    if (abi.busy) throw this.#hostCalls.reentered(hook);
     abi.busy = true;
     const sandbox = this.#sandbox;
     sandbox.begin();
@@ -738,7 +463,7 @@ export class InProcessPlugin implements Plugin {
       },
       reentered: () => {
         // Not counted against the plugin and the running call is left alone: the host re-entered.
-        throw this.#reentered(hook);
+        throw this.#hostCalls.reentered(hook);
       },
       // The output cap needs no per-call work here (the AbiContext checks it while lifting).
       limited,
@@ -779,7 +504,7 @@ export class InProcessPlugin implements Plugin {
     return (...args: unknown[]) => {
       if (args.length !== params.length) throw this.#arityError(resolved, args.length);
       // Before anything that could replace the instance under the running call.
-      if (this.#abi.busy) throw this.#reentered(hook);
+      if (this.#abi.busy) throw this.#hostCalls.reentered(hook);
       for (const i of stringParams) {
         const at = loneSurrogateAt(params[i]!.type, args[i], `param ${params[i]!.name}`);
         if (at !== null) {

@@ -3,7 +3,7 @@
  * `plugin.exports.filter.check` *is* `plugin.fn('…/filter@…#check')`: resolved
  * once here, so a typed call costs what `plugin.fn` costs.
  */
-import type { Plugin } from './plugin.js';
+import type { Plugin } from './surface.js';
 
 /** A plugin whose exports are typed by the generated `Exports` of its world. */
 export type TypedPlugin<E> = Plugin & { readonly exports: E };

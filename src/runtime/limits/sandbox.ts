@@ -47,7 +47,7 @@ export interface ResolvedLimits {
   /** Live resource handles per instance (default DEFAULT_MAX_HANDLES). */
   readonly maxHandles?: number;
   readonly maxTableElements?: number;
-  /** Open WASI descriptors and streams per instance (default DEFAULT_MAX_OPEN_FILES, src/runtime/wasi-confined.ts). */
+  /** Open WASI descriptors and streams per instance (default DEFAULT_MAX_OPEN_FILES, src/runtime/capabilities/wasi-confined.ts). */
   readonly maxOpenFiles?: number;
 }
 
@@ -251,7 +251,7 @@ export class Sandbox {
   readonly #metered: boolean;
   readonly #fuel: WebAssembly.Global | null;
   readonly #growFailed: WebAssembly.Global | null;
-  /** Arms fuel slice and grow flag with one wasm call (src/runtime/sandbox-control.ts); null when not instrumented. */
+  /** Arms fuel slice and grow flag with one wasm call (src/runtime/limits/sandbox-control.ts); null when not instrumented. */
   readonly #arm: ((slice: bigint) => void) | null;
   readonly #hostModule: Record<string, unknown>;
   /** Fuel charged by finished slices of the current call. */

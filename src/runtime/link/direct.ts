@@ -16,7 +16,7 @@
  * `shim.$imports`; exports nothing) whose only effect is to route the main
  * module's lowered imports through that table. When witplug supplies every import of the main module itself,
  * that routing is dead and the pair can be skipped. What it supplies is only what the component wires
- * there (src/runtime/prepare.ts `importSites`): a core module's own function standing where a host
+ * there (src/runtime/load/prepare.ts `importSites`): a core module's own function standing where a host
  * import is expected, or a host import lowered with another instance's memory, keeps the glue. Anything else (a WASI
  * adapter, several real modules, `_initialize`) keeps jco's glue.
  */

@@ -5,7 +5,7 @@
  * (one shape-cache lookup), admit, check linkability, compile (through the
  * compile cache), link (jco glue + compiled core modules), and compile the
  * generated import trampolines. `instantiate()` then only builds the
- * per-instance state (src/runtime/instance.ts).
+ * per-instance state (src/runtime/instance/plugin.ts).
  */
 import { basename } from 'node:path';
 import { readInput } from '../../util/read-bytes.js';
@@ -34,9 +34,8 @@ import { PluginHealth, type HealthPolicy } from '../limits/health.js';
 import { grantedImports } from '../capabilities/grant-imports.js';
 import { wasiImports } from '../capabilities/wasi.js';
 import { IsolatedPlugin } from '../isolate/isolated-plugin.js';
-import {
-  InProcessPlugin, type Plugin, type CallerPlan, type ImportMemory, type ImportPlan, type ImportSite, type LoadInfo, type PluginBlueprint, type PluginInstance,
-} from '../instance/plugin.js';
+import { InProcessPlugin, type Plugin, type PluginInstance } from '../instance/plugin.js';
+import type { CallerPlan, ImportMemory, ImportPlan, ImportSite, LoadInfo, PluginBlueprint } from '../link/blueprint.js';
 import type { CoreImportWire } from '../../component/decode.js';
 
 export interface PluginOptions {
@@ -101,7 +100,7 @@ const stderrLog: LogSink = (level, message, plugin) => {
   process.stderr.write(`[${plugin}] ${level}: ${message}\n`);
 };
 
-/** jco's glue as every plugin runs it (src/runtime/sandbox.ts hardenGlue). */
+/** jco's glue as every plugin runs it (src/runtime/limits/sandbox.ts hardenGlue). */
 const HARDENED_GLUE: GlueTransform = { name: 'hardened', apply: hardenGlue };
 
 /** Decoded shapes per component hash: a plugin prepared twice decodes once. Exported for tests (hits/misses). */
