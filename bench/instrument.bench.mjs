@@ -64,8 +64,8 @@ async function sandboxInstrumentation() {
   try {
     const { instrumentedCompileOptions } = await import(`${root}dist/runtime/limits/sandbox.js`);
     const o = instrumentedCompileOptions({ fuel: 1e9, timeoutMs: 60_000 });
-    if (typeof o?.transformCoreModule === 'function') {
-      return { transform: (b) => o.transformCoreModule('bench.core.wasm', b), options: o.variant?.instrument ?? null, from: 'dist/runtime/limits/sandbox.js instrumentedCompileOptions({fuel, timeoutMs})' };
+    if (o?.instrument) {
+      return { transform: (b) => instrumentCoreModule(b, o.instrument).bytes, options: o.instrument, from: 'dist/runtime/limits/sandbox.js instrumentedCompileOptions({fuel, timeoutMs})' };
     }
   } catch { /* fall through */ }
   const options = { fuel: true, deadlineCheckEvery: CHECK_EVERY, singleCounter: true, importGlobals: true };

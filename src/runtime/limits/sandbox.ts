@@ -18,7 +18,7 @@
  */
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import {
-  instrumentCoreModule, GLOBAL_IMPORTS, WITPLUG_HOST_MODULE, CHECK_IMPORT, type InstrumentOptions,
+  GLOBAL_IMPORTS, WITPLUG_HOST_MODULE, CHECK_IMPORT, type InstrumentOptions,
 } from '../../compile/instrument.js';
 import type { CompileOptions } from '../../compile/cache.js';
 import type { Limits } from '../capabilities/grant.js';
@@ -103,12 +103,7 @@ function instrumentOptions(l: ResolvedLimits): InstrumentOptions {
 /** Compile options that instrument (and cache) the core modules for these limits. */
 export function instrumentedCompileOptions(l: ResolvedLimits): CompileOptions {
   if (!needsInstrumentation(l)) return {};
-  const opts = instrumentOptions(l);
-  return {
-    // v: the instrumentation's own version (v2: bulk/grow charges, table caps), so older artifacts are not reused.
-    variant: { instrument: { ...opts, v: 2 } },
-    transformCoreModule: (_name, bytes) => instrumentCoreModule(bytes, opts).bytes,
-  };
+  return { instrument: instrumentOptions(l) };
 }
 
 /** Marker on errors thrown by the hardened glue's string decoder. */

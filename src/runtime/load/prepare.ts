@@ -10,7 +10,7 @@
 import { basename } from 'node:path';
 import { readInput } from '../../util/read-bytes.js';
 import type { ComponentShape, ResourceType } from '../../component/types.js';
-import { CompileCache } from '../../compile/cache.js';
+import { CompileCache, compileVariant } from '../../compile/cache.js';
 import { coreModuleFile } from '../../compile/transpile.js';
 import { splitModule, SectionId } from '../../compile/wasm/sections.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
@@ -243,7 +243,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   const compileOptions = instrumentedCompileOptions(resolved);
   const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash });
   // The variant keys the per-process compiled-module memo: instrumented and plain modules differ.
-  const linked = await linkArtifact(artifact, JSON.stringify(compileOptions.variant ?? {}), HARDENED_GLUE);
+  const linked = await linkArtifact(artifact, JSON.stringify(compileVariant(compileOptions)), HARDENED_GLUE);
   try {
     const loadInfo: LoadInfo = {
       cache: artifact.source,
