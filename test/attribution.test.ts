@@ -21,7 +21,7 @@ import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/load
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
 import { toPluginError } from '../src/runtime/abi/traps.js';
-import { resolveLimits } from '../src/runtime/limits/sandbox.js';
+import { resolveLimits } from '../src/runtime/limits/resolve-limits.js';
 import { parseGrant } from '../src/runtime/capabilities/grant.js';
 import { buildAttributionGuest, HOST, WIT } from './helpers/attribution-guest.js';
 import { thrown } from './helpers/fails.js';

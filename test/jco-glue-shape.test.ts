@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transpileComponent, JCO_VERSION } from '../src/compile/transpile.js';
-import { GLUE_REWRITES, hardenGlue } from '../src/runtime/limits/sandbox.js';
+import { GLUE_REWRITES, hardenGlue } from '../src/runtime/limits/glue-hardening.js';
 import { glueAsScript } from '../src/runtime/link/linker.js';
 import type { ShimDescriptor } from '../src/runtime/capabilities/wasi-confined.js';
 
@@ -31,7 +31,7 @@ describe(`jco ${JCO_VERSION}'s glue has the shape witplug patches`, () => {
       expect(
         count(glue, rewrite.pattern),
         `jco ${JCO_VERSION} no longer emits what hardenGlue's rewrite "${rewrite.name}" (${rewrite.pattern}) expects; ` +
-          'plugins would run without it: update src/runtime/limits/sandbox.ts to the new glue',
+          'plugins would run without it: update src/runtime/limits/glue-hardening.ts to the new glue',
       ).toBeGreaterThan(0);
     }, 60_000);
   }
@@ -45,7 +45,7 @@ describe(`jco ${JCO_VERSION}'s glue has the shape witplug patches`, () => {
       'a WebAssembly.promising probe': /\bWebAssembly\.promising\(/,
     };
     for (const [what, pattern] of Object.entries(leftovers)) {
-      expect(count(hardened, pattern), `hardened jco ${JCO_VERSION} glue still has ${what} (${pattern}): a rewrite in src/runtime/limits/sandbox.ts missed it`).toBe(0);
+      expect(count(hardened, pattern), `hardened jco ${JCO_VERSION} glue still has ${what} (${pattern}): a rewrite in src/runtime/limits/glue-hardening.ts missed it`).toBe(0);
     }
   }, 60_000);
 

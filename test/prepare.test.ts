@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { prepare, loadContract, admit, CompileCache, WitplugError, ErrorCodes, type Contract, type Plugin } from '../src/index.js';
 import { pluginShapeCache } from '../src/runtime/load/prepare.js';
 import { linkerCacheSize } from '../src/runtime/link/linker.js';
-import { hardenGlue } from '../src/runtime/limits/sandbox.js';
+import { hardenGlue } from '../src/runtime/limits/glue-hardening.js';
 
 const cache = new CompileCache(null);
 const WIT = `package test:prepare@0.1.0;

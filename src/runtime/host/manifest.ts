@@ -16,7 +16,7 @@ import { WitplugError, ErrorCodes } from '../../errors.js';
 import { parseGrant, readJsonInput, type DirectoryGrant, type Grant, type Limits } from '../capabilities/grant.js';
 import { stripVersion } from '../../component/names.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../abi/index.js';
-import { DEFAULT_MAX_HANDLES, DEFAULT_MAX_TABLE_ELEMENTS } from '../limits/sandbox.js';
+import { DEFAULT_MAX_HANDLES, DEFAULT_MAX_TABLE_ELEMENTS } from '../limits/resolve-limits.js';
 import { DEFAULT_MAX_OPEN_FILES } from '../capabilities/wasi-confined.js';
 import type { Anchor } from './plugin-host.js';
 

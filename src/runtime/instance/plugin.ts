@@ -21,7 +21,8 @@ import { toPluginError, unreadableArgument } from '../abi/traps.js';
 import {
   AbiContext, ImportContext, resourceIntrinsics, withGeneratedImports, DEFAULT_MAX_OUTPUT_BYTES, type CallHost,
 } from '../abi/index.js';
-import { Sandbox, DEFAULT_MAX_HANDLES, type ResolvedLimits } from '../limits/sandbox.js';
+import type { Sandbox } from '../limits/sandbox.js';
+import { DEFAULT_MAX_HANDLES, type ResolvedLimits } from '../limits/resolve-limits.js';
 import { PluginHealth } from '../limits/health.js';
 import { releaseWasi } from '../capabilities/wasi.js';
 import type { Plugin, PluginFunction, PluginSandbox } from './surface.js';

@@ -4,7 +4,8 @@
  */
 import type { ComponentShape } from '../../component/types.js';
 import type { LoadInfo } from '../link/blueprint.js';
-import type { Sandbox, ResolvedLimits } from '../limits/sandbox.js';
+import type { Sandbox } from '../limits/sandbox.js';
+import type { ResolvedLimits } from '../limits/resolve-limits.js';
 import type { PluginHealth } from '../limits/health.js';
 
 /** A callable export, resolved once. */

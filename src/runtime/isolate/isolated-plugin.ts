@@ -27,7 +27,7 @@ import type { HostImplementations, LogLevel, LogSink } from '../capabilities/hos
 import type { Grant, Limits } from '../capabilities/grant.js';
 import { PluginHealth, type HealthPolicy } from '../limits/health.js';
 import { resolveExport } from '../link/exports.js';
-import { resolveLimits } from '../limits/sandbox.js';
+import { resolveLimits } from '../limits/resolve-limits.js';
 import { defaultCacheDir, type CompileCache } from '../../compile/cache.js';
 
 /** Serializable subset of PluginOptions that crosses into the worker. */

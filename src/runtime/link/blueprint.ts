@@ -6,7 +6,7 @@
 import type { ComponentShape, InterfaceType, ResourceType } from '../../component/types.js';
 import type { CompiledArtifact } from '../../compile/cache.js';
 import type { compileCaller, compileImport } from '../abi/index.js';
-import type { ResolvedLimits } from '../limits/sandbox.js';
+import type { ResolvedLimits } from '../limits/resolve-limits.js';
 import type { CallRoute } from './call-route.js';
 import type { DirectLayout } from './direct.js';
 import type { ResolvedExport } from './exports.js';

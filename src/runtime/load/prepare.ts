@@ -29,7 +29,9 @@ import {
   callerSupported, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, resourceKey, UnsupportedAbiType,
 } from '../abi/index.js';
 import type { Grant, Limits } from '../capabilities/grant.js';
-import { Sandbox, resolveLimits, instrumentedCompileOptions, hardenGlue, type ResolvedLimits } from '../limits/sandbox.js';
+import { Sandbox } from '../limits/sandbox.js';
+import { resolveLimits, instrumentedCompileOptions, type ResolvedLimits } from '../limits/resolve-limits.js';
+import { hardenGlue } from '../limits/glue-hardening.js';
 import { PluginHealth, type HealthPolicy } from '../limits/health.js';
 import { grantedImports } from '../capabilities/grant-imports.js';
 import { wasiImports } from '../capabilities/wasi.js';
