@@ -18,7 +18,7 @@ import { stripVersion } from '../../component/names.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../abi/index.js';
 import { DEFAULT_MAX_HANDLES, DEFAULT_MAX_TABLE_ELEMENTS } from '../limits/resolve-limits.js';
 import { DEFAULT_MAX_OPEN_FILES } from '../capabilities/wasi-confined.js';
-import type { Anchor } from './plugin-host.js';
+import type { Anchor } from './types.js';
 
 /** A host directory manifests may grant: itself or anything inside it. */
 export interface PolicyRoot {

@@ -13,118 +13,15 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import type { Contract } from '../../contract/load.js';
 import { compareValType } from '../../admission/compare.js';
 import type { FuncType } from '../../component/types.js';
-import { loadPlugin, type Plugin, type PluginFunction, type PluginOptions } from '../load/load-plugin.js';
-import type { Grant, Limits } from '../capabilities/grant.js';
-import { allowManifest, readManifest, type ManifestPolicy } from './manifest.js';
-import type { HostImplementations, LogLevel } from '../capabilities/host-imports.js';
+import { loadPlugin, type Plugin } from '../load/load-plugin.js';
+import { allowManifest, readManifest } from './manifest.js';
 import { resolveExport } from '../link/exports.js';
 
-export type DispatchKind = 'series' | 'bail' | 'waterfall' | 'parallel' | 'first' | 'collect';
-export type FailurePolicy = 'fail' | 'skip';
-
-export interface HookSpec {
-  /** The export every plugin provides for this hook: `iface#func` (short or full interface name). */
-  readonly target: string;
-  readonly kind: DispatchKind;
-  /** `bail`: results equal to this value let dispatch go on (default `null`; a `{tag}` compares by tag). */
-  readonly pass?: unknown;
-  /** `waterfall`: the argument each output replaces (default: the last parameter of the result's type). */
-  readonly feed?: number;
-  /** Default: `skip` for `parallel`, `fail` for every other kind. */
-  readonly onError?: FailurePolicy;
-}
-
-export interface OperationSpec {
-  /** The export a plugin anchored to this operation provides. */
-  readonly target: string;
-  readonly onError?: FailurePolicy;
-}
-
-export type AnchorPosition = 'before' | 'define' | 'after';
-export interface Anchor {
-  readonly operation: string;
-  readonly at: AnchorPosition;
-}
-
-export interface HostLogger {
-  (level: LogLevel, message: string, plugin: string): void;
-}
-
-export interface PluginHostOptions {
-  readonly contract: Contract;
-  /** The host's implementations of the contract's imports (shared by every plugin). */
-  readonly host?: HostImplementations;
-  readonly hooks?: Readonly<Record<string, HookSpec>>;
-  readonly operations?: Readonly<Record<string, OperationSpec>>;
-  /**
-   * Limits for every plugin. What the host itself passes to `load` (`limits`,
-   * or a grant's `limits`) overrides them field by field; a manifest read by
-   * `loadDir` may only make them stricter, or raise one up to
-   * `manifestPolicy.limits`.
-   */
-  readonly limits?: Limits;
-  /**
-   * What a manifest read by `loadDir` may request (filesystem roots, env
-   * keys, WASI imports, priority, raised limits). Default: nothing beyond
-   * what the host gives every plugin; a request beyond it is `POLICY`.
-   */
-  readonly manifestPolicy?: ManifestPolicy;
-  /** Plugin logs and dispatch failures (default: stderr). */
-  readonly logger?: HostLogger;
-  /** Passed to `loadPlugin` (compile cache). */
-  readonly cache?: PluginOptions['cache'];
-  /** Plugins built against a newer minor of a host interface: `reject` (default) or `trap` (see `PluginOptions`). */
-  readonly missingImports?: 'reject' | 'trap';
-}
-
-export interface LoadOptions {
-  /** Unique name (default: the file name without `.wasm`). */
-  readonly name?: string;
-  readonly grant?: Grant;
-  readonly config?: Readonly<Record<string, string>>;
-  readonly limits?: Limits;
-  /** Higher runs first; equal priorities keep load order. */
-  readonly priority?: number;
-  readonly anchor?: Anchor | readonly Anchor[];
-}
-
-export interface HookStats {
-  calls: number;
-  failures: number;
-}
-
-export interface PluginInfo {
-  readonly name: string;
-  readonly priority: number;
-  readonly enabled: boolean;
-  /** `null` while healthy; the reason once the plugin is DISABLED. */
-  readonly disabledReason: string | null;
-  readonly anchors: readonly Anchor[];
-  readonly componentHash: string;
-  /** Per hook/operation name. */
-  readonly stats: Readonly<Record<string, HookStats>>;
-}
-
-interface Entry {
-  readonly name: string;
-  readonly plugin: Plugin;
-  readonly priority: number;
-  readonly order: number;
-  readonly anchors: readonly Anchor[];
-  readonly load: LoadOptions;
-  enabled: boolean;
-  readonly stats: Map<string, HookStats>;
-}
-
-/** One plugin's function for a hook, resolved once per plugin list. */
-interface Bound {
-  readonly entry: Entry;
-  readonly fn: PluginFunction;
-  readonly stats: HookStats;
-}
+import type { Anchor, Bound, Entry, FailurePolicy, HookSpec, HostLogger, LoadOptions, OperationSpec, PluginHostOptions, PluginInfo } from './types.js';
+import { closePlugin, runInit } from './lifecycle.js';
+import { SKIPPED, arityStep, byPriority, opKey, passTest, spreadStep, statsOf, toArray, type WaterfallStep } from './dispatch.js';
 
 const stderrLogger: HostLogger = (level, message, plugin) => process.stderr.write(`[${plugin}] ${level}: ${message}\n`);
 
@@ -486,82 +383,4 @@ export class PluginHost {
       stats: Object.fromEntries([...e.stats].map(([k, v]) => [k, { ...v }])),
     };
   }
-}
-
-/**
- * The optional lifecycle export `init: func(config: list<tuple<string, string>>)
- * -> result<_, string>`, run once after instantiation: an `err` (or a fault)
- * means the plugin is not loaded.
- */
-function runInit(plugin: Plugin, config: Readonly<Record<string, string>>): void {
-  const init = plugin.shape.exports.find((e) => e.kind === 'func' && e.name === 'init');
-  if (init === undefined) return;
-  const result = plugin.fn('init')(Object.entries(config));
-  if (result !== null && typeof result === 'object' && (result as { tag?: unknown }).tag === 'err') {
-    const reason = (result as { val?: unknown }).val;
-    throw new WitplugError(ErrorCodes.INIT_FAILED, `init refused to start: ${typeof reason === 'string' ? reason : 'no reason given'}`, { plugin: plugin.name, hook: 'init' });
-  }
-}
-
-/** One waterfall step: calls `f` with the arguments, the fed one replaced by the running value. */
-type WaterfallStep = (f: PluginFunction, args: unknown[], acc: unknown) => unknown;
-
-/** Steps for the common arities (no per-plugin array writes or spreads); the general one otherwise. */
-function arityStep(arity: number, feed: number): WaterfallStep {
-  const steps: Record<string, WaterfallStep> = {
-    '1:0': (f, _a, acc) => f(acc),
-    '2:0': (f, a, acc) => f(acc, a[1]),
-    '2:1': (f, a, acc) => f(a[0], acc),
-    '3:0': (f, a, acc) => f(acc, a[1], a[2]),
-    '3:1': (f, a, acc) => f(a[0], acc, a[2]),
-    '3:2': (f, a, acc) => f(a[0], a[1], acc),
-  };
-  return steps[`${arity}:${feed}`] ?? spreadStep(feed);
-}
-
-function spreadStep(feed: number): WaterfallStep {
-  return (f, a, acc) => {
-    a[feed] = acc;
-    return f(...a);
-  };
-}
-
-/** A distinct value: "this plugin's call failed and was skipped". */
-const SKIPPED: unique symbol = Symbol('skipped');
-
-function opKey(operation: string, at: AnchorPosition): string {
-  return `\0${at}\0${operation}`;
-}
-
-function toArray(anchor: Anchor | readonly Anchor[] | undefined): readonly Anchor[] {
-  return anchor === undefined ? [] : Array.isArray(anchor) ? anchor : [anchor as Anchor];
-}
-
-function byPriority(a: Entry, b: Entry): number {
-  return b.priority - a.priority || a.order - b.order;
-}
-
-function statsOf(entry: Entry, hook: string): HookStats {
-  let s = entry.stats.get(hook);
-  if (s === undefined) entry.stats.set(hook, (s = { calls: 0, failures: 0 }));
-  return s;
-}
-
-/** `null`/primitives compare with ===; `{tag}` compares the tag. */
-function passTest(pass: unknown): (r: unknown) => boolean {
-  if (pass !== null && typeof pass === 'object' && 'tag' in pass) {
-    const tag = (pass as { tag: unknown }).tag;
-    return (r) => r !== null && typeof r === 'object' && (r as { tag?: unknown }).tag === tag;
-  }
-  return (r) => r === pass || (pass === null && r === undefined);
-}
-
-/**
- * Closes without waiting (in-process close() is synchronous work behind a
- * promise). It is refused while the plugin is running a call — a host
- * function unloading the plugin that called it: logged, never an unhandled
- * rejection.
- */
-function closePlugin(plugin: Plugin, log: HostLogger): void {
-  plugin.close().catch((e: unknown) => log('error', `could not close: ${e instanceof Error ? e.message : String(e)}`, plugin.name));
 }
