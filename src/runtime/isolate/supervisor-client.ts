@@ -10,7 +10,7 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { SupervisorEvent, SupervisorRequest } from './supervisor.js';
-import type { IsolatedInit } from './isolated-plugin.js';
+import type { IsolatedInit } from './options.js';
 import { Channel } from './channel.js';
 
 export interface WorkerListener {

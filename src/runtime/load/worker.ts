@@ -13,7 +13,7 @@ import type { HostFunction, HostImplementations } from '../capabilities/host-imp
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { PluginResource } from '../abi/index.js';
 import { CompileCache } from '../../compile/cache.js';
-import type { IsolatedInit } from '../isolate/isolated-plugin.js';
+import type { IsolatedInit } from '../isolate/options.js';
 
 const init = workerData as IsolatedInit;
 const channel = new Channel(init.sab);
