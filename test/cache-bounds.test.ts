@@ -4,7 +4,7 @@
  * real files: 0700 directory and 0600 entries, untrusted entries (group/other
  * writable, foreign owner, non-regular files: a FIFO must not hang) refused
  * and rebuilt with one warning, no synchronous I/O on the load path, LRU
- * eviction by bytes, and contract entries keyed on witplug's build stamp.
+ * eviction by bytes, and compile entries keyed on witplug's build stamp.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -18,7 +18,6 @@ import { join, relative, resolve } from 'node:path';
 import { CompileCache } from '../src/compile/cache.js';
 import { DEFAULT_CACHE_MAX_BYTES, cacheMaxBytes, directoryProblem, pruneCache, scanCache } from '../src/util/cache-dir.js';
 import { decodeArtifact } from '../src/compile/artifact.js';
-import { loadContract, clearContractCache } from '../src/contract/load.js';
 import { BUILD_STAMP } from '../src/version.js';
 import { ErrorCodes } from '../src/errors.js';
 
@@ -133,21 +132,6 @@ describe('untrusted entries are refused and rebuilt, never used', () => {
     symlinkSync(elsewhere, path);
     const r = await cache.compile(calc);
     expect(r.rebuildReason).toBe(`cache entry ${path} is not a regular file → rebuilding`);
-  });
-
-  it('contract entries go through the same checks', async () => {
-    const cacheDir = tempRoot('contracts');
-    clearContractCache();
-    await loadContract('guests/wat-fixture/calc.wit', 'calc', { cacheDir });
-    const file = join(cacheDir, readdirSync(cacheDir)[0]!);
-    expect(mode(cacheDir)).toBe(0o700);
-    expect(mode(file)).toBe(0o600);
-    const before = statSync(file).ino;
-    chmodSync(file, 0o666);
-    clearContractCache();
-    await loadContract('guests/wat-fixture/calc.wit', 'calc', { cacheDir });
-    expect(statSync(file).ino).not.toBe(before); // rebuilt and replaced, not read
-    expect(mode(file)).toBe(0o600);
   });
 });
 
@@ -327,19 +311,6 @@ describe('cache keys follow what built the entry', () => {
     expect(decodeArtifact(readFileSync(join(dir, wpa(dir)[0]!)), calc).header.builder).toBe(BUILD_STAMP);
   });
 
-  it('a contract entry of another build stamp is not reused', async () => {
-    const cacheDir = tempRoot('cstamp');
-    clearContractCache();
-    await loadContract('guests/wat-fixture/calc.wit', 'calc', { cacheDir, buildStamp: 'build-0' });
-    const [oldName] = readdirSync(cacheDir);
-    // Poison the old build's entry with another world (valid hash): reading it would yield the wrong contract.
-    const other = (await loadContract('wit', 'gateway-plugin', { cacheDir: null })).component!;
-    writeFileSync(join(cacheDir, oldName!), Buffer.concat([createHash('sha256').update(other).digest(), other]));
-    clearContractCache();
-    const c = await loadContract('guests/wat-fixture/calc.wit', 'calc', { cacheDir });
-    expect(c.shape.exports.map((e) => e.name)).toContain('version');
-    expect(readdirSync(cacheDir)).toHaveLength(2);
-  });
 });
 
 function sha256(bytes: Uint8Array): string {

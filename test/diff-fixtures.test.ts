@@ -7,9 +7,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { admit } from '../src/admission/gate.js';
-import { loadContract } from '../src/contract/load.js';
 import { decodeComponent } from '../src/component/decode.js';
 import { liveShape, loadWitWorld, parseWitTree, readWitTree, resolveWitWorld } from '../src/contract/wit/index.js';
 import { formatReport } from '../src/diff/format.js';
@@ -19,6 +18,7 @@ import { renderRulesDoc } from '../src/diff/rules-doc.js';
 import { applyEdits, BASE_WIT, buildTypeOnly } from './fixtures/admission/build.js';
 import { CASES as ADMISSION_CASES } from './fixtures/admission/cases.js';
 import { canonical } from './helpers/shape.js';
+import { loadContractViaJco } from './helpers/jco-contract.js';
 
 const ROOT = join(process.cwd(), 'test', 'fixtures', 'diff');
 
@@ -83,8 +83,8 @@ describe('diff agrees with the admission gate on every fixture pair', () => {
       const world = expected(name).world ?? 'plugin';
       const build = async (side: 'old' | 'new'): Promise<Uint8Array> => {
         const path = sidePath(name, side);
-        // Directories (with deps/) go through the contract loader's jco route.
-        if (!path.endsWith('.wit')) return (await loadContract(path, world, { cacheDir: null })).component!;
+        // Directories (with deps/) go through jco's WIT route.
+        if (!path.endsWith('.wit')) return (await loadContractViaJco(resolve(path), world, { component: true })).component!;
         return buildTypeOnly(readFileSync(path, 'utf8'), world);
       };
       built.set(name, { old: await build('old'), new: await build('new') });

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { admit } from '../src/admission/gate.js';
 import { compareVersions, versionsCompatible } from '../src/component/versions.js';
 import { decodeComponent } from '../src/component/decode.js';
-import { loadContract } from '../src/contract/load.js';
 import { loadWitWorld, parseWitTree, resolveWitWorld } from '../src/contract/wit/index.js';
 import { adviseBump, compatibleBump, incompatibleBump } from '../src/diff/bump.js';
 import { diffWorlds } from '../src/diff/diff.js';
 import type { DiffReport } from '../src/diff/rules.js';
+import { loadContractViaJco } from './helpers/jco-contract.js';
 
 const H = join(process.cwd(), 'test', 'fixtures', 'diff-history');
 
@@ -239,7 +239,7 @@ describe('the admission gate agrees with every verdict of the history', () => {
   beforeAll(async () => {
     for (const p of Object.values(PAIRS)) {
       for (const [dir, world] of [[p.old, p.worlds[0]], [p.new, p.worlds[1]]] as const) {
-        if (!built.has(dir)) built.set(dir, (await loadContract(join(H, dir), world, { cacheDir: null })).component!);
+        if (!built.has(dir)) built.set(dir, (await loadContractViaJco(join(H, dir), world, { component: true })).component!);
       }
     }
   }, 120_000);

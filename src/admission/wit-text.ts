@@ -4,10 +4,19 @@
  * one-line definitions (`record request { id: u64 }`, no `;`) are ours.
  */
 import type { FuncType, NamedType, ValType } from '../component/types.js';
-import { printFuncType, printValType } from '../component/wit-print.js';
+import { printValTypeWithin, witId } from '../component/wit-print.js';
+
+/**
+ * The most characters one type takes in a message: a type built from shared
+ * anonymous types (`tuple<t1, t1>`, `t1 = tuple<t0, t0>`, …) would otherwise
+ * print exponentially long.
+ */
+const MESSAGE_TYPE_CHARS = 1000;
 
 /** A type as it appears in a signature: named types by name, the rest structurally. */
-export const typeRef: (t: ValType | null) => string = printValType;
+export function typeRef(t: ValType | null): string {
+  return printValTypeWithin(t, MESSAGE_TYPE_CHARS);
+}
 
 /** A type definition on one line: `record request { id: u64, … }`. */
 export function typeDef(t: NamedType): string {
@@ -28,7 +37,11 @@ export function typeDef(t: NamedType): string {
   }
 }
 
-export const funcSig: (f: FuncType) => string = printFuncType;
+/** `func(req: request) -> decision`, each type as in typeRef. */
+export function funcSig(f: FuncType): string {
+  const params = f.params.map((p) => `${witId(p.name)}: ${typeRef(p.type)}`).join(', ');
+  return `${f.async ? 'async ' : ''}func(${params})${f.result ? ` -> ${typeRef(f.result)}` : ''}`;
+}
 
 /** `name: func(...)` — how a function reads in an interface body. */
 export function funcDecl(name: string, f: FuncType): string {

@@ -35,14 +35,39 @@ export function coreModuleFile(index: number): string {
   return `${TRANSPILE_OPTIONS.name}.core${index === 0 ? '' : index + 1}.wasm`;
 }
 
+/**
+ * Set once jco has crashed in this thread: a panic inside jco's transpiler (a
+ * wasm component itself) leaves its instance unusable ("cannot enter component
+ * instance") for every later transpile, so later ones run in a replaceable
+ * worker thread (transpiler-thread.ts). Until then, transpiling here costs no
+ * thread start.
+ */
+let hostJcoCrashed = false;
+
 export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledComponent> {
-  let files: Record<string, Uint8Array>;
-  try {
-    // Imported on first use: loading jco costs ~150 ms, and a warm (cached) load never needs it.
-    const { transpile } = await import('@bytecodealliance/jco');
-    ({ files } = await transpile(bytes, { ...TRANSPILE_OPTIONS }));
-  } catch (e) {
-    throw new WitplugError(ErrorCodes.COMPILE, `jco could not transpile the component: ${errorText(e)}`, { cause: e });
+  let files: Record<string, Uint8Array> | undefined;
+  if (!hostJcoCrashed) {
+    try {
+      // Imported on first use: loading jco costs ~150 ms, and a warm (cached) load never needs it.
+      const { transpile } = await import('@bytecodealliance/jco');
+      ({ files } = await transpile(bytes, { ...TRANSPILE_OPTIONS }));
+    } catch (e) {
+      if (!isJcoCrash(e)) {
+        throw new WitplugError(ErrorCodes.COMPILE, `jco could not transpile the component: ${errorText(e)}`, { cause: e });
+      }
+      hostJcoCrashed = true;
+    }
+  }
+  if (files === undefined) {
+    // A fresh transpiler: this component again (to succeed if it was another's crash
+    // that poisoned this thread's jco, or to get jco's panic message), then every later one.
+    const { transpileInThread } = await import('./transpiler-thread.js');
+    const r = await transpileInThread({ bytes, options: TRANSPILE_OPTIONS });
+    if (!r.ok) {
+      const what = r.crashed ? `jco ${JCO_VERSION} crashed transpiling the component` : 'jco could not transpile the component';
+      throw new WitplugError(ErrorCodes.COMPILE, `${what}: ${errorText(r.message)}`);
+    }
+    files = r.files;
   }
   const glueBytes = files[`${TRANSPILE_OPTIONS.name}.js`];
   if (!glueBytes) throw new WitplugError(ErrorCodes.COMPILE, 'jco produced no instantiation glue');
@@ -51,6 +76,20 @@ export async function transpileComponent(bytes: Uint8Array): Promise<TranspiledC
     if (name.endsWith('.wasm')) coreModules.set(name, data);
   }
   return { glue: new TextDecoder().decode(glueBytes), coreModules };
+}
+
+/**
+ * A trap (Rust panic → `unreachable`) or a stack overflow inside jco's own
+ * wasm: its component instance cannot be entered again. jco's ordinary
+ * refusals (invalid input) are plain errors and leave it usable.
+ */
+export function isJcoCrash(e: unknown): boolean {
+  return e instanceof WebAssembly.RuntimeError || e instanceof RangeError;
+}
+
+/** Whether jco has crashed in this thread (later transpiles run in a worker thread). */
+export function hostTranspilerCrashed(): boolean {
+  return hostJcoCrashed;
 }
 
 function errorText(e: unknown): string {

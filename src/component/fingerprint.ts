@@ -15,6 +15,15 @@ import type { FuncType, InterfaceType, NamedType, ValType } from './types.js';
 // Memoised per type object: decoded types share subtrees heavily.
 const canon = new WeakMap<object, string>();
 
+/**
+ * A sub-type whose canonical text is longer than this stands in its parent
+ * as the sha256 of that text: the text of a type built from shared anonymous
+ * types (`tuple<t1, t1>`, `t1 = tuple<t0, t0>`, …) doubles with each level,
+ * while this keeps it linear in the number of type nodes. Smaller types keep
+ * their plain text (and their fingerprints); equal texts still mean equal types.
+ */
+const CANON_INLINE_MAX = 4096;
+
 function q(s: string): string {
   return JSON.stringify(s);
 }
@@ -39,6 +48,7 @@ export function canonicalValType(t: ValType | null): string {
     case 'stream': s = `stream<${canonicalValType(t.type)}>`; break;
     default: s = t.kind;
   }
+  if (s.length > CANON_INLINE_MAX) s = `#${sha256(s)}`;
   canon.set(t, s);
   return s;
 }

@@ -21,38 +21,124 @@ export function witId(name: string): string {
   return KEYWORDS.has(name) ? `%${name}` : name;
 }
 
-function body(t: ValType): string {
-  switch (t.kind) {
-    case 'record': return `{ ${t.fields.map((f) => `${witId(f.name)}: ${printValType(f.type)}`).join(', ')} }`;
-    case 'variant': return `{ ${t.cases.map((c) => (c.type ? `${witId(c.name)}(${printValType(c.type)})` : witId(c.name))).join(', ')} }`;
-    case 'enum':
-    case 'flags': return `{ ${t.names.map(witId).join(', ')} }`;
-    default: return '';
+/**
+ * Text being printed, with room for at most `left` more characters: shared
+ * anonymous types (`tuple<t1, t1>` where `t1 = tuple<t0, t0>`, …) print
+ * exponentially long, so messages print within a bound and end in `…`.
+ */
+interface Out {
+  readonly parts: string[];
+  left: number;
+  /** Something was left out. */
+  cut: boolean;
+}
+
+function put(out: Out, s: string): void {
+  if (out.left <= 0) {
+    out.cut = true;
+    return;
+  }
+  out.parts.push(s);
+  out.left -= s.length;
+}
+
+function putList<T>(out: Out, items: readonly T[], each: (x: T) => void): void {
+  for (let i = 0; i < items.length; i++) {
+    if (out.left <= 0) {
+      out.cut = true;
+      return;
+    }
+    if (i > 0) put(out, ', ');
+    each(items[i]!);
   }
 }
 
-/** A value type as written where it is used: `list<u8>`, `option<string>`, `request`, `borrow<r>`. */
-export function printValType(t: ValType | null): string {
-  if (t === null) return '_';
+function writeBody(t: ValType, out: Out): void {
+  switch (t.kind) {
+    case 'record':
+      put(out, '{ ');
+      putList(out, t.fields, (f) => { put(out, `${witId(f.name)}: `); writeValType(f.type, out); });
+      put(out, ' }');
+      return;
+    case 'variant':
+      put(out, '{ ');
+      putList(out, t.cases, (c) => {
+        put(out, witId(c.name));
+        if (c.type) { put(out, '('); writeValType(c.type, out); put(out, ')'); }
+      });
+      put(out, ' }');
+      return;
+    case 'enum':
+    case 'flags':
+      put(out, '{ ');
+      putList(out, t.names, (n) => put(out, witId(n)));
+      put(out, ' }');
+      return;
+    default:
+      return;
+  }
+}
+
+function writeGeneric(out: Out, head: string, args: readonly (ValType | null)[]): void {
+  put(out, `${head}<`);
+  putList(out, args, (a) => writeValType(a, out));
+  put(out, '>');
+}
+
+function writeValType(t: ValType | null, out: Out): void {
+  if (out.left <= 0) {
+    out.cut = true;
+    return;
+  }
+  if (t === null) return put(out, '_');
   switch (t.kind) {
     case 'record':
     case 'variant':
     case 'enum':
     case 'flags':
-      return t.name !== undefined ? witId(t.name) : `${t.kind} ${body(t)}`;
-    case 'tuple': return `tuple<${t.types.map(printValType).join(', ')}>`;
-    case 'list': return t.length === undefined ? `list<${printValType(t.element)}>` : `list<${printValType(t.element)}, ${t.length}>`;
-    case 'option': return `option<${printValType(t.type)}>`;
+      if (t.name !== undefined) return put(out, witId(t.name));
+      put(out, `${t.kind} `);
+      return writeBody(t, out);
+    case 'tuple': return writeGeneric(out, 'tuple', t.types);
+    case 'list':
+      put(out, 'list<');
+      writeValType(t.element, out);
+      return put(out, t.length === undefined ? '>' : `, ${t.length}>`);
+    case 'option': return writeGeneric(out, 'option', [t.type]);
     case 'result':
-      if (t.ok === null && t.err === null) return 'result';
-      if (t.err === null) return `result<${printValType(t.ok)}>`;
-      return `result<${printValType(t.ok)}, ${printValType(t.err)}>`;
-    case 'own': return witId(t.resource.name || 'resource');
-    case 'borrow': return `borrow<${witId(t.resource.name || 'resource')}>`;
-    case 'future': return t.type === null ? 'future' : `future<${printValType(t.type)}>`;
-    case 'stream': return t.type === null ? 'stream' : `stream<${printValType(t.type)}>`;
-    default: return t.kind;
+      if (t.ok === null && t.err === null) return put(out, 'result');
+      return writeGeneric(out, 'result', t.err === null ? [t.ok] : [t.ok, t.err]);
+    case 'own': return put(out, witId(t.resource.name || 'resource'));
+    case 'borrow': return put(out, `borrow<${witId(t.resource.name || 'resource')}>`);
+    case 'future':
+    case 'stream': return t.type === null ? put(out, t.kind) : writeGeneric(out, t.kind, [t.type]);
+    default: return put(out, t.kind);
   }
+}
+
+function printed(write: (out: Out) => void, max: number): string {
+  const out: Out = { parts: [], left: max, cut: false };
+  write(out);
+  const text = out.parts.join('');
+  return out.cut ? `${text.slice(0, max)}…` : text;
+}
+
+function body(t: ValType): string {
+  return printed((out) => writeBody(t, out), Infinity);
+}
+
+/** A value type as written where it is used: `list<u8>`, `option<string>`, `request`, `borrow<r>`. */
+export function printValType(t: ValType | null): string {
+  return printed((out) => writeValType(t, out), Infinity);
+}
+
+/**
+ * printValType cut at about `max` characters (ending in `…`): for one-line
+ * messages, where a type built from shared anonymous types could otherwise
+ * print exponentially long.
+ */
+export function printValTypeWithin(t: ValType | null, max: number): string {
+  return printed((out) => writeValType(t, out), max);
 }
 
 /** `func(req: request) -> decision` */

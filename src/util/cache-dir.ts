@@ -1,6 +1,6 @@
 /**
- * The cache directory on disk, shared by the compile cache (`*.wpa`) and the
- * contract cache (`contracts/*.wasm`).
+ * The cache directory on disk: the compile cache (`*.wpa`), and contracts
+ * older versions cached (`contracts/*.wasm`), still counted and pruned.
  *
  * It is a code-execution path: a compile-cache entry's glue runs in the host.
  * The integrity hash catches corruption, not an edit re-hashed by whoever can
@@ -221,7 +221,7 @@ export interface CacheScan {
   readonly totalBytes: number;
 }
 
-/** Compile entries (`*.wpa`) and built contracts (`contracts/*.wasm`), regular files only. */
+/** Compile entries (`*.wpa`) and contracts older versions built (`contracts/*.wasm`, so pruning clears them), regular files only. */
 export async function scanCache(dir: string): Promise<CacheScan & { readonly staleTemps: readonly string[] }> {
   const entries: CacheEntryInfo[] = [];
   const staleTemps: string[] = [];

@@ -39,8 +39,8 @@ describe('async components', () => {
 
   it('are admitted against their own world, refused by one with a sync func, and fail calls clearly without JSPI', async () => {
     const bytes = await componentFromWat('canon/async.wat');
-    expect(admit(bytes, await loadContract(WIT, 'sync-answer', { cacheDir: null })).problems.map((p) => p.code)).toEqual(['EXPORT_MISMATCH']);
-    const plugin = await loadPlugin(bytes, { cache: null, contract: await loadContract(WIT, 'plugin', { cacheDir: null }) });
+    expect(admit(bytes, await loadContract(WIT, 'sync-answer')).problems.map((p) => p.code)).toEqual(['EXPORT_MISMATCH']);
+    const plugin = await loadPlugin(bytes, { cache: null, contract: await loadContract(WIT, 'plugin') });
     if (hasJspi()) {
       expect(plugin.fn('answer')()).toBe(42);
       return;

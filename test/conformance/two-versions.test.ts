@@ -13,7 +13,7 @@ const bytes = () => componentFromCoreWat('two-versions/plugin.wat', 'two-version
 
 describe('two versions of one interface', () => {
   it('serves each version from its own host table', async () => {
-    const contract = await loadContract(resolve(FIXTURES, 'two-versions'), 'plugin', { cacheDir: null });
+    const contract = await loadContract(resolve(FIXTURES, 'two-versions'), 'plugin');
     const plugin = await loadPlugin(await bytes(), {
       contract, cache: null,
       host: {

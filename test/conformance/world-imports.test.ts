@@ -32,7 +32,7 @@ function host(dropped: Counter[]) {
 
 describe('world-level imports', () => {
   it('links world-level functions and a world-level resource from host.$root; the gate admits/refuses them', async () => {
-    const contract = await loadContract(WIT, 'plugin', { cacheDir: null });
+    const contract = await loadContract(WIT, 'plugin');
     const dropped: Counter[] = [];
     const plugin = await loadPlugin(await bytes(), { contract, cache: null, host: host(dropped) });
     // add(2,3)*1000 + len("hello, wit")*100 + counter 10 → 11 → 12
@@ -40,7 +40,7 @@ describe('world-level imports', () => {
     expect(dropped.map((c) => c.n)).toEqual([12]);
     expect(pluginInternals(plugin).jcoFn('run')()).toBe(6012);
     // Admitted against its own world above; refused like interface imports by a world that differs.
-    const report = admit(await bytes(), await loadContract(WIT, 'narrow', { cacheDir: null }));
+    const report = admit(await bytes(), await loadContract(WIT, 'narrow'));
     expect(report.accepted).toBe(false);
     expect(report.problems.map((p) => `${p.code} ${p.path}`)).toEqual(expect.arrayContaining([
       expect.stringMatching(/^IMPORT_MISMATCH .*add/),
@@ -49,7 +49,7 @@ describe('world-level imports', () => {
   });
 
   it('world-level functions are granted by default, and by $root or their name when the grant lists imports', async () => {
-    const contract = await loadContract(WIT, 'plugin', { cacheDir: null });
+    const contract = await loadContract(WIT, 'plugin');
     const refused = await failure(loadPlugin(await bytes(), { contract, cache: null, host: host([]), grant: { imports: ['add', 'make-counter'] } }));
     expect(refused.code).toBe('REJECTED');
     expect(refused.message).toMatch(/EXTRA_IMPORT at import greet.*not granted/);

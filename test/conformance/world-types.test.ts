@@ -50,7 +50,7 @@ ${names.map((n) => `  (func (export "${n}") (param i32) (result i32) local.get 0
   const { _addPreopen } = await import('@bytecodealliance/preview2-shim/filesystem');
   (_addPreopen as unknown as (g: string, h: string) => void)('/', '/');
   const bytes = await componentNew(await componentEmbed({ binary: await parse(wat), witPath: WIT, world: 'plugin' }));
-  plugin = await loadPlugin(bytes, { name: 'world-types', cache: null, contract: await loadContract(WIT, 'plugin', { cacheDir: null }) });
+  plugin = await loadPlugin(bytes, { name: 'world-types', cache: null, contract: await loadContract(WIT, 'plugin') });
 }, 60_000);
 
 describe('world-level types', () => {

@@ -61,6 +61,8 @@ export interface UsePath {
   readonly pkg: { readonly namespace: string; readonly name: string; readonly version: string | null } | null;
   readonly iface: string;
   readonly pos: SrcPos;
+  /** Where the interface or world name itself is (after `ns:pkg/` when qualified): where wasm-tools reports it. */
+  readonly namePos: SrcPos;
 }
 
 export interface UseDecl extends Attrs {
@@ -81,7 +83,9 @@ export interface InterfaceDecl extends Named, Attrs {
 export type ExternDecl =
   | { readonly k: 'path'; readonly path: UsePath }
   | { readonly k: 'interface'; readonly name: Named; readonly items: readonly InterfaceItem[] }
-  | { readonly k: 'func'; readonly name: Named; readonly func: FuncDecl };
+  | { readonly k: 'func'; readonly name: Named; readonly func: FuncDecl }
+  /** `label: iface` — an interface imported or exported under a plain label. */
+  | { readonly k: 'labelled'; readonly name: Named; readonly path: UsePath };
 
 export type WorldItemDecl =
   | ({ readonly k: 'import' | 'export'; readonly extern: ExternDecl; readonly pos: SrcPos } & Attrs)
@@ -98,6 +102,10 @@ export interface PackageDecl {
   readonly name: string;
   readonly version: string | null;
   readonly pos: SrcPos;
+  /** Where `ns:name` starts. */
+  readonly namePos: SrcPos;
+  /** Where the package's doc comment starts, if it has one. */
+  readonly docsPos?: SrcPos;
 }
 
 export interface TopUse {

@@ -12,6 +12,7 @@ import type { WitFile } from './ast.js';
 import { parseWit } from './parser.js';
 import { MAX_WIT_BYTES } from './lexer.js';
 import { FileTooLargeError, inputError, readBytes } from '../../util/read-bytes.js';
+import { validatePackages } from './validate.js';
 import { collectPackages, findWorld, resolveWorld, type ResolvedWorld, type WitPackage } from './resolve.js';
 
 export { parseWit } from './parser.js';
@@ -26,6 +27,17 @@ export interface WitTree {
 }
 
 const MAX_FILES = 1000;
+/** Bounds all WIT read for one tree (root and deps/ together), however it is split into files. */
+export const MAX_WIT_TREE_BYTES = 32 * 1024 * 1024;
+
+/** Counts bytes read for one tree and refuses more than MAX_WIT_TREE_BYTES. */
+function treeBudget(where: string): (bytes: number) => void {
+  let total = 0;
+  return (bytes) => {
+    total += bytes;
+    if (total > MAX_WIT_TREE_BYTES) throw new WitplugError(ErrorCodes.CONTRACT, `WIT under ${where} is larger than ${MAX_WIT_TREE_BYTES} bytes in total`);
+  };
+}
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Reads the WIT files of a path: a single file, or a directory with optional `deps/`. */
@@ -36,10 +48,13 @@ export async function readWitTree(path: string, display = path): Promise<WitTree
   } catch {
     throw new WitplugError(ErrorCodes.NOT_FOUND, `WIT path not found: ${display}`, { path: display });
   }
+  const charge = treeBudget(display);
   const read = async (p: string): Promise<{ file: string; text: string }> => {
     const file = join(display, relative(path, p)) || display;
     let text: string;
     try {
+      // Counted against the tree's total before reading (stat does not block, even on a FIFO).
+      charge((await stat(p)).size);
       // Regular files only (a FIFO would block), and a huge one is refused unread.
       text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await readBytes(p, MAX_WIT_BYTES));
     } catch (e) {
@@ -99,10 +114,12 @@ export async function readWitTreeAtRef(path: string, ref: string): Promise<WitTr
   // ls-tree lists relative to the working directory: run everything from the top level.
   const cwd = (await git(dir, 'rev-parse', '--show-toplevel')).trim();
   const spec = (rel: string): string => `${ref}:${prefix}${rel}`;
-  const show = async (rel: string): Promise<{ file: string; text: string }> => ({
-    file: `${ref}:${join(prefix, rel)}`,
-    text: await git(cwd, 'show', spec(rel)),
-  });
+  const charge = treeBudget(`${ref}:${prefix || '.'}`);
+  const show = async (rel: string): Promise<{ file: string; text: string }> => {
+    const text = await git(cwd, 'show', spec(rel));
+    charge(Buffer.byteLength(text, 'utf8'));
+    return { file: `${ref}:${join(prefix, rel)}`, text };
+  };
   if (!isDir) return { root: [await show(basename(path))], deps: [] };
   const list = async (rel: string): Promise<{ name: string; type: string }[]> => {
     const out = await git(cwd, 'ls-tree', `${ref}:${prefix}${rel}`);
@@ -141,6 +158,7 @@ export function parseWitTree(tree: WitTree): ParsedWit {
   const root = tree.root.map((f) => parseWit(f.text, f.file));
   const deps = tree.deps.map((files) => files.map((f) => parseWit(f.text, f.file)));
   const { root: pkg, all } = collectPackages(root, deps);
+  validatePackages(all);
   return { root: pkg, all, files: [...root, ...deps.flat()] };
 }
 

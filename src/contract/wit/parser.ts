@@ -26,10 +26,20 @@ import type {
 import { lex, witError, type Token } from './lexer.js';
 
 const PRIMS = new Set([
-  'bool', 's8', 'u8', 's16', 'u16', 's32', 'u32', 's64', 'u64', 'f32', 'f64', 'float32', 'float64', 'char', 'string', 'error-context',
+  'bool', 's8', 'u8', 's16', 'u16', 's32', 'u32', 's64', 'u64', 'f32', 'f64', 'char', 'string', 'error-context',
 ]);
-/** Nesting bound for types like `list<list<…>>`, so hostile input can't overflow the stack. */
-const MAX_DEPTH = 100;
+/** WIT's keywords: a name spelled like one must be written `%name`. */
+const KEYWORDS = new Set([
+  'use', 'type', 'func', 'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'f32', 'f64', 'char', 'bool', 'string',
+  'option', 'result', 'resource', 'own', 'borrow', 'record', 'flags', 'variant', 'enum', 'future', 'stream', 'error-context',
+  'list', 'map', 'tuple', 'as', 'static', 'interface', 'world', 'import', 'export', 'package', 'constructor', 'include', 'with', 'async',
+]);
+/**
+ * Nesting bound for types like `list<list<…>>`, so hostile input can't overflow
+ * the stack (other blocks cannot nest: a package block holds interfaces and
+ * worlds, whose bodies hold no further blocks).
+ */
+export const MAX_TYPE_NESTING = 100;
 
 class Parser {
   private i = 0;
@@ -75,6 +85,7 @@ class Parser {
   ident(what = 'an identifier'): Named {
     const t = this.next();
     if (t.kind !== 'id') this.fail(t, what);
+    if (!t.escaped && KEYWORDS.has(t.text)) throw witError(t.pos, `expected ${what}, found keyword '${t.text}' (write '%${t.text}' to use it as a name)`);
     return { name: t.text, pos: t.pos };
   }
   version(): string {
@@ -95,9 +106,12 @@ class Parser {
         throw witError(kind.pos, `unknown attribute @${kind.name}`);
       }
       this.op('(');
-      const key = this.ident(kind.name === 'unstable' ? "'feature'" : "'version'");
+      // `@since(version = …)`, `@deprecated(version = …)`, `@unstable(feature = …)`: one key each.
+      const wanted = kind.name === 'unstable' ? 'feature' : 'version';
+      const key = this.ident(`'${wanted}'`);
+      if (key.name !== wanted) throw witError(key.pos, `expected '${wanted}', found '${key.name}'`);
       this.op('=');
-      const value = key.name === 'feature' ? this.ident('a feature name').name : this.version();
+      const value = wanted === 'feature' ? this.ident('a feature name').name : this.version();
       this.op(')');
       gates.push({ kind: kind.name, value, pos: at.pos });
     }
@@ -133,7 +147,8 @@ class Parser {
     // Nested namespaces (`a:b:c`) are part of the name.
     while (this.eatOp(':')) name += `:${this.ident('a package name').name}`;
     const version = this.eatOp('@') ? this.version() : null;
-    return { namespace: ns.name, name, version, pos: kw.pos };
+    const decl: PackageDecl = { namespace: ns.name, name, version, pos: kw.pos, namePos: ns.pos };
+    return kw.docs && kw.docsPos ? { ...decl, docsPos: kw.docsPos } : decl;
   }
 
   packageBlock(decl: PackageDecl): PackageBody {
@@ -179,14 +194,14 @@ class Parser {
 
   usePath(): UsePath {
     const first = this.ident('an interface name');
-    if (!this.isOp(':')) return { pkg: null, iface: first.name, pos: first.pos };
+    if (!this.isOp(':')) return { pkg: null, iface: first.name, pos: first.pos, namePos: first.pos };
     this.op(':');
     let pkgName = this.ident('a package name').name;
     while (this.eatOp(':')) pkgName += `:${this.ident('a package name').name}`;
     this.op('/');
     const iface = this.ident('an interface or world name');
     const version = this.eatOp('@') ? this.version() : null;
-    return { pkg: { namespace: first.name, name: pkgName, version }, iface: iface.name, pos: first.pos };
+    return { pkg: { namespace: first.name, name: pkgName, version }, iface: iface.name, pos: first.pos, namePos: iface.pos };
   }
 
   // ---- interfaces -------------------------------------------------------
@@ -352,7 +367,7 @@ class Parser {
   }
 
   type(): TypeRef {
-    if (++this.depth > MAX_DEPTH) throw witError(this.peek().pos, `types nested deeper than ${MAX_DEPTH}`);
+    if (++this.depth > MAX_TYPE_NESTING) throw witError(this.peek().pos, `types nested deeper than ${MAX_TYPE_NESTING}`);
     try {
       return this.typeInner();
     } finally {
@@ -472,6 +487,11 @@ class Parser {
         this.next();
         const items = this.interfaceBody();
         return { k: 'interface', name, items };
+      }
+      if (!this.isKw('func') && !(this.isKw('async') && this.isKw('func', 1))) {
+        const path = this.usePath();
+        this.op(';');
+        return { k: 'labelled', name, path };
       }
       const func = this.funcType(name, { docs: '', gates: [] });
       this.op(';');

@@ -104,16 +104,20 @@ const unstable = (a: Attrs): boolean => a.gates.some((g) => g.kind === 'unstable
 /** Groups parsed files into packages: `root` files form one package; each deps entry another. */
 export function collectPackages(root: readonly WitFile[], deps: readonly (readonly WitFile[])[]): { root: WitPackage; all: WitPackage[] } {
   const all: WitPackage[] = [];
-  const add = (bodies: readonly PackageBody[], where: string): WitPackage => {
+  const add = (bodies: readonly PackageBody[], where: string, first: SrcPos): WitPackage => {
     const decl = bodies.find((b) => b.package)?.package ?? null;
+    // As wasm-tools: a package has a name; none is invented for WIT that declares none.
+    if (!decl) throw witError(first, `no 'package' header was found in any WIT file of ${where}`);
+    const documented = bodies.filter((b) => b.package?.docsPos);
+    if (documented.length > 1) throw witError(documented[1]!.package!.docsPos!, `found doc comments on more than one 'package' declaration in ${where}`);
     for (const b of bodies) {
       if (b.package && decl && (b.package.namespace !== decl.namespace || b.package.name !== decl.name || b.package.version !== decl.version)) {
-        throw witError(b.package.pos, `package ${pkgId(`${b.package.namespace}:${b.package.name}`, b.package.version)} differs from ${pkgId(`${decl.namespace}:${decl.name}`, decl.version)} declared elsewhere in ${where}`);
+        throw witError(b.package.namePos, `package ${pkgId(`${b.package.namespace}:${b.package.name}`, b.package.version)} differs from ${pkgId(`${decl.namespace}:${decl.name}`, decl.version)} declared elsewhere in ${where}`);
       }
     }
     const pkg: WitPackage = {
-      base: decl ? `${decl.namespace}:${decl.name}` : 'root:component',
-      version: decl?.version ?? null,
+      base: `${decl.namespace}:${decl.name}`,
+      version: decl.version,
       decl,
       interfaces: new Map(),
       worlds: new Map(),
@@ -130,14 +134,25 @@ export function collectPackages(root: readonly WitFile[], deps: readonly (readon
       }
       for (const u of b.uses) pkg.aliases.set(u.as?.name ?? u.path.iface, u.path);
     }
+    // A top-level `use` names something in its own file: it may not shadow that file's interfaces and worlds.
+    for (const b of bodies) {
+      for (const u of b.uses) {
+        const name = u.as?.name ?? u.path.iface;
+        const clash = b.interfaces.find((i) => i.name === name) ?? b.worlds.find((w) => w.name === name);
+        if (clash) throw witError(clash.pos, `duplicate name '${name}': a top-level 'use' in this file already names it`);
+      }
+    }
+    const same = all.find((p) => p.base === pkg.base && p.version === pkg.version);
+    if (same) throw witError(decl.namePos, `package ${pkgId(pkg.base, pkg.version)} is defined twice (also at ${same.decl ? `${same.decl.pos.file}:${same.decl.pos.line}:${same.decl.pos.column}` : 'another file'})`);
     all.push(pkg);
     return pkg;
   };
-  const rootPkg = add(root, 'the root package');
-  for (const f of root) for (const n of f.nested) add([n], f.file);
+  const start = (files: readonly WitFile[]): SrcPos => ({ file: files[0]?.file ?? '(wit)', line: 1, column: 1 });
+  const rootPkg = add(root, 'the root package', start(root));
+  for (const f of root) for (const n of f.nested) add([n], f.file, start([f]));
   for (const files of deps) {
-    add(files, files[0]?.file ?? 'deps');
-    for (const f of files) for (const n of f.nested) add([n], f.file);
+    add(files, files[0]?.file ?? 'deps', start(files));
+    for (const f of files) for (const n of f.nested) add([n], f.file, start([f]));
   }
   return { root: rootPkg, all };
 }
@@ -159,9 +174,18 @@ interface Scope {
   readonly uses: Map<string, { from: IfaceEntry; name: string; pos: SrcPos }>;
   readonly done: Map<string, NamedType>;
   readonly inProgress: Set<string>;
+  /** Types left out by an inactive `@unstable` feature: referring to one is an error. */
+  readonly gatedOut: ReadonlySet<string>;
 }
 
 const MAX_INTERFACES = 10_000;
+/**
+ * Bounds a world's `include`s: how deep they chain, and how many worlds one
+ * world pulls in counting repeats (`include a; include a;` at every level
+ * would otherwise double the work per level).
+ */
+export const MAX_INCLUDE_DEPTH = 100;
+export const MAX_INCLUDED_WORLDS = 10_000;
 /** Bounds recursion through aliases and `use` chains (hostile WIT must not overflow the stack). */
 const MAX_CHAIN = 100;
 /** Same bound as the binary decoder's (src/component/defs.ts). */
@@ -171,8 +195,18 @@ export class Resolver {
   readonly sources = new SourceMap();
   private readonly ifaces = new Map<string, IfaceEntry>();
   private readonly resolving = new Set<string>();
+  private readonly resolvingPos = new Map<string, SrcPos>();
+  /** The declaration whose types are being resolved: where wasm-tools reports a reference to a gated-out type. */
+  private site: SrcPos | null = null;
 
-  constructor(readonly all: readonly WitPackage[]) {}
+  /**
+   * `forValidation`: wasm-tools parses empty records and flags (the shapes witplug refuses for a
+   * contract's world); the whole-package pass leaves them to the world that uses them.
+   */
+  constructor(
+    readonly all: readonly WitPackage[],
+    private readonly forValidation = false,
+  ) {}
 
   private findPackage(p: NonNullable<UsePath['pkg']>, pos: SrcPos): WitPackage {
     const base = `${p.namespace}:${p.name}`;
@@ -185,18 +219,26 @@ export class Resolver {
     return hit;
   }
 
-  /** The interface a path names, seen from package `from`. */
-  interfaceAt(path: UsePath, from: WitPackage): IfaceEntry {
+  /** The declaration a path names, seen from package `from`. */
+  interfaceDeclAt(path: UsePath, from: WitPackage): { pkg: WitPackage; decl: InterfaceDecl } {
     let pkg = from;
-    let name = path.iface;
+    const name = path.iface;
     if (path.pkg) pkg = this.findPackage(path.pkg, path.pos);
     else if (!from.interfaces.has(name) && from.aliases.has(name)) {
       const target = from.aliases.get(name)!;
-      return this.interfaceAt(target, from);
+      return this.interfaceDeclAt(target, from);
     }
     const decl = pkg.interfaces.get(name);
-    if (!decl) throw witError(path.pos, `interface '${name}' not found in package ${pkgId(pkg.base, pkg.version)}`);
-    name = decl.name;
+    if (!decl && pkg.worlds.has(name)) throw witError(path.namePos, `'${name}' is a world, not an interface`);
+    if (!decl) throw witError(path.namePos, `interface '${name}' not found in package ${pkgId(pkg.base, pkg.version)}`);
+    if (unstable(decl)) throw witError(path.namePos, 'found a reference to an interface which is excluded because its feature is not enabled');
+    return { pkg, decl };
+  }
+
+  /** The interface a path names, seen from package `from`. */
+  interfaceAt(path: UsePath, from: WitPackage): IfaceEntry {
+    const { pkg, decl } = this.interfaceDeclAt(path, from);
+    const name = decl.name;
     const key = `${pkgId(pkg.base, pkg.version)}/${name}`;
     return this.interfaceEntry(key, `${pkg.base}/${name}${pkg.version ? `@${pkg.version}` : ''}`, pkg, decl.items, decl.pos, pkgId(pkg.base, pkg.version));
   }
@@ -205,10 +247,17 @@ export class Resolver {
   interfaceEntry(key: string, qname: string, pkg: WitPackage, items: readonly InterfaceItem[], pos: SrcPos, owningPkg: string): IfaceEntry {
     const hit = this.ifaces.get(key);
     if (hit) return hit;
-    if (this.resolving.has(key)) throw witError(pos, `interface ${qname} uses itself through a cycle of 'use'`);
+    if (this.resolving.has(key)) {
+      // As wasm-tools (a topological sort from the first declaration): the cycle is named by the
+      // interface the re-entered one `use`s, at that interface's name.
+      const stack = [...this.resolving];
+      const named = stack[stack.indexOf(key) + 1] ?? key;
+      throw witError(this.resolvingPos.get(named) ?? pos, `interface ${named.replace(/^.*\//, '')} depends on itself through a cycle of 'use'`);
+    }
     if (this.resolving.size >= MAX_CHAIN) throw witError(pos, `chain of 'use' between interfaces longer than ${MAX_CHAIN}`);
     if (this.ifaces.size > MAX_INTERFACES) throw witError(pos, `more than ${MAX_INTERFACES} interfaces`);
     this.resolving.add(key);
+    this.resolvingPos.set(key, pos);
     try {
       const info: InterfaceInfo = { pos, pkg: owningPkg, members: new Map(), usedFrom: new Map(), aliasTargets: new Map(), gates: new Map(), unstable: new Map() };
       const scope = this.scope(pkg, qname, items, info);
@@ -229,7 +278,13 @@ export class Resolver {
           funcs.set(it.decl.name, this.func(scope, it.decl, null));
           info.members.set(it.decl.name, it.decl.pos);
           if (it.decl.gates.length) info.gates.set(it.decl.name, gateText(it.decl));
-        } else if (it.k === 'type' && it.decl.k === 'resource' && !unstable(it.decl)) {
+        } else if (it.k === 'type' && it.decl.k === 'resource') {
+          if (unstable(it.decl)) {
+            // A member without its own gate would refer to the gated-out resource.
+            const open = it.decl.members.find((m) => !unstable(m));
+            if (open) throw witError(open.pos, `found a reference to a type which is excluded because its feature is not enabled ('${it.decl.name}')`);
+            continue;
+          }
           for (const [name, f] of this.resourceFuncs(scope, it.decl, info)) funcs.set(name, f);
         }
       }
@@ -248,15 +303,24 @@ export class Resolver {
     return this.ifaces.get(key)!;
   }
 
-  /** Builds a scope for a body: declared types and `use`d names (resolving the used interfaces). */
-  scope(pkg: WitPackage, owner: string, items: readonly (InterfaceItem | { k: 'include' })[], info: InterfaceInfo | null): Scope {
+  /**
+   * Builds a scope for a body: declared types and `use`d names (resolving the used interfaces).
+   * `renames` (a world included `with { a as b }`) gives a declared type its new name; the body
+   * still refers to it by the old one.
+   */
+  scope(pkg: WitPackage, owner: string, items: readonly (InterfaceItem | { k: 'include' })[], info: InterfaceInfo | null, renames: ReadonlyMap<string, string> = new Map()): Scope {
     const decls = new Map<string, TypeDecl>();
     const uses: Scope['uses'] = new Map();
+    const gatedOut = new Set<string>();
     for (const it of items) {
       if (it.k === 'type') {
-        if (unstable(it.decl)) continue;
+        if (unstable(it.decl)) {
+          gatedOut.add(it.decl.name);
+          continue;
+        }
         if (decls.has(it.decl.name) || uses.has(it.decl.name)) throw witError(it.decl.pos, `duplicate type name '${it.decl.name}'`);
-        decls.set(it.decl.name, it.decl);
+        const to = renames.get(it.decl.name);
+        decls.set(it.decl.name, to === undefined ? it.decl : { ...it.decl, name: to });
         info?.members.set(it.decl.name, it.decl.pos);
         if (it.decl.gates.length) info?.gates.set(it.decl.name, gateText(it.decl));
         if (it.decl.k === 'alias') info?.aliasTargets.set(it.decl.name, typeRefText(it.decl.target));
@@ -273,7 +337,8 @@ export class Resolver {
         }
       }
     }
-    return { pkg, owner, decls, uses, done: new Map(), inProgress: new Set() };
+    checkTypeCycles(decls);
+    return { pkg, owner, decls, uses, gatedOut, done: new Map(), inProgress: new Set() };
   }
 
   /** The type a local name stands for (its definition, an alias target, or a used type). */
@@ -287,6 +352,7 @@ export class Resolver {
       return t;
     }
     const decl = scope.decls.get(name);
+    if (!decl && scope.gatedOut.has(name)) throw witError(this.site ?? pos, `found a reference to type '${name}', which is excluded because its feature is not enabled`);
     if (!decl) throw witError(pos, `type '${name}' not defined`);
     if (scope.inProgress.has(name)) throw witError(decl.pos, `type '${name}' refers to itself`);
     if (scope.inProgress.size >= MAX_CHAIN) throw witError(decl.pos, `chain of type definitions longer than ${MAX_CHAIN}`);
@@ -301,22 +367,34 @@ export class Resolver {
   }
 
   private typeDecl(scope: Scope, d: TypeDecl): NamedType {
+    const outer = this.site;
+    this.site = d.pos;
+    try {
+      return this.typeDeclAt(scope, d);
+    } finally {
+      this.site = outer;
+    }
+  }
+
+  private typeDeclAt(scope: Scope, d: TypeDecl): NamedType {
     const s = this.sources;
     let t: NamedType;
     switch (d.k) {
       case 'record': {
         const fields = d.fields.map((f) => {
+          this.site = f.pos;
           const field = { name: f.name, type: this.valType(scope, f.type) };
           s.pos.set(field, f.pos);
           return field;
         });
         dupes(fields.map((f, i) => ({ name: f.name, pos: d.fields[i]!.pos })), 'field');
-        if (fields.length === 0) throw witError(d.pos, `record '${d.name}' has no fields`);
+        if (fields.length === 0 && !this.forValidation) throw witError(d.pos, `record '${d.name}' has no fields`);
         t = { kind: 'record', fields, name: d.name };
         break;
       }
       case 'variant': {
         const cases = d.cases.map((c) => {
+          this.site = c.pos;
           const cs = { name: c.name, type: c.type ? this.valType(scope, c.type) : null };
           s.pos.set(cs, c.pos);
           return cs;
@@ -329,7 +407,7 @@ export class Resolver {
       case 'enum':
       case 'flags': {
         dupes(d.names, d.k === 'enum' ? 'case' : 'flag');
-        if (d.names.length === 0) throw witError(d.pos, `${d.k} '${d.name}' has no ${d.k === 'enum' ? 'cases' : 'flags'}`);
+        if (d.names.length === 0 && !(d.k === 'flags' && this.forValidation)) throw witError(d.pos, `${d.k} '${d.name}' has no ${d.k === 'enum' ? 'cases' : 'flags'}`);
         if (d.k === 'flags' && d.names.length > 32) throw witError(d.pos, `flags '${d.name}' has more than 32 flags`);
         t = { kind: d.k, names: d.names.map((n) => n.name), name: d.name };
         s.names.set(t, new Map(d.names.map((n) => [n.name, n.pos])));
@@ -412,7 +490,21 @@ export class Resolver {
     }
   }
 
-  func(scope: Scope, d: FuncDecl, self: ResourceType | null): FuncType {
+  /** `label` is the function's name in the shape (`[method]r.m` for a resource method), for errors. */
+  func(scope: Scope, d: FuncDecl, self: ResourceType | null, label = d.name): FuncType {
+    const outer = this.site;
+    this.site = d.pos;
+    try {
+      const f = this.funcAt(scope, d, self);
+      // The canonical ABI cannot return a borrow: it would outlive the call that lent it.
+      if (f.result && containsBorrow(f.result, new Set())) throw witError(d.pos, `function '${label}' returns a type containing a borrow<…>, which is not supported`);
+      return f;
+    } finally {
+      this.site = outer;
+    }
+  }
+
+  private funcAt(scope: Scope, d: FuncDecl, self: ResourceType | null): FuncType {
     const params: Param[] = [];
     if (self) params.push({ name: 'self', type: { kind: 'borrow', resource: self } });
     for (const p of d.params) {
@@ -427,12 +519,17 @@ export class Resolver {
     return f;
   }
 
-  private resourceFuncs(scope: Scope, d: TypeDecl & { k: 'resource' }, info: InterfaceInfo): [string, FuncType][] {
+  /**
+   * `[constructor]r`, `[method]r.m`, `[static]r.s` of a resource declared in `scope`, named after the
+   * resource as resolved (a world included `with { r as s }` gives `[constructor]s`).
+   * Gates of its members are recorded in `info` (left-out `@unstable` ones included).
+   */
+  resourceFuncs(scope: Scope, d: TypeDecl & { k: 'resource' }, info: InterfaceInfo): [string, FuncType][] {
     const r = this.named(scope, d.name, d.pos) as ResourceType;
     const out: [string, FuncType][] = [];
     const seen = new Set<string>();
     for (const m of d.members) {
-      const fname = m.kind === 'constructor' ? `[constructor]${d.name}` : `[${m.kind}]${d.name}.${m.name}`;
+      const fname = m.kind === 'constructor' ? `[constructor]${r.name}` : `[${m.kind}]${r.name}.${m.name}`;
       if (unstable(m)) {
         info.unstable.set(fname, { kind: 'func', gates: gateText(m), pos: m.pos });
         continue;
@@ -442,17 +539,110 @@ export class Resolver {
       if (seen.has(key)) throw witError(m.pos, `duplicate resource member '${key}'`);
       seen.add(key);
       if (m.kind === 'constructor') {
-        const f = this.func(scope, m.func, null);
+        const f = this.func(scope, m.func, null, `[constructor]${r.name}`);
+        checkConstructorResult(m.func, f, r);
         const full: FuncType = { kind: 'func', params: f.params, result: f.result ?? { kind: 'own', resource: r } };
         this.sources.pos.set(full, m.pos);
         if (f.result) this.sources.resultPos.set(full, this.sources.resultPos.get(f)!);
-        out.push([`[constructor]${d.name}`, full]);
+        out.push([`[constructor]${r.name}`, full]);
       } else {
-        const f = this.func(scope, m.func, m.kind === 'method' ? r : null);
-        out.push([`[${m.kind}]${d.name}.${m.name}`, f]);
+        const f = this.func(scope, m.func, m.kind === 'method' ? r : null, `[${m.kind}]${r.name}.${m.name}`);
+        out.push([`[${m.kind}]${r.name}.${m.name}`, f]);
       }
     }
     return out;
+  }
+}
+
+/** A constructor returns the resource, or `result<r, e>` of it. */
+function checkConstructorResult(d: FuncDecl, f: FuncType, r: ResourceType): void {
+  if (!d.result || !f.result) return;
+  if (d.result.k !== 'result') throw witError(d.result.pos, 'a constructor that declares a return type must return a result');
+  const ok = f.result.kind === 'result' ? f.result.ok : null;
+  const okPos = d.result.ok?.pos ?? d.result.pos;
+  if (!ok || ok.kind !== 'own' || ok.resource !== r) throw witError(okPos, `the ok type of a constructor's result must be the resource being constructed ('${r.name}')`);
+}
+
+/** Whether a type reaches a `borrow<…>` (through named types too; `seen` guards shared subtrees). */
+function containsBorrow(t: ValType, seen: Set<object>): boolean {
+  if (seen.has(t)) return false;
+  seen.add(t);
+  switch (t.kind) {
+    case 'borrow':
+      return true;
+    case 'record':
+      return t.fields.some((f) => containsBorrow(f.type, seen));
+    case 'variant':
+      return t.cases.some((c) => c.type !== null && containsBorrow(c.type, seen));
+    case 'list':
+      return containsBorrow(t.element, seen);
+    case 'option':
+      return containsBorrow(t.type, seen);
+    case 'result':
+      return (t.ok !== null && containsBorrow(t.ok, seen)) || (t.err !== null && containsBorrow(t.err, seen));
+    case 'tuple':
+      return t.types.some((x) => containsBorrow(x, seen));
+    default:
+      return false;
+  }
+}
+
+/**
+ * Rejects a cycle among a body's type definitions as wasm-tools does: after a
+ * topological sort, the first definition (in source order) left with
+ * unresolved references names its first such reference.
+ */
+function checkTypeCycles(decls: ReadonlyMap<string, TypeDecl>): void {
+  const edges = new Map<string, { name: string; pos: SrcPos }[]>();
+  for (const [name, d] of decls) {
+    const refs: { name: string; pos: SrcPos }[] = [];
+    const walk = (r: TypeRef): void => {
+      switch (r.k) {
+        case 'named':
+          if (decls.has(r.name)) refs.push({ name: r.name, pos: r.pos });
+          return;
+        case 'own':
+        case 'borrow':
+          if (decls.has(r.resource.name)) refs.push({ name: r.resource.name, pos: r.resource.pos });
+          return;
+        case 'list':
+          return walk(r.element);
+        case 'option':
+          return walk(r.type);
+        case 'result':
+          if (r.ok) walk(r.ok);
+          if (r.err) walk(r.err);
+          return;
+        case 'tuple':
+          return r.types.forEach(walk);
+        case 'future':
+        case 'stream':
+          if (r.type) walk(r.type);
+          return;
+        default:
+          return;
+      }
+    };
+    if (d.k === 'record') d.fields.forEach((f) => walk(f.type));
+    else if (d.k === 'variant') d.cases.forEach((c) => c.type && walk(c.type));
+    else if (d.k === 'alias') walk(d.target);
+    edges.set(name, refs);
+  }
+  const remaining = new Map([...edges].map(([n, e]) => [n, e.length]));
+  const dependents = new Map<string, string[]>();
+  for (const [n, e] of edges) for (const x of e) dependents.set(x.name, [...(dependents.get(x.name) ?? []), n]);
+  const ready = [...remaining].filter(([, c]) => c === 0).map(([n]) => n);
+  while (ready.length) {
+    for (const d of dependents.get(ready.pop()!) ?? []) {
+      const left = remaining.get(d)! - 1;
+      remaining.set(d, left);
+      if (left === 0) ready.push(d);
+    }
+  }
+  for (const [n, e] of edges) {
+    if (remaining.get(n) === 0) continue;
+    const ref = e.find((x) => remaining.get(x.name)! > 0);
+    if (ref) throw witError(ref.pos, `type '${ref.name}' depends on itself`);
   }
 }
 
@@ -489,79 +679,148 @@ export function typeRefText(r: TypeRef): string {
 
 /** Picks a world: by name (`w` or `ns:pkg/w`) or the root package's only world. */
 export function findWorld(root: WitPackage, all: readonly WitPackage[], name: string | undefined): { pkg: WitPackage; decl: WorldDecl } {
+  // A world gated by a feature that is not enabled does not exist, as for wasm-tools.
+  const available = (p: WitPackage): WorldDecl[] => [...p.worlds.values()].filter((w) => !unstable(w));
+  const rootWorlds = available(root);
   if (name === undefined) {
-    if (root.worlds.size !== 1) {
-      const names = [...root.worlds.keys()].join(', ') || 'none';
-      throw witError(root.decl?.pos ?? { file: '(wit)', line: 1, column: 1 }, `choose a world with --world (the root package has ${root.worlds.size === 0 ? 'no worlds' : `worlds ${names}`})`);
+    if (rootWorlds.length !== 1) {
+      const names = rootWorlds.map((w) => w.name).join(', ');
+      throw witError(root.decl?.pos ?? { file: '(wit)', line: 1, column: 1 }, `choose a world with --world (the root package has ${rootWorlds.length === 0 ? 'no worlds' : `worlds ${names}`})`);
     }
-    return { pkg: root, decl: root.worlds.values().next().value as WorldDecl };
+    return { pkg: root, decl: rootWorlds[0]! };
   }
   const m = /^([a-z][a-z0-9-]*:[a-z][a-z0-9:-]*)\/([a-z][a-z0-9-]*)(?:@(.+))?$/.exec(name);
   if (m) {
     const pkg = all.find((p) => p.base === m[1] && (m[3] === undefined || p.version === m[3]));
-    const decl = pkg?.worlds.get(m[2]!);
+    const decl = pkg && available(pkg).find((w) => w.name === m[2]);
     if (pkg && decl) return { pkg, decl };
   } else {
-    const decl = root.worlds.get(name);
+    const decl = rootWorlds.find((w) => w.name === name);
     if (decl) return { pkg: root, decl };
   }
-  throw witError(root.decl?.pos ?? { file: '(wit)', line: 1, column: 1 }, `world '${name}' not found (worlds: ${[...root.worlds.keys()].join(', ') || 'none'})`);
+  throw witError(root.decl?.pos ?? { file: '(wit)', line: 1, column: 1 }, `world '${name}' not found (worlds: ${rootWorlds.map((w) => w.name).join(', ') || 'none'})`);
+}
+
+/** A world item with its identity (interfaces by path) and, when an `include` brought it, that include. */
+interface WorldEntry {
+  readonly item: WorldItem;
+  readonly key: string | null;
+  readonly site: SrcPos | null;
 }
 
 interface WorldAcc {
-  readonly imports: Map<string, { item: WorldItem; key: string | null }>;
-  readonly exports: Map<string, { item: WorldItem; key: string | null }>;
-  /** Interfaces whose `use` dependencies must be imported. */
-  readonly needs: IfaceEntry[];
+  readonly imports: Map<string, WorldEntry>;
+  readonly exports: Map<string, WorldEntry>;
+  /** Plain names by their lower-case spelling, per direction: WIT names are case-insensitive. */
+  readonly folded: { readonly import: Map<string, string>; readonly export: Map<string, string> };
+  /** Worlds included so far, repeats counted. */
+  included: number;
 }
 
-/** The shape of a world, as wit-component would encode a type-only component for it. */
-export function resolveWorld(all: readonly WitPackage[], pkg: WitPackage, decl: WorldDecl): ResolvedWorld {
-  const r = new Resolver(all);
-  const acc: WorldAcc = { imports: new Map(), exports: new Map(), needs: [] };
+/**
+ * The shape of a world, as wit-component would encode a type-only component for it.
+ * Elaborated as wasm-tools does: every imported interface brings its `use`
+ * dependencies as imports; an exported interface's dependencies are exports
+ * where the world exports them and imports otherwise, and an import reached
+ * that way must not itself depend on an export (it would see two copies).
+ */
+export function resolveWorld(all: readonly WitPackage[], pkg: WitPackage, decl: WorldDecl, r: Resolver = new Resolver(all)): ResolvedWorld {
+  const acc: WorldAcc = { imports: new Map(), exports: new Map(), folded: { import: new Map(), export: new Map() }, included: 0 };
   addWorld(r, pkg, decl, acc, new Set());
-  // Transitive `use` dependencies become imports unless the world exports them.
-  const exportedKeys = new Set([...acc.exports.values()].map((e) => e.key).filter((k): k is string => k !== null));
-  const importedKeys = new Set([...acc.imports.values()].map((e) => e.key).filter((k): k is string => k !== null));
-  const implicit: WorldItem[] = [];
-  const visit = (e: IfaceEntry, stack: Set<string>): void => {
-    for (const k of e.deps) {
-      if (exportedKeys.has(k) || importedKeys.has(k) || stack.has(k)) continue;
-      const dep = r.entryByKey(k);
-      stack.add(k);
-      visit(dep, stack);
-      importedKeys.add(k);
-      const item: WorldItem = { kind: 'interface', name: dep.qname, iface: dep.iface };
-      r.sources.items.set(item, r.sources.interfaces.get(dep.iface)!.pos);
-      implicit.push(item);
-    }
+  const implicit = (e: IfaceEntry): WorldItem => {
+    const item: WorldItem = { kind: 'interface', name: e.qname, iface: e.iface };
+    r.sources.items.set(item, r.sources.interfaces.get(e.iface)!.pos);
+    return item;
   };
-  for (const e of acc.needs) visit(e, new Set());
-  const imports = [...implicit, ...[...acc.imports.values()].map((v) => v.item)];
-  const exports = [...acc.exports.values()].map((v) => v.item);
+  // Dependencies brought in implicitly come first (each after its own), then the world's imports as declared.
+  const implicitImports: WorldItem[] = [];
+  const explicitKeys = new Set([...acc.imports.values()].map((v) => v.key).filter((k): k is string => k !== null));
+  const importedKeys = new Set<string>();
+  const addImport = (key: string): void => {
+    if (importedKeys.has(key)) return;
+    importedKeys.add(key);
+    const e = r.entryByKey(key);
+    for (const dep of e.deps) addImport(dep);
+    if (!explicitKeys.has(key)) implicitImports.push(implicit(e));
+  };
+  for (const v of acc.imports.values()) if (v.key !== null) addImport(v.key);
+  const exports: WorldItem[] = [];
+  const declared = new Map([...acc.exports.values()].filter((v) => v.key !== null).map((v) => [v.key!, v.item]));
+  const exportedKeys = new Set<string>();
+  const mustImport = new Set<string>();
+  const addExport = (key: string, asExport: boolean): boolean => {
+    if (exportedKeys.has(key)) return asExport;
+    if (!asExport && mustImport.has(key)) return true;
+    const e = r.entryByKey(key);
+    for (const dep of e.deps) if (!addExport(dep, asExport && declared.has(dep))) return false;
+    if (asExport) {
+      if (mustImport.has(key)) return false;
+      exportedKeys.add(key);
+      exports.push(declared.get(key) ?? implicit(e));
+    } else {
+      mustImport.add(key);
+      if (!importedKeys.has(key)) {
+        importedKeys.add(key);
+        implicitImports.push(implicit(e));
+      }
+    }
+    return true;
+  };
+  for (const v of acc.exports.values()) {
+    if (v.key === null) exports.push(v.item);
+    else if (!addExport(v.key, true)) {
+      throw witError(decl.pos, `interface '${v.item.name}' transitively depends on an interface in incompatible ways (an interface it uses would be both imported and exported)`);
+    }
+  }
+  const imports = [...implicitImports, ...[...acc.imports.values()].map((v) => v.item)];
   return { world: decl.name, pkg, packages: all, shape: { imports, exports }, sources: r.sources };
 }
 
-/** `renames`: `include w with { a as b }` — plain-named items of an included world under new names. */
-function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, including: Set<WorldDecl>, renames: ReadonlyMap<string, string> = new Map()): void {
-  if (including.has(decl)) throw witError(decl.pos, `world '${decl.name}' includes itself`);
+/**
+ * Adds a world's items to `acc`. `renames`: `include w with { a as b }` — plain-named items of an
+ * included world under new names; `site`: the `include` that brought this world in (where a
+ * conflict is reported). Returns the plain names the world provides, as written.
+ */
+function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, including: Set<WorldDecl>, renames: ReadonlyMap<string, string> = new Map(), site: SrcPos | null = null): Set<string> {
+  if (including.has(decl)) {
+    // Named as wasm-tools names it: the world the re-entered one includes, at that world's name.
+    const stack = [...including];
+    const named = stack[stack.indexOf(decl) + 1] ?? decl;
+    throw witError(named.pos, `world '${named.name}' includes itself through a cycle of 'include'`);
+  }
+  if (including.size >= MAX_INCLUDE_DEPTH) throw witError(site ?? decl.pos, `worlds include each other more than ${MAX_INCLUDE_DEPTH} deep`);
+  if (++acc.included > MAX_INCLUDED_WORLDS) throw witError(site ?? decl.pos, `a world includes more than ${MAX_INCLUDED_WORLDS} worlds (repeats counted)`);
   including.add(decl);
+  const provided = new Set<string>();
+  const statedHere = new Set<string>();
   const owningPkg = pkgId(pkg.base, pkg.version);
   // World-level types and uses form one scope; its resources belong to no interface.
   const scopeItems: InterfaceItem[] = [];
   for (const it of decl.items) if (it.k === 'type' || it.k === 'use') scopeItems.push(it.k === 'type' ? { k: 'type', decl: it.decl } : { k: 'use', decl: it.decl });
-  const scope = r.scope(pkg, '', scopeItems, r.sources.worldTypes);
-  for (const u of scope.uses.values()) acc.needs.push(u.from);
+  const scope = r.scope(pkg, '', scopeItems, r.sources.worldTypes, renames);
   const put = (dir: 'import' | 'export', named: WorldItem, key: string | null, pos: SrcPos): void => {
-    // Plain-named functions and types may be renamed by `with` (inline interfaces are renamed below).
+    // Interfaces named by path are identified by what they are; everything else by its plain name.
+    const plain = key === null || key.includes('#');
+    if (plain && named.kind !== 'interface') provided.add(named.name);
+    // Plain-named functions and types may be renamed by `with` (inline interfaces are renamed by the caller).
     const to = named.kind === 'interface' ? undefined : renames.get(named.name);
     const item: WorldItem = to === undefined ? named : { ...named, name: to };
     const map = dir === 'import' ? acc.imports : acc.exports;
-    const other = dir === 'import' ? acc.exports : acc.imports;
     const prev = map.get(item.name);
-    if (prev && !(key !== null && prev.key === key)) throw witError(pos, `duplicate ${dir} '${item.name}'`);
-    if (!prev && other.has(item.name) && item.kind !== 'interface') throw witError(pos, `'${item.name}' is both imported and exported`);
-    if (!prev) map.set(item.name, { item, key });
+    // Where wasm-tools reports a clash: at the include involved (it adds a world's own items first),
+    // else at the item that is not a type (it adds types first).
+    const prevPos = prev ? (r.sources.items.get(prev.item) ?? pos) : pos;
+    const at = site ?? prev?.site ?? (prev && prev.item.kind !== 'type' && item.kind === 'type' ? prevPos : pos);
+    if (prev && (plain || prev.key !== key)) {
+      throw witError(at, site || prev.site ? `${dir} of '${item.name}' by an include conflicts with another ${dir} of that name` : `duplicate ${dir} '${item.name}' in world '${decl.name}'`);
+    }
+    if (plain) {
+      const folded = acc.folded[dir];
+      const other = folded.get(item.name.toLowerCase());
+      if (other !== undefined && other !== item.name) throw witError(at, `${dir} '${item.name}' in world '${decl.name}' conflicts with ${dir} '${other}' (WIT names are case-insensitive)`);
+      folded.set(item.name.toLowerCase(), item.name);
+    }
+    if (!prev) map.set(item.name, { item, key, site });
     r.sources.items.set(item, pos);
   };
   for (const it of decl.items) {
@@ -569,8 +828,15 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
       if (unstable(it.decl)) continue;
       const t = r.named(scope, it.decl.name, it.decl.pos);
       put('import', { kind: 'type', name: it.decl.name, type: t }, null, it.decl.pos);
+      // A world-level resource's functions are world imports too, under the resource's (final) name.
+      if (it.decl.k === 'resource') {
+        for (const [name, f] of r.resourceFuncs(scope, it.decl, r.sources.worldTypes)) put('import', { kind: 'func', name, func: f }, null, r.sources.pos.get(f) ?? it.decl.pos);
+      }
     } else if (it.k === 'use') {
       if (unstable(it.decl)) continue;
+      // A world-level `use` imports the interface it names, as wit-component encodes it.
+      const used = r.interfaceAt(it.decl.path, pkg);
+      put('import', { kind: 'interface', name: used.qname, iface: used.iface }, used.key, it.decl.path.pos);
       for (const n of it.decl.names) {
         const local = n.as ?? n;
         put('import', { kind: 'type', name: local.name, type: r.named(scope, local.name, local.pos) }, null, local.pos);
@@ -578,8 +844,14 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
     } else if (it.k === 'include') {
       if (it.gates.some((g) => g.kind === 'unstable')) continue;
       const target = it.path.pkg ? findIncluded(r.all, it.path) : { pkg, decl: pkg.worlds.get(it.path.iface) };
-      if (!target.decl) throw witError(it.path.pos, `world '${it.path.iface}' not found`);
-      addWorld(r, target.pkg, target.decl, acc, including, new Map(it.with.map((w) => [w.from, w.to.name])));
+      if (!target.decl && target.pkg.interfaces.has(it.path.iface)) throw witError(it.path.namePos, `'${it.path.iface}' is an interface, not a world`);
+      if (!target.decl) throw witError(it.path.namePos, `world '${it.path.iface}' not found`);
+      if (unstable(target.decl)) throw witError(it.path.namePos, `found a reference to world '${it.path.iface}', which is excluded because its feature is not enabled`);
+      const withs = new Map(it.with.map((w) => [w.from, w.to.name]));
+      const got = addWorld(r, target.pkg, target.decl, acc, including, withs, site ?? it.path.namePos);
+      const missing = it.with.find((w) => !got.has(w.from));
+      if (missing) throw witError(it.path.namePos, `world '${it.path.iface}' has no plain-named import or export '${missing.from}' to rename (interfaces named by path cannot be renamed)`);
+      for (const n of got) provided.add(renames.get(n) ?? withs.get(n) ?? n);
     } else {
       const ex = it.extern;
       if (it.gates.length) {
@@ -590,13 +862,25 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
       if (unstable(it)) continue;
       if (ex.k === 'path') {
         const e = r.interfaceAt(ex.path, pkg);
-        acc.needs.push(e);
+        // Named twice by this world's own statements (not through `include` or `use`): a mistake.
+        const stated = `${it.k}:${e.key}`;
+        if (statedHere.has(stated)) throw witError(ex.path.namePos, `interface ${e.qname} is ${it.k}ed more than once`);
+        statedHere.add(stated);
         put(it.k, { kind: 'interface', name: e.qname, iface: e.iface }, e.key, it.pos);
+      } else if (ex.k === 'labelled') {
+        // `label: iface` — the interface's contents under a plain label, resolved where the interface is declared.
+        const target = r.interfaceDeclAt(ex.path, pkg);
+        const name = renames.get(ex.name.name) ?? ex.name.name;
+        const key = `${owningPkg}/${decl.name}#${it.k}:${name}`;
+        const targetPkg = pkgId(target.pkg.base, target.pkg.version);
+        const e = r.interfaceEntry(key, name, target.pkg, target.decl.items, ex.name.pos, targetPkg);
+        provided.add(ex.name.name);
+        put(it.k, { kind: 'interface', name, iface: e.iface }, key, ex.name.pos);
       } else if (ex.k === 'interface') {
         const name = renames.get(ex.name.name) ?? ex.name.name;
         const key = `${owningPkg}/${decl.name}#${it.k}:${name}`;
         const e = r.interfaceEntry(key, name, pkg, ex.items, ex.name.pos, owningPkg);
-        acc.needs.push(e);
+        provided.add(ex.name.name);
         put(it.k, { kind: 'interface', name, iface: e.iface }, key, ex.name.pos);
       } else {
         put(it.k, { kind: 'func', name: ex.name.name, func: r.func(scope, ex.func, null) }, null, ex.name.pos);
@@ -604,6 +888,7 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
     }
   }
   including.delete(decl);
+  return provided;
 }
 
 function findIncluded(pkgs: readonly WitPackage[], path: UsePath): { pkg: WitPackage; decl: WorldDecl | undefined } {

@@ -140,13 +140,17 @@ export function exportedResources(shape: ComponentShape): Map<string, ResourceTy
   return out;
 }
 
-/** Resources defined by the interfaces the plugin imports from the host (WASI excluded: jco's shim owns those). */
-export function importedResources(shape: ComponentShape): Map<string, ResourceType> {
+/**
+ * Resources defined by the interfaces the plugin imports from the host
+ * (preview2-shim's WASI excluded: jco's shim owns those; `servedByShim` says
+ * which interfaces those are, src/runtime/capabilities/link-check.ts).
+ */
+export function importedResources(shape: ComponentShape, servedByShim: (iface: string) => boolean): Map<string, ResourceType> {
   const out = new Map<string, ResourceType>();
   for (const item of shape.imports) {
     // A resource imported at the world level (interfaceName '').
     if (item.kind === 'type' && item.type.kind === 'resource' && item.type.interfaceName === '') out.set(resourceKey(item.type), item.type);
-    if (item.kind !== 'interface' || item.name.startsWith('wasi:')) continue;
+    if (item.kind !== 'interface' || servedByShim(item.name)) continue;
     for (const t of item.iface.types.values()) {
       if (t.kind === 'resource' && t.interfaceName === item.name) out.set(resourceKey(t), t);
     }

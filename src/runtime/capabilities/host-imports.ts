@@ -9,7 +9,7 @@ import type { ComponentShape, FuncType, InterfaceType, NamedType } from '../../c
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { fromJco, toJco, sameInBoth } from '../abi/jco-values.js';
 import { lowerCamel, stripVersion, upperCamel } from '../../component/names.js';
-import { HOST_SERVED_VERSION, hostKeyFor } from './link-check.js';
+import { HOST_SERVED_VERSION, hostKeyFor, servedByShim } from './link-check.js';
 import { versionOf, versionsCompatible } from '../../component/versions.js';
 
 /** A host function receives and returns witplug JS values (see README "Values"). */
@@ -173,7 +173,7 @@ export function buildJcoImports(shape: ComponentShape, env: PluginEnvironment, e
   if (root) addWorldImports(imports, root, env);
   for (const item of shape.imports) {
     if (item.kind !== 'interface') continue;
-    if (item.name.startsWith('wasi:')) continue; // supplied through `extra` (per-plugin WASI) or refused by admission
+    if (servedByShim(item.name)) continue; // supplied through `extra` (per-plugin WASI) or refused by admission
     const table: Record<string, unknown> = {};
     for (const [funcName, func] of item.iface.funcs) {
       const impl = lookupImplementation(env, item.iface, funcName);

@@ -13,6 +13,7 @@ import { isGranted, type DirectoryGrant, type Grant } from './grant.js';
 import { confinedPreopens, rootIdentity, DescriptorLedger, DEFAULT_MAX_OPEN_FILES, type GrantedRoot, type ShimDescriptor } from './wasi-confined.js';
 import { stripVersion } from '../../component/names.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
+import { servedByShim } from './link-check.js';
 
 interface FilesystemShim {
   types: unknown;
@@ -43,7 +44,8 @@ export function openWasiDescriptors(imports: Record<string, unknown>): number {
  * instance may hold open at once (default DEFAULT_MAX_OPEN_FILES).
  */
 export async function wasiImports(shape: ComponentShape, grant: Grant | undefined, pluginName: string, maxOpenFiles = DEFAULT_MAX_OPEN_FILES): Promise<Record<string, unknown>> {
-  const wanted = shape.imports.filter((i) => i.kind === 'interface' && i.name.startsWith('wasi:') && isGranted(grant, i.name));
+  // Only what the shim implements: other wasi:* proposals are served from the host's implementations.
+  const wanted = shape.imports.filter((i) => i.kind === 'interface' && servedByShim(i.name) && isGranted(grant, i.name));
   if (wanted.length === 0) return {};
   const { WASIShim } = await import('@bytecodealliance/preview2-shim/instantiation');
   const preopens: Record<string, string> = {};

@@ -24,7 +24,7 @@ export interface PluginInstance {
   close(): Promise<void>;
 }
 
-/** The limits, health and WASI of one plugin (src/runtime/sandbox.ts). */
+/** The limits, health and WASI of one plugin (src/runtime/limits/sandbox.ts). */
 export interface PluginSandbox {
   readonly sandbox: Sandbox;
   readonly health: PluginHealth;

@@ -82,7 +82,7 @@ export interface PluginBlueprint {
   readonly mainModule: WebAssembly.Module | null;
   /**
    * The plugin's own core module, when instances can skip jco's glue
-   * (src/runtime/direct.ts): every call generated, wit-component's layout.
+   * (src/runtime/link/direct.ts): every call generated, wit-component's layout.
    */
   readonly direct: DirectLayout | null;
   /** Generated host-import trampolines (empty when every call goes through jco). */

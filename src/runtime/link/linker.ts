@@ -6,6 +6,7 @@
  * plugin being garbage-collected), and the last release drops the entry, so a
  * host cycling through many distinct plugins does not keep them all compiled.
  */
+import { coreCompileError } from '../../compile/wasm/gc.js';
 import { compileFunction } from 'node:vm';
 import type { CompiledArtifact } from '../../compile/cache.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
@@ -161,7 +162,7 @@ async function compileModules(artifact: CompiledArtifact): Promise<Map<string, W
     try {
       out.set(name, await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
     } catch (e) {
-      throw new WitplugError(ErrorCodes.COMPILE, `core module ${name} does not compile: ${(e as Error).message}`, { cause: e });
+      throw coreCompileError(name, bytes, e);
     }
   }
   return out;

@@ -7,7 +7,7 @@ import type { ComponentShape, ResourceType } from '../../component/types.js';
 import { coreModuleFile } from '../../compile/transpile.js';
 import { splitModule, SectionId } from '../../compile/wasm/sections.js';
 import type { DecodedPlugin } from '../../component/decoded.js';
-import { versionCounts } from '../capabilities/link-check.js';
+import { servedByShim, versionCounts } from '../capabilities/link-check.js';
 import { callRoute, servesExport } from '../link/call-route.js';
 import { usesNamedContextImports } from '../abi/context-slots.js';
 import { worldImports } from '../capabilities/host-imports.js';
@@ -30,7 +30,7 @@ export function blueprintOf(
   // The generated callers need the instance the exports are lifted from (src/component/core-wiring.ts).
   const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()), coreExportNames.length === 0 || mainModule !== null);
   const resources = exportedResources(shape);
-  const hostResources = importedResources(shape);
+  const hostResources = importedResources(shape, servedByShim);
   const ownerOf = (r: ResourceType): 'plugin' | 'host' | null => {
     const key = resourceKey(r);
     return resources.has(key) ? 'plugin' : hostResources.has(key) ? 'host' : null;
@@ -176,7 +176,7 @@ export function hasStartSection(bytes: ReadonlyMap<string, Uint8Array>, linked: 
  * anything with host resources keep jco's.
  */
 function importPlans(shape: ComponentShape, ownerOf: (r: ResourceType) => 'plugin' | 'host' | null, hostResources: ReadonlyMap<string, ResourceType>): ImportPlan[] {
-  const ifaces = shape.imports.flatMap((item) => (item.kind === 'interface' && !item.name.startsWith('wasi:') ? [item.iface] : []));
+  const ifaces = shape.imports.flatMap((item) => (item.kind === 'interface' && !servedByShim(item.name) ? [item.iface] : []));
   // World-level functions and resources come from the core import module `$root`, like an interface.
   const root = worldImports(shape);
   if (root) ifaces.push(root);

@@ -226,7 +226,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
     : { decoded: pluginShapeCache.getOrDecode(bytes, decodePlugin, hash), report: null };
   const shape = decoded.shape;
   // Before compiling or instantiating: imports the host cannot serve are the host's gap (LINK).
-  checkLinkable(shape, options.host ?? {}, grant);
+  await checkLinkable(shape, options.host ?? {}, grant);
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
   if (options.isolate) {
     return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, { kind: 'isolated', bytes, options: { ...options, limits } });

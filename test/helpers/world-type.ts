@@ -8,12 +8,12 @@
  * import and export the world declares, including interfaces that only
  * declare types (wit-component drops those when no function uses them).
  */
-import { WitplugError, isWitplugError } from '../errors.js';
-import type { ComponentShape, WorldItem } from './types.js';
-import { Reader } from './reader.js';
-import { budgetFor, claimResources, newScope, type ComponentDef } from './defs.js';
-import { evalComponent, readComponentPreamble } from './interpret.js';
-import { checkPreamble, worldItem } from './decode.js';
+import { WitplugError, isWitplugError } from '../../src/errors.js';
+import type { ComponentShape, WorldItem } from '../../src/component/types.js';
+import { Reader } from '../../src/component/reader.js';
+import { budgetFor, claimResources, newScope, type ComponentDef } from '../../src/component/defs.js';
+import { evalComponent, readComponentPreamble } from '../../src/component/interpret.js';
+import { checkPreamble, worldItem } from '../../src/component/decode.js';
 
 /** The payload of the first `component-type*` custom section of a core module, if any. */
 export function componentTypeSection(coreModule: Uint8Array): Uint8Array | undefined {
@@ -45,7 +45,7 @@ export function decodeWorldType(bytes: Uint8Array): { world: string; shape: Comp
     }
     if (!world) throw new WitplugError('MALFORMED', 'malformed component: no world component type in the component-type section');
     const [name, def] = world;
-    const items = (list: [string, import('./defs.js').Ext][]): WorldItem[] => {
+    const items = (list: [string, import('../../src/component/defs.js').Ext][]): WorldItem[] => {
       const out: WorldItem[] = [];
       for (const [n, ext] of list) {
         // Inside a type, resources are minted anonymous: give them their interface, as a top-level import does.
