@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { transpileComponent, JCO_VERSION } from '../src/compile/transpile.js';
 import { GLUE_REWRITES, hardenGlue } from '../src/runtime/limits/glue-hardening.js';
 import { glueAsScript } from '../src/runtime/link/linker.js';
-import type { ShimDescriptor } from '../src/runtime/capabilities/wasi-confined.js';
+import type { ShimDescriptor } from '../src/runtime/capabilities/descriptor-ledger.js';
 
 const GUEST = 'guests/dist/gateway-wat.wasm';
 

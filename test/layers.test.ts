@@ -44,7 +44,6 @@ const OVERSIZED: Readonly<Record<string, number>> = {
   'src/diff/diff.ts': 628,
   'src/runtime/abi/context.ts': 594,
   'src/runtime/abi/values.ts': 631,
-  'src/runtime/capabilities/wasi-confined.ts': 535,
   'src/runtime/instance/plugin.ts': 558,
 };
 

@@ -15,7 +15,7 @@ import { loadPlugin, type Plugin } from '../src/runtime/load/load-plugin.js';
 import { loadContract, type Contract } from '../src/contract/load.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError, ErrorCodes } from '../src/errors.js';
-import { DEFAULT_MAX_OPEN_FILES } from '../src/runtime/capabilities/wasi-confined.js';
+import { DEFAULT_MAX_OPEN_FILES } from '../src/runtime/capabilities/descriptor-ledger.js';
 import { parseGrant } from '../src/runtime/capabilities/grant.js';
 import { limitFlags } from '../src/cli/run.js';
 import { openWasiDescriptors, releaseWasi, wasiImports } from '../src/runtime/capabilities/wasi.js';

@@ -17,7 +17,7 @@ import { parseGrant, readJsonInput, type DirectoryGrant, type Grant, type Limits
 import { stripVersion } from '../../component/names.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../abi/index.js';
 import { DEFAULT_MAX_HANDLES, DEFAULT_MAX_TABLE_ELEMENTS } from '../limits/resolve-limits.js';
-import { DEFAULT_MAX_OPEN_FILES } from '../capabilities/wasi-confined.js';
+import { DEFAULT_MAX_OPEN_FILES } from '../capabilities/descriptor-ledger.js';
 import type { Anchor } from './types.js';
 
 /** A host directory manifests may grant: itself or anything inside it. */

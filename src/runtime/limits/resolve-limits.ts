@@ -30,7 +30,7 @@ export interface ResolvedLimits {
   /** Live resource handles per instance (default DEFAULT_MAX_HANDLES). */
   readonly maxHandles?: number;
   readonly maxTableElements?: number;
-  /** Open WASI descriptors and streams per instance (default DEFAULT_MAX_OPEN_FILES, src/runtime/capabilities/wasi-confined.ts). */
+  /** Open WASI descriptors and streams per instance (default DEFAULT_MAX_OPEN_FILES, src/runtime/capabilities/descriptor-ledger.ts). */
   readonly maxOpenFiles?: number;
 }
 
