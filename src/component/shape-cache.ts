@@ -3,14 +3,14 @@
  * again (reload, many instances) skips decoding. Bounded LRU on entry count.
  */
 import { createHash } from 'node:crypto';
-import type { DecodedPlugin } from './decoded.js';
+import type { DecodedComponent } from './decode.js';
 
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
 export class ShapeCache {
-  private readonly entries = new Map<string, DecodedPlugin>();
+  private readonly entries = new Map<string, DecodedComponent>();
   hits = 0;
   misses = 0;
 
@@ -22,7 +22,7 @@ export class ShapeCache {
     return this.entries.size;
   }
 
-  get(hash: string): DecodedPlugin | undefined {
+  get(hash: string): DecodedComponent | undefined {
     const v = this.entries.get(hash);
     if (v === undefined) {
       this.misses++;
@@ -35,7 +35,7 @@ export class ShapeCache {
     return v;
   }
 
-  set(hash: string, value: DecodedPlugin): void {
+  set(hash: string, value: DecodedComponent): void {
     this.entries.delete(hash);
     this.entries.set(hash, value);
     while (this.entries.size > this.maxEntries) {
@@ -48,7 +48,7 @@ export class ShapeCache {
    * Decodes through the cache. Decoding errors propagate and are not cached.
    * `hash` (sha256 hex of exactly these bytes) saves rehashing a large plugin.
    */
-  getOrDecode(bytes: Uint8Array, decode: (bytes: Uint8Array) => DecodedPlugin, hash = sha256Hex(bytes)): DecodedPlugin {
+  getOrDecode(bytes: Uint8Array, decode: (bytes: Uint8Array) => DecodedComponent, hash = sha256Hex(bytes)): DecodedComponent {
     const hit = this.get(hash);
     if (hit) return hit;
     const decoded = decode(bytes);

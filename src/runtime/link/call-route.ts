@@ -7,7 +7,7 @@
  * other async built-ins or the async ABI go through jco's bindings; and jco
  * runs the async ABI with JSPI, which Node 20 lacks.
  */
-import type { DecodedPlugin } from '../../component/decoded.js';
+import type { DecodedComponent } from '../../component/decode.js';
 
 /** Built-ins that suspend the calling core code: jco implements them with JSPI. */
 const SUSPENDING = new Set([
@@ -39,7 +39,7 @@ export function hasJspi(): boolean {
 }
 
 /** Whether the generated caller may serve the export with this core name (its lift is on the instance it calls). */
-export function servesExport(decoded: DecodedPlugin, coreName: string): boolean {
+export function servesExport(decoded: DecodedComponent, coreName: string): boolean {
   return decoded.liftSource?.names.includes(coreName) ?? false;
 }
 
@@ -52,7 +52,7 @@ export function servesExport(decoded: DecodedPlugin, coreName: string): boolean 
  * generated callers call that instance, and only for the exports lifted from
  * it under canonical names (`servesExport`), the others going through jco.
  */
-export function callRoute(decoded: DecodedPlugin, namedContextImports: boolean, liftSourceLinked: boolean, jspi: boolean = hasJspi()): CallRoute {
+export function callRoute(decoded: DecodedComponent, namedContextImports: boolean, liftSourceLinked: boolean, jspi: boolean = hasJspi()): CallRoute {
   const builtins = decoded.canonBuiltins ?? [];
   const contextSlots = namedContextImports && builtins.some((b) => CONTEXT.has(b));
   const needsJspi = [...(decoded.asyncCanon ? ['the async canon option (canon lift/lower async)'] : []), ...builtins.filter((b) => SUSPENDING.has(b)).map((b) => `canon ${b}`)];

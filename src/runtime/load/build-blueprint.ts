@@ -6,7 +6,7 @@
 import type { ComponentShape, ResourceType } from '../../component/types.js';
 import { coreModuleFile } from '../../compile/transpile.js';
 import { splitModule, SectionId } from '../../compile/wasm/sections.js';
-import type { DecodedPlugin } from '../../component/decoded.js';
+import type { CoreImportWire, DecodedComponent } from '../../component/decode.js';
 import { servedByShim, versionCounts } from '../capabilities/link-check.js';
 import { callRoute, servesExport } from '../link/call-route.js';
 import { usesNamedContextImports } from '../abi/context-slots.js';
@@ -17,11 +17,10 @@ import { listExportedFunctions, resolveExport } from '../link/exports.js';
 import { callerSupported, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, resourceKey, UnsupportedAbiType } from '../abi/index.js';
 import type { ResolvedLimits } from '../limits/resolve-limits.js';
 import type { CallerPlan, ImportMemory, ImportPlan, ImportSite, LoadInfo, PluginBlueprint } from '../link/blueprint.js';
-import type { CoreImportWire } from '../../component/decode.js';
 
 /** Everything instances share: call route, resources, generated trampolines, and a memo of generated callers. */
 export function blueprintOf(
-  componentHash: string, shape: ComponentShape, decoded: DecodedPlugin, linked: LinkedArtifact, loadInfo: LoadInfo, limits: ResolvedLimits,
+  componentHash: string, shape: ComponentShape, decoded: DecodedComponent, linked: LinkedArtifact, loadInfo: LoadInfo, limits: ResolvedLimits,
   hasStart: (m: WebAssembly.Module) => boolean,
 ): PluginBlueprint {
   const exported = listExportedFunctions(shape);
@@ -84,7 +83,7 @@ export function blueprintOf(
  * named them differently the calls would go through jco's bindings instead of
  * a wrong instance.
  */
-function liftedModule(decoded: DecodedPlugin, linked: LinkedArtifact): WebAssembly.Module | null {
+function liftedModule(decoded: DecodedComponent, linked: LinkedArtifact): WebAssembly.Module | null {
   const source = decoded.liftSource;
   const module = source ? linked.modules.get(coreModuleFile(source.module)) : undefined;
   if (!source || module === undefined) return null;
@@ -104,7 +103,7 @@ function liftedModule(decoded: DecodedPlugin, linked: LinkedArtifact): WebAssemb
  * them, as do lowers whose memory and realloc are on different instances.
  */
 function importSites(
-  decoded: DecodedPlugin, linked: LinkedArtifact, plans: readonly ImportPlan[], mainModule: WebAssembly.Module | null,
+  decoded: DecodedComponent, linked: LinkedArtifact, plans: readonly ImportPlan[], mainModule: WebAssembly.Module | null,
 ): { sites: Map<WebAssembly.Module, ImportSite[]>; canon: Map<WebAssembly.Module, Set<string>> } {
   const sites = new Map<WebAssembly.Module, ImportSite[]>();
   const canon = new Map<WebAssembly.Module, Set<string>>();

@@ -15,7 +15,7 @@ import { WitplugError, ErrorCodes } from '../../errors.js';
 import { decodeForAdmission, admitShape, type Contract } from '../../admission/gate.js';
 import { AdmissionCodes, type AdmissionReport } from '../../admission/report.js';
 import { ShapeCache, sha256Hex } from '../../component/shape-cache.js';
-import { decodePlugin, type DecodedPlugin } from '../../component/decoded.js';
+import { decodeComponent, type DecodedComponent } from '../../component/decode.js';
 import { checkLinkable, versionCounts } from '../capabilities/link-check.js';
 import type { HostImplementations, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
 import { linkArtifact, type GlueTransform, type LinkedArtifact } from '../link/linker.js';
@@ -223,7 +223,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   const hash = sha256Hex(bytes);
   const { decoded, report } = options.contract
     ? admitOrThrow(bytes, hash, options.contract, name, grant, options)
-    : { decoded: pluginShapeCache.getOrDecode(bytes, decodePlugin, hash), report: null };
+    : { decoded: pluginShapeCache.getOrDecode(bytes, decodeComponent, hash), report: null };
   const shape = decoded.shape;
   // Before compiling or instantiating: imports the host cannot serve are the host's gap (LINK).
   await checkLinkable(shape, options.host ?? {}, grant);
@@ -258,7 +258,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
  */
 function admitOrThrow(
   bytes: Uint8Array, hash: string, contract: Contract, name: string, grant: Grant | undefined, options: PluginOptions,
-): { decoded: DecodedPlugin; report: AdmissionReport } {
+): { decoded: DecodedComponent; report: AdmissionReport } {
   const r = decodeForAdmission(bytes, pluginShapeCache, hash);
   const decoded = 'decoded' in r ? r.decoded : undefined;
   const allowedImports = grantedImports(contract.shape, grant, options.allowedImports, decoded?.shape);
