@@ -97,7 +97,6 @@ function witplugImports(module, cells) {
   };
 }
 
-
 function calibrate(f, arg, minMs) {
   for (let i = 0; i < 20; i++) f(arg); // warm-up (tier-up to TurboFan)
   let iters = 1;

@@ -82,7 +82,9 @@ for (const [shape, [target, args]] of Object.entries(shapes)) {
 
 // 3. deadline latency
 async function deadline(isolate, runs) {
-  const p = await loadPlugin(EVIL, { contract: evilContract, cache, host, limits: { timeoutMs: 50 }, health: { maxTraps: 1e9 }, ...(isolate ? { isolate: true } : {}) });
+  const p = await loadPlugin(EVIL, {
+    contract: evilContract, cache, host, limits: { timeoutMs: 50 }, health: { maxTraps: 1e9 }, ...(isolate ? { isolate: true } : {}),
+  });
   p.call('evil#count', []);
   const ms = [];
   for (let i = 0; i < runs; i++) {

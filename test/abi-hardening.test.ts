@@ -21,7 +21,6 @@ import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { createExportCaller, DEFAULT_MAX_OUTPUT_BYTES } from '../src/runtime/abi/index.js';
-import { WitplugError } from '../src/errors.js';
 import type { FuncType, ValType } from '../src/component/types.js';
 import { thrown } from './helpers/fails.js';
 

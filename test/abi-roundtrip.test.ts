@@ -192,6 +192,11 @@ const CASES: [string, fc.Arbitrary<unknown>, boolean][] = [
 ];
 
 describe('every WIT type kind round-trips through a real guest, and agrees with jco', () => {
+  it('the cases cover every function, and pass the pad argument exactly to those that take it', () => {
+    expect(CASES.map(([name]) => name).sort()).toEqual(FUNCS.map(([name]) => name).sort());
+    expect(CASES.filter(([, , spilled]) => spilled).map(([name]) => name).sort()).toEqual([...SPILLED].sort());
+  });
+
   it.each(CASES)('%s', (name, arb, spilled) => {
     const fast = pluginInternals(plugin).fastFn(`id#${name}`);
     expect(fast, 'the generated path handles this type').not.toBeNull();

@@ -19,7 +19,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
-import { WitplugError } from '../src/errors.js';
 import { toPluginError } from '../src/runtime/abi/traps.js';
 import { resolveLimits } from '../src/runtime/limits/resolve-limits.js';
 import { parseGrant } from '../src/runtime/capabilities/grant.js';

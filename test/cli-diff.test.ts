@@ -47,7 +47,9 @@ describe('witplug diff <old> <new>', () => {
   it('--format json prints one object with the verdicts and every finding', async () => {
     const r = await witplug('diff', ...pair('type-added-with-func-import'), '--format', 'json', '--side', 'plugins');
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.stdout) as { breaking: boolean; breaksPlugins: boolean; breaksHosts: boolean; findings: { rule: string; breaks: string; line: number; column: number }[] };
+    const j = JSON.parse(r.stdout) as {
+      breaking: boolean; breaksPlugins: boolean; breaksHosts: boolean; findings: { rule: string; breaks: string; line: number; column: number }[];
+    };
     expect(j).toMatchObject({ breaking: false, breaksPlugins: false, breaksHosts: true });
     expect(j.findings.map((f) => [f.rule, f.breaks, f.line, f.column])).toEqual([
       ['FUNC_ADDED', 'hosts', 9, 9],

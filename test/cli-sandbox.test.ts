@@ -15,7 +15,9 @@ const FAT = ['guests/dist/fat-wat.wasm', '--wit', 'guests/wat-adversarial/wit', 
 const READER = ['guests/dist/reader-wat.wasm', '--wit', 'guests/wat-adversarial/wit', '--world', 'reader'];
 const cacheDir = mkdtempSync(join(tmpdir(), 'witplug-cli-sandbox-cache-'));
 
-async function runJson(...args: string[]): Promise<{ code: number | null; json: { ok: boolean; value?: unknown; fuel?: number; error?: { code: string; message: string } }; ms: number }> {
+type RunJson = { code: number | null; json: { ok: boolean; value?: unknown; fuel?: number; error?: { code: string; message: string } }; ms: number };
+
+async function runJson(...args: string[]): Promise<RunJson> {
   const t0 = performance.now();
   const r = await run(process.execPath, [MAIN, 'run', ...args, '--json'], { env: { ...process.env, WITPLUG_CACHE_DIR: cacheDir } });
   const ms = performance.now() - t0;

@@ -398,7 +398,7 @@ describe('default location', () => {
     // The XDG spec: empty or relative values are ignored.
     expect(defaultCacheDir({ XDG_CACHE_HOME: '' })).toBe(join(homedir(), '.cache', 'witplug'));
     expect(defaultCacheDir({ XDG_CACHE_HOME: 'rel/dir' })).toBe(join(homedir(), '.cache', 'witplug'));
-    expect(defaultCacheDir({ WITPLUG_CACHE_DIR: '' , XDG_CACHE_HOME: '/y' })).toBe('/y/witplug');
+    expect(defaultCacheDir({ WITPLUG_CACHE_DIR: '', XDG_CACHE_HOME: '/y' })).toBe('/y/witplug');
   });
 
   it('new CompileCache() reads the environment; a dir argument overrides it', () => {

@@ -163,7 +163,7 @@ describe('decodeComponent: gateway-plugin world', () => {
     expect(text).toContain('record request { id: u64, method: method, path: string, query: option<string>, headers: list<header>, body: list<u8>, client: client-traits, received-at-ms: s64 }');
     expect(text).toContain('variant decision { pass, deny(denial), redirect(redirect-target) }');
     expect(text).toContain('flags cache-flags { no-store, private, immutable }');
-    expect(printShape(d.shape, 'gateway-plugin')).toMatch(/^world gateway-plugin \{\n  import witplug:host\/log@0\.1\.0: interface \{/);
+    expect(printShape(d.shape, 'gateway-plugin')).toMatch(/^world gateway-plugin \{\n {2}import witplug:host\/log@0\.1\.0: interface \{/);
     expect(printValType({ kind: 'result', ok: u('u32'), err: u('string') })).toBe('result<u32, string>');
     expect(printValType({ kind: 'result', ok: null, err: u('string') })).toBe('result<_, string>');
     expect(printValType({ kind: 'list', element: u('u8'), length: 4 })).toBe('list<u8, 4>');

@@ -33,7 +33,7 @@ beforeAll(async () => {
   bytes = await componentNew(await componentEmbed({ binary: await parse(PLUGIN_WAT), witSource: PLUGIN_WIT, world: 'plugin' }));
 }, 60_000);
 
-describe("missingImports: a plugin built against a newer minor of a host interface", () => {
+describe('missingImports: a plugin built against a newer minor of a host interface', () => {
   it("'reject' (default): refused, naming the function the host lacks", async () => {
     const e = await loadPlugin(bytes, { contract, cache, host }).then(() => null, (x: unknown) => x as WitplugError);
     expect(e?.code).toBe('REJECTED');

@@ -86,7 +86,9 @@ describe('without a policy a manifest may only narrow what the host gives', () =
   });
 
   it('each limit raised above the host\'s limits is refused', async () => {
-    const host: Required<Limits> = { fuel: 1000, timeoutMs: 100, maxMemoryMb: 16, maxOutputBytes: 4096, maxHandles: 50, maxTableElements: 500, maxOpenFiles: 64 };
+    const host: Required<Limits> = {
+      fuel: 1000, timeoutMs: 100, maxMemoryMb: 16, maxOutputBytes: 4096, maxHandles: 50, maxTableElements: 500, maxOpenFiles: 64,
+    };
     for (const key of Object.keys(host) as (keyof Limits)[]) {
       const e = await refusal(allowManifest('p', request({ limits: { [key]: host[key] + 1 } }, t.plugins), {}, host));
       expect(e).toMatchObject({ code: 'POLICY', path: `limits.${key}` });

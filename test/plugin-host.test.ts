@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { mkdtempSync, copyFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
@@ -142,14 +142,13 @@ describe('PluginHost: operations with anchors (before / define / after)', () => 
 describe('PluginHost: unload from inside a call', () => {
   it('a host function (here the logger) unloading the plugin that is calling it: the call ends, the close is refused and logged', async () => {
     const seen: string[] = [];
-    let host: PluginHost | undefined;
     let unloaded = false;
-    host = newHost({
+    const host: PluginHost = newHost({
       logger: (level, message, plugin) => {
         seen.push(`${plugin} ${level} ${message}`);
         if (!unloaded && message.startsWith('check')) {
           unloaded = true;
-          host!.unload(plugin);
+          host.unload(plugin);
         }
       },
     });

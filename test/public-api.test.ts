@@ -1,5 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import ts from 'typescript';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import * as api from '../src/index.js';
 import { VERSION } from '../src/version.js';
@@ -58,6 +60,57 @@ describe('the exported Plugin type', () => {
     expectTypeOf<keyof api.Plugin>().toEqualTypeOf<
       'name' | 'shape' | 'closed' | 'disabledReason' | 'fn' | 'call' | 'close' | 'componentHash' | 'loadInfo' | 'lastFuel' | 'limits' | 'instantiation'
     >();
+  });
+});
+
+/** Every module a file refers to, as written: import and export declarations, `import()` types and calls. */
+function moduleReferences(path: string): string[] {
+  const file = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.ES2022, true);
+  const out: string[] = [];
+  const visit = (n: ts.Node): void => {
+    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) {
+      out.push(n.moduleSpecifier.text);
+    } else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument) && ts.isStringLiteral(n.argument.literal)) {
+      out.push(n.argument.literal.text);
+    } else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteral(n.arguments[0])) {
+      out.push(n.arguments[0].text);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(file);
+  return out;
+}
+
+describe('the CLI is built on the public API only', () => {
+  it('src/cli/* imports nothing from the library but src/index.ts and src/tools.ts (imports, re-exports, import() types and calls)', () => {
+    const offenders: string[] = [];
+    for (const f of readdirSync('src/cli').filter((x) => x.endsWith('.ts'))) {
+      for (const specifier of moduleReferences(join('src/cli', f))) {
+        if (specifier.startsWith('../') && specifier !== '../index.js' && specifier !== '../tools.js') offenders.push(`${f}: ${specifier}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('the module check sees every form a file can reach another module by', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-refs-'));
+    const file = join(dir, 'forms.ts');
+    writeFileSync(file, [
+      "import { a } from '../a.js';",
+      "import type { B } from '../b.js';",
+      "export { c } from '../c.js';",
+      "export * from '../d.js';",
+      "type E = import('../e.js').E;",
+      "const f = () => import('../f.js');",
+    ].join('\n'));
+    expect(moduleReferences(file).sort()).toEqual(['../a.js', '../b.js', '../c.js', '../d.js', '../e.js', '../f.js']);
+  });
+
+  it('src/contract/ does not reach into src/compile/ (contracts sit below compilation)', () => {
+    const offenders = readdirSync('src/contract', { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .filter((f) => /from '(\.\.\/)+compile\//.test(readFileSync(join('src/contract', f), 'utf8')));
+    expect(offenders).toEqual([]);
   });
 });
 

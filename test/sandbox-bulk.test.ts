@@ -7,7 +7,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
-import { WitplugError } from '../src/errors.js';
 import { failsWith } from './helpers/fails.js';
 
 const WIT = `package test:bulk@0.1.0;

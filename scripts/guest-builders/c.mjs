@@ -91,7 +91,7 @@ export async function compileAndEmbed({ sourceFiles, witDir, world, outFile, met
       await run('clang', [...flags, '-o', coreFile, ...cFiles], { timeout: 120_000, env: clangEnv() });
     } catch (err) {
       const e = /** @type {{ stderr?: string, message: string }} */ (err);
-      throw new Error(`${label}: clang failed: ${e.stderr || e.message}`);
+      throw new Error(`${label}: clang failed: ${e.stderr || e.message}`, { cause: err });
     }
     const coreModule = new Uint8Array(await readFile(coreFile));
     return await embedAndWrite({ coreModule, witDir, world, outFile, metadata, adapters });

@@ -52,7 +52,7 @@ export async function build({ sourceFiles, witDir, world, outFile, metadata }) {
   try {
     coreModule = await parse(watText);
   } catch (err) {
-    throw new Error(`wat builder: ${watFiles[0]}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`wat builder: ${watFiles[0]}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   return embedAndWrite({ coreModule, witDir, world, outFile, metadata });
 }

@@ -35,4 +35,3 @@ export function admitShape(shape: ComponentShape, contract: Contract, options: A
   const notes: Note[] = NOTE_RULES.flatMap((r) => r.check(ctx));
   return { accepted: problems.length === 0, problems, notes };
 }
-

@@ -22,6 +22,7 @@ import type {
 } from '../component/types.js';
 import { funcDecl, typeDef, typeRef } from './wit-text.js';
 import { unversioned } from '../component/versions.js';
+import { assertNever } from '../util/assert-never.js';
 
 /**
  * `missing`: an interface member (function or type) present on the expected
@@ -72,7 +73,10 @@ function children(t: ValType): readonly (ValType | null)[] {
     case 'result': return [t.ok, t.err];
     case 'future':
     case 'stream': return [t.type];
-    default: return [];
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': return [];
+    default:
+      assertNever(t, 'kind');
   }
 }
 
@@ -168,8 +172,11 @@ export class CompareContext {
       case 'future':
       case 'stream':
         return this.equal(a.type, (b as typeof a).type);
-      default:
+      case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32':
+      case 'f64': case 'char': case 'error-context':
         return true;
+      default:
+        assertNever(a, 'kind');
     }
   }
 
@@ -211,8 +218,12 @@ function segmentFor(t: ValType): string | null {
     case 'enum':
     case 'flags':
       return t.name ? `${t.kind} ${t.name}` : t.kind;
-    default:
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'list': case 'option': case 'result': case 'tuple': case 'own': case 'borrow': case 'future':
+    case 'stream':
       return null;
+    default:
+      assertNever(t, 'kind');
   }
 }
 
@@ -376,9 +387,12 @@ function compareStructure(expected: ValType, found: ValType, path: readonly stri
       if (expected.type === null || f.type === null) return [changed(path, `expected ${typeRef(expected)}, found ${typeRef(f)}`)];
       return compareValType(expected.type, f.type, [...path, expected.kind], ctx);
     }
-    default:
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context':
       // Primitives: equal kinds are equal types.
       return [];
+    default:
+      assertNever(expected, 'kind');
   }
 }
 
@@ -500,5 +514,7 @@ function itemKindText(item: WorldItem): string {
       return typeDefNamed(item.name, item.type);
     case 'extern':
       return `${item.detail} ${item.name}`;
+    default:
+      assertNever(item, 'kind');
   }
 }

@@ -28,7 +28,8 @@ function preambleProblem(bytes: Uint8Array): Problem | null {
   }
   const layer = bytes[6]! | (bytes[7]! << 8);
   if (layer === 0) {
-    return { code: AdmissionCodes.NOT_A_COMPONENT, path: '', message: 'expected a component (layer 1), found a core wasm module (layer 0); wrap it with `jco new` or wasm-tools component new' };
+    const message = 'expected a component (layer 1), found a core wasm module (layer 0); wrap it with `jco new` or wasm-tools component new';
+    return { code: AdmissionCodes.NOT_A_COMPONENT, path: '', message };
   }
   if (layer !== 1) return { code: AdmissionCodes.MALFORMED, path: '', message: `expected a component (layer 1), found layer ${layer}` };
   return null;

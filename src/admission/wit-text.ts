@@ -5,6 +5,7 @@
  */
 import type { FuncType, NamedType, ValType } from '../component/types.js';
 import { printValTypeWithin, witId } from '../component/wit-print.js';
+import { assertNever } from '../util/assert-never.js';
 
 /**
  * The most characters one type takes in a message: a type built from shared
@@ -32,8 +33,12 @@ export function typeDef(t: NamedType): string {
       return `flags ${name}{ ${t.names.join(', ')} }`;
     case 'resource':
       return `resource ${t.name}`;
-    default:
+    case 'tuple': case 'list': case 'option': case 'result': case 'own': case 'borrow': case 'future': case 'stream':
+    case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64':
+    case 'f32': case 'f64': case 'char': case 'string': case 'error-context':
       return typeRef(t);
+    default:
+      return assertNever(t, 'type kind');
   }
 }
 
@@ -47,4 +52,3 @@ export function funcSig(f: FuncType): string {
 export function funcDecl(name: string, f: FuncType): string {
   return `${name}: ${funcSig(f)}`;
 }
-

@@ -8,8 +8,11 @@
  */
 import { WitplugError, ErrorCodes } from '../errors.js';
 import type { Contract } from '../contract/load.js';
-import type { FuncType, InterfaceType, NamedType, ResourceType, ValType, WorldItem } from '../component/types.js';
+import type {
+  EnumType, FlagsType, FuncType, InterfaceType, NamedType, RecordType, ResourceType, ValType, VariantType, WorldItem,
+} from '../component/types.js';
 import { lowerCamel, shortInterfaceName, upperCamel } from '../component/names.js';
+import { assertNever } from '../util/assert-never.js';
 
 export interface BindingsOptions {
   /** Module the bindings import witplug from (default `witplug`). */
@@ -27,6 +30,26 @@ const RESERVED = new Set([
 
 const quote = (s: string): string => JSON.stringify(s);
 
+/** Generated lines stay readable (and within the repository's line length): long members go one per line. */
+const WRAP_AT = 100;
+
+/** `{ a; b; }`, or one member per line when that is long. */
+function objectType(members: readonly string[]): string {
+  const flat = `{ ${members.join(' ')} }`;
+  return flat.length <= WRAP_AT ? flat : `{\n${members.map((m) => `  ${m}`).join('\n')}\n}`;
+}
+
+/** `A | B`, or one alternative per line when that is long. */
+function unionType(alternatives: readonly string[]): string {
+  const flat = alternatives.join(' | ');
+  return flat.length <= WRAP_AT ? flat : alternatives.map((a) => `\n  | ${a}`).join('');
+}
+
+/** `export type Name = Body;`, the body on the next lines when it is wrapped. */
+function typeDeclaration(name: string, body: string): string {
+  return `export type ${name} =${body.startsWith('\n') ? '' : ' '}${body};`;
+}
+
 /** A WIT identifier as a TS identifier; anything else is refused (it would be text spliced into code). */
 export function tsIdentifier(witName: string, style: 'upper' | 'lower'): string {
   const id = style === 'upper' ? upperCamel(witName) : lowerCamel(witName);
@@ -37,6 +60,8 @@ export function tsIdentifier(witName: string, style: 'upper' | 'lower'): string 
 }
 
 interface Declared { readonly key: string; readonly alias: string }
+/** The kinds that get a type declaration of their own when named. */
+type DeclaredType = RecordType | VariantType | EnumType | FlagsType;
 
 class TypeNamer {
   /** Named types by structural key → their alias, so a type `use`d by several interfaces is declared once. */
@@ -44,6 +69,8 @@ class TypeNamer {
   readonly #taken = new Set<string>(RESERVED);
   readonly declarations: string[] = [];
   readonly #exportedResources: ReadonlySet<ResourceType>;
+  /** Whether any emitted type refers to `PluginResource` (so the module imports it only then). */
+  usesPluginResource = false;
 
   constructor(exportedResources: ReadonlySet<ResourceType>, reserved: readonly string[]) {
     this.#exportedResources = exportedResources;
@@ -66,13 +93,17 @@ class TypeNamer {
       case 'result':
         return `{ tag: 'ok'${t.ok ? `; val: ${this.type(t.ok)}` : ''} } | { tag: 'err'${t.err ? `; val: ${this.type(t.err)}` : ''} }`;
       case 'own': case 'borrow':
-        return this.#exportedResources.has(t.resource) ? 'PluginResource' : 'HostResource';
+        if (!this.#exportedResources.has(t.resource)) return 'HostResource';
+        this.usesPluginResource = true;
+        return 'PluginResource';
       case 'record': case 'variant': case 'enum': case 'flags':
         return t.name === undefined ? this.#body(t) : this.#named(t.name, t);
+      default:
+        return assertNever(t, 'value type kind');
     }
   }
 
-  #named(witName: string, t: ValType): string {
+  #named(witName: string, t: DeclaredType): string {
     const key = `${witName}\0${this.#structureKey(t)}`;
     const known = this.#byKey.get(key);
     if (known) return known.alias;
@@ -84,41 +115,49 @@ class TypeNamer {
     }
     this.#taken.add(alias);
     this.#byKey.set(key, { key, alias });
-    this.declarations.push(`/** WIT \`${kindWord(t)} ${witName.replace(/[^a-z0-9-]/gi, '')}\` */\nexport type ${alias} = ${this.#body(t)};`);
+    this.declarations.push(`/** WIT \`${kindWord(t)} ${witName.replace(/[^a-z0-9-]/gi, '')}\` */\n${typeDeclaration(alias, this.#body(t))}`);
     return alias;
   }
 
-  #body(t: ValType): string {
+  #body(t: DeclaredType): string {
     switch (t.kind) {
       case 'record':
-        return `{ ${t.fields.map((f) => `${quote(lowerCamel(f.name))}: ${this.type(f.type)};`).join(' ')} }`;
+        return objectType(t.fields.map((f) => `${quote(lowerCamel(f.name))}: ${this.type(f.type)};`));
       case 'flags':
-        return `{ ${t.names.map((n) => `${quote(lowerCamel(n))}: boolean;`).join(' ')} }`;
+        return objectType(t.names.map((n) => `${quote(lowerCamel(n))}: boolean;`));
       case 'enum':
-        return t.names.length === 0 ? 'never' : t.names.map(quote).join(' | ');
+        return t.names.length === 0 ? 'never' : unionType(t.names.map(quote));
       case 'variant':
         return t.cases.length === 0
           ? 'never'
-          : t.cases.map((c) => `{ tag: ${quote(c.name)}${c.type ? `; val: ${this.type(c.type)}` : ''} }`).join(' | ');
+          : unionType(t.cases.map((c) => `{ tag: ${quote(c.name)}${c.type ? `; val: ${this.type(c.type)}` : ''} }`));
       default:
-        return this.type(t);
+        return assertNever(t, 'named type kind');
     }
   }
 
   /** Structure without names of nested named types' aliases (stable across interfaces). */
   #structureKey(t: ValType): string {
-    return JSON.stringify(t, (k, v: unknown) => (k === 'resource' && v && typeof v === 'object' ? `${(v as ResourceType).interfaceName}#${(v as ResourceType).name}` : v));
+    return JSON.stringify(t, (k, v: unknown) => {
+      if (k !== 'resource' || !v || typeof v !== 'object') return v;
+      const r = v as ResourceType;
+      return `${r.interfaceName}#${r.name}`;
+    });
   }
 }
 
-function kindWord(t: ValType): string {
+function kindWord(t: DeclaredType): string {
   return t.kind;
 }
 
-function signature(namer: TypeNamer, f: FuncType, self: string | null): string {
+/** A function type; `indent` is where the member holding it starts, for parameters wrapped one per line. */
+function signature(namer: TypeNamer, f: FuncType, self: string | null, indent: string): string {
   const params = f.params.map((p) => `${tsIdentifier(p.name, 'lower')}: ${namer.type(p.type)}`);
   if (self !== null) params.unshift(`self: ${self}`);
-  return `(${params.join(', ')}) => ${f.result ? namer.type(f.result) : 'void'}`;
+  const result = f.result ? namer.type(f.result) : 'void';
+  const flat = `(${params.join(', ')}) => ${result}`;
+  if (flat.length <= WRAP_AT) return flat;
+  return `(\n${params.map((p) => `${indent}  ${p},`).join('\n')}\n${indent}) => ${result}`;
 }
 
 /**
@@ -143,7 +182,7 @@ function exportedResources(items: readonly WorldItem[]): Set<ResourceType> {
 function hostMember(namer: TypeNamer, name: string, f: FuncType): string {
   const isMethod = name.startsWith('[method]');
   // A method's first parameter is the borrowed `self`: the host object itself.
-  return `${quote(name)}: ${signature(namer, isMethod ? { ...f, params: f.params.slice(1) } : f, isMethod ? 'HostResource' : null)};`;
+  return `${quote(name)}: ${signature(namer, isMethod ? { ...f, params: f.params.slice(1) } : f, isMethod ? 'HostResource' : null, '    ')};`;
 }
 
 /** Plain functions by lowerCamel name; resource functions by their canonical name (`[method]counter.incr`). */
@@ -152,7 +191,7 @@ function exportKey(func: string): string {
 }
 
 function exportMembers(namer: TypeNamer, iface: InterfaceType): string[] {
-  return [...iface.funcs].map(([name, f]) => `readonly ${exportKey(name)}: ${signature(namer, f, null)};`);
+  return [...iface.funcs].map(([name, f]) => `readonly ${exportKey(name)}: ${signature(namer, f, null, '    ')};`);
 }
 
 /** `pkg:ns/filter@1.0.0#check` — the target `plugin.fn` resolves. */
@@ -183,9 +222,10 @@ export function generateBindings(contract: Contract, options: BindingsOptions = 
       const short = shortInterfaceName(item.name);
       const unambiguous = shortNames.indexOf(short) === shortNames.lastIndexOf(short);
       for (const n of fns) targets.push(target(item, n), ...(unambiguous ? [`${short}#${n}`] : []));
-      table.push(`  ${key}: { ${fns.map((n) => `${exportKey(n)}: ${quote(target(item, n))}`).join(', ')} },`);
+      const entries = fns.map((n) => `${exportKey(n)}: ${quote(target(item, n))},`);
+      table.push(`  ${key}: ${objectType(entries).replace(/\n/g, '\n  ')},`);
     } else if (item.kind === 'func') {
-      exportLines.push(`  readonly ${quote(lowerCamel(item.name))}: ${signature(namer, item.func, null)};`);
+      exportLines.push(`  readonly ${quote(lowerCamel(item.name))}: ${signature(namer, item.func, null, '  ')};`);
       targets.push(target(item, null));
       table.push(`  ${quote(lowerCamel(item.name))}: ${quote(target(item, null))},`);
     } else if (item.kind === 'type') {
@@ -205,16 +245,22 @@ export function generateBindings(contract: Contract, options: BindingsOptions = 
       importLines.push(`  readonly ${quote(item.name)}${optional ? '?' : ''}: {\n${members.join('\n')}\n  };`);
     } else if (item.kind === 'func') {
       hostRequired = true;
-      importLines.push(`  readonly ${quote(item.name)}: ${signature(namer, item.func, null)};`);
+      importLines.push(`  readonly ${quote(item.name)}: ${signature(namer, item.func, null, '  ')};`);
     } else if (item.kind === 'type' && item.type.kind !== 'resource') {
       namer.type(item.type);
     }
   }
 
   const from = quote(options.importFrom ?? 'witplug');
+  const imported = [
+    'bindExports', 'loadPlugin', 'PluginHost', 'type Contract', 'type HookSpec', 'type OperationSpec', 'type PluginHostOptions', 'type PluginOptions',
+    ...(namer.usesPluginResource ? ['type PluginResource'] : []),
+    'type TypedPlugin',
+  ];
+  const hostOption = `readonly host${hostRequired ? '' : '?'}: Imports`;
   return [
     `// Generated by \`witplug types\` for world ${quote(contract.world)}. Do not edit: regenerate.`,
-    `import { bindExports, loadPlugin, PluginHost, type Contract, type HookSpec, type OperationSpec, type PluginHostOptions, type PluginOptions, type PluginResource, type TypedPlugin } from ${from};`,
+    `import {\n${imported.map((name) => `  ${name},`).join('\n')}\n} from ${from};`,
     '',
     '/** A resource the host provides: any object of the host\'s own. */',
     'export type HostResource = object;',
@@ -229,21 +275,22 @@ export function generateBindings(contract: Contract, options: BindingsOptions = 
     `const EXPORTS = {\n${table.join('\n')}\n} as const;`,
     '',
     '/** Every export a call or a PluginHost hook can target (`plugin.fn(target)`, `HookSpec.target`). */',
-    `export type Target = ${targets.length === 0 ? 'never' : targets.map(quote).join(' | ')};`,
+    typeDeclaration('Target', targets.length === 0 ? 'never' : unionType(targets.map(quote))),
     '',
     '/** A PluginHost hook table checked against this world: `hooks: { … } satisfies Hooks`. */',
     'export type Hooks = Readonly<Record<string, HookSpec & { readonly target: Target }>>;',
     '/** PluginHost operations checked against this world. */',
     'export type Operations = Readonly<Record<string, OperationSpec & { readonly target: Target }>>;',
     '',
-    `export type ${worldId}Options = Omit<PluginOptions, 'host' | 'isolate'> & { readonly contract: Contract; readonly host${hostRequired ? '' : '?'}: Imports };`,
+    `export type ${worldId}Options = Omit<PluginOptions, 'host' | 'isolate'> & { readonly contract: Contract; ${hostOption} };`,
     '',
     `/** Loads a plugin of world ${quote(contract.world)} (admitted against \`options.contract\`) with typed \`exports\`. */`,
     `export async function load${worldId}(source: string | Uint8Array, options: ${worldId}Options): Promise<TypedPlugin<Exports>> {`,
     `  return bindExports<Exports>(await loadPlugin(source, { ...options, host: options.host as unknown as PluginOptions['host'] }), EXPORTS);`,
     '}',
     '',
-    `export type ${worldId}HostOptions = Omit<PluginHostOptions, 'host' | 'hooks' | 'operations'> & { readonly host${hostRequired ? '' : '?'}: Imports; readonly hooks?: Hooks; readonly operations?: Operations };`,
+    `export type ${worldId}HostOptions = Omit<PluginHostOptions, 'host' | 'hooks' | 'operations'>`,
+    `  & { ${hostOption}; readonly hooks?: Hooks; readonly operations?: Operations };`,
     '',
     `/** A PluginHost for plugins of world ${quote(contract.world)}: host implementations and hook targets checked by tsc. */`,
     `export function create${worldId}Host(options: ${worldId}HostOptions): PluginHost {`,

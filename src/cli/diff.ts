@@ -77,7 +77,8 @@ async function diff(first: string, second: string | undefined, flags: DiffFlags)
   } catch (e) {
     if (e instanceof WitplugError && (flags.format === 'github' || flags.format === 'junit')) {
       const at = e.details as { file?: unknown; line?: unknown; column?: unknown } | undefined;
-      const pos = typeof at?.file === 'string' && typeof at.line === 'number' && typeof at.column === 'number' ? { file: at.file, line: at.line, column: at.column } : {};
+      const { file, line, column } = at ?? {};
+      const pos = typeof file === 'string' && typeof line === 'number' && typeof column === 'number' ? { file, line, column } : {};
       process.stdout.write(formatDiffFailure({ code: e.code, message: e.message, ...pos }, flags.format, ctx));
     }
     throw e;

@@ -1,6 +1,6 @@
 /** `witplug run`: load one plugin against a contract and call one function. */
 import type { Command } from 'commander';
-import { WitplugError, ErrorCodes, loadContract, loadPlugin, readGrantManifest, type Grant, type Limits } from '../index.js';
+import { loadContract, loadPlugin, readGrantManifest, type Grant, type Limits, type ValType } from '../index.js';
 import { fromJson, readInput, resolveExport } from '../tools.js';
 import { ExitCode, printJson, runCommand, toJson, usage } from './output.js';
 
@@ -46,7 +46,7 @@ export function registerRun(program: Command): void {
 }
 
 /** Parses `--args` into witplug values, naming the parameter at fault. */
-export function parseArgs(json: string, params: readonly { name: string; type: import('../index.js').ValType }[], target: string): unknown[] {
+export function parseArgs(json: string, params: readonly { name: string; type: ValType }[], target: string): unknown[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -117,7 +117,6 @@ export function limitFlags(flags: RunFlags): Limits {
   if (mf !== undefined) out.maxOpenFiles = mf;
   return out;
 }
-
 
 function pluginName(path: string): string {
   return path.replace(/^.*\//, '').replace(/\.wasm$/, '');

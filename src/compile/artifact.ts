@@ -17,6 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { WitplugError, ErrorCodes } from '../errors.js';
+import { assertNever } from '../util/assert-never.js';
 
 const MAGIC = Buffer.from('WPLUGART', 'latin1');
 /** Format 1 (witplug ≤ 0.1.0 pre-release) had its own magic and no format word. */
@@ -208,6 +209,8 @@ function describeMismatch(field: keyof ArtifactKeyFields, found: string | number
       return `cache entry built with options ${show(found)}, running with ${show(expected)}`;
     case 'contractFingerprint':
       return `cache entry built for contract fingerprint ${show(found)}, running ${show(expected)}`;
+    default:
+      return assertNever(field, 'artifact key field');
   }
 }
 

@@ -6,8 +6,7 @@
  * directory is bounded (LRU by bytes) and only trusted when no one else
  * could have written it (src/util/cache-dir.ts).
  */
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { BUILD_STAMP, VERSION } from '../version.js';
 import { cacheMaxBytes, defaultCacheDir, pruneCache, readEntry, writeEntry } from '../util/cache-dir.js';
 
@@ -183,7 +182,11 @@ export class CompileCache {
   }
 
   /** The entry's contents, or why it can't be used ('absent' when there is none). */
-  private async tryLoad(path: string, expected: ArtifactKeyFields, component: Uint8Array): Promise<{ glue: string; coreModules: Map<string, Uint8Array> } | string> {
+  private async tryLoad(
+    path: string,
+    expected: ArtifactKeyFields,
+    component: Uint8Array,
+  ): Promise<{ glue: string; coreModules: Map<string, Uint8Array> } | string> {
     const read = await readEntry(path);
     if (read.kind === 'absent') return 'absent';
     if (read.kind !== 'ok') return `${read.reason} → rebuilding`;

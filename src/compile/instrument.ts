@@ -94,7 +94,7 @@ export interface InstrumentResult {
   deadlineGlobalExport: string;
   /** Export name of the mutable i32 flag set when a memory.grow returned -1 (always present). */
   growFailedGlobalExport: string;
-  features: { fuel: boolean; deadline: boolean; growFailed: boolean; importedGlobals: boolean; singleCounter: boolean };
+  features: { fuel: boolean; deadline: boolean; importedGlobals: boolean; singleCounter: boolean };
   stats: { functions: number; loops: number; memoryGrows: number; tableGrows: number; bulkOps: number };
 }
 
@@ -403,7 +403,8 @@ export function instrumentCoreModule(bytes: Uint8Array, options: InstrumentOptio
   checkOptions(options);
   const sections = splitModule(bytes);
   const info = readInfo(bytes, sections);
-  if (info.importNames.some(([m]) => m === WITPLUG_HOST_MODULE) || [FUEL_GLOBAL_EXPORT, DEADLINE_GLOBAL_EXPORT, GROW_FAILED_GLOBAL_EXPORT].some((e) => info.exportNames.has(e))) {
+  const reservedExport = [FUEL_GLOBAL_EXPORT, DEADLINE_GLOBAL_EXPORT, GROW_FAILED_GLOBAL_EXPORT].some((e) => info.exportNames.has(e));
+  if (info.importNames.some(([m]) => m === WITPLUG_HOST_MODULE) || reservedExport) {
     usage('core module is already instrumented by witplug (or uses its reserved names)');
   }
   const definedFuncs = info.funcTypeIdx.length;
@@ -414,7 +415,6 @@ export function instrumentCoreModule(bytes: Uint8Array, options: InstrumentOptio
 
   const fuel = options.fuel;
   const deadline = options.deadlineCheckEvery !== undefined;
-  const growFailed = true;
 
   // Defined: appended after all existing globals, nothing shifts. Imported: appended after the
   // existing global imports, so every defined global moves up by the number added.
@@ -448,7 +448,7 @@ export function instrumentCoreModule(bytes: Uint8Array, options: InstrumentOptio
     fuelGlobal: single ? -1 : fuelGlobal,
     deadlineGlobal: single ? fuelGlobal : deadlineGlobal,
     checkFunc,
-    growFailedGlobal: growFailed ? growFailedGlobal : -1,
+    growFailedGlobal,
     memory64: info.memory64,
     table64: info.table64,
     shift: shifting ? shift : NO_SHIFT,
@@ -657,7 +657,7 @@ export function instrumentCoreModule(bytes: Uint8Array, options: InstrumentOptio
     checkImport: CHECK_IMPORT,
     deadlineGlobalExport: DEADLINE_GLOBAL_EXPORT,
     growFailedGlobalExport: GROW_FAILED_GLOBAL_EXPORT,
-    features: { fuel, deadline, growFailed, importedGlobals: importGlobals, singleCounter: single },
+    features: { fuel, deadline, importedGlobals: importGlobals, singleCounter: single },
     stats: { functions: definedFuncs, loops: stats.loops, memoryGrows: stats.memoryGrows, tableGrows: stats.tableGrows, bulkOps: stats.bulkOps },
   };
 }

@@ -8,9 +8,6 @@
  * fast call path and instrumentation hook in).
  */
 import { JCO_VERSION } from '../util/tool-versions.js';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { WitplugError, ErrorCodes } from '../errors.js';
 
 export interface TranspiledComponent {

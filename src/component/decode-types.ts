@@ -12,6 +12,7 @@ import {
   MAX_SCOPE_DEPTH, asVariable, checked, levelOf, sealed, sealedCopy, checkedFunc, freshResource, nameDef, newScope, sameMeasure,
 } from './defs.js';
 import { Subst } from './subst.js';
+import { assertNever } from '../util/assert-never.js';
 
 const PRIMS: Record<number, PrimitiveKind> = {
   0x7f: 'bool', 0x7e: 's8', 0x7d: 'u8', 0x7c: 's16', 0x7b: 'u16', 0x7a: 's32', 0x79: 'u32',
@@ -233,7 +234,11 @@ function memberCount(t: ValType): number {
     case 'variant': return t.cases.length;
     case 'tuple': return t.types.length;
     case 'enum': case 'flags': return t.names.length;
-    default: return 0;
+    case 'list': case 'option': case 'result': case 'own': case 'borrow': case 'future': case 'stream':
+    case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64':
+    case 'f32': case 'f64': case 'char': case 'string': case 'error-context':
+      return 0;
+    default: return assertNever(t, 'value type kind');
   }
 }
 
@@ -308,7 +313,8 @@ export function addExt(scope: Scope, ext: Ext): void {
     case 'type': scope.types.push(ext.t); break;
     case 'instance': scope.instances.push(ext.t); break;
     case 'component': scope.components.push(ext.t); break;
-    default: break; // modules and values are not tracked
+    case 'module': case 'value': break; // not tracked
+    default: assertNever(ext, 'extern sort');
   }
 }
 
@@ -320,7 +326,8 @@ export function extAt(r: Reader, scope: Scope, sort: SortName, idx: number, pos:
     case 'instance': return { s: 'instance', t: at(r, scope.instances, idx, 'instance', pos) };
     case 'component': return { s: 'component', t: at(r, scope.components, idx, 'component', pos) };
     case 'value': return { s: 'value' };
-    default: return { s: 'module' };
+    case 'core': return { s: 'module' };
+    default: return assertNever(sort, 'sort');
   }
 }
 
@@ -439,8 +446,11 @@ export function importPlaceholder(ext: Ext, depth: number, budget: Budget, at: n
     }
     case 'component':
       return { s: 'component', t: asVariable(sealedCopy(ext.t, { imports: ext.t.imports, exports: ext.t.exports, inner: ext.t.inner }), depth) };
-    default:
+    case 'module':
+    case 'value':
       return ext;
+    default:
+      return assertNever(ext, 'extern sort');
   }
 }
 

@@ -12,6 +12,7 @@ import { type EvalContext, evalComponent, readComponentPreamble } from './interp
 import { CoreWiring, type CoreImportWiring, type LiftSource } from './core-wiring.js';
 import { type CustomSection, parseComponentName, parseProducers } from './custom.js';
 import { canonBuiltinsSeen, resetStringEncodingScan, sawAsyncOption, sawNonUtf8Strings } from './core-skip.js';
+import { assertNever } from '../util/assert-never.js';
 
 export type { CustomSection } from './custom.js';
 export type { CoreImportWire, CoreImportWiring, CoreItem, LiftSource } from './core-wiring.js';
@@ -53,7 +54,6 @@ export interface DecodedComponent {
   readonly importWiring: CoreImportWiring | null;
 }
 
-
 function interfaceOf(name: string, inst: InstanceDef): InterfaceType {
   const types = new Map<string, NamedType>();
   const funcs = new Map<string, FuncType>();
@@ -80,6 +80,7 @@ function oddMember(ext: Ext): string | null {
     case 'component': return 'component';
     case 'module': return 'core module';
     case 'value': return 'value';
+    default: return assertNever(ext, 'extern sort');
   }
 }
 
@@ -112,6 +113,8 @@ export function worldItem(name: string, ext: Ext, budget: Budget): WorldItem {
       return { kind: 'extern', name, sort: 'core module', detail: 'core module' };
     case 'value':
       return { kind: 'extern', name, sort: 'value', detail: 'value' };
+    default:
+      return assertNever(ext, 'extern sort');
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import type { FuncType, ResourceType, ValType } from './types.js';
 import { malformed } from './reader.js';
+import { assertNever } from '../util/assert-never.js';
 
 export interface InstanceDef {
   readonly exports: Map<string, Ext>;
@@ -164,7 +165,8 @@ export function extLevel(e: Ext): number {
   switch (e.s) {
     case 'func': case 'instance': case 'component': return levelOf(e.t);
     case 'type': return defLevel(e.t);
-    default: return -1;
+    case 'module': case 'value': return -1;
+    default: return assertNever(e, 'extern sort');
   }
 }
 
@@ -173,7 +175,8 @@ function defLevel(d: Def): number {
     case 'val': return measure(d.t).level;
     case 'resource': return levelOf(d.r);
     case 'func': case 'instance': case 'component': return levelOf(d.t);
-    default: return -1;
+    case 'opaque': return -1;
+    default: return assertNever(d, 'definition kind');
   }
 }
 

@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { FuncType, InterfaceType, NamedType, ValType } from './types.js';
+import { assertNever } from '../util/assert-never.js';
 
 // Memoised per type object: decoded types share subtrees heavily.
 const canon = new WeakMap<object, string>();
@@ -46,7 +47,11 @@ export function canonicalValType(t: ValType | null): string {
     case 'borrow': s = `borrow<${q(t.resource.name)}>`; break;
     case 'future': s = `future<${canonicalValType(t.type)}>`; break;
     case 'stream': s = `stream<${canonicalValType(t.type)}>`; break;
-    default: s = t.kind;
+    case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64':
+    case 'f32': case 'f64': case 'char': case 'string': case 'error-context':
+      s = t.kind;
+      break;
+    default: return assertNever(t, 'value type kind');
   }
   if (s.length > CANON_INLINE_MAX) s = `#${sha256(s)}`;
   canon.set(t, s);

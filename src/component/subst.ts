@@ -15,6 +15,7 @@ import {
   type Budget, type ComponentDef, type Def, type Ext, type InstanceDef,
   asVariable, checked, checkedFunc, freshResource, levelOf, nameDef, sealed, variableLevel,
 } from './defs.js';
+import { assertNever } from '../util/assert-never.js';
 
 export class Subst {
   private readonly memo = new Map<object, object>();
@@ -78,8 +79,11 @@ export class Subst {
         const t = this.component(e.t);
         return t === e.t ? e : { s: 'component', t };
       }
-      default:
+      case 'module':
+      case 'value':
         return e;
+      default:
+        return assertNever(e, 'extern sort');
     }
   }
 
@@ -121,8 +125,10 @@ export class Subst {
         const t = this.component(d.t);
         return t === d.t ? d : { d: 'component', t };
       }
-      default:
+      case 'opaque':
         return d;
+      default:
+        return assertNever(d, 'definition kind');
     }
   }
 
@@ -196,9 +202,13 @@ export class Subst {
         const resource = this.resource(t.resource);
         return resource === t.resource ? t : checked({ kind: t.kind, resource }, [], at, levelOf(resource));
       }
-      default:
-        // Primitives, enums and flags mention no variable (but may be a placeholder: copy it).
+      case 'enum': case 'flags':
+      case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64':
+      case 'f32': case 'f64': case 'char': case 'string': case 'error-context':
+        // Mention no variable (but may be a placeholder: copy it).
         return t;
+      default:
+        return assertNever(t, 'value type kind');
     }
   }
 

@@ -117,17 +117,3 @@ export interface ComponentShape {
   readonly imports: readonly WorldItem[];
   readonly exports: readonly WorldItem[];
 }
-
-/** Parsed `pkg:name/iface@version` — version is null when unversioned. */
-export interface QualifiedName {
-  readonly namespace: string;
-  readonly package: string;
-  readonly interface: string;
-  readonly version: string | null;
-}
-
-export function parseQualifiedName(name: string): QualifiedName | null {
-  const m = /^([a-z][a-z0-9-]*):([a-z][a-z0-9-]*(?::[a-z][a-z0-9-]*)*)\/([a-z][a-z0-9-]*)(?:@(.+))?$/.exec(name);
-  if (!m) return null;
-  return { namespace: m[1]!, package: m[2]!, interface: m[3]!, version: m[4] ?? null };
-}

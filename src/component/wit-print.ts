@@ -7,7 +7,8 @@
  * hand-written binaries) print their body inline. Qualified interface names
  * are printed as-is inside worlds (readable, though not strictly valid WIT).
  */
-import type { ComponentShape, FuncType, InterfaceType, NamedType, ValType, WorldItem } from './types.js';
+import type { ComponentShape, EnumType, FlagsType, FuncType, InterfaceType, NamedType, RecordType, ValType, VariantType, WorldItem } from './types.js';
+import { assertNever } from '../util/assert-never.js';
 
 const KEYWORDS = new Set([
   'as', 'async', 'bool', 'borrow', 'char', 'constructor', 'enum', 'error-context', 'export', 'f32', 'f64', 'flags',
@@ -53,7 +54,7 @@ function putList<T>(out: Out, items: readonly T[], each: (x: T) => void): void {
   }
 }
 
-function writeBody(t: ValType, out: Out): void {
+function writeBody(t: RecordType | VariantType | EnumType | FlagsType, out: Out): void {
   switch (t.kind) {
     case 'record':
       put(out, '{ ');
@@ -75,7 +76,7 @@ function writeBody(t: ValType, out: Out): void {
       put(out, ' }');
       return;
     default:
-      return;
+      return assertNever(t, 'named type kind');
   }
 }
 
@@ -112,7 +113,10 @@ function writeValType(t: ValType | null, out: Out): void {
     case 'borrow': return put(out, `borrow<${witId(t.resource.name || 'resource')}>`);
     case 'future':
     case 'stream': return t.type === null ? put(out, t.kind) : writeGeneric(out, t.kind, [t.type]);
-    default: return put(out, t.kind);
+    case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64':
+    case 'f32': case 'f64': case 'char': case 'string': case 'error-context':
+      return put(out, t.kind);
+    default: return assertNever(t, 'value type kind');
   }
 }
 
@@ -123,7 +127,7 @@ function printed(write: (out: Out) => void, max: number): string {
   return out.cut ? `${text.slice(0, max)}…` : text;
 }
 
-function body(t: ValType): string {
+function body(t: RecordType | VariantType | EnumType | FlagsType): string {
   return printed((out) => writeBody(t, out), Infinity);
 }
 
@@ -209,6 +213,8 @@ export function printWorldItem(item: WorldItem, direction: 'import' | 'export', 
     case 'extern':
       // Not expressible in WIT: a comment keeps the printed world parseable.
       return `${indent}/* ${direction} ${JSON.stringify(item.name)}: ${item.detail} (not expressible in WIT) */`;
+    default:
+      return assertNever(item, 'world item kind');
   }
 }
 
@@ -222,7 +228,9 @@ function worldLevel(items: readonly WorldItem[], direction: 'import' | 'export')
   }
   if (types.size === 0 && funcs.size === 0) return [];
   const pseudo: InterfaceType = { kind: 'interface', name: '', types, funcs };
-  return printInterfaceBody(pseudo).map((l) => (/^  [^ }]/.test(l) && !/^  (resource|record|variant|enum|flags|type) /.test(l) ? `  ${direction} ${l.slice(2)}` : l));
+  // A member line (two spaces of indent) that is not a type definition is a function: it takes the direction.
+  const isFunc = (l: string): boolean => /^ {2}[^ }]/.test(l) && !/^ {2}(resource|record|variant|enum|flags|type) /.test(l);
+  return printInterfaceBody(pseudo).map((l) => (isFunc(l) ? `  ${direction} ${l.slice(2)}` : l));
 }
 
 /** A whole component shape as a world. */

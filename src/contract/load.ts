@@ -39,7 +39,6 @@ const CACHE_MAX = 64;
  * from a WIT file or directory (a directory may hold `deps/`). Cached per
  * (resolved path, world, content of every .wit file read).
  */
-// eslint-disable-next-line @typescript-eslint/no-unused-vars -- the deprecated options are accepted, see LoadContractOptions
 export async function loadContract(witPath: string, world: string, _options?: LoadContractOptions): Promise<Contract> {
   if (typeof witPath !== 'string' || witPath === '') throw new WitplugError('USAGE', 'a WIT path is required');
   if (typeof world !== 'string' || world === '') throw new WitplugError('USAGE', 'a world name is required');

@@ -160,9 +160,18 @@ interface Classified {
 
 function memberRule(label: string, container: string | undefined, change: 'added' | 'removed' | 'changed' | 'reordered'): DiffRuleId | null {
   const isEnum = container?.startsWith('enum ');
-  const base = label === 'param' ? 'PARAM' : label === 'field' ? 'FIELD' : label === 'flag' ? 'FLAG' : label === 'case' ? (isEnum ? 'ENUM_CASE' : 'CASE') : null;
+  const base = label === 'param' ? 'PARAM'
+    : label === 'field' ? 'FIELD'
+    : label === 'flag' ? 'FLAG'
+    : label === 'case' ? (isEnum ? 'ENUM_CASE' : 'CASE')
+    : null;
   if (!base) return null;
-  const suffix = change === 'added' ? 'ADDED' : change === 'removed' ? 'REMOVED' : change === 'reordered' ? 'REORDERED' : base === 'PARAM' ? 'RETYPED' : base === 'FIELD' ? 'RETYPED' : base === 'CASE' ? 'PAYLOAD_CHANGED' : null;
+  const suffix = change === 'added' ? 'ADDED'
+    : change === 'removed' ? 'REMOVED'
+    : change === 'reordered' ? 'REORDERED'
+    : base === 'PARAM' || base === 'FIELD' ? 'RETYPED'
+    : base === 'CASE' ? 'PAYLOAD_CHANGED'
+    : null;
   return suffix ? (`${base}_${suffix}` as DiffRuleId) : null;
 }
 
@@ -353,7 +362,8 @@ function itemFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow: 
     // A world item changing kind is a change of the world, like an item added or removed.
     const owner = c.rule === 'ITEM_KIND_CHANGED' ? rootPkg(nw) : pkg;
     const via = d.kind === 'changed' && ni.kind === 'interface' ? [...ni.iface.types.values()].find((t) => t === newLoc.node) : undefined;
-    const f: Pending = { ...finding(c.rule, 'breaking', breaks, formatPath(d.path), reword(d.message), c.removal ? oldLoc.pos : newLoc.pos, owner), ...(via === undefined ? {} : { via }) };
+    const found = finding(c.rule, 'breaking', breaks, formatPath(d.path), reword(d.message), c.removal ? oldLoc.pos : newLoc.pos, owner);
+    const f: Pending = { ...found, ...(via === undefined ? {} : { via }) };
     meta.set(f, { d, oldLoc: parentOld, newLoc: parentNew });
     items.push(f);
   }
@@ -361,7 +371,9 @@ function itemFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow: 
 }
 
 /** Source-level changes the binary does not show: use targets, alias targets, gates, unused types. */
-function sourceFindings(dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow: ResolvedWorld, nw: ResolvedWorld, pkg: string, sofar: readonly Pending[]): Pending[] {
+function sourceFindings(
+  dir: Dir, oi: WorldItem, ni: WorldItem, path: string, ow: ResolvedWorld, nw: ResolvedWorld, pkg: string, sofar: readonly Pending[],
+): Pending[] {
   if (oi.kind !== 'interface' || ni.kind !== 'interface') return [];
   const oInfo = ow.sources.interfaces.get(oi.iface);
   const nInfo = nw.sources.interfaces.get(ni.iface);
@@ -496,7 +508,9 @@ function unstableMessage(what: string, gates: string, change: 'added' | 'removed
 }
 
 /** Gate changes of an interface's functions, types and resource members (including `@unstable` ones the shape leaves out). */
-function memberGateFindings(path: string, oIface: InterfaceType, nIface: InterfaceType, oInfo: InterfaceInfo, nInfo: InterfaceInfo, nSrc: SourceMap, pkg: string): Pending[] {
+function memberGateFindings(
+  path: string, oIface: InterfaceType, nIface: InterfaceType, oInfo: InterfaceInfo, nInfo: InterfaceInfo, nSrc: SourceMap, pkg: string,
+): Pending[] {
   const out: Pending[] = [];
   const has = (iface: InterfaceType, info: InterfaceInfo, name: string): boolean => iface.funcs.has(name) || info.members.has(name);
   const posOf = (name: string): SrcPos | null => {
@@ -540,11 +554,14 @@ function worldGateFindings(o: Side, n: Side): Pending[] {
     const pkg = rootPkg(n.world);
     const shown = fullByKey(n.world, key) ?? fullByKey(o.world, key);
     const path = shown ? `${key.slice(0, key.indexOf(' '))} ${shown.name}` : key;
-    if (b?.unstable && !a?.unstable && !inShape(o.world, key)) out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', path, unstableMessage(key, b.gates, 'added'), b.pos, pkg));
-    else if (a?.unstable && !b?.unstable && !inShape(n.world, key)) out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', path, unstableMessage(key, a.gates, 'removed'), a.pos, pkg));
-    else if (!a?.unstable && !b?.unstable && inShape(o.world, key) && inShape(n.world, key)) {
+    if (b?.unstable && !a?.unstable && !inShape(o.world, key)) {
+      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', path, unstableMessage(key, b.gates, 'added'), b.pos, pkg));
+    } else if (a?.unstable && !b?.unstable && !inShape(n.world, key)) {
+      out.push(finding('FEATURE_GATE_CHANGED', 'safe', 'none', path, unstableMessage(key, a.gates, 'removed'), a.pos, pkg));
+    } else if (!a?.unstable && !b?.unstable && inShape(o.world, key) && inShape(n.world, key)) {
       const c = gateChange(key, a?.gates, b?.gates);
-      if (c) out.push(finding('FEATURE_GATE_CHANGED', c.severity, 'none', path, c.message, b?.pos ?? (shown ? n.world.sources.items.get(shown) : undefined) ?? null, pkg));
+      const pos = b?.pos ?? (shown ? n.world.sources.items.get(shown) : undefined) ?? null;
+      if (c) out.push(finding('FEATURE_GATE_CHANGED', c.severity, 'none', path, c.message, pos, pkg));
     }
   }
   // World-level types (`type t = …` in a world) are imported type items.

@@ -1,4 +1,5 @@
 /** Renders a diff report as text, JSON, GitHub annotations or JUnit XML. */
+import { ErrorCodes, WitplugError } from '../errors.js';
 import { breaksSide, type DiffFinding, type DiffReport } from './rules.js';
 
 export type DiffFormat = 'text' | 'json' | 'github' | 'junit';
@@ -32,13 +33,21 @@ function ciFile(file: string, ctx: FormatContext): string {
 export function formatReport(report: DiffReport, format: DiffFormat, ctx: FormatContext): string {
   switch (format) {
     case 'json':
-      return JSON.stringify({ old: ctx.old, new: ctx.new, world: report.world, side: ctx.side, breaking: isBreaking(report, ctx.side), breaksPlugins: report.breaksPlugins, breaksHosts: report.breaksHosts, findings: report.findings, packages: report.packages }) + '\n';
+      return JSON.stringify({
+        old: ctx.old, new: ctx.new, world: report.world, side: ctx.side, breaking: isBreaking(report, ctx.side),
+        breaksPlugins: report.breaksPlugins, breaksHosts: report.breaksHosts, findings: report.findings, packages: report.packages,
+      }) + '\n';
     case 'github':
       return report.findings.map((f) => github(f, ctx)).join('');
     case 'junit':
       return junit(report, ctx);
-    default:
+    case 'text':
       return text(report, ctx);
+    default: {
+      // Exhaustive, and a JavaScript caller's unknown format is its own mistake.
+      const unknown: never = format;
+      throw new WitplugError(ErrorCodes.USAGE, `unknown diff format ${JSON.stringify(unknown)}: one of text, json, github, junit`);
+    }
   }
 }
 

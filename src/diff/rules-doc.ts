@@ -46,8 +46,17 @@ export const DIFF_JSON: { readonly report: readonly JsonField[]; readonly findin
     { key: 'package', type: 'string', meaning: '`namespace:name`' },
     { key: 'old', type: 'string | null', meaning: 'the old version (null: unversioned)' },
     { key: 'new', type: 'string | null', meaning: 'the new version' },
-    { key: 'change', type: '"breaking" | "additive" | "none"', meaning: 'breaks existing plugins / only adds (hosts of the old version lack it) / nothing a binary carries' },
-    { key: 'needs', type: '"incompatible" | "compatible" | "none"', meaning: 'the version the change calls for: one existing plugins no longer match (major from 1.0, minor for 0.x, patch for 0.0.x), a newer one they still match (minor from 1.0, patch for 0.x), or none' },
+    {
+      key: 'change',
+      type: '"breaking" | "additive" | "none"',
+      meaning: 'breaks existing plugins / only adds (hosts of the old version lack it) / nothing a binary carries',
+    },
+    {
+      key: 'needs',
+      type: '"incompatible" | "compatible" | "none"',
+      meaning: 'the version the change calls for: one existing plugins no longer match (major from 1.0, minor for 0.x, patch '
+        + 'for 0.0.x), a newer one they still match (minor from 1.0, patch for 0.x), or none',
+    },
     { key: 'suggested', type: 'string | null', meaning: 'the smallest such version after `old`' },
     { key: 'ok', type: 'boolean', meaning: 'whether `new` fits; when not, a `VERSION_BUMP_REQUIRED` finding says so' },
     { key: 'advice', type: 'string', meaning: 'the same in one sentence (text output prints it when `ok`)' },
@@ -58,7 +67,10 @@ export const DIFF_JSON: { readonly report: readonly JsonField[]; readonly findin
 const JSON_EXAMPLE_FIXTURE = 'version-bump-patch-not-enough';
 
 function jsonSection(dir: string): string[] {
-  const side = (name: string) => resolveWitWorld(parseWitTree({ root: [{ file: name, text: readFileSync(join(dir, JSON_EXAMPLE_FIXTURE, name), 'utf8') }], deps: [] }));
+  const side = (name: string) => {
+    const text = readFileSync(join(dir, JSON_EXAMPLE_FIXTURE, name), 'utf8');
+    return resolveWitWorld(parseWitTree({ root: [{ file: name, text }], deps: [] }));
+  };
   const report = diffWorlds(side('old.wit'), side('new.wit'));
   const json = JSON.parse(formatReport(report, 'json', { old: 'old.wit', new: 'new.wit', side: 'both' })) as unknown;
   const table = (fields: readonly JsonField[]): string[] => ['| Key | Type | Meaning |', '|---|---|---|', ...fields.map((f) => `| \`${f.key}\` | \`${f.type.replace(/\|/g, '\\|')}\` | ${f.meaning} |`)];
@@ -104,7 +116,9 @@ function hunks(a: readonly string[], b: readonly string[]): [number, number, num
   const n = a.length;
   const m = b.length;
   const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  }
   const out: [number, number, number, number][] = [];
   let i = 0;
   let j = 0;
@@ -173,7 +187,8 @@ export function renderRulesDoc(repoRoot: string): string {
     const span: [number, number, number, number] | undefined = hs.length
       ? [Math.min(...hs.map((x) => x[0])), Math.max(...hs.map((x) => x[1])), Math.min(...hs.map((x) => x[2])), Math.max(...hs.map((x) => x[3]))]
       : undefined;
-    const h = id.endsWith('_REORDERED') ? span : (hs.find(([os, oe, ns, ne]) => (inNew ? ex.f.line >= ns && ex.f.line < ne : ex.f.line >= os && ex.f.line < oe)) ?? hs[0]);
+    const covers = ([os, oe, ns, ne]: (typeof hs)[number]): boolean => (inNew ? ex.f.line >= ns && ex.f.line < ne : ex.f.line >= os && ex.f.line < oe);
+    const h = id.endsWith('_REORDERED') ? span : (hs.find(covers) ?? hs[0]);
     const before = h ? oneLine(oldLines.slice(h[0] - 1, h[1] - 1)) : '—';
     const after = h ? oneLine(newLines.slice(h[2] - 1, h[3] - 1)) : '—';
     lines.push(`| \`${id}\` | ${DiffRules[id].category} | ${ex.f.severity} / ${ex.f.breaks} | ${before} | ${after} | [${ex.name}](../test/fixtures/diff/${ex.name}) |`);

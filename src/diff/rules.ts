@@ -26,7 +26,9 @@ export const DiffRules = {
   VERSION_BUMP_REQUIRED: {
     category: 'package',
     summary:
-      'A package\'s version does not fit its changes. Breaking for existing plugins under a version they still link to (it needs a major bump from 1.0, a minor one for 0.x, a patch one for 0.0.x); dangerous for additions under an unchanged version (they need a minor bump from 1.0, a patch one for 0.x).',
+      'A package\'s version does not fit its changes. Breaking for existing plugins under a version they still link '
+        + 'to (it needs a major bump from 1.0, a minor one for 0.x, a patch one for 0.0.x); dangerous for additions '
+        + 'under an unchanged version (they need a minor bump from 1.0, a patch one for 0.x).',
   },
   FUNC_ADDED: { category: 'function', summary: 'A function was added to an interface: hosts must provide it (import) or plugins must export it (export).' },
   FUNC_REMOVED: { category: 'function', summary: 'A function was removed from an interface.' },
@@ -40,8 +42,14 @@ export const DiffRules = {
   TYPE_ADDED: { category: 'type', summary: 'An interface declares a new type.' },
   TYPE_REMOVED: { category: 'type', summary: 'An interface no longer declares a type.' },
   TYPE_KIND_CHANGED: { category: 'type', summary: 'A named type changed kind (e.g. record to variant).' },
-  TYPE_ALIAS_TARGET_CHANGED: { category: 'type', summary: 'A type alias points at another type (breaking when the structure differs, dangerous when only the name does).' },
-  USE_TARGET_CHANGED: { category: 'type', summary: 'A `use` imports a type from another interface; the structure is unchanged but the type now belongs elsewhere.' },
+  TYPE_ALIAS_TARGET_CHANGED: {
+    category: 'type',
+    summary: 'A type alias points at another type (breaking when the structure differs, dangerous when only the name does).',
+  },
+  USE_TARGET_CHANGED: {
+    category: 'type',
+    summary: 'A `use` imports a type from another interface; the structure is unchanged but the type now belongs elsewhere.',
+  },
   FIELD_ADDED: { category: 'type', summary: 'A record gained a field.' },
   FIELD_REMOVED: { category: 'type', summary: 'A record lost a field.' },
   FIELD_RENAMED: { category: 'type', summary: 'A record field was renamed.' },
@@ -66,11 +74,16 @@ export const DiffRules = {
   RESOURCE_METHOD_REMOVED: { category: 'resource', summary: 'A resource lost a method.' },
   RESOURCE_STATIC_ADDED: { category: 'resource', summary: 'A resource gained a static function.' },
   RESOURCE_STATIC_REMOVED: { category: 'resource', summary: 'A resource lost a static function.' },
-  UNUSED_TYPE_CHANGED: { category: 'source', summary: 'A type no function reaches was added, removed or changed: no component binary carries it, so nothing breaks today.' },
+  UNUSED_TYPE_CHANGED: {
+    category: 'source',
+    summary: 'A type no function reaches was added, removed or changed: no component binary carries it, so nothing breaks today.',
+  },
   FEATURE_GATE_CHANGED: {
     category: 'source',
     summary:
-      'An item (function, type, resource member, world import or export) was deprecated (dangerous) or un-deprecated (safe), or an `@unstable` one was added or removed (safe: outside the contract until its feature is enabled). `@since` alone is no change and is not reported.',
+      'An item (function, type, resource member, world import or export) was deprecated (dangerous) or un-deprecated '
+        + '(safe), or an `@unstable` one was added or removed (safe: outside the contract until its feature is enabled). '
+        + '`@since` alone is no change and is not reported.',
   },
 } as const satisfies Record<string, RuleInfo>;
 

@@ -21,4 +21,3 @@ function readPackageVersion(pkg: string): string {
   }
   return 'unknown';
 }
-

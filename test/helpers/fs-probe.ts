@@ -23,7 +23,6 @@ export const O_DIRECTORY = 2;
 export const READ = 1;
 export const WRITE = 2;
 
-
 export type Result = { tag: 'ok'; val: unknown } | { tag: 'err'; val: number };
 
 /** The probe plugin, with results turned into `{ ok }` / `{ err: 'code-name' }`. */

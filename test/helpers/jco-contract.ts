@@ -12,7 +12,11 @@ import type { ComponentShape } from '../../src/component/types.js';
 import { wasmTools } from './wasm-tools-oracle.js';
 
 /** jco's contract for `world` at an absolute WIT path; jco's error is thrown. */
-export async function loadContractViaJco(absPath: string, world: string, opts: { component?: boolean } = {}): Promise<{ shape: ComponentShape; component?: Uint8Array }> {
+export async function loadContractViaJco(
+  absPath: string,
+  world: string,
+  opts: { component?: boolean } = {},
+): Promise<{ shape: ComponentShape; component?: Uint8Array }> {
   const answer = await wasmTools(absPath, world);
   if (!answer.ok) throw new Error(answer.message);
   if (!opts.component) return { shape: answer.shape };

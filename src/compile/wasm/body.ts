@@ -44,7 +44,7 @@ export interface BodyContext {
   deadlineGlobal: number;
   /** Function index of the imported `check` function (only when deadlineGlobal >= 0). */
   checkFunc: number;
-  /** Global index of the i32 grow-failed flag (set to 1 by memory.grow, 2 by table.grow), or -1. */
+  /** Global index of the i32 grow-failed flag (set to 1 by memory.grow, 2 by table.grow); every instrumented module has one. */
   growFailedGlobal: number;
   /** Per memory index (imports first): whether it is a 64-bit memory (i64 addresses and counts). */
   memory64: readonly boolean[];
@@ -191,10 +191,8 @@ function emitGrowAfter(w: Writer, ctx: BodyContext, table: boolean, i64: boolean
     w.byte(0x46); // i32.eq
   }
   w.byte(0x04); w.byte(0x40);
-  if (ctx.growFailedGlobal >= 0) {
-    w.byte(0x41); w.byte(table ? GROW_FAILED_TABLE : GROW_FAILED_MEMORY);
-    w.byte(0x24); w.u32(ctx.growFailedGlobal);
-  }
+  w.byte(0x41); w.byte(table ? GROW_FAILED_TABLE : GROW_FAILED_MEMORY);
+  w.byte(0x24); w.u32(ctx.growFailedGlobal);
   if (meterLocal >= 0) {
     w.byte(0x05); // else
     emitCharge(w, ctx, meterLocal, true, () => {
@@ -218,7 +216,9 @@ export const BULK_CHUNK = 1 << 20;
  * runs with the original operands), so a trapping operation writes nothing.
  * Locals: l, l+1, l+2, l+3 = d, x, n, c (i32).
  */
-function emitChunked(w: Writer, ctx: BodyContext, buf: Uint8Array, a: number, b: number, sub: number, memDst: number, memSrc: number, l: number, meterLocal: number): void {
+function emitChunked(
+  w: Writer, ctx: BodyContext, buf: Uint8Array, a: number, b: number, sub: number, memDst: number, memSrc: number, l: number, meterLocal: number,
+): void {
   const D = l, X = l + 1, N = l + 2, C = l + 3;
   const get = (x: number): void => { w.byte(0x20); w.u32(x); };
   const set = (x: number): void => { w.byte(0x21); w.u32(x); };
@@ -401,7 +401,6 @@ export function rewriteBody(
     } else if (ev === Ev.CALL || ev === Ev.REF_FUNC) {
       if (shifting) s.pushPatch(P_FIDX, instrStart + 1, r.pos);
     } else if (ev === Ev.MEMORY_GROW || ev === Ev.TABLE_GROW) {
-      if (ctx.growFailedGlobal < 0 && !metering) continue;
       const table = ev === Ev.TABLE_GROW;
       const ir = new Reader(buf, instrStart + 1, r.pos);
       if (table) ir.u32(); // the 0xFC sub-opcode

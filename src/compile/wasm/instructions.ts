@@ -173,7 +173,7 @@ export function skipInstr(r: Reader): Ev {
       skipFe(r);
       return Ev.PLAIN;
     case 0xfb:
-      unsupported(r, 'GC instruction (0xFB prefix)');
+      return unsupported(r, 'GC instruction (0xFB prefix)');
     default:
       if (op >= 0x28 && op <= 0x3e) {
         skipMemarg(r);

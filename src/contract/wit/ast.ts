@@ -89,7 +89,13 @@ export type ExternDecl =
 
 export type WorldItemDecl =
   | ({ readonly k: 'import' | 'export'; readonly extern: ExternDecl; readonly pos: SrcPos } & Attrs)
-  | { readonly k: 'include'; readonly path: UsePath; readonly with: readonly { from: string; to: Named }[]; readonly pos: SrcPos; readonly gates: readonly Gate[] }
+  | {
+    readonly k: 'include';
+    readonly path: UsePath;
+    readonly with: readonly { from: string; to: Named }[];
+    readonly pos: SrcPos;
+    readonly gates: readonly Gate[];
+  }
   | { readonly k: 'use'; readonly decl: UseDecl }
   | { readonly k: 'type'; readonly decl: TypeDecl };
 

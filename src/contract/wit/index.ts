@@ -101,7 +101,7 @@ export async function readWitTreeAtRef(path: string, ref: string): Promise<WitTr
       throw new WitplugError(ErrorCodes.USAGE, `git ${args[0]} failed for ${ref}:${path}: ${msg}`);
     }
   };
-  let isDir = false;
+  let isDir: boolean;
   let dir = path;
   try {
     isDir = (await stat(path)).isDirectory();

@@ -8,6 +8,7 @@
  */
 import type { ComponentShape, InterfaceType, NamedType, WorldItem } from '../../component/types.js';
 import type { SourceMap } from './resolve.js';
+import { assertNever } from '../../util/assert-never.js';
 
 function walk(t: NamedType, live: Set<object>, aliasOf: WeakMap<object, NamedType>): void {
   if (live.has(t)) return;
@@ -40,8 +41,11 @@ function walk(t: NamedType, live: Set<object>, aliasOf: WeakMap<object, NamedTyp
     case 'stream':
       if (t.type) walk(t.type, live, aliasOf);
       return;
-    default:
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'enum': case 'flags': case 'resource':
       return;
+    default:
+      assertNever(t, 'kind');
   }
 }
 
@@ -98,4 +102,3 @@ export function liveShape(shape: ComponentShape, sources: SourceMap): ComponentS
   const keep = (items: readonly WorldItem[]): WorldItem[] => items.map(prune).filter((x): x is WorldItem => x !== null);
   return { imports: keep(shape.imports), exports: keep(shape.exports) };
 }
-

@@ -33,6 +33,7 @@ import type {
   WorldDecl,
 } from './ast.js';
 import { witError, type SrcPos } from './lexer.js';
+import { assertNever } from '../../util/assert-never.js';
 
 /** One package: every file of a directory, a deps/ entry, or a nested `package … { }` block. */
 export interface WitPackage {
@@ -63,6 +64,10 @@ export interface InterfaceInfo {
   readonly unstable: Map<string, { readonly kind: 'func' | 'type'; readonly gates: string; readonly pos: SrcPos }>;
 }
 
+function emptyInterfaceInfo(pos: SrcPos, pkg: string): InterfaceInfo {
+  return { pos, pkg, members: new Map(), usedFrom: new Map(), aliasTargets: new Map(), gates: new Map(), unstable: new Map() };
+}
+
 /** A world item as written: its gates, and whether `@unstable` left it out of the shape. */
 export interface WorldItemGates {
   readonly gates: string;
@@ -78,7 +83,7 @@ export class SourceMap {
   readonly interfaces = new WeakMap<InterfaceType, InterfaceInfo>();
   readonly items = new WeakMap<WorldItem, SrcPos>();
   /** World-level type names (and `use`s) of the resolved world and the worlds it includes. */
-  readonly worldTypes: InterfaceInfo = { pos: { file: '', line: 1, column: 1 }, pkg: '', members: new Map(), usedFrom: new Map(), aliasTargets: new Map(), gates: new Map(), unstable: new Map() };
+  readonly worldTypes: InterfaceInfo = emptyInterfaceInfo({ file: '', line: 1, column: 1 }, '');
   /** Gated world items (imports and exports), keyed `import name` / `export name` with versions left off. */
   readonly itemGates = new Map<string, WorldItemGates>();
   /** Alias object → the named type it stands for (see `typeDecl`). */
@@ -259,7 +264,7 @@ export class Resolver {
     this.resolving.add(key);
     this.resolvingPos.set(key, pos);
     try {
-      const info: InterfaceInfo = { pos, pkg: owningPkg, members: new Map(), usedFrom: new Map(), aliasTargets: new Map(), gates: new Map(), unstable: new Map() };
+      const info = emptyInterfaceInfo(pos, owningPkg);
       const scope = this.scope(pkg, qname, items, info);
       const types = new Map<string, NamedType>();
       const funcs = new Map<string, FuncType>();
@@ -272,7 +277,9 @@ export class Resolver {
         types.set(it.decl.name, this.named(scope, it.decl.name, it.decl.pos));
       }
       for (const it of items) {
-        if ((it.k === 'func' || it.k === 'type') && unstable(it.decl)) info.unstable.set(it.decl.name, { kind: it.k, gates: gateText(it.decl), pos: it.decl.pos });
+        if ((it.k === 'func' || it.k === 'type') && unstable(it.decl)) {
+          info.unstable.set(it.decl.name, { kind: it.k, gates: gateText(it.decl), pos: it.decl.pos });
+        }
         if (it.k === 'func' && !unstable(it.decl)) {
           if (funcs.has(it.decl.name) || types.has(it.decl.name)) throw witError(it.decl.pos, `duplicate name '${it.decl.name}'`);
           funcs.set(it.decl.name, this.func(scope, it.decl, null));
@@ -308,7 +315,13 @@ export class Resolver {
    * `renames` (a world included `with { a as b }`) gives a declared type its new name; the body
    * still refers to it by the old one.
    */
-  scope(pkg: WitPackage, owner: string, items: readonly (InterfaceItem | { k: 'include' })[], info: InterfaceInfo | null, renames: ReadonlyMap<string, string> = new Map()): Scope {
+  scope(
+    pkg: WitPackage,
+    owner: string,
+    items: readonly (InterfaceItem | { k: 'include' })[],
+    info: InterfaceInfo | null,
+    renames: ReadonlyMap<string, string> = new Map(),
+  ): Scope {
     const decls = new Map<string, TypeDecl>();
     const uses: Scope['uses'] = new Map();
     const gatedOut = new Set<string>();
@@ -427,6 +440,8 @@ export class Resolver {
           if (names) s.names.set(t, names);
         } else t = this.valType(scope, d.target);
         break;
+      default:
+        assertNever(d, 'k');
     }
     s.pos.set(t, d.pos);
     return t;
@@ -487,6 +502,8 @@ export class Resolver {
       case 'future':
       case 'stream':
         return { kind: r.k, type: r.type ? this.valType(scope, r.type) : null };
+      default:
+        assertNever(r, 'k');
     }
   }
 
@@ -513,7 +530,8 @@ export class Resolver {
       params.push(param);
     }
     dupes(d.params, 'parameter');
-    const f: FuncType = d.async ? { kind: 'func', params, result: d.result ? this.valType(scope, d.result) : null, async: true } : { kind: 'func', params, result: d.result ? this.valType(scope, d.result) : null };
+    const result = d.result ? this.valType(scope, d.result) : null;
+    const f: FuncType = d.async ? { kind: 'func', params, result, async: true } : { kind: 'func', params, result };
     this.sources.pos.set(f, d.pos);
     if (d.result) this.sources.resultPos.set(f, d.result.pos);
     return f;
@@ -582,8 +600,11 @@ function containsBorrow(t: ValType, seen: Set<object>): boolean {
       return (t.ok !== null && containsBorrow(t.ok, seen)) || (t.err !== null && containsBorrow(t.err, seen));
     case 'tuple':
       return t.types.some((x) => containsBorrow(x, seen));
-    default:
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'future': case 'stream':
       return false;
+    default:
+      assertNever(t, 'kind');
   }
 }
 
@@ -619,8 +640,10 @@ function checkTypeCycles(decls: ReadonlyMap<string, TypeDecl>): void {
         case 'stream':
           if (r.type) walk(r.type);
           return;
-        default:
+        case 'prim':
           return;
+        default:
+          assertNever(r, 'k');
       }
     };
     if (d.k === 'record') d.fields.forEach((f) => walk(f.type));
@@ -674,6 +697,8 @@ export function typeRefText(r: TypeRef): string {
     case 'future':
     case 'stream':
       return r.type ? `${r.k}<${typeRefText(r.type)}>` : r.k;
+    default:
+      assertNever(r, 'k');
   }
 }
 
@@ -781,7 +806,15 @@ export function resolveWorld(all: readonly WitPackage[], pkg: WitPackage, decl: 
  * included world under new names; `site`: the `include` that brought this world in (where a
  * conflict is reported). Returns the plain names the world provides, as written.
  */
-function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, including: Set<WorldDecl>, renames: ReadonlyMap<string, string> = new Map(), site: SrcPos | null = null): Set<string> {
+function addWorld(
+  r: Resolver,
+  pkg: WitPackage,
+  decl: WorldDecl,
+  acc: WorldAcc,
+  including: Set<WorldDecl>,
+  renames: ReadonlyMap<string, string> = new Map(),
+  site: SrcPos | null = null,
+): Set<string> {
   if (including.has(decl)) {
     // Named as wasm-tools names it: the world the re-entered one includes, at that world's name.
     const stack = [...including];
@@ -796,7 +829,9 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
   const owningPkg = pkgId(pkg.base, pkg.version);
   // World-level types and uses form one scope; its resources belong to no interface.
   const scopeItems: InterfaceItem[] = [];
-  for (const it of decl.items) if (it.k === 'type' || it.k === 'use') scopeItems.push(it.k === 'type' ? { k: 'type', decl: it.decl } : { k: 'use', decl: it.decl });
+  for (const it of decl.items) {
+    if (it.k === 'type' || it.k === 'use') scopeItems.push(it.k === 'type' ? { k: 'type', decl: it.decl } : { k: 'use', decl: it.decl });
+  }
   const scope = r.scope(pkg, '', scopeItems, r.sources.worldTypes, renames);
   const put = (dir: 'import' | 'export', named: WorldItem, key: string | null, pos: SrcPos): void => {
     // Interfaces named by path are identified by what they are; everything else by its plain name.
@@ -830,7 +865,9 @@ function addWorld(r: Resolver, pkg: WitPackage, decl: WorldDecl, acc: WorldAcc, 
       put('import', { kind: 'type', name: it.decl.name, type: t }, null, it.decl.pos);
       // A world-level resource's functions are world imports too, under the resource's (final) name.
       if (it.decl.k === 'resource') {
-        for (const [name, f] of r.resourceFuncs(scope, it.decl, r.sources.worldTypes)) put('import', { kind: 'func', name, func: f }, null, r.sources.pos.get(f) ?? it.decl.pos);
+        for (const [name, f] of r.resourceFuncs(scope, it.decl, r.sources.worldTypes)) {
+          put('import', { kind: 'func', name, func: f }, null, r.sources.pos.get(f) ?? it.decl.pos);
+        }
       }
     } else if (it.k === 'use') {
       if (unstable(it.decl)) continue;

@@ -628,4 +628,3 @@ function coerceLift(f: Flat, want: FlatType): string {
   if (f.type === 'i64' && want === 'f64') return `F.i64ToF64(${f.expr})`;
   throw new Error(`cannot coerce ${f.type} to ${want}`);
 }
-

@@ -33,10 +33,11 @@
 import { join } from 'node:path';
 import { underFsLock } from './fs-lock.js';
 import {
-  rootIdentity, DEFAULT_MAX_OPEN_FILES, DescriptorLedger,
   type PathFlags, type OpenFlags, type DescriptorFlags, type Datetime, type NewTimestamp, type Stat, type ShimDescriptor, type GrantedRoot,
 } from './descriptor-ledger.js';
-import { type Place, places, MUTATING_FD, verify, resolve, shimAt, named, writable, placeOf, NO_FOLLOW, checkSymlinkTarget, checkMovedSymlink } from './confined-paths.js';
+import {
+  places, MUTATING_FD, verify, resolve, shimAt, named, writable, placeOf, NO_FOLLOW, checkSymlinkTarget, checkMovedSymlink, type Place,
+} from './confined-paths.js';
 
 /** The path-taking calls, each re-implemented over a proven directory. */
 const PATH_CALLS = {

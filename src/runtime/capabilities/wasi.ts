@@ -44,7 +44,9 @@ export function openWasiDescriptors(imports: Record<string, unknown>): number {
  * whose plugins import no WASI never load it. `maxOpenFiles` caps what the
  * instance may hold open at once (default DEFAULT_MAX_OPEN_FILES).
  */
-export async function wasiImports(shape: ComponentShape, grant: Grant | undefined, pluginName: string, maxOpenFiles = DEFAULT_MAX_OPEN_FILES): Promise<Record<string, unknown>> {
+export async function wasiImports(
+  shape: ComponentShape, grant: Grant | undefined, pluginName: string, maxOpenFiles = DEFAULT_MAX_OPEN_FILES,
+): Promise<Record<string, unknown>> {
   // Only what the shim implements: other wasi:* proposals are served from the host's implementations.
   const wanted = shape.imports.filter((i) => i.kind === 'interface' && servedByShim(i.name) && isGranted(grant, i.name));
   if (wanted.length === 0) return {};

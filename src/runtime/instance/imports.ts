@@ -43,8 +43,8 @@ export function canonWired(
  * WASI keeps jco's.
  */
 export function bindGeneratedImports(
-blueprint: PluginBlueprint, abi: AbiContext, contextFor: (memory: ImportMemory) => AbiContext, sandbox: Sandbox,
-env: PluginEnvironment, intrinsics: ReadonlyMap<string, Record<string, unknown>>,
+  blueprint: PluginBlueprint, abi: AbiContext, contextFor: (memory: ImportMemory) => AbiContext, sandbox: Sandbox,
+  env: PluginEnvironment, intrinsics: ReadonlyMap<string, Record<string, unknown>>,
 ): Map<WebAssembly.Module, Map<string, Record<string, unknown>>> {
   const plans = blueprint.imports;
   const bound = new Map<AbiContext, unknown[][]>();

@@ -38,7 +38,6 @@ export type { Plugin, PluginFunction, PluginInstance, PluginSandbox } from './su
  */
 const unreleased = new FinalizationRegistry<() => void>((release) => release());
 
-
 /** The in-process class behind a `Plugin`, for witplug's own modules (and tests that compare call routes). */
 export function pluginInternals(plugin: Plugin): InProcessPlugin {
   if (!(plugin instanceof InProcessPlugin)) throw new TypeError('not an in-process plugin made by witplug');
@@ -58,7 +57,10 @@ export class InProcessPlugin implements Plugin {
   /** The host's implementations as attributed by HostCalls, and the granted WASI (for #jcoImports). */
   readonly #env: PluginEnvironment;
   readonly #wasi: Record<string, unknown>;
-  /** The main module and its complete imports when instances skip jco's glue (src/runtime/link/direct.ts); null: through the glue; undefined: not decided yet. */
+  /**
+   * The main module and its complete imports when instances skip jco's glue
+   * (src/runtime/link/direct.ts); null: through the glue; undefined: not decided yet.
+   */
   #direct: { readonly main: WebAssembly.Module; readonly imports: WebAssembly.Imports } | null | undefined;
   /** The current instance when it was made directly (jco's bindings may adopt it later). */
   #main: WebAssembly.Instance | null = null;
@@ -123,10 +125,10 @@ export class InProcessPlugin implements Plugin {
     if (this.#contextSlots) {
       intrinsics.set(CONTEXT_IMPORT_MODULE, { ...intrinsics.get(CONTEXT_IMPORT_MODULE), ...this.#contextSlots.imports() });
     }
-    this.#generatedImports = this.#generatedCalls ? bindGeneratedImports(blueprint, this.#abi, (memory) => this.#importContext(memory), this.#sandbox, env, intrinsics) : canonWired(blueprint.canonImports, intrinsics);
+    this.#generatedImports = this.#generatedCalls
+      ? bindGeneratedImports(blueprint, this.#abi, (memory) => this.#importContext(memory), this.#sandbox, env, intrinsics)
+      : canonWired(blueprint.canonImports, intrinsics);
   }
-
-
 
   /** The context of trampolines writing into `memory` (one per distinct memory and realloc). */
   #importContext(memory: ImportMemory): AbiContext {
@@ -287,7 +289,9 @@ export class InProcessPlugin implements Plugin {
     let plan: { main: WebAssembly.Module; imports: WebAssembly.Imports } | null = null;
     if (layout !== null) {
       const imports: WebAssembly.Imports = { ...this.#sandbox.coreHook(layout.main, {}) };
-      for (const [module, table] of this.#generatedImports.get(layout.main) ?? NONE) imports[module] = { ...imports[module], ...(table as WebAssembly.ModuleImports) };
+      for (const [module, table] of this.#generatedImports.get(layout.main) ?? NONE) {
+        imports[module] = { ...imports[module], ...(table as WebAssembly.ModuleImports) };
+      }
       if (suppliesAll(layout, imports)) plan = { main: layout.main, imports };
     }
     return (this.#direct = plan);
@@ -519,7 +523,8 @@ export class InProcessPlugin implements Plugin {
       const jcoArgs = plainArgs ? args : args.map((a, i) => toJco(params[i]!.type, a));
       this.#contextSlots?.reset(); // the core instance's context built-ins are witplug's (see fastFn)
       let value: unknown;
-      const isErrResult = (e: unknown): boolean => returnsResult && e !== null && typeof e === 'object' && 'payload' in e && !(e instanceof WebAssembly.RuntimeError);
+      const isErrResult = (e: unknown): boolean =>
+        returnsResult && e !== null && typeof e === 'object' && 'payload' in e && !(e instanceof WebAssembly.RuntimeError);
       try {
         value = this.guard(hook, () => bound(...jcoArgs), isErrResult);
         this.#sandbox.checkOutput(value, this.name, hook);

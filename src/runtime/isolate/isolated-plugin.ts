@@ -75,7 +75,8 @@ export function workerResourceLimits(limits: Limits): ResourceLimits | undefined
 
 /** The caller's and the host's mistakes, as in-process (docs/sandbox.md, "Who is at fault"): UNSUPPORTED and LINK are gaps of the host. */
 const NOT_COUNTED: ReadonlySet<string> = new Set([
-  ErrorCodes.USAGE, ErrorCodes.NO_SUCH_FUNCTION, ErrorCodes.TYPE_MISMATCH, ErrorCodes.REENTRANCE, ErrorCodes.HOST_ERROR, ErrorCodes.UNSUPPORTED, ErrorCodes.LINK,
+  ErrorCodes.USAGE, ErrorCodes.NO_SUCH_FUNCTION, ErrorCodes.TYPE_MISMATCH, ErrorCodes.REENTRANCE,
+  ErrorCodes.HOST_ERROR, ErrorCodes.UNSUPPORTED, ErrorCodes.LINK,
 ]);
 
 /** One worker: its channel, supervisor id, and whether it has loaded the plugin. */

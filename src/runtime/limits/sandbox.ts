@@ -17,13 +17,8 @@
  * the same call reports the same fuel in every run.
  */
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import {
-  GLOBAL_IMPORTS, WITPLUG_HOST_MODULE, CHECK_IMPORT, type InstrumentOptions,
-} from '../../compile/instrument.js';
-import type { CompileOptions } from '../../compile/cache.js';
-import type { Limits } from '../capabilities/grant.js';
+import { GLOBAL_IMPORTS, WITPLUG_HOST_MODULE, CHECK_IMPORT } from '../../compile/instrument.js';
 import { toPluginError } from '../abi/traps.js';
-import { DEFAULT_MAX_OUTPUT_BYTES } from '../abi/context.js';
 import { GROW_FAILED_MEMORY, GROW_FAILED_TABLE } from '../../compile/wasm/body.js';
 import { createSandboxControl } from './sandbox-control.js';
 
@@ -31,7 +26,6 @@ import { DEFAULT_MAX_TABLE_ELEMENTS, PAGE, SLICE, needsInstrumentation, type Res
 import { OUTPUT_CAP_SLOT, OUTPUT_LIMIT_MARK } from './glue-hardening.js';
 
 const SLICE_BIGINT = BigInt(SLICE);
-
 
 function isClass(f: unknown): boolean {
   return typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));

@@ -56,7 +56,8 @@ export function callRoute(decoded: DecodedComponent, namedContextImports: boolea
   const builtins = decoded.canonBuiltins ?? [];
   const contextSlots = namedContextImports && builtins.some((b) => CONTEXT.has(b));
   const needsJspi = [...(decoded.asyncCanon ? ['the async canon option (canon lift/lower async)'] : []), ...builtins.filter((b) => SUSPENDING.has(b)).map((b) => `canon ${b}`)];
-  const generatedCalls = liftSourceLinked && decoded.utf8Strings !== false && !decoded.asyncCanon && builtins.every((b) => SYNC_ONLY.has(b) || (contextSlots && CONTEXT.has(b)));
+  const generatedCalls = liftSourceLinked && decoded.utf8Strings !== false && !decoded.asyncCanon
+    && builtins.every((b) => SYNC_ONLY.has(b) || (contextSlots && CONTEXT.has(b)));
   return {
     generatedCalls,
     contextSlots: generatedCalls && contextSlots,

@@ -47,7 +47,8 @@ function isShim(m: WebAssembly.Module): boolean {
 
 function isFixup(m: WebAssembly.Module): boolean {
   return WebAssembly.Module.exports(m).length === 0
-    && plain(WebAssembly.Module.imports(m)).every((i) => (i.module === 'actual' && i.kind === 'function') || (i.module === 'shim' && i.name === '$imports' && i.kind === 'table'));
+    && plain(WebAssembly.Module.imports(m))
+      .every((i) => (i.module === 'actual' && i.kind === 'function') || (i.module === 'shim' && i.name === '$imports' && i.kind === 'table'));
 }
 
 /**

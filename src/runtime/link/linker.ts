@@ -175,7 +175,8 @@ async function compileModules(artifact: CompiledArtifact): Promise<Map<string, W
  * the core instance of its module (created neither again nor reported).
  */
 export function instantiateLinked(
-  linked: LinkedArtifact, imports: Record<string, unknown>, hook?: CoreInstanceHook, created?: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+  linked: LinkedArtifact, imports: Record<string, unknown>, hook?: CoreInstanceHook,
+  created?: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
   existing?: { readonly module: WebAssembly.Module; readonly instance: WebAssembly.Instance },
 ): {
   bindings: Record<string, unknown>;

@@ -14,7 +14,9 @@ import { worldImports } from '../capabilities/host-imports.js';
 import type { LinkedArtifact } from '../link/linker.js';
 import { directLayout } from '../link/direct.js';
 import { listExportedFunctions, resolveExport } from '../link/exports.js';
-import { callerSupported, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, resourceKey, UnsupportedAbiType } from '../abi/index.js';
+import {
+  callerSupported, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, resourceKey, UnsupportedAbiType,
+} from '../abi/index.js';
 import type { ResolvedLimits } from '../limits/resolve-limits.js';
 import type { CallerPlan, ImportMemory, ImportPlan, ImportSite, LoadInfo, PluginBlueprint } from '../link/blueprint.js';
 
@@ -115,7 +117,8 @@ function importSites(
   const memories = new Map<string, ImportMemory>();
   const memoryOf = (wire: Extract<CoreImportWire, { kind: 'lower' }>): ImportMemory | null | undefined => {
     const { memory, realloc } = wire;
-    const lifted = (item: { module: number; name: string } | null, canonical: string) => item === null || (item.module === liftModule && item.name === canonical);
+    const lifted = (item: { module: number; name: string } | null, canonical: string) =>
+      item === null || (item.module === liftModule && item.name === canonical);
     if (memory === null && realloc === null) return null;
     if (liftModule !== null && lifted(memory, 'memory') && lifted(realloc, 'cabi_realloc')) return null;
     if (memory !== null && realloc !== null && memory.module !== realloc.module) return undefined;
@@ -174,7 +177,9 @@ export function hasStartSection(bytes: ReadonlyMap<string, Uint8Array>, linked: 
  * factories are compiled here once and bound per instance. WASI and
  * anything with host resources keep jco's.
  */
-function importPlans(shape: ComponentShape, ownerOf: (r: ResourceType) => 'plugin' | 'host' | null, hostResources: ReadonlyMap<string, ResourceType>): ImportPlan[] {
+function importPlans(
+  shape: ComponentShape, ownerOf: (r: ResourceType) => 'plugin' | 'host' | null, hostResources: ReadonlyMap<string, ResourceType>,
+): ImportPlan[] {
   const ifaces = shape.imports.flatMap((item) => (item.kind === 'interface' && !servedByShim(item.name) ? [item.iface] : []));
   // World-level functions and resources come from the core import module `$root`, like an interface.
   const root = worldImports(shape);

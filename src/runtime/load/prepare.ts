@@ -16,7 +16,7 @@ import { decodeForAdmission, admitShape, type Contract } from '../../admission/g
 import { AdmissionCodes, type AdmissionReport } from '../../admission/report.js';
 import { ShapeCache, sha256Hex } from '../../component/shape-cache.js';
 import { decodeComponent, type DecodedComponent } from '../../component/decode.js';
-import { checkLinkable, versionCounts } from '../capabilities/link-check.js';
+import { checkLinkable } from '../capabilities/link-check.js';
 import type { HostImplementations, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
 import { linkArtifact, type GlueTransform, type LinkedArtifact } from '../link/linker.js';
 import type { Grant, Limits } from '../capabilities/grant.js';
@@ -167,7 +167,10 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
       host: options.host ?? {},
       versionCounts: blueprint.versionCounts,
     };
-    const sandbox = { sandbox: new Sandbox(blueprint.limits), health: new PluginHealth(options.health), wasi: await wasiImports(this.shape, grant, name, blueprint.limits.maxOpenFiles) };
+    const sandbox = {
+      sandbox: new Sandbox(blueprint.limits), health: new PluginHealth(options.health),
+      wasi: await wasiImports(this.shape, grant, name, blueprint.limits.maxOpenFiles),
+    };
     // Re-checked after the await: close() may have run meanwhile.
     if (this.#stage === null) throw this.#closedError();
     const own = linked.share();
