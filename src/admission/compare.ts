@@ -492,7 +492,8 @@ export function compareInterface(expected: InterfaceType, found: InterfaceType, 
 
 function typeDefNamed(name: string, t: NamedType): string {
   const d = typeDef(t);
-  return segmentFor(t as ValType) || t.kind === 'resource' ? d : `type ${name} = ${d}`;
+  // A resource is declared as itself; it is no value type, so it never reaches segmentFor's switch.
+  return t.kind === 'resource' || segmentFor(t) ? d : `type ${name} = ${d}`;
 }
 
 /** Compares two world items (interface, function or type) of the same name. */
