@@ -20,7 +20,7 @@ const close = !args.includes('--no-close');
 const dist = process.env.WITPLUG_DIST ?? resolve('dist/index.js');
 const { loadPlugin, CompileCache } = await import(pathToFileURL(dist).href);
 // Per-process cache sizes (absent in builds before plugin.close()).
-const linker = await import(pathToFileURL(resolve(dist, '../runtime/linker.js')).href);
+const linker = await import(pathToFileURL(resolve(dist, '../runtime/link/linker.js')).href);
 const abi = await import(pathToFileURL(resolve(dist, '../runtime/abi/index.js')).href);
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc');
 

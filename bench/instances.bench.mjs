@@ -3,7 +3,7 @@
 // world `gateway-plugin`), compile cache warm (a private directory, filled by a first load).
 //  (b) `prepared.instantiate()`: average and percentiles (µs) over N instances (kept alive), and
 //      the floor under it: re-instantiating one instance N times (what a trap costs: the core
-//      instance only; `instantiation` says whether it skipped jco's glue, src/runtime/direct.ts);
+//      instance only; `instantiation` says whether it skipped jco's glue, src/runtime/link/direct.ts);
 //  (c) RSS and heap growth for those N live instances, after a full GC, before and after each
 //      answered `filter#check` once (calling resolves a caller per instance);
 //  (a) baseline, same run: `loadPlugin` × N (kept alive): average ms and RSS growth.

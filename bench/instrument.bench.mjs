@@ -55,21 +55,21 @@ const sharedGlobals = () => ({
 });
 
 /**
- * The instrumentation witplug's sandbox applies (src/runtime/sandbox.ts,
+ * The instrumentation witplug's sandbox applies (src/runtime/limits/resolve-limits.ts,
  * `instrumentedCompileOptions` for a fuel + timeout limit), taken from dist so
  * the bench measures exactly what plugins get; the same options by hand when
  * that module is absent.
  */
 async function sandboxInstrumentation() {
   try {
-    const { instrumentedCompileOptions } = await import(`${root}dist/runtime/sandbox.js`);
+    const { instrumentedCompileOptions } = await import(`${root}dist/runtime/limits/resolve-limits.js`);
     const o = instrumentedCompileOptions({ fuel: 1e9, timeoutMs: 60_000 });
-    if (typeof o?.transformCoreModule === 'function') {
-      return { transform: (b) => o.transformCoreModule('bench.core.wasm', b), options: o.variant?.instrument ?? null, from: 'dist/runtime/sandbox.js instrumentedCompileOptions({fuel, timeoutMs})' };
+    if (o?.instrument) {
+      return { transform: (b) => instrumentCoreModule(b, o.instrument).bytes, options: o.instrument, from: 'dist/runtime/limits/resolve-limits.js instrumentedCompileOptions({fuel, timeoutMs})' };
     }
   } catch { /* fall through */ }
   const options = { fuel: true, deadlineCheckEvery: CHECK_EVERY, singleCounter: true, importGlobals: true };
-  return { transform: (b) => instrumentCoreModule(b, options).bytes, options, from: 'hand-written options (dist/runtime/sandbox.js not available)' };
+  return { transform: (b) => instrumentCoreModule(b, options).bytes, options, from: 'hand-written options (dist/runtime/limits/resolve-limits.js not available)' };
 }
 const SANDBOX = await sandboxInstrumentation();
 const SANDBOX_SINGLE = SANDBOX.options?.singleCounter !== false;

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { loadPlugin } = await import(`${root}dist/runtime/plugin.js`);
+const { loadPlugin } = await import(`${root}dist/runtime/load/load-plugin.js`);
 const { loadContract } = await import(`${root}dist/contract/load.js`);
 const { CompileCache } = await import(`${root}dist/compile/cache.js`);
 

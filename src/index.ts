@@ -21,19 +21,19 @@ export type { AdmitOptions, AdmissionReport, Note, Problem } from './admission/i
 export { CompileCache, defaultCacheDir } from './compile/cache.js';
 export type { CacheStats, CompiledArtifact, CompileCacheOptions, CacheIdentity } from './compile/cache.js';
 
-export { loadPlugin, prepare, sharedCompileCache } from './runtime/plugin.js';
-export type { Plugin, PluginOptions, PluginFunction, LoadInfo, PreparedPlugin, InstanceOverrides, PluginInstance } from './runtime/plugin.js';
+export { loadPlugin, prepare, sharedCompileCache } from './runtime/load/load-plugin.js';
+export type { Plugin, PluginOptions, PluginFunction, LoadInfo, PreparedPlugin, InstanceOverrides, PluginInstance } from './runtime/load/load-plugin.js';
 export type { IsolatedPlugin } from './runtime/isolate/isolated-plugin.js';
 export type { PluginResource } from './runtime/abi/index.js';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './runtime/abi/index.js';
-export { PluginHost } from './runtime/host.js';
+export { PluginHost } from './runtime/host/plugin-host.js';
 export type {
   PluginHostOptions, HookSpec, OperationSpec, Anchor, AnchorPosition, DispatchKind, FailurePolicy, LoadOptions, PluginInfo, HookStats, HostLogger,
-} from './runtime/host.js';
-export type { ManifestPolicy, PolicyRoot } from './runtime/manifest.js';
-export { bindExports } from './runtime/typed.js';
-export type { TypedPlugin, ExportTable } from './runtime/typed.js';
-export { parseGrant, readGrantManifest } from './runtime/grant.js';
-export type { Grant, Limits, DirectoryGrant } from './runtime/grant.js';
-export type { HealthPolicy } from './runtime/health.js';
-export type { HostImplementations, HostFunction, LogSink, LogLevel } from './runtime/host-imports.js';
+} from './runtime/host/types.js';
+export type { ManifestPolicy, PolicyRoot } from './runtime/host/manifest.js';
+export { bindExports } from './runtime/instance/typed.js';
+export type { TypedPlugin, ExportTable } from './runtime/instance/typed.js';
+export { parseGrant, readGrantManifest } from './runtime/capabilities/grant.js';
+export type { Grant, Limits, DirectoryGrant } from './runtime/capabilities/grant.js';
+export type { HealthPolicy } from './runtime/limits/health.js';
+export type { HostImplementations, HostFunction, LogSink, LogLevel } from './runtime/capabilities/host-imports.js';

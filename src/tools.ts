@@ -11,8 +11,8 @@ export { admitShape } from './admission/gate.js';
 export type { AdmitShapeOptions } from './admission/gate.js';
 export { inspectComponent } from './admission/inspect.js';
 export type { InspectItem, InspectReport } from './admission/inspect.js';
-export { addPluginMetadata, findPluginMetadata, METADATA_SECTION } from './admission/plugin-metadata.js';
-export type { PluginMetadata } from './admission/plugin-metadata.js';
+export { addPluginMetadata, findPluginMetadata, METADATA_SECTION } from './component/plugin-metadata.js';
+export type { PluginMetadata } from './component/plugin-metadata.js';
 
 export { parseWit, loadWitWorld, readWitTree, readWitTreeAtRef, parseWitTree, resolveWitWorld } from './contract/wit/index.js';
 export type { WitTree, ParsedWit, ResolvedWorld } from './contract/wit/index.js';
@@ -30,9 +30,10 @@ export { DEFAULT_CACHE_MAX_BYTES, cacheMaxBytes, directoryProblem, parseByteCoun
 export type { CacheScan, CacheEntryInfo, PruneResult } from './util/cache-dir.js';
 export { readInput } from './util/read-bytes.js';
 
-export { resolveExport } from './runtime/exports.js';
-export type { ResolvedExport } from './runtime/exports.js';
-export { fromJson } from './runtime/json-values.js';
-export { timeCalls } from './runtime/measure.js';
-export type { Timing } from './runtime/measure.js';
-export { isGranted } from './runtime/grant.js';
+export { resolveExport } from './runtime/link/exports.js';
+export type { ResolvedExport } from './runtime/link/exports.js';
+export { fromJson } from './runtime/abi/json-values.js';
+export { jcoFunction } from './runtime/instance/plugin.js';
+export { timeCalls } from './util/measure.js';
+export type { Timing } from './util/measure.js';
+export { isGranted } from './runtime/capabilities/grant.js';

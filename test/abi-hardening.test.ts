@@ -15,9 +15,10 @@
  * calls and misbehaves on demand (`set-mode`): 1 traps, 2 returns a pointer
  * outside memory, 3 loops forever.
  */
+import { pluginInternals } from '../src/runtime/instance/plugin.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { createExportCaller, DEFAULT_MAX_OUTPUT_BYTES } from '../src/runtime/abi/index.js';
 import type { FuncType, ValType } from '../src/component/types.js';
@@ -144,9 +145,9 @@ describe('output cap: one budget per call, charged by every string and list lift
     // list<tuple<u8>>: one byte per element in the guest, an array per element in JS.
     const p = await load({ limits: { maxOutputBytes: MiB } });
     expect(thrown(() => p.call('api#tuples', [200_000])).code).toBe('OUTPUT_LIMIT');
-    expect(thrown(() => p.jcoFn('api#tuples')(200_000)).code).toBe('OUTPUT_LIMIT');
+    expect(thrown(() => pluginInternals(p).jcoFn('api#tuples')(200_000)).code).toBe('OUTPUT_LIMIT');
     expect(p.call('api#tuples', [30_000])).toHaveLength(30_000);
-    expect(p.jcoFn('api#tuples')(30_000)).toHaveLength(30_000);
+    expect(pluginInternals(p).jcoFn('api#tuples')(30_000)).toHaveLength(30_000);
   });
 
   it('without a limit the default cap applies (64 MiB): 65 references to 1 MiB → OUTPUT_LIMIT', async () => {
@@ -185,29 +186,29 @@ describe('output cap: one budget per call, charged by every string and list lift
 describe('the jco fallback path (jcoFn) has the same output budget, bounds and string checks', () => {
   it('many references to one block: OUTPUT_LIMIT against the total, lists and strings alike', async () => {
     const p = await load({ limits: { maxOutputBytes: MiB } });
-    expect(thrown(() => p.jcoFn('api#blocks')(64, 64 * KiB)).code).toBe('OUTPUT_LIMIT');
-    expect(thrown(() => p.jcoFn('api#strings')(64, 64 * KiB)).code).toBe('OUTPUT_LIMIT');
-    expect(p.jcoFn('api#blocks')(15, 64 * KiB)).toHaveLength(15);
+    expect(thrown(() => pluginInternals(p).jcoFn('api#blocks')(64, 64 * KiB)).code).toBe('OUTPUT_LIMIT');
+    expect(thrown(() => pluginInternals(p).jcoFn('api#strings')(64, 64 * KiB)).code).toBe('OUTPUT_LIMIT');
+    expect(pluginInternals(p).jcoFn('api#blocks')(15, 64 * KiB)).toHaveLength(15);
     // The default cap applies here too.
     const q = await load();
-    expect(thrown(() => q.jcoFn('api#blocks')(65, MiB)).code).toBe('OUTPUT_LIMIT');
-    expect(thrown(() => q.jcoFn('api#strings')(65, MiB)).code).toBe('OUTPUT_LIMIT');
+    expect(thrown(() => pluginInternals(q).jcoFn('api#blocks')(65, MiB)).code).toBe('OUTPUT_LIMIT');
+    expect(thrown(() => pluginInternals(q).jcoFn('api#strings')(65, MiB)).code).toBe('OUTPUT_LIMIT');
   });
 
   it('a list outside guest memory traps (jco would clamp it to a short list), as on the generated path', async () => {
     const p = await load();
     // One reference to a "block" of ~2 GiB at 64 KiB: far past the 2 MiB of memory.
-    expect(thrown(() => p.jcoFn('api#blocks')(1, 0x7fff0000)).code).toBe('TRAP');
-    expect(thrown(() => p.fastFn('api#blocks')!(1, 0x7fff0000)).code).toBe('TRAP');
-    expect(p.jcoFn('api#blocks')(2, 3)).toEqual([new Uint8Array(3), new Uint8Array(3)]);
+    expect(thrown(() => pluginInternals(p).jcoFn('api#blocks')(1, 0x7fff0000)).code).toBe('TRAP');
+    expect(thrown(() => pluginInternals(p).fastFn('api#blocks')!(1, 0x7fff0000)).code).toBe('TRAP');
+    expect(pluginInternals(p).jcoFn('api#blocks')(2, 3)).toEqual([new Uint8Array(3), new Uint8Array(3)]);
   });
 
   it('a lone surrogate is refused (TYPE_MISMATCH) before jco would replace it by U+FFFD', async () => {
     const p = await load();
-    const err = thrown(() => p.jcoFn('api#echo')('a\ud800'));
+    const err = thrown(() => pluginInternals(p).jcoFn('api#echo')('a\ud800'));
     expect(err.code).toBe('TYPE_MISMATCH');
     expect(err.path).toBe('param s');
-    expect(p.jcoFn('api#echo')('a😀b')).toBe('a😀b');
+    expect(pluginInternals(p).jcoFn('api#echo')('a😀b')).toBe('a😀b');
   });
 });
 

@@ -9,9 +9,10 @@
  * `[method]ctx.get`, `[static]ctx.make`), plus an optional
  * `[resource-drop]ctx` callback.
  */
+import { pluginInternals } from '../src/runtime/instance/plugin.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { loadPlugin, type Plugin } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
 
@@ -110,7 +111,7 @@ beforeAll(async () => {
 
 describe('host resources', () => {
   it('are called through the generated path, not jco', () => {
-    for (const f of ['handle', 'take', 'create', 'make', 'describe']) expect(plugin.fastFn(`hooks#${f}`), f).not.toBeNull();
+    for (const f of ['handle', 'take', 'create', 'make', 'describe']) expect(pluginInternals(plugin).fastFn(`hooks#${f}`), f).not.toBeNull();
   });
 
   it('borrow<ctx> into a hook: the plugin calls a method on the very object the host passed', () => {

@@ -5,7 +5,7 @@
  * that the destructor refills).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPlugin, type Plugin } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { PluginResource } from '../src/runtime/abi/index.js';
 import { WitplugError } from '../src/errors.js';

@@ -12,10 +12,11 @@
  * of more than one flat value is returned. The guest returns the pointer it
  * was given; post-return resets its bump allocator.
  */
+import { pluginInternals } from '../src/runtime/instance/plugin.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { loadPlugin, type Plugin } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { bumpAllocator } from './helpers/wat.js';
 import { WitplugError } from '../src/errors.js';
@@ -197,9 +198,9 @@ describe('every WIT type kind round-trips through a real guest, and agrees with 
   });
 
   it.each(CASES)('%s', (name, arb, spilled) => {
-    const fast = plugin.fastFn(`id#${name}`);
+    const fast = pluginInternals(plugin).fastFn(`id#${name}`);
     expect(fast, 'the generated path handles this type').not.toBeNull();
-    const viaJco = plugin.jcoFn(`id#${name}`);
+    const viaJco = pluginInternals(plugin).jcoFn(`id#${name}`);
     const args = (v: unknown) => (spilled ? [v, PAD] : [v]);
     fc.assert(
       fc.property(arb, (v) => {
@@ -307,8 +308,8 @@ describe('components with UTF-16 strings', () => {
         (i32.store (i32.const 16) (local.get 0)) (i32.store (i32.const 20) (local.get 1)) (i32.const 16)))`);
     const bytes = await componentNew(await componentEmbed({ binary: core, witSource: wit, world: 'w', stringEncoding: 'utf16' }));
     const p = await loadPlugin(bytes, { cache: new CompileCache(null), log: () => {} });
-    expect(p.fastFn('e#echo')).toBeNull();
+    expect(pluginInternals(p).fastFn('e#echo')).toBeNull();
     expect(p.call('e#echo', ['héllo 😀'])).toBe('héllo 😀');
-    expect(plugin.fastFn('id#id-string')).not.toBeNull(); // the UTF-8 identity guest keeps the generated path
+    expect(pluginInternals(plugin).fastFn('id#id-string')).not.toBeNull(); // the UTF-8 identity guest keeps the generated path
   });
 });

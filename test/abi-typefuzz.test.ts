@@ -12,10 +12,11 @@
  * The same types also go guest → host → guest: `fw` passes that pointer to
  * the host's identity `h` and returns the host's answer from a return area.
  */
+import { pluginInternals } from '../src/runtime/instance/plugin.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { loadPlugin, type Plugin } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { bumpAllocator } from './helpers/wat.js';
 import { rng } from './helpers/rng.js';
@@ -157,9 +158,9 @@ ${types.map((_, i) => `  (func (export "${IFACE}#id${i}") (param i32) (result i3
 describe(`${TYPES} random nested WIT types (seed ${SEED}) round-trip and agree with jco`, () => {
   it.each(types.map((t, i) => [i, printValType(t)] as const))('id%i: %s', (i) => {
     const t = types[i]!;
-    const fast = plugin.fastFn(`id#id${i}`);
+    const fast = pluginInternals(plugin).fastFn(`id#id${i}`);
     expect(fast).not.toBeNull();
-    const viaJco = plugin.jcoFn(`id#id${i}`);
+    const viaJco = pluginInternals(plugin).jcoFn(`id#id${i}`);
     fc.assert(
       fc.property(arbFor(t), fc.string({ maxLength: 4 }), (v, s) => {
         const x = [v, s];

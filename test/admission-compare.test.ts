@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FuncType, InterfaceType, ResourceType, ValType } from '../src/component/types.js';
 import { compareFunc, compareInterface, compareValType, formatPath } from '../src/admission/compare.js';
-import { versionsCompatible } from '../src/admission/versions.js';
+import { versionsCompatible } from '../src/component/versions.js';
 
 const u32: ValType = { kind: 'u32' };
 const u64: ValType = { kind: 'u64' };

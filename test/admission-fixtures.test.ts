@@ -2,9 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { admit, admitShape, type Contract } from '../src/admission/gate.js';
-import { decodePlugin } from '../src/admission/decoded.js';
-import { ShapeCache } from '../src/admission/shape-cache.js';
-import { addPluginMetadata, findPluginMetadata } from '../src/admission/plugin-metadata.js';
+import { decodeComponent } from '../src/component/decode.js';
+import { ShapeCache } from '../src/component/shape-cache.js';
+import { addPluginMetadata, findPluginMetadata } from '../src/component/plugin-metadata.js';
 import type { AdmissionReport } from '../src/admission/report.js';
 import { CASES } from './fixtures/admission/cases.js';
 import { applyEdits, BASE_WIT, buildTypeOnly } from './fixtures/admission/build.js';
@@ -14,7 +14,7 @@ let baseBytes: Uint8Array;
 
 beforeAll(async () => {
   baseBytes = await buildTypeOnly(BASE_WIT);
-  contract = { shape: decodePlugin(baseBytes).shape };
+  contract = { shape: decodeComponent(baseBytes).shape };
 });
 
 const dump = (r: AdmissionReport): string => JSON.stringify(r, null, 2);
@@ -67,7 +67,7 @@ describe('admission of bytes that are not a well-formed component', () => {
 
 describe('gate API', () => {
   it('admitShape on a decoded shape equals admit on bytes', () => {
-    expect(admitShape(decodePlugin(baseBytes).shape, contract)).toEqual(admit(baseBytes, contract));
+    expect(admitShape(decodeComponent(baseBytes).shape, contract)).toEqual(admit(baseBytes, contract));
   });
 
   it('shape cache decodes identical bytes once and stays bounded', async () => {
@@ -85,11 +85,11 @@ describe('gate API', () => {
   it('reads plugin metadata from the witplug-metadata custom section', () => {
     const meta = { name: 'rate-limit', version: '1.0.0', description: 'Limits requests', usage: 'configure key "rps"' };
     const withMeta = addPluginMetadata(baseBytes, meta);
-    const decoded = decodePlugin(withMeta);
+    const decoded = decodeComponent(withMeta);
     expect(findPluginMetadata(decoded.customSections)).toEqual({ metadata: meta, error: null });
     expect(admit(withMeta, contract).accepted).toBe(true);
-    expect(findPluginMetadata(decodePlugin(baseBytes).customSections).metadata).toBeNull();
-    const bad = decodePlugin(addPluginMetadata(baseBytes, { name: 5 } as unknown as { name: string }));
+    expect(findPluginMetadata(decodeComponent(baseBytes).customSections).metadata).toBeNull();
+    const bad = decodeComponent(addPluginMetadata(baseBytes, { name: 5 } as unknown as { name: string }));
     expect(findPluginMetadata(bad.customSections).error).toMatch(/"name" must be a string/);
   });
 });

@@ -6,9 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { admit, type Contract } from '../src/admission/gate.js';
-import { decodePlugin } from '../src/admission/decoded.js';
+import { decodeComponent } from '../src/component/decode.js';
 import { AdmissionCodes } from '../src/admission/report.js';
-import { addPluginMetadata } from '../src/admission/plugin-metadata.js';
+import { addPluginMetadata } from '../src/component/plugin-metadata.js';
 import { applyEdits, BASE_WIT, buildTypeOnly } from './fixtures/admission/build.js';
 import { rng } from './helpers/rng.js';
 
@@ -73,7 +73,7 @@ let seeds: Uint8Array[];
 
 beforeAll(async () => {
   const base = await buildTypeOnly(BASE_WIT);
-  contract = { shape: decodePlugin(base).shape };
+  contract = { shape: decodeComponent(base).shape };
   seeds = [
     base,
     addPluginMetadata(base, { name: 'fuzz', version: '0.0.1' }),

@@ -11,16 +11,17 @@
  * - Only a real stack overflow is labelled one.
  * - Resource handles per instance are capped (`maxHandles` → RESOURCE_LIMIT).
  */
+import { pluginInternals } from '../src/runtime/instance/plugin.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
-import { toPluginError } from '../src/runtime/traps.js';
-import { resolveLimits } from '../src/runtime/sandbox.js';
-import { parseGrant } from '../src/runtime/grant.js';
+import { toPluginError } from '../src/runtime/abi/traps.js';
+import { resolveLimits } from '../src/runtime/limits/resolve-limits.js';
+import { parseGrant } from '../src/runtime/capabilities/grant.js';
 import { buildAttributionGuest, HOST, WIT } from './helpers/attribution-guest.js';
 import { thrown } from './helpers/fails.js';
 
@@ -54,7 +55,7 @@ describe('cabi_realloc is plugin code: a fault while arguments are lowered is th
     for (const via of ['fn', 'jcoFn'] as const) {
       if (p.disabledReason !== null) break;
       p.call('api#set-mode', [mode]);
-      const echo = via === 'fn' ? p.fn('api#echo') : p.jcoFn('api#echo');
+      const echo = via === 'fn' ? p.fn('api#echo') : pluginInternals(p).jcoFn('api#echo');
       const err = thrown(() => echo('hello'));
       expect(err.code, `${via}: ${err.message}`).toBe(code);
       if (via === 'fn') expect(err.message).toMatch(message); // jco's glue words its own checks
@@ -109,7 +110,7 @@ describe('a host implementation that throws: HOST_ERROR, not counted against the
       throw new TypeError('bad state');
     };
     for (let i = 0; i < 3; i++) {
-      const err = thrown(() => p.jcoFn('api#call-host')(1));
+      const err = thrown(() => pluginInternals(p).jcoFn('api#call-host')(1));
       expect(err.code, err.message).toBe('HOST_ERROR');
       expect(err.cause).toBeInstanceOf(TypeError);
     }

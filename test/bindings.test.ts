@@ -5,7 +5,7 @@ import { loadContract } from '../src/contract/load.js';
 import { generateBindings } from '../src/bindings/typescript.js';
 import { WitplugError } from '../src/errors.js';
 import type { ComponentShape, ValType } from '../src/component/types.js';
-import { lowerCamel } from '../src/runtime/names.js';
+import { lowerCamel } from '../src/component/names.js';
 import ts from 'typescript';
 import { run } from './helpers/run.js';
 

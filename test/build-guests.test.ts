@@ -11,7 +11,7 @@ import { run } from './helpers/run.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addPluginMetadata, parsePluginMetadata } from '../src/admission/plugin-metadata.js';
+import { addPluginMetadata, parsePluginMetadata } from '../src/component/plugin-metadata.js';
 import { decodeComponent } from '../src/component/decode.js';
 import { appendMetadataSection, encodeMetadataSection } from '../scripts/guest-builders/metadata.mjs';
 

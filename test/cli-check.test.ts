@@ -4,7 +4,7 @@ import { run, type RunResult } from './helpers/run.js';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addPluginMetadata } from '../src/admission/plugin-metadata.js';
+import { addPluginMetadata } from '../src/component/plugin-metadata.js';
 import { applyEdits, BASE_WIT, BASE_WIT_PATH, buildTypeOnly } from './fixtures/admission/build.js';
 
 const ROOT = process.cwd();

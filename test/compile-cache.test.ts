@@ -17,7 +17,7 @@ import {
 } from '../src/compile/artifact.js';
 import { JCO_VERSION, TRANSPILE_OPTIONS } from '../src/compile/transpile.js';
 import { VERSION } from '../src/version.js';
-import { loadPlugin, type Plugin } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin } from '../src/runtime/load/load-plugin.js';
 import { instrumentCoreModule } from '../src/compile/instrument.js';
 import { ErrorCodes, WitplugError } from '../src/errors.js';
 
@@ -245,6 +245,21 @@ describe('integrity: a corrupted entry is detected and rebuilt, never executed',
     const hit = await cache.compile(calcBytes, options);
     expect(hit.source).toBe('hit');
     for (const m of hit.coreModules.values()) expect(WebAssembly.validate(m as Uint8Array<ArrayBuffer>)).toBe(true);
+  });
+
+  it('plain instrumentation options give the same modules and key as the same rewrite passed as a function', async () => {
+    const opts = { fuel: true, deadlineCheckEvery: 1000, singleCounter: true, importGlobals: true } as const;
+    const plain = new CompileCache(null);
+    const viaOptions = await plain.compile(calcBytes, { instrument: opts });
+    const viaFunction = await plain.compile(calcBytes, {
+      variant: { instrument: { ...opts, v: 2 } }, transformCoreModule: (_n: string, b: Uint8Array) => instrumentCoreModule(b, opts).bytes,
+    });
+    expect([...viaOptions.coreModules.keys()]).toEqual([...viaFunction.coreModules.keys()]);
+    for (const [name, m] of viaOptions.coreModules) expect(Buffer.from(m).equals(Buffer.from(viaFunction.coreModules.get(name)!)), name).toBe(true);
+    const untouched = await plain.compile(calcBytes);
+    expect([...viaOptions.coreModules].some(([name, m]) => !Buffer.from(m).equals(Buffer.from(untouched.coreModules.get(name)!)))).toBe(true);
+    expect(plain.keyFields('h', { instrument: opts })).toEqual(plain.keyFields('h', { variant: { instrument: { ...opts, v: 2 } } }));
+    expect(plain.keyFields('h', { instrument: opts })).not.toEqual(plain.keyFields('h'));
   });
 
   it('empty, truncated and foreign files are rebuilt', async () => {

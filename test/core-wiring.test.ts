@@ -8,6 +8,7 @@
  * canonical name. Each case: `call` (the route witplug picks) answers what
  * jco's bindings answer.
  */
+import { pluginInternals } from '../src/runtime/instance/plugin.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,9 +87,9 @@ describe('core wiring: witplug\'s calls answer what jco\'s bindings answer', () 
       const bytes = await parse(c.wat);
       const viaWitplug = await loadPlugin(bytes, { cache, log: () => {} });
       const viaJco = await loadPlugin(bytes, { cache, log: () => {} });
-      expect(viaJco.jcoFn('api#value')()).toBe(c.expected);
+      expect(pluginInternals(viaJco).jcoFn('api#value')()).toBe(c.expected);
       expect(viaWitplug.call('api#value', [])).toBe(c.expected);
-      expect(viaWitplug.fastFn('api#value') !== null).toBe(c.generated);
+      expect(pluginInternals(viaWitplug).fastFn('api#value') !== null).toBe(c.generated);
       await Promise.all([viaWitplug.close(), viaJco.close()]);
       expect(decodeComponent(bytes).liftSource?.module ?? null).toBe(c.liftModule);
     });
@@ -108,10 +109,10 @@ describe('core wiring: routing is per export', () => {
   (export "${API}" (instance $api)))`);
     expect(decodeComponent(bytes).liftSource).toEqual({ module: 0, names: [`${API}#value`] });
     const p = await loadPlugin(bytes, { cache, log: () => {} });
-    expect(p.fastFn('api#value')).not.toBeNull();
-    expect(p.fastFn('api#extra')).toBeNull();
+    expect(pluginInternals(p).fastFn('api#value')).not.toBeNull();
+    expect(pluginInternals(p).fastFn('api#extra')).toBeNull();
     expect([p.call('api#value', []), p.call('api#extra', [])]).toEqual([5, 9]);
-    expect([p.jcoFn('api#value')(), p.jcoFn('api#extra')()]).toEqual([5, 9]);
+    expect([pluginInternals(p).jcoFn('api#value')(), pluginInternals(p).jcoFn('api#extra')()]).toEqual([5, 9]);
     expect(p.instantiation).toBe('jco');
     await p.close();
   });

@@ -10,7 +10,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { admit } from '../src/admission/gate.js';
-import { compareVersions, versionsCompatible } from '../src/admission/versions.js';
+import { compareVersions, versionsCompatible } from '../src/component/versions.js';
 import { decodeComponent } from '../src/component/decode.js';
 import { loadWitWorld, parseWitTree, resolveWitWorld } from '../src/contract/wit/index.js';
 import { adviseBump, compatibleBump, incompatibleBump } from '../src/diff/bump.js';

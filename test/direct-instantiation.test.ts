@@ -1,17 +1,18 @@
 /**
- * Direct instantiation (src/runtime/direct.ts): a plugin whose calls and
+ * Direct instantiation (src/runtime/link/direct.ts): a plugin whose calls and
  * imports witplug's generated path serves is instantiated as its own core
  * module alone, without jco's glue; everything else keeps the glue. Both
  * must behave the same: state, jco's bindings (attached to the same
  * instance on demand), faults in start code, limits.
  */
+import { pluginInternals } from '../src/runtime/instance/plugin.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { prepare, loadPlugin, CompileCache } from '../src/index.js';
-import { directLayout } from '../src/runtime/direct.js';
+import { directLayout } from '../src/runtime/link/direct.js';
 import { decodeComponent } from '../src/component/decode.js';
 import { thrown } from './helpers/fails.js';
 import { bumpAllocator } from './helpers/wat.js';
@@ -93,14 +94,14 @@ describe('direct instantiation', () => {
     expect(p.instantiation).toBe('direct');
     expect(p.call('api#bump', [])).toBe(1);
     expect(p.call('api#bump', [])).toBe(2);
-    expect(p.jcoFn('api#bump')()).toBe(3);
+    expect(pluginInternals(p).jcoFn('api#bump')()).toBe(3);
     expect(p.call('api#bump', [])).toBe(4);
-    expect(p.jcoFn('api#greet')('bob')).toBe('bob');
+    expect(pluginInternals(p).jcoFn('api#greet')('bob')).toBe('bob');
     expect(p.instantiation).toBe('direct');
     // A trap replaces the instance (state starts over), still directly; jco's bindings follow it.
     expect(thrown(() => p.call('api#boom', [])).code).toBe('TRAP');
     expect(p.instantiation).toBe(null);
-    expect(p.jcoFn('api#bump')()).toBe(1);
+    expect(pluginInternals(p).jcoFn('api#bump')()).toBe(1);
     expect(p.instantiation).toBe('direct');
     expect(p.call('api#bump', [])).toBe(2);
     await p.close();
@@ -156,7 +157,7 @@ describe('direct instantiation', () => {
     const p = await loadPlugin(bytes, { cache, host: host([]), log: () => {} });
     expect(p.instantiation).toBe('jco');
     expect(p.call('api#bump', [])).toBe(1);
-    expect(p.jcoFn('api#bump')()).toBe(2);
+    expect(pluginInternals(p).jcoFn('api#bump')()).toBe(2);
     await p.close();
   });
 
@@ -175,7 +176,7 @@ describe('direct instantiation', () => {
     expect(decodeComponent(counter).oneInstancePerModule).toBe(true);
     const p = await loadPlugin(bytes, { cache, log: () => {} });
     expect(p.instantiation).toBe('jco');
-    expect([p.call('api#bump', []), p.jcoFn('api#bump')()]).toEqual([1, 2]);
+    expect([p.call('api#bump', []), pluginInternals(p).jcoFn('api#bump')()]).toEqual([1, 2]);
     await p.close();
   });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { loadContract, type Contract } from '../src/contract/load.js';
 import { CompileCache } from '../src/compile/cache.js';
-import { loadPlugin } from '../src/runtime/plugin.js';
+import { loadPlugin } from '../src/runtime/load/load-plugin.js';
 import { WitplugError } from '../src/errors.js';
 
 // The host implements api@1.0.0 (a); the plugin was built against api@1.1.0 (a, b).

@@ -1,5 +1,5 @@
 /**
- * The process-wide filesystem lock (src/runtime/fs-lock.ts) that confined
+ * The process-wide filesystem lock (src/runtime/capabilities/fs-lock.ts) that confined
  * path calls hold across check and use: threads started after witplug was
  * loaded share it (worker environment data), it excludes them from each
  * other, and a holder whose thread was terminated mid-operation does not
@@ -9,9 +9,9 @@
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
-import { underFsLock } from '../src/runtime/fs-lock.js';
+import { underFsLock } from '../src/runtime/capabilities/fs-lock.js';
 
-const LOCK = new URL('../dist/runtime/fs-lock.js', import.meta.url).href;
+const LOCK = new URL('../dist/runtime/capabilities/fs-lock.js', import.meta.url).href;
 
 function worker(body: string, workerData: unknown): Worker {
   if (!existsSync(new URL(LOCK))) throw new Error('dist/ missing: run npx tsc -p tsconfig.json');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isGranted, parseGrant, readGrantManifest } from '../src/runtime/grant.js';
+import { isGranted, parseGrant, readGrantManifest } from '../src/runtime/capabilities/grant.js';
 
 describe('grants', () => {
   it('denies WASI by default and allows the contract host interfaces', () => {

@@ -10,6 +10,7 @@
  * route witplug picks) and `jcoFn` answer what a plugin run through jco
  * alone answers.
  */
+import { pluginInternals } from '../src/runtime/instance/plugin.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -218,7 +219,7 @@ describe('host imports write into the memory their canon lower names, and are wh
       const expected = await jcoAnswer(bytes, c.host);
       const p = await loadPlugin(bytes, { cache, host: c.host, log: () => {} });
       expect(p.call('api#value', [])).toBe(expected);
-      expect(p.jcoFn('api#value')()).toBe(expected);
+      expect(pluginInternals(p).jcoFn('api#value')()).toBe(expected);
       expect(p.call('api#value', [])).toBe(expected);
       expect(p.instantiation).toBe(c.instantiation);
       await p.close();

@@ -792,15 +792,15 @@ describe('instrumentCoreModule: real core modules', () => {
   });
 });
 
-describe('sandbox control module (src/runtime/sandbox-control.ts)', () => {
+describe('sandbox control module (src/runtime/limits/sandbox-control.ts)', () => {
   it('its bytes are its WAT, assembled', async () => {
     const { parse } = await import('@bytecodealliance/jco');
-    const { CONTROL_WAT, CONTROL_BYTES } = await import('../src/runtime/sandbox-control.js');
+    const { CONTROL_WAT, CONTROL_BYTES } = await import('../src/runtime/limits/sandbox-control.js');
     expect(Buffer.from(await parse(CONTROL_WAT)).equals(CONTROL_BYTES)).toBe(true);
   });
 
   it('arm() sets the fuel slice and clears the grow flag of its own globals', async () => {
-    const { createSandboxControl } = await import('../src/runtime/sandbox-control.js');
+    const { createSandboxControl } = await import('../src/runtime/limits/sandbox-control.js');
     const a = createSandboxControl();
     const b = createSandboxControl();
     a.growFailed.value = 1;

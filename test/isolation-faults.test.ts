@@ -16,7 +16,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import type { IsolatedPlugin } from '../src/runtime/isolate/isolated-plugin.js';
 import { supervisorThreadForTests } from '../src/runtime/isolate/supervisor-client.js';

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { loadPlugin } from '../src/runtime/plugin.js';
+import { loadPlugin } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 
 const WIT = `package test:isoload@0.1.0;

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { loadPlugin, type PluginOptions } from '../src/runtime/plugin.js';
+import { loadPlugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
 import { DEFAULT_ISOLATED_TIMEOUT_MS, WORKER_HEAP_HEADROOM_MB, type IsolatedPlugin } from '../src/runtime/isolate/isolated-plugin.js';
@@ -232,7 +232,7 @@ describe('an isolated plugin in a script of its own', () => {
     const dir = mkdtempSync(join(tmpdir(), 'witplug-isolation-exit-'));
     const wasm = join(dir, 'iso.wasm');
     writeFileSync(wasm, bytes);
-    const plugin = new URL('../dist/runtime/plugin.js', import.meta.url).href;
+    const plugin = new URL('../dist/runtime/load/load-plugin.js', import.meta.url).href;
     const script = (close: boolean) => `const { loadPlugin } = await import(${JSON.stringify(plugin)});
 const p = await loadPlugin(${JSON.stringify(wasm)}, { isolate: true, log: () => {}, host: { 'test:iso/host': { poke: (n) => n } } });
 console.log(p.call('api#add', [1, 2]));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { transpileComponent, hostTranspilerCrashed } from '../src/compile/transpile.js';
 import { loadContract } from '../src/contract/load.js';
 import { admit } from '../src/admission/gate.js';
-import { loadPlugin } from '../src/runtime/plugin.js';
+import { loadPlugin } from '../src/runtime/load/load-plugin.js';
 import { panicText } from '../src/compile/transpiler-thread.js';
 
 const DIR = join(process.cwd(), 'test', 'fixtures', 'jco-crash');

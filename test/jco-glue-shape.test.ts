@@ -11,9 +11,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transpileComponent, JCO_VERSION } from '../src/compile/transpile.js';
-import { GLUE_REWRITES, hardenGlue } from '../src/runtime/sandbox.js';
-import { glueAsScript } from '../src/runtime/linker.js';
-import type { ShimDescriptor } from '../src/runtime/wasi-confined.js';
+import { GLUE_REWRITES, hardenGlue } from '../src/runtime/limits/glue-hardening.js';
+import { glueAsScript } from '../src/runtime/link/linker.js';
+import type { ShimDescriptor } from '../src/runtime/capabilities/descriptor-ledger.js';
 
 const GUEST = 'guests/dist/gateway-wat.wasm';
 
@@ -31,7 +31,7 @@ describe(`jco ${JCO_VERSION}'s glue has the shape witplug patches`, () => {
       expect(
         count(glue, rewrite.pattern),
         `jco ${JCO_VERSION} no longer emits what hardenGlue's rewrite "${rewrite.name}" (${rewrite.pattern}) expects; ` +
-          'plugins would run without it: update src/runtime/sandbox.ts to the new glue',
+          'plugins would run without it: update src/runtime/limits/glue-hardening.ts to the new glue',
       ).toBeGreaterThan(0);
     }, 60_000);
   }
@@ -45,14 +45,14 @@ describe(`jco ${JCO_VERSION}'s glue has the shape witplug patches`, () => {
       'a WebAssembly.promising probe': /\bWebAssembly\.promising\(/,
     };
     for (const [what, pattern] of Object.entries(leftovers)) {
-      expect(count(hardened, pattern), `hardened jco ${JCO_VERSION} glue still has ${what} (${pattern}): a rewrite in src/runtime/sandbox.ts missed it`).toBe(0);
+      expect(count(hardened, pattern), `hardened jco ${JCO_VERSION} glue still has ${what} (${pattern}): a rewrite in src/runtime/limits/glue-hardening.ts missed it`).toBe(0);
     }
   }, 60_000);
 
   it('runs as a classic script: its only exports are `instantiate` and `_util`', async () => {
     const glue = await transpiled;
     const script = glueAsScript(glue);
-    expect(script, `jco ${JCO_VERSION}'s glue has imports or exports besides instantiate/_util; the linker would fall back to a slower module import (src/runtime/linker.ts)`).toBeDefined();
+    expect(script, `jco ${JCO_VERSION}'s glue has imports or exports besides instantiate/_util; the linker would fall back to a slower module import (src/runtime/link/linker.ts)`).toBeDefined();
     expect(script, 'glue without `export function instantiate(`').toMatch(/^function instantiate\(/m);
   }, 60_000);
 });
@@ -61,7 +61,7 @@ describe('preview2-shim: the private API witplug calls', () => {
   it('filesystem exports _addPreopen, _getPreopens, _setPreopens and _createPreopenDescriptor', async () => {
     const fs = (await import('@bytecodealliance/preview2-shim/filesystem')) as unknown as Record<string, unknown>;
     for (const name of ['_addPreopen', '_getPreopens', '_setPreopens', '_createPreopenDescriptor']) {
-      expect(typeof fs[name], `@bytecodealliance/preview2-shim/filesystem has no function ${name} (src/contract/load.ts, src/runtime/wasi.ts, scripts/guest-builders use it)`).toBe('function');
+      expect(typeof fs[name], `@bytecodealliance/preview2-shim/filesystem has no function ${name} (src/contract/load.ts, src/runtime/capabilities/wasi.ts, scripts/guest-builders use it)`).toBe('function');
     }
   });
 
@@ -76,7 +76,7 @@ describe('preview2-shim: the private API witplug calls', () => {
     try {
       const descriptor = _createPreopenDescriptor(dir) as unknown as Record<string, unknown>;
       for (const name of Object.keys(methods)) {
-        expect(typeof descriptor[name], `preview2-shim's Descriptor has no method ${name} (src/runtime/wasi-confined.ts delegates to it)`).toBe('function');
+        expect(typeof descriptor[name], `preview2-shim's Descriptor has no method ${name} (src/runtime/capabilities/wasi-confined.ts delegates to it)`).toBe('function');
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -86,7 +86,7 @@ describe('preview2-shim: the private API witplug calls', () => {
   it('instantiation exports WASIShim with getImportObject', async () => {
     const { WASIShim } = await import('@bytecodealliance/preview2-shim/instantiation');
     const shim = new WASIShim({ sandbox: { preopens: {}, env: {}, args: ['p'], enableNetwork: false } });
-    expect(typeof shim.getImportObject, 'preview2-shim WASIShim has no getImportObject (src/runtime/wasi.ts)').toBe('function');
+    expect(typeof shim.getImportObject, 'preview2-shim WASIShim has no getImportObject (src/runtime/capabilities/wasi.ts)').toBe('function');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromJson } from '../src/runtime/json-values.js';
+import { fromJson } from '../src/runtime/abi/json-values.js';
 import { toJson } from '../src/cli/output.js';
 import type { ValType } from '../src/component/types.js';
 

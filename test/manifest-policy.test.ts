@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadContract, type Contract } from '../src/contract/load.js';
 import { CompileCache } from '../src/compile/cache.js';
-import { PluginHost, type PluginHostOptions } from '../src/runtime/host.js';
-import { allowManifest, type ManifestPolicy, type ManifestRequest } from '../src/runtime/manifest.js';
-import { parseGrant, type Limits } from '../src/runtime/grant.js';
+import { PluginHost } from '../src/runtime/host/plugin-host.js';
+import type { PluginHostOptions } from '../src/runtime/host/types.js';
+import { allowManifest, type ManifestPolicy, type ManifestRequest } from '../src/runtime/host/manifest.js';
+import { parseGrant, type Limits } from '../src/runtime/capabilities/grant.js';
 import { WitplugError } from '../src/errors.js';
 
 const CALC = join(process.cwd(), 'guests/dist/calc-wat.wasm');

@@ -5,13 +5,14 @@
  * leave RSS and heap within a bound (child process with --expose-gc, running
  * bench/close.bench.mjs against dist/: build first).
  */
+import { pluginInternals } from '../src/runtime/instance/plugin.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from './helpers/run.js';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadPlugin } from '../src/runtime/plugin.js';
-import { linkerCacheSize } from '../src/runtime/linker.js';
+import { loadPlugin } from '../src/runtime/load/load-plugin.js';
+import { linkerCacheSize } from '../src/runtime/link/linker.js';
 import { generatedCacheSize, GENERATED_CACHE_MAX, PluginResource } from '../src/runtime/abi/index.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { ErrorCodes, WitplugError } from '../src/errors.js';
@@ -40,7 +41,7 @@ describe('plugin.close()', () => {
   it('is idempotent; call, fn and functions resolved before (generated and jco paths) then fail with CLOSED', async () => {
     const plugin = await loadPlugin(calc, { name: 'calc', cache: noCache });
     const add = plugin.fn('work#add');
-    const echoJco = plugin.jcoFn('work#echo');
+    const echoJco = pluginInternals(plugin).jcoFn('work#echo');
     expect(add(1, 2)).toBe(3);
     expect(echoJco('hi')).toBe('hi');
     expect(plugin.closed).toBe(false);
@@ -51,7 +52,7 @@ describe('plugin.close()', () => {
     expectClosed(() => echoJco('hi'));
     expectClosed(() => plugin.call('work#add', [1, 2]));
     expectClosed(() => plugin.fn('work#echo'));
-    expectClosed(() => plugin.instantiate());
+    expectClosed(() => pluginInternals(plugin).instantiate());
   });
 
   it('the compiled modules and glue stay while one plugin uses them and go with the last close', async () => {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { loadContract, type Contract } from '../src/contract/load.js';
 import { CompileCache } from '../src/compile/cache.js';
-import { PluginHost, type HookSpec } from '../src/runtime/host.js';
+import { PluginHost } from '../src/runtime/host/plugin-host.js';
+import type { HookSpec } from '../src/runtime/host/types.js';
 import { WitplugError } from '../src/errors.js';
 import { bumpAllocator } from './helpers/wat.js';
 

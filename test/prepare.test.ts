@@ -9,9 +9,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepare, loadContract, admit, CompileCache, WitplugError, ErrorCodes, type Contract, type Plugin } from '../src/index.js';
-import { pluginShapeCache } from '../src/runtime/prepare.js';
-import { linkerCacheSize } from '../src/runtime/linker.js';
-import { hardenGlue } from '../src/runtime/sandbox.js';
+import { pluginShapeCache } from '../src/runtime/load/prepare.js';
+import { linkerCacheSize } from '../src/runtime/link/linker.js';
+import { hardenGlue } from '../src/runtime/limits/glue-hardening.js';
 
 const cache = new CompileCache(null);
 const WIT = `package test:prepare@0.1.0;

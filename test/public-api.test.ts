@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import ts from 'typescript';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,6 +52,14 @@ describe('documentation links', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+});
+
+describe('the exported Plugin type', () => {
+  it('shows the public surface only (instantiation, call guard and call routes stay inside witplug)', () => {
+    expectTypeOf<keyof api.Plugin>().toEqualTypeOf<
+      'name' | 'shape' | 'closed' | 'disabledReason' | 'fn' | 'call' | 'close' | 'componentHash' | 'loadInfo' | 'lastFuel' | 'limits' | 'instantiation'
+    >();
   });
 });
 
@@ -129,6 +137,7 @@ describe('witplug/tools', () => {
         "inspectComponent",
         "isBreaking",
         "isGranted",
+        "jcoFunction",
         "loadWitWorld",
         "parseByteCount",
         "parseWit",

@@ -6,8 +6,9 @@
  * are still being lowered (a host function called from `cabi_realloc`).
  * A refused re-entry leaves the running call's fuel and deadline in force.
  */
+import { pluginInternals } from '../src/runtime/instance/plugin.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
 import { PluginResource } from '../src/runtime/abi/index.js';
@@ -47,11 +48,11 @@ describe('a host function calling back into the running instance is refused with
   const paths: [string, (p: Plugin, thing: PluginResource) => unknown][] = [
     ['fn', (p) => p.fn('api#count')()],
     ['call', (p) => p.call('api#count', [])],
-    ['jcoFn', (p) => p.jcoFn('api#count')()],
+    ['jcoFn', (p) => pluginInternals(p).jcoFn('api#count')()],
     ['a resource constructor', (p) => p.fn('api#[constructor]thing')()],
     ['a resource method', (p, thing) => p.fn('api#[method]thing.get')(thing)],
     ['a resource drop', (_p, thing) => thing.drop()],
-    ['instantiate', (p) => p.instantiate()],
+    ['instantiate', (p) => pluginInternals(p).instantiate()],
   ];
 
   it.each(paths)('through %s: the host may catch it and the outer call completes', async (_what, reenter) => {
@@ -108,7 +109,7 @@ describe('a host function calling back into the running instance is refused with
         return n;
       };
       p.call('api#set-mode', [4]); // cabi_realloc calls poke once
-      const echo = via === 'fn' ? p.fn('api#echo') : p.jcoFn('api#echo');
+      const echo = via === 'fn' ? p.fn('api#echo') : pluginInternals(p).jcoFn('api#echo');
       expect(echo('hello')).toBe(5);
       expect(inner.length, via).toBeGreaterThanOrEqual(1);
       for (const e of inner) expect((e as WitplugError).code, `${via}: ${String(e)}`).toBe('REENTRANCE');
@@ -121,7 +122,7 @@ describe('a host function calling back into the running instance is refused with
 describe('a refused re-entry leaves the outer call\'s limits in force', () => {
   it('deadline: a loop of host calls that each try to re-enter through jcoFn ends in TIMEOUT', async () => {
     const p = await load({ limits: { timeoutMs: 100 } });
-    const count = p.jcoFn('api#count');
+    const count = pluginInternals(p).jcoFn('api#count');
     let refused = 0;
     onPoke = bounded(5_000, () => {
       try {
@@ -143,7 +144,7 @@ describe('a refused re-entry leaves the outer call\'s limits in force', () => {
     for (const via of ['fn', 'jcoFn'] as const) {
       const p = await load({ limits: { timeoutMs: 100 } });
       p.call('api#set-mode', [5]); // cabi_realloc calls poke forever
-      const spin = via === 'fn' ? p.fn('api#spin') : p.jcoFn('api#spin');
+      const spin = via === 'fn' ? p.fn('api#spin') : pluginInternals(p).jcoFn('api#spin');
       onPoke = bounded(5_000, () => {
         try {
           spin();
@@ -163,7 +164,7 @@ describe('a refused re-entry leaves the outer call\'s limits in force', () => {
 
   it('fuel: the budget is not refilled by a refused re-entry', async () => {
     const p = await load({ limits: { fuel: 10_000 } });
-    const count = p.jcoFn('api#count');
+    const count = pluginInternals(p).jcoFn('api#count');
     onPoke = bounded(5_000, () => {
       try {
         count();

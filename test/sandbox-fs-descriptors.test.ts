@@ -11,14 +11,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPlugin, type Plugin } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin } from '../src/runtime/load/load-plugin.js';
 import { loadContract, type Contract } from '../src/contract/load.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError, ErrorCodes } from '../src/errors.js';
-import { DEFAULT_MAX_OPEN_FILES } from '../src/runtime/wasi-confined.js';
-import { parseGrant } from '../src/runtime/grant.js';
+import { DEFAULT_MAX_OPEN_FILES } from '../src/runtime/capabilities/descriptor-ledger.js';
+import { parseGrant } from '../src/runtime/capabilities/grant.js';
 import { limitFlags } from '../src/cli/run.js';
-import { openWasiDescriptors, releaseWasi, wasiImports } from '../src/runtime/wasi.js';
+import { openWasiDescriptors, releaseWasi, wasiImports } from '../src/runtime/capabilities/wasi.js';
 import { PROBE, WIT, type Result } from './helpers/fs-probe.js';
 
 const cache = new CompileCache(mkdtempSync(join(tmpdir(), 'witplug-fs-fd-cache-')));

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPlugin } from '../src/runtime/plugin.js';
+import { loadPlugin } from '../src/runtime/load/load-plugin.js';
 import { loadContract, type Contract } from '../src/contract/load.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { PROBE, Probe, WIT } from './helpers/fs-probe.js';

@@ -5,7 +5,7 @@
  * it was made, above it once moved to `x`); the other keeps opening
  * `x/sub/secret.txt`. A path proven inside the grant and then used by path
  * can be redirected between the two by the other thread; witplug holds one
- * process-wide lock across check and use (src/runtime/fs-lock.ts), so no read
+ * process-wide lock across check and use (src/runtime/capabilities/fs-lock.ts), so no read
  * may ever return the file outside the grant, and nothing outside may
  * change. Each side is a host thread of its own (test/helpers/fs-race-worker.mjs,
  * running dist/), with the plugin in that thread or isolated in a worker.
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadContract } from '../src/contract/load.js';
 import { CompileCache } from '../src/compile/cache.js';
-import { loadPlugin } from '../src/runtime/plugin.js';
+import { loadPlugin } from '../src/runtime/load/load-plugin.js';
 import { PROBE, WIT } from './helpers/fs-probe.js';
 
 const WORKER = new URL('./helpers/fs-race-worker.mjs', import.meta.url);

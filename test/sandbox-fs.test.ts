@@ -13,7 +13,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPlugin } from '../src/runtime/plugin.js';
+import { loadPlugin } from '../src/runtime/load/load-plugin.js';
 import { loadContract, type Contract } from '../src/contract/load.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { DIRECTORY, PROBE, Probe, REGULAR_FILE, SYMLINK, WIT } from './helpers/fs-probe.js';

@@ -9,12 +9,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/plugin.js';
+import { loadPlugin, type Plugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import { loadContract, type Contract } from '../src/contract/load.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
-import type { Grant } from '../src/runtime/grant.js';
-import { wasiImports } from '../src/runtime/wasi.js';
+import type { Grant } from '../src/runtime/capabilities/grant.js';
+import { wasiImports } from '../src/runtime/capabilities/wasi.js';
 import type { ComponentShape } from '../src/component/types.js';
 import { failsWith } from './helpers/fails.js';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco';
-import { loadPlugin } from '../src/runtime/plugin.js';
+import { loadPlugin } from '../src/runtime/load/load-plugin.js';
 import { nodeHasWasmGc, usesWasmGc } from '../src/compile/wasm/gc.js';
 
 const WIT = 'package fix:gc@0.1.0;\nworld w { export run: func() -> u32; }\n';

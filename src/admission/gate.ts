@@ -4,10 +4,10 @@
  * every outcome is a report.
  */
 import { isWitplugError, ErrorCodes } from '../errors.js';
-import { decodePlugin, type DecodedPlugin } from './decoded.js';
+import { decodeComponent, type DecodedComponent } from '../component/decode.js';
 import { admitShape, type AdmitShapeOptions, type Contract } from './admit-shape.js';
 import { AdmissionCodes, type AdmissionReport, type Problem } from './report.js';
-import type { ShapeCache } from './shape-cache.js';
+import type { ShapeCache } from '../component/shape-cache.js';
 
 export { admitShape, type AdmitShapeOptions, type Contract };
 
@@ -36,11 +36,11 @@ function preambleProblem(bytes: Uint8Array): Problem | null {
 }
 
 /** Decodes plugin bytes, or the problem that prevents it. Never throws. */
-export function decodeForAdmission(bytes: Uint8Array, cache?: ShapeCache, hash?: string): { decoded: DecodedPlugin } | { problem: Problem } {
+export function decodeForAdmission(bytes: Uint8Array, cache?: ShapeCache, hash?: string): { decoded: DecodedComponent } | { problem: Problem } {
   const pre = preambleProblem(bytes);
   if (pre) return { problem: pre };
   try {
-    return { decoded: cache ? cache.getOrDecode(bytes, decodePlugin, hash) : decodePlugin(bytes) };
+    return { decoded: cache ? cache.getOrDecode(bytes, decodeComponent, hash) : decodeComponent(bytes) };
   } catch (e) {
     if (isWitplugError(e) && e.code === ErrorCodes.NOT_A_COMPONENT) {
       return { problem: { code: AdmissionCodes.NOT_A_COMPONENT, path: '', message: e.message } };

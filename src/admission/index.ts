@@ -3,6 +3,6 @@ export { AdmissionCodes, NoteCodes, type AdmissionCode, type AdmissionReport, ty
 export {
   compareFunc, compareValType, compareInterface, compareNamedType, compareWorldItem, formatPath, type Difference, type DifferenceKind,
 } from './compare.js';
-export { ShapeCache, sha256Hex } from './shape-cache.js';
+export { ShapeCache, sha256Hex } from '../component/shape-cache.js';
 export { RULES, NOTE_RULES, type Rule, type NoteRule } from './rules/index.js';
-export { versionsCompatible, unversioned } from './versions.js';
+export { versionsCompatible, unversioned } from '../component/versions.js';

@@ -5,9 +5,9 @@
  */
 import type { WorldItem } from '../component/types.js';
 import { decodeForAdmission } from './gate.js';
-import { findPluginMetadata, type PluginMetadata } from './plugin-metadata.js';
+import { findPluginMetadata, type PluginMetadata } from '../component/plugin-metadata.js';
 import { printInterfaceBody, printWorldItem } from '../component/wit-print.js';
-import { fingerprintItem } from './fingerprint-adapter.js';
+import { fingerprintItem } from '../component/fingerprint-adapter.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
 
 export interface InspectItem {

@@ -3,7 +3,7 @@
  * Rules only look at these pairs (the shared walker is here, not in each rule).
  */
 import type { ComponentShape, WorldItem } from '../component/types.js';
-import { newestCompatible, unversioned } from './versions.js';
+import { newestCompatible, unversioned } from '../component/versions.js';
 
 export interface ImportMatch {
   /** The plugin's import. */

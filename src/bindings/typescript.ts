@@ -11,7 +11,7 @@ import type { Contract } from '../contract/load.js';
 import type {
   EnumType, FlagsType, FuncType, InterfaceType, NamedType, RecordType, ResourceType, ValType, VariantType, WorldItem,
 } from '../component/types.js';
-import { lowerCamel, shortInterfaceName, upperCamel } from '../runtime/names.js';
+import { lowerCamel, shortInterfaceName, upperCamel } from '../component/names.js';
 import { assertNever } from '../util/assert-never.js';
 
 export interface BindingsOptions {

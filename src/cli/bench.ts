@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompileCache, loadContract, loadPlugin } from '../index.js';
-import { resolveExport, timeCalls } from '../tools.js';
+import { jcoFunction, resolveExport, timeCalls } from '../tools.js';
 import { ExitCode, printJson, runCommand, usage } from './output.js';
 import { parseArgs } from './run.js';
 import { readInput } from '../tools.js';
@@ -64,7 +64,7 @@ async function bench(pluginPath: string, flags: BenchFlags): Promise<ExitCode> {
     const args = parseArgs(flags.args, target.type.params, target.target);
 
     const fast = plugin.fn(target.target);
-    const viaJco = plugin.jcoFn(target.target);
+    const viaJco = jcoFunction(plugin, target.target);
     fast(...args); // surface a failing call as the documented error before timing
     const ours = timeCalls(fixedArity(fast, args), iterations);
     const theirs = timeCalls(fixedArity(viaJco, args), iterations ?? Math.max(1000, Math.min(ours.iterations, 200_000)), 1000);

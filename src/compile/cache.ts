@@ -13,6 +13,7 @@ import { cacheMaxBytes, defaultCacheDir, pruneCache, readEntry, writeEntry } fro
 export { defaultCacheDir };
 import { JCO_VERSION, TRANSPILE_OPTIONS, transpileComponent } from './transpile.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
+import { instrumentCoreModule, type InstrumentOptions } from './instrument.js';
 import {
   ARTIFACT_FORMAT, artifactFormat, decodeArtifact, encodeArtifact, headerMismatch, sha256Hex,
   type ArtifactKeyFields,
@@ -43,14 +44,20 @@ export interface CompiledArtifact {
 }
 
 export interface CompileOptions {
-  /** Extra output-changing options (e.g. instrumentation) folded into the key. */
+  /** Extra output-changing options folded into the key. */
   readonly variant?: Readonly<Record<string, unknown>>;
   readonly contractFingerprint?: string;
   /**
-   * Rewrites each core module before it is stored (e.g. fuel instrumentation),
-   * so the rewrite is cached with the artifact. Must be described by `variant`.
+   * Rewrites each core module before it is stored (after `instrument`), so the
+   * rewrite is cached with the artifact. Must be described by `variant`.
    */
   readonly transformCoreModule?: (name: string, bytes: Uint8Array) => Uint8Array;
+  /**
+   * Instruments each core module (src/compile/instrument.ts) before it is
+   * stored, so the rewrite is cached with the artifact; the options are part
+   * of the key.
+   */
+  readonly instrument?: InstrumentOptions;
   /**
    * sha256 (hex) of the component bytes when the caller has already computed it
    * (admission hashes the same bytes): saves ~10–25 ms per load of a 12 MB
@@ -107,7 +114,7 @@ export class CompileCache {
       jcoVersion: this.identity.jcoVersion,
       builder: this.identity.builder,
       componentHash,
-      options: canonicalJson({ transpile: TRANSPILE_OPTIONS, variant: options.variant ?? {} }),
+      options: canonicalJson({ transpile: TRANSPILE_OPTIONS, variant: compileVariant(options) }),
       contractFingerprint: options.contractFingerprint ?? '',
     };
   }
@@ -121,7 +128,7 @@ export class CompileCache {
    */
   entryPath(componentHash: string, options: CompileOptions = {}): string | null {
     if (this.dir === null) return null;
-    const optionsDigest = sha256Hex(canonicalJson({ variant: options.variant ?? {}, contract: options.contractFingerprint ?? '' })).slice(0, 16);
+    const optionsDigest = sha256Hex(canonicalJson({ variant: compileVariant(options), contract: options.contractFingerprint ?? '' })).slice(0, 16);
     return join(this.dir, `${componentHash.slice(0, 32)}-${optionsDigest}.wpa`);
   }
 
@@ -205,8 +212,20 @@ export class CompileCache {
 async function transpileAndTransform(bytes: Uint8Array, options: CompileOptions): Promise<{ glue: string; coreModules: Map<string, Uint8Array> }> {
   const { glue, coreModules } = await transpileComponent(bytes);
   const out = new Map<string, Uint8Array>();
-  for (const [name, data] of coreModules) out.set(name, options.transformCoreModule ? options.transformCoreModule(name, data) : data);
+  for (const [name, data] of coreModules) {
+    const instrumented = options.instrument ? instrumentCoreModule(data, options.instrument).bytes : data;
+    out.set(name, options.transformCoreModule ? options.transformCoreModule(name, instrumented) : instrumented);
+  }
   return { glue, coreModules: out };
+}
+
+/**
+ * The output-changing options of a compilation, as they key the artifact (and
+ * the per-process compiled-module memo). v: the instrumentation's own version
+ * (v2: bulk/grow charges, table caps), so older artifacts are not reused.
+ */
+export function compileVariant(options: CompileOptions): Readonly<Record<string, unknown>> {
+  return options.instrument ? { ...options.variant, instrument: { ...options.instrument, v: 2 } } : options.variant ?? {};
 }
 
 /** JSON with sorted keys, so equal options always produce equal keys. */

@@ -295,7 +295,7 @@ export class CoreWiring {
 
   /**
    * What each function import of each once-instantiated core module is wired
-   * to (src/runtime/prepare.ts decides from it which imports witplug's
+   * to (src/runtime/load/prepare.ts decides from it which imports witplug's
    * generated trampolines may serve, and with which memory). Null when the
    * wiring was not followed.
    */

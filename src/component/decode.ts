@@ -35,7 +35,7 @@ export interface DecodedComponent {
   readonly asyncCanon: boolean;
   /**
    * Every core module is defined at the top level and instantiated exactly
-   * once there (what lets an instance skip jco's glue, src/runtime/direct.ts).
+   * once there (what lets an instance skip jco's glue, src/runtime/link/direct.ts).
    */
   readonly oneInstancePerModule: boolean;
   /**

@@ -2,13 +2,13 @@
  * Version-bump advice, from what a change does to plugins that already exist.
  *
  * The component model links by semver compatibility as wasmtime does
- * (src/admission/versions.ts): same major from 1.0, same minor for 0.x,
+ * (src/component/versions.ts): same major from 1.0, same minor for 0.x,
  * exact for 0.0.x and pre-releases. So a change that breaks existing plugins
  * needs a version they no longer match (otherwise they link and fail later),
  * and an addition needs a newer version they still match — a minor bump from
  * 1.0, a patch bump for 0.x — so existing plugins keep linking.
  */
-import { compareVersions, parseSemver, versionsCompatible } from '../admission/versions.js';
+import { compareVersions, parseSemver, versionsCompatible } from '../component/versions.js';
 
 /** What a package's changes do to existing plugins. */
 export type PackageChange = 'breaking' | 'additive' | 'none';

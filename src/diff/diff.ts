@@ -10,7 +10,7 @@
  * (imports may have less than offered, exports more than required).
  */
 import { compareNamedType, compareWorldItem, formatPath, type Difference } from '../admission/compare.js';
-import { unversioned, versionOf, versionsCompatible, showVersion } from '../admission/versions.js';
+import { unversioned, versionOf, versionsCompatible, showVersion } from '../component/versions.js';
 import type { ComponentShape, FuncType, InterfaceType, NamedType, WorldItem } from '../component/types.js';
 import { typeDef } from '../admission/wit-text.js';
 import { liveShape } from '../contract/wit/live.js';

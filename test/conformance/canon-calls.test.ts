@@ -5,29 +5,30 @@
  * where this Node has no JSPI, loaded with every call refused as UNSUPPORTED
  * naming the feature.
  */
+import { pluginInternals } from '../../src/runtime/instance/plugin.js';
 import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { loadContract } from '../../src/contract/load.js';
 import { admit } from '../../src/admission/gate.js';
-import { loadPlugin } from '../../src/runtime/plugin.js';
-import { hasJspi } from '../../src/runtime/canon-features.js';
+import { loadPlugin } from '../../src/runtime/load/load-plugin.js';
+import { hasJspi } from '../../src/runtime/link/call-route.js';
 import { FIXTURES, componentFromCoreWat, componentFromWat, failure } from './helpers.js';
 
 describe('context.get / context.set', () => {
   it('run on the generated path when imported under wit-component\'s names: each call starts with fresh slots', async () => {
     const bytes = await componentFromCoreWat('canon/context-bindgen.wat', 'canon/context.wit', 'plugin');
     const plugin = await loadPlugin(bytes, { cache: null });
-    const fast = plugin.fastFn('bump');
+    const fast = pluginInternals(plugin).fastFn('bump');
     expect(fast).not.toBeNull();
     expect([fast!(5), fast!(5), fast!(7)]).toEqual([5, 5, 7]);
-    const viaJco = plugin.jcoFn('bump');
+    const viaJco = pluginInternals(plugin).jcoFn('bump');
     expect([viaJco(5), viaJco(5)]).toEqual([5, 5]);
     expect(fast!(3)).toBe(3);
   });
 
   it('go through jco when the core code imports them under other names', async () => {
     const plugin = await loadPlugin(await componentFromWat('canon/context.wat'), { cache: null });
-    expect(plugin.fastFn('bump')).toBeNull();
+    expect(pluginInternals(plugin).fastFn('bump')).toBeNull();
     const bump = plugin.fn('bump');
     expect([bump(5), bump(5), bump(7)]).toEqual([5, 5, 7]);
   });

@@ -1,15 +1,16 @@
 /**
- * The jco value adapter (runtime/jco-values.ts) over
+ * The jco value adapter (runtime/abi/jco-values.ts) over
  * nested options and results. jco 1.35 represents an option whose payload is
  * an option as `{ tag: 'none' } | { tag: 'some', val }`; witplug as
  * `null | { tag: 'some', val }`. Random values go through an identity
  * component on both call paths (`fn`: generated, `jcoFn`: jco's bindings
  * through the adapter) and must come back unchanged and equal.
  */
+import { pluginInternals } from '../../src/runtime/instance/plugin.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { loadPlugin, type Plugin } from '../../src/runtime/plugin.js';
+import { loadPlugin, type Plugin } from '../../src/runtime/load/load-plugin.js';
 import { bumpAllocator } from '../helpers/wat.js';
 
 const IFACE = 'conf:nested/id@0.1.0';
@@ -58,9 +59,9 @@ const PAD = Array.from({ length: 16 }, () => 0n);
 
 describe('jco value adapter: nested options and results agree with the generated path', () => {
   it.each(CASES.map(([t], i) => [i, t] as const))('id%i: %s', (i) => {
-    const fast = plugin.fastFn(`id#id${i}`);
+    const fast = pluginInternals(plugin).fastFn(`id#id${i}`);
     expect(fast).not.toBeNull();
-    const viaJco = plugin.jcoFn(`id#id${i}`);
+    const viaJco = pluginInternals(plugin).jcoFn(`id#id${i}`);
     fc.assert(
       fc.property(CASES[i]![1], str, (v, s) => {
         const x = [v, s];
@@ -72,7 +73,7 @@ describe('jco value adapter: nested options and results agree with the generated
   });
 
   it('the outer none of option<option<T>> goes through jco as none, not some(none)', () => {
-    const viaJco = plugin.jcoFn('id#id0');
+    const viaJco = pluginInternals(plugin).jcoFn('id#id0');
     expect(viaJco([null, 'a'], PAD)).toEqual([null, 'a']);
     expect(viaJco([{ tag: 'some', val: null }, 'b'], PAD)).toEqual([{ tag: 'some', val: null }, 'b']);
     expect(viaJco([{ tag: 'some', val: 7 }, 'c'], PAD)).toEqual([{ tag: 'some', val: 7 }, 'c']);

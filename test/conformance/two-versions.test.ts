@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { loadContract } from '../../src/contract/load.js';
-import { loadPlugin } from '../../src/runtime/plugin.js';
+import { loadPlugin } from '../../src/runtime/load/load-plugin.js';
 import { FIXTURES, componentFromCoreWat, failure } from './helpers.js';
 
 const bytes = () => componentFromCoreWat('two-versions/plugin.wat', 'two-versions', 'plugin');

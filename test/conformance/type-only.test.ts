@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { loadContract } from '../../src/contract/load.js';
 import { admit } from '../../src/admission/gate.js';
-import { loadPlugin } from '../../src/runtime/plugin.js';
+import { loadPlugin } from '../../src/runtime/load/load-plugin.js';
 import { FIXTURES, componentFromWat } from './helpers.js';
 
 const WIT = resolve(FIXTURES, 'type-only');

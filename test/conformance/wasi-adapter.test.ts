@@ -7,6 +7,7 @@
  * preview2-shim under a grant, and answer the same through witplug's calls
  * and jco's bindings.
  */
+import { pluginInternals } from '../../src/runtime/instance/plugin.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -68,12 +69,12 @@ describe('a libc component with the WASI preview1 adapter', () => {
   it('links through the glue and preview2-shim; witplug\'s calls and jco\'s bindings agree and share state', async () => {
     const p = await loadPlugin(bytes, { contract: hostContract, grant: GRANT, cache, log: () => {} });
     expect(p.instantiation).toBe('jco'); // the adapter is a second real module
-    expect(p.fastFn('api#greet')).not.toBeNull(); // calls still take the generated path, on the C module's instance
+    expect(pluginInternals(p).fastFn('api#greet')).not.toBeNull(); // calls still take the generated path, on the C module's instance
     expect(p.call('api#greet', ['ann'])).toBe('hello, ann');
-    expect(p.jcoFn('api#greet')('bob')).toBe('hello, bob');
+    expect(pluginInternals(p).jcoFn('api#greet')('bob')).toBe('hello, bob');
     expect(p.call('api#greet', ['ünïcödé ✓'])).toBe('hello, ünïcödé ✓');
     expect(p.call('api#calls', [])).toBe(3);
-    expect(p.jcoFn('api#calls')()).toBe(3);
+    expect(pluginInternals(p).jcoFn('api#calls')()).toBe(3);
     await p.close();
   });
 

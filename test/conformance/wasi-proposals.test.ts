@@ -5,8 +5,8 @@
  * LINK saying what is missing.
  */
 import { describe, expect, it } from 'vitest';
-import { loadPlugin } from '../../src/runtime/plugin.js';
-import type { Grant } from '../../src/runtime/grant.js';
+import { loadPlugin } from '../../src/runtime/load/load-plugin.js';
+import type { Grant } from '../../src/runtime/capabilities/grant.js';
 import { componentFromCoreWat, failure } from './helpers.js';
 
 const DIR = 'wasi-proposals';

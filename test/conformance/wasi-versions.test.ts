@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPlugin } from '../../src/runtime/plugin.js';
+import { loadPlugin } from '../../src/runtime/load/load-plugin.js';
 import { CompileCache } from '../../src/compile/cache.js';
-import type { Grant } from '../../src/runtime/grant.js';
+import type { Grant } from '../../src/runtime/capabilities/grant.js';
 import { componentFromCoreWat, failure } from './helpers.js';
 
 const grant: Grant = { imports: ['wasi:cli/*'] };

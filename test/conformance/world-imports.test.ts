@@ -3,11 +3,12 @@
  * are served from `host.$root`, through generated trampolines, and admitted
  * or refused like interface imports.
  */
+import { pluginInternals } from '../../src/runtime/instance/plugin.js';
 import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { loadContract } from '../../src/contract/load.js';
 import { admit } from '../../src/admission/gate.js';
-import { loadPlugin } from '../../src/runtime/plugin.js';
+import { loadPlugin } from '../../src/runtime/load/load-plugin.js';
 import { FIXTURES, componentFromCoreWat, failure } from './helpers.js';
 
 const WIT = resolve(FIXTURES, 'world-imports');
@@ -37,7 +38,7 @@ describe('world-level imports', () => {
     // add(2,3)*1000 + len("hello, wit")*100 + counter 10 → 11 → 12
     expect(plugin.fn('run')()).toBe(6012);
     expect(dropped.map((c) => c.n)).toEqual([12]);
-    expect(plugin.jcoFn('run')()).toBe(6012);
+    expect(pluginInternals(plugin).jcoFn('run')()).toBe(6012);
     // Admitted against its own world above; refused like interface imports by a world that differs.
     const report = admit(await bytes(), await loadContract(WIT, 'narrow'));
     expect(report.accepted).toBe(false);

@@ -3,12 +3,13 @@
  * variants, enums, flags, tuples, options, results, lists, primitives) is
  * admitted against its own world and goes through both call paths unchanged.
  */
+import { pluginInternals } from '../../src/runtime/instance/plugin.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { resolve } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { loadContract } from '../../src/contract/load.js';
-import { loadPlugin, type Plugin } from '../../src/runtime/plugin.js';
+import { loadPlugin, type Plugin } from '../../src/runtime/load/load-plugin.js';
 import { bumpAllocator } from '../helpers/wat.js';
 import { FIXTURES } from './helpers.js';
 
@@ -55,9 +56,9 @@ ${names.map((n) => `  (func (export "${n}") (param i32) (result i32) local.get 0
 describe('world-level types', () => {
   it.each(CASES.map(([n]) => n))('%s round-trips through fn and jcoFn', (name) => {
     const arb = CASES.find(([n]) => n === name)![1];
-    const fast = plugin.fastFn(name);
+    const fast = pluginInternals(plugin).fastFn(name);
     expect(fast).not.toBeNull();
-    const viaJco = plugin.jcoFn(name);
+    const viaJco = pluginInternals(plugin).jcoFn(name);
     fc.assert(fc.property(arb, str, (v, s) => {
       expect(fast!([v, s], PAD)).toEqual([v, s]);
       expect(viaJco([v, s], PAD)).toEqual([v, s]);
@@ -67,6 +68,6 @@ describe('world-level types', () => {
   it('primitives round-trip through fn and jcoFn', () => {
     const x = [true, -5, 65535, 1.5, -0.25, -(2n ** 63n), 'é', 'wit'];
     expect(plugin.fn('id-prims')(x, PAD)).toEqual(x);
-    expect(plugin.jcoFn('id-prims')(x, PAD)).toEqual(x);
+    expect(pluginInternals(plugin).jcoFn('id-prims')(x, PAD)).toEqual(x);
   });
 });

@@ -3,7 +3,7 @@
  * wasi:filesystem call at a time, results as `{ ok }` / `{ err: 'code-name' }`.
  */
 import { expect } from 'vitest';
-import type { Plugin } from '../../src/runtime/plugin.js';
+import type { Plugin } from '../../src/runtime/load/load-plugin.js';
 
 export const PROBE = 'guests/dist/fsprobe-wat.wasm';
 export const WIT = 'guests/wat-adversarial/wit';

@@ -4,7 +4,7 @@
  * version pair is a mismatch that names both versions.
  */
 import { AdmissionCodes, NoteCodes } from '../report.js';
-import { showVersion, versionOf } from '../versions.js';
+import { showVersion, versionOf } from '../../component/versions.js';
 import { itemPath, type NoteRule, type Rule } from './rule.js';
 
 function versions(items: readonly { name: string }[]): string {

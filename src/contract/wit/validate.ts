@@ -12,7 +12,7 @@
 import type { Attrs, Gate, InterfaceItem, WorldDecl } from './ast.js';
 import { witError, type SrcPos } from './lexer.js';
 import { MAX_INCLUDE_DEPTH, Resolver, resolveWorld, type WitPackage } from './resolve.js';
-import { compareVersions } from '../../admission/versions.js';
+import { compareVersions } from '../../component/versions.js';
 
 const isUnstable = (a: { readonly gates: readonly Gate[] }): boolean => a.gates.some((g) => g.kind === 'unstable');
 

@@ -174,7 +174,6 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
   return { source: e.lines.join('\n'), constants: e.constants };
 }
 
-
 /** Whether `generateCaller` serves `func` (the check alone, without generating code). */
 export function callerSupported(func: FuncType, ownerOf: ResourceOwner): boolean {
   try {

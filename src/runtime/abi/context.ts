@@ -488,7 +488,6 @@ export class AbiContext {
     return this.resourceNew(resource, r.rep);
   }
 
-
   /** Host-side drop of a PluginResource. */
   destroy(r: PluginResource): void {
     if (r.epoch !== this.#epoch || !this.ready) return; // its instance is gone, and its state with it
@@ -534,7 +533,6 @@ function hostObject(v: unknown, resource: string, path: string): object {
 export function trap(message: string): WitplugError {
   return new WitplugError(ErrorCodes.TRAP, `canonical ABI: ${message}`);
 }
-
 
 /** A short description of a JS value for TYPE_MISMATCH messages. */
 export function describe(v: unknown): string {

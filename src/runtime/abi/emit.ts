@@ -81,4 +81,3 @@ export function containsBorrow(t: ValType): boolean {
 export function touchesMemory(t: ValType): boolean {
   return someType(t, (x) => x.kind === 'string' || x.kind === 'list');
 }
-

@@ -7,11 +7,10 @@
  */
 import type { FuncType, ResourceType, ComponentShape } from '../../component/types.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import { toPluginError } from '../traps.js';
+import { toPluginError } from './traps.js';
 import { AbiContext, typeMismatch, type Realloc } from './context.js';
 import { generateCaller, generateImport, resourceKey } from './codegen.js';
 import type { ResourceOwner } from './emit.js';
-import { servedByShim } from '../link-check.js';
 
 export { AbiContext, ImportContext, PluginResource, DEFAULT_MAX_OUTPUT_BYTES } from './context.js';
 export { UnsupportedAbiType } from './layout.js';
@@ -141,8 +140,12 @@ export function exportedResources(shape: ComponentShape): Map<string, ResourceTy
   return out;
 }
 
-/** Resources defined by the interfaces the plugin imports from the host (preview2-shim's WASI excluded: jco's shim owns those). */
-export function importedResources(shape: ComponentShape): Map<string, ResourceType> {
+/**
+ * Resources defined by the interfaces the plugin imports from the host
+ * (preview2-shim's WASI excluded: jco's shim owns those; `servedByShim` says
+ * which interfaces those are, src/runtime/capabilities/link-check.ts).
+ */
+export function importedResources(shape: ComponentShape, servedByShim: (iface: string) => boolean): Map<string, ResourceType> {
   const out = new Map<string, ResourceType>();
   for (const item of shape.imports) {
     // A resource imported at the world level (interfaceName '').

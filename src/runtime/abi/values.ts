@@ -4,7 +4,7 @@
  * lower_flat/store and lift_flat/load), in witplug's JS value convention.
  */
 import type { ValType, ResourceType } from '../../component/types.js';
-import { lowerCamel } from '../names.js';
+import { lowerCamel } from '../../component/names.js';
 import {
   alignment, elemSize, fieldOffsets, flattenCases, payloadOffset, variantCases, discriminantSize, flagsSize,
   UnsupportedAbiType, type FlatType,
@@ -628,4 +628,3 @@ function coerceLift(f: Flat, want: FlatType): string {
   if (f.type === 'i64' && want === 'f64') return `F.i64ToF64(${f.expr})`;
   throw new Error(`cannot coerce ${f.type} to ${want}`);
 }
-

@@ -23,43 +23,15 @@ import { probeSupervisor, spawnWorker, terminateWorker } from './supervisor-clie
 import { unsendableArguments } from './unsendable.js';
 import { WitplugError, ErrorCodes, type ErrorCode } from '../../errors.js';
 import type { ComponentShape } from '../../component/types.js';
-import type { HostImplementations, LogLevel, LogSink } from '../host-imports.js';
-import type { Grant, Limits } from '../grant.js';
-import { PluginHealth, type HealthPolicy } from '../health.js';
-import { resolveExport } from '../exports.js';
-import { resolveLimits } from '../sandbox.js';
-import { defaultCacheDir, type CompileCache } from '../../compile/cache.js';
+import type { HostImplementations, LogLevel, LogSink } from '../capabilities/host-imports.js';
+import type { Limits } from '../capabilities/grant.js';
+import { PluginHealth } from '../limits/health.js';
+import { resolveExport } from '../link/exports.js';
+import { resolveLimits } from '../limits/resolve-limits.js';
+import { defaultCacheDir } from '../../compile/cache.js';
+import type { IsolatedInit, IsolatedStartOptions } from './options.js';
 
-/** Serializable subset of PluginOptions that crosses into the worker. */
-export interface IsolatedPluginOptions {
-  readonly name: string;
-  readonly config?: Readonly<Record<string, string>>;
-  readonly grant?: Grant;
-  /** Limits enforced in the worker (timeoutMs is not: the host enforces it). */
-  readonly limits?: Limits;
-}
-
-export interface IsolatedInit {
-  readonly sab: SharedArrayBuffer;
-  readonly bytes: Uint8Array;
-  readonly options: IsolatedPluginOptions;
-  /** Interfaces → function names implemented on the host thread. */
-  readonly hostFunctions: Record<string, string[]>;
-  /** The compile cache directory the worker uses; null: no disk cache. */
-  readonly cacheDir: string | null;
-}
-
-export interface IsolatedStartOptions {
-  readonly name: string;
-  readonly config?: Readonly<Record<string, string>>;
-  readonly grant?: Grant;
-  readonly limits?: Limits;
-  readonly host?: HostImplementations;
-  readonly log?: LogSink;
-  readonly health?: Partial<HealthPolicy>;
-  /** Compile cache (its directory is used in the worker); null disables the disk cache. */
-  readonly cache?: CompileCache | null;
-}
+export type { IsolatedInit, IsolatedPluginOptions, IsolatedStartOptions } from './options.js';
 
 /** Call deadline when none is given: an isolated call never waits without bound. */
 export const DEFAULT_ISOLATED_TIMEOUT_MS = 30_000;
@@ -103,7 +75,8 @@ export function workerResourceLimits(limits: Limits): ResourceLimits | undefined
 
 /** The caller's and the host's mistakes, as in-process (docs/sandbox.md, "Who is at fault"): UNSUPPORTED and LINK are gaps of the host. */
 const NOT_COUNTED: ReadonlySet<string> = new Set([
-  ErrorCodes.USAGE, ErrorCodes.NO_SUCH_FUNCTION, ErrorCodes.TYPE_MISMATCH, ErrorCodes.REENTRANCE, ErrorCodes.HOST_ERROR, ErrorCodes.UNSUPPORTED, ErrorCodes.LINK,
+  ErrorCodes.USAGE, ErrorCodes.NO_SUCH_FUNCTION, ErrorCodes.TYPE_MISMATCH, ErrorCodes.REENTRANCE,
+  ErrorCodes.HOST_ERROR, ErrorCodes.UNSUPPORTED, ErrorCodes.LINK,
 ]);
 
 /** One worker: its channel, supervisor id, and whether it has loaded the plugin. */

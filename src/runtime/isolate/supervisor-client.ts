@@ -10,7 +10,7 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import type { SupervisorEvent, SupervisorRequest } from './supervisor.js';
-import type { IsolatedInit } from './isolated-plugin.js';
+import type { IsolatedInit } from './options.js';
 import { Channel } from './channel.js';
 
 export interface WorkerListener {
@@ -117,7 +117,7 @@ export function spawnWorker(init: IsolatedInit, listener: WorkerListener, o: Spa
   const s = ensureSupervisor();
   listeners.set(id, listener);
   const request: SupervisorRequest = {
-    type: 'spawn', id, url: siblingUrl('worker.js').href, init, urgent: o.urgent, startupMs: o.startupMs,
+    type: 'spawn', id, url: siblingUrl('../load/worker.js').href, init, urgent: o.urgent, startupMs: o.startupMs,
     ...(o.resourceLimits ? { resourceLimits: o.resourceLimits } : {}),
   };
   s.postMessage(request);

@@ -19,7 +19,7 @@
 import { availableParallelism } from 'node:os';
 import { parentPort, Worker, type ResourceLimits } from 'node:worker_threads';
 import { Channel } from './channel.js';
-import type { IsolatedInit } from './isolated-plugin.js';
+import type { IsolatedInit } from './options.js';
 
 export interface SpawnRequest {
   readonly type: 'spawn';

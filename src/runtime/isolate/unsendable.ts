@@ -13,7 +13,7 @@ import { serialize } from 'node:v8';
 import type { FuncType, ValType } from '../../component/types.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { describe } from '../abi/context.js';
-import { lowerCamel } from '../names.js';
+import { lowerCamel } from '../../component/names.js';
 
 /** A value that could not be cloned, where it is, and what the clone (or a getter) threw. */
 interface Culprit {
