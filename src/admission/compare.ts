@@ -21,7 +21,7 @@ import type {
   WorldItem,
 } from '../component/types.js';
 import { funcDecl, typeDef, typeRef } from './wit-text.js';
-import { unversioned } from './versions.js';
+import { unversioned } from '../component/versions.js';
 import { assertNever } from '../util/assert-never.js';
 
 /**
