@@ -4,6 +4,7 @@
  */
 import type { ValType, ResourceType } from '../../component/types.js';
 import type { FlatType } from './layout.js';
+import { assertNever } from '../../util/assert-never.js';
 
 /** Who implements a resource: the plugin (exported), the host (imported), or neither (not supported). */
 export type ResourceOwner = (r: ResourceType) => 'plugin' | 'host' | null;
@@ -69,7 +70,10 @@ export function someType(t: ValType, test: (t: ValType) => boolean): boolean {
     case 'option': return someType(t.type, test);
     case 'result': return (t.ok !== null && someType(t.ok, test)) || (t.err !== null && someType(t.err, test));
     case 'variant': return t.cases.some((c) => c.type !== null && someType(c.type, test));
-    default: return false;
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': case 'future': case 'stream': return false;
+    default:
+      assertNever(t, 'kind');
   }
 }
 

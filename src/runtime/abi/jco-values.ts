@@ -15,6 +15,7 @@
  */
 import type { ValType } from '../../component/types.js';
 import { lowerCamel } from '../../component/names.js';
+import { assertNever } from '../../util/assert-never.js';
 
 /** True when values of `type` look the same under both conventions (skip the walk). */
 export function sameInBoth(type: ValType): boolean {
@@ -24,7 +25,10 @@ export function sameInBoth(type: ValType): boolean {
     case 'record': return type.fields.every((f) => sameInBoth(f.type));
     case 'tuple': return type.types.every(sameInBoth);
     case 'variant': return type.cases.every((c) => c.type === null || sameInBoth(c.type));
-    default: return true;
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': case 'future': case 'stream': return true;
+    default:
+      assertNever(type, 'kind');
   }
 }
 
@@ -73,8 +77,11 @@ export function toJco(type: ValType, v: unknown): unknown {
       const c = type.cases.find((k) => k.name === tagged.tag);
       return c?.type ? { tag: tagged.tag, val: toJco(c.type, tagged.val) } : v;
     }
-    default:
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': case 'future': case 'stream':
       return v;
+    default:
+      assertNever(type, 'kind');
   }
 }
 
@@ -115,8 +122,11 @@ export function fromJco(type: ValType, v: unknown): unknown {
       const c = type.cases.find((k) => k.name === tagged.tag);
       return c?.type ? { tag: tagged.tag, val: fromJco(c.type, tagged.val) } : { tag: tagged.tag };
     }
-    default:
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': case 'future': case 'stream':
       return v;
+    default:
+      assertNever(type, 'kind');
   }
 }
 
@@ -133,7 +143,10 @@ export function holdsStrings(type: ValType): boolean {
     case 'record': return type.fields.some((f) => holdsStrings(f.type));
     case 'tuple': return type.types.some(holdsStrings);
     case 'variant': return type.cases.some((c) => c.type !== null && holdsStrings(c.type));
-    default: return false;
+    case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64': case 'char':
+    case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': case 'future': case 'stream': return false;
+    default:
+      assertNever(type, 'kind');
   }
 }
 
@@ -182,6 +195,9 @@ export function loneSurrogateAt(type: ValType, v: unknown, path: string): string
         : (type.cases.find((c) => c.name === tag)?.type ?? null);
       return payload ? loneSurrogateAt(payload, val, `${path} > ${String(tag)}`) : null;
     }
-    default: return null;
+    case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64': case 'char':
+    case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': case 'future': case 'stream': return null;
+    default:
+      assertNever(type, 'kind');
   }
 }

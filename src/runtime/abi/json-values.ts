@@ -13,6 +13,7 @@
 import type { ValType } from '../../component/types.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { lowerCamel } from '../../component/names.js';
+import { assertNever } from '../../util/assert-never.js';
 
 const INT_RANGES: Record<string, readonly [number, number]> = {
   u8: [0, 0xff], s8: [-0x80, 0x7f], u16: [0, 0xffff], s16: [-0x8000, 0x7fff],
@@ -110,8 +111,10 @@ export function fromJson(type: ValType, json: unknown, path: string): unknown {
       const side = obj!['tag'] === 'ok' ? type.ok : type.err;
       return side === null ? { tag: obj!['tag'] } : { tag: obj!['tag'], val: fromJson(side, obj!['val'], `${path} > ${String(obj!['tag'])}`) };
     }
-    default:
+    case 'error-context': case 'own': case 'borrow': case 'future': case 'stream':
       throw new WitplugError(ErrorCodes.USAGE, `${path}: values of type ${type.kind} cannot be given as JSON`, { path });
+    default:
+      assertNever(type, 'kind');
   }
 }
 

@@ -4,6 +4,7 @@
  * evaluated at code-generation time only — never on the call path.
  */
 import type { ValType, Case } from '../../component/types.js';
+import { assertNever } from '../../util/assert-never.js';
 
 export type FlatType = 'i32' | 'i64' | 'f32' | 'f64';
 
@@ -24,7 +25,11 @@ export function variantCases(t: ValType): readonly Case[] {
     case 'option': return [{ name: 'none', type: null }, { name: 'some', type: t.type }];
     case 'result': return [{ name: 'ok', type: t.ok }, { name: 'err', type: t.err }];
     case 'enum': return t.names.map((name) => ({ name, type: null }));
-    default: throw new Error(`not a variant: ${t.kind}`);
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'record': case 'flags': case 'tuple': case 'list': case 'own': case 'borrow': case 'future':
+    case 'stream': throw new Error(`not a variant: ${t.kind}`);
+    default:
+      assertNever(t, 'kind');
   }
 }
 
@@ -56,7 +61,9 @@ export function alignment(t: ValType): number {
       const cases = variantCases(t);
       return Math.max(discriminantSize(cases.length), maxCaseAlignment(cases));
     }
-    default: throw new UnsupportedAbiType(`${t.kind} values`);
+    case 'error-context': case 'future': case 'stream': throw new UnsupportedAbiType(`${t.kind} values`);
+    default:
+      assertNever(t, 'kind');
   }
 }
 
@@ -83,7 +90,9 @@ export function elemSize(t: ValType): number {
       const maxSize = cases.reduce((a, c) => (c.type ? Math.max(a, elemSize(c.type)) : a), 0);
       return alignTo(payload + maxSize, alignment(t));
     }
-    default: throw new UnsupportedAbiType(`${t.kind} values`);
+    case 'error-context': case 'future': case 'stream': throw new UnsupportedAbiType(`${t.kind} values`);
+    default:
+      assertNever(t, 'kind');
   }
 }
 
@@ -127,7 +136,9 @@ export function flatten(t: ValType): FlatType[] {
     case 'tuple': return t.types.flatMap(flatten);
     case 'variant': case 'option': case 'result':
       return ['i32', ...flattenCases(variantCases(t))];
-    default: throw new UnsupportedAbiType(`${t.kind} values`);
+    case 'error-context': case 'future': case 'stream': throw new UnsupportedAbiType(`${t.kind} values`);
+    default:
+      assertNever(t, 'kind');
   }
 }
 
@@ -156,7 +167,10 @@ export function assertSupported(t: ValType): void {
       case 'result': if (x.ok) visit(x.ok); if (x.err) visit(x.err); break;
       case 'variant': x.cases.forEach((c) => c.type && visit(c.type)); break;
       case 'error-context': case 'future': case 'stream': throw new UnsupportedAbiType(`${x.kind} values`);
-      default: break;
+      case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32':
+      case 'f64': case 'char': case 'enum': case 'flags': case 'own': case 'borrow': break;
+      default:
+        assertNever(x, 'kind');
     }
   };
   visit(t);

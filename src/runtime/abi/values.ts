@@ -10,6 +10,7 @@ import {
   UnsupportedAbiType, type FlatType,
 } from './layout.js';
 import { resourceKey, str, cat, type Emitter, type Flat, type PathExpr, type ResourceOwner } from './emit.js';
+import { assertNever } from '../../util/assert-never.js';
 
 /** Range checks that also reject non-numbers and fractions: `(v & 0xff) === v` only holds for integers 0..255. */
 const INT_CHECKS: Partial<Record<ValType['kind'], [(v: string) => string, string]>> = {
@@ -149,8 +150,10 @@ export class Generator {
           if (payload) this.check(payload, payloadValue, payloadPath);
         });
         return;
-      default:
+      case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 'error-context': case 'future': case 'stream':
         throw new UnsupportedAbiType(`${t.kind} values`);
+      default:
+        assertNever(t, 'kind');
     }
   }
 
@@ -168,9 +171,13 @@ export class Generator {
       case 'bool': return `(${v} ? 1 : 0)`;
       case 'u64': case 's64': return `(typeof ${v} === 'bigint' ? ${v} : BigInt(${v}))`;
       case 'char': return `${v}.codePointAt(0)`;
-      default:
+      case 'string': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 'f32': case 'f64': case 'error-context':
+      case 'record': case 'variant': case 'enum': case 'flags': case 'tuple': case 'list': case 'option': case 'result': case 'own': case 'borrow':
+      case 'future': case 'stream':
         if (INT_CHECKS[t.kind] || t.kind === 'f32' || t.kind === 'f64') return v;
         throw new Error(`not a scalar: ${t.kind}`);
+      default:
+        assertNever(t, 'kind');
     }
   }
 
@@ -221,8 +228,10 @@ export class Generator {
         });
         return [{ expr: d, type: 'i32' }, ...slots.map((s, i) => ({ expr: s, type: joined[i]! }))];
       }
-      default:
+      case 'error-context': case 'future': case 'stream':
         throw new UnsupportedAbiType(`${t.kind} values`);
+      default:
+        assertNever(t, 'kind');
     }
   }
 
@@ -373,8 +382,10 @@ export class Generator {
         });
         return;
       }
-      default:
+      case 'error-context': case 'future': case 'stream':
         throw new UnsupportedAbiType(`${t.kind} values`);
+      default:
+        assertNever(t, 'kind');
     }
   }
 
@@ -441,8 +452,10 @@ export class Generator {
           return this.#liftFlat(payload, (want) => coerceLift(queue.shift()!, want));
         });
       }
-      default:
+      case 'error-context': case 'future': case 'stream':
         throw new UnsupportedAbiType(`${t.kind} values`);
+      default:
+        assertNever(t, 'kind');
     }
   }
 
@@ -563,8 +576,10 @@ export class Generator {
         const off = payloadOffset(cases);
         return this.#liftCases(t, d, (payload) => this.load(payload, `${ptr} + ${off}`));
       }
-      default:
+      case 'error-context': case 'future': case 'stream':
         throw new UnsupportedAbiType(`${t.kind} values`);
+      default:
+        assertNever(t, 'kind');
     }
   }
 }
@@ -584,7 +599,10 @@ export function jsSize(t: ValType): number {
     case 'option': return (t.type.kind === 'option' ? 32 : 0) + jsSize(t.type);
     case 'result': return 32 + Math.max(t.ok ? jsSize(t.ok) : 0, t.err ? jsSize(t.err) : 0);
     case 'variant': return 32 + Math.max(0, ...t.cases.map((c) => (c.type ? jsSize(c.type) : 0)));
-    default: return 8;
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'enum': case 'list': case 'own': case 'borrow': case 'future': case 'stream': return 8;
+    default:
+      assertNever(t, 'kind');
   }
 }
 

@@ -22,6 +22,7 @@ import { resolveExport } from '../link/exports.js';
 import type { Anchor, Bound, Entry, FailurePolicy, HookSpec, HostLogger, LoadOptions, OperationSpec, PluginHostOptions, PluginInfo } from './types.js';
 import { closePlugin, runInit } from './lifecycle.js';
 import { SKIPPED, arityStep, byPriority, opKey, passTest, spreadStep, statsOf, toArray, type WaterfallStep } from './dispatch.js';
+import { assertNever } from '../../util/assert-never.js';
 
 const stderrLogger: HostLogger = (level, message, plugin) => process.stderr.write(`[${plugin}] ${level}: ${message}\n`);
 
@@ -231,6 +232,8 @@ export class PluginHost {
           }
         };
       }
+      default:
+        assertNever(spec.kind, 'dispatch kind');
     }
   }
 

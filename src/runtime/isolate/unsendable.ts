@@ -14,6 +14,7 @@ import type { FuncType, ValType } from '../../component/types.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { describe } from '../abi/context.js';
 import { lowerCamel } from '../../component/names.js';
+import { assertNever } from '../../util/assert-never.js';
 
 /** A value that could not be cloned, where it is, and what the clone (or a getter) threw. */
 interface Culprit {
@@ -52,7 +53,10 @@ function expected(t: ValType): string {
     case 'enum': return 'an enum case (string)';
     case 'flags': return 'flags (object of booleans)';
     case 'own': case 'borrow': return `a ${t.resource.name} handle`;
-    default: return t.kind;
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'future': case 'stream': return t.kind;
+    default:
+      assertNever(t, 'kind');
   }
 }
 
@@ -83,7 +87,11 @@ function* parts(type: ValType, value: unknown): Generator<{ segment: string; typ
       if (c) yield { segment: ` > ${c.name}`, type: c.type, read: () => v.val };
       return;
     }
+    case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
+    case 'char': case 'error-context': case 'enum': case 'flags': case 'option': case 'own': case 'borrow': case 'future': case 'stream':
+      break;
     default:
+      assertNever(type, 'kind');
   }
 }
 
