@@ -492,7 +492,6 @@ export function compareInterface(expected: InterfaceType, found: InterfaceType, 
 
 function typeDefNamed(name: string, t: NamedType): string {
   const d = typeDef(t);
-  // A resource is declared as itself; it is no value type, so it never reaches segmentFor's switch.
   return t.kind === 'resource' || segmentFor(t) ? d : `type ${name} = ${d}`;
 }
 
