@@ -75,8 +75,7 @@ function children(t: ValType): readonly (ValType | null)[] {
     case 'stream': return [t.type];
     case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
     case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': return [];
-    default:
-      assertNever(t, 'kind');
+    default: assertNever(t, 'kind');
   }
 }
 
@@ -175,8 +174,7 @@ export class CompareContext {
       case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32':
       case 'f64': case 'char': case 'error-context':
         return true;
-      default:
-        assertNever(a, 'kind');
+      default: assertNever(a, 'kind');
     }
   }
 
@@ -222,8 +220,7 @@ function segmentFor(t: ValType): string | null {
     case 'char': case 'error-context': case 'list': case 'option': case 'result': case 'tuple': case 'own': case 'borrow': case 'future':
     case 'stream':
       return null;
-    default:
-      assertNever(t, 'kind');
+    default: assertNever(t, 'kind');
   }
 }
 
@@ -391,8 +388,7 @@ function compareStructure(expected: ValType, found: ValType, path: readonly stri
     case 'char': case 'error-context':
       // Primitives: equal kinds are equal types.
       return [];
-    default:
-      assertNever(expected, 'kind');
+    default: assertNever(expected, 'kind');
   }
 }
 
@@ -514,7 +510,6 @@ function itemKindText(item: WorldItem): string {
       return typeDefNamed(item.name, item.type);
     case 'extern':
       return `${item.detail} ${item.name}`;
-    default:
-      assertNever(item, 'kind');
+    default: assertNever(item, 'kind');
   }
 }

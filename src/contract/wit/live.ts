@@ -44,8 +44,7 @@ function walk(t: NamedType, live: Set<object>, aliasOf: WeakMap<object, NamedTyp
     case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
     case 'char': case 'error-context': case 'enum': case 'flags': case 'resource':
       return;
-    default:
-      assertNever(t, 'kind');
+    default: assertNever(t, 'kind');
   }
 }
 

@@ -440,8 +440,7 @@ export class Resolver {
           if (names) s.names.set(t, names);
         } else t = this.valType(scope, d.target);
         break;
-      default:
-        assertNever(d, 'k');
+      default: assertNever(d, 'k');
     }
     s.pos.set(t, d.pos);
     return t;
@@ -502,8 +501,7 @@ export class Resolver {
       case 'future':
       case 'stream':
         return { kind: r.k, type: r.type ? this.valType(scope, r.type) : null };
-      default:
-        assertNever(r, 'k');
+      default: assertNever(r, 'k');
     }
   }
 
@@ -603,8 +601,7 @@ function containsBorrow(t: ValType, seen: Set<object>): boolean {
     case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
     case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'future': case 'stream':
       return false;
-    default:
-      assertNever(t, 'kind');
+    default: assertNever(t, 'kind');
   }
 }
 
@@ -642,8 +639,7 @@ function checkTypeCycles(decls: ReadonlyMap<string, TypeDecl>): void {
           return;
         case 'prim':
           return;
-        default:
-          assertNever(r, 'k');
+        default: assertNever(r, 'k');
       }
     };
     if (d.k === 'record') d.fields.forEach((f) => walk(f.type));
@@ -697,8 +693,7 @@ export function typeRefText(r: TypeRef): string {
     case 'future':
     case 'stream':
       return r.type ? `${r.k}<${typeRefText(r.type)}>` : r.k;
-    default:
-      assertNever(r, 'k');
+    default: assertNever(r, 'k');
   }
 }
 

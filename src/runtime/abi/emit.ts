@@ -72,8 +72,7 @@ export function someType(t: ValType, test: (t: ValType) => boolean): boolean {
     case 'variant': return t.cases.some((c) => c.type !== null && someType(c.type, test));
     case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
     case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': case 'future': case 'stream': return false;
-    default:
-      assertNever(t, 'kind');
+    default: assertNever(t, 'kind');
   }
 }
 

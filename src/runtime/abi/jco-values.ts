@@ -27,8 +27,7 @@ export function sameInBoth(type: ValType): boolean {
     case 'variant': return type.cases.every((c) => c.type === null || sameInBoth(c.type));
     case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
     case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': case 'future': case 'stream': return true;
-    default:
-      assertNever(type, 'kind');
+    default: assertNever(type, 'kind');
   }
 }
 
@@ -80,8 +79,7 @@ export function toJco(type: ValType, v: unknown): unknown {
     case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
     case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': case 'future': case 'stream':
       return v;
-    default:
-      assertNever(type, 'kind');
+    default: assertNever(type, 'kind');
   }
 }
 
@@ -125,8 +123,7 @@ export function fromJco(type: ValType, v: unknown): unknown {
     case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
     case 'char': case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': case 'future': case 'stream':
       return v;
-    default:
-      assertNever(type, 'kind');
+    default: assertNever(type, 'kind');
   }
 }
 
@@ -145,8 +142,7 @@ export function holdsStrings(type: ValType): boolean {
     case 'variant': return type.cases.some((c) => c.type !== null && holdsStrings(c.type));
     case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64': case 'char':
     case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': case 'future': case 'stream': return false;
-    default:
-      assertNever(type, 'kind');
+    default: assertNever(type, 'kind');
   }
 }
 
@@ -197,7 +193,6 @@ export function loneSurrogateAt(type: ValType, v: unknown, path: string): string
     }
     case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64': case 'char':
     case 'error-context': case 'enum': case 'flags': case 'own': case 'borrow': case 'future': case 'stream': return null;
-    default:
-      assertNever(type, 'kind');
+    default: assertNever(type, 'kind');
   }
 }

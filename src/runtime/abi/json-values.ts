@@ -113,8 +113,7 @@ export function fromJson(type: ValType, json: unknown, path: string): unknown {
     }
     case 'error-context': case 'own': case 'borrow': case 'future': case 'stream':
       throw new WitplugError(ErrorCodes.USAGE, `${path}: values of type ${type.kind} cannot be given as JSON`, { path });
-    default:
-      assertNever(type, 'kind');
+    default: assertNever(type, 'kind');
   }
 }
 

@@ -28,8 +28,7 @@ export function variantCases(t: ValType): readonly Case[] {
     case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
     case 'char': case 'error-context': case 'record': case 'flags': case 'tuple': case 'list': case 'own': case 'borrow': case 'future':
     case 'stream': throw new Error(`not a variant: ${t.kind}`);
-    default:
-      assertNever(t, 'kind');
+    default: assertNever(t, 'kind');
   }
 }
 
@@ -62,8 +61,7 @@ export function alignment(t: ValType): number {
       return Math.max(discriminantSize(cases.length), maxCaseAlignment(cases));
     }
     case 'error-context': case 'future': case 'stream': throw new UnsupportedAbiType(`${t.kind} values`);
-    default:
-      assertNever(t, 'kind');
+    default: assertNever(t, 'kind');
   }
 }
 
@@ -91,8 +89,7 @@ export function elemSize(t: ValType): number {
       return alignTo(payload + maxSize, alignment(t));
     }
     case 'error-context': case 'future': case 'stream': throw new UnsupportedAbiType(`${t.kind} values`);
-    default:
-      assertNever(t, 'kind');
+    default: assertNever(t, 'kind');
   }
 }
 
@@ -137,8 +134,7 @@ export function flatten(t: ValType): FlatType[] {
     case 'variant': case 'option': case 'result':
       return ['i32', ...flattenCases(variantCases(t))];
     case 'error-context': case 'future': case 'stream': throw new UnsupportedAbiType(`${t.kind} values`);
-    default:
-      assertNever(t, 'kind');
+    default: assertNever(t, 'kind');
   }
 }
 
@@ -169,8 +165,7 @@ export function assertSupported(t: ValType): void {
       case 'error-context': case 'future': case 'stream': throw new UnsupportedAbiType(`${x.kind} values`);
       case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32':
       case 'f64': case 'char': case 'enum': case 'flags': case 'own': case 'borrow': break;
-      default:
-        assertNever(x, 'kind');
+      default: assertNever(x, 'kind');
     }
   };
   visit(t);

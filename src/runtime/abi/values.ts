@@ -152,8 +152,7 @@ export class Generator {
         return;
       case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 'error-context': case 'future': case 'stream':
         throw new UnsupportedAbiType(`${t.kind} values`);
-      default:
-        assertNever(t, 'kind');
+      default: assertNever(t, 'kind');
     }
   }
 
@@ -176,8 +175,7 @@ export class Generator {
       case 'future': case 'stream':
         if (INT_CHECKS[t.kind] || t.kind === 'f32' || t.kind === 'f64') return v;
         throw new Error(`not a scalar: ${t.kind}`);
-      default:
-        assertNever(t, 'kind');
+      default: assertNever(t, 'kind');
     }
   }
 
@@ -230,8 +228,7 @@ export class Generator {
       }
       case 'error-context': case 'future': case 'stream':
         throw new UnsupportedAbiType(`${t.kind} values`);
-      default:
-        assertNever(t, 'kind');
+      default: assertNever(t, 'kind');
     }
   }
 
@@ -384,8 +381,7 @@ export class Generator {
       }
       case 'error-context': case 'future': case 'stream':
         throw new UnsupportedAbiType(`${t.kind} values`);
-      default:
-        assertNever(t, 'kind');
+      default: assertNever(t, 'kind');
     }
   }
 
@@ -454,8 +450,7 @@ export class Generator {
       }
       case 'error-context': case 'future': case 'stream':
         throw new UnsupportedAbiType(`${t.kind} values`);
-      default:
-        assertNever(t, 'kind');
+      default: assertNever(t, 'kind');
     }
   }
 
@@ -578,8 +573,7 @@ export class Generator {
       }
       case 'error-context': case 'future': case 'stream':
         throw new UnsupportedAbiType(`${t.kind} values`);
-      default:
-        assertNever(t, 'kind');
+      default: assertNever(t, 'kind');
     }
   }
 }
@@ -601,8 +595,7 @@ export function jsSize(t: ValType): number {
     case 'variant': return 32 + Math.max(0, ...t.cases.map((c) => (c.type ? jsSize(c.type) : 0)));
     case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
     case 'char': case 'error-context': case 'enum': case 'list': case 'own': case 'borrow': case 'future': case 'stream': return 8;
-    default:
-      assertNever(t, 'kind');
+    default: assertNever(t, 'kind');
   }
 }
 

@@ -232,8 +232,7 @@ export class PluginHost {
           }
         };
       }
-      default:
-        assertNever(spec.kind, 'dispatch kind');
+      default: assertNever(spec.kind, 'dispatch kind');
     }
   }
 

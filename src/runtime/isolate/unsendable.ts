@@ -55,8 +55,7 @@ function expected(t: ValType): string {
     case 'own': case 'borrow': return `a ${t.resource.name} handle`;
     case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
     case 'char': case 'error-context': case 'future': case 'stream': return t.kind;
-    default:
-      assertNever(t, 'kind');
+    default: assertNever(t, 'kind');
   }
 }
 
@@ -90,8 +89,7 @@ function* parts(type: ValType, value: unknown): Generator<{ segment: string; typ
     case 'string': case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32': case 'f64':
     case 'char': case 'error-context': case 'enum': case 'flags': case 'option': case 'own': case 'borrow': case 'future': case 'stream':
       break;
-    default:
-      assertNever(type, 'kind');
+    default: assertNever(type, 'kind');
   }
 }
 
