@@ -9,11 +9,9 @@
  * no disk cache; the in-memory cache keeps a host's repeated loads free.
  */
 import { resolve } from 'node:path';
-import { stat } from 'node:fs/promises';
 import { WitplugError } from '../errors.js';
 import type { ComponentShape } from '../component/types.js';
-import { parseWitTree, resolveWitWorld } from './wit/index.js';
-import { readWitSources } from './wit-sources.js';
+import { parseWitTree, readWitTree, resolveWitWorld, witTreeHash } from './wit/index.js';
 
 export interface Contract {
   readonly world: string;
@@ -43,13 +41,8 @@ export async function loadContract(witPath: string, world: string, _options?: Lo
   if (typeof witPath !== 'string' || witPath === '') throw new WitplugError('USAGE', 'a WIT path is required');
   if (typeof world !== 'string' || world === '') throw new WitplugError('USAGE', 'a world name is required');
   const path = resolve(witPath);
-  let isDir: boolean;
-  try {
-    isDir = (await stat(path)).isDirectory();
-  } catch {
-    throw new WitplugError('NOT_FOUND', `WIT path not found: ${witPath}`, { path: witPath });
-  }
-  const { tree, hash } = await readWitSources(path, witPath, isDir);
+  const tree = await readWitTree(path, witPath);
+  const hash = witTreeHash(tree);
   const key = `${path}\0${world}\0${hash}`;
   const hit = cache.get(key);
   if (hit) return hit;

@@ -4,6 +4,7 @@
  * entry of `deps/` another package), from disk or from a git tree.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { promisify } from 'node:util';
@@ -40,7 +41,30 @@ function treeBudget(where: string): (bytes: number) => void {
 }
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Reads the WIT files of a path: a single file, or a directory with optional `deps/`. */
+type Source = { readonly file: string; readonly text: string };
+
+/** What a directory entry is once symlinks are followed; a dangling link is `missing`. */
+async function kindOf(path: string): Promise<'dir' | 'other' | 'missing'> {
+  try {
+    return (await stat(path)).isDirectory() ? 'dir' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
+ * Reads the WIT files of a path as wasm-tools lays them out: a file alone, or
+ * a directory whose top-level `.wit` files form the root package and whose
+ * `deps/` entries (a directory of `.wit` files, or one `.wit` file) are one
+ * package each. The gate's contracts and `witplug diff` both read through it.
+ *
+ * Symlinks are followed (a shared package linked into `deps/` is common);
+ * any other entry that is not a regular file is refused unread, since
+ * opening a FIFO would block. Binary packages (`deps/*.wasm`, `*.wat`) are
+ * refused by name: the front-end reads text only, and skipping them would
+ * turn into a confusing "package not found" further on. File names in
+ * messages start with `display`.
+ */
 export async function readWitTree(path: string, display = path): Promise<WitTree> {
   let isDir: boolean;
   try {
@@ -49,40 +73,51 @@ export async function readWitTree(path: string, display = path): Promise<WitTree
     throw new WitplugError(ErrorCodes.NOT_FOUND, `WIT path not found: ${display}`, { path: display });
   }
   const charge = treeBudget(display);
-  const read = async (p: string): Promise<{ file: string; text: string }> => {
+  let count = 0;
+  const read = async (p: string): Promise<Source> => {
     const file = join(display, relative(path, p)) || display;
-    let text: string;
+    if (++count > MAX_FILES) throw new WitplugError(ErrorCodes.CONTRACT, `more than ${MAX_FILES} .wit files under ${display}`);
     try {
       // Counted against the tree's total before reading (stat does not block, even on a FIFO).
       charge((await stat(p)).size);
       // Regular files only (a FIFO would block), and a huge one is refused unread.
-      text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await readBytes(p, MAX_WIT_BYTES));
+      return { file, text: new TextDecoder('utf-8', { ignoreBOM: true }).decode(await readBytes(p, MAX_WIT_BYTES)) };
     } catch (e) {
       if (e instanceof FileTooLargeError) throw new WitplugError(ErrorCodes.CONTRACT, `${file}: WIT file larger than ${MAX_WIT_BYTES} bytes`);
       throw inputError(e, file, 'WIT file');
     }
-    return { file, text };
   };
+  /** The `.wit` entries of one package directory (not recursive, as wasm-tools). */
+  const packageDir = async (dir: string): Promise<Source[]> => {
+    const names = (await readdir(dir)).filter((n) => n.endsWith('.wit')).sort(byName);
+    const out: Source[] = [];
+    for (const n of names) if ((await kindOf(join(dir, n))) !== 'dir') out.push(await read(join(dir, n)));
+    return out;
+  };
+
   if (!isDir) return { root: [await read(path)], deps: [] };
-  const witIn = async (dir: string): Promise<string[]> =>
-    (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && e.name.endsWith('.wit')).map((e) => join(dir, e.name)).sort(byName);
-  const root = await Promise.all((await witIn(path)).map(read));
-  const deps: { file: string; text: string }[][] = [];
-  const depsDir = join(path, 'deps');
-  let entries: import('node:fs').Dirent[] = [];
-  try {
-    entries = await readdir(depsDir, { withFileTypes: true });
-  } catch {
-    // no deps/
-  }
-  entries.sort((a, b) => byName(a.name, b.name));
-  for (const e of entries) {
-    if (e.isDirectory()) deps.push(await Promise.all((await witIn(join(depsDir, e.name))).map(read)));
-    else if (e.isFile() && e.name.endsWith('.wit')) deps.push([await read(join(depsDir, e.name))]);
-    if (deps.length > MAX_FILES) throw new WitplugError(ErrorCodes.CONTRACT, `more than ${MAX_FILES} packages under ${depsDir}`);
-  }
+  const root = await packageDir(path);
   if (root.length === 0) throw new WitplugError(ErrorCodes.CONTRACT, `no .wit files in ${display}`);
+  const deps: Source[][] = [];
+  const depsDir = join(path, 'deps');
+  if ((await kindOf(depsDir)) === 'dir') {
+    for (const name of (await readdir(depsDir)).sort(byName)) {
+      const p = join(depsDir, name);
+      if ((await kindOf(p)) === 'dir') deps.push(await packageDir(p));
+      else if (name.endsWith('.wit')) deps.push([await read(p)]);
+      else if (/\.(wasm|wat)$/.test(name)) {
+        throw new WitplugError(ErrorCodes.CONTRACT, `${join(display, 'deps', name)}: binary WIT packages are not supported; put the package's .wit files in deps/ instead`);
+      }
+    }
+  }
   return { root, deps };
+}
+
+/** A sha256 over every file name and text of a tree: equal trees, equal hashes (contract caching). */
+export function witTreeHash(tree: WitTree): string {
+  const h = createHash('sha256');
+  for (const f of [...tree.root, ...tree.deps.flat()]) h.update(f.file).update('\0').update(f.text).update('\0');
+  return h.digest('hex');
 }
 
 const run = promisify(execFile);
