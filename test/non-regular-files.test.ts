@@ -6,11 +6,12 @@
  * the fix is a prompt, named refusal.
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { run } from './helpers/run.js';
 
 const INDEX = pathToFileURL(join(process.cwd(), 'dist', 'index.js')).href;
 const TOOLS = pathToFileURL(join(process.cwd(), 'dist', 'tools.js')).href;
@@ -19,12 +20,10 @@ const CALC_WIT = join(process.cwd(), 'guests/wat-fixture/calc.wit');
 const posix = process.platform !== 'win32';
 
 /** Runs an ES module body in a fresh node; it prints one JSON line. Killed after 60 s (a hang). */
-function child(body: string, cacheDir: string): { status: number | null; signal: NodeJS.Signals | null; out: unknown; stderr: string } {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', body], {
-    encoding: 'utf8', timeout: 60_000, env: { ...process.env, WITPLUG_CACHE_DIR: cacheDir },
-  });
+async function child(body: string, cacheDir: string): Promise<{ status: number | null; signal: NodeJS.Signals | null; out: unknown; stderr: string }> {
+  const r = await run(process.execPath, ['--input-type=module', '-e', body], { timeoutMs: 60_000, env: { ...process.env, WITPLUG_CACHE_DIR: cacheDir } });
   const line = r.stdout.trim().split('\n').pop() ?? '';
-  return { status: r.status, signal: r.signal, out: line ? (JSON.parse(line) as unknown) : null, stderr: r.stderr };
+  return { status: r.code, signal: r.signal, out: line ? (JSON.parse(line) as unknown) : null, stderr: r.stderr };
 }
 
 const errorJson = `(e) => ({ code: e.code, message: e.message })`;
@@ -34,14 +33,14 @@ describe.runIf(posix)('non-regular files are refused promptly, naming the file',
   const cacheDir = join(root, 'cache');
   mkdirSync(cacheDir, { mode: 0o700 });
 
-  it('loadDir: a FIFO plugin and a FIFO manifest fail; the regular plugin loads; the process exits', () => {
+  it('loadDir: a FIFO plugin and a FIFO manifest fail; the regular plugin loads; the process exits', async () => {
     const dir = join(root, 'plugins');
     mkdirSync(dir);
     execFileSync('mkfifo', [join(dir, 'a-fifo.wasm')]);
     copyFileSync(CALC_WASM, join(dir, 'b-manifest-fifo.wasm'));
     execFileSync('mkfifo', [join(dir, 'b-manifest-fifo.json')]);
     copyFileSync(CALC_WASM, join(dir, 'c-regular.wasm'));
-    const r = child(`
+    const r = await child(`
       import { PluginHost, loadContract } from ${JSON.stringify(INDEX)};
       const host = new PluginHost({ contract: await loadContract(${JSON.stringify(CALC_WIT)}, 'calc'), logger: () => {} });
       const { loaded, failed } = await host.loadDir(${JSON.stringify(dir)});
@@ -57,10 +56,10 @@ describe.runIf(posix)('non-regular files are refused promptly, naming the file',
     expect(out.failed[1]!.message).toMatch(/manifest .*b-manifest-fifo\.json: it is a FIFO, not a regular file/);
   });
 
-  it('other non-regular inputs: a directory named .wasm, a character device', () => {
+  it('other non-regular inputs: a directory named .wasm, a character device', async () => {
     const dir = join(root, 'odd');
     mkdirSync(join(dir, 'dir.wasm'), { recursive: true });
-    const r = child(`
+    const r = await child(`
       import { loadPlugin, loadContract } from ${JSON.stringify(INDEX)};
       const contract = await loadContract(${JSON.stringify(CALC_WIT)}, 'calc');
       const out = [];
@@ -75,13 +74,13 @@ describe.runIf(posix)('non-regular files are refused promptly, naming the file',
     expect(dev).toMatchObject({ code: 'USAGE', message: expect.stringMatching(/\/dev\/zero: it is a device/) as unknown });
   });
 
-  it('WIT: a FIFO as the WIT file, and a FIFO .wit inside a WIT directory (loadContract and readWitTree)', () => {
+  it('WIT: a FIFO as the WIT file, and a FIFO .wit inside a WIT directory (loadContract and readWitTree)', async () => {
     const dir = join(root, 'wit');
     mkdirSync(join(dir, 'tree', 'deps'), { recursive: true });
     execFileSync('mkfifo', [join(dir, 'alone.wit')]);
     copyFileSync(CALC_WIT, join(dir, 'tree', 'calc.wit'));
     execFileSync('mkfifo', [join(dir, 'tree', 'extra.wit')]);
-    const r = child(`
+    const r = await child(`
       import { loadContract } from ${JSON.stringify(INDEX)};
       import { readWitTree } from ${JSON.stringify(TOOLS)};
       const out = [];
@@ -101,13 +100,13 @@ describe.runIf(posix)('non-regular files are refused promptly, naming the file',
     expect(treeDir).toMatchObject({ code: 'USAGE', message: expect.stringMatching(/WIT file .*extra\.wit: it is a FIFO/) as unknown });
   });
 
-  it('WIT: a FIFO binary package in deps/ (.wasm, .wat) is refused by its name, never opened', () => {
+  it('WIT: a FIFO binary package in deps/ (.wasm, .wat) is refused by its name, never opened', async () => {
     for (const name of ['x.wasm', 'x.wat']) {
       const dir = join(root, `wit-deps-${name}`);
       mkdirSync(join(dir, 'deps'), { recursive: true });
       copyFileSync(CALC_WIT, join(dir, 'calc.wit'));
       execFileSync('mkfifo', [join(dir, 'deps', name)]);
-      const r = child(`
+      const r = await child(`
         import { loadContract } from ${JSON.stringify(INDEX)};
         try { await loadContract(${JSON.stringify(dir)}, 'calc'); console.log('"loaded"'); }
         catch (e) { console.log(JSON.stringify((${errorJson})(e))); }
@@ -117,7 +116,7 @@ describe.runIf(posix)('non-regular files are refused promptly, naming the file',
     }
   });
 
-  it('a compile-cache entry replaced by a FIFO is refused (the plugin is rebuilt and loads)', () => {
+  it('a compile-cache entry replaced by a FIFO is refused (the plugin is rebuilt and loads)', async () => {
     const own = join(root, 'own-cache');
     mkdirSync(own, { mode: 0o700 });
     const load = `
@@ -126,25 +125,25 @@ describe.runIf(posix)('non-regular files are refused promptly, naming the file',
       console.log(JSON.stringify({ version: plugin.fn('version')() }));
       await plugin.close();
     `;
-    expect(child(load, own).out).toEqual({ version: '1.2.3' });
+    expect((await child(load, own)).out).toEqual({ version: '1.2.3' });
     const entries = readdirSync(own).filter((n) => n.endsWith('.wpa'));
     expect(entries.length).toBeGreaterThan(0);
     for (const e of entries) {
       rmSync(join(own, e));
       execFileSync('mkfifo', [join(own, e)]);
     }
-    const r = child(load, own);
+    const r = await child(load, own);
     expect(r.signal, r.stderr).toBeNull();
     expect(r.out).toEqual({ version: '1.2.3' });
     expect(r.stderr).toMatch(/not a regular file/);
   });
 
-  it('a manifest that is a directory is refused too (not taken as "no manifest")', () => {
+  it('a manifest that is a directory is refused too (not taken as "no manifest")', async () => {
     const dir = join(root, 'manifest-dir');
     mkdirSync(join(dir, 'p.json'), { recursive: true });
     copyFileSync(CALC_WASM, join(dir, 'p.wasm'));
     writeFileSync(join(dir, 'q.json'), '{}');
-    const r = child(`
+    const r = await child(`
       import { PluginHost, loadContract } from ${JSON.stringify(INDEX)};
       const host = new PluginHost({ contract: await loadContract(${JSON.stringify(CALC_WIT)}, 'calc'), logger: () => {} });
       const { failed } = await host.loadDir(${JSON.stringify(dir)});

@@ -9,6 +9,8 @@ import { execFile } from 'node:child_process';
 export interface RunResult {
   /** Exit code; null when the process was ended by a signal (a timeout included). */
   code: number | null;
+  /** The signal that ended it (SIGTERM after a timeout), else null. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -17,7 +19,7 @@ export function run(cmd: string, args: readonly string[], options: { env?: NodeJ
   return new Promise((done) => {
     execFile(cmd, args, { encoding: 'utf8', env: options.env, cwd: options.cwd, timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-      done({ code, stdout, stderr: stderr || (code === null ? String(err) : '') });
+      done({ code, signal: err?.signal ?? null, stdout, stderr: stderr || (code === null ? String(err) : '') });
     });
   });
 }
