@@ -9,7 +9,8 @@
  * from the difference kind and direction the same way the gate filters it
  * (imports may have less than offered, exports more than required).
  */
-import { compareNamedType, compareWorldItem, formatPath, type Difference } from '../admission/compare.js';
+import { compareNamedType, compareWorldItem } from '../admission/compare.js';
+import { formatPath, type Difference } from '../admission/difference.js';
 import { unversioned, versionOf, versionsCompatible, showVersion } from '../component/versions.js';
 import type { ComponentShape, FuncType, InterfaceType, NamedType, WorldItem } from '../component/types.js';
 import { typeDef } from '../admission/wit-text.js';

@@ -13,7 +13,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import { compareValType } from '../../admission/compare.js';
+import { compareValType } from '../../admission/compare-types.js';
 import type { FuncType } from '../../component/types.js';
 import { loadPlugin, type Plugin } from '../load/load-plugin.js';
 import { allowManifest, readManifest } from './manifest.js';
