@@ -15,9 +15,7 @@ import { unversioned, versionOf, versionsCompatible, showVersion } from '../comp
 import type { ComponentShape, FuncType, InterfaceType, NamedType, WorldItem } from '../component/types.js';
 import { typeDef } from '../admission/wit-text.js';
 import { liveShape } from '../contract/wit/live.js';
-import type { SrcPos } from '../contract/wit/lexer.js';
-import type { InterfaceInfo, SourceMap } from '../contract/wit/source-map.js';
-import type { ResolvedWorld } from '../contract/wit/world.js';
+import type { InterfaceInfo, ResolvedWorld, SourceMap, SrcPos } from '../contract/wit/index.js';
 import { adviseBump, type PackageBump, type PackageChange } from './bump.js';
 import { breaksSide, type Breaks, type DiffFinding, type DiffReport, type DiffRuleId, type Severity } from './rules.js';
 
