@@ -32,10 +32,10 @@ export type UntypedHooks = { readonly [hook: string]: UntypedDispatcher };
 export type DispatchResult<S extends { readonly kind: DispatchKind }, R> =
   S['kind'] extends 'series' | 'parallel' ? undefined
     : S['kind'] extends 'collect' ? R[]
-      : S['kind'] extends 'waterfall' ? R
-        : S['kind'] extends 'first' ? R | null
-          : S['kind'] extends 'bail' ? (S extends { readonly pass: unknown } ? R : R | null)
-            : unknown;
+    : S['kind'] extends 'waterfall' ? R
+    : S['kind'] extends 'first' ? R | null
+    : S['kind'] extends 'bail' ? (S extends { readonly pass: unknown } ? R : R | null)
+    : unknown;
 
 /**
  * How a dispatch result reaches the caller. This is the one place where an
