@@ -24,7 +24,9 @@ export interface RunFlags {
 }
 
 /** Help text shared by the commands that take them. */
-export const GRANT_HELP = 'capability grant: a plugin manifest as PluginHost.loadDir reads it (imports, config, filesystem, env, clocks, random, limits; priority and anchor are not used); default: no WASI at all';
+export const GRANT_HELP =
+  'capability grant: a plugin manifest as PluginHost.loadDir reads it (imports, config, filesystem, env, clocks, random, limits; ' +
+  'priority and anchor are not used); default: no WASI at all';
 export const HOST_HELP = "JavaScript module whose default export implements the host app's own interfaces: { '<interface>': { <function>(...args) { … } } }";
 
 export function registerRun(program: Command): void {
