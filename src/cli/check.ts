@@ -1,7 +1,7 @@
 /**
- * `witplug check <plugin.wasm> --wit <dir-or-file> --world <world> [--json]`:
- * the admission gate from the command line. Exit 0 accepted, 1 rejected,
- * 2 usage/contract error.
+ * `witplug check <plugin.wasm> --wit <dir-or-file> --world <world> [--grant <manifest.json>] [--json]`:
+ * the admission gate from the command line, with `--grant` as loading with
+ * that grant runs it. Exit 0 accepted, 1 rejected, 2 usage/contract error.
  */
 import type { Command } from 'commander';
 import { styleText } from 'node:util';
