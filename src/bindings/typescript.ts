@@ -44,7 +44,7 @@ const WITPLUG = 'witplug';
  * positional, so only the name shown in editors changes. A WIT name cannot
  * contain `_`, so the suffixed name cannot meet another parameter's.
  */
-export const RESERVED_PARAMETER_NAMES: ReadonlySet<string> = new Set([
+const RESERVED_PARAMETER_NAMES: ReadonlySet<string> = new Set([
   'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do', 'else', 'enum', 'export',
   'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'new', 'null', 'return', 'super',
   'switch', 'this', 'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with',
