@@ -30,6 +30,7 @@ export { PluginHost } from './runtime/host/plugin-host.js';
 export type {
   PluginHostOptions, HookSpec, OperationSpec, Anchor, AnchorPosition, DispatchKind, FailurePolicy, LoadOptions, PluginInfo, HookStats, HostLogger,
 } from './runtime/host/types.js';
+export type { HookDispatcher, DispatchResult, Delivered, HookFunctions, UntypedHooks, UntypedDispatcher, TargetFunction } from './runtime/host/hook-types.js';
 export type { ManifestPolicy, PolicyRoot } from './runtime/host/manifest.js';
 export { bindExports } from './runtime/instance/typed.js';
 export type { TypedPlugin, ExportTable } from './runtime/instance/typed.js';

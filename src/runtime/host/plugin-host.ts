@@ -23,10 +23,15 @@ import type { Anchor, Bound, Entry, FailurePolicy, HookSpec, HostLogger, LoadOpt
 import { closePlugin, runInit } from './lifecycle.js';
 import { SKIPPED, arityStep, byPriority, opKey, passTest, spreadStep, statsOf, toArray, type WaterfallStep } from './dispatch.js';
 import { assertNever } from '../../util/assert-never.js';
+import type { HookFunctions, UntypedHooks } from './hook-types.js';
 
 const stderrLogger: HostLogger = (level, message, plugin) => process.stderr.write(`[${plugin}] ${level}: ${message}\n`);
 
-export class PluginHost {
+/**
+ * `H` types `hook(name)`: each hook's dispatcher by name. Generated bindings
+ * (`create…Host`) fill it from the hook table; untyped, any name and any arguments.
+ */
+export class PluginHost<H extends HookFunctions = UntypedHooks> {
   readonly #options: PluginHostOptions;
   readonly #log: HostLogger;
   readonly #entries = new Map<string, Entry>();
@@ -125,7 +130,7 @@ export class PluginHost {
 
   /** Runs hook `name` across the enabled plugins, per its dispatch kind. */
   run(name: string, ...args: unknown[]): unknown {
-    return this.hook(name)(...args);
+    return this.#hook(name)(...args);
   }
 
   /**
@@ -133,7 +138,12 @@ export class PluginHost {
    * reads the current plugin list at each call, so loads, reloads and
    * unloads apply from the next call on.
    */
-  hook(name: string): (...args: unknown[]) => unknown {
+  hook<K extends keyof H & string>(name: K): H[K] {
+    // The dispatcher's arguments and result follow the hook's spec and target, which `H` was derived from.
+    return this.#hook(name) as unknown as H[K];
+  }
+
+  #hook(name: string): (...args: unknown[]) => unknown {
     const d = this.#dispatchers.get(name);
     if (d === undefined) throw new WitplugError(ErrorCodes.USAGE, `no hook named "${name}" (declared: ${Object.keys(this.#options.hooks ?? {}).join(', ') || 'none'})`);
     return d;
