@@ -12,10 +12,11 @@ import { breaksSide, type DiffRuleId } from './rules.js';
 const VERSION_RULES: ReadonlySet<DiffRuleId> = new Set(['VERSION_INCOMPATIBLE', 'VERSION_CHANGED', 'VERSION_BUMP_REQUIRED']);
 
 /**
- * Bump advice per package that changed (findings, version or interface set), and a
- * VERSION_BUMP_REQUIRED finding where the new version does not fit: breaking for a
- * change that breaks existing plugins under a version they still link to, dangerous
- * for additions under an unchanged version.
+ * Bump advice per versioned package both contracts hold (an unchanged one is told no
+ * bump is needed, so the report says so explicitly) and per unversioned package that
+ * gained a version, and a VERSION_BUMP_REQUIRED finding where the new version does not
+ * fit: breaking for a change that breaks existing plugins under a version they still
+ * link to, dangerous for additions under an unchanged version.
  */
 export function versionBumps(findings: readonly Pending[], ow: ResolvedWorld, nw: ResolvedWorld): { advice: PackageBump[]; findings: Pending[] } {
   const change = new Map<string, PackageChange>();
@@ -36,7 +37,7 @@ export function versionBumps(findings: readonly Pending[], ow: ResolvedWorld, nw
     // A package that gained an interface added to its API; one that lost one may strand plugins importing it.
     if ([...op.interfaces.keys()].some((k) => !np.interfaces.has(k))) raise(np.base, 'breaking');
     else if ([...np.interfaces.keys()].some((k) => !op.interfaces.has(k))) raise(np.base, 'additive');
-    if ((!change.has(np.base) && op.version === np.version) || (op.version === null && np.version === null)) continue;
+    if (op.version === null && np.version === null) continue;
     const a = adviseBump(np.base, op.version, np.version, change.get(np.base) ?? 'none');
     advice.push(a);
     if (a.ok) continue;
