@@ -85,7 +85,8 @@ describe('witplug diff fixtures', () => {
       }
       const bumps = expected(name).packages;
       if (bumps) {
-        const got = r.packages.map(({ package: pkg, old, new: neu, change, needs, suggested, ok }) => ({ package: pkg, old, new: neu, change, needs, suggested, ok }));
+        const got = r.packages.map(({ package: pkg, old, new: neu, change, needs, suggested, ok }) =>
+          ({ package: pkg, old, new: neu, change, needs, suggested, ok }));
         expect(got, JSON.stringify(r.packages, null, 2)).toEqual(bumps);
       }
     });
