@@ -94,6 +94,8 @@ export const ErrorCodes = {
   WORKER_EXIT: 'WORKER_EXIT',
   /** The compile cache could not be read or written. */
   CACHE: 'CACHE',
+  /** A plugin's key-value state would exceed its quota (keys, bytes, or one value's size); nothing was written. */
+  KV_QUOTA: 'KV_QUOTA',
   INTERNAL: 'INTERNAL',
 } as const;
 

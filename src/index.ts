@@ -32,6 +32,18 @@ export type {
 } from './runtime/host/types.js';
 export type { HookDispatcher, DispatchResult, Delivered, HookFunctions, UntypedHooks, UntypedDispatcher, TargetFunction } from './runtime/host/hook-types.js';
 export type { ManifestPolicy, PolicyRoot } from './runtime/host/manifest.js';
+export { HostServices } from './runtime/services/services.js';
+export type { HostServicesOptions, PluginServices, Rejection } from './runtime/services/services.js';
+export { MemoryKvStore, PluginKv } from './runtime/services/kv.js';
+export type { KvStore, KvQuota, KvUsage } from './runtime/services/kv.js';
+export { JournalKvStore } from './runtime/services/kv-journal.js';
+export type { JournalKvOptions } from './runtime/services/kv-journal.js';
+export { PluginMetrics, LATENCY_BUCKETS_US } from './runtime/services/metrics.js';
+export type { HookStatsSnapshot, PluginStatsSnapshot } from './runtime/services/metrics.js';
+export { jsonLineLogger } from './runtime/services/logger.js';
+export type { Logger, LogFn, EventLogger } from './runtime/services/logger.js';
+export { watchPluginDir } from './runtime/services/watch.js';
+export type { DirWatcher, WatchOptions, WatchEvent, WatchableHost } from './runtime/services/watch.js';
 export { bindExports } from './runtime/instance/typed.js';
 export type { TypedPlugin, ExportTable } from './runtime/instance/typed.js';
 export { parseGrant, readGrantManifest } from './runtime/capabilities/grant.js';

@@ -23,6 +23,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['runtime/instance'],
   ['runtime/isolate'],
   ['runtime/load'],
+  ['runtime/services'],
   ['runtime/host'],
   ['bindings', 'diff'],
   ['index', 'tools'],

@@ -24,6 +24,7 @@ import { closePlugin, runInit } from './lifecycle.js';
 import { SKIPPED, arityStep, byPriority, opKey, passTest, spreadStep, statsOf, toArray, type WaterfallStep } from './dispatch.js';
 import { assertNever } from '../../util/assert-never.js';
 import type { HookFunctions, UntypedHooks } from './hook-types.js';
+import { loadWithServices } from '../services/services.js';
 
 const stderrLogger: HostLogger = (level, message, plugin) => process.stderr.write(`[${plugin}] ${level}: ${message}\n`);
 
@@ -42,7 +43,7 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
 
   constructor(options: PluginHostOptions) {
     this.#options = options;
-    this.#log = options.logger ?? stderrLogger;
+    this.#log = options.logger ?? options.services?.eventLog ?? stderrLogger;
     for (const [name, spec] of Object.entries(options.hooks ?? {})) this.#dispatchers.set(name, this.#dispatcher(name, spec));
   }
 
@@ -263,8 +264,9 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
     return result;
   }
 
-  /** Unloads every plugin. */
+  /** Unloads every plugin (and closes the services' directory watchers). */
   close(): void {
+    this.#options.services?.hostClosed(this);
     for (const name of [...this.#entries.keys()]) this.unload(name);
   }
 
@@ -287,10 +289,10 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
   }
 
   async #instantiate(source: string | Uint8Array, name: string, options: LoadOptions): Promise<Plugin> {
-    const { contract, host, cache, missingImports } = this.#options;
+    const { contract, cache, missingImports, services } = this.#options;
     // The host's own choices for this plugin (a grant it passed, `limits`) override the host-wide limits.
     const limits = { ...this.#options.limits, ...options.grant?.limits, ...options.limits };
-    const plugin = await loadPlugin(source, {
+    const plugin = await loadWithServices(services, name, this.#options.host, (host) => loadPlugin(source, {
       name, contract, limits,
       ...(host === undefined ? {} : { host }),
       ...(cache === undefined ? {} : { cache }),
@@ -299,7 +301,7 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
       ...(options.config === undefined ? {} : { config: options.config }),
       log: this.#log,
       isolate: false,
-    });
+    }));
     try {
       this.#resolveAll(plugin, toArray(options.anchor));
       // The plugin sees the same config through init as through witplug:host/config.

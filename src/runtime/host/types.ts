@@ -4,6 +4,7 @@ import type { Plugin, PluginFunction, PluginOptions } from '../load/load-plugin.
 import type { Grant, Limits } from '../capabilities/grant.js';
 import type { ManifestPolicy } from './manifest.js';
 import type { HostImplementations, LogLevel } from '../capabilities/host-imports.js';
+import type { PluginServices } from '../services/services.js';
 
 export type DispatchKind = 'series' | 'bail' | 'waterfall' | 'parallel' | 'first' | 'collect';
 export type FailurePolicy = 'fail' | 'skip';
@@ -61,6 +62,8 @@ export interface PluginHostOptions {
   readonly cache?: PluginOptions['cache'];
   /** Plugins built against a newer minor of a host interface: `reject` (default) or `trap` (see `PluginOptions`). */
   readonly missingImports?: 'reject' | 'trap';
+  /** Host services (per-plugin kv state, metrics, structured logs): a `HostServices` (docs/services.md). */
+  readonly services?: PluginServices;
 }
 
 export interface LoadOptions {
