@@ -29,7 +29,14 @@ export async function servicesContract(witDir: string): Promise<Contract> {
 }
 
 /** The counter guest; `step` is added to every new count (two builds differ in behaviour). */
-export function counterWat(step = 0): string {
+export function counterWat(step = 0, refuseInit = false): string {
+  // init's result<_, string> is returned through memory: tag at 80, the reason's pointer and length after it.
+  const init = refuseInit
+    ? `(data (i32.const 272) "not today")
+  (func (export "init") (param i32 i32) (result i32)
+    (i32.store8 (i32.const 80) (i32.const 1)) (i32.store (i32.const 84) (i32.const 272)) (i32.store (i32.const 88) (i32.const 9))
+    (i32.const 80))`
+    : '';
   return `(module
   (import "${KV}" "get" (func $get (param i32 i32 i32)))
   (import "${KV}" "set" (func $set (param i32 i32 i32 i32 i32)))
@@ -55,14 +62,15 @@ ${bumpAllocator(4096)}
     (call $list (i32.const 0) (i32.const 0) (i32.const 64))
     (i32.load (i32.const 68)))
   (func (export "${C}#boom") unreachable)
+  ${init}
 )`;
 }
 
 /** The guest as a component, embedded against `witDir`. */
-export async function counterGuest(witDir: string, step = 0): Promise<Uint8Array> {
+export async function counterGuest(witDir: string, step = 0, refuseInit = false): Promise<Uint8Array> {
   const { _setPreopens } = await import('@bytecodealliance/preview2-shim/filesystem');
   _setPreopens({ '/': '/' });
   const { parse, componentEmbed, componentNew } = await import('@bytecodealliance/jco');
-  const core = await parse(counterWat(step));
-  return componentNew(await componentEmbed({ binary: core, witPath: witDir, world: 'counter-plugin' }));
+  const core = await parse(counterWat(step, refuseInit));
+  return componentNew(await componentEmbed({ binary: core, witPath: witDir, world: refuseInit ? 'counter-plugin-refusing' : 'counter-plugin' }));
 }
