@@ -68,8 +68,9 @@ ${bumpAllocator(4096)}
 
 /** The guest as a component, embedded against `witDir`. */
 export async function counterGuest(witDir: string, step = 0, refuseInit = false): Promise<Uint8Array> {
+  // componentEmbed reads witPath through preview2-shim's filesystem, which starts with no preopens.
   const { _setPreopens } = await import('@bytecodealliance/preview2-shim/filesystem');
-  _setPreopens({ '/': '/' });
+  (_setPreopens as unknown as (preopens: Record<string, string>) => void)({ '/': '/' });
   const { parse, componentEmbed, componentNew } = await import('@bytecodealliance/jco');
   const core = await parse(counterWat(step, refuseInit));
   return componentNew(await componentEmbed({ binary: core, witPath: witDir, world: refuseInit ? 'counter-plugin-refusing' : 'counter-plugin' }));
