@@ -51,7 +51,9 @@ function put(dir: string, file: string, bytes: Uint8Array): void {
   renameSync(join(dir, `.${file}.tmp`), join(dir, file));
 }
 
-async function setup(): Promise<{ dir: string; host: PluginHost; services: HostServices; watcher: DirWatcher; next: () => Promise<WatchEvent>; logs: string[] }> {
+interface Watched { dir: string; host: PluginHost; services: HostServices; watcher: DirWatcher; next: () => Promise<WatchEvent>; logs: string[] }
+
+async function setup(): Promise<Watched> {
   const dir = mkdtempSync(join(tmpdir(), 'witplug-watch-'));
   put(dir, 'counter.wasm', v1);
   const logs: string[] = [];

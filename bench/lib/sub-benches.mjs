@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runJsonChild } from './child.mjs';
 
-export const SUB_BENCHES = ['admission', 'instrument', 'sandbox', 'host', 'close', 'instances'];
+export const SUB_BENCHES = ['admission', 'instrument', 'sandbox', 'host', 'close', 'instances', 'services'];
 /** Node flags and arguments a section needs (close and instances measure RSS after full GCs). */
 const SECTION_ARGS = { close: { flags: ['--expose-gc'], args: ['1000'] }, instances: { flags: ['--expose-gc'], args: [] } };
 

@@ -5,6 +5,7 @@
  * `{source: 'witplug'}`, so a reader can tell a plugin's words from the host's.
  */
 import type { HostFunction, LogLevel } from '../capabilities/host-imports.js';
+import { assertNever } from '../../util/assert-never.js';
 
 export type LogFn = (objOrMsg: Readonly<Record<string, unknown>> | string, msg?: string) => void;
 
@@ -41,6 +42,7 @@ export function logAt(logger: Logger, level: LogLevel): LogFn {
     case 'info': return logger.info;
     case 'warn': return logger.warn;
     case 'error': return logger.error;
+    default: return assertNever(level, 'log level');
   }
 }
 

@@ -57,7 +57,8 @@ export class HookCounters {
   snapshot(): HookStatsSnapshot {
     let acc = 0;
     const buckets = [...this.buckets].map((n) => (acc += n));
-    return { calls: this.calls, errors: Object.fromEntries(this.errors), traps: this.traps, fuel: this.fuel, latency: { timed: this.timed, sumUs: this.sumUs, buckets } };
+    const latency = { timed: this.timed, sumUs: this.sumUs, buckets };
+    return { calls: this.calls, errors: Object.fromEntries(this.errors), traps: this.traps, fuel: this.fuel, latency };
   }
 }
 

@@ -111,7 +111,7 @@ export class HostServices implements PluginServices {
     const fn = (target: string): PluginFunction => {
       let w = wrapped.get(target);
       if (w !== undefined) return w;
-      w = counted(plugin, plugin.fn(target), this.metrics.hook(plugin.name, target), tags, target, this.#mask);
+      w = counted(plugin, plugin.fn(target), this.metrics.hook(plugin.name, target), this.logger === undefined ? null : tags, target, this.#mask);
       wrapped.set(target, (w = target === 'init' ? this.#initCounted(plugin.name, w) : w));
       return w;
     };
@@ -159,25 +159,50 @@ export class HostServices implements PluginServices {
 
 /**
  * `fn` counted into `c`: every call, failures by code, fuel when the plugin
- * has a budget; one call in `mask + 1` timed. The current hook is set for
- * the plugin's log lines while it runs.
+ * has a budget; one call in `mask + 1` timed. With a logger, the current
+ * hook is set for the plugin's log lines while it runs. Untimed calls take
+ * the short path: a clock read costs more than a small hook call.
  */
-function counted(plugin: Plugin, fn: PluginFunction, c: HookCounters, tags: PluginLogTags, hook: string, mask: number): PluginFunction {
+function counted(plugin: Plugin, fn: PluginFunction, c: HookCounters, tags: PluginLogTags | null, hook: string, mask: number): PluginFunction {
   const fuel = plugin.lastFuel !== undefined;
-  return (...args) => {
-    const n = ++c.calls;
-    const outer = tags.hook;
-    tags.hook = hook;
-    const t0 = (n & mask) === 0 ? performance.now() : -1;
+  const full = (args: unknown[]): unknown => {
+    const outer = tags?.hook ?? null;
+    if (tags !== null) tags.hook = hook;
+    const t0 = performance.now();
     try {
       return fn(...args);
     } catch (e) {
       c.failed(e instanceof WitplugError ? e.code : 'INTERNAL');
       throw e;
     } finally {
-      tags.hook = outer;
-      if (t0 >= 0) c.timedCall((performance.now() - t0) * 1000);
+      if (tags !== null) tags.hook = outer;
+      c.timedCall((performance.now() - t0) * 1000);
       if (fuel) c.fuel += plugin.lastFuel ?? 0;
+    }
+  };
+  if (fuel || tags !== null) {
+    return (...args) => {
+      if ((++c.calls & mask) === 0) return full(args);
+      const outer = tags?.hook ?? null;
+      if (tags !== null) tags.hook = hook;
+      try {
+        return fn(...args);
+      } catch (e) {
+        c.failed(e instanceof WitplugError ? e.code : 'INTERNAL');
+        throw e;
+      } finally {
+        if (tags !== null) tags.hook = outer;
+        if (fuel) c.fuel += plugin.lastFuel ?? 0;
+      }
+    };
+  }
+  return (...args) => {
+    if ((++c.calls & mask) === 0) return full(args);
+    try {
+      return fn(...args);
+    } catch (e) {
+      c.failed(e instanceof WitplugError ? e.code : 'INTERNAL');
+      throw e;
     }
   };
 }
