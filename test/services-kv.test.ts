@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PluginHost } from '../src/runtime/host/plugin-host.js';
@@ -153,6 +153,14 @@ describe('JournalKvStore', () => {
     r.set('ns', 'c', new Uint8Array([3]));
     r.close();
     expect(new JournalKvStore(path).keys('ns', '')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('refuses a journal with a bad record before its last line, naming the line (USAGE)', () => {
+    const path = join(dir, 'corrupt.journal');
+    writeFileSync(path, '{"n":"ns","k":"a","v":"AQ=="}\nnot json\n{"n":"ns","k":"b","v":"Ag=="}\n');
+    expect(() => new JournalKvStore(path)).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/line 2 is not a journal record/) as string }) as Error);
+    writeFileSync(path, '{"n":"ns","k":"a"}\n');
+    expect(() => new JournalKvStore(path)).toThrow(expect.objectContaining({ code: 'USAGE' }) as Error);
   });
 
   it('compacts: rewriting one key many times keeps the file bounded', () => {

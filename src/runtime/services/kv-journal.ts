@@ -55,10 +55,11 @@ export class JournalKvStore implements KvStore {
     if (!existsSync(this.#path)) return;
     const text = readFileSync(this.#path, 'utf8');
     let end = 0;
-    for (let start = 0; start < text.length;) {
+    for (let start = 0, lineNo = 1; start < text.length; lineNo++) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break; // torn last line: never acknowledged
-      const line = JSON.parse(text.slice(start, nl)) as Line;
+      const line = parseLine(text.slice(start, nl));
+      if (line === null) throw new WitplugError(ErrorCodes.USAGE, `kv journal ${this.#path}: line ${lineNo} is not a journal record (the file is corrupted or not a journal)`);
       if ('d' in line) this.#mem.delete(line.n, line.k);
       else this.#mem.set(line.n, line.k, Buffer.from(line.v, 'base64'));
       start = end = nl + 1;
@@ -81,8 +82,14 @@ export class JournalKvStore implements KvStore {
   #append(text: string): void {
     if (this.#fd < 0) throw new WitplugError(ErrorCodes.USAGE, `kv journal ${this.#path} is closed`);
     const bytes = Buffer.from(text);
-    writeSync(this.#fd, bytes);
-    if (this.#fsync) fsyncSync(this.#fd);
+    try {
+      writeSync(this.#fd, bytes);
+      if (this.#fsync) fsyncSync(this.#fd);
+    } catch (e) {
+      // A partly written line must not sit between acknowledged ones: cut the file back.
+      ftruncateSync(this.#fd, this.#fileBytes);
+      throw e;
+    }
     this.#fileBytes += bytes.length;
   }
 
@@ -148,6 +155,17 @@ export class JournalKvStore implements KvStore {
     closeSync(this.#fd);
     this.#fd = -1;
     this.#mem.close();
+  }
+}
+
+function parseLine(text: string): Line | null {
+  try {
+    const v = JSON.parse(text) as Partial<{ n: unknown; k: unknown; v: unknown; d: unknown }> | null;
+    if (v === null || typeof v !== 'object' || typeof v.n !== 'string' || typeof v.k !== 'string') return null;
+    if (v.d === 1) return { n: v.n, k: v.k, d: 1 };
+    return typeof v.v === 'string' ? { n: v.n, k: v.k, v: v.v } : null;
+  } catch {
+    return null;
   }
 }
 
