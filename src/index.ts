@@ -33,7 +33,7 @@ export type {
 export type { HookDispatcher, DispatchResult, Delivered, HookFunctions, UntypedHooks, UntypedDispatcher, TargetFunction } from './runtime/host/hook-types.js';
 export type { ManifestPolicy, PolicyRoot } from './runtime/host/manifest.js';
 export { HostServices } from './runtime/services/services.js';
-export type { HostServicesOptions, PluginServices, Rejection } from './runtime/services/services.js';
+export type { HostServicesOptions, PluginServices, Rejection, PluginsReport } from './runtime/services/services.js';
 export { MemoryKvStore, PluginKv } from './runtime/services/kv.js';
 export type { KvStore, KvQuota, KvUsage } from './runtime/services/kv.js';
 export { JournalKvStore } from './runtime/services/kv-journal.js';

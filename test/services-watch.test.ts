@@ -85,9 +85,14 @@ describe('watched plugin directory', () => {
     expect(watcher.rejected.get('counter')?.error.code).toBe('REJECTED');
     expect(services.rejections().get('counter')?.error.code).toBe('REJECTED');
     expect(logs.some((l) => /^error counter: reload refused, the previous version keeps serving: \[REJECTED\]/.test(l))).toBe(true);
+    expect(services.pluginsReport(host).rejected).toEqual([
+      expect.objectContaining({ name: 'counter', error: expect.objectContaining({ code: 'REJECTED' }) as object, report: expect.objectContaining({ accepted: false, problems: [expect.objectContaining({ code: 'MALFORMED' })] }) as object }),
+    ]);
+    expect(services.pluginsReport(host).loaded).toEqual([expect.objectContaining({ name: 'counter', metrics: expect.objectContaining({ loads: 1, rejections: 1 }) as object })]);
     put(dir, 'counter.wasm', v2);
     expect((await next()).error).toBeNull();
     expect(watcher.rejected.has('counter')).toBe(false);
+    expect(services.rejections().has('counter')).toBe(false);
     expect(host.hook('hit')('k')).toEqual([102]);
   });
 

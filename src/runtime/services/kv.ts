@@ -102,8 +102,10 @@ export class PluginKv {
     this.#quota = { ...DEFAULT_KV_QUOTA, ...quota };
   }
 
+  /** A copy: changing it does not change the stored value. */
   get(key: string): Uint8Array | undefined {
-    return this.#store.get(this.#ns, key);
+    const v = this.#store.get(this.#ns, key);
+    return v === undefined ? undefined : new Uint8Array(v);
   }
 
   /** Throws `KV_QUOTA` (nothing written) when the write would pass the key or byte quota. */

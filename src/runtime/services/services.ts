@@ -7,9 +7,9 @@
  */
 import type { HostFunction, HostImplementations } from '../capabilities/host-imports.js';
 import type { Plugin, PluginFunction } from '../instance/surface.js';
-import { WitplugError } from '../../errors.js';
+import { WitplugError, type WitplugErrorJson } from '../../errors.js';
 import { MemoryKvStore, PluginKv, kvHostTable, type KvQuota, type KvStore } from './kv.js';
-import { PluginMetrics, type HookCounters } from './metrics.js';
+import { PluginMetrics, type HookCounters, type PluginStatsSnapshot } from './metrics.js';
 import { eventLogger, logHostTable, type EventLogger, type Logger, type PluginLogTags } from './logger.js';
 import { watchPluginDir, type DirWatcher, type WatchableHost, type WatchOptions } from './watch.js';
 
@@ -31,6 +31,17 @@ export interface Rejection {
   readonly error: WitplugError;
   /** ISO time of the refusal. */
   readonly at: string;
+}
+
+export interface PluginsReport<T> {
+  readonly loaded: readonly (T & { readonly metrics: PluginStatsSnapshot | null })[];
+  readonly rejected: readonly { readonly name: string; readonly at: string; readonly error: WitplugErrorJson; readonly report: unknown }[];
+}
+
+/** The admission report a `REJECTED` error carries (`details.report`), or null. */
+function reportOf(e: WitplugError): unknown {
+  const d = e.details as { report?: unknown } | null | undefined;
+  return d !== null && typeof d === 'object' && 'report' in d ? d.report : null;
 }
 
 export interface HostServicesOptions {
@@ -106,6 +117,7 @@ export class HostServices implements PluginServices {
     const tags = this.#pendingTags.get(plugin.name) ?? { plugin: plugin.name, version: null, hook: null };
     this.#pendingTags.delete(plugin.name);
     tags.version = plugin.componentHash.slice(0, 12);
+    this.#rejections.delete(plugin.name); // a version that loads supersedes an earlier refusal
     this.metrics.loaded(plugin.name, plugin.loadInfo);
     const wrapped = new Map<string, PluginFunction>();
     const fn = (target: string): PluginFunction => {
@@ -154,6 +166,18 @@ export class HostServices implements PluginServices {
   /** The latest refused version of each plugin (its error, with the admission report for `REJECTED`). */
   rejections(): ReadonlyMap<string, Rejection> {
     return this.#rejections;
+  }
+
+  /**
+   * What a `/plugins` listing shows: the host's plugins with their metrics,
+   * and each refused version's error with its admission report (when the gate refused it).
+   */
+  pluginsReport<T extends { readonly name: string }>(host: { plugins(): readonly T[] }): PluginsReport<T> {
+    const stats = this.metrics.stats();
+    return {
+      loaded: host.plugins().map((p) => ({ ...p, metrics: stats[p.name] ?? null })),
+      rejected: [...this.#rejections].map(([name, r]) => ({ name, at: r.at, error: r.error.toJSON(), report: reportOf(r.error) })),
+    };
   }
 }
 
