@@ -118,6 +118,23 @@ describe('watched plugin directory', () => {
     expect(host.plugins()).toEqual([]);
   });
 
+  it('tracks at most maxPlugins names: a further one is logged and ignored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'witplug-watch-bound-'));
+    const host = new PluginHost({ contract, cache, logger: () => {} });
+    open.push(host);
+    const logs: string[] = [];
+    const ev = events();
+    const watcher = watchPluginDir(host, dir, { debounceMs: 20, maxPlugins: 1, onChange: ev.onChange, log: (level, message, plugin) => logs.push(`${level} ${plugin}: ${message}`) });
+    put(dir, 'first.wasm', v1);
+    expect(await ev.next()).toEqual({ name: 'first', action: 'load', error: null });
+    put(dir, 'second.wasm', v1);
+    const more = await Promise.race([ev.next().then(() => 'an event'), new Promise((r) => setTimeout(() => r('quiet'), 300))]);
+    expect(more).toBe('quiet');
+    expect(logs).toContain('warn second: ignored: the watcher tracks at most 1 plugins');
+    expect(host.plugins().map((p) => p.name)).toEqual(['first']);
+    watcher.close();
+  });
+
   it('watchPluginDir on a missing directory fails with NOT_FOUND', () => {
     const host = new PluginHost({ contract, cache, logger: () => {} });
     expect(() => watchPluginDir(host, join(tmpdir(), 'witplug-no-such-dir-xyz'))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }) as Error);
