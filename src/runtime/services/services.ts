@@ -8,6 +8,7 @@
 import type { HostFunction, HostImplementations } from '../capabilities/host-imports.js';
 import type { Plugin, PluginFunction } from '../instance/surface.js';
 import { WitplugError, type WitplugErrorJson } from '../../errors.js';
+import { resolveExport } from '../link/exports.js';
 import { MemoryKvStore, PluginKv, kvHostTable, type KvQuota, type KvStore } from './kv.js';
 import { PluginMetrics, type HookCounters, type PluginStatsSnapshot } from './metrics.js';
 import { eventLogger, logHostTable, type EventLogger, type Logger, type PluginLogTags } from './logger.js';
@@ -123,7 +124,9 @@ export class HostServices implements PluginServices {
     const fn = (target: string): PluginFunction => {
       let w = wrapped.get(target);
       if (w !== undefined) return w;
-      w = counted(plugin, plugin.fn(target), this.metrics.hook(plugin.name, target), this.logger === undefined ? null : tags, target, this.#mask);
+      const f = plugin.fn(target);
+      const arity = resolveExport(plugin.shape, target).type.params.length;
+      w = counted(plugin, f, this.metrics.hook(plugin.name, target), this.logger === undefined ? null : tags, target, this.#mask, arity);
       wrapped.set(target, (w = target === 'init' ? this.#initCounted(plugin.name, w) : w));
       return w;
     };
@@ -187,7 +190,7 @@ export class HostServices implements PluginServices {
  * hook is set for the plugin's log lines while it runs. Untimed calls take
  * the short path: a clock read costs more than a small hook call.
  */
-function counted(plugin: Plugin, fn: PluginFunction, c: HookCounters, tags: PluginLogTags | null, hook: string, mask: number): PluginFunction {
+function counted(plugin: Plugin, fn: PluginFunction, c: HookCounters, tags: PluginLogTags | null, hook: string, mask: number, arity: number): PluginFunction {
   const fuel = plugin.lastFuel !== undefined;
   const full = (args: unknown[]): unknown => {
     const outer = tags?.hook ?? null;
@@ -220,15 +223,29 @@ function counted(plugin: Plugin, fn: PluginFunction, c: HookCounters, tags: Plug
       }
     };
   }
-  return (...args) => {
-    if ((++c.calls & mask) === 0) return full(args);
-    try {
-      return fn(...args);
-    } catch (e) {
-      c.failed(e instanceof WitplugError ? e.code : 'INTERNAL');
-      throw e;
-    }
+  // No rest parameter for the common arities: the argument array is not allocated per call.
+  const fail = (e: unknown): never => {
+    c.failed(e instanceof WitplugError ? e.code : 'INTERNAL');
+    throw e;
   };
+  switch (arity) {
+    case 0: return () => {
+      if ((++c.calls & mask) === 0) return full([]);
+      try { return fn(); } catch (e) { return fail(e); }
+    };
+    case 1: return (a) => {
+      if ((++c.calls & mask) === 0) return full([a]);
+      try { return fn(a); } catch (e) { return fail(e); }
+    };
+    case 2: return (a, b) => {
+      if ((++c.calls & mask) === 0) return full([a, b]);
+      try { return fn(a, b); } catch (e) { return fail(e); }
+    };
+    default: return (...args) => {
+      if ((++c.calls & mask) === 0) return full(args);
+      try { return fn(...args); } catch (e) { return fail(e); }
+    };
+  }
 }
 
 /**
