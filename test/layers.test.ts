@@ -42,8 +42,6 @@ const OVERSIZED: Readonly<Record<string, number>> = {
   'src/contract/wit/parser.ts': 509,
   'src/contract/wit/resolve.ts': 933,
   'src/diff/diff.ts': 645,
-  'src/runtime/abi/context.ts': 592,
-  'src/runtime/abi/values.ts': 641,
   'src/runtime/instance/plugin.ts': 563,
 };
 

@@ -1,6 +1,7 @@
 /**
  * witplug's canonical-ABI call path: generated per function (codegen.ts),
- * bound to one plugin's AbiContext (context.ts). The Plugin routes `fn()`
+ * bound to one plugin's AbiContext (context.ts: guest memory, handle table,
+ * call claims). The Plugin routes `fn()`
  * through here; jco's generated bindings stay as the fallback for the few
  * kinds this path does not handle (futures, streams, error-context, async,
  * WASI's resources, UTF-16 components) and as the baseline of `witplug bench`.
@@ -171,12 +172,13 @@ export function destructorNames(resources: ReadonlyMap<string, ResourceType>): M
  */
 export function resourceIntrinsics(context: AbiContext, resources: ReadonlyMap<string, ResourceType>): Map<string, Record<string, unknown>> {
   const out = new Map<string, Record<string, unknown>>();
+  const handles = context.handles;
   for (const [key, r] of resources) {
     const module = `[export]${r.interfaceName}`;
     const table = out.get(module) ?? {};
-    table[`[resource-new]${r.name}`] = (rep: number) => context.resourceNew(key, rep);
-    table[`[resource-rep]${r.name}`] = (h: number) => context.resourceRep(key, h >>> 0);
-    table[`[resource-drop]${r.name}`] = (h: number) => context.resourceDrop(key, h >>> 0);
+    table[`[resource-new]${r.name}`] = (rep: number) => handles.resourceNew(key, rep);
+    table[`[resource-rep]${r.name}`] = (h: number) => handles.resourceRep(key, h >>> 0);
+    table[`[resource-drop]${r.name}`] = (h: number) => handles.resourceDrop(key, h >>> 0);
     out.set(module, table);
   }
   return out;
