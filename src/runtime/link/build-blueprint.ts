@@ -4,8 +4,7 @@
  * which core imports of which module those trampolines replace.
  */
 import type { ComponentShape, InterfaceType, ResourceType } from '../../component/types.js';
-import { coreModuleFile } from '../../compile/transpile.js';
-import { splitModule, SectionId } from '../../compile/wasm/sections.js';
+import type { ModuleFacts } from '../../compile/module-facts.js';
 import type { CoreImportWire, DecodedComponent } from '../../component/decode.js';
 import { callRoute, servesExport, usesNamedContextImports } from './call-route.js';
 import type { LinkedArtifact } from './linker.js';
@@ -31,32 +30,33 @@ export interface BlueprintInputs {
   /** Imports preview2-shim serves, and the host's interfaces (src/runtime/capabilities/capability-plan.ts). */
   readonly shimServed: ReadonlySet<string>;
   readonly hostInterfaces: readonly InterfaceType[];
-  /** The compiled core modules' bytes, by file name (the artifact's). */
-  readonly coreModules: ReadonlyMap<string, Uint8Array>;
+  /** Which file each core module index is, which modules run no start code (src/compile/module-facts.ts). */
+  readonly modules: ModuleFacts;
 }
 
 /**
  * Everything instances share: call route, resources, generated trampolines,
- * and a memo of generated callers. Worked out stage by stage: what the
- * compiled modules are (which module is which core index, which run start
- * code), then the linking questions (exports, call route, direct layout),
+ * and a memo of generated callers. Worked out stage by stage: the linking
+ * questions first (the lifted module, exports, call route, direct layout),
  * then the canonical ABI (resources, trampolines, callers).
  */
 export function blueprintOf(inputs: BlueprintInputs): PluginBlueprint {
   const { componentHash, shape, decoded, linked, loadInfo, limits } = inputs;
-  const moduleAt = (index: number): WebAssembly.Module | undefined => linked.modules.get(coreModuleFile(index));
+  const { files, withoutStart } = inputs.modules;
+  const moduleAt = (index: number): WebAssembly.Module | undefined => {
+    const file = files[index];
+    return file === undefined ? undefined : linked.modules.get(file);
+  };
   // The generated callers need the instance the exports are lifted from (src/component/core-wiring.ts).
   const mainModule = liftedModule(decoded, moduleAt);
-  // Direct instantiation needs each core module jco extracted to be instantiated exactly once by the component.
-  const oneEach = mainModule !== null && decoded.oneInstancePerModule === true && decoded.coreModules?.length === linked.modules.size;
-  const startCode = oneEach ? modulesWithStart(inputs.coreModules, linked, mainModule) : null;
-
   const exported = listExportedFunctions(shape);
   const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()), exported.length === 0 || mainModule !== null);
   // Direct instantiation when no call is expected to need jco's bindings (they would attach to the
   // instance on first use anyway, at the glue's cost); the ABI checks below may still rule it out.
-  const layout = startCode && mainModule && route.generatedCalls && route.unsupported === null
-    ? directLayout(linked.modules.values(), mainModule, (m) => startCode.has(m))
+  // Each core module jco extracted must be instantiated exactly once by the component.
+  const oneEach = decoded.oneInstancePerModule === true && decoded.coreModules?.length === linked.modules.size;
+  const layout = oneEach && mainModule && route.generatedCalls && route.unsupported === null
+    ? directLayout(linked.modules.values(), mainModule, (m) => !withoutStart.has(fileOf(linked, m)))
     : null;
 
   const coreExportNames = exported.map((f) => coreExportName(f.iface, f.func));
@@ -188,18 +188,10 @@ function importsAll(module: WebAssembly.Module, wiring: ReadonlyMap<string, Read
   return true;
 }
 
-/**
- * The compiled modules other than `main` with a start section (plugin code
- * that runs at instantiation), or whose bytes are not at hand.
- */
-function modulesWithStart(bytes: ReadonlyMap<string, Uint8Array>, linked: LinkedArtifact, main: WebAssembly.Module): Set<WebAssembly.Module> {
-  const out = new Set<WebAssembly.Module>();
-  for (const [name, module] of linked.modules) {
-    if (module === main) continue;
-    const b = bytes.get(name);
-    if (b === undefined || splitModule(b).some((s) => s.id === SectionId.START)) out.add(module);
-  }
-  return out;
+/** The file a compiled module was made from. */
+function fileOf(linked: LinkedArtifact, m: WebAssembly.Module): string {
+  for (const [file, module] of linked.modules) if (module === m) return file;
+  return '';
 }
 
 /**

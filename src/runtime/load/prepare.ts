@@ -11,6 +11,8 @@ import { basename } from 'node:path';
 import { readInput } from '../../util/read-bytes.js';
 import type { ComponentShape } from '../../component/types.js';
 import { CompileCache, compileVariant } from '../../compile/cache.js';
+import { moduleFacts } from '../../compile/module-facts.js';
+import { coreModuleFile } from '../../compile/transpile.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { admitShape, decodeProblem, type Contract } from '../../admission/gate.js';
 import { AdmissionCodes, type AdmissionReport } from '../../admission/report.js';
@@ -250,6 +252,10 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
   const compileOptions = instrumentedCompileOptions(resolved);
   const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash });
+  // Start code matters only to a direct instantiation, which needs one instance per module.
+  const lifted = decoded.liftSource;
+  const modules = moduleFacts(artifact.coreModules, decoded.coreModules.length, decoded.oneInstancePerModule === true && lifted !== null,
+    lifted ? coreModuleFile(lifted.module) : null);
   // The variant keys the per-process compiled-module memo: instrumented and plain modules differ.
   const linked = await linkArtifact(artifact, JSON.stringify(compileVariant(compileOptions)), HARDENED_GLUE);
   try {
@@ -261,7 +267,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
     const blueprint = blueprintOf({
       componentHash: artifact.componentHash, shape, decoded, linked, loadInfo, limits: resolved, versionCounts: counts,
       shimServed: capabilities.shimServed, hostInterfaces: capabilities.hostInterfaces,
-      coreModules: artifact.coreModules,
+      modules,
     });
     return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, {
       kind: 'in-process', blueprint, linked, options, wasi: capabilities.wasi,
