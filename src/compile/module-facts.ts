@@ -16,11 +16,13 @@ export interface ModuleFacts {
 
 /**
  * `count`: how many core module indexes the component defines. `scan`:
- * whether to look for start sections, in every module but `skip` (the one
- * whose instance the exports are lifted from runs whatever it runs).
+ * whether to look for start sections, in every module but the one of index
+ * `lifted` (the module whose instance the exports are lifted from runs
+ * whatever it runs).
  */
-export function moduleFacts(coreModules: ReadonlyMap<string, Uint8Array>, count: number, scan: boolean, skip: string | null): ModuleFacts {
+export function moduleFacts(coreModules: ReadonlyMap<string, Uint8Array>, count: number, scan: boolean, lifted: number | null): ModuleFacts {
   const files = Array.from({ length: Math.max(count, coreModules.size) }, (_, i) => coreModuleFile(i));
+  const skip = lifted === null ? null : coreModuleFile(lifted);
   const withoutStart = new Set<string>();
   if (scan) {
     for (const [file, bytes] of coreModules) {

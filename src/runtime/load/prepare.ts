@@ -12,7 +12,6 @@ import { readInput } from '../../util/read-bytes.js';
 import type { ComponentShape } from '../../component/types.js';
 import { CompileCache, compileVariant } from '../../compile/cache.js';
 import { moduleFacts } from '../../compile/module-facts.js';
-import { coreModuleFile } from '../../compile/transpile.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { admitShape, decodeProblem, type Contract } from '../../admission/gate.js';
 import { AdmissionCodes, type AdmissionReport } from '../../admission/report.js';
@@ -254,8 +253,8 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash });
   // Start code matters only to a direct instantiation, which needs one instance per module.
   const lifted = decoded.liftSource;
-  const modules = moduleFacts(artifact.coreModules, decoded.coreModules.length, decoded.oneInstancePerModule === true && lifted !== null,
-    lifted ? coreModuleFile(lifted.module) : null);
+  const scanStarts = decoded.oneInstancePerModule === true && lifted !== null;
+  const modules = moduleFacts(artifact.coreModules, decoded.coreModules.length, scanStarts, lifted?.module ?? null);
   // The variant keys the per-process compiled-module memo: instrumented and plain modules differ.
   const linked = await linkArtifact(artifact, JSON.stringify(compileVariant(compileOptions)), HARDENED_GLUE);
   try {
