@@ -49,36 +49,37 @@ export interface DispatchSite {
 
 /** The dispatcher of a hook; `waterfall` is the plan of a waterfall hook (null for other kinds). */
 export function buildDispatcher(spec: HookSpec, site: DispatchSite, waterfall: WaterfallPlan | null): Dispatcher {
-  const body = kindBody(spec, site, waterfall);
-  const gate = site.gate;
-  return (...args) => {
-    gate.active++;
-    try {
-      return body(args);
-    } finally {
-      if (--gate.active === 0 && gate.pending !== 0) gate.flush();
-    }
-  };
+  return kindBody(spec, site, waterfall);
 }
 
-function kindBody(spec: HookSpec, site: DispatchSite, waterfall: WaterfallPlan | null): (args: unknown[]) => unknown {
-  const { slot, fault } = site;
+/*
+ * Each kind's dispatcher is its own function literal, with the gate counted
+ * inline: one shared wrapper calling every kind's body made that call site
+ * megamorphic (measured: +35 ns per hook call, +30 ns per plugin under bail).
+ */
+function kindBody(spec: HookSpec, site: DispatchSite, waterfall: WaterfallPlan | null): Dispatcher {
+  const { slot, fault, gate } = site;
   switch (spec.kind) {
     case 'series':
     case 'parallel':
-      return (args) => {
-        const l = slot.list;
-        for (let i = 0; ; i++) {
-          try {
-            for (; i < l.length; i++) {
-              const b = l[i]!;
-              b.stats.calls++;
-              b.fn(...args);
+      return (...args) => {
+        gate.active++;
+        try {
+          const l = slot.list;
+          for (let i = 0; ; i++) {
+            try {
+              for (; i < l.length; i++) {
+                const b = l[i]!;
+                b.stats.calls++;
+                b.fn(...args);
+              }
+              return undefined;
+            } catch (e) {
+              fault(l[i]!, e);
             }
-            return undefined;
-          } catch (e) {
-            fault(l[i]!, e);
           }
+        } finally {
+          if (--gate.active === 0 && gate.pending !== 0) gate.flush();
         }
       };
     case 'bail':
@@ -86,38 +87,48 @@ function kindBody(spec: HookSpec, site: DispatchSite, waterfall: WaterfallPlan |
       // `first` is `bail` whose pass value is null: the first result that is not null/undefined wins.
       const pass = spec.kind === 'first' ? null : spec.pass ?? null;
       const isPass = passTest(pass);
-      return (args) => {
-        const l = slot.list;
-        for (let i = 0; ; i++) {
-          try {
-            for (; i < l.length; i++) {
-              const b = l[i]!;
-              b.stats.calls++;
-              const r = b.fn(...args);
-              if (!isPass(r)) return r;
+      return (...args) => {
+        gate.active++;
+        try {
+          const l = slot.list;
+          for (let i = 0; ; i++) {
+            try {
+              for (; i < l.length; i++) {
+                const b = l[i]!;
+                b.stats.calls++;
+                const r = b.fn(...args);
+                if (!isPass(r)) return r;
+              }
+              return pass;
+            } catch (e) {
+              fault(l[i]!, e);
             }
-            return pass;
-          } catch (e) {
-            fault(l[i]!, e);
           }
+        } finally {
+          if (--gate.active === 0 && gate.pending !== 0) gate.flush();
         }
       };
     }
     case 'collect':
-      return (args) => {
-        const l = slot.list;
-        const out: unknown[] = [];
-        for (let i = 0; ; i++) {
-          try {
-            for (; i < l.length; i++) {
-              const b = l[i]!;
-              b.stats.calls++;
-              out.push(b.fn(...args));
+      return (...args) => {
+        gate.active++;
+        try {
+          const l = slot.list;
+          const out: unknown[] = [];
+          for (let i = 0; ; i++) {
+            try {
+              for (; i < l.length; i++) {
+                const b = l[i]!;
+                b.stats.calls++;
+                out.push(b.fn(...args));
+              }
+              return out;
+            } catch (e) {
+              fault(l[i]!, e);
             }
-            return out;
-          } catch (e) {
-            fault(l[i]!, e);
           }
+        } finally {
+          if (--gate.active === 0 && gate.pending !== 0) gate.flush();
         }
       };
     case 'waterfall':
@@ -131,75 +142,90 @@ function kindBody(spec: HookSpec, site: DispatchSite, waterfall: WaterfallPlan |
  * for every plugin: found at construction. A step of that arity passes the
  * running value without rewriting and re-spreading the argument list per plugin.
  */
-function waterfallBody(spec: HookSpec, { slot, fault }: DispatchSite, plan: WaterfallPlan): (args: unknown[]) => unknown {
+function waterfallBody(spec: HookSpec, { slot, fault, gate }: DispatchSite, plan: WaterfallPlan): Dispatcher {
   const { feed, arity } = plan;
   const fast = arityStep(arity, feed);
   const general = spreadStep(feed);
   switch (plan.mode) {
     case 'plain':
-      return (args) => {
-        const l = slot.list;
-        // Another arity: the general step, and the callee reports the bad arity.
-        const step = args.length === arity ? fast : general;
-        let acc = args[feed];
-        for (let i = 0; ; i++) {
-          try {
-            for (; i < l.length; i++) {
-              const b = l[i]!;
-              b.stats.calls++;
-              acc = step(b.fn, args, acc);
+      return (...args) => {
+        gate.active++;
+        try {
+          const l = slot.list;
+          // Another arity: the general step, and the callee reports the bad arity.
+          const step = args.length === arity ? fast : general;
+          let acc = args[feed];
+          for (let i = 0; ; i++) {
+            try {
+              for (; i < l.length; i++) {
+                const b = l[i]!;
+                b.stats.calls++;
+                acc = step(b.fn, args, acc);
+              }
+              return acc;
+            } catch (e) {
+              fault(l[i]!, e);
             }
-            return acc;
-          } catch (e) {
-            fault(l[i]!, e);
           }
+        } finally {
+          if (--gate.active === 0 && gate.pending !== 0) gate.flush();
         }
       };
     case 'result':
       // `ok(v)` feeds v on; the first `err` is the answer. No plugins: `ok` of the fed value.
-      return (args) => {
-        const l = slot.list;
-        const step = args.length === arity ? fast : general;
-        let acc = args[feed];
-        for (let i = 0; ; i++) {
-          try {
-            for (; i < l.length; i++) {
-              const b = l[i]!;
-              b.stats.calls++;
-              const r = step(b.fn, args, acc) as { tag: string; val?: unknown };
-              if (r.tag !== 'ok') return r;
-              acc = r.val;
+      return (...args) => {
+        gate.active++;
+        try {
+          const l = slot.list;
+          const step = args.length === arity ? fast : general;
+          let acc = args[feed];
+          for (let i = 0; ; i++) {
+            try {
+              for (; i < l.length; i++) {
+                const b = l[i]!;
+                b.stats.calls++;
+                const r = step(b.fn, args, acc) as { tag: string; val?: unknown };
+                if (r.tag !== 'ok') return r;
+                acc = r.val;
+              }
+              return { tag: 'ok', val: acc };
+            } catch (e) {
+              fault(l[i]!, e);
             }
-            return { tag: 'ok', val: acc };
-          } catch (e) {
-            fault(l[i]!, e);
           }
+        } finally {
+          if (--gate.active === 0 && gate.pending !== 0) gate.flush();
         }
       };
     case 'option': {
       // `some(v)` feeds v on; `none` ends the waterfall with none (`onNone: 'stop'`) or leaves the value as it was (`skip`).
       const stopOnNone = (spec.onNone ?? 'stop') === 'stop';
       const nested = plan.nestedOption;
-      return (args) => {
-        const l = slot.list;
-        const step = args.length === arity ? fast : general;
-        let acc = args[feed];
-        for (let i = 0; ; i++) {
-          try {
-            for (; i < l.length; i++) {
-              const b = l[i]!;
-              b.stats.calls++;
-              const r = step(b.fn, args, acc);
-              if (r === null || r === undefined) {
-                if (stopOnNone) return null;
-              } else {
-                acc = nested ? (r as { val: unknown }).val : r;
+      return (...args) => {
+        gate.active++;
+        try {
+          const l = slot.list;
+          const step = args.length === arity ? fast : general;
+          let acc = args[feed];
+          for (let i = 0; ; i++) {
+            try {
+              for (; i < l.length; i++) {
+                const b = l[i]!;
+                b.stats.calls++;
+                const r = step(b.fn, args, acc);
+                if (r === null || r === undefined) {
+                  if (stopOnNone) return null;
+                } else {
+                  acc = nested ? (r as { val: unknown }).val : r;
+                }
               }
+              return nested ? { tag: 'some', val: acc } : acc;
+            } catch (e) {
+              fault(l[i]!, e);
             }
-            return nested ? { tag: 'some', val: acc } : acc;
-          } catch (e) {
-            fault(l[i]!, e);
           }
+        } finally {
+          if (--gate.active === 0 && gate.pending !== 0) gate.flush();
         }
       };
     }
