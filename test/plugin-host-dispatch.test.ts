@@ -38,7 +38,8 @@ function usage(make: () => unknown): WitplugError {
 }
 
 describe('configuration errors fail the construction, not each request', () => {
-  const gatewayHost = (hooks: Record<string, HookSpec>, extra: Partial<PluginHostOptions> = {}) => () => new PluginHost({ contract: gateway, cache, hooks, logger: () => {}, ...extra });
+  const gatewayHost = (hooks: Record<string, HookSpec>, extra: Partial<PluginHostOptions> = {}) => () =>
+    new PluginHost({ contract: gateway, cache, hooks, logger: () => {}, ...extra });
   const cases: [string, Record<string, HookSpec>, RegExp][] = [
     ['a function missing from the world', { h: { target: 'filter#nope', kind: 'bail' } }, /hook "h": target "filter#nope" is not an export of the contract's world/],
     ['an interface missing from the world', { h: { target: 'router#check', kind: 'collect' } }, /target "router#check"/],

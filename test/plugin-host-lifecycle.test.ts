@@ -31,7 +31,8 @@ beforeAll(async () => {
 interface Line { level: string; message: string; plugin: string; kind: LogKind }
 function newHost(extra: Partial<PluginHostOptions> = {}): { host: PluginHost; lines: Line[] } {
   const lines: Line[] = [];
-  const host = new PluginHost({ contract, cache, hooks: HOOKS, logger: (level, message, plugin, kind) => lines.push({ level, message, plugin, kind }), ...extra });
+  const logger = (level: string, message: string, plugin: string, kind: LogKind) => lines.push({ level, message, plugin, kind });
+  const host = new PluginHost({ contract, cache, hooks: HOOKS, logger, ...extra });
   return { host, lines };
 }
 

@@ -106,15 +106,12 @@ export function checkPass(name: string, spec: HookSpec, func: FuncType): void {
     if (!cases.includes(tag)) bad(`its cases are ${cases.join(', ')}`);
     return;
   }
-  const fits = (() => {
-    switch (typeof pass) {
-      case 'boolean': return t.kind === 'bool';
-      case 'bigint': return t.kind === 'u64' || t.kind === 's64';
-      case 'number': return ['u8', 's8', 'u16', 's16', 'u32', 's32', 'f32', 'f64'].includes(t.kind);
-      case 'string': return t.kind === 'string' || t.kind === 'char' || (t.kind === 'enum' && t.names.includes(pass));
-      default: return false;
-    }
-  })();
+  const fits =
+    typeof pass === 'boolean' ? t.kind === 'bool'
+      : typeof pass === 'bigint' ? t.kind === 'u64' || t.kind === 's64'
+        : typeof pass === 'number' ? ['u8', 's8', 'u16', 's16', 'u32', 's32', 'f32', 'f64'].includes(t.kind)
+          : typeof pass === 'string' ? t.kind === 'string' || t.kind === 'char' || (t.kind === 'enum' && t.names.includes(pass))
+            : false;
   if (!fits) bad(`the result is ${t.kind}`);
 }
 

@@ -136,7 +136,9 @@ function parseAnchors(json: unknown, path: string): Anchor[] {
  * Filesystem grants come back with their real host paths: what was checked is
  * what is granted. `hostIsolate` is the host's own isolation for every plugin.
  */
-export async function allowManifest(plugin: string, request: ManifestRequest, policy: ManifestPolicy = {}, hostLimits: Limits = {}, hostIsolate = false): Promise<AllowedManifest> {
+export async function allowManifest(
+  plugin: string, request: ManifestRequest, policy: ManifestPolicy = {}, hostLimits: Limits = {}, hostIsolate = false,
+): Promise<AllowedManifest> {
   const refuse = (field: string, requested: string, allowed: string): never => {
     throw new WitplugError(
       ErrorCodes.POLICY,

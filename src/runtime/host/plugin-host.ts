@@ -90,7 +90,9 @@ export class PluginHost {
     const name = options.name ?? (typeof source === 'string' ? basename(source).replace(/\.wasm$/, '') : 'plugin');
     try {
       checkPriority(name, options.priority);
-      if (this.#entries.has(name) || this.#busy.has(name)) throw new WitplugError(ErrorCodes.USAGE, `a plugin named "${name}" is already ${this.#entries.has(name) ? 'loaded' : 'being loaded'}`, { plugin: name });
+      if (this.#entries.has(name) || this.#busy.has(name)) {
+        throw new WitplugError(ErrorCodes.USAGE, `a plugin named "${name}" is already ${this.#entries.has(name) ? 'loaded' : 'being loaded'}`, { plugin: name });
+      }
       const anchors = toArray(options.anchor);
       this.#checkAnchors(name, anchors);
       const defines = anchors.filter((a) => a.at === 'define').map((a) => a.operation);
@@ -99,7 +101,10 @@ export class PluginHost {
       let entry: Entry;
       try {
         const { plugin, hash, isolated } = await this.#instantiate(source, name, options);
-        entry = { name, plugin, componentHash: hash, isolated, priority: options.priority ?? 0, order: this.#order++, anchors, load: options, enabled: true, failedOut: false, stats: new Map() };
+        entry = {
+          name, plugin, componentHash: hash, isolated, priority: options.priority ?? 0, order: this.#order++,
+          anchors, load: options, enabled: true, failedOut: false, stats: new Map(),
+        };
         this.#entries.set(name, entry);
         this.#rebind();
       } finally {
@@ -131,7 +136,8 @@ export class PluginHost {
       const name = file.slice(0, -'.wasm'.length);
       try {
         const request = await readManifest(join(dir, `${name}.json`));
-        const allowed = request === null ? {} : await allowManifest(name, request, this.#options.manifestPolicy, this.#options.limits, this.#options.isolate ?? false);
+        const { manifestPolicy, limits, isolate } = this.#options;
+        const allowed = request === null ? {} : await allowManifest(name, request, manifestPolicy, limits, isolate ?? false);
         loaded.push(await this.load(join(dir, file), { name, ...allowed }));
       } catch (e) {
         const error = asWitplugError(e, name);
