@@ -24,8 +24,7 @@ import { DispatchGate, buildDispatcher, type Dispatcher } from './dispatchers.js
 import { checkPass, checkSpec, planTarget, planWaterfall } from './hook-plan.js';
 import { HostEvents, type PluginHostListener } from './events.js';
 
-const stderrLogger: HostLogger = (level, message, plugin, kind) =>
-  process.stderr.write(`${kind === 'host' ? 'witplug: ' : ''}[${plugin}] ${level}: ${message}\n`);
+const stderrLogger: HostLogger = (level, message, plugin, kind) => process.stderr.write(`${kind === 'host' ? 'witplug: ' : ''}[${plugin}] ${level}: ${message}\n`);
 
 export class PluginHost {
   readonly #options: PluginHostOptions;
