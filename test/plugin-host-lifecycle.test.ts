@@ -179,8 +179,11 @@ describe('isolate in a manifest is a request the host decides', () => {
     copyFileSync(GUESTS.c, join(dir, 'iso.wasm'));
     writeFileSync(join(dir, 'iso.json'), JSON.stringify({ isolate: true }));
     const strict = newHost().host;
+    const rejected: string[] = [];
+    strict.on('rejected', (e) => rejected.push(`${e.name} ${e.error.code}`));
     const r = await strict.loadDir(dir);
     expect(r.failed.map((f) => [f.name, f.error.code, f.error.path])).toEqual([['iso', 'POLICY', 'isolate']]);
+    expect(rejected).toEqual(['iso POLICY']);
     const { host } = newHost({ manifestPolicy: { isolate: true } });
     const ok = await host.loadDir(dir);
     expect(ok.loaded.map((p) => [p.name, p.isolated])).toEqual([['iso', true]]);

@@ -2,6 +2,7 @@
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import type { PluginInstance } from '../instance/surface.js';
 import { resolveExport } from '../link/exports.js';
+import type { Entry, PluginInfo } from './types.js';
 
 /**
  * The optional lifecycle export `init: func(config: list<tuple<string, string>>)
@@ -47,4 +48,19 @@ export function exportsTarget(plugin: PluginInstance, target: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** What `plugins()` reports of an entry (a copy: later calls do not change it). */
+export function infoOf(e: Entry): PluginInfo {
+  const disabledReason = e.plugin.disabledReason;
+  return {
+    name: e.name,
+    priority: e.priority,
+    enabled: e.enabled && !e.failedOut && disabledReason === null,
+    isolated: e.isolated,
+    disabledReason,
+    anchors: e.anchors,
+    componentHash: e.componentHash,
+    stats: Object.fromEntries([...e.stats].map(([k, v]) => [k, { ...v }])),
+  };
 }

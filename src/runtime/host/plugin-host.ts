@@ -18,7 +18,7 @@ import { prepare, type PluginInstance } from '../load/load-plugin.js';
 import type { LogSink } from '../capabilities/host-imports.js';
 import { allowManifest, readManifest } from './manifest.js';
 import type { Anchor, Bound, Entry, FailurePolicy, HostLogger, LoadOptions, OperationSpec, PluginHostEvent, PluginHostOptions, PluginInfo } from './types.js';
-import { asWitplugError, checkPriority, closePlugin, exportsTarget, messageOf, runInit } from './lifecycle.js';
+import { asWitplugError, checkPriority, closePlugin, exportsTarget, infoOf, messageOf, runInit } from './lifecycle.js';
 import { SKIPPED, byPriority, opKey, statsOf, toArray } from './dispatch.js';
 import { DispatchGate, buildDispatcher, type Dispatcher } from './dispatchers.js';
 import { checkPass, checkSpec, planTarget, planWaterfall } from './hook-plan.js';
@@ -110,7 +110,7 @@ export class PluginHost {
         this.#busy.delete(name);
         for (const op of defines) this.#pendingDefines.delete(op);
       }
-      const info = this.#info(entry);
+      const info = infoOf(entry);
       this.#events.emit('loaded', info);
       return info;
     } catch (e) {
@@ -133,13 +133,17 @@ export class PluginHost {
     const failed: { name: string; error: WitplugError }[] = [];
     for (const file of files) {
       const name = file.slice(0, -'.wasm'.length);
+      let loading = false;
       try {
         const request = await readManifest(join(dir, `${name}.json`));
         const { manifestPolicy, limits, isolate } = this.#options;
         const allowed = request === null ? {} : await allowManifest(name, request, manifestPolicy, limits, isolate ?? false);
+        loading = true;
         loaded.push(await this.load(join(dir, file), { name, ...allowed }));
       } catch (e) {
         const error = asWitplugError(e, name);
+        // load() announces its own failures; a manifest refused before it is announced here.
+        if (!loading) this.#events.emit('rejected', { name, error, reload: false });
         this.#log('error', `not loaded: [${error.code}] ${error.message}`, name, 'host');
         failed.push({ name, error });
       }
@@ -182,7 +186,7 @@ export class PluginHost {
       this.#entries.set(name, entry);
       this.#rebind();
       this.#release(old);
-      const info = this.#info(entry);
+      const info = infoOf(entry);
       this.#events.emit('reloaded', info);
       return info;
     } catch (e) {
@@ -202,7 +206,7 @@ export class PluginHost {
   }
 
   plugins(): PluginInfo[] {
-    return [...this.#entries.values()].sort(byPriority).map((e) => this.#info(e));
+    return [...this.#entries.values()].sort(byPriority).map((e) => infoOf(e));
   }
 
   /** Runs hook `name` across the enabled plugins, per its dispatch kind. */
@@ -382,19 +386,5 @@ export class PluginHost {
     const e = this.#entries.get(name);
     if (e === undefined) throw new WitplugError(ErrorCodes.USAGE, `no plugin named "${name}"`);
     return e;
-  }
-
-  #info(e: Entry): PluginInfo {
-    const disabledReason = e.plugin.disabledReason;
-    return {
-      name: e.name,
-      priority: e.priority,
-      enabled: e.enabled && !e.failedOut && disabledReason === null,
-      isolated: e.isolated,
-      disabledReason,
-      anchors: e.anchors,
-      componentHash: e.componentHash,
-      stats: Object.fromEntries([...e.stats].map(([k, v]) => [k, { ...v }])),
-    };
   }
 }
