@@ -107,6 +107,17 @@ describe('waterfall over result<T, E> and option<T>', () => {
     expect(host.run('maybeSkip', 49)).toBe(52); // times10 declined: 50 goes on to add2
   });
 
+  it('isolated plugins feed the same way', async () => {
+    const iso = new PluginHost({ contract: steps.contract, cache, hooks: HOOKS, logger: () => {}, isolate: true });
+    try {
+      for (const [name, g, priority] of guests) await iso.load(await steps.guest(g), { name, priority });
+      expect(iso.plugins().every((p) => p.isolated)).toBe(true);
+      expect([iso.run('step', 1), iso.run('step', 49), iso.run('maybe', 49), iso.run('maybeSkip', 49)]).toEqual([{ tag: 'ok', val: 22 }, { tag: 'err', val: 'big' }, null, 52]);
+    } finally {
+      iso.close();
+    }
+  }, 60_000);
+
   it('no plugins: the fed value in the hook result shape, for every waterfall mode', () => {
     const empty = new PluginHost({ contract: steps.contract, cache, hooks: HOOKS, logger: () => {} });
     expect(empty.run('step', 7)).toEqual({ tag: 'ok', val: 7 });
