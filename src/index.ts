@@ -31,6 +31,7 @@ export type {
   PluginHostOptions, HookSpec, OperationSpec, Anchor, AnchorPosition, DispatchKind, FailurePolicy, LoadOptions, PluginInfo, HookStats, HostLogger,
   LogKind, PluginHostEvents, PluginHostEvent,
 } from './runtime/host/types.js';
+export type { HookDispatcher, DispatchResult, Delivered, HookFunctions, UntypedHooks, UntypedDispatcher, TargetFunction } from './runtime/host/hook-types.js';
 export type { ManifestPolicy, PolicyRoot } from './runtime/host/manifest.js';
 export { bindExports } from './runtime/instance/typed.js';
 export type { TypedPlugin, ExportTable } from './runtime/instance/typed.js';

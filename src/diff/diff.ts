@@ -9,13 +9,13 @@
  * from the difference kind and direction the same way the gate filters it
  * (imports may have less than offered, exports more than required).
  */
-import { compareNamedType, compareWorldItem, formatPath, type Difference } from '../admission/compare.js';
+import { compareNamedType, compareWorldItem } from '../admission/compare.js';
+import { formatPath, type Difference } from '../admission/difference.js';
 import { unversioned, versionOf, versionsCompatible, showVersion } from '../component/versions.js';
 import type { ComponentShape, FuncType, InterfaceType, NamedType, WorldItem } from '../component/types.js';
 import { typeDef } from '../admission/wit-text.js';
 import { liveShape } from '../contract/wit/live.js';
-import type { SrcPos } from '../contract/wit/lexer.js';
-import type { InterfaceInfo, ResolvedWorld, SourceMap } from '../contract/wit/resolve.js';
+import type { InterfaceInfo, ResolvedWorld, SourceMap, SrcPos } from '../contract/wit/index.js';
 import { adviseBump, type PackageBump, type PackageChange } from './bump.js';
 import { breaksSide, type Breaks, type DiffFinding, type DiffReport, type DiffRuleId, type Severity } from './rules.js';
 

@@ -2,7 +2,8 @@
  * Export rules. Component subtyping lets a plugin export *more* than the
  * contract requires (extra interfaces, extra functions): those become notes.
  */
-import { compareWorldItem, formatPath, type Difference } from '../compare.js';
+import { compareWorldItem } from '../compare.js';
+import { formatPath, type Difference } from '../difference.js';
 import type { AdmissionContext, ExportMatch } from '../match.js';
 import type { WorldItem } from '../../component/types.js';
 import { AdmissionCodes, NoteCodes } from '../report.js';

@@ -6,7 +6,7 @@
  * mistake and fails `new PluginHost(...)` with USAGE, never each request.
  */
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import { compareValType } from '../../admission/compare.js';
+import { compareValType } from '../../admission/compare-types.js';
 import type { ComponentShape, FuncType, ValType } from '../../component/types.js';
 import { resolveExport } from '../link/exports.js';
 import type { HookSpec } from './types.js';

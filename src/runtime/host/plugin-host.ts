@@ -24,9 +24,15 @@ import { DispatchGate, buildDispatcher, type Dispatcher } from './dispatchers.js
 import { checkPass, checkSpec, planTarget, planWaterfall } from './hook-plan.js';
 import { HostEvents, type PluginHostListener } from './events.js';
 
+import type { HookFunctions, UntypedHooks } from './hook-types.js';
+
 const stderrLogger: HostLogger = (level, message, plugin, kind) => process.stderr.write(`${kind === 'host' ? 'witplug: ' : ''}[${plugin}] ${level}: ${message}\n`);
 
-export class PluginHost {
+/**
+ * `H` types `hook(name)`: each hook's dispatcher by name. Generated bindings
+ * (`create…Host`) fill it from the hook table; untyped, any name and any arguments.
+ */
+export class PluginHost<H extends HookFunctions = UntypedHooks> {
   readonly #options: PluginHostOptions;
   readonly #log: HostLogger;
   readonly #entries = new Map<string, Entry>();
@@ -142,8 +148,7 @@ export class PluginHost {
         loaded.push(await this.load(join(dir, file), { name, ...allowed }));
       } catch (e) {
         const error = asWitplugError(e, name);
-        // load() announces its own failures; a manifest refused before it is announced here.
-        if (!loading) this.#events.emit('rejected', { name, error, reload: false });
+        if (!loading) this.#events.emit('rejected', { name, error, reload: false }); // load() announces its own failures
         this.#log('error', `not loaded: [${error.code}] ${error.message}`, name, 'host');
         failed.push({ name, error });
       }
@@ -211,7 +216,7 @@ export class PluginHost {
 
   /** Runs hook `name` across the enabled plugins, per its dispatch kind. */
   run(name: string, ...args: unknown[]): unknown {
-    return this.hook(name)(...args);
+    return this.#hook(name)(...args);
   }
 
   /**
@@ -219,7 +224,12 @@ export class PluginHost {
    * reads the current plugin list at each call, so loads, reloads and
    * unloads apply from the next call on.
    */
-  hook(name: string): (...args: unknown[]) => unknown {
+  hook<K extends keyof H & string>(name: K): H[K] {
+    // The dispatcher's arguments and result follow the hook's spec and target, which `H` was derived from.
+    return this.#hook(name) as unknown as H[K];
+  }
+
+  #hook(name: string): (...args: unknown[]) => unknown {
     const d = this.#dispatchers.get(name);
     if (d === undefined) throw new WitplugError(ErrorCodes.USAGE, `no hook named "${name}" (declared: ${Object.keys(this.#options.hooks ?? {}).join(', ') || 'none'})`);
     return d;
