@@ -11,7 +11,7 @@ import type { FuncType, NamedType, ResourceType, ValType, WorldItem } from '../.
 import { FunctionWriter, type FunctionCode } from './functions.js';
 import { cString, funcPart, interfacePrefix, snakePart, upper } from './names.js';
 import { headerEnd, headerPrelude, sourcePrelude } from './runtime.js';
-import { CTypes } from './types.js';
+import { CTypes, type TypeOwner } from './types.js';
 
 export interface CBindings {
   /** `<world>.h` and `<world>.c` (the world's name in snake_case). */
@@ -25,15 +25,21 @@ function worldPrefix(world: string): string {
   return snakePart(base.slice(base.lastIndexOf('/') + 1));
 }
 
+/** Aliased kinds that get a C name of their own from their alias (`type pad = tuple<…>`). */
+const ALIASED = new Set(['list', 'option', 'result', 'tuple']);
+
 /** Which interface declares each named type (the first one listing it; `use` shares the object). */
-function typeOwners(items: readonly WorldItem[], world: string): Map<ValType | ResourceType, string> {
-  const owners = new Map<ValType | ResourceType, string>();
+function typeOwners(items: readonly WorldItem[], world: string): Map<ValType | ResourceType, TypeOwner> {
+  const owners = new Map<ValType | ResourceType, TypeOwner>();
+  const add = (t: NamedType, prefix: string, name: string): void => {
+    if (!owners.has(t)) owners.set(t, ALIASED.has(t.kind) ? { prefix, alias: name } : { prefix });
+  };
   for (const item of items) {
     if (item.kind === 'interface') {
       const prefix = interfacePrefix(item.name);
-      for (const t of item.iface.types.values()) if (!owners.has(t)) owners.set(t, prefix);
-    } else if (item.kind === 'type' && !owners.has(item.type)) {
-      owners.set(item.type, world);
+      for (const [name, t] of item.iface.types) add(t, prefix, name);
+    } else if (item.kind === 'type') {
+      add(item.type, world, item.name);
     }
   }
   return owners;

@@ -42,6 +42,9 @@ export function ownsMemory(t: ValType): boolean {
 const unsupported = (what: string): WitplugError =>
   new WitplugError(ErrorCodes.UNSUPPORTED, `the C bindings generator does not support ${what}`);
 
+/** Where a named type was declared. */
+export interface TypeOwner { readonly prefix: string; readonly alias?: string }
+
 const uintOfSize = (n: 1 | 2 | 4): string => (n === 1 ? 'uint8_t' : n === 2 ? 'uint16_t' : 'uint32_t');
 
 export class CTypes {
@@ -59,9 +62,10 @@ export class CTypes {
 
   /**
    * @param world the world's C prefix (`gateway_plugin`)
-   * @param owners the C prefix of the interface declaring each named type
+   * @param owners the C prefix of the interface declaring each named type, and the
+   *   alias a list, option, result or tuple was declared under (`type pad = tuple<…>`)
    */
-  constructor(readonly world: string, private readonly owners: ReadonlyMap<ValType | ResourceType, string>) {
+  constructor(readonly world: string, private readonly owners: ReadonlyMap<ValType | ResourceType, TypeOwner>) {
     this.#check(`${world}_string_t`, 'string', { kind: 'string' });
   }
 
@@ -86,9 +90,11 @@ export class CTypes {
   /** The base name (without `_t`) a declared type gets. */
   #base(t: ValType): string {
     if ((t.kind === 'record' || t.kind === 'variant' || t.kind === 'enum' || t.kind === 'flags') && t.name !== undefined) {
-      return `${this.owners.get(t) ?? this.world}_${snakePart(t.name)}`;
+      return `${this.owners.get(t)?.prefix ?? this.world}_${snakePart(t.name)}`;
     }
     if (t.kind === 'own' || t.kind === 'borrow') return this.#resourceBase(t.resource, t.kind);
+    const alias = this.owners.get(t);
+    if (alias?.alias !== undefined) return `${alias.prefix}_${snakePart(alias.alias)}`;
     return `${this.world}_${this.#mangle(t)}`;
   }
 
@@ -100,10 +106,10 @@ export class CTypes {
       case 'char': return 'char32';
       case 'list':
         if (t.length !== undefined) throw unsupported('fixed-length lists');
-        return `list_${this.#mangle(t.element)}`;
-      case 'option': return `option_${this.#mangle(t.type)}`;
-      case 'result': return `result_${t.ok ? this.#mangle(t.ok) : 'void'}_${t.err ? this.#mangle(t.err) : 'void'}`;
-      case 'tuple': return `tuple${t.types.length}_${t.types.map((x) => this.#mangle(x)).join('_')}`;
+        return this.#aliased(t) ?? `list_${this.#mangle(t.element)}`;
+      case 'option': return this.#aliased(t) ?? `option_${this.#mangle(t.type)}`;
+      case 'result': return this.#aliased(t) ?? `result_${t.ok ? this.#mangle(t.ok) : 'void'}_${t.err ? this.#mangle(t.err) : 'void'}`;
+      case 'tuple': return this.#aliased(t) ?? `tuple${t.types.length}_${t.types.map((x) => this.#mangle(x)).join('_')}`;
       case 'own': case 'borrow': return this.#resourceBase(t.resource, t.kind);
       case 'record': case 'variant': case 'enum': case 'flags':
         if (t.name !== undefined) return this.#base(t);
@@ -113,9 +119,15 @@ export class CTypes {
     }
   }
 
+  /** The name part of a list, option, result or tuple declared as `type name = …`. */
+  #aliased(t: ValType): string | undefined {
+    const owner = this.owners.get(t);
+    return owner?.alias === undefined ? undefined : `${owner.prefix}_${snakePart(owner.alias)}`;
+  }
+
   /** `witplug_x_files_own_file`: the handle type's base name (as wit-bindgen's C generator names it). */
   #resourceBase(r: ResourceType, kind: 'own' | 'borrow'): string {
-    return `${this.owners.get(r) ?? this.world}_${kind}_${snakePart(r.name)}`;
+    return `${this.owners.get(r)?.prefix ?? this.world}_${kind}_${snakePart(r.name)}`;
   }
 
   /** Two different WIT types must never end up under one C name. */
@@ -171,7 +183,7 @@ export class CTypes {
       case 'flags':
         return `typedef ${uintOfSize(flagsSize(t.names.length))} ${cName};\n${constants(t.names, (i) => `(1u << ${i})`)}`;
       case 'own': case 'borrow':
-        if (t.kind === 'own') this.resources.set(t.resource, { own: cName, base: `${this.owners.get(t.resource) ?? this.world}_${snakePart(t.resource.name)}` });
+        if (t.kind === 'own') this.resources.set(t.resource, { own: cName, base: `${this.owners.get(t.resource)?.prefix ?? this.world}_${snakePart(t.resource.name)}` });
         return struct(['int32_t handle;']);
       case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64':
       case 'f32': case 'f64': case 'char': case 'string': case 'error-context': case 'future': case 'stream':
