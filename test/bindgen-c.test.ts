@@ -154,6 +154,7 @@ uint64_t exports_w_run(void) {
 
 describe('a C plugin on the generated bindings answers as the WAT guest does, for every type kind', () => {
   let c: Plugin;
+  let cFlat: Plugin;
   let wat: Plugin;
   const host = { 'test:identity/host': Object.fromEntries(FUNCS.map(([name]) => [name, (x: unknown) => x])) };
 
@@ -162,15 +163,23 @@ describe('a C plugin on the generated bindings answers as the WAT guest does, fo
     const dir = join(work, 'identity');
     mkdirSync(dir);
     writeFileSync(join(dir, 'identity.wit'), WIT);
-    const outFile = join(dir, 'identity-c.wasm');
-    await cBuilder.build({ sourceFiles: [join(import.meta.dirname, 'fixtures/bindgen-c/identity.c')], witDir: join(dir, 'identity.wit'), world: 'identity', outFile, bindgen: true });
+    // The same functions without `pad`: arguments as flat values (lifted by the export
+    // wrappers, lowered by the import wrappers) instead of a tuple in memory.
+    mkdirSync(join(dir, 'flat'));
+    writeFileSync(join(dir, 'flat', 'identity.wit'), WIT.replace(/, pad: pad/g, ''));
+    const fixture = (f: string): string => join(import.meta.dirname, 'fixtures/bindgen-c', f);
+    const build = async (source: string, wit: string, out: string): Promise<Uint8Array> => {
+      await cBuilder.build({ sourceFiles: [fixture(source)], witDir: wit, world: 'identity', outFile: join(dir, out), bindgen: true });
+      return readFileSync(join(dir, out));
+    };
     const cache = new CompileCache(null);
-    c = await loadPlugin(readFileSync(outFile), { name: 'identity-c', cache, log: () => {}, host });
+    c = await loadPlugin(await build('identity.c', join(dir, 'identity.wit'), 'c.wasm'), { name: 'identity-c', cache, log: () => {}, host });
+    cFlat = await loadPlugin(await build('identity-flat.c', join(dir, 'flat'), 'c-flat.wasm'), { name: 'identity-c-flat', cache, log: () => {}, host });
     const watBytes = await componentNew(await componentEmbed({ binary: await parse(identityWat()), witSource: WIT, world: 'identity' }));
     wat = await loadPlugin(watBytes, { name: 'identity-wat', cache, log: () => {}, host });
   }, 120_000);
 
-  it.skipIf(!C_AVAILABLE).each(CASES)('%s: id and fwd (through the import wrappers) equal the argument and the WAT answer', (name, arb, spilled) => {
+  it.skipIf(!C_AVAILABLE).each(CASES)('%s: id and fwd (through the import wrappers), spilled and flat, equal the argument and the WAT answer', (name, arb, spilled) => {
     const args = (v: unknown): unknown[] => (spilled ? [v, PAD] : [v]);
     const fast = pluginInternals(c).fastFn(`id#${name}`);
     expect(fast, 'the C plugin keeps witplug\'s generated call path').not.toBeNull();
@@ -179,6 +188,8 @@ describe('a C plugin on the generated bindings answers as the WAT guest does, fo
         const expected = wat.call(`id#${name}`, args(v));
         expect(c.call(`id#${name}`, args(v))).toEqual(expected);
         expect(c.call(`fwd#${name}`, args(v))).toEqual(expected);
+        expect(cFlat.call(`id#${name}`, [v])).toEqual(expected);
+        expect(cFlat.call(`fwd#${name}`, [v])).toEqual(expected);
         expect(expected).toEqual(v);
       }),
       { numRuns: 40 },
