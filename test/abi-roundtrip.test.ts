@@ -21,7 +21,6 @@ import { CompileCache } from '../src/compile/cache.js';
 import { CASES, FUNCS, identityWat, PAD, SPILLED, WIT } from './helpers/identity-world.js';
 import { WitplugError } from '../src/errors.js';
 
-
 /** The host side of `host`: identity functions in witplug's value convention, counting calls. */
 let hostCalls = 0;
 const hostImpl = Object.fromEntries(FUNCS.map(([name]) => [name, (x: unknown) => (hostCalls++, x)]));
@@ -35,7 +34,6 @@ beforeAll(async () => {
 }, 60_000);
 
 // ---- arbitraries in witplug's JS value convention ---------------------------
-
 
 describe('every WIT type kind round-trips through a real guest, and agrees with jco', () => {
   it('the cases cover every function, and pass the pad argument exactly to those that take it', () => {

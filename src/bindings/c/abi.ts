@@ -62,8 +62,12 @@ export class FlatCode {
         return { tag: `${v}.is_err`, boolTag: true, cases: [{ name: 'ok', type: t.ok }, { name: 'err', type: t.err }], member: (i) => `${v}.val.${i === 0 ? 'ok' : 'err'}` };
       case 'variant':
         return { tag: `${v}.tag`, boolTag: false, cases: t.cases, member: (i) => `${v}.val.${snake(t.cases[i]!.name)}` };
-      default:
+      case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64': case 'f32':
+      case 'f64': case 'char': case 'string': case 'list': case 'record': case 'tuple': case 'enum': case 'flags': case 'own':
+      case 'borrow': case 'error-context': case 'future': case 'stream':
         throw new Error(`not a variant: ${t.kind}`);
+      default:
+        return assertNever(t, 'value type kind');
     }
   }
 
