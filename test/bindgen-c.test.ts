@@ -123,32 +123,56 @@ world %for { import %default; export %default; }
 });
 
 describe('imported resources', () => {
-  it.skipIf(!C_AVAILABLE)('handles are structs of one i32, with a drop wrapper; the C compiles', async () => {
-    const wit = `package t:h@0.1.0;
+  const WIT_FILES = `package t:h@0.1.0;
 interface files {
   resource file { constructor(name: string); size: func() -> u64; open: static func(name: string) -> option<file>; }
   take: func(f: file);
-  peek: func(f: borrow<file>) -> list<file>;
 }
-world w { import files; export run: func() -> u64; }
+world w { import files; export run: func(name: string) -> u64; }
 `;
-    const { dir, header, source } = await generate(wit, 'w');
+  // Opens a second handle through the static function and drops it; gives the first to `take`.
+  const PLUGIN = `#include "w.h"
+uint64_t exports_w_run(w_string_t *name) {
+  t_h_files_own_file_t f = t_h_files_constructor_file(name);
+  t_h_files_borrow_file_t b = { f.handle };
+  uint64_t n = t_h_files_method_file_size(b);
+  w_option_t_h_files_own_file_t other;
+  t_h_files_static_file_open(name, &other);
+  if (other.is_some) {
+    n += 1000;
+    t_h_files_file_drop_own(other.val);
+  }
+  t_h_files_take(f);
+  w_string_free(name);
+  return n;
+}
+`;
+
+  it.skipIf(!C_AVAILABLE)('handles are structs of one i32 with a drop wrapper, and a C plugin creates, borrows, drops and passes them on', async () => {
+    const { dir, header } = await generate(WIT_FILES, 'w');
     const h = readFileSync(join(dir, header), 'utf8');
     expect(h).toContain('t_h_files_own_file_t t_h_files_constructor_file(w_string_t *name);');
     expect(h).toContain('uint64_t t_h_files_method_file_size(t_h_files_borrow_file_t self);');
     expect(h).toContain('void t_h_files_file_drop_own(t_h_files_own_file_t handle);');
-    writeFileSync(join(dir, 'plugin.c'), `#include "w.h"
-uint64_t exports_w_run(void) {
-  w_string_t name;
-  w_string_set(&name, "a");
-  t_h_files_own_file_t f = t_h_files_constructor_file(&name);
-  t_h_files_borrow_file_t b = { f.handle };
-  uint64_t n = t_h_files_method_file_size(b);
-  t_h_files_file_drop_own(f);
-  return n;
-}
-`);
-    await compile(dir, FREESTANDING, [source, 'plugin.c']);
+    writeFileSync(join(dir, 'plugin.c'), PLUGIN);
+    await cBuilder.build({ sourceFiles: [join(dir, 'plugin.c')], witDir: join(dir, 'world.wit'), world: 'w', outFile: join(dir, 'w.wasm'), bindgen: true });
+    class File { constructor(readonly name: string) {} }
+    const dropped: string[] = [];
+    const taken: string[] = [];
+    const host = {
+      't:h/files': {
+        '[constructor]file': (name: string) => new File(name),
+        '[method]file.size': (self: File) => BigInt(self.name.length),
+        '[static]file.open': (name: string) => (name.startsWith('a') ? new File(`opened ${name}`) : null),
+        '[resource-drop]file': (self: File) => void dropped.push(self.name),
+        take: (f: File) => void taken.push(f.name),
+      },
+    };
+    const plugin = await loadPlugin(readFileSync(join(dir, 'w.wasm')), { name: 'files-c', cache: new CompileCache(null), log: () => {}, host });
+    expect(plugin.call('run', ['abc'])).toBe(1003n);
+    expect(plugin.call('run', ['xy'])).toBe(2n);
+    expect(dropped).toEqual(['opened abc']);
+    expect(taken).toEqual(['abc', 'xy']);
   }, 60_000);
 });
 
