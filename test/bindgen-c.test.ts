@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco';
 import * as cBuilder from '../scripts/guest-builders/c.mjs';
+import * as cWasiBuilder from '../scripts/guest-builders/c-wasi.mjs';
 import { generateCBindings } from '../src/bindings/c/index.js';
 import { loadContract } from '../src/contract/load.js';
 import { loadPlugin, type Plugin } from '../src/runtime/load/load-plugin.js';
@@ -25,6 +26,7 @@ import { cli } from './helpers/cli.js';
 
 const execFileAsync = promisify(execFile);
 const C_AVAILABLE: boolean = await cBuilder.available();
+const C_WASI_AVAILABLE: boolean = await cWasiBuilder.available();
 const work = mkdtempSync(join(tmpdir(), 'witplug-bindgen-c-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -179,6 +181,8 @@ uint64_t exports_w_run(w_string_t *name) {
 describe('a C plugin on the generated bindings answers as the WAT guest does, for every type kind', () => {
   let c: Plugin;
   let cFlat: Plugin;
+  /** Built with wasi-libc: malloc/free instead of the bump region, so every free path really frees. */
+  let cLibc: Plugin | null = null;
   let wat: Plugin;
   const host = { 'test:identity/host': Object.fromEntries(FUNCS.map(([name]) => [name, (x: unknown) => x])) };
 
@@ -199,6 +203,12 @@ describe('a C plugin on the generated bindings answers as the WAT guest does, fo
     const cache = new CompileCache(null);
     c = await loadPlugin(await build('identity.c', join(dir, 'identity.wit'), 'c.wasm'), { name: 'identity-c', cache, log: () => {}, host });
     cFlat = await loadPlugin(await build('identity-flat.c', join(dir, 'flat'), 'c-flat.wasm'), { name: 'identity-c-flat', cache, log: () => {}, host });
+    if (C_WASI_AVAILABLE) {
+      const out = join(dir, 'c-libc.wasm');
+      await cWasiBuilder.build({ sourceFiles: [fixture('identity.c')], witDir: join(dir, 'identity.wit'), world: 'identity', outFile: out, bindgen: true });
+      const grant = { imports: ['wasi:io/*', 'wasi:cli/*', 'wasi:clocks/*', 'wasi:filesystem/*'] };
+      cLibc = await loadPlugin(readFileSync(out), { name: 'identity-c-libc', cache, log: () => {}, host, grant });
+    }
     const watBytes = await componentNew(await componentEmbed({ binary: await parse(identityWat()), witSource: WIT, world: 'identity' }));
     wat = await loadPlugin(watBytes, { name: 'identity-wat', cache, log: () => {}, host });
   }, 120_000);
@@ -214,18 +224,27 @@ describe('a C plugin on the generated bindings answers as the WAT guest does, fo
         expect(c.call(`fwd#${name}`, args(v))).toEqual(expected);
         expect(cFlat.call(`id#${name}`, [v])).toEqual(expected);
         expect(cFlat.call(`fwd#${name}`, [v])).toEqual(expected);
+        if (cLibc) {
+          expect(cLibc.call(`id#${name}`, args(v))).toEqual(expected);
+          expect(cLibc.call(`fwd#${name}`, args(v))).toEqual(expected);
+        }
         expect(expected).toEqual(v);
       }),
       { numRuns: 40 },
     );
   });
 
-  it.skipIf(!C_AVAILABLE)('large values: a 1 MiB byte list and 5000 strings, repeatedly (the bump region is reset per call)', () => {
+  it.runIf(C_AVAILABLE)('the wasi-libc build is part of the comparison wherever wasi-libc is installed', () => {
+    expect(cLibc !== null).toBe(C_WASI_AVAILABLE);
+  });
+
+  it.skipIf(!C_AVAILABLE)('large values: a 1 MiB byte list and 5000 strings, repeatedly (the bump region is reset per call; libc memory is freed)', () => {
     const big = new Uint8Array(1 << 20).map((_, i) => i * 7);
     const strings = Array.from({ length: 5000 }, (_, i) => `s${i}-ä😀`);
     for (let i = 0; i < 20; i++) {
       expect(Buffer.from(c.call('id#id-bytes', [big, PAD]) as Uint8Array).equals(big)).toBe(true);
       expect(c.call('fwd#id-strings', [strings, PAD])).toEqual(strings);
+      if (cLibc) expect(cLibc.call('fwd#id-strings', [strings, PAD])).toEqual(strings);
     }
   }, 60_000);
 });

@@ -13,4 +13,6 @@ export const CFLAGS: string[];
 /** The environment clang runs in (node_modules/.bin hidden: no wasm-opt after linking). */
 export function clangEnv(): NodeJS.ProcessEnv;
 /** clang with `flags`, then embed (+ `adapters`) and componentNew: shared with the wasi-libc builder. */
-export function compileAndEmbed(opts: BuildOptions & { flags: string[]; label: string; adapters?: [string, Uint8Array][]; bindgen?: boolean }): Promise<{ size: number }>;
+export function compileAndEmbed(
+  opts: BuildOptions & { flags: string[]; label: string; adapters?: [string, Uint8Array][]; bindgen?: boolean },
+): Promise<{ size: number }>;
