@@ -63,13 +63,14 @@ export class FunctionWriter {
     const coreResult = flatResult.length === 0 ? 'void' : inMemory ? 'int32_t' : CORE_TYPE[flatResult[0]!];
     const wrapper = `__wasm_export_${cName}`;
     const lines: string[] = [];
-    const locals = params.map((p) => `a_${p.c}`);
-    params.forEach((p, i) => lines.push(`${this.types.name(p.type)} ${locals[i]};`));
+    // Spilled arguments are used where the host wrote them (their layout is the C struct's);
+    // the block itself is the glue's to free once the call is over (its contents are the callee's).
+    const locals = params.map((p) => (spilled ? `args->${p.c}` : `a_${p.c}`));
+    const release = spilled ? [`${this.types.world}_dealloc(args);`] : [];
     if (spilled) {
       lines.push(`${this.#argsStruct(params)} *args = (void *)(uintptr_t)args_ptr;`);
-      params.forEach((p, i) => lines.push(`${locals[i]} = args->${p.c};`));
-      lines.push(`${this.types.world}_dealloc(args);`);
     } else {
+      params.forEach((p, i) => lines.push(`${this.types.name(p.type)} ${locals[i]};`));
       let at = 0;
       params.forEach((p, i) => {
         const n = flatten(p.type).length;
@@ -81,11 +82,11 @@ export class FunctionWriter {
     const pre: string[] = [];
     const post: string[] = [];
     if (f.result === null) {
-      lines.push(`${cName}(${args.join(', ')});`, 'bindgen_call_end();');
+      lines.push(`${cName}(${args.join(', ')});`, ...release, 'bindgen_call_end();');
     } else if (inMemory) {
       const area = `bindgen_ret_${cName}`;
       pre.push(`static ${this.types.name(f.result)} ${area};`);
-      lines.push(`${cName}(${[...args, `&${area}`].join(', ')});`, `return (int32_t)(uintptr_t)&${area};`);
+      lines.push(`${cName}(${[...args, `&${area}`].join(', ')});`, ...release, `return (int32_t)(uintptr_t)&${area};`);
       const free = this.types.freeStatement(f.result, `(${this.types.name(f.result)} *)(uintptr_t)ret`);
       post.push(
         `__attribute__((export_name(${cString(`cabi_post_${exportName}`)})))`,
@@ -94,6 +95,7 @@ export class FunctionWriter {
     } else {
       const t = this.types.name(f.result);
       lines.push(byValue(f.result) ? `${t} r = ${cName}(${args.join(', ')});` : `${t} r;\n  ${cName}(${[...args, '&r'].join(', ')});`);
+      lines.push(...release);
       const { names, lines: decls } = this.#flat.declare(flatResult);
       lines.push(...decls, ...this.#flat.lower(f.result, 'r', names), 'bindgen_call_end();', `return ${names[0]};`);
     }

@@ -45,7 +45,7 @@ void ${p}_string_set(${p}_string_t *ret, const char *s);
 void ${p}_string_dup(${p}_string_t *ret, const char *s);
 /** Sets \`ret\` to a copy of \`len\` bytes at \`ptr\`. */
 void ${p}_string_dup_n(${p}_string_t *ret, const uint8_t *ptr, size_t len);
-/** Frees the bytes of a string that owns them, and empties it. */
+/** Frees the bytes of a string that owns them (the string is not to be used after). */
 void ${p}_string_free(${p}_string_t *ret);
 `;
 }
@@ -172,8 +172,6 @@ void ${p}_string_dup(${p}_string_t *ret, const char *s) {
 
 void ${p}_string_free(${p}_string_t *ret) {
   if (ret->len > 0) ${p}_dealloc(ret->ptr);
-  ret->ptr = NULL;
-  ret->len = 0;
 }
 
 // Variant payloads share flat slots: a float case travels in an integer slot.
