@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -175,6 +175,22 @@ uint64_t exports_w_run(w_string_t *name) {
     expect(plugin.call('run', ['xy'])).toBe(2n);
     expect(dropped).toEqual(['opened abc']);
     expect(taken).toEqual(['abc', 'xy']);
+  }, 60_000);
+});
+
+describe('a world including WASI (wasi:cli/imports, from jco\'s WIT)', () => {
+  it.skipIf(!C_AVAILABLE)('compiles with -Werror; resources are named after the interface defining them, not the first one using them', async () => {
+    const dir = join(work, 'wasi');
+    const wasiWit = join(import.meta.dirname, '..', 'node_modules/@bytecodealliance/jco/lib/wit/builtin/0.2.12');
+    for (const pkg of readdirSync(wasiWit)) cpSync(join(wasiWit, pkg), join(dir, 'deps', pkg), { recursive: true });
+    writeFileSync(join(dir, 'p.wit'), 'package acme:p@0.1.0;\ninterface api { greet: func(name: string) -> string; }\nworld plug {\n  include wasi:cli/imports@0.2.12;\n  export api;\n}\n');
+    const b = generateCBindings(await loadContract(dir, 'plug'));
+    writeFileSync(join(dir, b.header.name), b.header.text);
+    writeFileSync(join(dir, b.source.name), b.source.text);
+    expect(b.header.text).toContain('void wasi_io_poll_pollable_drop_own(wasi_io_poll_own_pollable_t handle);');
+    expect(b.header.text).toContain('typedef struct wasi_io_streams_own_input_stream {');
+    await compile(dir, FREESTANDING, [b.source.name]);
+    await compile(dir, WASI_LIBC, [b.source.name]);
   }, 60_000);
 });
 

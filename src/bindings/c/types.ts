@@ -10,7 +10,7 @@ import { ErrorCodes, WitplugError } from '../../errors.js';
 import type { ResourceType, ValType } from '../../component/types.js';
 import { alignment, discriminantSize, elemSize, flagsSize } from '../../runtime/abi/layout.js';
 import { assertNever } from '../../util/assert-never.js';
-import { snake, snakePart, upper } from './names.js';
+import { interfacePrefix, snake, snakePart, upper } from './names.js';
 
 /** Kinds passed and returned by value; every other kind goes by pointer. */
 export function byValue(t: ValType): boolean {
@@ -125,9 +125,14 @@ export class CTypes {
     return owner?.alias === undefined ? undefined : `${owner.prefix}_${snakePart(owner.alias)}`;
   }
 
+  /** A resource is named after the interface that defines it, wherever it is first seen. */
+  #resourcePrefix(r: ResourceType): string {
+    return r.interfaceName === '' ? this.world : interfacePrefix(r.interfaceName);
+  }
+
   /** `witplug_x_files_own_file`: the handle type's base name (as wit-bindgen's C generator names it). */
   #resourceBase(r: ResourceType, kind: 'own' | 'borrow'): string {
-    return `${this.owners.get(r)?.prefix ?? this.world}_${kind}_${snakePart(r.name)}`;
+    return `${this.#resourcePrefix(r)}_${kind}_${snakePart(r.name)}`;
   }
 
   /** Two different WIT types must never end up under one C name. */
@@ -183,7 +188,7 @@ export class CTypes {
       case 'flags':
         return `typedef ${uintOfSize(flagsSize(t.names.length))} ${cName};\n${constants(t.names, (i) => `(1u << ${i})`)}`;
       case 'own': case 'borrow':
-        if (t.kind === 'own') this.resources.set(t.resource, { own: cName, base: `${this.owners.get(t.resource)?.prefix ?? this.world}_${snakePart(t.resource.name)}` });
+        if (t.kind === 'own') this.resources.set(t.resource, { own: cName, base: `${this.#resourcePrefix(t.resource)}_${snakePart(t.resource.name)}` });
         return struct(['int32_t handle;']);
       case 'bool': case 's8': case 'u8': case 's16': case 'u16': case 's32': case 'u32': case 's64': case 'u64':
       case 'f32': case 'f64': case 'char': case 'string': case 'error-context': case 'future': case 'stream':
