@@ -44,7 +44,6 @@ const OVERSIZED: Readonly<Record<string, number>> = {
   'src/diff/diff.ts': 645,
   'src/runtime/abi/context.ts': 592,
   'src/runtime/abi/values.ts': 641,
-  'src/runtime/instance/plugin.ts': 563,
 };
 
 const graph = moduleGraph();

@@ -17,6 +17,8 @@ import { AdmissionCodes, type AdmissionReport } from '../../admission/report.js'
 import { ShapeCache, sha256Hex } from '../../component/shape-cache.js';
 import { decodeComponent, type DecodedComponent } from '../../component/decode.js';
 import { checkLinkable } from '../capabilities/link-check.js';
+import { asyncImports } from '../capabilities/host-caller.js';
+import { findPluginMetadata } from '../../component/plugin-metadata.js';
 import type { HostImplementations, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
 import { linkArtifact, type GlueTransform, type LinkedArtifact } from '../link/linker.js';
 import type { Grant, Limits } from '../capabilities/grant.js';
@@ -68,6 +70,8 @@ export interface PluginOptions {
   readonly health?: Partial<HealthPolicy>;
   /** Run the plugin in a worker thread (deadline overrun → worker terminated and recreated). */
   readonly isolate?: boolean;
+  /** What host functions see as `currentCaller().context` for this plugin (default: a fresh `{}` per instance). */
+  readonly hostContext?: Record<string, unknown>;
 }
 
 /**
@@ -82,6 +86,8 @@ export interface InstanceOverrides {
   readonly config?: Readonly<Record<string, string>>;
   /** Where this instance's `witplug:host/log` records go (default: prepare's `log`). */
   readonly log?: LogSink;
+  /** This instance's `currentCaller().context` (default: prepare's `hostContext`, else a fresh `{}`). */
+  readonly hostContext?: Record<string, unknown>;
 }
 
 let defaultCache: CompileCache | undefined;
@@ -104,8 +110,11 @@ const unreleased = new FinalizationRegistry<() => void>((release) => release());
 
 /** How a prepared plugin makes instances: in this thread from a linked artifact, or in a worker from the bytes. */
 type Stage =
-  | { readonly kind: 'in-process'; readonly blueprint: PluginBlueprint; readonly linked: LinkedArtifact; readonly options: PluginOptions }
-  | { readonly kind: 'isolated'; readonly bytes: Uint8Array; readonly options: PluginOptions & { readonly limits: Limits } };
+  | { readonly kind: 'in-process'; readonly blueprint: PluginBlueprint; readonly linked: LinkedArtifact; readonly options: PluginOptions; readonly version: string | null }
+  | {
+    readonly kind: 'isolated'; readonly bytes: Uint8Array; readonly options: PluginOptions & { readonly limits: Limits };
+    readonly version: string | null; readonly asyncImports: readonly string[];
+  };
 
 /**
  * A plugin checked, compiled and linked once, ready to be instantiated any
@@ -152,10 +161,11 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
     const name = overrides.name ?? this.name;
     const options = stage.options;
     const config = overrides.config ? { ...options.config, ...overrides.config } : options.config;
+    const caller = { name, version: stage.version, context: overrides.hostContext ?? options.hostContext ?? {} };
     if (stage.kind === 'isolated') {
       const log = overrides.log ?? options.log;
       return (await IsolatedPlugin.start(stage.bytes, this.shape, {
-        ...options, name, ...(config ? { config } : {}), ...(log ? { log } : {}),
+        ...options, name, ...(config ? { config } : {}), ...(log ? { log } : {}), caller, asyncImports: stage.asyncImports,
       })) as unknown as P;
     }
     const { blueprint, linked } = stage;
@@ -166,6 +176,7 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
       log: overrides.log ?? options.log ?? stderrLog,
       host: options.host ?? {},
       versionCounts: blueprint.versionCounts,
+      caller,
     };
     const sandbox = {
       sandbox: new Sandbox(blueprint.limits), health: new PluginHealth(options.health),
@@ -231,9 +242,12 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   // Before compiling or instantiating: imports the host cannot serve are the host's gap (LINK).
   await checkLinkable(shape, options.host ?? {}, grant);
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
+  const version = findPluginMetadata(decoded.customSections).metadata?.version ?? null;
+  const awaited = asyncImports(shape, options.host ?? {});
   if (options.isolate) {
-    return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, { kind: 'isolated', bytes, options: { ...options, limits } });
+    return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, { kind: 'isolated', bytes, options: { ...options, limits }, version, asyncImports: awaited });
   }
+  if (awaited.length > 0) throw asyncUnsupported(name, awaited);
   const resolved = resolveLimits(limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
   const compileOptions = instrumentedCompileOptions(resolved);
@@ -248,11 +262,22 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
     };
     const hasStart = (m: WebAssembly.Module) => hasStartSection(artifact.coreModules, linked, m);
     const blueprint = blueprintOf(artifact.componentHash, shape, decoded, linked, loadInfo, resolved, hasStart);
-    return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, { kind: 'in-process', blueprint, linked, options });
+    return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, { kind: 'in-process', blueprint, linked, options, version });
   } catch (e) {
     linked.release();
     throw e;
   }
+}
+
+/**
+ * An in-process plugin cannot wait for a host function's promise without
+ * suspending its wasm stack, which needs JS promise integration; witplug
+ * does not drive that yet, so such a plugin is refused here, not per call.
+ */
+function asyncUnsupported(name: string, functions: readonly string[]): WitplugError {
+  return new WitplugError(ErrorCodes.ASYNC_UNSUPPORTED, `plugin ${name} imports asynchronous host functions (${functions.join(', ')}), which an in-process plugin cannot wait for; load it with isolate: true (its worker waits while the host's event loop settles the promise)`, {
+    plugin: name, details: { asyncImports: functions },
+  });
 }
 
 /**
