@@ -18,7 +18,7 @@ import type { IsolatedPlugin } from '../src/runtime/isolate/isolated-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
 import { addPluginMetadata } from '../src/component/plugin-metadata.js';
-import { asyncHost, currentCaller, type HostCaller } from '../src/runtime/capabilities/host-caller.js';
+import { asyncHost, currentCaller, hasJspi, type HostCaller } from '../src/runtime/capabilities/host-caller.js';
 import type { HostImplementations } from '../src/runtime/capabilities/host-imports.js';
 import { failsWith } from './helpers/fails.js';
 
@@ -149,13 +149,63 @@ describe('async host functions, isolated (every Node)', () => {
 });
 
 describe('in-process plugins importing async host functions', () => {
-  it('are refused at load with ASYNC_UNSUPPORTED naming the functions and the ways out', async () => {
+  it.skipIf(hasJspi())('without JS promise integration (Node 20–24): refused at load with ASYNC_UNSUPPORTED naming the functions and the ways out', async () => {
     const err = await rejectsWith('ASYNC_UNSUPPORTED', inProcess({ [HOST]: { fetch: async (n: number) => n, who: () => 0 } }));
     expect(err.message).toContain('test:asy/host@0.1.0#fetch');
     expect(err.message).not.toContain('#who');
     expect(err.message).toContain('isolate: true');
+    expect(err.message).toContain('JS promise integration');
     expect(err.details).toEqual({ asyncImports: ['test:asy/host@0.1.0#fetch'] });
   }, 60_000);
+
+  describe.runIf(hasJspi())('with JS promise integration (Node ≥ 25): the export runs through WebAssembly.promising', () => {
+    it('callAsync and fnAsync await the host function; concurrent calls run one at a time', async () => {
+      const callers: (string | undefined)[] = [];
+      const fetch = async (n: number) => {
+        callers.push(currentCaller()?.name); // read before the first await
+        await sleep(10);
+        return n + 100;
+      };
+      const p = await inProcess({ [HOST]: { fetch, who: () => 0 } }, { name: 'jspi' });
+      expect(await p.callAsync('api#via-host', [5])).toBe(105);
+      expect(await Promise.all([1, 2, 3].map((n) => p.fnAsync('api#via-host')(n)))).toEqual([101, 102, 103]);
+      expect(await p.callAsync('api#add', [2, 3])).toBe(5);
+      expect(callers).toEqual(['jspi', 'jspi', 'jspi', 'jspi']);
+    }, 60_000);
+
+    it('a synchronous call is refused with USAGE naming the async functions and callAsync', async () => {
+      const p = await inProcess({ [HOST]: { fetch: async (n: number) => n, who: () => 0 } });
+      const { err } = failsWith('USAGE', () => p.call('api#add', [1, 2]));
+      expect(err.message).toContain('test:asy/host@0.1.0#fetch');
+      expect(err.message).toContain('callAsync');
+    }, 60_000);
+
+    it('a rejected promise is HOST_ERROR, not counted; the next call works', async () => {
+      let fail = true;
+      const fetch = asyncHost(async (n: number) => {
+        await sleep(1);
+        if (fail) throw new Error('db down');
+        return n;
+      });
+      const p = await inProcess({ [HOST]: { fetch, who: () => 0 } }, { health: { maxTraps: 1 } });
+      const err = await rejectsWith('HOST_ERROR', p.callAsync('api#via-host', [1]));
+      expect(err.message).toContain('db down');
+      fail = false;
+      expect(await p.callAsync('api#via-host', [7])).toBe(7);
+      expect(p.disabledReason).toBeNull();
+    }, 60_000);
+
+    it('a promise that never settles is bounded by the plugin\'s deadline (TIMEOUT, not counted); the next call gets a new instance', async () => {
+      let hang = true;
+      const fetch = async (n: number) => (hang ? new Promise<number>(() => {}) : n);
+      const p = await inProcess({ [HOST]: { fetch, who: () => 0 } }, { limits: { timeoutMs: 200 }, health: { maxTraps: 1 } });
+      const err = await rejectsWith('TIMEOUT', p.callAsync('api#via-host', [1]));
+      expect(err.message).toContain('did not settle');
+      hang = false;
+      expect(await p.callAsync('api#via-host', [3])).toBe(3);
+      expect(p.disabledReason).toBeNull();
+    }, 60_000);
+  });
 
   it('an async host function the plugin does not import does not stop it loading', async () => {
     const p = await inProcess({ [HOST]: { ...syncHost[HOST], unused: async () => 1 } });

@@ -35,6 +35,8 @@ export interface PluginEnvironment {
   readonly versionCounts?: ReadonlyMap<string, number>;
   /** What the host's functions see as `currentCaller()` while serving this plugin. */
   readonly caller?: HostCaller;
+  /** `interface#function` of the imported host functions declared async (src/runtime/capabilities/host-caller.ts). */
+  readonly asyncImports?: readonly string[];
 }
 
 export const HOST_PACKAGE = 'witplug:host';

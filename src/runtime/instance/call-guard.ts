@@ -12,6 +12,15 @@ import type { ResolvedExport } from '../link/exports.js';
 import type { PluginHealth } from '../limits/health.js';
 import type { HostCalls } from './host-calls.js';
 
+/** Calls given up while waiting on the host (an async host function that did not settle): the host's doing, not counted. */
+const abandonedCalls = new WeakSet<WitplugError>();
+
+/** Marks `err` as a call abandoned while the host had not answered. */
+export function abandoned(err: WitplugError): WitplugError {
+  abandonedCalls.add(err);
+  return err;
+}
+
 export class CallGuard {
   /** True once the plugin was closed: every call then fails with CLOSED. */
   closed = false;
@@ -65,6 +74,10 @@ export class CallGuard {
    * (HOST_ERROR) or called back into the plugin (REENTRANCE).
    */
   failed(e: unknown, hook: string): WitplugError {
+    if (e instanceof WitplugError && abandonedCalls.has(e)) {
+      this.dropInstance();
+      return e;
+    }
     const err = this.sandbox.classify(e, this.name, hook);
     this.dropInstance();
     if (err.code === ErrorCodes.HOST_ERROR || err.code === ErrorCodes.REENTRANCE) {

@@ -6,7 +6,7 @@
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { isStackOverflow } from '../abi/traps.js';
 import type { HostFunction, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
-import { asCaller, type HostCaller } from '../capabilities/host-caller.js';
+import { asCaller, asyncHost, isAsyncHost, type HostCaller } from '../capabilities/host-caller.js';
 
 export class HostCalls {
   /** REENTRANCE errors this plugin raised: a host function that lets one through fails the call with REENTRANCE, not HOST_ERROR. */
@@ -38,6 +38,16 @@ export class HostCalls {
   /** The host's function, attributed, with `caller` as `currentCaller()` while it runs (one variable saved and restored per host call). */
   #call(impl: HostFunction, name: string, caller: HostCaller): HostFunction {
     const f = impl as (...args: unknown[]) => unknown;
+    if (isAsyncHost(impl)) {
+      // Still declared async; a rejection is attributed like a throw.
+      return asyncHost(async (...args: unknown[]) => {
+        try {
+          return await asCaller(caller, f, args);
+        } catch (e) {
+          throw this.#error(e, name);
+        }
+      }) as HostFunction;
+    }
     return ((...args: unknown[]) => {
       try {
         return asCaller(caller, f, args);

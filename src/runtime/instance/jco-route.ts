@@ -23,6 +23,8 @@ export interface JcoRoute {
   readonly abi: AbiContext;
   readonly sandbox: Sandbox;
   readonly contextSlots: ContextSlots | null;
+  /** Why no call can run on this Node (src/runtime/link/call-route.ts), or null. */
+  readonly unsupported: string | null;
   /** Bumped whenever the instance is replaced (bound functions then re-bind). */
   generation(): number;
   /** Whether the current instance has jco bindings yet. */
@@ -38,6 +40,12 @@ export function jcoCaller(route: JcoRoute, target: string): PluginFunction {
   const resolved = resolveExport(route.shape, target);
   const hook = resolved.target;
   const name = route.name;
+  if (route.unsupported !== null) {
+    const why = route.unsupported;
+    return () => {
+      throw new WitplugError(ErrorCodes.UNSUPPORTED, `cannot call ${hook}: plugin ${name} ${why}`, { plugin: name, hook });
+    };
+  }
   const params = resolved.type.params;
   const result = resolved.type.result;
   const plainArgs = params.every((p) => sameInBoth(p.type));

@@ -12,7 +12,6 @@ import { WitplugError, ErrorCodes } from '../../errors.js';
 import { CONTEXT_IMPORT_MODULE, ContextSlots } from '../abi/context-slots.js';
 import { buildJcoImports, type PluginEnvironment } from '../capabilities/host-imports.js';
 import { instantiateLinked, type LinkedArtifact } from '../link/linker.js';
-import { resolveExport } from '../link/exports.js';
 import type { ImportMemory, LoadInfo, PluginBlueprint } from '../link/blueprint.js';
 import { toPluginError } from '../abi/traps.js';
 import {
@@ -29,6 +28,7 @@ import { CallGuard, arityError, generatedCallHost } from './call-guard.js';
 import { attachAbi, directPlan, type DirectPlan } from './instantiation.js';
 import { jcoCaller, type JcoRoute } from './jco-route.js';
 import { asyncFunction, settled } from './async-calls.js';
+import { SuspendingCalls } from './suspending.js';
 import { NONE, bindGeneratedImports, bindHostDrops, canonWired } from './imports.js';
 import { isLinkError, linkGap } from './link-gap.js';
 
@@ -91,6 +91,8 @@ export class InProcessPlugin implements Plugin {
   readonly #guard: CallGuard;
   /** What host functions see as `currentCaller()`; its `context` is the host's to fill. */
   readonly caller: HostCaller;
+  /** Calls through `WebAssembly.promising` when the plugin imports async host functions, else null. */
+  readonly #suspending: SuspendingCalls | null;
   /** Why no call can run on this Node (src/runtime/link/call-route.ts), or null. */
   readonly #unsupported: string | null;
   /** context.get/set slots of the generated path, for components that use them. */
@@ -133,8 +135,11 @@ export class InProcessPlugin implements Plugin {
       intrinsics.set(CONTEXT_IMPORT_MODULE, { ...intrinsics.get(CONTEXT_IMPORT_MODULE), ...this.#contextSlots.imports() });
     }
     this.#generatedImports = this.#generatedCalls
-      ? bindGeneratedImports(blueprint, this.#abi, (memory) => this.#importContext(memory), this.#sandbox, env, intrinsics)
+      ? bindGeneratedImports(blueprint, this.#abi, (memory) => this.#importContext(memory), this.#sandbox, env, intrinsics, () => this.#generation)
       : canonWired(blueprint.canonImports, intrinsics);
+    this.#suspending = env.asyncImports?.length ? new SuspendingCalls({
+      name: this.name, blueprint, abi: this.#abi, sandbox: this.#sandbox, guard: this.#guard, contextSlots: this.#contextSlots, instantiate: () => this.instantiate(),
+    }, env.asyncImports) : null;
   }
 
   /** The context of trampolines writing into `memory` (one per distinct memory and realloc). */
@@ -299,6 +304,7 @@ export class InProcessPlugin implements Plugin {
     this.#bindings = null;
     this.#main = null;
     this.#abi.ready = false;
+    this.#generation++; // an abandoned suspended call's host result must not reach a later instance
     releaseWasi(this.#wasi); // nothing can reach the dropped instance's files and streams any more
   }
 
@@ -314,12 +320,12 @@ export class InProcessPlugin implements Plugin {
 
   /** `call` as a promise: same values and errors (the call itself runs now, on this thread). */
   callAsync(target: string, args: readonly unknown[]): Promise<unknown> {
-    return settled(() => this.fn(target)(...args));
+    return settled(() => (this.#suspending ?? this).fn(target)(...args));
   }
 
   /** `fn` returning promises: same values and errors. */
   fnAsync(target: string): (...args: unknown[]) => Promise<unknown> {
-    return asyncFunction(this.fn(target));
+    return this.#suspending?.fn(target) ?? asyncFunction(this.fn(target));
   }
 
   /**
@@ -332,20 +338,10 @@ export class InProcessPlugin implements Plugin {
     // dispatch lists and call() all share it, so each call site's JIT feedback stays monomorphic.
     let f = this.#resolved.get(target);
     if (f === undefined) {
-      f = this.fastFn(target) ?? this.jcoFn(target);
+      f = this.#suspending?.refusal(target) ?? this.fastFn(target) ?? this.jcoFn(target);
       this.#resolved.set(target, f);
     }
     return f;
-  }
-
-  /** A function refusing every call with UNSUPPORTED when this Node cannot run the plugin's calls, else null. */
-  #refusal(target: string): PluginFunction | null {
-    if (this.#unsupported === null) return null;
-    const hook = resolveExport(this.shape, target).target;
-    const err = () => new WitplugError(ErrorCodes.UNSUPPORTED, `cannot call ${hook}: plugin ${this.name} ${this.#unsupported}`, { plugin: this.name, hook });
-    return () => {
-      throw err();
-    };
   }
 
   /** The generated canonical-ABI caller of `target`, or null when it needs the jco fallback. */
@@ -372,7 +368,7 @@ export class InProcessPlugin implements Plugin {
    * witplug's conventions). The baseline of `witplug bench`.
    */
   jcoFn(target: string): PluginFunction {
-    return this.#refusal(target) ?? jcoCaller(this.#jcoRoute, target);
+    return jcoCaller(this.#jcoRoute, target);
   }
 
   /** What the jco route (src/runtime/instance/jco-route.ts) reads of this instance. */
@@ -384,6 +380,7 @@ export class InProcessPlugin implements Plugin {
       abi: this.#abi,
       sandbox: this.#sandbox,
       contextSlots: this.#contextSlots,
+      unsupported: this.#unsupported,
       generation: () => this.#generation,
       hasBindings: () => this.#bindings !== null,
       bindings: () => this.#jcoBindings(),

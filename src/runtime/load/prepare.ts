@@ -17,7 +17,7 @@ import { AdmissionCodes, type AdmissionReport } from '../../admission/report.js'
 import { ShapeCache, sha256Hex } from '../../component/shape-cache.js';
 import { decodeComponent, type DecodedComponent } from '../../component/decode.js';
 import { checkLinkable } from '../capabilities/link-check.js';
-import { asyncImports } from '../capabilities/host-caller.js';
+import { asyncImports, hasJspi } from '../capabilities/host-caller.js';
 import { findPluginMetadata } from '../../component/plugin-metadata.js';
 import type { HostImplementations, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
 import { linkArtifact, type GlueTransform, type LinkedArtifact } from '../link/linker.js';
@@ -110,7 +110,10 @@ const unreleased = new FinalizationRegistry<() => void>((release) => release());
 
 /** How a prepared plugin makes instances: in this thread from a linked artifact, or in a worker from the bytes. */
 type Stage =
-  | { readonly kind: 'in-process'; readonly blueprint: PluginBlueprint; readonly linked: LinkedArtifact; readonly options: PluginOptions; readonly version: string | null }
+  | {
+    readonly kind: 'in-process'; readonly blueprint: PluginBlueprint; readonly linked: LinkedArtifact; readonly options: PluginOptions;
+    readonly version: string | null; readonly asyncImports: readonly string[];
+  }
   | {
     readonly kind: 'isolated'; readonly bytes: Uint8Array; readonly options: PluginOptions & { readonly limits: Limits };
     readonly version: string | null; readonly asyncImports: readonly string[];
@@ -177,6 +180,7 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
       host: options.host ?? {},
       versionCounts: blueprint.versionCounts,
       caller,
+      asyncImports: stage.asyncImports,
     };
     const sandbox = {
       sandbox: new Sandbox(blueprint.limits), health: new PluginHealth(options.health),
@@ -247,7 +251,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   if (options.isolate) {
     return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, { kind: 'isolated', bytes, options: { ...options, limits }, version, asyncImports: awaited });
   }
-  if (awaited.length > 0) throw asyncUnsupported(name, awaited);
+  if (awaited.length > 0 && !hasJspi()) throw asyncUnsupported(name, awaited, 'this runtime has no JS promise integration (WebAssembly.Suspending and WebAssembly.promising); run a Node with it (25 or newer)');
   const resolved = resolveLimits(limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
   const compileOptions = instrumentedCompileOptions(resolved);
@@ -262,7 +266,10 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
     };
     const hasStart = (m: WebAssembly.Module) => hasStartSection(artifact.coreModules, linked, m);
     const blueprint = blueprintOf(artifact.componentHash, shape, decoded, linked, loadInfo, resolved, hasStart);
-    return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, { kind: 'in-process', blueprint, linked, options, version });
+    if (awaited.length > 0 && !blueprint.route.generatedCalls) {
+      throw asyncUnsupported(name, awaited, `its calls go through jco's glue (${blueprint.route.unsupported ?? 'a feature witplug\'s generated calls do not cover'}), which calls the plugin synchronously`);
+    }
+    return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, { kind: 'in-process', blueprint, linked, options, version, asyncImports: awaited });
   } catch (e) {
     linked.release();
     throw e;
@@ -270,12 +277,12 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
 }
 
 /**
- * An in-process plugin cannot wait for a host function's promise without
- * suspending its wasm stack, which needs JS promise integration; witplug
- * does not drive that yet, so such a plugin is refused here, not per call.
+ * An in-process plugin waits for a host function's promise by suspending
+ * its wasm stack, which needs JS promise integration and witplug's
+ * generated calls; without them it is refused here, not on each call.
  */
-function asyncUnsupported(name: string, functions: readonly string[]): WitplugError {
-  return new WitplugError(ErrorCodes.ASYNC_UNSUPPORTED, `plugin ${name} imports asynchronous host functions (${functions.join(', ')}), which an in-process plugin cannot wait for; load it with isolate: true (its worker waits while the host's event loop settles the promise)`, {
+function asyncUnsupported(name: string, functions: readonly string[], why: string): WitplugError {
+  return new WitplugError(ErrorCodes.ASYNC_UNSUPPORTED, `plugin ${name} imports asynchronous host functions (${functions.join(', ')}), which it cannot wait for in-process: ${why}; or load it with isolate: true (its worker waits while the host's event loop settles the promise)`, {
     plugin: name, details: { asyncImports: functions },
   });
 }
