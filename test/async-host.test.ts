@@ -125,7 +125,8 @@ describe('async host functions, isolated (every Node)', () => {
 
   it('a promise that never settles is bounded by the plugin\'s deadline (TIMEOUT, not counted); a new worker serves the next call', async () => {
     let hang = true;
-    const p = await isolated({ [HOST]: { fetch: async (n: number) => (hang ? new Promise<number>(() => {}) : n), who: () => 0 } }, { limits: { timeoutMs: 300 }, health: { maxTraps: 1 } });
+    const fetch = async (n: number) => (hang ? new Promise<number>(() => {}) : n);
+    const p = await isolated({ [HOST]: { fetch, who: () => 0 } }, { limits: { timeoutMs: 300 }, health: { maxTraps: 1 } });
     const t0 = performance.now();
     const err = await rejectsWith('TIMEOUT', p.callAsync('api#via-host', [1]));
     expect(performance.now() - t0).toBeLessThan(20_000); // bounded (generous: a hang is the bug)

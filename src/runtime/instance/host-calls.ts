@@ -6,7 +6,7 @@
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { isStackOverflow } from '../abi/traps.js';
 import type { HostFunction, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
-import { asCaller, asyncHost, isAsyncHost, type HostCaller } from '../capabilities/host-caller.js';
+import { asCaller, asyncHost, callerSlot, isAsyncHost, type HostCaller } from '../capabilities/host-caller.js';
 
 export class HostCalls {
   /** REENTRANCE errors this plugin raised: a host function that lets one through fails the call with REENTRANCE, not HOST_ERROR. */
@@ -48,11 +48,16 @@ export class HostCalls {
         }
       }) as HostFunction;
     }
+    const slot = callerSlot;
     return ((...args: unknown[]) => {
+      const previous = slot.active;
+      slot.active = caller;
       try {
-        return asCaller(caller, f, args);
+        return f(...args);
       } catch (e) {
         throw this.#error(e, name);
+      } finally {
+        slot.active = previous;
       }
     }) as HostFunction;
   }

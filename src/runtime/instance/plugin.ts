@@ -138,7 +138,8 @@ export class InProcessPlugin implements Plugin {
       ? bindGeneratedImports(blueprint, this.#abi, (memory) => this.#importContext(memory), this.#sandbox, env, intrinsics, () => this.#generation)
       : canonWired(blueprint.canonImports, intrinsics);
     this.#suspending = env.asyncImports?.length ? new SuspendingCalls({
-      name: this.name, blueprint, abi: this.#abi, sandbox: this.#sandbox, guard: this.#guard, contextSlots: this.#contextSlots, instantiate: () => this.instantiate(),
+      name: this.name, blueprint, abi: this.#abi, sandbox: this.#sandbox, guard: this.#guard, contextSlots: this.#contextSlots,
+      instantiate: () => this.instantiate(),
     }, env.asyncImports) : null;
   }
 

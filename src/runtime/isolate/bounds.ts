@@ -49,4 +49,3 @@ export const NOT_COUNTED: ReadonlySet<string> = new Set([
   ErrorCodes.USAGE, ErrorCodes.NO_SUCH_FUNCTION, ErrorCodes.TYPE_MISMATCH, ErrorCodes.REENTRANCE,
   ErrorCodes.HOST_ERROR, ErrorCodes.UNSUPPORTED, ErrorCodes.LINK,
 ]);
-

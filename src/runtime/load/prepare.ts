@@ -249,9 +249,13 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   const version = findPluginMetadata(decoded.customSections).metadata?.version ?? null;
   const awaited = asyncImports(shape, options.host ?? {});
   if (options.isolate) {
-    return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, { kind: 'isolated', bytes, options: { ...options, limits }, version, asyncImports: awaited });
+    const stage = { kind: 'isolated', bytes, options: { ...options, limits }, version, asyncImports: awaited } as const;
+    return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, stage);
   }
-  if (awaited.length > 0 && !hasJspi()) throw asyncUnsupported(name, awaited, 'this runtime has no JS promise integration (WebAssembly.Suspending and WebAssembly.promising); run a Node with it (25 or newer)');
+  if (awaited.length > 0 && !hasJspi()) {
+    const why = 'this runtime has no JS promise integration (WebAssembly.Suspending and WebAssembly.promising); run a Node with it (25 or newer)';
+    throw asyncUnsupported(name, awaited, why);
+  }
   const resolved = resolveLimits(limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
   const compileOptions = instrumentedCompileOptions(resolved);
@@ -267,9 +271,11 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
     const hasStart = (m: WebAssembly.Module) => hasStartSection(artifact.coreModules, linked, m);
     const blueprint = blueprintOf(artifact.componentHash, shape, decoded, linked, loadInfo, resolved, hasStart);
     if (awaited.length > 0 && !blueprint.route.generatedCalls) {
-      throw asyncUnsupported(name, awaited, `its calls go through jco's glue (${blueprint.route.unsupported ?? 'a feature witplug\'s generated calls do not cover'}), which calls the plugin synchronously`);
+      const why = 'its calls go through jco\'s glue (a feature witplug\'s generated calls do not cover: docs/conformance.md), which calls the plugin synchronously';
+      throw asyncUnsupported(name, awaited, why);
     }
-    return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, { kind: 'in-process', blueprint, linked, options, version, asyncImports: awaited });
+    const stage = { kind: 'in-process', blueprint, linked, options, version, asyncImports: awaited } as const;
+    return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, stage);
   } catch (e) {
     linked.release();
     throw e;
