@@ -271,7 +271,8 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
     const hasStart = (m: WebAssembly.Module) => hasStartSection(artifact.coreModules, linked, m);
     const blueprint = blueprintOf(artifact.componentHash, shape, decoded, linked, loadInfo, resolved, hasStart);
     if (awaited.length > 0 && !blueprint.route.generatedCalls) {
-      const why = 'its calls go through jco\'s glue (a feature witplug\'s generated calls do not cover: docs/conformance.md), which calls the plugin synchronously';
+      const why = 'its calls go through jco\'s glue (a feature witplug\'s generated calls do not cover: docs/conformance.md), '
+        + 'which calls the plugin synchronously';
       throw asyncUnsupported(name, awaited, why);
     }
     const stage = { kind: 'in-process', blueprint, linked, options, version, asyncImports: awaited } as const;
