@@ -67,7 +67,7 @@ async function isolated(host: HostImplementations, options: PluginOptions = {}):
 }
 
 async function inProcess(host: HostImplementations, options: PluginOptions = {}) {
-  const p = await loadPlugin(bytes, { name: 'asy', cache, log: () => {}, host, ...options });
+  const p = await loadPlugin(bytes, { name: 'asy', cache, log: () => {}, host, ...options, isolate: false });
   open.push(p);
   return p;
 }
@@ -169,6 +169,8 @@ describe('in-process plugins importing async host functions', () => {
         return n + 100;
       };
       const p = await inProcess({ [HOST]: { fetch, who: () => 0 } }, { name: 'jspi' });
+      const sync = await inProcess(syncHost);
+      expect(p.instantiation).toBe(sync.instantiation); // the Suspending import does not change how it is instantiated
       expect(await p.callAsync('api#via-host', [5])).toBe(105);
       expect(await Promise.all([1, 2, 3].map((n) => p.fnAsync('api#via-host')(n)))).toEqual([101, 102, 103]);
       expect(await p.callAsync('api#add', [2, 3])).toBe(5);
