@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
-import { loadPlugin, type PluginOptions } from '../src/runtime/load/load-plugin.js';
+import { loadPlugin, prepare, type PluginOptions } from '../src/runtime/load/load-plugin.js';
 import type { IsolatedPlugin } from '../src/runtime/isolate/isolated-plugin.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { loadContract } from '../src/index.js';
@@ -92,10 +92,17 @@ afterAll(async () => {
 
 describe('async host functions, isolated (every Node)', () => {
   it('an async function is awaited on the host loop while the worker waits, through callAsync', async () => {
-    const p = await isolated({ [HOST]: { fetch: async (n: number) => { await sleep(20); return n + 100; }, who: () => 0 } });
+    const callers: (string | undefined)[] = [];
+    const fetch = async (n: number) => {
+      callers.push(currentCaller()?.name); // read before the first await
+      await sleep(20);
+      return n + 100;
+    };
+    const p = await isolated({ [HOST]: { fetch, who: () => 0 } });
     expect(await p.callAsync('api#via-host', [5])).toBe(105);
     expect(await p.fnAsync('api#via-host')(7)).toBe(107);
     expect(await p.callAsync('api#add', [2, 3])).toBe(5);
+    expect(callers).toEqual(['asy', 'asy']);
   }, 60_000);
 
   it('asyncHost marks a plain function returning a promise', async () => {
@@ -303,6 +310,19 @@ describe('which plugin is calling: currentCaller()', () => {
     expect(a.caller.context).toEqual({ tenant: 't1', calls: 2 });
     expect(b.caller.context).toEqual({ calls: 2 });
     expect(currentCaller()).toBeNull(); // only while a host function runs
+  }, 60_000);
+
+  it.each(['in-process', 'isolated'] as const)('%s: instantiate({ hostContext }) gives each instance of one prepared plugin its own context', async (kind) => {
+    seen.length = 0;
+    const prepared = kind === 'isolated'
+      ? await prepare(bytes, { name: 'prep', cache, log: () => {}, host, isolate: true })
+      : await prepare(bytes, { name: 'prep', cache, log: () => {}, host });
+    const one = await prepared.instantiate({ name: 'one', hostContext: { tenant: 'a' } });
+    const two = await prepared.instantiate({ name: 'two', hostContext: { tenant: 'b' } });
+    open.push(one, two, prepared);
+    one.call('api#who', []);
+    two.call('api#who', []);
+    expect(seen.map((c) => [c?.name, c?.context['tenant']])).toEqual([['one', 'a'], ['two', 'b']]);
   }, 60_000);
 
   it('a plugin without metadata has version null', async () => {
