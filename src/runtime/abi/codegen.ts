@@ -34,7 +34,7 @@ export interface GeneratedCaller {
  * says whether `begin()`/`end()` must arm fuel/deadline, `fail(e)` maps an
  * error to a WitplugError (dropping a trapped instance).
  */
-export function generateCaller(func: FuncType, coreName: string, ownerOf: ResourceOwner): GeneratedCaller {
+export function generateCaller(func: FuncType, coreName: string, ownerOf: ResourceOwner, suspending = false): GeneratedCaller {
   checkSignature(func, ownerOf);
   // Borrows of host objects lent to this call are released when it returns (or fails).
   const lends = func.params.some((p) => someType(p.type, (x) => x.kind === 'borrow' && ownerOf(x.resource) === 'host'));
@@ -51,7 +51,8 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
 
   // The context's parts, read once per bound caller: a call reads `M.u8` as directly as `C.x`.
   e.line(`const M = C.memory, R = C.handles${claims ? ', O = C.claims' : ''};`);
-  e.line(`const call = function (${args.join(', ')}) {`);
+  // Suspending (JS promise integration): the export runs on a stack an async host function can suspend.
+  e.line(`const call = ${suspending ? 'async ' : ''}function (${args.join(', ')}) {`);
   e.line(`  if (arguments.length !== ${args.length}) H.arity(arguments.length);`);
   e.line('  if (!C.ready) H.prepare();');
   // The component model forbids entering an instance that is already on the stack (a host
@@ -83,7 +84,7 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
       func.params.forEach((p, i) => lower.store(p.type, args[i]!, `${area} + ${offsets[i]}`, str(`param ${p.name}`)));
       coreArgs = [area];
     }
-    e.line(`const r = C.x[${fname}](${coreArgs.join(', ')});`);
+    e.line(suspending ? `const r = await H.suspending(C.x[${fname}], [${coreArgs.join(', ')}]);` : `const r = C.x[${fname}](${coreArgs.join(', ')});`);
     // Lift.
     let out = 'undefined';
     if (func.result) {
@@ -123,7 +124,7 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
  * jco's lowered import trampolines, whose per-call task bookkeeping measured
  * 55–170 µs per host call here.
  */
-export function generateImport(func: FuncType, hostName: string, ownerOf: ResourceOwner): GeneratedCaller {
+export function generateImport(func: FuncType, hostName: string, ownerOf: ResourceOwner, suspending = false): GeneratedCaller {
   // Only host resources cross a host function (the plugin's own would need the plugin's reps here).
   checkSignature(func, (r) => (ownerOf(r) === 'host' ? 'host' : null));
   const e = new Emitter();
@@ -139,7 +140,8 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
   if (retArea) coreParams.push('$ret');
 
   e.line('const M = C.memory, R = C.handles;');
-  e.line(`const imp = function (${coreParams.join(', ')}) {`);
+  // Suspending: the host function returns a promise; the guest's stack waits for it (WebAssembly.Suspending).
+  e.line(`const imp = ${suspending ? 'async ' : ''}function (${coreParams.join(', ')}) {`);
   e.block('', () => {
     e.line('M.v();');
     // One output budget for everything this host call's arguments lift.
@@ -160,8 +162,9 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
         at += n;
       }
     }
-    e.line(`const $v = I(${args.join(', ')});`);
+    e.line(`const $v = ${suspending ? 'await ' : ''}I(${args.join(', ')});`);
     if (!func.result) return;
+    if (suspending) e.line('C.v();'); // memory may have grown while the host function ran
     const path = str(`host function ${hostName} returned a value that does not fit its result type; result`);
     const result = func.result;
     // A result that does not fit is the host's fault (HOST_ERROR), not the plugin's: checked in full

@@ -35,6 +35,8 @@ export interface CallHost {
    * the core function was never called (a bad argument): the instance stays.
    */
   fail(e: unknown, entered: boolean): Error;
+  /** Suspending callers only: calls the core export through `WebAssembly.promising`, bounded by the plugin's deadline. */
+  suspending?(f: unknown, args: unknown[]): Promise<unknown>;
 }
 
 export type Caller = (...args: unknown[]) => unknown;
@@ -89,8 +91,8 @@ function compileGenerated<F>(source: string, constants: readonly unknown[], para
  * The factory of the caller of `func` exported as core function `coreName`.
  * Throws UnsupportedAbiType when the type needs the jco fallback.
  */
-export function compileCaller(func: FuncType, coreName: string, ownerOf: ResourceOwner): Factory {
-  const { source, constants } = generateCaller(func, coreName, ownerOf);
+export function compileCaller(func: FuncType, coreName: string, ownerOf: ResourceOwner, suspending = false): Factory {
+  const { source, constants } = generateCaller(func, coreName, ownerOf, suspending);
   return compileGenerated<Factory>(source, constants, 'C, H');
 }
 
@@ -102,8 +104,8 @@ type ImportFactory = (C: AbiContext, I: HostImplementation) => (...flat: never[]
  * `hostName` of type `func`. Throws UnsupportedAbiType for types that keep
  * jco's trampoline (e.g. the plugin's own resources passed to the host).
  */
-export function compileImport(func: FuncType, hostName: string, ownerOf: ResourceOwner): ImportFactory {
-  const { source, constants } = generateImport(func, hostName, ownerOf);
+export function compileImport(func: FuncType, hostName: string, ownerOf: ResourceOwner, suspending = false): ImportFactory {
+  const { source, constants } = generateImport(func, hostName, ownerOf, suspending);
   return compileGenerated<ImportFactory>(source, constants, 'C, I');
 }
 

@@ -11,6 +11,7 @@ import { fromJco, toJco, sameInBoth } from '../abi/jco-values.js';
 import { lowerCamel, upperCamel } from '../../component/names.js';
 import { HOST_SERVED_VERSION, hostKeyFor, servedByShim } from './link-check.js';
 import { unversioned, versionOf, versionsCompatible } from '../../component/versions.js';
+import type { HostCaller } from './host-caller.js';
 
 /** A host function receives and returns witplug JS values (see README "Values"). */
 export type HostFunction = (...args: never[]) => unknown;
@@ -32,6 +33,10 @@ export interface PluginEnvironment {
   readonly host: HostImplementations;
   /** How many versions of each (unversioned) interface the plugin imports; default 1. */
   readonly versionCounts?: ReadonlyMap<string, number>;
+  /** What the host's functions see as `currentCaller()` while serving this plugin. */
+  readonly caller?: HostCaller;
+  /** `interface#function` of the imported host functions declared async (src/runtime/capabilities/host-caller.ts). */
+  readonly asyncImports?: readonly string[];
 }
 
 export const HOST_PACKAGE = 'witplug:host';

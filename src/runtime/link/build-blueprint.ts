@@ -68,21 +68,22 @@ export function blueprintOf(inputs: BlueprintInputs): PluginBlueprint {
   };
   // Bounded by the plugin's exports: only targets that resolve are memoised.
   const callers = new Map<string, CallerPlan>();
-  const caller = (target: string): CallerPlan => {
-    let plan = callers.get(target);
+  const caller = (target: string, suspending = false): CallerPlan => {
+    const key = suspending ? `\0${target}` : target;
+    let plan = callers.get(key);
     if (plan === undefined) {
       const resolved = resolveExport(shape, target);
       const coreName = coreExportName(resolved.iface, resolved.func);
       let factory: CallerPlan['factory'] = null;
       if (route.generatedCalls && servesExport(decoded, coreName)) {
         try {
-          factory = compileCaller(resolved.type, coreName, ownerOf);
+          factory = compileCaller(resolved.type, coreName, ownerOf, suspending);
         } catch (e) {
           if (!(e instanceof UnsupportedAbiType)) throw e;
         }
       }
       plan = { resolved, coreName, factory };
-      callers.set(target, plan);
+      callers.set(key, plan);
     }
     return plan;
   };
@@ -203,10 +204,15 @@ function importPlans(
   ifaces: readonly InterfaceType[], ownerOf: (r: ResourceType) => 'plugin' | 'host' | null, hostResources: ReadonlyMap<string, ResourceType>,
 ): ImportPlan[] {
   return ifaces.map((iface) => {
-    const funcs: { name: string; factory: ImportPlan['funcs'][number]['factory'] }[] = [];
+    const funcs: ImportPlan['funcs'][number][] = [];
     for (const [funcName, func] of iface.funcs) {
       try {
-        funcs.push({ name: funcName, factory: compileImport(func, `${iface.name}#${funcName}`, ownerOf) });
+        const hostName = `${iface.name}#${funcName}`;
+        let suspending: ImportPlan['funcs'][number]['factory'] | undefined;
+        funcs.push({
+          name: funcName, factory: compileImport(func, hostName, ownerOf),
+          suspending: () => (suspending ??= compileImport(func, hostName, ownerOf, true)),
+        });
       } catch (e) {
         if (e instanceof UnsupportedAbiType) continue;
         throw e;

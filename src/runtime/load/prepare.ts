@@ -19,6 +19,8 @@ import { ShapeCache, sha256Hex } from '../../component/shape-cache.js';
 import { decodeComponent, type DecodedComponent } from '../../component/decode.js';
 import { versionCounts } from '../../component/versions.js';
 import { planCapabilities, type CapabilityPlan } from '../capabilities/capability-plan.js';
+import { asyncImports, hasJspi } from '../capabilities/host-caller.js';
+import { findPluginMetadata } from '../../component/plugin-metadata.js';
 import type { HostImplementations, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
 import { linkArtifact, type GlueTransform, type LinkedArtifact } from '../link/linker.js';
 import type { Grant, Limits } from '../capabilities/grant.js';
@@ -71,6 +73,8 @@ export interface PluginOptions {
   readonly health?: Partial<HealthPolicy>;
   /** Run the plugin in a worker thread (deadline overrun → worker terminated and recreated). */
   readonly isolate?: boolean;
+  /** What host functions see as `currentCaller().context` for this plugin (default: a fresh `{}` per instance). */
+  readonly hostContext?: Record<string, unknown>;
 }
 
 /**
@@ -85,6 +89,8 @@ export interface InstanceOverrides {
   readonly config?: Readonly<Record<string, string>>;
   /** Where this instance's `witplug:host/log` records go (default: prepare's `log`). */
   readonly log?: LogSink;
+  /** This instance's `currentCaller().context` (default: prepare's `hostContext`, else a fresh `{}`). */
+  readonly hostContext?: Record<string, unknown>;
 }
 
 let defaultCache: CompileCache | undefined;
@@ -111,8 +117,12 @@ type Stage =
     readonly kind: 'in-process'; readonly blueprint: PluginBlueprint; readonly linked: LinkedArtifact; readonly options: PluginOptions;
     /** The WASI interfaces each instance links (src/runtime/capabilities/capability-plan.ts). */
     readonly wasi: readonly string[];
+    readonly version: string | null; readonly asyncImports: readonly string[];
   }
-  | { readonly kind: 'isolated'; readonly bytes: Uint8Array; readonly options: PluginOptions & { readonly limits: Limits } };
+  | {
+    readonly kind: 'isolated'; readonly bytes: Uint8Array; readonly options: PluginOptions & { readonly limits: Limits };
+    readonly version: string | null; readonly asyncImports: readonly string[];
+  };
 
 /**
  * A plugin checked, compiled and linked once, ready to be instantiated any
@@ -159,10 +169,11 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
     const name = overrides.name ?? this.name;
     const options = stage.options;
     const config = overrides.config ? { ...options.config, ...overrides.config } : options.config;
+    const caller = { name, version: stage.version, context: overrides.hostContext ?? options.hostContext ?? {} };
     if (stage.kind === 'isolated') {
       const log = overrides.log ?? options.log;
       return (await IsolatedPlugin.start(stage.bytes, this.shape, {
-        ...options, name, ...(config ? { config } : {}), ...(log ? { log } : {}),
+        ...options, name, ...(config ? { config } : {}), ...(log ? { log } : {}), caller, asyncImports: stage.asyncImports,
       })) as unknown as P;
     }
     const { blueprint, linked, wasi } = stage;
@@ -173,6 +184,8 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
       log: overrides.log ?? options.log ?? stderrLog,
       host: options.host ?? {},
       versionCounts: blueprint.versionCounts,
+      caller,
+      asyncImports: stage.asyncImports,
     };
     const sandbox = {
       sandbox: new Sandbox(blueprint.limits), health: new PluginHealth(options.health),
@@ -246,8 +259,15 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   // Only now (a rejected plugin is REJECTED first): imports the host cannot serve are the host's gap (LINK).
   if (capabilities.linkFailure !== null) throw capabilities.linkFailure;
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
+  const version = findPluginMetadata(decoded.customSections).metadata?.version ?? null;
+  const awaited = asyncImports(shape, options.host ?? {});
   if (options.isolate) {
-    return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, { kind: 'isolated', bytes, options: { ...options, limits } });
+    const stage = { kind: 'isolated', bytes, options: { ...options, limits }, version, asyncImports: awaited } as const;
+    return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, stage);
+  }
+  if (awaited.length > 0 && !hasJspi()) {
+    const why = 'this runtime has no JS promise integration (WebAssembly.Suspending and WebAssembly.promising); run a Node with it (25 or newer)';
+    throw asyncUnsupported(name, awaited, why);
   }
   const resolved = resolveLimits(limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
@@ -270,13 +290,28 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
       shimServed: capabilities.shimServed, hostInterfaces: capabilities.hostInterfaces,
       modules,
     });
-    return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, {
-      kind: 'in-process', blueprint, linked, options, wasi: capabilities.wasi,
-    });
+    if (awaited.length > 0 && !blueprint.route.generatedCalls) {
+      const why = 'its calls go through jco\'s glue (a feature witplug\'s generated calls do not cover: docs/conformance.md), '
+        + 'which calls the plugin synchronously';
+      throw asyncUnsupported(name, awaited, why);
+    }
+    const stage = { kind: 'in-process', blueprint, linked, options, wasi: capabilities.wasi, version, asyncImports: awaited } as const;
+    return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, stage);
   } catch (e) {
     linked.release();
     throw e;
   }
+}
+
+/**
+ * An in-process plugin waits for a host function's promise by suspending
+ * its wasm stack, which needs JS promise integration and witplug's
+ * generated calls; without them it is refused here, not on each call.
+ */
+function asyncUnsupported(name: string, functions: readonly string[], why: string): WitplugError {
+  return new WitplugError(ErrorCodes.ASYNC_UNSUPPORTED, `plugin ${name} imports asynchronous host functions (${functions.join(', ')}), which it cannot wait for in-process: ${why}; or load it with isolate: true (its worker waits while the host's event loop settles the promise)`, {
+    plugin: name, details: { asyncImports: functions },
+  });
 }
 
 /**
