@@ -94,6 +94,10 @@ export const ErrorCodes = {
   WORKER_EXIT: 'WORKER_EXIT',
   /** The compile cache could not be read or written. */
   CACHE: 'CACHE',
+  /** A plugin build (`witplug build`) needs a tool that is not installed; the message names what to install. */
+  TOOLCHAIN: 'TOOLCHAIN',
+  /** A plugin's sources did not build (compiler, parser or componentize error, shown in the message). */
+  BUILD: 'BUILD',
   INTERNAL: 'INTERNAL',
 } as const;
 

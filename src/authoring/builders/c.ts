@@ -1,0 +1,126 @@
+/**
+ * C → component with clang: freestanding wasm32 (no libc, no WASI) or
+ * wasm32-wasi against Debian's wasi-libc (reactor model, linked through the
+ * WASI preview1 adapter jco ships), then embed + `componentNew`.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { embedComponent } from './embed.js';
+import { buildFailed, runTool, toolOutput, toolchainMissing } from './toolchain.js';
+
+/**
+ * Fixed, path-free flags so the output is byte-for-byte reproducible: no debug
+ * info (-g would embed directories), the producers section names only the
+ * clang version, and clang's temporary object-file names never reach the module.
+ */
+export const FREESTANDING_CFLAGS: readonly string[] = [
+  '--target=wasm32',
+  '-O2',
+  '-nostdlib',
+  '-ffreestanding',
+  '-fvisibility=hidden', // only functions marked export_name are exported
+  '-Wall',
+  '-Wextra',
+  '-Wl,--no-entry',
+  '-Wl,--strip-debug',
+];
+
+/** Debian's wasi-libc: headers in /usr/include/wasm32-wasi, crt and libc in /usr/lib/wasm32-wasi. */
+const WASI_SYSROOT = '/usr';
+const REACTOR_CRT = '/usr/lib/wasm32-wasi/crt1-reactor.o';
+const WASI_LIBC = '/usr/lib/wasm32-wasi/libc.a';
+
+export const WASI_LIBC_CFLAGS: readonly string[] = [
+  '--target=wasm32-wasi',
+  `--sysroot=${WASI_SYSROOT}`,
+  '-O2',
+  '-mexec-model=reactor',
+  '-fvisibility=hidden',
+  '-Wall',
+  '-Wextra',
+  '-Wl,--strip-debug',
+];
+
+export const INSTALL_CLANG = 'install clang and lld (Debian: apt-get install clang lld)';
+export const INSTALL_WASI_LIBC = 'install clang, lld and wasi-libc (Debian: apt-get install clang lld wasi-libc libclang-rt-dev-wasm32)';
+
+/**
+ * clang's wasm driver runs `wasm-opt` after linking whenever one is on PATH,
+ * and npm puts binaryen's there under `npm run`: the output would depend on how
+ * the build was started. node_modules/.bin is hidden from clang.
+ */
+export function clangEnv(): NodeJS.ProcessEnv {
+  const sep = process.platform === 'win32' ? ';' : ':';
+  const path = (process.env['PATH'] ?? '').split(sep).filter((p) => !/node_modules[\\/]\.bin/.test(p)).join(sep);
+  return { ...process.env, PATH: path };
+}
+
+/** clang and wasm-ld are installed and clang knows the wasm32 target. */
+export async function clangAvailable(): Promise<boolean> {
+  const targets = await toolOutput('clang', ['-print-targets']);
+  if (targets === null || !/\bwasm32\b/.test(targets)) return false;
+  return (await toolOutput('wasm-ld', ['--version'])) !== null;
+}
+
+/** jco's WASI preview1 → 0.2 adapter (reactor flavour). */
+export async function preview1ReactorAdapter(): Promise<string> {
+  const { preview1AdapterReactorPath } = await import('@bytecodealliance/jco');
+  return fileURLToPath(preview1AdapterReactorPath());
+}
+
+export async function wasiLibcAvailable(): Promise<boolean> {
+  return existsSync(REACTOR_CRT) && existsSync(await preview1ReactorAdapter()) && (await clangAvailable());
+}
+
+/** First line of `clang --version`, or null without clang. */
+export async function clangVersion(): Promise<string | null> {
+  const out = await toolOutput('clang', ['--version']);
+  return out === null ? null : out.split('\n')[0]!.trim();
+}
+
+/** clang's version and the wasi-libc build (its size stands for the Debian package version). */
+export async function wasiLibcVersion(): Promise<string | null> {
+  const clang = await clangVersion();
+  if (clang === null || !existsSync(WASI_LIBC)) return null;
+  return `${clang}; wasi-libc ${statSync(WASI_LIBC).size}`;
+}
+
+export interface CBuildOptions {
+  /** .c files are compiled and linked together; other files (headers) are ignored here. */
+  readonly sourceFiles: readonly string[];
+  readonly witDir: string;
+  readonly world: string;
+  readonly libc: 'none' | 'wasi-libc';
+  /** Extra clang flags (include directories). */
+  readonly extraFlags?: readonly string[];
+}
+
+/** clang over the .c files, then embed (+ the preview1 adapter with wasi-libc) and componentNew. */
+export async function buildCComponent({ sourceFiles, witDir, world, libc, extraFlags = [] }: CBuildOptions): Promise<Uint8Array> {
+  const cFiles = sourceFiles.filter((f) => f.endsWith('.c')).map((f) => resolve(f));
+  if (cFiles.length === 0) throw buildFailed('the C build', 'no .c file among the sources');
+  if (libc === 'wasi-libc' ? !(await wasiLibcAvailable()) : !(await clangAvailable())) {
+    throw toolchainMissing(libc === 'wasi-libc' ? 'clang for wasm32-wasi with wasi-libc' : 'clang for wasm32 with wasm-ld', libc === 'wasi-libc' ? INSTALL_WASI_LIBC : INSTALL_CLANG);
+  }
+  const flags = libc === 'wasi-libc' ? WASI_LIBC_CFLAGS : FREESTANDING_CFLAGS;
+  const work = await mkdtemp(join(tmpdir(), 'witplug-c-'));
+  try {
+    const coreFile = join(work, 'guest.wasm');
+    try {
+      await runTool('clang', [...flags, ...extraFlags, '-o', coreFile, ...cFiles], { timeoutMs: 120_000, env: clangEnv() });
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw buildFailed('clang', e.stderr || e.message, err);
+    }
+    const coreModule = new Uint8Array(await readFile(coreFile));
+    const adapters = libc === 'wasi-libc'
+      ? [['wasi_snapshot_preview1', new Uint8Array(await readFile(await preview1ReactorAdapter()))] as const]
+      : undefined;
+    return await embedComponent(adapters === undefined ? { coreModule, witDir, world } : { coreModule, witDir, world, adapters });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
