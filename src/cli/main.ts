@@ -12,6 +12,8 @@ import { registerBench } from './bench.js';
 import { registerTypes } from './types.js';
 import { registerDiff } from './diff.js';
 import { registerCache } from './cache.js';
+import { registerNew } from './new.js';
+import { registerBuild } from './build.js';
 import { VERSION } from '../index.js';
 
 export function buildProgram(): Command {
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   registerTypes(program);
   registerDiff(program);
   registerCache(program);
+  registerNew(program);
+  registerBuild(program);
   return program;
 }
 
