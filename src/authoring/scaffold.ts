@@ -69,7 +69,9 @@ export async function newProject(options: NewProjectOptions): Promise<NewProject
 }
 
 function readme(name: string, p: Project, logs: boolean): string {
-  const tool = p.lang === 'js' ? 'componentize-js (install it: `npm install --save-dev @bytecodealliance/componentize-js`)' : "jco's WAT parser, embed and component new";
+  const tool = p.lang === 'js'
+    ? 'componentize-js (install it: `npm install --save-dev @bytecodealliance/componentize-js`)'
+    : "jco's WAT parser, embed and component new";
   return [
     `# ${name}`,
     '',

@@ -132,4 +132,3 @@ export function jsStub(plan: WorldPlan): string {
   for (const [iface, names] of w.resourceImports) header.push(`import { ${[...names].join(', ')} } from ${JSON.stringify(iface)};`);
   return [...header, '', ...out].join('\n').replace(/\n+$/, '\n');
 }
-

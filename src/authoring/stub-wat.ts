@@ -51,7 +51,8 @@ function zero(t: FlatType): string {
 /** The source of `plugin.wat` for the plan's world. */
 export function watStub(plan: WorldPlan): string {
   const exports = allExports(plan);
-  const resultArea = Math.max(8, ...exports.map((f) => (f.func.result === null || flatten(f.func.result).length <= MAX_FLAT_RESULTS ? 0 : elemSize(f.func.result))));
+  const areaOf = (r: ValType | null): number => (r === null || flatten(r).length <= MAX_FLAT_RESULTS ? 0 : elemSize(r));
+  const resultArea = Math.max(8, ...exports.map((f) => areaOf(f.func.result)));
   const messages: { offset: number; bytes: number; literal: string }[] = [];
   let next = RESULT_AREA + alignTo(resultArea, 8);
   const messageOf = new Map<ExportFunc, { offset: number; bytes: number }>();
@@ -143,5 +144,3 @@ const REALLOC = [
   '                         (select (local.get $old_size) (local.get $new_size) (i32.lt_u (local.get $old_size) (local.get $new_size))))))',
   '    (local.get $ptr))',
 ];
-
-

@@ -13,7 +13,8 @@ export function defaultValue(t: ValType, makeResource: (r: ResourceType) => unkn
     case 'char': return 'x';
     case 'string': return 'text';
     case 'list': return t.element.kind === 'u8' ? new Uint8Array([1, 2]) : [defaultValue(t.element, makeResource)];
-    case 'option': return defaultValue(t.type, makeResource) ?? null;
+    // witplug's convention: an option of an option wraps its outer some as {tag: 'some', val}.
+    case 'option': return t.type.kind === 'option' ? { tag: 'some', val: defaultValue(t.type, makeResource) } : defaultValue(t.type, makeResource);
     case 'enum': return t.names.at(-1);
     case 'flags': return Object.fromEntries(t.names.map((n, i) => [lowerCamel(n), i % 2 === 0]));
     case 'record': return Object.fromEntries(t.fields.map((f) => [lowerCamel(f.name), defaultValue(f.type, makeResource)]));

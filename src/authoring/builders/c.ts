@@ -102,9 +102,8 @@ export interface CBuildOptions {
 export async function buildCComponent({ sourceFiles, witDir, world, libc, extraFlags = [] }: CBuildOptions): Promise<Uint8Array> {
   const cFiles = sourceFiles.filter((f) => f.endsWith('.c')).map((f) => resolve(f));
   if (cFiles.length === 0) throw buildFailed('the C build', 'no .c file among the sources');
-  if (libc === 'wasi-libc' ? !(await wasiLibcAvailable()) : !(await clangAvailable())) {
-    throw toolchainMissing(libc === 'wasi-libc' ? 'clang for wasm32-wasi with wasi-libc' : 'clang for wasm32 with wasm-ld', libc === 'wasi-libc' ? INSTALL_WASI_LIBC : INSTALL_CLANG);
-  }
+  if (libc === 'wasi-libc' && !(await wasiLibcAvailable())) throw toolchainMissing('clang for wasm32-wasi with wasi-libc', INSTALL_WASI_LIBC);
+  if (libc === 'none' && !(await clangAvailable())) throw toolchainMissing('clang for wasm32 with wasm-ld', INSTALL_CLANG);
   const flags = libc === 'wasi-libc' ? WASI_LIBC_CFLAGS : FREESTANDING_CFLAGS;
   const work = await mkdtemp(join(tmpdir(), 'witplug-c-'));
   try {
