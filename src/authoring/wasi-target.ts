@@ -40,8 +40,8 @@ export function checkWasiChoice(choice: WasiChoice, contract: Contract): void {
 }
 
 const WORLD_HEAD = (world: string): RegExp => new RegExp(`(^|[\\s;}])world\\s+%?${world.replace(/[^a-z0-9-]/g, '')}\\s*\\{`, 'm');
-/** Top-level WASI items of a world body: `import wasi:…;` and `include wasi:…;` (with an optional `with { … }`). */
-const WASI_ITEM = /^[ \t]*(?:import|include)\s+wasi:[^;{]*(?:\{[^}]*\}\s*)?;[^\n]*\n?/gm;
+/** Top-level WASI items of a world body: `import wasi:…;`, `include wasi:…;` and `include wasi:… with { … }`. */
+const WASI_ITEM = /(?<=^|[;{}])[ \t]*(?:import|include)\s+wasi:[^;{]*(?:;|\{[^}]*\})/gm;
 
 /** The body of `world <name> { … }` in `text`: [start of body, index of the closing brace], or null. */
 function worldBody(text: string, world: string): [number, number] | null {
