@@ -44,3 +44,6 @@ export { buildProject } from './authoring/build.js';
 export type { BuildProjectOptions, BuildProjectResult } from './authoring/build.js';
 export { LANGS, PROJECT_FILE, isLang, parseWasiChoice, readProject } from './authoring/project.js';
 export type { Lang, Project, WasiChoice } from './authoring/project.js';
+export { grantedImports } from './runtime/capabilities/grant-imports.js';
+export { readManifest as readPluginManifest } from './runtime/host/manifest.js';
+export type { ManifestRequest } from './runtime/host/manifest.js';
