@@ -3,8 +3,8 @@
 // componentNew with jco's preview1 adapter, which turns those imports into WASI 0.2 ones;
 // src/authoring/builders/c.ts). Needs clang, lld and wasi-libc (scripts/setup.sh); without them
 // available() is false and callers use guests/prebuilt/.
-import { WASI_LIBC_CFLAGS, buildCComponent, wasiLibcAvailable, wasiLibcVersion } from '../../dist/authoring/builders/c.js';
-import { writeComponent } from './embed.mjs';
+import { WASI_LIBC_CFLAGS, wasiLibcAdapters, wasiLibcAvailable, wasiLibcVersion } from '../../dist/authoring/builders/c.js';
+import { compileAndEmbed } from './c.mjs';
 
 /** As the freestanding builder's: fixed, path-free flags (reproducible output). */
 export const CFLAGS = [...WASI_LIBC_CFLAGS];
@@ -16,7 +16,7 @@ export const getToolVersion = wasiLibcVersion;
 
 export const toolVersion = await getToolVersion();
 
-/** @param {import('./builder.d.mts').BuildOptions} opts */
-export async function build({ sourceFiles, witDir, world, outFile, metadata }) {
-  return writeComponent(await buildCComponent({ sourceFiles, witDir, world, libc: 'wasi-libc' }), outFile, metadata);
+/** @param {import('./builder.d.mts').BuildOptions & { bindgen?: boolean }} opts */
+export async function build(opts) {
+  return compileAndEmbed({ ...opts, flags: CFLAGS, label: 'c-wasi builder', adapters: await wasiLibcAdapters() });
 }

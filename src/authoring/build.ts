@@ -11,6 +11,9 @@ import { describeWasi, readProject, writeProject, type Lang, type WasiChoice } f
 import { buildWorld, checkWasiChoice } from './wasi-target.js';
 import { buildJsComponent } from './builders/js.js';
 import { buildWatComponent } from './builders/wat.js';
+import { buildCComponent } from './builders/c.js';
+import { generateCBindings } from '../bindings/c/index.js';
+import { cLibc, writeCBindings } from './c-project.js';
 
 export interface BuildProjectOptions {
   /** Overrides the project's WASI choice, and records it in witplug.json. */
@@ -60,8 +63,18 @@ export async function buildProject(dirArg: string, options: BuildProjectOptions 
         step(`jco parse ${source}, then component embed --world ${project.world} and component new`);
         bytes = await buildWatComponent(source, target.witPath, project.world);
         break;
-      case 'c':
-        throw new WitplugError(ErrorCodes.USAGE, 'C projects are not available yet: C plugin projects need the generated C bindings');
+      case 'c': {
+        const libc = cLibc(project.wasi);
+        const bindings = generateCBindings(target.witPath === witPath ? contract : await loadContract(target.witPath, project.world));
+        const written = await writeCBindings(dirname(source), bindings);
+        step(`generate C bindings ${written.header}, ${written.source} (witplug bindgen c)`);
+        const clangTarget = libc === 'none' ? '--target=wasm32 -nostdlib (freestanding)' : '--target=wasm32-wasi (wasi-libc)';
+        step(`clang ${clangTarget} ${source} ${written.source}, then component embed and component new`);
+        bytes = await buildCComponent({
+          sourceFiles: [source, written.source], witDir: target.witPath, world: project.world, libc, includeDirs: [dirname(source)],
+        });
+        break;
+      }
       default: {
         const never: never = project.lang;
         throw new WitplugError(ErrorCodes.INTERNAL, `unhandled language ${String(never)}`);

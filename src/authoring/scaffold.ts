@@ -13,6 +13,8 @@ import { jsStub } from './stub-js.js';
 import { watStub } from './stub-wat.js';
 import { checkWasiChoice } from './wasi-target.js';
 import { copyWitForWorld } from './wit-copy.js';
+import { cStub } from './stub-c.js';
+import { cBindingsFor, writeCBindings } from './c-project.js';
 
 export interface NewProjectOptions {
   readonly dir: string;
@@ -31,6 +33,7 @@ export interface NewProjectResult {
   readonly files: readonly string[];
 }
 
+const LANG_NAMES: Record<Lang, string> = { js: 'JavaScript', wat: 'WebAssembly text', c: 'C' };
 const SOURCE: Record<Lang, string> = { js: 'src/plugin.js', wat: 'src/plugin.wat', c: 'src/plugin.c' };
 
 async function ensureEmpty(dir: string): Promise<void> {
@@ -46,37 +49,41 @@ async function ensureEmpty(dir: string): Promise<void> {
 
 export async function newProject(options: NewProjectOptions): Promise<NewProjectResult> {
   const { lang, world } = options;
-  if (lang === 'c') {
-    throw new WitplugError(ErrorCodes.USAGE, '--lang c is not available yet: C plugin projects need the generated C bindings; use --lang js or --lang wat');
-  }
   const dir = resolve(options.dir);
   const contract = await loadContract(options.wit, world);
   const wasi = options.wasi ?? 'none';
   checkWasiChoice(wasi, contract);
   await ensureEmpty(dir);
   const plan = planWorld(contract);
-  const source = lang === 'js' ? jsStub(plan) : watStub(plan);
   const name = basename(dir);
   const project: Project = { lang, world, wit: 'wit', wasi, source: SOURCE[lang], output: `dist/${name}.wasm` };
+  // The C bindings come first: a world they cannot express is refused before anything is written.
+  const bindings = lang === 'c' ? await cBindingsFor(resolve(options.wit), contract, wasi) : null;
 
   await mkdir(join(dir, 'src'), { recursive: true });
   const witFiles = await copyWitForWorld(resolve(options.wit), join(dir, 'wit'));
-  await writeFile(join(dir, project.source), source);
+  const extra: string[] = [];
+  if (bindings !== null) {
+    await writeCBindings(join(dir, 'src'), bindings);
+    extra.push(`src/${bindings.header.name}`, `src/${bindings.source.name}`);
+  }
+  await writeFile(join(dir, project.source), lang === 'js' ? jsStub(plan) : lang === 'wat' ? watStub(plan) : cStub(plan, bindings!));
   await writeProject(dir, project);
   await writeFile(join(dir, 'README.md'), readme(name, project, plan.log !== null));
   await writeFile(join(dir, '.gitignore'), 'dist/\n');
-  return { dir, project, files: [PROJECT_FILE, 'README.md', '.gitignore', project.source, ...witFiles.map((f) => join('wit', f))] };
+  return { dir, project, files: [PROJECT_FILE, 'README.md', '.gitignore', project.source, ...extra, ...witFiles.map((f) => join('wit', f))] };
 }
 
 function readme(name: string, p: Project, logs: boolean): string {
   const tool = p.lang === 'js'
     ? 'componentize-js (install it: `npm install --save-dev @bytecodealliance/componentize-js`)'
-    : "jco's WAT parser, embed and component new";
+    : p.lang === 'c' ? 'clang for wasm32 (Debian: apt-get install clang lld; wasi-libc too with WASI)' : "jco's WAT parser, embed and component new";
   return [
     `# ${name}`,
     '',
-    `A witplug plugin in ${p.lang === 'js' ? 'JavaScript' : 'WebAssembly text'} for world \`${p.world}\` (WIT in \`${p.wit}/\`).`,
+    `A witplug plugin in ${LANG_NAMES[p.lang]} for world \`${p.world}\` (WIT in \`${p.wit}/\`).`,
     `\`${p.source}\` has a stub for every export that returns a valid default${logs ? ' and logs its name through the host\'s log' : ''}: replace the bodies.`,
+    ...(p.lang === 'c' ? ['The C bindings next to it (`src/*.h`, `src/*.c`) are generated: `witplug build` rewrites them from the WIT.'] : []),
     '',
     '```sh',
     `witplug build                                         # ${tool} → ${p.output}`,

@@ -10,7 +10,7 @@ import { cp, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WitplugError, ErrorCodes } from '../errors.js';
-import { stripVersion } from '../component/names.js';
+import { unversioned as stripVersion } from '../component/versions.js';
 import type { Contract } from '../contract/load.js';
 import type { WasiChoice } from './project.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Contract } from '../contract/load.js';
 import type { FuncType, InterfaceType, ResourceType, ValType } from '../component/types.js';
-import { stripVersion } from '../component/names.js';
+import { unversioned as stripVersion } from '../component/versions.js';
 import { assertNever } from '../util/assert-never.js';
 
 export type ExportKind = 'func' | 'constructor' | 'method' | 'static';

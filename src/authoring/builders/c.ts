@@ -4,7 +4,7 @@
  * WASI preview1 adapter jco ships), then embed + `componentNew`.
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,38 +88,68 @@ export async function wasiLibcVersion(): Promise<string | null> {
   return `${clang}; wasi-libc ${statSync(WASI_LIBC).size}`;
 }
 
-export interface CBuildOptions {
+/** A generated file (the C bindings' header or source), written next to the build. */
+export interface GeneratedFile { readonly name: string; readonly text: string }
+
+export interface CCompileOptions {
   /** .c files are compiled and linked together; other files (headers) are ignored here. */
   readonly sourceFiles: readonly string[];
-  readonly witDir: string;
-  readonly world: string;
-  readonly libc: 'none' | 'wasi-libc';
-  /** Extra clang flags (include directories). */
-  readonly extraFlags?: readonly string[];
+  readonly flags: readonly string[];
+  /**
+   * Generated bindings: written into the build directory, found with `-I .`, compiled with
+   * `-Werror` under their relative names so no build path reaches the output (reproducible).
+   */
+  readonly bindings?: readonly GeneratedFile[];
+  /** More `-I` directories (a project's `src/`). */
+  readonly includeDirs?: readonly string[];
 }
 
-/** clang over the .c files, then embed (+ the preview1 adapter with wasi-libc) and componentNew. */
-export async function buildCComponent({ sourceFiles, witDir, world, libc, extraFlags = [] }: CBuildOptions): Promise<Uint8Array> {
+/** clang over the sources (and bindings) → the core module. */
+export async function compileC({ sourceFiles, flags, bindings = [], includeDirs = [] }: CCompileOptions): Promise<Uint8Array> {
   const cFiles = sourceFiles.filter((f) => f.endsWith('.c')).map((f) => resolve(f));
   if (cFiles.length === 0) throw buildFailed('the C build', 'no .c file among the sources');
-  if (libc === 'wasi-libc' && !(await wasiLibcAvailable())) throw toolchainMissing('clang for wasm32-wasi with wasi-libc', INSTALL_WASI_LIBC);
-  if (libc === 'none' && !(await clangAvailable())) throw toolchainMissing('clang for wasm32 with wasm-ld', INSTALL_CLANG);
-  const flags = libc === 'wasi-libc' ? WASI_LIBC_CFLAGS : FREESTANDING_CFLAGS;
   const work = await mkdtemp(join(tmpdir(), 'witplug-c-'));
   try {
-    const coreFile = join(work, 'guest.wasm');
+    for (const f of bindings) await writeFile(join(work, f.name), f.text);
+    const bindingSources = bindings.filter((f) => f.name.endsWith('.c')).map((f) => f.name);
+    const include = [...(bindings.length ? ['-I', '.', '-Werror'] : []), ...includeDirs.flatMap((d) => ['-I', resolve(d)])];
     try {
-      await runTool('clang', [...flags, ...extraFlags, '-o', coreFile, ...cFiles], { timeoutMs: 120_000, env: clangEnv() });
+      await runTool('clang', [...flags, ...include, '-o', 'guest.wasm', ...cFiles, ...bindingSources], { timeoutMs: 120_000, env: clangEnv(), cwd: work });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw buildFailed('clang', e.stderr || e.message, err);
     }
-    const coreModule = new Uint8Array(await readFile(coreFile));
-    const adapters = libc === 'wasi-libc'
-      ? [['wasi_snapshot_preview1', new Uint8Array(await readFile(await preview1ReactorAdapter()))] as const]
-      : undefined;
-    return await embedComponent(adapters === undefined ? { coreModule, witDir, world } : { coreModule, witDir, world, adapters });
+    return new Uint8Array(await readFile(join(work, 'guest.wasm')));
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The preview1 adapter a wasi-libc core module is linked with, by import module name. */
+export async function wasiLibcAdapters(): Promise<[string, Uint8Array][]> {
+  return [['wasi_snapshot_preview1', new Uint8Array(await readFile(await preview1ReactorAdapter()))]];
+}
+
+export interface CBuildOptions {
+  readonly sourceFiles: readonly string[];
+  readonly witDir: string;
+  readonly world: string;
+  readonly libc: 'none' | 'wasi-libc';
+  readonly bindings?: readonly GeneratedFile[];
+  readonly includeDirs?: readonly string[];
+}
+
+/** clang over the .c files, then embed (+ the preview1 adapter with wasi-libc) and componentNew. */
+export async function buildCComponent({ sourceFiles, witDir, world, libc, bindings, includeDirs }: CBuildOptions): Promise<Uint8Array> {
+  if (libc === 'wasi-libc' && !(await wasiLibcAvailable())) throw toolchainMissing('clang for wasm32-wasi with wasi-libc', INSTALL_WASI_LIBC);
+  if (libc === 'none' && !(await clangAvailable())) throw toolchainMissing('clang for wasm32 with wasm-ld', INSTALL_CLANG);
+  const flags = libc === 'wasi-libc' ? WASI_LIBC_CFLAGS : FREESTANDING_CFLAGS;
+  const coreModule = await compileC({ sourceFiles, flags, ...(bindings ? { bindings } : {}), ...(includeDirs ? { includeDirs } : {}) });
+  try {
+    return libc === 'wasi-libc'
+      ? await embedComponent({ coreModule, witDir, world, adapters: await wasiLibcAdapters() })
+      : await embedComponent({ coreModule, witDir, world });
+  } catch (err) {
+    throw buildFailed(`embedding world ${world}`, err instanceof Error ? err.message : String(err), err);
   }
 }

@@ -11,8 +11,11 @@ const execFileAsync = promisify(execFile);
 export interface ToolOutput { readonly stdout: string; readonly stderr: string }
 
 /** Runs `cmd` (no shell), bounded in time; rejects with the process's error (its `stderr` attached). */
-export async function runTool(cmd: string, args: readonly string[], options: { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<ToolOutput> {
+export async function runTool(
+  cmd: string, args: readonly string[], options: { timeoutMs: number; env?: NodeJS.ProcessEnv; cwd?: string },
+): Promise<ToolOutput> {
   const { stdout, stderr } = await execFileAsync(cmd, [...args], {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     timeout: options.timeoutMs,
     env: options.env ?? process.env,
     maxBuffer: 16 * 1024 * 1024,
