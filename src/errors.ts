@@ -37,6 +37,8 @@ export const NoteCodes = {
   VERSION_DIFFERS: 'VERSION_DIFFERS',
   /** `missingImports: 'trap'`: an imported function or type the host lacks, linked to an UNSUPPORTED stub. */
   MISSING_IMPORT: 'MISSING_IMPORT',
+  /** An export the host marked optional (a PluginHost hook with `optional: true`) is absent; dispatch passes the plugin by. */
+  OPTIONAL_EXPORT_MISSING: 'OPTIONAL_EXPORT_MISSING',
 } as const;
 export type NoteCode = (typeof NoteCodes)[keyof typeof NoteCodes];
 
@@ -96,6 +98,16 @@ export const ErrorCodes = {
   CACHE: 'CACHE',
   /** A plugin's key-value state would exceed its quota (keys, bytes, or one value's size); nothing was written. */
   KV_QUOTA: 'KV_QUOTA',
+  /**
+   * The plugin imports host functions declared asynchronous, and this host
+   * configuration cannot wait for them: in-process on a runtime without JS
+   * promise integration. Refused at load; the message names the functions.
+   */
+  ASYNC_UNSUPPORTED: 'ASYNC_UNSUPPORTED',
+  /** A plugin build (`witplug build`) needs a tool that is not installed; the message names what to install. */
+  TOOLCHAIN: 'TOOLCHAIN',
+  /** A plugin's sources did not build (compiler, parser or componentize error, shown in the message). */
+  BUILD: 'BUILD',
   INTERNAL: 'INTERNAL',
 } as const;
 

@@ -25,8 +25,10 @@ describe('public API', () => {
         "VERSION",
         "WitplugError",
         "admit",
+        "asyncHost",
         "bindExports",
         "clearContractCache",
+        "currentCaller",
         "defaultCacheDir",
         "isWitplugError",
         "jsonLineLogger",
@@ -66,7 +68,8 @@ describe('documentation links', () => {
 describe('the exported Plugin type', () => {
   it('shows the public surface only (instantiation, call guard and call routes stay inside witplug)', () => {
     expectTypeOf<keyof api.Plugin>().toEqualTypeOf<
-      'name' | 'shape' | 'closed' | 'disabledReason' | 'fn' | 'call' | 'close' | 'componentHash' | 'loadInfo' | 'lastFuel' | 'limits' | 'instantiation'
+      | 'name' | 'shape' | 'closed' | 'disabledReason' | 'fn' | 'call' | 'close' | 'componentHash' | 'loadInfo' | 'lastFuel' | 'limits' | 'instantiation'
+      | 'caller' | 'fnAsync' | 'callAsync'
     >();
   });
 });
@@ -127,9 +130,12 @@ describe('witplug/tools', () => {
     expect(Object.keys(await import('../src/tools.js')).sort()).toMatchInlineSnapshot(`
       [
         "DEFAULT_CACHE_MAX_BYTES",
+        "LANGS",
         "METADATA_SECTION",
+        "PROJECT_FILE",
         "addPluginMetadata",
         "admitShape",
+        "buildProject",
         "cacheMaxBytes",
         "decodeComponent",
         "diffWorlds",
@@ -142,13 +148,17 @@ describe('witplug/tools', () => {
         "formatDiffFailure",
         "fromJson",
         "generateBindings",
+        "generateCBindings",
         "grantedImports",
         "inspectComponent",
         "isBreaking",
         "isGranted",
+        "isLang",
         "jcoFunction",
         "loadWitWorld",
+        "newProject",
         "parseByteCount",
+        "parseWasiChoice",
         "parseWit",
         "parseWitTree",
         "printInterfaceBody",
@@ -156,6 +166,7 @@ describe('witplug/tools', () => {
         "pruneCache",
         "readInput",
         "readPluginManifest",
+        "readProject",
         "readWitAgainstRef",
         "readWitTree",
         "readWitTreeAtRef",

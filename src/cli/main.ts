@@ -10,8 +10,11 @@ import { registerCheck } from './check.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
 import { registerTypes } from './types.js';
+import { registerBindgen } from './bindgen.js';
 import { registerDiff } from './diff.js';
 import { registerCache } from './cache.js';
+import { registerNew } from './new.js';
+import { registerBuild } from './build.js';
 import { VERSION } from '../index.js';
 
 export function buildProgram(): Command {
@@ -26,8 +29,11 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerBench(program);
   registerTypes(program);
+  registerBindgen(program);
   registerDiff(program);
   registerCache(program);
+  registerNew(program);
+  registerBuild(program);
   return program;
 }
 

@@ -18,8 +18,8 @@ export interface Logger {
   child(bindings: Readonly<Record<string, unknown>>): Logger;
 }
 
-/** What `PluginHost`'s `logger` option takes (witplug's own events). */
-export type EventLogger = (level: LogLevel, message: string, plugin: string) => void;
+/** What `PluginHost`'s `logger` option takes: `plugin` lines a plugin wrote, `host` witplug's own events. */
+export type EventLogger = (level: LogLevel, message: string, plugin: string, kind: 'plugin' | 'host') => void;
 
 /** A logger writing one JSON object per line (pino's shape: level number, time, msg, bindings). */
 export function jsonLineLogger(write: (line: string) => void, bindings: Readonly<Record<string, unknown>> = {}): Logger {
@@ -46,10 +46,14 @@ export function logAt(logger: Logger, level: LogLevel): LogFn {
   }
 }
 
-/** witplug's own events as `{source: 'witplug', plugin}` records. */
+/** witplug's own events as `{source: 'witplug', plugin}` records, plugins' lines as `{source: 'plugin', plugin}`. */
 export function eventLogger(logger: Logger): EventLogger {
   const events = logger.child({ source: 'witplug' });
-  return (level, message, plugin) => logAt(events, level).call(events, { plugin }, message);
+  const lines = logger.child({ source: 'plugin' });
+  return (level, message, plugin, kind) => {
+    const to = kind === 'plugin' ? lines : events;
+    logAt(to, level).call(to, { plugin }, message);
+  };
 }
 
 /** What a plugin's log lines are tagged with; `version` and `hook` are filled once known. */

@@ -4,7 +4,8 @@
  * plain objects on the call path; turned into a stats object or Prometheus
  * text (prom-client) only when read.
  *
- * Every call is counted; latency is timed on one call in `sampleEvery`
+ * Every call is counted — by the host's dispatchers, whose per-hook counters
+ * are read here when asked; latency (and fuel) on one call in `sampleEvery`
  * (default 16), so the clock reads stay off most calls.
  */
 import { Counter, Registry } from 'prom-client';
@@ -17,7 +18,7 @@ export interface HookStatsSnapshot {
   readonly calls: number;
   readonly errors: Readonly<Record<string, number>>;
   readonly traps: number;
-  /** Fuel used over every call, when the plugin runs with a fuel budget (else 0). */
+  /** Fuel used over the timed calls, when the plugin runs with a fuel budget (else 0). */
   readonly fuel: number;
   /** Latency of the timed calls: `buckets[i]` counts calls ≤ `LATENCY_BUCKETS_US[i]` µs (cumulative; the last is +Inf). */
   readonly latency: { readonly timed: number; readonly sumUs: number; readonly buckets: readonly number[] };
@@ -32,7 +33,10 @@ export interface PluginStatsSnapshot {
 
 /** The mutable counters of one plugin's hook (one object per plugin × hook; kept across reloads). */
 export class HookCounters {
-  calls = 0;
+  /** Where calls are counted (the host's per-hook counters), read when asked; bounded by the plugin's live hooks. */
+  readonly #sources = new Set<{ readonly calls: number }>();
+  /** Calls counted by sources that left (an unloaded plugin's). */
+  #retired = 0;
   traps = 0;
   fuel = 0;
   timed = 0;
@@ -40,6 +44,21 @@ export class HookCounters {
   readonly errors = new Map<string, number>();
   /** Per bucket, not cumulative; the last one is +Inf. */
   readonly buckets = new Float64Array(LATENCY_BUCKETS_US.length + 1);
+
+  get calls(): number {
+    let n = this.#retired;
+    for (const s of this.#sources) n += s.calls;
+    return n;
+  }
+
+  countFrom(source: { readonly calls: number }): void {
+    this.#sources.add(source);
+  }
+
+  retire(): void {
+    for (const s of this.#sources) this.#retired += s.calls;
+    this.#sources.clear();
+  }
 
   failed(code: string): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
@@ -87,10 +106,15 @@ export class PluginMetrics {
     return h;
   }
 
-  loaded(plugin: string, info: LoadInfo): void {
+  loaded(plugin: string, info: LoadInfo | undefined): void {
     const p = this.#plugin(plugin);
     p.loads++;
-    if (info.cache === 'hit') p.cacheHits++;
+    if (info?.cache === 'hit') p.cacheHits++;
+  }
+
+  /** `plugin` left its host: its counts so far are kept, its counters' sources let go. */
+  retire(plugin: string): void {
+    for (const h of this.#plugins.get(plugin)?.hooks.values() ?? []) h.retire();
   }
 
   /** A version of `plugin` was refused (admission, policy, link, init). */
@@ -142,7 +166,7 @@ export class PluginMetrics {
     };
     perHook('witplug_hook_calls_total', 'Calls into a plugin hook.', (h) => h.calls);
     perHook('witplug_hook_traps_total', 'Calls that trapped.', (h) => h.traps);
-    perHook('witplug_hook_fuel_total', 'Fuel used by calls (plugins with a fuel budget).', (h) => h.fuel);
+    perHook('witplug_hook_fuel_total', 'Fuel used by timed calls (plugins with a fuel budget).', (h) => h.fuel);
     const plugins = this.#plugins;
     new Counter({
       name: 'witplug_hook_errors_total', help: 'Failed calls by error code.', labelNames: ['plugin', 'hook', 'code'], registers: [registry],

@@ -2,27 +2,49 @@
  * `HostServices`: the per-plugin state, metrics and structured logs a
  * `PluginHost` offers its plugins, given as its `services` option. The host
  * asks it for each plugin's extra host tables (`witplug:host/kv`,
- * `witplug:host/log`) before instantiating, and hands it every new instance
- * to count its calls.
+ * `witplug:host/log`) before instantiating, and for the functions it calls
+ * each hook through; the host's dispatchers count the calls.
  */
 import type { HostFunction, HostImplementations } from '../capabilities/host-imports.js';
-import type { Plugin, PluginFunction } from '../instance/surface.js';
+import type { PluginFunction, PluginInstance } from '../instance/surface.js';
+import type { LoadInfo } from '../link/blueprint.js';
 import { WitplugError, type WitplugErrorJson } from '../../errors.js';
-import { resolveExport } from '../link/exports.js';
 import { MemoryKvStore, PluginKv, kvHostTable, type KvQuota, type KvStore } from './kv.js';
 import { PluginMetrics, type HookCounters, type PluginStatsSnapshot } from './metrics.js';
 import { eventLogger, logHostTable, type EventLogger, type Logger, type PluginLogTags } from './logger.js';
 import { watchPluginDir, type DirWatcher, type WatchableHost, type WatchOptions } from './watch.js';
 
+/** What a hook's call count is read from: the host's own per-hook counter, bumped by its dispatcher. */
+export interface CallCount {
+  readonly calls: number;
+}
+
+/**
+ * How a host with services calls one plugin's hook: `fn` on most calls,
+ * `timed` on the calls whose count ANDed with `sample` is 0 (one in
+ * `sampleEvery`). Calls are counted by the host (`CallCount`), failures
+ * reported through `failed`: neither costs a wrapper frame per call.
+ */
+export interface ServedHook {
+  readonly fn: PluginFunction;
+  readonly timed: PluginFunction;
+  readonly sample: number;
+  failed(code: string): void;
+}
+
 /** What `PluginHost` calls on its `services` (implemented by `HostServices`). */
 export interface PluginServices {
   /** The host tables for plugin `name`: `base` (the host's own, which win) plus the services'. */
   hostFor(name: string, base: HostImplementations | undefined): HostImplementations;
-  /** The instance as the host should hold it (calls counted). */
-  instrument(plugin: Plugin): Plugin;
+  /** A version of plugin `name` was instantiated (its hash, and how it was compiled when known). */
+  loaded(name: string, componentHash: string, info: LoadInfo | undefined): void;
+  /** The functions the host calls `target` of `plugin` through, its calls counted in `count`. */
+  serve(plugin: PluginInstance, target: string, count: CallCount): ServedHook;
   /** A version of plugin `name` failed to load (admission, policy, link, init). */
   rejected(name: string, error: unknown): void;
-  /** witplug's own events, when the services have a logger. */
+  /** Plugin `name` left the host: its call counts are kept, their sources let go. */
+  unloaded(name: string): void;
+  /** witplug's own events and the plugins' log lines, when the services have a logger. */
   readonly eventLog: EventLogger | undefined;
   /** `host` closed: what the services run for it (directory watchers) stops. */
   hostClosed(host: object): void;
@@ -65,8 +87,10 @@ export class HostServices implements PluginServices {
   readonly eventLog: EventLogger | undefined;
   readonly #quota: KvQuota;
   readonly #mask: number;
-  /** Log tags of the version being instantiated, per plugin name, until `instrument` takes them. */
+  /** Log tags of the version being instantiated, per plugin name, until `loaded` takes them. */
   readonly #pendingTags = new Map<string, PluginLogTags>();
+  /** Log tags of the loaded version, per plugin name. */
+  readonly #tags = new Map<string, PluginLogTags>();
   /** One entry per plugin name: bounded by the plugins the host has tried to load. */
   readonly #rejections = new Map<string, Rejection>();
   readonly #watchers = new Map<object, Set<DirWatcher>>();
@@ -83,24 +107,6 @@ export class HostServices implements PluginServices {
     this.#mask = every - 1;
   }
 
-  /** The lifecycle `init`: an `err` result (or a failure) keeps this version out, as a rejection does. */
-  #initCounted(name: string, init: PluginFunction): PluginFunction {
-    return (...args) => {
-      let result: unknown;
-      try {
-        result = init(...args);
-      } catch (e) {
-        this.rejected(name, e);
-        throw e;
-      }
-      const r = result as { tag?: unknown; val?: unknown } | null;
-      if (r !== null && typeof r === 'object' && r.tag === 'err') {
-        this.rejected(name, new WitplugError('INIT_FAILED', `init refused to start: ${typeof r.val === 'string' ? r.val : 'no reason given'}`, { plugin: name, hook: 'init' }));
-      }
-      return result;
-    };
-  }
-
   /** Plugin `name`'s key-value state (what it reaches through `witplug:host/kv`). */
   kv(name: string): PluginKv {
     return new PluginKv(this.kvStore, name, this.#quota);
@@ -114,31 +120,32 @@ export class HostServices implements PluginServices {
     return { ...own, ...base };
   }
 
-  instrument(plugin: Plugin): Plugin {
-    const tags = this.#pendingTags.get(plugin.name) ?? { plugin: plugin.name, version: null, hook: null };
-    this.#pendingTags.delete(plugin.name);
-    tags.version = plugin.componentHash.slice(0, 12);
-    this.#rejections.delete(plugin.name); // a version that loads supersedes an earlier refusal
-    this.metrics.loaded(plugin.name, plugin.loadInfo);
-    const wrapped = new Map<string, PluginFunction>();
-    const fn = (target: string): PluginFunction => {
-      let w = wrapped.get(target);
-      if (w !== undefined) return w;
-      const f = plugin.fn(target);
-      const arity = resolveExport(plugin.shape, target).type.params.length;
-      w = counted(plugin, f, this.metrics.hook(plugin.name, target), this.logger === undefined ? null : tags, target, this.#mask, arity);
-      wrapped.set(target, (w = target === 'init' ? this.#initCounted(plugin.name, w) : w));
-      return w;
+  loaded(name: string, componentHash: string, info: LoadInfo | undefined): void {
+    const tags = this.#pendingTags.get(name);
+    this.#pendingTags.delete(name);
+    if (tags !== undefined) this.#tags.set(name, tags);
+    const current = tags ?? this.#tags.get(name);
+    if (current !== undefined) current.version = componentHash.slice(0, 12);
+    this.#rejections.delete(name); // a version that loads supersedes an earlier refusal
+    this.metrics.loaded(name, info);
+  }
+
+  serve(plugin: PluginInstance, target: string, count: CallCount): ServedHook {
+    const c = this.metrics.hook(plugin.name, target);
+    c.countFrom(count);
+    const tags = this.logger === undefined ? null : this.#tags.get(plugin.name) ?? null;
+    const raw = plugin.fn(target);
+    return {
+      fn: tags === null ? raw : tagged(raw, tags, target),
+      timed: timed(plugin, raw, c, tags, target),
+      sample: this.#mask,
+      failed: (code) => c.failed(code),
     };
-    // The instance keeps its private state: every other property is read from it, methods bound to it.
-    return new Proxy(plugin, {
-      get(target, prop) {
-        if (prop === 'fn') return fn;
-        if (prop === 'call') return (t: string, args: readonly unknown[]) => fn(t)(...args);
-        const v: unknown = Reflect.get(target, prop, target);
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-      },
-    });
+  }
+
+  unloaded(name: string): void {
+    this.metrics.retire(name);
+    this.#tags.delete(name);
   }
 
   /**
@@ -184,84 +191,32 @@ export class HostServices implements PluginServices {
   }
 }
 
-/**
- * `fn` counted into `c`: every call, failures by code, fuel when the plugin
- * has a budget; one call in `mask + 1` timed. With a logger, the current
- * hook is set for the plugin's log lines while it runs. Untimed calls take
- * the short path: a clock read costs more than a small hook call.
- */
-function counted(plugin: Plugin, fn: PluginFunction, c: HookCounters, tags: PluginLogTags | null, hook: string, mask: number, arity: number): PluginFunction {
-  const fuel = plugin.lastFuel !== undefined;
-  const full = (args: unknown[]): unknown => {
+/** `fn` with the running hook set in the plugin's log tags while it runs. */
+function tagged(fn: PluginFunction, tags: PluginLogTags, hook: string): PluginFunction {
+  return (...args) => {
+    const outer = tags.hook;
+    tags.hook = hook;
+    try {
+      return fn(...args);
+    } finally {
+      tags.hook = outer;
+    }
+  };
+}
+
+/** `fn` timed into `c` (and its fuel added, when the plugin has a budget); tagged as `tagged` is. */
+function timed(plugin: PluginInstance, fn: PluginFunction, c: HookCounters, tags: PluginLogTags | null, hook: string): PluginFunction {
+  return (...args) => {
     const outer = tags?.hook ?? null;
     if (tags !== null) tags.hook = hook;
     const t0 = performance.now();
     try {
       return fn(...args);
-    } catch (e) {
-      c.failed(e instanceof WitplugError ? e.code : 'INTERNAL');
-      throw e;
     } finally {
       if (tags !== null) tags.hook = outer;
       c.timedCall((performance.now() - t0) * 1000);
-      if (fuel) c.fuel += plugin.lastFuel ?? 0;
+      const fuel = (plugin as { readonly lastFuel?: number }).lastFuel;
+      if (fuel !== undefined) c.fuel += fuel;
     }
   };
-  if (fuel || tags !== null) {
-    return (...args) => {
-      if ((++c.calls & mask) === 0) return full(args);
-      const outer = tags?.hook ?? null;
-      if (tags !== null) tags.hook = hook;
-      try {
-        return fn(...args);
-      } catch (e) {
-        c.failed(e instanceof WitplugError ? e.code : 'INTERNAL');
-        throw e;
-      } finally {
-        if (tags !== null) tags.hook = outer;
-        if (fuel) c.fuel += plugin.lastFuel ?? 0;
-      }
-    };
-  }
-  // No rest parameter for the common arities: the argument array is not allocated per call.
-  const fail = (e: unknown): never => {
-    c.failed(e instanceof WitplugError ? e.code : 'INTERNAL');
-    throw e;
-  };
-  switch (arity) {
-    case 0: return () => {
-      if ((++c.calls & mask) === 0) return full([]);
-      try { return fn(); } catch (e) { return fail(e); }
-    };
-    case 1: return (a) => {
-      if ((++c.calls & mask) === 0) return full([a]);
-      try { return fn(a); } catch (e) { return fail(e); }
-    };
-    case 2: return (a, b) => {
-      if ((++c.calls & mask) === 0) return full([a, b]);
-      try { return fn(a, b); } catch (e) { return fail(e); }
-    };
-    default: return (...args) => {
-      if ((++c.calls & mask) === 0) return full(args);
-      try { return fn(...args); } catch (e) { return fail(e); }
-    };
-  }
-}
-
-/**
- * `load` with the services' host tables for plugin `name` (the host's own
- * `base` tables win), its instance instrumented, a failure recorded as a
- * rejection. Without services: `load(base)` as is.
- */
-export async function loadWithServices(
-  services: PluginServices | undefined, name: string, base: HostImplementations | undefined,
-  load: (host: HostImplementations | undefined) => Promise<Plugin>,
-): Promise<Plugin> {
-  if (services === undefined) return load(base);
-  try {
-    return services.instrument(await load(services.hostFor(name, base)));
-  } catch (e) {
-    services.rejected(name, e);
-    throw e;
-  }
 }

@@ -60,7 +60,7 @@ interface NameState {
 export function watchPluginDir(host: WatchableHost, dir: string, options: WatchOptions = {}): DirWatcher {
   const debounceMs = options.debounceMs ?? 100;
   const maxPlugins = options.maxPlugins ?? 1000;
-  const log: EventLogger = options.log ?? ((level, message, plugin) => process.stderr.write(`[${plugin}] ${level}: ${message}\n`));
+  const log: EventLogger = options.log ?? ((level, message, plugin) => process.stderr.write(`witplug: [${plugin}] ${level}: ${message}\n`));
   const load = options.load ?? ((name: string, path: string) => host.load(path, { name }));
   const states = new Map<string, NameState>();
   const rejected = new Map<string, Rejection>();
@@ -69,7 +69,7 @@ export function watchPluginDir(host: WatchableHost, dir: string, options: WatchO
   const attempt = async (name: string): Promise<void> => {
     const path = join(dir, `${name}.wasm`);
     if (!existsSync(path)) {
-      log('info', 'its file left the watched directory; the loaded version (if any) keeps serving', name);
+      log('info', 'its file left the watched directory; the loaded version (if any) keeps serving', name, 'host');
       return;
     }
     const action = host.plugins().some((p) => p.name === name) ? 'reload' : 'load';
@@ -77,13 +77,13 @@ export function watchPluginDir(host: WatchableHost, dir: string, options: WatchO
       if (action === 'reload') await host.reload(name, path);
       else await load(name, path);
       rejected.delete(name);
-      log('info', `${action}ed from ${path}`, name);
+      log('info', `${action}ed from ${path}`, name, 'host');
       options.onChange?.({ name, action, error: null });
     } catch (e) {
       const error = e instanceof WitplugError ? e : new WitplugError(ErrorCodes.INTERNAL, String(e), { plugin: name, cause: e });
       rejected.set(name, { error, at: new Date().toISOString() });
       const keeps = action === 'reload' ? 'the previous version keeps serving' : 'not loaded';
-      log('error', `${action} refused, ${keeps}: [${error.code}] ${error.message}`, name);
+      log('error', `${action} refused, ${keeps}: [${error.code}] ${error.message}`, name, 'host');
       options.onChange?.({ name, action, error });
     }
   };
@@ -112,7 +112,7 @@ export function watchPluginDir(host: WatchableHost, dir: string, options: WatchO
     let s = states.get(name);
     if (s === undefined) {
       if (states.size >= maxPlugins) {
-        log('warn', `ignored: the watcher tracks at most ${maxPlugins} plugins`, name);
+        log('warn', `ignored: the watcher tracks at most ${maxPlugins} plugins`, name, 'host');
         return;
       }
       states.set(name, (s = { timer: null, running: false, again: false }));
@@ -138,7 +138,7 @@ export function watchPluginDir(host: WatchableHost, dir: string, options: WatchO
     for (const s of states.values()) if (s.timer !== null) clearTimeout(s.timer);
   };
   fsWatcher.on('error', (e) => {
-    log('error', `watching ${dir} failed, watcher closed: ${e.message}`, 'witplug');
+    log('error', `watching ${dir} failed, watcher closed: ${e.message}`, 'witplug', 'host');
     close();
   });
 
