@@ -29,6 +29,7 @@ describe('public API', () => {
         "prepare",
         "readGrantManifest",
         "sharedCompileCache",
+        "terminalProgress",
       ]
     `);
   });
