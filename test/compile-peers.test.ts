@@ -130,8 +130,10 @@ describe('a lock someone else left', () => {
 
 interface WorkerStats { compiled: number; waitedForPeer: number; lockTakeovers: number; peerWaitTimeouts: number; sources: string[] }
 
-async function cluster(workers: number, dir: string, plugins: readonly string[]): Promise<{ ms: number; workers: WorkerStats[] }> {
-  const r = await run(process.execPath, [PEERS, 'cluster', String(workers), dir, ...plugins], { timeoutMs: 240_000 });
+async function cluster(
+  workers: number, dir: string, plugins: readonly string[], env: NodeJS.ProcessEnv = {},
+): Promise<{ ms: number; workers: WorkerStats[] }> {
+  const r = await run(process.execPath, [PEERS, 'cluster', String(workers), dir, ...plugins], { timeoutMs: 240_000, env: { ...process.env, ...env } });
   expect(r, r.stderr).toMatchObject({ code: 0 });
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms: number; workers: WorkerStats[] };
   expect(out.workers).toHaveLength(workers);
@@ -155,24 +157,46 @@ describe('node:cluster workers on one cache directory', () => {
     expect(readdirSync(dir)).toHaveLength(2);
   }, 300_000);
 
-  it('a process killed while it holds the lock: the others take over and finish, compiling once', async () => {
-    const dir = tempDir('killed');
+  /** Starts a process compiling the JS guest into `dir` and resolves once it holds the lock (bounded). */
+  async function holderWithLock(dir: string): Promise<{ holder: ReturnType<typeof spawn>; exited: Promise<unknown>; lock: string }> {
     const lock = `${new CompileCache(dir).entryPath(sha256Hex(readFileSync(JS_GUEST)))!}.lock`;
     const holder = spawn(process.execPath, [PEERS, 'hold', dir, JS_GUEST], { stdio: 'ignore' });
     const exited = once(holder, 'exit');
-    // Bounded: the JS guest's compile takes seconds, the lock appears right at its start.
+    // The JS guest's compile takes seconds, the lock appears right at its start.
     for (let waited = 0; ; waited += 20) {
       if (await access(lock).then(() => true, () => false)) break;
       if (waited > 120_000) throw new Error('the holder never took the lock');
       await sleep(20);
     }
+    return { holder, exited, lock };
+  }
+
+  it('a process killed while it holds the lock: the others take over and finish, compiling once', async () => {
+    const dir = tempDir('killed');
+    const { holder, exited, lock } = await holderWithLock(dir);
     holder.kill('SIGKILL');
     await exited;
     expect(existsSync(lock)).toBe(true);
-    const { workers } = await cluster(3, dir, [JS_GUEST]);
+    // A lease longer than the run: the dead holder must be recognised by its pid, whenever it was killed.
+    const { workers } = await cluster(3, dir, [JS_GUEST], { LOCK_LEASE_MS: '600000' });
     expect(sum(workers, 'compiled')).toBe(1);
     expect(sum(workers, 'lockTakeovers')).toBe(1);
     expect(sum(workers, 'peerWaitTimeouts')).toBe(0);
     expect(readdirSync(dir).filter((f) => !f.endsWith('.wpa'))).toEqual([]);
+  }, 300_000);
+
+  it('a holder that hangs (stopped, pid alive): taken over once its lease runs out', async () => {
+    const dir = tempDir('hung');
+    const { holder, exited } = await holderWithLock(dir);
+    holder.kill('SIGSTOP');
+    try {
+      const { workers } = await cluster(2, dir, [JS_GUEST], { LOCK_LEASE_MS: '1000' });
+      expect(sum(workers, 'lockTakeovers')).toBeGreaterThanOrEqual(1);
+      expect(sum(workers, 'peerWaitTimeouts')).toBe(0);
+      for (const w of workers) for (const s of w.sources) expect(['miss', 'hit']).toContain(s);
+    } finally {
+      holder.kill('SIGKILL');
+      await exited;
+    }
   }, 300_000);
 });

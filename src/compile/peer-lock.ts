@@ -1,7 +1,9 @@
 /**
  * Cross-process single flight for compiles that share one cache directory
  * (N gateway workers starting cold): the first process to create
- * `<entry>.lock` with O_EXCL compiles; the others wait for the entry.
+ * `<entry>.lock` compiles; the others wait for the entry. The lock is created
+ * whole: the holder record is written to a temp file (O_EXCL) and link(2)ed
+ * to the lock path, which fails when a lock exists and never replaces one.
  *
  * The lock only deduplicates work, it never guards correctness: entries are
  * still published by an atomic rename, so a lost race costs a second compile,
@@ -50,26 +52,58 @@ export async function tryLock(lockPath: string, timing: LockTiming): Promise<Loc
   let tookOver = false;
   // A few rounds: a stale lock removed here may be re-created by a peer in between.
   for (let round = 0; round < 3; round++) {
-    let fh: FileHandle;
-    try {
-      fh = await open(lockPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return { kind: 'unavailable' };
-      const judged = await judge(lockPath, timing.leaseMs);
-      if (judged.kind === 'gone') continue;
-      if (judged.kind === 'odd') return { kind: 'unavailable' };
-      if (judged.kind === 'live') return { kind: 'busy' };
-      if (await takeOver(lockPath, judged.ino)) tookOver = true;
-      continue;
-    }
-    return { kind: 'held', lock: await hold(lockPath, fh, timing), tookOver };
+    const fh = await createRecord(lockPath);
+    if (fh === null) return { kind: 'unavailable' };
+    const published = await publish(fh.path, lockPath);
+    if (published === 'ok') return { kind: 'held', lock: hold(lockPath, fh.handle, timing), tookOver };
+    await fh.handle.close().catch(() => undefined);
+    if (published === 'failed') return { kind: 'unavailable' };
+    const judged = await judge(lockPath, timing.leaseMs);
+    if (judged.kind === 'gone') continue;
+    if (judged.kind === 'odd') return { kind: 'unavailable' };
+    if (judged.kind === 'live') return { kind: 'busy' };
+    if (await takeOver(lockPath, judged.ino)) tookOver = true;
   }
   return { kind: 'busy' };
 }
 
-async function hold(lockPath: string, fh: FileHandle, timing: LockTiming): Promise<HeldLock> {
-  const holder: Holder = { pid: process.pid, host: HOST };
-  await fh.writeFile(JSON.stringify(holder)).catch(() => undefined);
+/**
+ * The holder record in a temp file of our own, open for the heartbeat. It is
+ * complete before it becomes the lock, so a holder killed at any moment
+ * leaves a lock whose pid can be judged.
+ */
+async function createRecord(lockPath: string): Promise<{ path: string; handle: FileHandle } | null> {
+  const path = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch {
+    return null;
+  }
+  try {
+    const holder: Holder = { pid: process.pid, host: HOST };
+    await handle.writeFile(JSON.stringify(holder));
+    return { path, handle };
+  } catch {
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    return null;
+  }
+}
+
+/** link(2) the record to the lock path: atomic, and fails with EEXIST when a lock exists (never replaces it). */
+async function publish(record: string, lockPath: string): Promise<'ok' | 'exists' | 'failed'> {
+  try {
+    await link(record, lockPath);
+    return 'ok';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EEXIST' ? 'exists' : 'failed';
+  } finally {
+    await unlink(record).catch(() => undefined);
+  }
+}
+
+function hold(lockPath: string, fh: FileHandle, timing: LockTiming): HeldLock {
   // The lease: peers judge the lock by its mtime, so a long compile keeps it fresh.
   // (A synchronous stretch longer than the lease still lets a peer take over: a duplicate compile, no harm.)
   const beat = setInterval(() => {
