@@ -219,7 +219,7 @@ export class CompileCache {
       this.stats.lastRebuildReason = reason;
       return { componentHash, glue, coreModules, source: 'rebuild', rebuildReason: reason };
     } finally {
-      // After the entry is published: a waiting peer that sees the lock gone finds the entry.
+      // After the entry is published: the waiting peer that takes the lock next finds it.
       await lock.held?.release();
     }
   }
