@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CompileCache } from '../src/compile/cache.js';
 import { terminalProgress, type CompileProgress } from '../src/compile/progress.js';
-import { loadPlugin } from '../src/index.js';
+import { PluginHost, loadContract, loadPlugin } from '../src/index.js';
 import { MAIN } from './helpers/cli.js';
 import { run } from './helpers/run.js';
 
@@ -36,6 +36,20 @@ describe('onProgress', () => {
     events.length = 0;
     expect((await loadPlugin(calcBytes, { name: 'calc', cache: new CompileCache(dir), onProgress, log: () => {} })).loadInfo.cache).toBe('hit');
     expect(events).toEqual([]);
+  });
+
+  it('PluginHost passes its onProgress to every load', async () => {
+    const events: CompileProgress[] = [];
+    const host = new PluginHost({
+      contract: await loadContract('wit', 'gateway-plugin'), cache: new CompileCache(tempDir('host')),
+      hooks: { check: { target: 'filter#check', kind: 'bail' } }, logger: () => {}, onProgress: (e) => void events.push(e),
+    });
+    try {
+      await host.load(resolve('guests/dist/gateway-wat.wasm'), { name: 'wat' });
+      expect(events.map((e) => `${e.phase} ${e.name}`)).toEqual(['start wat', 'done wat']);
+    } finally {
+      await host.close();
+    }
   });
 
   it('a throwing listener does not fail the load', async () => {
