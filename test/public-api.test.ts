@@ -134,6 +134,7 @@ describe('witplug/tools', () => {
         "formatDiffFailure",
         "fromJson",
         "generateBindings",
+        "generateGuestTypes",
         "grantedImports",
         "inspectComponent",
         "isBreaking",
