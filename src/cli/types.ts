@@ -6,7 +6,8 @@
  * Writes to stdout without `-o`. Exit 0, or 2 for usage/contract errors.
  */
 import type { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { loadContract } from '../index.js';
 import { generateBindings, generateGuestTypes } from '../tools.js';
 import { ExitCode, runCommand, usage } from './output.js';
@@ -46,6 +47,8 @@ async function types(flags: TypesFlags): Promise<ExitCode> {
     return ExitCode.OK;
   }
   try {
+    // `-o src/bindings.ts` in a fresh project: the folder is made, as tsc makes its outDir.
+    await mkdir(dirname(flags.output), { recursive: true });
     await writeFile(flags.output, source);
   } catch (e) {
     throw usage(`cannot write ${flags.output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
