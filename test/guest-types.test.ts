@@ -133,3 +133,41 @@ describe('witplug types --guest: a world using every type kind', () => {
     }
   });
 });
+
+describe('witplug types --guest: world-level functions', () => {
+  const WIT = `package t:root@0.1.0;
+interface a { f: func(x: u32) -> result<string, u8>; }
+interface b { g: func(x: u32); }
+world w {
+  import add: func(a: u32, b: u32) -> u32;
+  import a;
+  export run: func() -> result<u32, string>;
+  export b;
+}
+`;
+  const GUEST = `import add from 'add';
+import { f } from 't:root/a@0.1.0';
+
+export function run(): number {
+  return add(1, 2) + f(3).length;
+}
+
+export const b = {
+  g: async (x: number): Promise<void> => {
+    void x;
+  },
+};
+`;
+
+  it('an imported function is the default export of a module named after it; an exported one is a function of the entry module', async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, 'w.wit'), WIT);
+    const r = await cli('/tmp/wpcache-guest-types').witplug('types', '--guest', '--wit', join(dir, 'w.wit'), '--world', 'w', '-o', join(dir, TYPES));
+    expect(r.code).toBe(0);
+    writeFileSync(join(dir, 'guest.ts'), GUEST);
+    writeFileSync(join(dir, 'wrong.ts'), GUEST.replace('return add(1, 2)', "return 'x' + add(1, 2)"));
+    const output = await tsc(dir, ['guest.ts', moduleCheck(dir, 'guest', 'w'), 'wrong.ts', moduleCheck(dir, 'wrong', 'w')]);
+    expect(errorsIn(output, 'guest.ts').concat(errorsIn(output, 'check-guest.ts'))).toEqual([]);
+    expect(errorsIn(output, 'wrong.ts').join('\n')).toMatch(/'string' is not assignable to type 'number'/);
+  });
+});

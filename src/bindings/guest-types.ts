@@ -273,7 +273,10 @@ export function generateGuestTypes(contract: Contract): string {
       }
       const shortName = shortInterfaceName(item.name);
       const key = unique(shortName) ? lowerCamel(shortName) : item.name;
-      worldLines.push(`  /** export ${item.name}: \`export const ${unique(shortName) ? key : '…'} = { … }\` in the entry module */\n  export interface ${exportInterfaceName(item)} {\n${members.join('\n')}\n  }`);
+      const where = unique(shortName)
+        ? `\`export const ${key} = { … }\` in the entry module`
+        : `another exported interface is also named ${shortName}: keyed here by its full name; export it under the name componentize-js gives it`;
+      worldLines.push(`  /** export ${item.name}: ${where} */\n  export interface ${exportInterfaceName(item)} {\n${members.join('\n')}\n  }`);
       moduleShape.push(`    readonly ${quote(key)}: ${exportInterfaceName(item)};`);
     } else if (item.kind === 'func') {
       moduleShape.push(exportedFunction(namer, item.func, '    ', quote(lowerCamel(item.name))));
