@@ -21,7 +21,7 @@ export function runnableBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```sh run\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
 }
 
-/** An empty folder with witplug installed as a reader would have it after `npm install witplug`. */
+/** An empty folder with witplug installed as a reader would have it after the guides' `npm install`. */
 function scratchProject(): string {
   mkdirSync(join(REPO, '.cache'), { recursive: true });
   const dir = mkdtempSync(join(REPO, '.cache', 'guide-'));
@@ -30,6 +30,9 @@ function scratchProject(): string {
   symlinkSync(REPO, join(dir, 'node_modules', 'witplug'), 'dir');
   // npm links the bin and makes it executable; tsc's output is not, so a shim runs it with node.
   writeFileSync(join(dir, 'node_modules', '.bin', 'witplug'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(REPO, 'dist', 'cli', 'main.js'))} "$@"\n`, { mode: 0o755 });
+  // `npm install --save-dev typescript`, which the guides ask for too.
+  symlinkSync(join(REPO, 'node_modules', 'typescript'), join(dir, 'node_modules', 'typescript'), 'dir');
+  writeFileSync(join(dir, 'node_modules', '.bin', 'tsc'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'))} "$@"\n`, { mode: 0o755 });
   return dir;
 }
 
