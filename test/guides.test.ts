@@ -13,7 +13,7 @@ import { run } from './helpers/run.js';
 const REPO = process.cwd();
 const GUIDES = join(REPO, 'docs', 'guides');
 /** The guides whose blocks run here. Rust, Go and Python need toolchains CI does not have. */
-const RUNNABLE_GUIDES = ['host-app'] as const;
+const RUNNABLE_GUIDES = ['host-app', 'contract-review'] as const;
 const BLOCK_TIMEOUT_MS = 300_000;
 
 /** The ```sh run blocks of a guide, in order. */
