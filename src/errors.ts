@@ -37,6 +37,8 @@ export const NoteCodes = {
   VERSION_DIFFERS: 'VERSION_DIFFERS',
   /** `missingImports: 'trap'`: an imported function or type the host lacks, linked to an UNSUPPORTED stub. */
   MISSING_IMPORT: 'MISSING_IMPORT',
+  /** An export the host marked optional (a PluginHost hook with `optional: true`) is absent; dispatch passes the plugin by. */
+  OPTIONAL_EXPORT_MISSING: 'OPTIONAL_EXPORT_MISSING',
 } as const;
 export type NoteCode = (typeof NoteCodes)[keyof typeof NoteCodes];
 
@@ -94,6 +96,12 @@ export const ErrorCodes = {
   WORKER_EXIT: 'WORKER_EXIT',
   /** The compile cache could not be read or written. */
   CACHE: 'CACHE',
+  /**
+   * The plugin imports host functions declared asynchronous, and this host
+   * configuration cannot wait for them: in-process on a runtime without JS
+   * promise integration. Refused at load; the message names the functions.
+   */
+  ASYNC_UNSUPPORTED: 'ASYNC_UNSUPPORTED',
   INTERNAL: 'INTERNAL',
 } as const;
 

@@ -29,6 +29,7 @@ export { DEFAULT_MAX_OUTPUT_BYTES } from './runtime/abi/index.js';
 export { PluginHost } from './runtime/host/plugin-host.js';
 export type {
   PluginHostOptions, HookSpec, OperationSpec, Anchor, AnchorPosition, DispatchKind, FailurePolicy, LoadOptions, PluginInfo, HookStats, HostLogger,
+  LogKind, PluginHostEvents, PluginHostEvent,
 } from './runtime/host/types.js';
 export type { HookDispatcher, DispatchResult, Delivered, HookFunctions, UntypedHooks, UntypedDispatcher, TargetFunction } from './runtime/host/hook-types.js';
 export type { ManifestPolicy, PolicyRoot } from './runtime/host/manifest.js';
@@ -38,3 +39,5 @@ export { parseGrant, readGrantManifest } from './runtime/capabilities/grant.js';
 export type { Grant, Limits, DirectoryGrant } from './runtime/capabilities/grant.js';
 export type { HealthPolicy } from './runtime/limits/health.js';
 export type { HostImplementations, HostFunction, LogSink, LogLevel } from './runtime/capabilities/host-imports.js';
+export { asyncHost, currentCaller } from './runtime/capabilities/host-caller.js';
+export type { HostCaller } from './runtime/capabilities/host-caller.js';

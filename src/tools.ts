@@ -26,6 +26,8 @@ export type { TreesAtRef } from './diff/git.js';
 export { generateBindings } from './bindings/typescript.js';
 export type { BindingsOptions } from './bindings/typescript.js';
 export { generateGuestTypes } from './bindings/guest-types.js';
+export { generateCBindings } from './bindings/c/index.js';
+export type { CBindings } from './bindings/c/index.js';
 
 export { DEFAULT_CACHE_MAX_BYTES, cacheMaxBytes, directoryProblem, parseByteCount, pruneCache, scanCache } from './util/cache-dir.js';
 export type { CacheScan, CacheEntryInfo, PruneResult } from './util/cache-dir.js';

@@ -11,12 +11,16 @@ import { basename } from 'node:path';
 import { readInput } from '../../util/read-bytes.js';
 import type { ComponentShape } from '../../component/types.js';
 import { CompileCache, compileVariant } from '../../compile/cache.js';
+import { moduleFacts } from '../../compile/module-facts.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import { decodeForAdmission, admitShape, type Contract } from '../../admission/gate.js';
+import { admitShape, decodeProblem, type Contract } from '../../admission/gate.js';
 import { AdmissionCodes, type AdmissionReport } from '../../admission/report.js';
 import { ShapeCache, sha256Hex } from '../../component/shape-cache.js';
 import { decodeComponent, type DecodedComponent } from '../../component/decode.js';
-import { checkLinkable } from '../capabilities/link-check.js';
+import { versionCounts } from '../../component/versions.js';
+import { planCapabilities, type CapabilityPlan } from '../capabilities/capability-plan.js';
+import { asyncImports, hasJspi } from '../capabilities/host-caller.js';
+import { findPluginMetadata } from '../../component/plugin-metadata.js';
 import type { HostImplementations, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
 import { linkArtifact, type GlueTransform, type LinkedArtifact } from '../link/linker.js';
 import type { Grant, Limits } from '../capabilities/grant.js';
@@ -24,9 +28,8 @@ import { Sandbox } from '../limits/sandbox.js';
 import { resolveLimits, instrumentedCompileOptions } from '../limits/resolve-limits.js';
 import { hardenGlue } from '../limits/glue-hardening.js';
 import { PluginHealth, type HealthPolicy } from '../limits/health.js';
-import { grantedImports } from '../capabilities/grant-imports.js';
-import { wasiImports } from '../capabilities/wasi.js';
-import { blueprintOf, hasStartSection } from './build-blueprint.js';
+import { wasiImportsOf } from '../capabilities/wasi.js';
+import { blueprintOf } from '../link/build-blueprint.js';
 import { IsolatedPlugin } from '../isolate/isolated-plugin.js';
 import { InProcessPlugin, type Plugin, type PluginInstance } from '../instance/plugin.js';
 import type { LoadInfo, PluginBlueprint } from '../link/blueprint.js';
@@ -56,6 +59,8 @@ export interface PluginOptions {
    * note per member, each linked to a stub failing the call with UNSUPPORTED.
    */
   readonly missingImports?: 'reject' | 'trap';
+  /** Contract exports the plugin may leave out (admitted with an OPTIONAL_EXPORT_MISSING note; see admission `optionalExports`). */
+  readonly optionalExports?: ReadonlySet<string>;
   /**
    * Capabilities, deny by default (docs/sandbox.md): which offered imports the
    * plugin may use (no `wasi:*` without a grant), its config, directories,
@@ -68,6 +73,8 @@ export interface PluginOptions {
   readonly health?: Partial<HealthPolicy>;
   /** Run the plugin in a worker thread (deadline overrun → worker terminated and recreated). */
   readonly isolate?: boolean;
+  /** What host functions see as `currentCaller().context` for this plugin (default: a fresh `{}` per instance). */
+  readonly hostContext?: Record<string, unknown>;
 }
 
 /**
@@ -82,6 +89,8 @@ export interface InstanceOverrides {
   readonly config?: Readonly<Record<string, string>>;
   /** Where this instance's `witplug:host/log` records go (default: prepare's `log`). */
   readonly log?: LogSink;
+  /** This instance's `currentCaller().context` (default: prepare's `hostContext`, else a fresh `{}`). */
+  readonly hostContext?: Record<string, unknown>;
 }
 
 let defaultCache: CompileCache | undefined;
@@ -104,8 +113,16 @@ const unreleased = new FinalizationRegistry<() => void>((release) => release());
 
 /** How a prepared plugin makes instances: in this thread from a linked artifact, or in a worker from the bytes. */
 type Stage =
-  | { readonly kind: 'in-process'; readonly blueprint: PluginBlueprint; readonly linked: LinkedArtifact; readonly options: PluginOptions }
-  | { readonly kind: 'isolated'; readonly bytes: Uint8Array; readonly options: PluginOptions & { readonly limits: Limits } };
+  | {
+    readonly kind: 'in-process'; readonly blueprint: PluginBlueprint; readonly linked: LinkedArtifact; readonly options: PluginOptions;
+    /** The WASI interfaces each instance links (src/runtime/capabilities/capability-plan.ts). */
+    readonly wasi: readonly string[];
+    readonly version: string | null; readonly asyncImports: readonly string[];
+  }
+  | {
+    readonly kind: 'isolated'; readonly bytes: Uint8Array; readonly options: PluginOptions & { readonly limits: Limits };
+    readonly version: string | null; readonly asyncImports: readonly string[];
+  };
 
 /**
  * A plugin checked, compiled and linked once, ready to be instantiated any
@@ -152,13 +169,14 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
     const name = overrides.name ?? this.name;
     const options = stage.options;
     const config = overrides.config ? { ...options.config, ...overrides.config } : options.config;
+    const caller = { name, version: stage.version, context: overrides.hostContext ?? options.hostContext ?? {} };
     if (stage.kind === 'isolated') {
       const log = overrides.log ?? options.log;
       return (await IsolatedPlugin.start(stage.bytes, this.shape, {
-        ...options, name, ...(config ? { config } : {}), ...(log ? { log } : {}),
+        ...options, name, ...(config ? { config } : {}), ...(log ? { log } : {}), caller, asyncImports: stage.asyncImports,
       })) as unknown as P;
     }
-    const { blueprint, linked } = stage;
+    const { blueprint, linked, wasi } = stage;
     const grant = options.grant;
     const env: PluginEnvironment = {
       name,
@@ -166,10 +184,12 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
       log: overrides.log ?? options.log ?? stderrLog,
       host: options.host ?? {},
       versionCounts: blueprint.versionCounts,
+      caller,
+      asyncImports: stage.asyncImports,
     };
     const sandbox = {
       sandbox: new Sandbox(blueprint.limits), health: new PluginHealth(options.health),
-      wasi: await wasiImports(this.shape, grant, name, blueprint.limits.maxOpenFiles),
+      wasi: await wasiImportsOf(wasi, grant, name, blueprint.limits.maxOpenFiles),
     };
     // Re-checked after the await: close() may have run meanwhile.
     if (this.#stage === null) throw this.#closedError();
@@ -219,25 +239,44 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
 export async function prepare(source: string | Uint8Array, options?: PluginOptions): Promise<PreparedPlugin<Plugin> | PreparedPlugin<IsolatedPlugin>>;
 export async function prepare(source: string | Uint8Array, options: PluginOptions = {}): Promise<PreparedPlugin<Plugin> | PreparedPlugin<IsolatedPlugin>> {
   const started = performance.now();
+  // The stages in layer order, each handing plain data to the next: bytes, decoding, capabilities,
+  // admission, limits, compile, link and blueprint.
   const bytes = typeof source === 'string' ? await readInput(source, 'plugin') : source;
   const name = options.name ?? (typeof source === 'string' ? basename(source).replace(/\.wasm$/, '') : 'plugin');
   const grant = options.grant;
   // Hashed once (~30 ms for a 12 MB plugin): the shape cache and the compile cache both key on it.
   const hash = sha256Hex(bytes);
-  const { decoded, report } = options.contract
-    ? admitOrThrow(bytes, hash, options.contract, name, grant, options)
-    : { decoded: pluginShapeCache.getOrDecode(bytes, decodeComponent, hash), report: null };
+  const decoding = decodeOnce(bytes, hash, options.contract !== undefined);
+  const decoded = 'decoded' in decoding ? decoding.decoded : undefined;
+  const counts = decoded ? versionCounts(decoded.shape) : new Map<string, number>();
+  // Without a decoded shape there is nothing to plan: admission reports why (REJECTED).
+  const capabilities = decoded ? await planCapabilities(decoded.shape, {
+    contract: options.contract?.shape, grant, host: options.host ?? {}, allowedImports: options.allowedImports,
+  }) : undefined;
+  const report = options.contract ? admitOrThrow(bytes, decoding, options.contract, name, capabilities, options) : null;
+  if (decoded === undefined || capabilities === undefined) throw new WitplugError(ErrorCodes.INTERNAL, `plugin ${name}: decoded without a shape`);
   const shape = decoded.shape;
-  // Before compiling or instantiating: imports the host cannot serve are the host's gap (LINK).
-  await checkLinkable(shape, options.host ?? {}, grant);
+  // Only now (a rejected plugin is REJECTED first): imports the host cannot serve are the host's gap (LINK).
+  if (capabilities.linkFailure !== null) throw capabilities.linkFailure;
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
+  const version = findPluginMetadata(decoded.customSections).metadata?.version ?? null;
+  const awaited = asyncImports(shape, options.host ?? {});
   if (options.isolate) {
-    return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, { kind: 'isolated', bytes, options: { ...options, limits } });
+    const stage = { kind: 'isolated', bytes, options: { ...options, limits }, version, asyncImports: awaited } as const;
+    return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, stage);
+  }
+  if (awaited.length > 0 && !hasJspi()) {
+    const why = 'this runtime has no JS promise integration (WebAssembly.Suspending and WebAssembly.promising); run a Node with it (25 or newer)';
+    throw asyncUnsupported(name, awaited, why);
   }
   const resolved = resolveLimits(limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
   const compileOptions = instrumentedCompileOptions(resolved);
   const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash });
+  // Start code matters only to a direct instantiation, which needs one instance per module.
+  const lifted = decoded.liftSource;
+  const scanStarts = decoded.oneInstancePerModule === true && lifted !== null;
+  const modules = moduleFacts(artifact.coreModules, decoded.coreModules.length, scanStarts, lifted?.module ?? null);
   // The variant keys the per-process compiled-module memo: instrumented and plain modules differ.
   const linked = await linkArtifact(artifact, JSON.stringify(compileVariant(compileOptions)), HARDENED_GLUE);
   try {
@@ -246,9 +285,18 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
       ...(artifact.rebuildReason ? { rebuildReason: artifact.rebuildReason } : {}),
       ms: performance.now() - started,
     };
-    const hasStart = (m: WebAssembly.Module) => hasStartSection(artifact.coreModules, linked, m);
-    const blueprint = blueprintOf(artifact.componentHash, shape, decoded, linked, loadInfo, resolved, hasStart);
-    return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, { kind: 'in-process', blueprint, linked, options });
+    const blueprint = blueprintOf({
+      componentHash: artifact.componentHash, shape, decoded, linked, loadInfo, limits: resolved, versionCounts: counts,
+      shimServed: capabilities.shimServed, hostInterfaces: capabilities.hostInterfaces,
+      modules,
+    });
+    if (awaited.length > 0 && !blueprint.route.generatedCalls) {
+      const why = 'its calls go through jco\'s glue (a feature witplug\'s generated calls do not cover: docs/conformance.md), '
+        + 'which calls the plugin synchronously';
+      throw asyncUnsupported(name, awaited, why);
+    }
+    const stage = { kind: 'in-process', blueprint, linked, options, wasi: capabilities.wasi, version, asyncImports: awaited } as const;
+    return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, stage);
   } catch (e) {
     linked.release();
     throw e;
@@ -256,21 +304,52 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
 }
 
 /**
- * Decodes once (one shape-cache lookup) and admits. Deny by default: without
- * a grant no wasi:* import is allowed, even if the contract offers it.
+ * An in-process plugin waits for a host function's promise by suspending
+ * its wasm stack, which needs JS promise integration and witplug's
+ * generated calls; without them it is refused here, not on each call.
+ */
+function asyncUnsupported(name: string, functions: readonly string[], why: string): WitplugError {
+  return new WitplugError(ErrorCodes.ASYNC_UNSUPPORTED, `plugin ${name} imports asynchronous host functions (${functions.join(', ')}), which it cannot wait for in-process: ${why}; or load it with isolate: true (its worker waits while the host's event loop settles the promise)`, {
+    plugin: name, details: { asyncImports: functions },
+  });
+}
+
+/**
+ * One shape-cache lookup. Without a contract a failure is thrown as the
+ * decoder's error; with one it is kept for admission, which reports it as a
+ * problem (REJECTED).
+ */
+function decodeOnce(bytes: Uint8Array, hash: string, admitting: boolean): { decoded: DecodedComponent } | { failure: unknown } {
+  try {
+    return { decoded: pluginShapeCache.getOrDecode(bytes, decodeComponent, hash) };
+  } catch (e) {
+    if (!admitting) throw e;
+    return { failure: e };
+  }
+}
+
+/**
+ * Admits the decoded plugin (or reports why it could not be decoded). Deny
+ * by default: without a grant no wasi:* import is allowed, even if the
+ * contract offers it (`capabilities.allowedImports`).
  */
 function admitOrThrow(
-  bytes: Uint8Array, hash: string, contract: Contract, name: string, grant: Grant | undefined, options: PluginOptions,
-): { decoded: DecodedComponent; report: AdmissionReport } {
-  const r = decodeForAdmission(bytes, pluginShapeCache, hash);
-  const decoded = 'decoded' in r ? r.decoded : undefined;
-  const allowedImports = grantedImports(contract.shape, grant, options.allowedImports, decoded?.shape);
+  bytes: Uint8Array, decoding: { decoded: DecodedComponent } | { failure: unknown }, contract: Contract, name: string,
+  capabilities: CapabilityPlan | undefined, options: PluginOptions,
+): AdmissionReport {
+  const problem = decodeProblem(bytes, 'failure' in decoding ? decoding.failure : undefined);
+  const decoded = problem === null && 'decoded' in decoding ? decoding.decoded : undefined;
   let report: AdmissionReport;
   if (decoded === undefined) {
-    report = { accepted: false, problems: 'problem' in r ? [r.problem] : [], notes: [] };
+    report = { accepted: false, problems: problem ? [problem] : [], notes: [] };
   } else {
     try {
-      report = admitShape(decoded.shape, contract, { allowedImports, ...(options.missingImports ? { missingImports: options.missingImports } : {}) });
+      const allowedImports = capabilities?.allowedImports;
+      report = admitShape(decoded.shape, contract, {
+        ...(allowedImports ? { allowedImports } : {}),
+        ...(options.missingImports ? { missingImports: options.missingImports } : {}),
+        ...(options.optionalExports ? { optionalExports: options.optionalExports } : {}),
+      });
     } catch (e) {
       // As the gate's admit(): a decoder that accepted odd bytes must still not make admission throw.
       const msg = e instanceof Error ? e.message : String(e);
@@ -285,5 +364,5 @@ function admitOrThrow(
       details: { report },
     });
   }
-  return { decoded, report };
+  return report;
 }
