@@ -6,14 +6,14 @@
  * is where the next one starts, as when a reader types them into one shell.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { run } from './helpers/run.js';
 
 const REPO = process.cwd();
 const GUIDES = join(REPO, 'docs', 'guides');
 /** The guides whose blocks run here. Rust, Go and Python need toolchains CI does not have. */
-const RUNNABLE_GUIDES = ['host-app', 'contract-review'] as const;
+const RUNNABLE_GUIDES = ['host-app', 'contract-review', 'javascript', 'c', 'wat'] as const;
 const BLOCK_TIMEOUT_MS = 300_000;
 
 /** The ```sh run blocks of a guide, in order. */
@@ -63,6 +63,13 @@ describe('guides: every `sh run` block runs', () => {
   it('the marker is found only on its own fence line', () => {
     const md = ['```sh run', 'echo a', '```', '```sh', 'echo b', '```', 'text ```sh run inline', '```sh run', 'echo c', 'echo d', '```', ''].join('\n');
     expect(runnableBlocks(md)).toEqual(['echo a\n', 'echo c\necho d\n']);
+  });
+
+  it('every guide with a `sh run` block is one this test runs, and the others have none', () => {
+    const withBlocks = readdirSync(GUIDES).filter((f) => f.endsWith('.md'))
+      .filter((f) => runnableBlocks(readFileSync(join(GUIDES, f), 'utf8')).length > 0)
+      .map((f) => f.slice(0, -'.md'.length));
+    expect(withBlocks.sort()).toEqual([...RUNNABLE_GUIDES].sort());
   });
 
   for (const name of RUNNABLE_GUIDES) {
