@@ -31,6 +31,7 @@ describe('public API', () => {
         "prepare",
         "readGrantManifest",
         "sharedCompileCache",
+        "terminalProgress",
       ]
     `);
   });
