@@ -38,6 +38,7 @@ describe('public API', () => {
         "prepare",
         "readGrantManifest",
         "sharedCompileCache",
+        "terminalProgress",
         "watchPluginDir",
       ]
     `);
@@ -149,6 +150,7 @@ describe('witplug/tools', () => {
         "fromJson",
         "generateBindings",
         "generateCBindings",
+        "generateGuestTypes",
         "grantedImports",
         "inspectComponent",
         "isBreaking",

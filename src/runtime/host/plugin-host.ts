@@ -313,14 +313,14 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
   }
 
   async #instantiate(source: string | Uint8Array, name: string, options: LoadOptions): Promise<{ plugin: PluginInstance; hash: string; isolated: boolean }> {
-    const { contract, cache, missingImports, services } = this.#options;
+    const { contract, cache, missingImports, onProgress, services } = this.#options;
     const host = hostTables(services, name, this.#options.host);
     // The host's own choices for this plugin (a grant it passed, `limits`) override the host-wide limits.
     const limits = { ...this.#options.limits, ...options.grant?.limits, ...options.limits };
     const isolate = options.isolate ?? this.#options.isolate ?? false;
     const log: LogSink = (level, message, plugin) => this.#log(level, message, plugin, 'plugin');
     const prepared = await prepare(source, {
-      name, contract, limits, log, isolate,
+      name, contract, limits, log, isolate, onProgress,
       ...(host === undefined ? {} : { host }),
       ...(cache === undefined ? {} : { cache }),
       ...(missingImports === undefined ? {} : { missingImports }),

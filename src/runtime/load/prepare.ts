@@ -11,6 +11,7 @@ import { basename } from 'node:path';
 import { readInput } from '../../util/read-bytes.js';
 import type { ComponentShape } from '../../component/types.js';
 import { CompileCache, compileVariant } from '../../compile/cache.js';
+import type { CompileProgressListener } from '../../compile/progress.js';
 import { moduleFacts } from '../../compile/module-facts.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { admitShape, decodeProblem, type Contract } from '../../admission/gate.js';
@@ -19,7 +20,7 @@ import { ShapeCache, sha256Hex } from '../../component/shape-cache.js';
 import { decodeComponent, type DecodedComponent } from '../../component/decode.js';
 import { versionCounts } from '../../component/versions.js';
 import { planCapabilities, type CapabilityPlan } from '../capabilities/capability-plan.js';
-import { asyncImports, hasJspi } from '../capabilities/host-caller.js';
+import { hasJspi } from '../capabilities/host-caller.js';
 import { findPluginMetadata } from '../../component/plugin-metadata.js';
 import type { HostImplementations, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
 import { linkArtifact, type GlueTransform, type LinkedArtifact } from '../link/linker.js';
@@ -45,6 +46,12 @@ export interface PluginOptions {
   readonly log?: LogSink;
   /** Compile cache; `null` disables the disk cache. Default: a shared cache in the user's cache dir. */
   readonly cache?: CompileCache | null;
+  /**
+   * Told when this plugin's compile misses the cache (seconds for a JS
+   * guest), and when it ends; `terminalProgress()` prints it on a terminal.
+   * Default: silent. Not called for `isolate: true` (the worker compiles).
+   */
+  readonly onProgress?: CompileProgressListener;
   /**
    * The contract world the plugin must fit. When given, the admission gate
    * runs before anything is compiled or instantiated and a rejected plugin
@@ -249,6 +256,8 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   const decoding = decodeOnce(bytes, hash, options.contract !== undefined);
   const decoded = 'decoded' in decoding ? decoding.decoded : undefined;
   const counts = decoded ? versionCounts(decoded.shape) : new Map<string, number>();
+  // Read with the decoded component, before the later stages (what host functions see as the caller's version).
+  const version = decoded ? findPluginMetadata(decoded.customSections).metadata?.version ?? null : null;
   // Without a decoded shape there is nothing to plan: admission reports why (REJECTED).
   const capabilities = decoded ? await planCapabilities(decoded.shape, {
     contract: options.contract?.shape, grant, host: options.host ?? {}, allowedImports: options.allowedImports,
@@ -259,8 +268,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   // Only now (a rejected plugin is REJECTED first): imports the host cannot serve are the host's gap (LINK).
   if (capabilities.linkFailure !== null) throw capabilities.linkFailure;
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
-  const version = findPluginMetadata(decoded.customSections).metadata?.version ?? null;
-  const awaited = asyncImports(shape, options.host ?? {});
+  const awaited = capabilities.asyncImports;
   if (options.isolate) {
     const stage = { kind: 'isolated', bytes, options: { ...options, limits }, version, asyncImports: awaited } as const;
     return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, stage);
@@ -272,7 +280,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   const resolved = resolveLimits(limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
   const compileOptions = instrumentedCompileOptions(resolved);
-  const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash });
+  const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash, label: name, onProgress: options.onProgress });
   // Start code matters only to a direct instantiation, which needs one instance per module.
   const lifted = decoded.liftSource;
   const scanStarts = decoded.oneInstancePerModule === true && lifted !== null;
