@@ -2,7 +2,8 @@
 // against the same hook without them, in the same run: PluginHost with 1 plugin, hook kind
 // `first`, on the bench guest's `add(u32, u32) -> u32` (the cheapest call: the worst case
 // for a fixed per-call cost) and `check(request) -> decision` (a gateway-like filter call).
-// Metrics on with the default sampling (one call in 16 timed) and with every call timed.
+// Metrics on with the default sampling (one call in 16 timed), with every call timed, and with
+// no call timed (`sampleEvery: 2^20`: the counting alone, which the dispatcher does anyway).
 // Target: services ÷ plain ≤ 1.05 on the hook call (check).
 //
 //   npm run build && node bench/services.bench.mjs
@@ -29,10 +30,11 @@ async function hostWith(services) {
 const plain = await hostWith(null);
 const sampled = await hostWith(new lib.HostServices());
 const everyCall = await hostWith(new lib.HostServices({ sampleEvery: 1 }));
+const noneTimed = await hostWith(new lib.HostServices({ sampleEvery: 2 ** 20 }));
 const req = { ...REQUEST };
 const runners = {
-  plainAdd: plain.hook('add'), servicesAdd: sampled.hook('add'), timedAdd: everyCall.hook('add'),
-  plainCheck: plain.hook('check'), servicesCheck: sampled.hook('check'), timedCheck: everyCall.hook('check'),
+  plainAdd: plain.hook('add'), servicesAdd: sampled.hook('add'), timedAdd: everyCall.hook('add'), untimedAdd: noneTimed.hook('add'),
+  plainCheck: plain.hook('check'), servicesCheck: sampled.hook('check'), timedCheck: everyCall.hook('check'), untimedCheck: noneTimed.hook('check'),
 };
 const calls = Object.fromEntries(Object.entries(runners).map(([k, f]) => [k, k.endsWith('Add') ? () => f(1, 2) : () => f(req)]));
 for (const [k, f] of Object.entries(calls)) {
@@ -74,6 +76,7 @@ const ratio = (a, b) => Math.round((ns[a].nsPerCall / ns[b].nsPerCall) * 1000) /
 const servicesOverPlain = {
   add: ratio('servicesAdd', 'plainAdd'), check: ratio('servicesCheck', 'plainCheck'),
   addEveryCallTimed: ratio('timedAdd', 'plainAdd'), checkEveryCallTimed: ratio('timedCheck', 'plainCheck'),
+  addNoCallTimed: ratio('untimedAdd', 'plainAdd'), checkNoCallTimed: ratio('untimedCheck', 'plainCheck'),
 };
 console.log(JSON.stringify({
   ns,

@@ -92,6 +92,30 @@ describe('metrics', () => {
     host.close();
   });
 
+  it('reads the calls the host counts: the same figures as its stats, kept across a reload and an unload', async () => {
+    const services = new HostServices({ sampleEvery: 2 });
+    const host = new PluginHost({ contract, cache: new CompileCache(null), hooks, logger: () => {}, services });
+    await host.load(guest, { name: 'u' });
+    for (let i = 0; i < 3; i++) host.hook('hit')('k');
+    host.hook('boom')();
+    const calls = (): number => services.metrics.stats()['u']!.hooks['counter#hit']!.calls;
+    expect(calls()).toBe(host.plugins()[0]!.stats['hit']!.calls);
+    await host.reload('u', guest);
+    host.hook('hit')('k');
+    expect(calls()).toBe(4);
+    host.unload('u');
+    expect(calls()).toBe(4);
+    await host.load(guest, { name: 'u' });
+    host.hook('hit')('k');
+    host.hook('hit')('k');
+    expect(calls()).toBe(6);
+    const stats = services.metrics.stats()['u']!;
+    expect(stats.loads).toBe(3);
+    expect(stats.hooks['counter#hit']!.latency.timed).toBe(3); // every 2nd count: the 2nd and 4th call (the count goes on across the reload), the new load's 2nd
+    expect(stats.hooks['counter#boom']).toMatchObject({ calls: 1, errors: { TRAP: 1 } });
+    host.close();
+  });
+
   it('an init that refuses counts as a rejection, with its reason', async () => {
     const services = new HostServices();
     const host = new PluginHost({ contract, cache: new CompileCache(null), hooks, logger: () => {}, services });
