@@ -25,6 +25,7 @@ import type { Sandbox } from '../limits/sandbox.js';
 import { DEFAULT_MAX_HANDLES, type ResolvedLimits } from '../limits/resolve-limits.js';
 import { PluginHealth } from '../limits/health.js';
 import { releaseWasi } from '../capabilities/wasi.js';
+import { withStderrTail } from '../capabilities/stderr-tail.js';
 import type { Plugin, PluginFunction, PluginSandbox } from './surface.js';
 import { HostCalls } from './host-calls.js';
 import { NONE, bindGeneratedImports, bindHostDrops, canonWired } from './imports.js';
@@ -373,7 +374,7 @@ export class InProcessPlugin implements Plugin {
    * (HOST_ERROR) or called back into the plugin (REENTRANCE).
    */
   #failed(e: unknown, hook: string): WitplugError {
-    const err = this.#sandbox.classify(e, this.name, hook);
+    const err = withStderrTail(this.#sandbox.classify(e, this.name, hook), this.#wasi);
     this.#dropInstance();
     if (err.code === ErrorCodes.HOST_ERROR || err.code === ErrorCodes.REENTRANCE) {
       return err.hook === undefined ? new WitplugError(err.code, `${hook}: ${err.message}`, { path: err.path, plugin: this.name, hook, cause: err.cause, details: err.details }) : err;

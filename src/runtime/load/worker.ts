@@ -60,7 +60,7 @@ function remoteHost(): HostImplementations {
 
 function failure(e: unknown): CallOutcome {
   const err = e instanceof WitplugError ? e : new WitplugError(ErrorCodes.TRAP, String(e));
-  return { ok: false, code: err.code, message: err.message };
+  return { ok: false, code: err.code, message: err.message, ...(err.stderr === undefined ? {} : { stderr: err.stderr }) };
 }
 
 /** Resource handles inside a result (they can't cross to the host thread: their table lives here). */
