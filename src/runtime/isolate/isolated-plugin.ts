@@ -27,14 +27,14 @@ import type { HostImplementations, LogLevel, LogSink } from '../capabilities/hos
 import type { Limits } from '../capabilities/grant.js';
 import { PluginHealth } from '../limits/health.js';
 import { resolveExport } from '../link/exports.js';
-import { resolveLimits } from '../limits/resolve-limits.js';
+import { DEFAULT_TIMEOUT_MS, effectiveTimeoutMs, resolveLimits, workerBackstopMs } from '../limits/resolve-limits.js';
 import { defaultCacheDir } from '../../compile/cache.js';
 import type { IsolatedInit, IsolatedStartOptions } from './options.js';
 
 export type { IsolatedInit, IsolatedPluginOptions, IsolatedStartOptions } from './options.js';
 
 /** Call deadline when none is given: an isolated call never waits without bound. */
-export const DEFAULT_ISOLATED_TIMEOUT_MS = 30_000;
+export const DEFAULT_ISOLATED_TIMEOUT_MS = DEFAULT_TIMEOUT_MS;
 /** How long a worker may take to load its plugin once its start has begun (a first start compiles; later starts hit the cache). */
 const STARTUP_MS = 60_000;
 /**
@@ -120,7 +120,7 @@ export class IsolatedPlugin {
     this.shape = shape;
     const { timeoutMs, ...workerLimits } = o.limits ?? {};
     resolveLimits(o.limits); // USAGE for a bad limit here, before any thread starts
-    this.timeoutMs = timeoutMs ?? DEFAULT_ISOLATED_TIMEOUT_MS;
+    this.timeoutMs = effectiveTimeoutMs(timeoutMs) ?? Infinity;
     this.resourceLimits = workerResourceLimits(workerLimits);
     const host = o.host ?? {};
     this.#init = {
@@ -129,7 +129,7 @@ export class IsolatedPlugin {
         name: o.name,
         ...(o.config ? { config: o.config } : {}),
         ...(o.grant ? { grant: { ...o.grant, limits: {} } } : {}),
-        limits: workerLimits,
+        limits: { ...workerLimits, timeoutMs: workerBackstopMs(this.timeoutMs) },
       },
       hostFunctions: Object.fromEntries(Object.entries(host).map(([k, v]) => [k, Object.keys(v)])),
       cacheDir: o.cache === undefined ? defaultCacheDir() : o.cache === null ? null : o.cache.dir,

@@ -27,6 +27,7 @@ import { PluginHealth, type HealthPolicy } from '../limits/health.js';
 import { grantedImports } from '../capabilities/grant-imports.js';
 import { wasiImports } from '../capabilities/wasi.js';
 import { blueprintOf, hasStartSection } from './build-blueprint.js';
+import { runWarmUp, warmUpLimits, worthWarming } from '../limits/warm-up.js';
 import { IsolatedPlugin } from '../isolate/isolated-plugin.js';
 import { InProcessPlugin, type Plugin, type PluginInstance } from '../instance/plugin.js';
 import type { LoadInfo, PluginBlueprint } from '../link/blueprint.js';
@@ -68,6 +69,13 @@ export interface PluginOptions {
   readonly health?: Partial<HealthPolicy>;
   /** Run the plugin in a worker thread (deadline overrun → worker terminated and recreated). */
   readonly isolate?: boolean;
+  /**
+   * Warm a large plugin up at load (default true): each exported function runs
+   * once, with zero arguments, on a throwaway instance whose host functions,
+   * log and output go nowhere, so the first real call does not pay for lazy
+   * compilation and start-up. Not charged to the plugin (src/runtime/limits/warm-up.ts).
+   */
+  readonly warmUp?: boolean;
 }
 
 /**
@@ -241,18 +249,67 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   // The variant keys the per-process compiled-module memo: instrumented and plain modules differ.
   const linked = await linkArtifact(artifact, JSON.stringify(compileVariant(compileOptions)), HARDENED_GLUE);
   try {
-    const loadInfo: LoadInfo = {
+    // Completed below, after the warm-up (which needs the blueprint).
+    const loadInfo: { -readonly [K in keyof LoadInfo]: LoadInfo[K] } = {
       cache: artifact.source,
       ...(artifact.rebuildReason ? { rebuildReason: artifact.rebuildReason } : {}),
-      ms: performance.now() - started,
+      ms: 0,
     };
     const hasStart = (m: WebAssembly.Module) => hasStartSection(artifact.coreModules, linked, m);
     const blueprint = blueprintOf(artifact.componentHash, shape, decoded, linked, loadInfo, resolved, hasStart);
-    return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, { kind: 'in-process', blueprint, linked, options });
+    const stage = { kind: 'in-process', blueprint, linked, options } as const;
+    if (options.warmUp !== false && blueprint.route.unsupported === null && worthWarming(artifact.coreModules)) {
+      const warmed = await warmUp(stage, name);
+      if (warmed !== null) loadInfo.warmUp = warmed;
+    }
+    loadInfo.ms = performance.now() - started;
+    return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, stage);
   } catch (e) {
     linked.release();
     throw e;
   }
+}
+
+/**
+ * Runs the plugin's exports once on a throwaway instance (src/runtime/limits/warm-up.ts):
+ * V8's lazy compilation and the guest's lazy start-up are paid here, under the
+ * warm-up's own deadline and health, with no host function, log, files or
+ * output reaching the host. Whatever fails is ignored: the plugin's own
+ * instantiation reports real problems.
+ */
+async function warmUp(stage: Extract<Stage, { kind: 'in-process' }>, name: string): Promise<{ calls: number; ms: number } | null> {
+  const { blueprint, linked, options } = stage;
+  const limits = warmUpLimits(blueprint.limits);
+  if (limits === null) return null;
+  const started = performance.now();
+  const grant = options.grant;
+  const env: PluginEnvironment = {
+    name: `${name} (warm-up)`,
+    config: new Map(Object.entries({ ...(grant?.config ?? {}), ...(options.config ?? {}) })),
+    log: () => {},
+    host: {},
+    versionCounts: blueprint.versionCounts,
+  };
+  const quietGrant = grant === undefined ? undefined : { ...grant, filesystem: [], env: {} };
+  const wasi = await wasiImports(blueprint.shape, quietGrant, env.name, limits.maxOpenFiles, true);
+  const own = linked.share();
+  let plugin: InProcessPlugin;
+  try {
+    plugin = new InProcessPlugin(blueprint, own, env, { sandbox: new Sandbox(limits), health: new PluginHealth({ maxTraps: Number.MAX_SAFE_INTEGER }), wasi });
+  } catch {
+    own.release();
+    return null;
+  }
+  let calls = 0;
+  try {
+    plugin.instantiate();
+    calls = runWarmUp((target, args) => plugin.call(target, args), blueprint.shape);
+  } catch {
+    // The plugin's own instantiation, next, reports what is wrong.
+  } finally {
+    await plugin.close();
+  }
+  return { calls, ms: performance.now() - started };
 }
 
 /**
