@@ -17,6 +17,8 @@ import { WitplugError, ErrorCodes } from '../../errors.js';
 import { servedByShim } from './link-check.js';
 import { StderrTail, captureStderr, captureStdout, registerStderrTail } from './stderr-tail.js';
 
+export { withStderrTail } from './stderr-tail.js';
+
 interface FilesystemShim {
   types: unknown;
   preopens: { getDirectories(): [unknown, string][] };

@@ -24,8 +24,7 @@ import {
 import type { Sandbox } from '../limits/sandbox.js';
 import { DEFAULT_MAX_HANDLES, type ResolvedLimits } from '../limits/resolve-limits.js';
 import { PluginHealth } from '../limits/health.js';
-import { releaseWasi } from '../capabilities/wasi.js';
-import { withStderrTail } from '../capabilities/stderr-tail.js';
+import { releaseWasi, withStderrTail } from '../capabilities/wasi.js';
 import type { Plugin, PluginFunction, PluginSandbox } from './surface.js';
 import { HostCalls } from './host-calls.js';
 import { NONE, bindGeneratedImports, bindHostDrops, canonWired } from './imports.js';

@@ -26,8 +26,6 @@
 import type { FuncType, ValType } from '../../component/types.js';
 import { lowerCamel } from '../../component/names.js';
 import { assertNever } from '../../util/assert-never.js';
-import { listExportedFunctions } from '../link/exports.js';
-import type { ComponentShape } from '../../component/types.js';
 import type { ResolvedLimits } from './resolve-limits.js';
 
 /** Deadline of one warm-up call. */
@@ -78,7 +76,7 @@ function zeroValue(t: ValType): unknown {
     case 'enum':
       return t.names[0] ?? NO_VALUE;
     case 'flags':
-      return {};
+      return Object.fromEntries(t.names.map((n) => [lowerCamel(n), false]));
     case 'variant': {
       const first = t.cases[0];
       if (first === undefined) return NO_VALUE;
@@ -112,10 +110,16 @@ export function zeroArguments(func: FuncType): unknown[] | null {
   return args.includes(NO_VALUE) ? null : args;
 }
 
-/** The exported functions a warm-up calls, with their arguments (resource functions and async ones are left out). */
-export function warmUpCalls(shape: ComponentShape): { readonly target: string; readonly args: readonly unknown[] }[] {
-  const calls: { target: string; args: unknown[] }[] = [];
-  for (const f of listExportedFunctions(shape)) {
+/** One call of a warm-up. */
+export interface WarmUpCall {
+  readonly target: string;
+  readonly args: readonly unknown[];
+}
+
+/** The calls a warm-up makes of these exported functions (resource functions and async ones are left out). */
+export function warmUpCalls(exported: readonly { readonly func: string; readonly type: FuncType; readonly target: string }[]): WarmUpCall[] {
+  const calls: WarmUpCall[] = [];
+  for (const f of exported) {
     if (f.func.startsWith('[')) continue;
     const args = zeroArguments(f.type);
     if (args !== null) calls.push({ target: f.target, args });
@@ -129,12 +133,12 @@ export function warmUpCalls(shape: ComponentShape): { readonly target: string; r
  * expected and ignored (a call that failed is not repeated). Returns how
  * many calls ran.
  */
-export function runWarmUp(call: (target: string, args: readonly unknown[]) => unknown, shape: ComponentShape, totalMs = WARM_UP_TOTAL_MS): number {
+export function runWarmUp(call: (target: string, args: readonly unknown[]) => unknown, planned: readonly WarmUpCall[], totalMs = WARM_UP_TOTAL_MS): number {
   const end = performance.now() + totalMs;
-  let calls = warmUpCalls(shape);
+  let calls = planned;
   let ran = 0;
   for (let round = 0; round < WARM_UP_ROUNDS && calls.length > 0; round++) {
-    const succeeded: typeof calls = [];
+    const succeeded: WarmUpCall[] = [];
     for (const c of calls) {
       if (performance.now() > end) return ran;
       ran++;

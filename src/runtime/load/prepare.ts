@@ -27,7 +27,8 @@ import { PluginHealth, type HealthPolicy } from '../limits/health.js';
 import { grantedImports } from '../capabilities/grant-imports.js';
 import { wasiImports } from '../capabilities/wasi.js';
 import { blueprintOf, hasStartSection } from './build-blueprint.js';
-import { runWarmUp, warmUpLimits, worthWarming } from '../limits/warm-up.js';
+import { runWarmUp, warmUpCalls, warmUpLimits, worthWarming } from '../limits/warm-up.js';
+import { listExportedFunctions } from '../link/exports.js';
 import { IsolatedPlugin } from '../isolate/isolated-plugin.js';
 import { InProcessPlugin, type Plugin, type PluginInstance } from '../instance/plugin.js';
 import type { LoadInfo, PluginBlueprint } from '../link/blueprint.js';
@@ -303,7 +304,7 @@ async function warmUp(stage: Extract<Stage, { kind: 'in-process' }>, name: strin
   let calls = 0;
   try {
     plugin.instantiate();
-    calls = runWarmUp((target, args) => plugin.call(target, args), blueprint.shape);
+    calls = runWarmUp((target, args) => plugin.call(target, args), warmUpCalls(listExportedFunctions(blueprint.shape)));
   } catch {
     // The plugin's own instantiation, next, reports what is wrong.
   } finally {
