@@ -29,6 +29,7 @@ import { wasiImports } from '../capabilities/wasi.js';
 import { blueprintOf, hasStartSection } from './build-blueprint.js';
 import { runWarmUp, warmUpCalls, warmUpLimits, worthWarming } from '../limits/warm-up.js';
 import { listExportedFunctions } from '../link/exports.js';
+import { usesWasmGc } from '../../compile/wasm/gc.js';
 import { IsolatedPlugin } from '../isolate/isolated-plugin.js';
 import { InProcessPlugin, type Plugin, type PluginInstance } from '../instance/plugin.js';
 import type { LoadInfo, PluginBlueprint } from '../link/blueprint.js';
@@ -243,7 +244,10 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   if (options.isolate) {
     return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, { kind: 'isolated', bytes, options: { ...options, limits } });
   }
-  const resolved = resolveLimits(limits);
+  // The default deadline needs instrumented code, and core modules using Wasm GC cannot be
+  // instrumented yet: they keep running without one unless the host asks (which fails clearly).
+  const gc = limits.timeoutMs === undefined && coreUsesWasmGc(bytes, decoded);
+  const resolved = resolveLimits(gc ? { ...limits, timeoutMs: 0 } : limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
   const compileOptions = instrumentedCompileOptions(resolved);
   const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash });
@@ -269,6 +273,11 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
     linked.release();
     throw e;
   }
+}
+
+/** Whether a core module of the component uses Wasm GC (witplug cannot instrument it yet). */
+export function coreUsesWasmGc(bytes: Uint8Array, decoded: DecodedComponent = pluginShapeCache.getOrDecode(bytes, decodeComponent)): boolean {
+  return decoded.coreModules.some((m) => usesWasmGc(bytes.subarray(m.offset, m.offset + m.size)));
 }
 
 /**
