@@ -37,6 +37,8 @@ export const NoteCodes = {
   VERSION_DIFFERS: 'VERSION_DIFFERS',
   /** `missingImports: 'trap'`: an imported function or type the host lacks, linked to an UNSUPPORTED stub. */
   MISSING_IMPORT: 'MISSING_IMPORT',
+  /** An export the host marked optional (a PluginHost hook with `optional: true`) is absent; dispatch passes the plugin by. */
+  OPTIONAL_EXPORT_MISSING: 'OPTIONAL_EXPORT_MISSING',
 } as const;
 export type NoteCode = (typeof NoteCodes)[keyof typeof NoteCodes];
 

@@ -29,7 +29,9 @@ export { DEFAULT_MAX_OUTPUT_BYTES } from './runtime/abi/index.js';
 export { PluginHost } from './runtime/host/plugin-host.js';
 export type {
   PluginHostOptions, HookSpec, OperationSpec, Anchor, AnchorPosition, DispatchKind, FailurePolicy, LoadOptions, PluginInfo, HookStats, HostLogger,
+  LogKind, PluginHostEvents, PluginHostEvent,
 } from './runtime/host/types.js';
+export type { HookDispatcher, DispatchResult, Delivered, HookFunctions, UntypedHooks, UntypedDispatcher, TargetFunction } from './runtime/host/hook-types.js';
 export type { ManifestPolicy, PolicyRoot } from './runtime/host/manifest.js';
 export { bindExports } from './runtime/instance/typed.js';
 export type { TypedPlugin, ExportTable } from './runtime/instance/typed.js';

@@ -37,3 +37,6 @@ export { jcoFunction } from './runtime/instance/plugin.js';
 export { timeCalls } from './util/measure.js';
 export type { Timing } from './util/measure.js';
 export { isGranted } from './runtime/capabilities/grant.js';
+export { grantedImports } from './runtime/capabilities/grant-imports.js';
+export { readManifest as readPluginManifest } from './runtime/host/manifest.js';
+export type { ManifestRequest } from './runtime/host/manifest.js';

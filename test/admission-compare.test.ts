@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FuncType, InterfaceType, ResourceType, ValType } from '../src/component/types.js';
-import { compareFunc, compareInterface, compareValType, formatPath } from '../src/admission/compare.js';
+import { compareInterface } from '../src/admission/compare.js';
+import { compareFunc, compareValType } from '../src/admission/compare-types.js';
+import { formatPath } from '../src/admission/difference.js';
 import { versionsCompatible } from '../src/component/versions.js';
 
 const u32: ValType = { kind: 'u32' };

@@ -18,7 +18,7 @@ const contract = { shape: shape([log('1.2.0')], [hook('1.0.0')]) };
 describe('admission rules on model values', () => {
   it('rule table: ids, purposes', () => {
     expect(RULES.map((r) => r.id)).toEqual(['VERSION_MISMATCH', 'EXTRA_IMPORT', 'IMPORT_MISMATCH', 'MISSING_EXPORT', 'EXPORT_MISMATCH']);
-    expect(NOTE_RULES.map((r) => r.id)).toEqual(['VERSION_DIFFERS', 'MISSING_IMPORT', 'EXTRA_EXPORT', 'EXTRA_EXPORT_MEMBER']);
+    expect(NOTE_RULES.map((r) => r.id)).toEqual(['VERSION_DIFFERS', 'MISSING_IMPORT', 'EXTRA_EXPORT', 'EXTRA_EXPORT_MEMBER', 'OPTIONAL_EXPORT_MISSING']);
     for (const r of [...RULES, ...NOTE_RULES]) expect(r.purpose.length).toBeGreaterThan(20);
   });
 

@@ -136,6 +136,6 @@ describe('no text from a contract reaches the generated code', () => {
     };
     const file = ts.createSourceFile('b.ts', out, ts.ScriptTarget.ES2022, true);
     visit(file);
-    expect(new Set(calls)).toEqual(new Set(['bindExports', 'loadPlugin']));
+    expect(new Set(calls)).toEqual(new Set(['witplug.bindExports', 'witplug.loadPlugin']));
   });
 });

@@ -30,6 +30,22 @@ describe('witplug diff <old> <new>', () => {
     expect(r.stdout).toContain('no changes');
   });
 
+  it('says explicitly that a versioned package needs no bump when only docs changed', async () => {
+    const r = await witplug('diff', ...pair('version-docs-only'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('version: fx:app stays 0.1.0: nothing a binary carries changed, no bump needed');
+    const j = JSON.parse((await witplug('diff', ...pair('version-docs-only'), '--format', 'json')).stdout) as { packages: unknown[] };
+    expect(j.packages).toEqual([expect.objectContaining({ package: 'fx:app', change: 'none', needs: 'none', suggested: null, ok: true })]);
+  });
+
+  it('a host function added under 0.0.x keeps the version: no bump (0.0.2 would refuse every existing plugin), exit 0 for plugins', async () => {
+    const r = await witplug('diff', ...pair('version-host-func-added-0.0.x'), '--side', 'plugins');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('VERSION_BUMP_REQUIRED');
+    expect(r.stdout).toContain('version: package fx:app stays 0.0.1: additions only');
+    expect(r.stdout).toContain('so no bump needed');
+  });
+
   it('exits 0 for a dangerous-only change', async () => {
     const r = await witplug('diff', ...pair('use-target-changed'));
     expect(r.code, r.stderr).toBe(0);
@@ -316,6 +332,8 @@ describe('--format json is what docs/diff-rules.md documents', () => {
       await witplug('diff', join(FX, 'gateway-v0.2', 'old'), join(FX, 'gateway-v0.2', 'new'), '--format', 'json'),
       await witplug('diff', join(H, 'cli-0.2.1'), join(H, 'cli-0.2.2-unbumped'), '--format', 'json', '--side', 'plugins'),
       await witplug('diff', ...pair('docs-only'), '--format', 'json'),
+      await witplug('diff', ...pair('version-docs-only'), '--format', 'json'),
+      await witplug('diff', ...pair('version-host-func-added-0.0.x-bumped'), '--format', 'json'),
       await witplug('diff', ...pair('unused-type-added-to-import'), '--format', 'json'),
     ];
     const seen = { findings: 0, packages: 0 };

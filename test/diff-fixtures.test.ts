@@ -22,9 +22,21 @@ import { loadContractViaJco } from './helpers/jco-contract.js';
 
 const ROOT = join(process.cwd(), 'test', 'fixtures', 'diff');
 
+interface ExpectedBump {
+  readonly package: string;
+  readonly old: string | null;
+  readonly new: string | null;
+  readonly change: string;
+  readonly needs: string;
+  readonly suggested: string | null;
+  readonly ok: boolean;
+}
+
 interface Expected {
   readonly world?: string;
   readonly findings: readonly { rule: string; severity: string; breaks: string; file: string; line: number; column: number }[];
+  /** Bump advice per package (without the sentence), where the fixture is about versions. */
+  readonly packages?: readonly ExpectedBump[];
 }
 
 const CASES = readdirSync(ROOT, { withFileTypes: true })
@@ -71,6 +83,44 @@ describe('witplug diff fixtures', () => {
         expect(f.path).toMatch(/^(import|export|package) /);
         expect(f.message.length).toBeGreaterThan(0);
       }
+      const bumps = expected(name).packages;
+      if (bumps) {
+        const got = r.packages.map(({ package: pkg, old, new: neu, change, needs, suggested, ok }) =>
+          ({ package: pkg, old, new: neu, change, needs, suggested, ok }));
+        expect(got, JSON.stringify(r.packages, null, 2)).toEqual(bumps);
+      }
+    });
+  }
+});
+
+describe('the version diff advises keeps existing plugins admitted unless the change breaks them', () => {
+  // Every fixture with expected bump advice: its new contract at the advised version of each
+  // package (the suggested one, else the old one kept) must admit a plugin built against the old
+  // contract exactly when the package's change does not break existing plugins.
+  const VERSIONED = CASES.filter((c) => expected(c).packages !== undefined && existsSync(join(ROOT, c, 'new.wit')));
+  const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+  it('covers host-side additions, export additions and unchanged packages on 0.0.x, 0.x, 1.x and pre-release lines', () => {
+    const bumps = VERSIONED.flatMap((c) => expected(c).packages!);
+    expect(new Set(bumps.map((b) => b.change))).toEqual(new Set(['additive', 'breaking', 'none']));
+    expect(bumps.filter((b) => b.change === 'additive').map((b) => b.old)).toEqual(expect.arrayContaining(['0.0.1', '0.2.0', '1.0.0', '1.0.0-rc.1']));
+  });
+
+  for (const name of VERSIONED) {
+    it(name, async () => {
+      const r = await diffCase(name);
+      let text = readFileSync(join(ROOT, name, 'new.wit'), 'utf8');
+      for (const p of r.packages) {
+        if (p.new === null) continue;
+        const advised = p.suggested ?? p.old!;
+        text = text.replace(new RegExp(`(${escape(p.package)}(?:/[a-z][a-z0-9-]*)?)@${escape(p.new)}(?![0-9A-Za-z.+-])`, 'g'), `$1@${advised}`);
+      }
+      const world = expected(name).world ?? 'plugin';
+      const oldPlugin = await buildTypeOnly(readFileSync(join(ROOT, name, 'old.wit'), 'utf8'), world);
+      const advisedContract = { shape: decodeComponent(await buildTypeOnly(text, world)).shape };
+      const verdict = admit(oldPlugin, advisedContract);
+      const breaking = r.packages.some((p) => p.change === 'breaking');
+      expect(verdict.accepted, `${text}\n${JSON.stringify({ gate: verdict.problems, advice: r.packages }, null, 2)}`).toBe(!breaking);
     });
   }
 });

@@ -89,7 +89,12 @@ describe('adviseBump', () => {
     ['1.0.0', '1.1.0', 'additive', 'compatible', '1.1.0', true, 'a minor bump is right'],
     ['1.0.0', '1.1.0', 'breaking', 'incompatible', '2.0.0', false, 'yet 1.1.0 still links to them; it needs a major bump, to 2.0.0'],
     ['0.2.0', '1.0.0', 'breaking', 'incompatible', '0.3.0', true, 'a major bump is right'],
-    ['0.0.1', '0.0.2', 'additive', 'incompatible', '0.0.2', true, 'a patch bump is right'],
+    // 0.0.x and pre-releases have no compatible successor: additions keep the version existing plugins link to.
+    ['0.0.1', '0.0.1', 'additive', 'none', null, true, '0.0.1 has no compatible successor (any new version refuses existing plugins), so no bump needed'],
+    ['0.0.1', '0.0.2', 'additive', 'none', null, true, 'yet 0.0.2 refuses them; 0.0.1 has no compatible successor, so keeping 0.0.1 (no bump) would keep them'],
+    ['1.0.0-rc.1', '1.0.0-rc.1', 'additive', 'none', null, true, 'so no bump needed'],
+    ['1.0.0-rc.1', '1.0.0', 'additive', 'none', null, true, 'so keeping 1.0.0-rc.1 (no bump) would keep them'],
+    ['0.0.1', '0.0.1', 'breaking', 'incompatible', '0.0.2', false, 'it needs a patch bump, to 0.0.2'],
     ['0.3.0-rc-1', '0.3.0-rc-2', 'breaking', 'incompatible', '0.3.0', true, 'a new pre-release is right'],
     ['0.2.0', '0.2.1', 'none', 'none', null, true, 'no bump was needed'],
     ['0.2.0', '0.2.0', 'none', 'none', null, true, 'no bump needed'],
@@ -180,14 +185,16 @@ describe('bump advice follows what breaks existing plugins', () => {
     expect(req!.message).toContain('it needs a major bump, to 2.0.0');
   });
 
-  it('0.0.x links only to itself: 0.0.1 → 0.0.2 is incompatible, and an unchanged 0.0.1 with an addition needs 0.0.2', () => {
+  it('0.0.x links only to itself: 0.0.1 → 0.0.2 is incompatible, and an unchanged 0.0.1 with an addition needs no bump', () => {
     const world = (v: string, extra: string) =>
       resolveWitWorld(parseWitTree({ root: [{ file: `${v}.wit`, text: `package fx:tiny@${v};\ninterface api {\n  f: func();\n${extra}}\nworld w {\n  import api;\n}\n` }], deps: [] }));
     const bumped = diffWorlds(world('0.0.1', ''), world('0.0.2', ''));
     expect(rules(bumped)).toContain('VERSION_INCOMPATIBLE');
     const same = diffWorlds(world('0.0.1', ''), world('0.0.1', '  g: func();\n'));
-    const req = same.findings.find((f) => f.rule === 'VERSION_BUMP_REQUIRED');
-    expect(req?.message).toContain('to 0.0.2');
+    // 0.0.2 would refuse every existing plugin; 0.0.1 keeps them admitted.
+    expect(rules(same)).not.toContain('VERSION_BUMP_REQUIRED');
+    expect(same.packages).toMatchObject([{ package: 'fx:tiny', change: 'additive', needs: 'none', suggested: null, ok: true }]);
+    expect(same.packages[0]!.advice).toContain('no bump needed');
   });
 });
 

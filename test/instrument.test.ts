@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, transpile } from '@bytecodealliance/jco';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { instrumentCoreModule } from '../src/compile/instrument.js';
 import {
   CHECK_IMPORT,
   DEADLINE_GLOBAL_EXPORT,
@@ -14,9 +15,8 @@ import {
   GLOBAL_IMPORTS,
   GROW_FAILED_GLOBAL_EXPORT,
   WITPLUG_HOST_MODULE,
-  instrumentCoreModule,
   type InstrumentOptions,
-} from '../src/compile/instrument.js';
+} from '../src/compile/instrument-options.js';
 import { WitplugError } from '../src/errors.js';
 
 /** TS 5.9 types wasm inputs as ArrayBuffer-backed views; instrumenter output always is. */

@@ -140,7 +140,7 @@ describe('PluginHost: operations with anchors (before / define / after)', () => 
 });
 
 describe('PluginHost: unload from inside a call', () => {
-  it('a host function (here the logger) unloading the plugin that is calling it: the call ends, the close is refused and logged', async () => {
+  it('a host function (here the logger) unloading the plugin that is calling it: the call ends, the close waits for the dispatch to end', async () => {
     const seen: string[] = [];
     let unloaded = false;
     const host: PluginHost = newHost({
@@ -154,9 +154,8 @@ describe('PluginHost: unload from inside a call', () => {
     });
     await host.load(GUESTS.c, { name: 'c' });
     expect(host.hook('check')(request('/x'))).toEqual({ tag: 'pass' });
-    // close() was refused (the plugin was running): an error in the log, not an unhandled rejection.
     await new Promise((r) => setTimeout(r, 10));
-    expect(seen.some((l) => l.startsWith('c error could not close'))).toBe(true);
+    expect(seen.filter((l) => l.includes('could not close'))).toEqual([]);
     expect(host.plugins()).toEqual([]);
     expect(host.hook('check')(request('/x'))).toEqual({ tag: 'pass' }); // no plugins: the pass value
   });

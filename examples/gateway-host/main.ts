@@ -18,8 +18,8 @@ export async function checkOnce(pluginPath: string): Promise<Decision> {
   return decision;
 }
 
-/** Every plugin in a directory, each hook dispatched across them. */
-export async function serveDirectory(dir: string): Promise<unknown> {
+/** Every plugin in a directory, each hook dispatched across them; `host.hook` is typed from the hook table. */
+export async function serveDirectory(dir: string): Promise<Decision> {
   const hooks = {
     check: { target: 'filter#check', kind: 'bail', pass: { tag: 'pass' } },
     shape: { target: 'shaper#shape', kind: 'waterfall' },
@@ -27,6 +27,13 @@ export async function serveDirectory(dir: string): Promise<unknown> {
   } satisfies Hooks;
   const host = createGatewayPluginHost({ contract: await loadContract('wit', 'gateway-plugin'), hooks, limits: { timeoutMs: 50 } });
   await host.loadDir(dir);
-  const check = host.hook('check');
-  return check(request);
+  const check = host.hook('check'); // (req: Request) => Decision
+  const shape = host.hook('shape'); // (req: Request, resp: Response) => Response
+  const observe = host.hook('observe'); // (req: Request, status: number, latencyNs: bigint) => undefined
+  const decision = check(request);
+  if (decision.tag === 'pass') {
+    const response = shape(request, { status: 200, headers: [], body: new Uint8Array(), cache: { noStore: false, private: false, immutable: false } });
+    observe(request, response.status, 0n);
+  }
+  return decision;
 }

@@ -26,11 +26,18 @@ export interface AdmitShapeOptions {
    * call with UNSUPPORTED naming the function.
    */
   readonly missingImports?: 'reject' | 'trap';
+  /**
+   * Contract exports (world export names: an interface or a world-level
+   * function) a plugin may leave out: their absence is an
+   * OPTIONAL_EXPORT_MISSING note, not MISSING_EXPORT. An export that is
+   * present must still match.
+   */
+  readonly optionalExports?: ReadonlySet<string>;
 }
 
 /** Admits a decoded shape against a contract. */
 export function admitShape(shape: ComponentShape, contract: Contract, options: AdmitShapeOptions = {}): AdmissionReport {
-  const ctx = buildContext(shape, contract.shape, options.allowedImports ?? null, options.missingImports ?? 'reject');
+  const ctx = buildContext(shape, contract.shape, options.allowedImports ?? null, options.missingImports ?? 'reject', options.optionalExports ?? null);
   const problems: Problem[] = RULES.flatMap((r) => r.check(ctx));
   const notes: Note[] = NOTE_RULES.flatMap((r) => r.check(ctx));
   return { accepted: problems.length === 0, problems, notes };

@@ -33,6 +33,8 @@ export interface AdmissionContext {
   readonly allowedImports: ReadonlySet<string> | null;
   /** What to do with a member of an offered interface that the host lacks (AdmitShapeOptions). */
   readonly missingImports: 'reject' | 'trap';
+  /** Contract exports a plugin may leave out (AdmitShapeOptions); null: none. */
+  readonly optionalExports: ReadonlySet<string> | null;
 }
 
 /**
@@ -54,6 +56,7 @@ export function buildContext(
   contract: ComponentShape,
   allowedImports: ReadonlySet<string> | null,
   missingImports: 'reject' | 'trap' = 'reject',
+  optionalExports: ReadonlySet<string> | null = null,
 ): AdmissionContext {
   const imports: ImportMatch[] = plugin.imports.map((found) => {
     const { match, incompatible } = pick(found, contract.imports);
@@ -67,7 +70,7 @@ export function buildContext(
     return { expected, found: match, incompatible };
   });
   const extraExports = plugin.exports.filter((e) => !used.has(e));
-  return { plugin, contract, imports, exports, extraExports, allowedImports, missingImports };
+  return { plugin, contract, imports, exports, extraExports, allowedImports, missingImports, optionalExports };
 }
 
 /**

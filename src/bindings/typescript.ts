@@ -21,11 +21,35 @@ export interface BindingsOptions {
 
 /** Interfaces witplug serves itself: their host implementations are optional. */
 const SERVED_BY_WITPLUG = /^(witplug:host\/|wasi:)/;
-/** Names the generated module declares or imports; a WIT type with one of them gets a `_` suffix. */
+/**
+ * Names the generated module declares, and global types it uses; a WIT type
+ * with one of them gets a `_n` suffix. witplug's own names are reached
+ * through the `witplug` namespace, so they cannot clash with a WIT name.
+ */
 const RESERVED = new Set([
-  'Exports', 'Imports', 'TypedPlugin', 'PluginResource', 'HostResource', 'Plugin', 'PluginOptions', 'Contract', 'Uint8Array',
-  'Target', 'Hooks', 'Operations', 'HookSpec', 'OperationSpec', 'PluginHost', 'PluginHostOptions',
-  'Array', 'Record', 'Readonly', 'ReadonlyArray', 'Promise', 'Object', 'String', 'Number', 'Boolean', 'BigInt', 'Symbol', 'Error',
+  'Exports', 'Imports', 'HostResource', 'Target', 'TargetFunctions', 'HookMap', 'Hooks', 'Operations',
+  // Kept so names generated before witplug's imports moved into a namespace stay as they were.
+  'TypedPlugin', 'PluginResource', 'Plugin', 'PluginOptions', 'Contract', 'HookSpec', 'OperationSpec', 'PluginHost', 'PluginHostOptions',
+  'Uint8Array', 'Array', 'Record', 'Readonly', 'ReadonlyArray', 'Promise', 'Omit', 'Object', 'String', 'Number', 'Boolean', 'BigInt', 'Symbol', 'Error',
+]);
+
+/** The namespace the generated module imports witplug as (no declaration of it is lower-case and unprefixed). */
+const WITPLUG = 'witplug';
+
+/**
+ * Words that cannot name a parameter in a strict-mode module: JavaScript's
+ * reserved words, strict mode's, `arguments`/`eval`/`await`, and `this`
+ * (which TypeScript reads as a this-parameter, dropping an argument). A WIT
+ * parameter with one of these names gets a `_` suffix; parameters are
+ * positional, so only the name shown in editors changes. A WIT name cannot
+ * contain `_`, so the suffixed name cannot meet another parameter's.
+ */
+const RESERVED_PARAMETER_NAMES: ReadonlySet<string> = new Set([
+  'break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do', 'else', 'enum', 'export',
+  'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'new', 'null', 'return', 'super',
+  'switch', 'this', 'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with',
+  'implements', 'interface', 'let', 'package', 'private', 'protected', 'public', 'static', 'yield',
+  'arguments', 'eval', 'await',
 ]);
 
 const quote = (s: string): string => JSON.stringify(s);
@@ -50,6 +74,12 @@ function typeDeclaration(name: string, body: string): string {
   return `export type ${name} =${body.startsWith('\n') ? '' : ' '}${body};`;
 }
 
+/** A WIT parameter name as a TS parameter name. */
+function parameterName(witName: string): string {
+  const id = tsIdentifier(witName, 'lower');
+  return RESERVED_PARAMETER_NAMES.has(id) ? `${id}_` : id;
+}
+
 /** A WIT identifier as a TS identifier; anything else is refused (it would be text spliced into code). */
 export function tsIdentifier(witName: string, style: 'upper' | 'lower'): string {
   const id = style === 'upper' ? upperCamel(witName) : lowerCamel(witName);
@@ -69,8 +99,6 @@ class TypeNamer {
   readonly #taken = new Set<string>(RESERVED);
   readonly declarations: string[] = [];
   readonly #exportedResources: ReadonlySet<ResourceType>;
-  /** Whether any emitted type refers to `PluginResource` (so the module imports it only then). */
-  usesPluginResource = false;
 
   constructor(exportedResources: ReadonlySet<ResourceType>, reserved: readonly string[]) {
     this.#exportedResources = exportedResources;
@@ -94,8 +122,7 @@ class TypeNamer {
         return `{ tag: 'ok'${t.ok ? `; val: ${this.type(t.ok)}` : ''} } | { tag: 'err'${t.err ? `; val: ${this.type(t.err)}` : ''} }`;
       case 'own': case 'borrow':
         if (!this.#exportedResources.has(t.resource)) return 'HostResource';
-        this.usesPluginResource = true;
-        return 'PluginResource';
+        return `${WITPLUG}.PluginResource`;
       case 'record': case 'variant': case 'enum': case 'flags':
         return t.name === undefined ? this.#body(t) : this.#named(t.name, t);
       default:
@@ -152,7 +179,7 @@ function kindWord(t: DeclaredType): string {
 
 /** A function type; `indent` is where the member holding it starts, for parameters wrapped one per line. */
 function signature(namer: TypeNamer, f: FuncType, self: string | null, indent: string): string {
-  const params = f.params.map((p) => `${tsIdentifier(p.name, 'lower')}: ${namer.type(p.type)}`);
+  const params = f.params.map((p) => `${parameterName(p.name)}: ${namer.type(p.type)}`);
   if (self !== null) params.unshift(`self: ${self}`);
   const result = f.result ? namer.type(f.result) : 'void';
   const flat = `(${params.join(', ')}) => ${result}`;
@@ -202,12 +229,15 @@ function target(item: WorldItem, func: string | null): string {
 export function generateBindings(contract: Contract, options: BindingsOptions = {}): string {
   const { imports, exports } = contract.shape;
   const worldId = tsIdentifier(contract.world, 'upper');
-  const namer = new TypeNamer(exportedResources(exports), [`${worldId}Options`, `${worldId}HostOptions`, 'PluginHost', 'PluginHostOptions']);
+  const namer = new TypeNamer(exportedResources(exports), [`${worldId}Options`, `${worldId}HostOptions`]);
 
   const exportLines: string[] = [];
   const table: string[] = [];
-  /** Every target `plugin.fn` / a PluginHost hook accepts: full names, and `iface#func` where the short name is unambiguous. */
-  const targets: string[] = [];
+  /**
+   * Every target `plugin.fn` / a PluginHost hook accepts (full names, and
+   * `iface#func` where the short name is unambiguous), with its function's type.
+   */
+  const targets: { name: string; fn: string }[] = [];
   // `plugin.exports.filter`, unless two exported interfaces share the short name: then the full name.
   const shortNames = exports.filter((i) => i.kind === 'interface').map((i) => shortInterfaceName(i.name));
   const exportKeyOf = (name: string): string => {
@@ -221,12 +251,15 @@ export function generateBindings(contract: Contract, options: BindingsOptions = 
       const fns = [...item.iface.funcs.keys()];
       const short = shortInterfaceName(item.name);
       const unambiguous = shortNames.indexOf(short) === shortNames.lastIndexOf(short);
-      for (const n of fns) targets.push(target(item, n), ...(unambiguous ? [`${short}#${n}`] : []));
+      for (const n of fns) {
+        const fn = `Exports[${key}][${exportKey(n)}]`;
+        targets.push({ name: target(item, n), fn }, ...(unambiguous ? [{ name: `${short}#${n}`, fn }] : []));
+      }
       const entries = fns.map((n) => `${exportKey(n)}: ${quote(target(item, n))},`);
       table.push(`  ${key}: ${objectType(entries).replace(/\n/g, '\n  ')},`);
     } else if (item.kind === 'func') {
       exportLines.push(`  readonly ${quote(lowerCamel(item.name))}: ${signature(namer, item.func, null, '  ')};`);
-      targets.push(target(item, null));
+      targets.push({ name: target(item, null), fn: `Exports[${quote(lowerCamel(item.name))}]` });
       table.push(`  ${quote(lowerCamel(item.name))}: ${quote(target(item, null))},`);
     } else if (item.kind === 'type') {
       namer.type(item.type.kind === 'resource' ? { kind: 'own', resource: item.type } : item.type);
@@ -252,15 +285,12 @@ export function generateBindings(contract: Contract, options: BindingsOptions = 
   }
 
   const from = quote(options.importFrom ?? 'witplug');
-  const imported = [
-    'bindExports', 'loadPlugin', 'PluginHost', 'type Contract', 'type HookSpec', 'type OperationSpec', 'type PluginHostOptions', 'type PluginOptions',
-    ...(namer.usesPluginResource ? ['type PluginResource'] : []),
-    'type TypedPlugin',
-  ];
+  const w = WITPLUG;
   const hostOption = `readonly host${hostRequired ? '' : '?'}: Imports`;
+  const targetFunctions = targets.map((t) => `readonly ${quote(t.name)}: ${t.fn};`);
   return [
     `// Generated by \`witplug types\` for world ${quote(contract.world)}. Do not edit: regenerate.`,
-    `import {\n${imported.map((name) => `  ${name},`).join('\n')}\n} from ${from};`,
+    `import * as ${w} from ${from};`,
     '',
     '/** A resource the host provides: any object of the host\'s own. */',
     'export type HostResource = object;',
@@ -275,26 +305,39 @@ export function generateBindings(contract: Contract, options: BindingsOptions = 
     `const EXPORTS = {\n${table.join('\n')}\n} as const;`,
     '',
     '/** Every export a call or a PluginHost hook can target (`plugin.fn(target)`, `HookSpec.target`). */',
-    typeDeclaration('Target', targets.length === 0 ? 'never' : unionType(targets.map(quote))),
+    typeDeclaration('Target', targets.length === 0 ? 'never' : unionType(targets.map((t) => quote(t.name)))),
+    '',
+    '/** The plugin function behind each target. */',
+    `export interface TargetFunctions {${targetFunctions.length === 0 ? '' : `\n${targetFunctions.map((m) => `  ${m}`).join('\n')}\n`}}`,
     '',
     '/** A PluginHost hook table checked against this world: `hooks: { … } satisfies Hooks`. */',
-    'export type Hooks = Readonly<Record<string, HookSpec & { readonly target: Target }>>;',
+    `export type Hooks = Readonly<Record<string, ${w}.HookSpec & { readonly target: Target }>>;`,
     '/** PluginHost operations checked against this world. */',
-    'export type Operations = Readonly<Record<string, OperationSpec & { readonly target: Target }>>;',
+    `export type Operations = Readonly<Record<string, ${w}.OperationSpec & { readonly target: Target }>>;`,
+    '/** Each hook\'s dispatcher (`host.hook(name)`): its target\'s parameters, and the result its dispatch kind gives. */',
+    'export type HookMap<H extends Hooks> = {',
+    `  readonly [K in keyof H & string]: ${w}.HookDispatcher<H[K], TargetFunctions[H[K]['target']]>;`,
+    '};',
     '',
-    `export type ${worldId}Options = Omit<PluginOptions, 'host' | 'isolate'> & { readonly contract: Contract; ${hostOption} };`,
+    `export type ${worldId}Options = Omit<${w}.PluginOptions, 'host' | 'isolate'> & { readonly contract: ${w}.Contract; ${hostOption} };`,
     '',
     `/** Loads a plugin of world ${quote(contract.world)} (admitted against \`options.contract\`) with typed \`exports\`. */`,
-    `export async function load${worldId}(source: string | Uint8Array, options: ${worldId}Options): Promise<TypedPlugin<Exports>> {`,
-    `  return bindExports<Exports>(await loadPlugin(source, { ...options, host: options.host as unknown as PluginOptions['host'] }), EXPORTS);`,
+    `export async function load${worldId}(source: string | Uint8Array, options: ${worldId}Options): Promise<${w}.TypedPlugin<Exports>> {`,
+    `  const plugin = await ${w}.loadPlugin(source, { ...options, host: options.host as unknown as ${w}.PluginOptions['host'] });`,
+    `  return ${w}.bindExports<Exports>(plugin, EXPORTS);`,
     '}',
     '',
-    `export type ${worldId}HostOptions = Omit<PluginHostOptions, 'host' | 'hooks' | 'operations'>`,
-    `  & { ${hostOption}; readonly hooks?: Hooks; readonly operations?: Operations };`,
+    `export type ${worldId}HostOptions<H extends Hooks = Hooks> = Omit<${w}.PluginHostOptions, 'host' | 'hooks' | 'operations'>`,
+    `  & { ${hostOption}; readonly hooks?: H; readonly operations?: Operations };`,
     '',
-    `/** A PluginHost for plugins of world ${quote(contract.world)}: host implementations and hook targets checked by tsc. */`,
-    `export function create${worldId}Host(options: ${worldId}HostOptions): PluginHost {`,
-    `  return new PluginHost({ ...options, host: options.host as unknown as PluginHostOptions['host'] });`,
+    '/**',
+    ` * A PluginHost for plugins of world ${quote(contract.world)}: host implementations and hook targets`,
+    ' * checked by tsc, and `host.hook(name)` typed from the hook\'s target and dispatch kind.',
+    ' */',
+    `export function create${worldId}Host<const H extends Hooks = Record<never, never>>(`,
+    `  options: ${worldId}HostOptions<H>,`,
+    `): ${w}.PluginHost<HookMap<H>> {`,
+    `  return new ${w}.PluginHost<HookMap<H>>({ ...options, host: options.host as unknown as ${w}.PluginHostOptions['host'] });`,
     '}',
     '',
   ].join('\n');

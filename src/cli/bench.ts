@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { CompileCache, loadContract, loadPlugin } from '../index.js';
 import { jcoFunction, resolveExport, timeCalls } from '../tools.js';
 import { ExitCode, printJson, runCommand, usage } from './output.js';
-import { parseArgs } from './run.js';
+import { GRANT_HELP, HOST_HELP, parseArgs } from './run.js';
+import { importHostModule, readGrantFlag } from './host-inputs.js';
 import { readInput } from '../tools.js';
 
 interface BenchFlags {
@@ -19,6 +20,8 @@ interface BenchFlags {
   call: string;
   args: string;
   iterations?: string;
+  grant?: string;
+  host?: string;
   json?: boolean;
 }
 
@@ -32,6 +35,8 @@ export function registerBench(program: Command): void {
     .requiredOption('--call <target>', 'function to time: <iface>#<func> or a world-level export name')
     .option('--args <json-array>', 'arguments as a JSON array', '[]')
     .option('--iterations <n>', 'calls to time (default: enough for ≥ 1 s)')
+    .option('--grant <manifest.json>', GRANT_HELP)
+    .option('--host <module.js>', HOST_HELP)
     .option('--json', 'print one JSON object: {"ok":true,"iterations","nsPerCall","jcoNsPerCall","loadMs":{"cold","warm"}}')
     .action(async (pluginPath: string, flags: BenchFlags) => {
       await runCommand(flags.json === true, () => bench(pluginPath, flags));
@@ -46,6 +51,9 @@ async function bench(pluginPath: string, flags: BenchFlags): Promise<ExitCode> {
   }
   const bytes = await readInput(pluginPath, 'plugin');
   const contract = await loadContract(flags.wit, flags.world);
+  const grant = flags.grant === undefined ? undefined : await readGrantFlag(flags.grant);
+  const host = flags.host === undefined ? undefined : await importHostModule(flags.host);
+  const options = { contract, ...(grant ? { grant } : {}), ...(host ? { host } : {}) };
 
   const cacheDir = mkdtempSync(join(tmpdir(), 'witplug-bench-'));
   try {
@@ -55,10 +63,10 @@ async function bench(pluginPath: string, flags: BenchFlags): Promise<ExitCode> {
     // The cold load comes first, as in `witplug run`: admission refuses a plugin
     // that does not fit (REJECTED) before its exports or --args are looked at.
     const coldStart = performance.now();
-    await loadPlugin(bytes, { name, contract, cache, log: silent });
+    await loadPlugin(bytes, { ...options, name, cache, log: silent });
     const cold = performance.now() - coldStart;
     const warmStart = performance.now();
-    const plugin = await loadPlugin(bytes, { name, contract, cache, log: silent });
+    const plugin = await loadPlugin(bytes, { ...options, name, cache, log: silent });
     const warm = performance.now() - warmStart;
     const target = resolveExport(plugin.shape, flags.call);
     const args = parseArgs(flags.args, target.type.params, target.target);

@@ -1,8 +1,9 @@
 /** `witplug run`: load one plugin against a contract and call one function. */
 import type { Command } from 'commander';
-import { loadContract, loadPlugin, readGrantManifest, type Grant, type Limits, type ValType } from '../index.js';
+import { loadContract, loadPlugin, type Grant, type Limits, type ValType } from '../index.js';
 import { fromJson, readInput, resolveExport } from '../tools.js';
 import { ExitCode, printJson, runCommand, toJson, usage } from './output.js';
+import { importHostModule, readGrantFlag } from './host-inputs.js';
 
 export interface RunFlags {
   wit: string;
@@ -18,8 +19,15 @@ export interface RunFlags {
   maxTableElements?: string;
   maxOpenFiles?: string;
   grant?: string;
+  host?: string;
   isolate?: boolean;
 }
+
+/** Help text shared by the commands that take them. */
+export const GRANT_HELP =
+  'capability grant: a plugin manifest as PluginHost.loadDir reads it (imports, config, filesystem, env, clocks, random, limits; ' +
+  'priority and anchor are not used); default: no WASI at all';
+export const HOST_HELP = "JavaScript module whose default export implements the host app's own interfaces: { '<interface>': { <function>(...args) { … } } }";
 
 export function registerRun(program: Command): void {
   program
@@ -37,8 +45,9 @@ export function registerRun(program: Command): void {
     .option('--max-handles <n>', 'maximum live resource handles per plugin instance (RESOURCE_LIMIT; default 10000)')
     .option('--max-table-elements <n>', 'maximum elements of each table (RESOURCE_LIMIT); default 10000 when any limit is set')
     .option('--max-open-files <n>', 'maximum WASI files, directories and streams a plugin instance holds open (RESOURCE_LIMIT; default 256)')
-    .option('--grant <manifest.json>', 'capability grant (imports, config, filesystem, env, clocks, random, limits); default: no WASI at all')
-    .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it; default deadline 30 s)')
+    .option('--grant <manifest.json>', GRANT_HELP)
+    .option('--host <module.js>', HOST_HELP)
+    .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it; default deadline 10 s)')
     .option('--json', 'print exactly one JSON object: {"ok":true,"value":…} or {"ok":false,"error":{code,message}}')
     .action(async (pluginPath: string, flags: RunFlags) => {
       await runCommand(flags.json === true, () => run(pluginPath, flags));
@@ -66,12 +75,14 @@ async function run(pluginPath: string, flags: RunFlags): Promise<ExitCode> {
   // Admission first: a rejected plugin is refused (REJECTED, exit 1) before its
   // exports are looked at, so it can't be "called" even with a bad --call.
   const limits = limitFlags(flags);
-  const grant: Grant | undefined = flags.grant ? await readGrantManifest(flags.grant) : undefined;
+  const grant: Grant | undefined = flags.grant ? await readGrantFlag(flags.grant) : undefined;
+  const host = flags.host === undefined ? undefined : await importHostModule(flags.host);
   const plugin = await loadPlugin(bytes, {
     name: pluginName(pluginPath),
     contract,
     limits,
     ...(grant ? { grant } : {}),
+    ...(host ? { host } : {}),
     ...(flags.isolate ? { isolate: true } : {}),
   });
   try {

@@ -13,7 +13,8 @@ import { cacheMaxBytes, defaultCacheDir, pruneCache, readEntry, writeEntry } fro
 export { defaultCacheDir };
 import { JCO_VERSION, TRANSPILE_OPTIONS, transpileComponent } from './transpile.js';
 import { WitplugError, ErrorCodes } from '../errors.js';
-import { instrumentCoreModule, type InstrumentOptions } from './instrument.js';
+import { instrumentCoreModule } from './instrument.js';
+import type { InstrumentOptions } from './instrument-options.js';
 import {
   ARTIFACT_FORMAT, artifactFormat, decodeArtifact, encodeArtifact, headerMismatch, sha256Hex,
   type ArtifactKeyFields,

@@ -14,9 +14,10 @@
 import type { Reader } from './reader.js';
 import { Reader as ByteReader } from './reader.js';
 import { readCanon } from './core-skip.js';
-import {
-  addExt, enterScope, extAt, importPlaceholder, readAlias, readDefType, readExternName, readExternType, readSort, readValType, typeAt,
-} from './decode-types.js';
+import { enterScope, importPlaceholder, readDefType } from './decode-types.js';
+import { readAlias, readExternName, readExternType } from './decode-externs.js';
+import { readValType } from './decode-valtypes.js';
+import { addExt, extAt, readSort, typeAt } from './index-spaces.js';
 import { type Budget, type ComponentDef, type Ext, type InstanceDef, type Scope, claimResources, extLevel, nameDef, sealed } from './defs.js';
 import { Subst } from './subst.js';
 import type { CustomSection } from './custom.js';

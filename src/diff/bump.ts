@@ -6,7 +6,9 @@
  * exact for 0.0.x and pre-releases. So a change that breaks existing plugins
  * needs a version they no longer match (otherwise they link and fail later),
  * and an addition needs a newer version they still match — a minor bump from
- * 1.0, a patch bump for 0.x — so existing plugins keep linking.
+ * 1.0, a patch bump for 0.x — so existing plugins keep linking. A 0.0.x or
+ * pre-release version has no such successor: any new version refuses every
+ * existing plugin, so additions there keep the version (no bump).
  */
 import { compareVersions, parseSemver, versionsCompatible } from '../component/versions.js';
 
@@ -22,6 +24,7 @@ export interface PackageBump {
   readonly new: string | null;
   /** `breaking`: existing plugins are refused; `additive`: only hosts of the old version lack something; `none`: nothing a binary carries changed. */
   readonly change: PackageChange;
+  /** `none` also for additions to a 0.0.x or pre-release version: keeping it is what keeps existing plugins admitted. */
   readonly needs: BumpNeed;
   /** The smallest version after `old` that fits `needs` (null when nothing is needed or there is no version). */
   readonly suggested: string | null;
@@ -78,7 +81,8 @@ export function adviseBump(pkg: string, old: string | null, neu: string | null, 
     return { ...base, needs: 'none', suggested: null, ok: true, advice: `package ${pkg} ${arrow(old, neu)}: no version to advise on` };
   }
   const canAdd = compatibleBump(old);
-  const needs: BumpNeed = change === 'none' ? 'none' : change === 'additive' && canAdd !== null ? 'compatible' : 'incompatible';
+  if (change === 'additive' && canAdd === null) return keepForAdditions(base, old, neu);
+  const needs: BumpNeed = change === 'none' ? 'none' : change === 'additive' ? 'compatible' : 'incompatible';
   if (needs === 'none') {
     const what = `package ${pkg} ${arrow(old, neu)}: nothing a binary carries changed`;
     const advice = old === neu ? `${what}, no bump needed` : compatible ? `${what}, no bump was needed` : `${what}, yet ${neu} refuses existing plugins: no bump was needed`;
@@ -101,7 +105,21 @@ export function adviseBump(pkg: string, old: string | null, neu: string | null, 
   }
   const next = incompatibleBump(old);
   const ok = raised && !compatible;
-  const what = change === 'additive' ? `package ${pkg} ${arrow(old, neu)}: additions, and ${old} has no compatible successor` : `package ${pkg} ${arrow(old, neu)}: breaks existing plugins`;
+  const what = `package ${pkg} ${arrow(old, neu)}: breaks existing plugins`;
   const advice = ok ? `${what}; ${bumpMade(old, neu)} is right` : `${what}${compatible && old !== neu ? `, yet ${neu} still links to them` : ''}; it needs ${bumpName(old, 'incompatible')}, to ${next}`;
   return { ...base, needs, suggested: next, ok, advice };
+}
+
+/**
+ * Additions to a version with no compatible successor (0.0.x, a pre-release): every
+ * new version refuses existing plugins, so the version they link to stays. Plugins
+ * built against the additions still meet the gate on a host that lacks them, as with
+ * any compatible bump. A new version anyway is allowed, like any incompatible bump.
+ */
+function keepForAdditions(base: Pick<PackageBump, 'package' | 'old' | 'new' | 'change'>, old: string, neu: string): PackageBump {
+  const what = `package ${base.package} ${arrow(old, neu)}: additions only, nothing existing plugins use changed`;
+  const advice = old === neu
+    ? `${what}; ${old} has no compatible successor (any new version refuses existing plugins), so no bump needed`
+    : `${what}, yet ${neu} refuses them; ${old} has no compatible successor, so keeping ${old} (no bump) would keep them`;
+  return { ...base, needs: 'none', suggested: null, ok: true, advice };
 }

@@ -60,8 +60,13 @@ function text(report: DiffReport, ctx: FormatContext): string {
     const side = f.breaks === 'none' ? '' : ` breaks ${f.breaks}`;
     lines.push(`${where(f)}: ${f.severity} ${f.rule}${side}`, `    ${f.path}`, `    ${f.message}`);
   }
-  // Advice that is not met is already a VERSION_BUMP_REQUIRED finding above.
-  for (const p of report.packages) if (p.ok) lines.push(`version: ${p.advice}`);
+  // Advice that is not met is already a VERSION_BUMP_REQUIRED finding above; packages nothing
+  // happened to share one line, so a contract with many dependencies stays readable.
+  const untouched = report.packages.filter((p) => p.change === 'none' && p.old === p.new);
+  for (const p of report.packages) if (p.ok && !untouched.includes(p)) lines.push(`version: ${p.advice}`);
+  if (untouched.length > 0) {
+    lines.push(`version: ${untouched.map((p) => `${p.package} stays ${p.new ?? 'unversioned'}`).join(', ')}: nothing a binary carries changed, no bump needed`);
+  }
   const n = (s: string): number => report.findings.filter((f) => f.severity === s).length;
   const verdict = isBreaking(report, ctx.side) ? `BREAKING for ${ctx.side === 'both' ? [report.breaksPlugins && 'plugins', report.breaksHosts && 'hosts'].filter(Boolean).join(' and ') : ctx.side}` : `not breaking for ${ctx.side === 'both' ? 'plugins or hosts' : ctx.side}`;
   lines.push(`${n('breaking')} breaking, ${n('dangerous')} dangerous, ${n('safe')} safe: ${verdict}`);

@@ -30,7 +30,12 @@ export const DIFF_JSON: { readonly report: readonly JsonField[]; readonly findin
     { key: 'breaksPlugins', type: 'boolean', meaning: 'the new contract refuses plugins built against the old one' },
     { key: 'breaksHosts', type: 'boolean', meaning: 'hosts of the old contract refuse plugins built against the new one' },
     { key: 'findings', type: 'finding[]', meaning: 'every change, in WIT order per world item' },
-    { key: 'packages', type: 'package[]', meaning: 'version-bump advice for every package that changed (findings, version or interfaces)' },
+    {
+      key: 'packages',
+      type: 'package[]',
+      meaning: 'version-bump advice for every versioned package both contracts hold (unchanged ones too: `needs` is `"none"`, '
+        + 'so a change needing no bump says so) and every package that gained or lost a version',
+    },
   ],
   finding: [
     { key: 'rule', type: 'string', meaning: 'a rule ID from the table above' },
@@ -55,11 +60,12 @@ export const DIFF_JSON: { readonly report: readonly JsonField[]; readonly findin
       key: 'needs',
       type: '"incompatible" | "compatible" | "none"',
       meaning: 'the version the change calls for: one existing plugins no longer match (major from 1.0, minor for 0.x, patch '
-        + 'for 0.0.x), a newer one they still match (minor from 1.0, patch for 0.x), or none',
+        + 'for 0.0.x), a newer one they still match (minor from 1.0, patch for 0.x), or none — also for additions to a 0.0.x or '
+        + 'pre-release version, which has no successor existing plugins match: keeping it keeps them admitted',
     },
-    { key: 'suggested', type: 'string | null', meaning: 'the smallest such version after `old`' },
+    { key: 'suggested', type: 'string | null', meaning: 'the smallest such version after `old` (null: keep `old`)' },
     { key: 'ok', type: 'boolean', meaning: 'whether `new` fits; when not, a `VERSION_BUMP_REQUIRED` finding says so' },
-    { key: 'advice', type: 'string', meaning: 'the same in one sentence (text output prints it when `ok`)' },
+    { key: 'advice', type: 'string', meaning: 'the same in one sentence (text output prints it when `ok`; unchanged packages share one line)' },
   ],
 };
 

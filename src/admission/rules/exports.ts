@@ -2,8 +2,9 @@
  * Export rules. Component subtyping lets a plugin export *more* than the
  * contract requires (extra interfaces, extra functions): those become notes.
  */
-import { compareWorldItem, formatPath, type Difference } from '../compare.js';
-import type { ExportMatch } from '../match.js';
+import { compareWorldItem } from '../compare.js';
+import { formatPath, type Difference } from '../difference.js';
+import type { AdmissionContext, ExportMatch } from '../match.js';
 import type { WorldItem } from '../../component/types.js';
 import { AdmissionCodes, NoteCodes } from '../report.js';
 import { itemPath, type NoteRule, type Rule } from './rule.js';
@@ -12,12 +13,32 @@ export const missingExport: Rule = {
   id: AdmissionCodes.MISSING_EXPORT,
   purpose: 'Every hook interface the contract world exports must be exported by the plugin.',
   check(ctx) {
-    return ctx.exports
-      .filter((m) => m.found === null && m.incompatible.length === 0)
+    return missingExports(ctx)
+      .filter((m) => !isOptional(ctx, m))
       .map((m) => ({
         code: AdmissionCodes.MISSING_EXPORT,
         path: itemPath('export', m.expected),
         message: `expected export ${m.expected.name}, found none`,
+      }));
+  },
+};
+
+function missingExports(ctx: AdmissionContext): ExportMatch[] {
+  return ctx.exports.filter((m) => m.found === null && m.incompatible.length === 0);
+}
+
+const isOptional = (ctx: AdmissionContext, m: ExportMatch): boolean => ctx.optionalExports?.has(m.expected.name) ?? false;
+
+export const optionalExportMissing: NoteRule = {
+  id: NoteCodes.OPTIONAL_EXPORT_MISSING,
+  purpose: 'An export the host marked optional may be left out; the host passes the plugin by for it.',
+  check(ctx) {
+    return missingExports(ctx)
+      .filter((m) => isOptional(ctx, m))
+      .map((m) => ({
+        code: NoteCodes.OPTIONAL_EXPORT_MISSING,
+        path: itemPath('export', m.expected),
+        message: `optional export ${m.expected.name} is not exported; its hooks pass this plugin by`,
       }));
   },
 };
@@ -72,4 +93,4 @@ export const extraExportMember: NoteRule = {
 };
 
 export const exportRules: readonly Rule[] = [missingExport, exportMismatch];
-export const exportNoteRules: readonly NoteRule[] = [extraExport, extraExportMember];
+export const exportNoteRules: readonly NoteRule[] = [extraExport, extraExportMember, optionalExportMissing];

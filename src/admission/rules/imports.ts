@@ -2,7 +2,8 @@
  * Import rules. Component subtyping lets a plugin import *less* than the
  * host offers (fewer interfaces, fewer functions of an interface), never more.
  */
-import { compareWorldItem, formatPath, type Difference } from '../compare.js';
+import { compareWorldItem } from '../compare.js';
+import { formatPath, type Difference } from '../difference.js';
 import { isAllowed, type AdmissionContext, type ImportMatch } from '../match.js';
 import { AdmissionCodes, NoteCodes } from '../report.js';
 import { itemPath, type NoteRule, type Rule } from './rule.js';

@@ -14,12 +14,15 @@ import { parseWit } from './parser.js';
 import { MAX_WIT_BYTES } from './lexer.js';
 import { FileTooLargeError, inputError, readBytes } from '../../util/read-bytes.js';
 import { validatePackages } from './validate.js';
-import { collectPackages, findWorld, resolveWorld, type ResolvedWorld, type WitPackage } from './resolve.js';
+import { collectPackages, findWorld, type WitPackage } from './packages.js';
+import { resolveWorld, type ResolvedWorld } from './world.js';
 
 export { parseWit } from './parser.js';
 export { liveShape } from './live.js';
 export type { SrcPos } from './lexer.js';
-export type { ResolvedWorld, WitPackage, InterfaceInfo, SourceMap } from './resolve.js';
+export type { ResolvedWorld } from './world.js';
+export type { WitPackage } from './packages.js';
+export type { InterfaceInfo, SourceMap } from './source-map.js';
 
 /** WIT sources before parsing: the root package's files and each dependency's. */
 export interface WitTree {

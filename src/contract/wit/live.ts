@@ -7,7 +7,7 @@
  * to agree with the gate; the full shape keeps everything declared.
  */
 import type { ComponentShape, InterfaceType, NamedType, WorldItem } from '../../component/types.js';
-import type { SourceMap } from './resolve.js';
+import type { SourceMap } from './source-map.js';
 import { assertNever } from '../../util/assert-never.js';
 
 function walk(t: NamedType, live: Set<object>, aliasOf: WeakMap<object, NamedType>): void {

@@ -1,123 +1,28 @@
 /**
- * Recursive-descent WIT parser (WIT.md grammar) into ./ast.ts. Every error
- * is a CONTRACT WitplugError whose message starts with `file:line:column`.
+ * Recursive-descent WIT parser (WIT.md grammar) into ./ast.ts: files,
+ * packages, interfaces and worlds; types are read by ./type-parser.ts. Every
+ * error is a CONTRACT WitplugError whose message starts with `file:line:column`.
  */
 import type {
   Attrs,
   ExternDecl,
   FuncDecl,
-  Gate,
   InterfaceDecl,
   InterfaceItem,
   Named,
   PackageBody,
   PackageDecl,
-  ParamDecl,
-  ResourceMember,
   TopUse,
-  TypeDecl,
-  TypeRef,
   UseDecl,
   UsePath,
   WitFile,
   WorldDecl,
   WorldItemDecl,
 } from './ast.js';
-import { lex, witError, type Token } from './lexer.js';
+import { lex } from './lexer.js';
+import { TypeParser } from './type-parser.js';
 
-const PRIMS = new Set([
-  'bool', 's8', 'u8', 's16', 'u16', 's32', 'u32', 's64', 'u64', 'f32', 'f64', 'char', 'string', 'error-context',
-]);
-/** WIT's keywords: a name spelled like one must be written `%name`. */
-const KEYWORDS = new Set([
-  'use', 'type', 'func', 'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 's64', 'f32', 'f64', 'char', 'bool', 'string',
-  'option', 'result', 'resource', 'own', 'borrow', 'record', 'flags', 'variant', 'enum', 'future', 'stream', 'error-context',
-  'list', 'map', 'tuple', 'as', 'static', 'interface', 'world', 'import', 'export', 'package', 'constructor', 'include', 'with', 'async',
-]);
-/**
- * Nesting bound for types like `list<list<…>>`, so hostile input can't overflow
- * the stack (other blocks cannot nest: a package block holds interfaces and
- * worlds, whose bodies hold no further blocks).
- */
-export const MAX_TYPE_NESTING = 100;
-
-class Parser {
-  private i = 0;
-  private depth = 0;
-  constructor(private readonly toks: readonly Token[]) {}
-
-  peek(n = 0): Token {
-    return this.toks[Math.min(this.i + n, this.toks.length - 1)]!;
-  }
-  next(): Token {
-    const t = this.peek();
-    if (t.kind !== 'eof') this.i++;
-    return t;
-  }
-  isOp(text: string, n = 0): boolean {
-    const t = this.peek(n);
-    return t.kind === 'op' && t.text === text;
-  }
-  /** A keyword is an unescaped identifier with that text. */
-  isKw(text: string, n = 0): boolean {
-    const t = this.peek(n);
-    return t.kind === 'id' && !t.escaped && t.text === text;
-  }
-  fail(t: Token, expected: string): never {
-    const found = t.kind === 'eof' ? 'end of file' : `'${t.text}'`;
-    throw witError(t.pos, `expected ${expected}, found ${found}`);
-  }
-  op(text: string): Token {
-    const t = this.next();
-    if (t.kind !== 'op' || t.text !== text) this.fail(t, `'${text}'`);
-    return t;
-  }
-  eatOp(text: string): boolean {
-    if (!this.isOp(text)) return false;
-    this.i++;
-    return true;
-  }
-  kw(text: string): Token {
-    const t = this.next();
-    if (t.kind !== 'id' || t.escaped || t.text !== text) this.fail(t, `'${text}'`);
-    return t;
-  }
-  ident(what = 'an identifier'): Named {
-    const t = this.next();
-    if (t.kind !== 'id') this.fail(t, what);
-    if (!t.escaped && KEYWORDS.has(t.text)) throw witError(t.pos, `expected ${what}, found keyword '${t.text}' (write '%${t.text}' to use it as a name)`);
-    return { name: t.text, pos: t.pos };
-  }
-  version(): string {
-    const t = this.next();
-    if (t.kind !== 'num' || !/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(t.text)) this.fail(t, 'a semver version');
-    return t.text;
-  }
-
-  // ---- attributes ------------------------------------------------------
-
-  attrs(): Attrs {
-    const docs = this.peek().docs;
-    const gates: Gate[] = [];
-    while (this.isOp('@') && this.peek(1).kind === 'id') {
-      const at = this.next();
-      const kind = this.ident('a gate (since, unstable, deprecated)');
-      if (kind.name !== 'since' && kind.name !== 'unstable' && kind.name !== 'deprecated') {
-        throw witError(kind.pos, `unknown attribute @${kind.name}`);
-      }
-      this.op('(');
-      // `@since(version = …)`, `@deprecated(version = …)`, `@unstable(feature = …)`: one key each.
-      const wanted = kind.name === 'unstable' ? 'feature' : 'version';
-      const key = this.ident(`'${wanted}'`);
-      if (key.name !== wanted) throw witError(key.pos, `expected '${wanted}', found '${key.name}'`);
-      this.op('=');
-      const value = wanted === 'feature' ? this.ident('a feature name').name : this.version();
-      this.op(')');
-      gates.push({ kind: kind.name, value, pos: at.pos });
-    }
-    return { docs, gates };
-  }
-
+class Parser extends TypeParser {
   // ---- top level -------------------------------------------------------
 
   file(file: string): WitFile {
@@ -253,191 +158,6 @@ class Parser {
     const f = this.funcType(name, attrs);
     this.op(';');
     return f;
-  }
-
-  funcType(name: Named, attrs: Attrs): FuncDecl {
-    const isAsync = this.isKw('async') ? (this.next(), true) : false;
-    this.kw('func');
-    const params = this.params();
-    const result = this.eatOp('->') ? this.type() : null;
-    return { ...name, ...attrs, async: isAsync, params, result };
-  }
-
-  params(): ParamDecl[] {
-    this.op('(');
-    const params: ParamDecl[] = [];
-    while (!this.isOp(')')) {
-      const n = this.ident('a parameter name');
-      this.op(':');
-      params.push({ ...n, type: this.type() });
-      if (!this.eatOp(',')) break;
-    }
-    this.op(')');
-    return params;
-  }
-
-  typeDecl(attrs: Attrs): TypeDecl | null {
-    const t = this.peek();
-    if (t.kind !== 'id' || t.escaped) return null;
-    // `record: func()` is a function named record, not a record.
-    if (this.isOp(':', 1)) return null;
-    switch (t.text) {
-      case 'record': {
-        this.next();
-        const name = this.ident('a record name');
-        const fields = this.list(() => {
-          const n = this.ident('a field name');
-          this.op(':');
-          return { ...n, type: this.type() };
-        });
-        return { k: 'record', ...name, ...attrs, fields };
-      }
-      case 'variant': {
-        this.next();
-        const name = this.ident('a variant name');
-        const cases = this.list(() => {
-          const n = this.ident('a case name');
-          let type: TypeRef | null = null;
-          if (this.eatOp('(')) {
-            type = this.type();
-            this.op(')');
-          }
-          return { ...n, type };
-        });
-        return { k: 'variant', ...name, ...attrs, cases };
-      }
-      case 'enum':
-      case 'flags': {
-        this.next();
-        const name = this.ident(`a ${t.text} name`);
-        const names = this.list(() => this.ident(t.text === 'enum' ? 'a case name' : 'a flag name'));
-        return { k: t.text, ...name, ...attrs, names };
-      }
-      case 'resource': {
-        this.next();
-        const name = this.ident('a resource name');
-        const members: ResourceMember[] = [];
-        if (this.eatOp('{')) {
-          while (!this.isOp('}')) {
-            if (this.peek().kind === 'eof') this.fail(this.peek(), "'}'");
-            const mAttrs = this.attrs();
-            if (this.isKw('constructor')) {
-              const kw = this.next();
-              const params = this.params();
-              const result = this.eatOp('->') ? this.type() : null;
-              this.op(';');
-              const func: FuncDecl = { name: 'constructor', pos: kw.pos, ...mAttrs, async: false, params, result };
-              members.push({ kind: 'constructor', name: 'constructor', pos: kw.pos, ...mAttrs, func });
-              continue;
-            }
-            const n = this.ident('a resource method name');
-            this.op(':');
-            const isStatic = this.isKw('static') ? (this.next(), true) : false;
-            const func = this.funcType(n, mAttrs);
-            this.op(';');
-            members.push({ kind: isStatic ? 'static' : 'method', name: n.name, pos: n.pos, ...mAttrs, func });
-          }
-          this.op('}');
-        } else this.op(';');
-        return { k: 'resource', ...name, ...attrs, members };
-      }
-      case 'type': {
-        this.next();
-        const name = this.ident('a type name');
-        this.op('=');
-        const target = this.type();
-        this.op(';');
-        return { k: 'alias', ...name, ...attrs, target };
-      }
-      default:
-        return null;
-    }
-  }
-
-  /** `{ a, b, c }` with an optional trailing comma. */
-  list<T>(item: () => T): T[] {
-    this.op('{');
-    const out: T[] = [];
-    while (!this.isOp('}')) {
-      out.push(item());
-      if (!this.eatOp(',')) break;
-    }
-    this.op('}');
-    return out;
-  }
-
-  type(): TypeRef {
-    if (++this.depth > MAX_TYPE_NESTING) throw witError(this.peek().pos, `types nested deeper than ${MAX_TYPE_NESTING}`);
-    try {
-      return this.typeInner();
-    } finally {
-      this.depth--;
-    }
-  }
-
-  typeInner(): TypeRef {
-    const t = this.next();
-    if (t.kind !== 'id') this.fail(t, 'a type');
-    const pos = t.pos;
-    if (t.escaped) return { k: 'named', name: t.text, pos };
-    if (PRIMS.has(t.text)) {
-      const name = t.text === 'float32' ? 'f32' : t.text === 'float64' ? 'f64' : t.text;
-      return { k: 'prim', name, pos };
-    }
-    switch (t.text) {
-      case 'list': {
-        this.op('<');
-        const element = this.type();
-        let length: number | undefined;
-        if (this.eatOp(',')) {
-          const n = this.next();
-          if (n.kind !== 'num' || !/^\d+$/.test(n.text) || Number(n.text) === 0 || Number(n.text) > 0xffffffff) this.fail(n, 'a list length (1..2^32-1)');
-          length = Number(n.text);
-        }
-        this.op('>');
-        return length === undefined ? { k: 'list', element, pos } : { k: 'list', element, length, pos };
-      }
-      case 'option': {
-        this.op('<');
-        const type = this.type();
-        this.op('>');
-        return { k: 'option', type, pos };
-      }
-      case 'result': {
-        if (!this.eatOp('<')) return { k: 'result', ok: null, err: null, pos };
-        const ok = this.eatOp('_') ? null : this.type();
-        const err = this.eatOp(',') ? this.type() : null;
-        if (ok === null && err === null) this.fail(this.peek(), "', <error type>' after '_'");
-        this.op('>');
-        return { k: 'result', ok, err, pos };
-      }
-      case 'tuple': {
-        this.op('<');
-        const types: TypeRef[] = [];
-        while (!this.isOp('>')) {
-          types.push(this.type());
-          if (!this.eatOp(',')) break;
-        }
-        this.op('>');
-        return { k: 'tuple', types, pos };
-      }
-      case 'own':
-      case 'borrow': {
-        this.op('<');
-        const resource = this.ident('a resource name');
-        this.op('>');
-        return { k: t.text, resource, pos };
-      }
-      case 'future':
-      case 'stream': {
-        if (!this.eatOp('<')) return { k: t.text, type: null, pos };
-        const type = this.type();
-        this.op('>');
-        return { k: t.text, type, pos };
-      }
-      default:
-        return { k: 'named', name: t.text, pos };
-    }
   }
 
   // ---- worlds -------------------------------------------------------------

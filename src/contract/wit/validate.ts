@@ -11,7 +11,9 @@
  */
 import type { Attrs, Gate, InterfaceItem, WorldDecl } from './ast.js';
 import { witError, type SrcPos } from './lexer.js';
-import { MAX_INCLUDE_DEPTH, Resolver, resolveWorld, type WitPackage } from './resolve.js';
+import { InterfaceResolver } from './interfaces.js';
+import type { WitPackage } from './packages.js';
+import { MAX_INCLUDE_DEPTH, resolveWorld } from './world.js';
 import { compareVersions } from '../../component/versions.js';
 
 const isUnstable = (a: { readonly gates: readonly Gate[] }): boolean => a.gates.some((g) => g.kind === 'unstable');
@@ -78,7 +80,7 @@ export function validatePackages(all: readonly WitPackage[]): void {
     }
     for (const w of pkg.worlds.values()) checkWorld(pkg, w);
   }
-  const r = new Resolver(all, true);
+  const r = new InterfaceResolver(all, true);
   for (const pkg of all) {
     // Resolving a top-level alias checks it names an interface (not a world, not nothing).
     for (const path of pkg.aliases.values()) r.interfaceDeclAt(path, pkg);

@@ -54,6 +54,12 @@ export interface ManifestPolicy {
    * cannot make it looser.
    */
   readonly limits?: Limits;
+  /**
+   * Whether a manifest may choose its plugin's isolation (`"isolate": true`
+   * or `false`). Default false: a manifest's `isolate` must equal the host's
+   * own (`PluginHostOptions.isolate`), else `POLICY`.
+   */
+  readonly isolate?: boolean;
 }
 
 /** What a manifest asks for, parsed and validated but not yet allowed. */
@@ -62,14 +68,16 @@ export interface ManifestRequest {
   readonly grant: Grant;
   readonly priority?: number;
   readonly anchor?: readonly Anchor[];
+  readonly isolate?: boolean;
 }
 
-/** What a manifest is granted: the grant (without limits), the effective limits, priority and anchors. */
+/** What a manifest is granted: the grant (without limits), the effective limits, priority, anchors and isolation. */
 export interface AllowedManifest {
   readonly grant: Grant;
   readonly limits: Limits;
   readonly priority?: number;
   readonly anchor?: readonly Anchor[];
+  readonly isolate?: boolean;
 }
 
 /**
@@ -96,13 +104,15 @@ export async function readManifest(path: string): Promise<ManifestRequest | null
     if (e instanceof WitplugError && e.code === ErrorCodes.NOT_FOUND) return null;
     throw e;
   }
-  const { priority, anchor, ...grant } = (json ?? {}) as { priority?: unknown; anchor?: unknown };
+  const { priority, anchor, isolate, ...grant } = (json ?? {}) as { priority?: unknown; anchor?: unknown; isolate?: unknown };
   if (priority !== undefined && (typeof priority !== 'number' || !Number.isFinite(priority))) throw new WitplugError(ErrorCodes.USAGE, `manifest ${path}: "priority" must be a number`);
+  if (isolate !== undefined && typeof isolate !== 'boolean') throw new WitplugError(ErrorCodes.USAGE, `manifest ${path}: "isolate" must be true or false`);
   return {
     path,
     grant: parseGrant(grant, `manifest ${path}`, dirname(resolve(path))),
     ...(priority === undefined ? {} : { priority }),
     ...(anchor === undefined ? {} : { anchor: parseAnchors(anchor, path) }),
+    ...(isolate === undefined ? {} : { isolate }),
   };
 }
 
@@ -124,9 +134,11 @@ function parseAnchors(json: unknown, path: string): Anchor[] {
  * the host's limits for every plugin; the effective limits are the stricter
  * of host and manifest, or the manifest's where the policy lets it raise one.
  * Filesystem grants come back with their real host paths: what was checked is
- * what is granted.
+ * what is granted. `hostIsolate` is the host's own isolation for every plugin.
  */
-export async function allowManifest(plugin: string, request: ManifestRequest, policy: ManifestPolicy = {}, hostLimits: Limits = {}): Promise<AllowedManifest> {
+export async function allowManifest(
+  plugin: string, request: ManifestRequest, policy: ManifestPolicy = {}, hostLimits: Limits = {}, hostIsolate = false,
+): Promise<AllowedManifest> {
   const refuse = (field: string, requested: string, allowed: string): never => {
     throw new WitplugError(
       ErrorCodes.POLICY,
@@ -152,6 +164,10 @@ export async function allowManifest(plugin: string, request: ManifestRequest, po
     const min = policy.priority?.min ?? 0;
     const max = policy.priority?.max ?? 0;
     if (priority < min || priority > max) refuse('priority', String(priority), `manifestPolicy.priority: ${min} to ${max}`);
+  }
+
+  if (request.isolate !== undefined && request.isolate !== hostIsolate && policy.isolate !== true) {
+    refuse('isolate', String(request.isolate), `manifestPolicy.isolate is not true; the host's isolate is ${hostIsolate}`);
   }
 
   const limits: { -readonly [K in keyof Limits]: Limits[K] } = { ...hostLimits };
@@ -188,6 +204,7 @@ export async function allowManifest(plugin: string, request: ManifestRequest, po
     limits,
     ...(priority === undefined ? {} : { priority }),
     ...(request.anchor === undefined ? {} : { anchor: request.anchor }),
+    ...(request.isolate === undefined ? {} : { isolate: request.isolate }),
   };
 }
 

@@ -8,57 +8,130 @@
  *
  * Calls into plugins are synchronous, so a dispatch never interleaves with a
  * load, unload or reload: those swap the plugin list between calls, and every
- * call is answered by exactly one version of each plugin.
+ * call is answered by exactly one version of each plugin. A plugin unloaded
+ * from inside a dispatch (by a host function) is closed once it ends.
  */
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import { compareValType } from '../../admission/compare.js';
-import type { FuncType } from '../../component/types.js';
-import { loadPlugin, type Plugin } from '../load/load-plugin.js';
+import { prepare, type PluginInstance } from '../load/load-plugin.js';
+import type { LogSink } from '../capabilities/host-imports.js';
 import { allowManifest, readManifest } from './manifest.js';
-import { resolveExport } from '../link/exports.js';
+import type { Anchor, Bound, Entry, FailurePolicy, HostLogger, LoadOptions, OperationSpec, PluginHostEvent, PluginHostOptions, PluginInfo } from './types.js';
+import { asWitplugError, checkPriority, closePlugin, exportsTarget, infoOf, messageOf, runInit } from './lifecycle.js';
+import { SKIPPED, byPriority, opKey, statsOf, toArray } from './dispatch.js';
+import { DispatchGate, buildDispatcher, type Dispatcher } from './dispatchers.js';
+import { checkPass, checkSpec, planTarget, planWaterfall } from './hook-plan.js';
+import { HostEvents, type PluginHostListener } from './events.js';
 
-import type { Anchor, Bound, Entry, FailurePolicy, HookSpec, HostLogger, LoadOptions, OperationSpec, PluginHostOptions, PluginInfo } from './types.js';
-import { closePlugin, runInit } from './lifecycle.js';
-import { SKIPPED, arityStep, byPriority, opKey, passTest, spreadStep, statsOf, toArray, type WaterfallStep } from './dispatch.js';
-import { assertNever } from '../../util/assert-never.js';
+import type { HookFunctions, UntypedHooks } from './hook-types.js';
 
-const stderrLogger: HostLogger = (level, message, plugin) => process.stderr.write(`[${plugin}] ${level}: ${message}\n`);
+const stderrLogger: HostLogger = (level, message, plugin, kind) => process.stderr.write(`${kind === 'host' ? 'witplug: ' : ''}[${plugin}] ${level}: ${message}\n`);
 
-export class PluginHost {
+/**
+ * `H` types `hook(name)`: each hook's dispatcher by name. Generated bindings
+ * (`create…Host`) fill it from the hook table; untyped, any name and any arguments.
+ */
+export class PluginHost<H extends HookFunctions = UntypedHooks> {
   readonly #options: PluginHostOptions;
   readonly #log: HostLogger;
   readonly #entries = new Map<string, Entry>();
   #order = 0;
   /** Per hook (and operation anchor): the enabled plugins' functions in dispatch order; replaced when the plugin list changes. */
   readonly #slots = new Map<string, { list: readonly Bound[] }>();
-  readonly #dispatchers = new Map<string, (...args: unknown[]) => unknown>();
+  readonly #dispatchers = new Map<string, Dispatcher>();
+  /** Contract exports only optional hooks target: admission lets a plugin leave them out. */
+  readonly #optionalExports: ReadonlySet<string>;
+  readonly #gate = new DispatchGate();
+  readonly #events: HostEvents;
+  /** Names with a load or reload under way, and the operations pending loads will define: both reserved until it ends. */
+  readonly #busy = new Set<string>();
+  readonly #pendingDefines = new Map<string, string>();
 
+  /** Checks every hook and operation against the contract: a misconfigured one is USAGE here, not at each request. */
   constructor(options: PluginHostOptions) {
     this.#options = options;
     this.#log = options.logger ?? stderrLogger;
-    for (const [name, spec] of Object.entries(options.hooks ?? {})) this.#dispatchers.set(name, this.#dispatcher(name, spec));
+    this.#events = new HostEvents((event, e) => this.#log('error', `a '${event}' listener threw: ${messageOf(e)}`, '(host)', 'host'));
+    const world = options.contract.shape;
+    const required = new Set<string>();
+    const optional = new Set<string>();
+    for (const [name, spec] of Object.entries(options.hooks ?? {})) {
+      checkSpec(name, spec);
+      const target = planTarget(world, `hook "${name}"`, spec.target);
+      const waterfall = spec.kind === 'waterfall' ? planWaterfall(name, spec, target.func) : null;
+      if (spec.kind === 'bail') checkPass(name, spec, target.func);
+      (spec.optional === true ? optional : required).add(target.worldExport);
+      const policy: FailurePolicy = spec.kind === 'parallel' ? 'skip' : spec.onError ?? 'fail';
+      const site = { slot: this.#slot(name), gate: this.#gate, fault: (b: Bound, e: unknown): void => this.#fault(b, name, policy, e) };
+      this.#dispatchers.set(name, buildDispatcher(spec, site, waterfall));
+    }
+    for (const [name, spec] of Object.entries(options.operations ?? {})) planTarget(world, `operation "${name}"`, spec.target);
+    this.#optionalExports = new Set([...optional].filter((e) => !required.has(e)));
   }
 
-  /** Admits, compiles and instantiates a plugin, then adds it to every hook. */
+  /** Listens to lifecycle events (Node's EventEmitter conventions; an unheard 'error' is only logged, see events.ts). */
+  on<E extends PluginHostEvent>(event: E, listener: PluginHostListener<E>): this {
+    this.#events.on(event, listener);
+    return this;
+  }
+
+  once<E extends PluginHostEvent>(event: E, listener: PluginHostListener<E>): this {
+    this.#events.once(event, listener);
+    return this;
+  }
+
+  off<E extends PluginHostEvent>(event: E, listener: PluginHostListener<E>): this {
+    this.#events.off(event, listener);
+    return this;
+  }
+
+  /**
+   * Admits, compiles and instantiates a plugin, then adds it to every hook.
+   * The name (and any operation it defines) is reserved from the start: a
+   * second load of either while this one runs fails with USAGE.
+   */
   async load(source: string | Uint8Array, options: LoadOptions = {}): Promise<PluginInfo> {
     const name = options.name ?? (typeof source === 'string' ? basename(source).replace(/\.wasm$/, '') : 'plugin');
-    if (this.#entries.has(name)) throw new WitplugError(ErrorCodes.USAGE, `a plugin named "${name}" is already loaded`, { plugin: name });
-    const anchors = toArray(options.anchor);
-    this.#checkAnchors(name, anchors);
-    const plugin = await this.#instantiate(source, name, options);
-    this.#add({ name, plugin, priority: options.priority ?? 0, order: this.#order++, anchors, load: options, enabled: true, stats: new Map() });
-    return this.#info(this.#entries.get(name)!);
+    try {
+      checkPriority(name, options.priority);
+      if (this.#entries.has(name) || this.#busy.has(name)) {
+        throw new WitplugError(ErrorCodes.USAGE, `a plugin named "${name}" is already ${this.#entries.has(name) ? 'loaded' : 'being loaded'}`, { plugin: name });
+      }
+      const anchors = toArray(options.anchor);
+      this.#checkAnchors(name, anchors);
+      const defines = anchors.filter((a) => a.at === 'define').map((a) => a.operation);
+      this.#busy.add(name);
+      for (const op of defines) this.#pendingDefines.set(op, name);
+      let entry: Entry;
+      try {
+        const { plugin, hash, isolated } = await this.#instantiate(source, name, options);
+        entry = {
+          name, plugin, componentHash: hash, isolated, priority: options.priority ?? 0, order: this.#order++,
+          anchors, load: options, enabled: true, failedOut: false, stats: new Map(),
+        };
+        this.#entries.set(name, entry);
+        this.#rebind();
+      } finally {
+        this.#busy.delete(name);
+        for (const op of defines) this.#pendingDefines.delete(op);
+      }
+      const info = infoOf(entry);
+      this.#events.emit('loaded', info);
+      return info;
+    } catch (e) {
+      this.#events.emit('rejected', { name, error: asWitplugError(e, name), reload: false });
+      throw e;
+    }
   }
 
   /**
    * Loads every `*.wasm` in `dir`, each with its manifest `<name>.json` when
    * present (a grant manifest: imports, config, directories, limits…; plus
-   * optional `priority` and `anchor`). The manifest ships with the plugin, so
-   * it is a request checked against `manifestPolicy` (`POLICY` when it asks
-   * for more). Returns what was loaded; a plugin that fails is reported and
-   * skipped.
+   * optional `priority`, `anchor` and `isolate`). The manifest ships with the
+   * plugin, so it is a request checked against `manifestPolicy` (`POLICY`
+   * when it asks for more). Returns what was loaded; a plugin that fails is
+   * reported and skipped.
    */
   async loadDir(dir: string): Promise<{ loaded: PluginInfo[]; failed: { name: string; error: WitplugError }[] }> {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.wasm')).sort();
@@ -66,47 +139,65 @@ export class PluginHost {
     const failed: { name: string; error: WitplugError }[] = [];
     for (const file of files) {
       const name = file.slice(0, -'.wasm'.length);
+      let loading = false;
       try {
         const request = await readManifest(join(dir, `${name}.json`));
-        const allowed = request === null ? {} : await allowManifest(name, request, this.#options.manifestPolicy, this.#options.limits);
+        const { manifestPolicy, limits, isolate } = this.#options;
+        const allowed = request === null ? {} : await allowManifest(name, request, manifestPolicy, limits, isolate ?? false);
+        loading = true;
         loaded.push(await this.load(join(dir, file), { name, ...allowed }));
       } catch (e) {
-        const error = e instanceof WitplugError ? e : new WitplugError(ErrorCodes.INTERNAL, String(e), { plugin: name, cause: e });
-        this.#log('error', `not loaded: [${error.code}] ${error.message}`, name);
+        const error = asWitplugError(e, name);
+        if (!loading) this.#events.emit('rejected', { name, error, reload: false }); // load() announces its own failures
+        this.#log('error', `not loaded: [${error.code}] ${error.message}`, name, 'host');
         failed.push({ name, error });
       }
     }
     return { loaded, failed };
   }
 
-  /** Removes a plugin from every hook and releases it. */
+  /** Removes a plugin from every hook and releases it (once the dispatch under way, if any, has ended). */
   unload(name: string): void {
     const entry = this.#get(name);
     this.#entries.delete(name);
     this.#rebind();
-    closePlugin(entry.plugin, this.#log);
+    this.#release(entry);
+    this.#events.emit('unloaded', { name });
   }
 
   /**
    * Replaces a plugin with new bytes. The new version is admitted and
    * instantiated first; if that fails the old one stays and the error (with
    * the admission report for `REJECTED`) is thrown. The swap happens between
-   * calls.
+   * calls. Per-hook stats carry over; health starts afresh with the new instance.
    */
   async reload(name: string, source: string | Uint8Array): Promise<PluginInfo> {
-    const old = this.#get(name);
-    const plugin = await this.#instantiate(source, name, old.load);
-    // Re-read: the plugin may have been unloaded while the new version loaded.
-    const current = this.#entries.get(name);
-    if (current !== old) {
-      closePlugin(plugin, this.#log);
-      throw new WitplugError(ErrorCodes.USAGE, `plugin "${name}" was unloaded or replaced during reload`, { plugin: name });
+    try {
+      const old = this.#get(name);
+      if (this.#busy.has(name)) throw new WitplugError(ErrorCodes.USAGE, `plugin "${name}" is already being reloaded`, { plugin: name });
+      this.#busy.add(name);
+      let made: { plugin: PluginInstance; hash: string; isolated: boolean };
+      try {
+        made = await this.#instantiate(source, name, old.load);
+      } finally {
+        this.#busy.delete(name);
+      }
+      // Re-read: the plugin may have been unloaded while the new version loaded.
+      if (this.#entries.get(name) !== old) {
+        closePlugin(made.plugin, (e) => this.#closeFailed(name, e));
+        throw new WitplugError(ErrorCodes.USAGE, `plugin "${name}" was unloaded or replaced during reload`, { plugin: name });
+      }
+      const entry: Entry = { ...old, plugin: made.plugin, componentHash: made.hash, isolated: made.isolated, failedOut: false };
+      this.#entries.set(name, entry);
+      this.#rebind();
+      this.#release(old);
+      const info = infoOf(entry);
+      this.#events.emit('reloaded', info);
+      return info;
+    } catch (e) {
+      this.#events.emit('rejected', { name, error: asWitplugError(e, name), reload: true });
+      throw e;
     }
-    const entry: Entry = { ...old, plugin, stats: new Map() };
-    this.#entries.set(name, entry);
-    this.#rebind();
-    closePlugin(old.plugin, this.#log);
-    return this.#info(entry);
   }
 
   enable(name: string): void {
@@ -120,12 +211,12 @@ export class PluginHost {
   }
 
   plugins(): PluginInfo[] {
-    return [...this.#entries.values()].sort(byPriority).map((e) => this.#info(e));
+    return [...this.#entries.values()].sort(byPriority).map((e) => infoOf(e));
   }
 
   /** Runs hook `name` across the enabled plugins, per its dispatch kind. */
   run(name: string, ...args: unknown[]): unknown {
-    return this.hook(name)(...args);
+    return this.#hook(name)(...args);
   }
 
   /**
@@ -133,107 +224,15 @@ export class PluginHost {
    * reads the current plugin list at each call, so loads, reloads and
    * unloads apply from the next call on.
    */
-  hook(name: string): (...args: unknown[]) => unknown {
+  hook<K extends keyof H & string>(name: K): H[K] {
+    // The dispatcher's arguments and result follow the hook's spec and target, which `H` was derived from.
+    return this.#hook(name) as unknown as H[K];
+  }
+
+  #hook(name: string): (...args: unknown[]) => unknown {
     const d = this.#dispatchers.get(name);
     if (d === undefined) throw new WitplugError(ErrorCodes.USAGE, `no hook named "${name}" (declared: ${Object.keys(this.#options.hooks ?? {}).join(', ') || 'none'})`);
     return d;
-  }
-
-  /*
-   * Dispatchers keep the try/catch outside the per-plugin loop: a failure
-   * resumes the loop at the next plugin. A try around every single call kept
-   * V8 from inlining it (~20–40 ns per plugin, measured).
-   */
-  #dispatcher(name: string, spec: HookSpec): (...args: unknown[]) => unknown {
-    const slot = this.#slot(name);
-    const policy: FailurePolicy = spec.kind === 'parallel' ? 'skip' : spec.onError ?? 'fail';
-    const fault = (b: Bound, e: unknown): void => this.#fault(b, name, policy, e);
-    switch (spec.kind) {
-      case 'series':
-      case 'parallel':
-        return (...args) => {
-          const l = slot.list;
-          for (let i = 0; ; i++) {
-            try {
-              for (; i < l.length; i++) {
-                const b = l[i]!;
-                b.stats.calls++;
-                b.fn(...args);
-              }
-              return undefined;
-            } catch (e) {
-              fault(l[i]!, e);
-            }
-          }
-        };
-      case 'bail':
-      case 'first': {
-        // `first` is `bail` whose pass value is null: the first result that is not null/undefined wins.
-        const pass = spec.kind === 'first' ? null : spec.pass ?? null;
-        const isPass = passTest(pass);
-        return (...args) => {
-          const l = slot.list;
-          for (let i = 0; ; i++) {
-            try {
-              for (; i < l.length; i++) {
-                const b = l[i]!;
-                b.stats.calls++;
-                const r = b.fn(...args);
-                if (!isPass(r)) return r;
-              }
-              return pass;
-            } catch (e) {
-              fault(l[i]!, e);
-            }
-          }
-        };
-      }
-      case 'collect':
-        return (...args) => {
-          const l = slot.list;
-          const out: unknown[] = [];
-          for (let i = 0; ; i++) {
-            try {
-              for (; i < l.length; i++) {
-                const b = l[i]!;
-                b.stats.calls++;
-                out.push(b.fn(...args));
-              }
-              return out;
-            } catch (e) {
-              fault(l[i]!, e);
-            }
-          }
-        };
-      case 'waterfall': {
-        // The fed parameter and the arity come from the contract's types, the same for every
-        // plugin: found once. A step of that arity passes the running value without rewriting
-        // and re-spreading the argument list per plugin.
-        let shape: { feed: number; arity: number; step: WaterfallStep; general: WaterfallStep } | null = null;
-        return (...args) => {
-          const l = slot.list;
-          if (l.length === 0) return args[shape?.feed ?? spec.feed ?? 0];
-          shape ??= this.#waterfall(name, spec);
-          const { feed } = shape;
-          // Another arity: the general step, and the callee reports the bad arity.
-          const step = args.length === shape.arity ? shape.step : shape.general;
-          let acc = args[feed];
-          for (let i = 0; ; i++) {
-            try {
-              for (; i < l.length; i++) {
-                const b = l[i]!;
-                b.stats.calls++;
-                acc = step(b.fn, args, acc);
-              }
-              return acc;
-            } catch (e) {
-              fault(l[i]!, e);
-            }
-          }
-        };
-      }
-      default: assertNever(spec.kind, 'dispatch kind');
-    }
   }
 
   /**
@@ -245,12 +244,18 @@ export class PluginHost {
     const spec = this.#operation(name);
     if (spec === undefined) throw new WitplugError(ErrorCodes.USAGE, `no operation named "${name}"`);
     const policy = spec.onError ?? 'fail';
-    for (const b of this.#slot(opKey(name, 'before')).list) this.#call(b, name, policy, args);
-    const define = this.#slot(opKey(name, 'define')).list[0];
-    let result = define === undefined ? SKIPPED : this.#call(define, name, policy, args);
-    if (result === SKIPPED) result = fallback(...args);
-    for (const b of this.#slot(opKey(name, 'after')).list) this.#call(b, name, policy, args);
-    return result;
+    const gate = this.#gate;
+    gate.active++;
+    try {
+      for (const b of this.#slot(opKey(name, 'before')).list) this.#call(b, name, policy, args);
+      const define = this.#slot(opKey(name, 'define')).list[0];
+      let result = define === undefined ? SKIPPED : this.#call(define, name, policy, args);
+      if (result === SKIPPED) result = fallback(...args);
+      for (const b of this.#slot(opKey(name, 'after')).list) this.#call(b, name, policy, args);
+      return result;
+    } finally {
+      if (--gate.active === 0 && gate.pending !== 0) gate.flush();
+    }
   }
 
   /** Unloads every plugin. */
@@ -268,42 +273,79 @@ export class PluginHost {
     }
   }
 
-  /** A plugin's call failed: `fail` rethrows it (attributed to plugin and hook), `skip` logs it and goes on. */
+  /**
+   * A plugin's call failed: `fail` rethrows it (attributed to plugin and
+   * hook), `skip` logs it and goes on. A plugin found DISABLED leaves every
+   * hook (announced once); a call refused as DISABLED is passed by under
+   * either policy.
+   */
   #fault(b: Bound, hook: string, policy: FailurePolicy, e: unknown): void {
+    const entry = b.entry;
+    const err = asWitplugError(e, entry.name, hook);
+    if (!entry.failedOut && entry.plugin.disabledReason !== null && this.#entries.get(entry.name) === entry) this.#failOut(entry, entry.plugin.disabledReason);
+    if (err.code === ErrorCodes.DISABLED) return;
     b.stats.failures++;
-    const err = e instanceof WitplugError ? e : new WitplugError(ErrorCodes.INTERNAL, String(e), { plugin: b.entry.name, hook, cause: e });
     if (policy === 'fail') throw err;
-    this.#log('warn', `hook ${hook} failed and was skipped: [${err.code}] ${err.message}`, b.entry.name);
+    this.#log('warn', `hook ${hook} failed and was skipped: [${err.code}] ${err.message}`, entry.name, 'host');
+    this.#events.emit('error', err);
   }
 
-  async #instantiate(source: string | Uint8Array, name: string, options: LoadOptions): Promise<Plugin> {
+  #failOut(entry: Entry, reason: string): void {
+    entry.failedOut = true;
+    this.#rebind();
+    this.#log('warn', `disabled (${reason}); hooks pass it by until it is reloaded`, entry.name, 'host');
+    this.#events.emit('disabled', { name: entry.name, reason });
+  }
+
+  /** Closes a plugin that left the lists, once no dispatch is under way. */
+  #release(entry: Entry): void {
+    this.#gate.whenIdle(() => closePlugin(entry.plugin, (e) => this.#closeFailed(entry.name, e)));
+  }
+
+  #closeFailed(name: string, e: unknown): void {
+    const err = asWitplugError(e, name);
+    this.#log('error', `could not close: ${err.message}`, name, 'host');
+    this.#events.emit('error', err);
+  }
+
+  async #instantiate(source: string | Uint8Array, name: string, options: LoadOptions): Promise<{ plugin: PluginInstance; hash: string; isolated: boolean }> {
     const { contract, host, cache, missingImports } = this.#options;
     // The host's own choices for this plugin (a grant it passed, `limits`) override the host-wide limits.
     const limits = { ...this.#options.limits, ...options.grant?.limits, ...options.limits };
-    const plugin = await loadPlugin(source, {
-      name, contract, limits,
+    const isolate = options.isolate ?? this.#options.isolate ?? false;
+    const log: LogSink = (level, message, plugin) => this.#log(level, message, plugin, 'plugin');
+    const prepared = await prepare(source, {
+      name, contract, limits, log, isolate,
       ...(host === undefined ? {} : { host }),
       ...(cache === undefined ? {} : { cache }),
       ...(missingImports === undefined ? {} : { missingImports }),
       ...(options.grant === undefined ? {} : { grant: options.grant }),
       ...(options.config === undefined ? {} : { config: options.config }),
-      log: this.#log,
-      isolate: false,
+      ...(this.#optionalExports.size === 0 ? {} : { optionalExports: this.#optionalExports }),
     });
+    let plugin: PluginInstance;
+    try {
+      plugin = await prepared.instantiate();
+    } finally {
+      // The instance holds its own reference to the linked artifact.
+      void prepared.close();
+    }
     try {
       this.#resolveAll(plugin, toArray(options.anchor));
       // The plugin sees the same config through init as through witplug:host/config.
       runInit(plugin, { ...options.grant?.config, ...options.config });
     } catch (e) {
-      closePlugin(plugin, this.#log);
+      closePlugin(plugin, (c) => this.#closeFailed(name, c));
       throw e;
     }
-    return plugin;
+    return { plugin, hash: prepared.componentHash, isolated: isolate };
   }
 
-  /** Every hook's target must resolve on the plugin (admission checked the types; this names what is missing). */
-  #resolveAll(plugin: Plugin, anchors: readonly Anchor[]): void {
-    for (const spec of Object.values(this.#options.hooks ?? {})) plugin.fn(spec.target);
+  /** Every hook's target must resolve on the plugin, an optional one's if exported (admission checked the types; this names what is missing). */
+  #resolveAll(plugin: PluginInstance, anchors: readonly Anchor[]): void {
+    for (const spec of Object.values(this.#options.hooks ?? {})) {
+      if (spec.optional !== true || exportsTarget(plugin, spec.target)) plugin.fn(spec.target);
+    }
     for (const a of anchors) plugin.fn(this.#operation(a.operation)!.target);
   }
 
@@ -319,6 +361,8 @@ export class PluginHost {
         throw new WitplugError(ErrorCodes.USAGE, `anchor on unknown operation "${a.operation}"`, { plugin: name });
       }
       if (a.at !== 'define') continue;
+      const pending = this.#pendingDefines.get(a.operation);
+      if (pending !== undefined) throw new WitplugError(ErrorCodes.USAGE, `operation "${a.operation}" is being defined by plugin "${pending}" (still loading); "${name}" cannot define it too`, { plugin: name });
       for (const other of this.#entries.values()) {
         if (other.anchors.some((o) => o.operation === a.operation && o.at === 'define')) {
           throw new WitplugError(ErrorCodes.USAGE, `operation "${a.operation}" is already defined by plugin "${other.name}"; "${name}" cannot define it too`, { plugin: name });
@@ -327,16 +371,12 @@ export class PluginHost {
     }
   }
 
-  #add(entry: Entry): void {
-    this.#entries.set(entry.name, entry);
-    this.#rebind();
-  }
-
   /** Rebuilds every hook's dispatch list: functions resolved once here, not per call. */
   #rebind(): void {
-    const entries = [...this.#entries.values()].filter((e) => e.enabled).sort(byPriority);
+    const entries = [...this.#entries.values()].filter((e) => e.enabled && !e.failedOut).sort(byPriority);
     for (const [name, spec] of Object.entries(this.#options.hooks ?? {})) {
-      this.#slot(name).list = entries.map((entry) => ({ entry, fn: entry.plugin.fn(spec.target), stats: statsOf(entry, name) }));
+      const serving = spec.optional === true ? entries.filter((e) => exportsTarget(e.plugin, spec.target)) : entries;
+      this.#slot(name).list = serving.map((entry) => ({ entry, fn: entry.plugin.fn(spec.target), stats: statsOf(entry, name) }));
     }
     for (const [name, spec] of Object.entries(this.#options.operations ?? {})) {
       for (const at of ['before', 'define', 'after'] as const) {
@@ -352,37 +392,9 @@ export class PluginHost {
     return slot;
   }
 
-  /** The fed parameter (`spec.feed`, else the last one of the result's type) and a step for the hook's arity. */
-  #waterfall(name: string, spec: HookSpec): { feed: number; arity: number; step: WaterfallStep; general: WaterfallStep } {
-    const first = [...this.#entries.values()][0]!;
-    const func: FuncType = resolveExport(first.plugin.shape, spec.target).type;
-    const feed = spec.feed ?? this.#feedIndex(name, spec, func);
-    const arity = func.params.length;
-    return { feed, arity, step: arityStep(arity, feed), general: spreadStep(feed) };
-  }
-
-  #feedIndex(name: string, spec: HookSpec, func: FuncType): number {
-    for (let i = func.params.length - 1; i >= 0; i--) {
-      if (func.result !== null && compareValType(func.params[i]!.type, func.result).length === 0) return i;
-    }
-    throw new WitplugError(ErrorCodes.USAGE, `waterfall hook "${name}": no parameter of ${spec.target} has its result's type; set \`feed\``);
-  }
-
   #get(name: string): Entry {
     const e = this.#entries.get(name);
     if (e === undefined) throw new WitplugError(ErrorCodes.USAGE, `no plugin named "${name}"`);
     return e;
-  }
-
-  #info(e: Entry): PluginInfo {
-    return {
-      name: e.name,
-      priority: e.priority,
-      enabled: e.enabled,
-      disabledReason: e.plugin.disabledReason,
-      anchors: e.anchors,
-      componentHash: e.plugin.componentHash,
-      stats: Object.fromEntries([...e.stats].map(([k, v]) => [k, { ...v }])),
-    };
   }
 }

@@ -1,9 +1,10 @@
 /** The vocabulary of `PluginHost`: dispatch kinds, hook and operation specs, anchors, options and what it reports. */
 import type { Contract } from '../../contract/load.js';
-import type { Plugin, PluginFunction, PluginOptions } from '../load/load-plugin.js';
+import type { PluginFunction, PluginInstance, PluginOptions } from '../load/load-plugin.js';
 import type { Grant, Limits } from '../capabilities/grant.js';
 import type { ManifestPolicy } from './manifest.js';
 import type { HostImplementations, LogLevel } from '../capabilities/host-imports.js';
+import type { WitplugError } from '../../errors.js';
 
 export type DispatchKind = 'series' | 'bail' | 'waterfall' | 'parallel' | 'first' | 'collect';
 export type FailurePolicy = 'fail' | 'skip';
@@ -14,10 +15,22 @@ export interface HookSpec {
   readonly kind: DispatchKind;
   /** `bail`: results equal to this value let dispatch go on (default `null`; a `{tag}` compares by tag). */
   readonly pass?: unknown;
-  /** `waterfall`: the argument each output replaces (default: the last parameter of the result's type). */
+  /**
+   * `waterfall`: the argument each output replaces. Default: the last
+   * parameter of the result's type, else the last one of type T for a result
+   * `result<T, E>` or `option<T>` (then `ok`/`some` feeds the next plugin).
+   */
   readonly feed?: number;
+  /** `waterfall` over `option<T>`: a `none` ends it with none (`stop`, default) or leaves the value unchanged (`skip`). */
+  readonly onNone?: 'stop' | 'skip';
   /** Default: `skip` for `parallel`, `fail` for every other kind. */
   readonly onError?: FailurePolicy;
+  /**
+   * Plugins need not export the target's world export (its interface, or the
+   * world-level function): admission notes the absence (`OPTIONAL_EXPORT_MISSING`)
+   * and dispatch passes such a plugin by. Default false: every plugin must export it.
+   */
+  readonly optional?: boolean;
 }
 
 export interface OperationSpec {
@@ -32,9 +45,30 @@ export interface Anchor {
   readonly at: AnchorPosition;
 }
 
+/**
+ * `plugin`: a line the plugin wrote (`witplug:host/log`); `host`: witplug's own
+ * message about the plugin (a skipped failure, a refused load, a disable).
+ */
+export type LogKind = 'plugin' | 'host';
+
 export interface HostLogger {
-  (level: LogLevel, message: string, plugin: string): void;
+  (level: LogLevel, message: string, plugin: string, kind: LogKind): void;
 }
+
+/** What `host.on(event, listener)` hands each listener. */
+export interface PluginHostEvents {
+  /** A plugin was loaded (`load`, `loadDir`). */
+  loaded: [info: PluginInfo];
+  /** A load or reload failed (not admitted, init refused, a policy or usage error); a rejected reload leaves the old version serving. */
+  rejected: [event: { readonly name: string; readonly error: WitplugError; readonly reload: boolean }];
+  reloaded: [info: PluginInfo];
+  unloaded: [event: { readonly name: string }];
+  /** A plugin was disabled after too many failed calls; dispatch passes it by until it is reloaded. Once per disable. */
+  disabled: [event: { readonly name: string; readonly reason: string }];
+  /** A plugin's failure dispatch skipped (`onError: 'skip'`, `parallel`), or a close that failed. Never thrown when no one listens. */
+  error: [error: WitplugError];
+}
+export type PluginHostEvent = keyof PluginHostEvents;
 
 export interface PluginHostOptions {
   readonly contract: Contract;
@@ -55,8 +89,10 @@ export interface PluginHostOptions {
    * what the host gives every plugin; a request beyond it is `POLICY`.
    */
   readonly manifestPolicy?: ManifestPolicy;
-  /** Plugin logs and dispatch failures (default: stderr). */
+  /** Plugin log lines (`kind` 'plugin') and witplug's messages about plugins (`kind` 'host'); default: stderr. */
   readonly logger?: HostLogger;
+  /** Run every plugin in its own worker (`IsolatedPlugin`) unless `load` says otherwise. Default false. */
+  readonly isolate?: boolean;
   /** Passed to `loadPlugin` (compile cache). */
   readonly cache?: PluginOptions['cache'];
   /** Plugins built against a newer minor of a host interface: `reject` (default) or `trap` (see `PluginOptions`). */
@@ -69,9 +105,11 @@ export interface LoadOptions {
   readonly grant?: Grant;
   readonly config?: Readonly<Record<string, string>>;
   readonly limits?: Limits;
-  /** Higher runs first; equal priorities keep load order. */
+  /** Higher runs first; equal priorities keep load order. A finite number. */
   readonly priority?: number;
   readonly anchor?: Anchor | readonly Anchor[];
+  /** Run this plugin in its own worker (default: the host's `isolate`). */
+  readonly isolate?: boolean;
 }
 
 export interface HookStats {
@@ -82,24 +120,30 @@ export interface HookStats {
 export interface PluginInfo {
   readonly name: string;
   readonly priority: number;
+  /** False when the host disabled it (`disable`) or it was DISABLED after failing; dispatch passes it by. */
   readonly enabled: boolean;
+  readonly isolated: boolean;
   /** `null` while healthy; the reason once the plugin is DISABLED. */
   readonly disabledReason: string | null;
   readonly anchors: readonly Anchor[];
   readonly componentHash: string;
-  /** Per hook/operation name. */
+  /** Per hook/operation name; kept across reloads. */
   readonly stats: Readonly<Record<string, HookStats>>;
 }
 
 /** Internal to PluginHost. */
 export interface Entry {
   readonly name: string;
-  readonly plugin: Plugin;
+  readonly plugin: PluginInstance;
+  readonly componentHash: string;
+  readonly isolated: boolean;
   readonly priority: number;
   readonly order: number;
   readonly anchors: readonly Anchor[];
   readonly load: LoadOptions;
   enabled: boolean;
+  /** Set once the plugin was found DISABLED (and announced). */
+  failedOut: boolean;
   readonly stats: Map<string, HookStats>;
 }
 

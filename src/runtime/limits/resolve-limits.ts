@@ -5,7 +5,7 @@
  */
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import type { CompileOptions } from '../../compile/cache.js';
-import type { InstrumentOptions } from '../../compile/instrument.js';
+import type { InstrumentOptions } from '../../compile/instrument-options.js';
 import type { Limits } from '../capabilities/grant.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../abi/context.js';
 

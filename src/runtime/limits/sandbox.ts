@@ -17,9 +17,9 @@
  * the same call reports the same fuel in every run.
  */
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import { GLOBAL_IMPORTS, WITPLUG_HOST_MODULE, CHECK_IMPORT } from '../../compile/instrument.js';
+import { GLOBAL_IMPORTS, WITPLUG_HOST_MODULE, CHECK_IMPORT } from '../../compile/instrument-options.js';
 import { toPluginError } from '../abi/traps.js';
-import { GROW_FAILED_MEMORY, GROW_FAILED_TABLE } from '../../compile/wasm/body.js';
+import { GROW_FAILED_MEMORY, GROW_FAILED_TABLE } from '../../compile/wasm/metering.js';
 import { createSandboxControl } from './sandbox-control.js';
 
 import { DEFAULT_MAX_TABLE_ELEMENTS, PAGE, SLICE, needsInstrumentation, type ResolvedLimits } from './resolve-limits.js';

@@ -21,7 +21,7 @@
  * adapter, several real modules, `_initialize`) keeps jco's glue.
  */
 
-import { WITPLUG_HOST_MODULE } from '../../compile/instrument.js';
+import { WITPLUG_HOST_MODULE } from '../../compile/instrument-options.js';
 
 /** The core module an instance is made of, and what it imports. */
 export interface DirectLayout {

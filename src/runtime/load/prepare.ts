@@ -59,6 +59,8 @@ export interface PluginOptions {
    * note per member, each linked to a stub failing the call with UNSUPPORTED.
    */
   readonly missingImports?: 'reject' | 'trap';
+  /** Contract exports the plugin may leave out (admitted with an OPTIONAL_EXPORT_MISSING note; see admission `optionalExports`). */
+  readonly optionalExports?: ReadonlySet<string>;
   /**
    * Capabilities, deny by default (docs/sandbox.md): which offered imports the
    * plugin may use (no `wasi:*` without a grant), its config, directories,
@@ -337,7 +339,11 @@ function admitOrThrow(
     report = { accepted: false, problems: 'problem' in r ? [r.problem] : [], notes: [] };
   } else {
     try {
-      report = admitShape(decoded.shape, contract, { allowedImports, ...(options.missingImports ? { missingImports: options.missingImports } : {}) });
+      report = admitShape(decoded.shape, contract, {
+        allowedImports,
+        ...(options.missingImports ? { missingImports: options.missingImports } : {}),
+        ...(options.optionalExports ? { optionalExports: options.optionalExports } : {}),
+      });
     } catch (e) {
       // As the gate's admit(): a decoder that accepted odd bytes must still not make admission throw.
       const msg = e instanceof Error ? e.message : String(e);

@@ -1,0 +1,149 @@
+/**
+ * Typed hooks: with the bindings `witplug types` generates, `host.hook(name)`
+ * takes the hook target's parameters and returns what the dispatch kind
+ * gives. Checked by tsc on a host app (a wrong argument, hook name or result
+ * type fails to compile), and against real guests (the types describe the
+ * values dispatch returns).
+ */
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadContract } from '../src/contract/load.js';
+import { run } from './helpers/run.js';
+import { createGatewayPluginHost, type Decision, type Request, type Response } from '../examples/gateway-host/gateway.js';
+
+const TSC = join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc');
+
+function scratch(): string {
+  mkdirSync('.cache', { recursive: true });
+  const dir = mkdtempSync(join(process.cwd(), '.cache', 'bindings-hooks-'));
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: {
+      target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'], skipLibCheck: true,
+      noUnusedLocals: true,
+    },
+    include: ['*.ts'],
+  }));
+  copyFileSync(join('examples', 'gateway-host', 'gateway.ts'), join(dir, 'gateway.ts'));
+  return dir;
+}
+
+async function tsc(dir: string): Promise<{ ok: boolean; output: string }> {
+  const r = await run(process.execPath, [TSC, '-p', join(dir, 'tsconfig.json')]);
+  return { ok: r.code === 0, output: r.stdout + r.stderr };
+}
+
+/** A host app asserting each dispatcher's type: `const x: Equal<A, B> = true` fails to compile unless A and B are each other's subtypes. */
+const HOST_APP = `import { loadContract } from 'witplug';
+import { createGatewayPluginHost, type Decision, type Request, type Response } from './gateway.js';
+
+type Equal<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+declare const request: Request;
+declare const response: Response;
+
+export async function typedHooks(): Promise<readonly boolean[]> {
+  const host = createGatewayPluginHost({
+    contract: await loadContract('wit', 'gateway-plugin'),
+    hooks: {
+      check: { target: 'filter#check', kind: 'bail', pass: { tag: 'pass' } },
+      gate: { target: 'filter#check', kind: 'bail' },
+      firstDecision: { target: 'witplug:gateway/filter@0.1.0#check', kind: 'first' },
+      decisions: { target: 'filter#check', kind: 'collect' },
+      shape: { target: 'shaper#shape', kind: 'waterfall' },
+      observe: { target: 'observer#observe', kind: 'parallel' },
+      tell: { target: 'observer#observe', kind: 'series' },
+    },
+  });
+  const check = host.hook('check');
+  const shape = host.hook('shape');
+  const observe = host.hook('observe');
+  const decision = check(request);
+  const location: string | null = decision.tag === 'redirect' ? decision.val.location : null;
+  const shaped: Response = shape(request, response);
+  const a: Equal<Parameters<typeof check>, [req: Request]> = true;
+  const b: Equal<ReturnType<typeof check>, Decision> = true;
+  const c: Equal<ReturnType<ReturnType<typeof host.hook<'gate'>>>, Decision | null> = true;
+  const d: Equal<ReturnType<ReturnType<typeof host.hook<'firstDecision'>>>, Decision | null> = true;
+  const e: Equal<ReturnType<ReturnType<typeof host.hook<'decisions'>>>, Decision[]> = true;
+  const f: Equal<Parameters<typeof shape>, [req: Request, resp: Response]> = true;
+  const g: Equal<ReturnType<typeof shape>, Response> = true;
+  const h: Equal<ReturnType<typeof observe>, undefined> = true;
+  const i: Equal<ReturnType<ReturnType<typeof host.hook<'tell'>>>, undefined> = true;
+  const j: Equal<Parameters<typeof observe>, [req: Request, status: number, latencyNs: bigint]> = true;
+  return [location === null, shaped.status === 200, a, b, c, d, e, f, g, h, i, j];
+}
+`;
+
+describe('host.hook(name) typed from the generated bindings (tsc)', () => {
+  it('each dispatch kind gives its own result type, with the target\'s parameters', async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, 'host-app.ts'), HOST_APP);
+    const r = await tsc(dir);
+    expect(r.output).toBe('');
+    expect(r.ok).toBe(true);
+  });
+
+  it('a wrong argument, a missing argument, an unknown hook and a wrong result type each fail tsc', async () => {
+    const dir = scratch();
+    const broken = [
+      { edit: HOST_APP.replace('check(request);', 'check(response);'), error: /error TS2345: Argument of type 'Response' is not assignable to parameter of type 'Request'/ },
+      { edit: HOST_APP.replace('shape(request, response);', 'shape(request);'), error: /error TS2554: Expected 2 arguments, but got 1/ },
+      { edit: HOST_APP.replace("host.hook('observe')", "host.hook('observer')"), error: /error TS2345: Argument of type '"observer"' is not assignable to parameter of type '"check" \| "shape" \| "observe" \| "gate"/ },
+      { edit: HOST_APP.replace('const shaped: Response', 'const shaped: Decision'), error: /error TS2322: Type 'Response' is not assignable to type 'Decision'/ },
+      { edit: HOST_APP.replace('Decision[]> = true', 'Decision> = true'), error: /error TS2322: Type 'true' is not assignable to type 'false'/ },
+    ];
+    for (const b of broken) {
+      expect(b.edit).not.toBe(HOST_APP);
+      writeFileSync(join(dir, 'host-app.ts'), b.edit);
+      const r = await tsc(dir);
+      expect(r.ok, b.error.source).toBe(false);
+      expect(r.output).toMatch(b.error);
+    }
+  });
+});
+
+describe('typed hooks describe what dispatch returns (real guests)', () => {
+  const request: Request = {
+    id: 1n, method: 'get', path: '/old/x', query: null, headers: [], body: new Uint8Array(),
+    client: { tls: true, authenticated: false, internal: false, bot: false }, receivedAtMs: 0n,
+  };
+  const response: Response = { status: 200, headers: [], body: new Uint8Array(), cache: { noStore: false, private: false, immutable: false } };
+
+  it('bail, first, collect, waterfall and parallel over the C and WAT gateway guests', async () => {
+    const host = createGatewayPluginHost({
+      contract: await loadContract('wit', 'gateway-plugin'),
+      hooks: {
+        gate: { target: 'filter#check', kind: 'bail' },
+        firstDecision: { target: 'filter#check', kind: 'first' },
+        decisions: { target: 'filter#check', kind: 'collect' },
+        shape: { target: 'shaper#shape', kind: 'waterfall' },
+        observe: { target: 'observer#observe', kind: 'parallel' },
+      },
+      logger: () => {},
+    });
+    try {
+      // No plugins yet: what each kind returns then is part of its type.
+      expect(host.hook('gate')(request)).toBeNull();
+      expect(host.hook('firstDecision')(request)).toBeNull();
+      expect(host.hook('decisions')(request)).toEqual([]);
+
+      await host.load('guests/dist/gateway-c.wasm', { config: { 'deny-path': '/blocked' } });
+      await host.load('guests/dist/gateway-wat.wasm');
+      const decisions = host.hook('decisions')(request);
+      expectTypeOf(decisions).toEqualTypeOf<Decision[]>();
+      expect(decisions).toHaveLength(2);
+      for (const d of decisions) expect(d).toEqual({ tag: 'redirect', val: { location: '/new/x', permanent: true } });
+      const gate = host.hook('gate')(request);
+      expectTypeOf(gate).toEqualTypeOf<Decision | null>();
+      expect(gate).toEqual(decisions[0]);
+      const shaped = host.hook('shape')({ ...request, path: '/static/x' }, response);
+      expectTypeOf(shaped).toEqualTypeOf<Response>();
+      expect(shaped.cache.immutable).toBe(true);
+      const observed = host.hook('observe')(request, 200, 5n);
+      expectTypeOf(observed).toEqualTypeOf<undefined>();
+      expect(observed).toBeUndefined();
+    } finally {
+      host.close();
+    }
+  });
+});
