@@ -295,7 +295,8 @@ export class IsolatedPlugin {
       Atomics.compareExchange(channel.ctrl, 0, State.DONE, State.IDLE);
       this.lastFuel = outcome.fuel;
       if (outcome.ok) return outcome.value;
-      throw this.#failed(new WitplugError(outcome.code as ErrorCode, outcome.message, { plugin: this.name, hook: target, ...(outcome.stderr === undefined ? {} : { stderr: outcome.stderr }) }));
+      const stderr = outcome.stderr === undefined ? {} : { stderr: outcome.stderr };
+      throw this.#failed(new WitplugError(outcome.code as ErrorCode, outcome.message, { plugin: this.name, hook: target, ...stderr }));
     }
   }
 
