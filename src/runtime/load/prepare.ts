@@ -303,7 +303,12 @@ async function warmUp(stage: Extract<Stage, { kind: 'in-process' }>, name: strin
     versionCounts: blueprint.versionCounts,
   };
   const quietGrant = grant === undefined ? undefined : { ...grant, filesystem: [], env: {} };
-  const wasi = await wasiImports(blueprint.shape, quietGrant, env.name, limits.maxOpenFiles, true);
+  let wasi: Record<string, unknown>;
+  try {
+    wasi = await wasiImports(blueprint.shape, quietGrant, env.name, limits.maxOpenFiles, true);
+  } catch {
+    return null; // the plugin's own instantiation reports it
+  }
   const own = linked.share();
   let plugin: InProcessPlugin;
   try {
