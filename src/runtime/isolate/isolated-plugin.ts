@@ -130,6 +130,7 @@ export class IsolatedPlugin {
         ...(o.config ? { config: o.config } : {}),
         ...(o.grant ? { grant: { ...o.grant, limits: {} } } : {}),
         limits: { ...workerLimits, timeoutMs: workerBackstopMs(this.timeoutMs) },
+        ...(o.warmUp === false ? { warmUp: false } : {}),
       },
       hostFunctions: Object.fromEntries(Object.entries(host).map(([k, v]) => [k, Object.keys(v)])),
       cacheDir: o.cache === undefined ? defaultCacheDir() : o.cache === null ? null : o.cache.dir,
