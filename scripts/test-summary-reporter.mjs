@@ -6,7 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export const SUMMARY_FILE = '.cache/test-summary.json';
+/** Where the summary goes: scripts/run-tests.mjs names a file per run (WITPLUG_TEST_SUMMARY). */
+export const SUMMARY_FILE = process.env.WITPLUG_TEST_SUMMARY ?? '.cache/test-summary.json';
 
 export default class TestSummaryReporter {
   onTestRunEnd(testModules, unhandledErrors, reason) {

@@ -96,6 +96,12 @@ export const ErrorCodes = {
   WORKER_EXIT: 'WORKER_EXIT',
   /** The compile cache could not be read or written. */
   CACHE: 'CACHE',
+  /**
+   * The plugin imports host functions declared asynchronous, and this host
+   * configuration cannot wait for them: in-process on a runtime without JS
+   * promise integration. Refused at load; the message names the functions.
+   */
+  ASYNC_UNSUPPORTED: 'ASYNC_UNSUPPORTED',
   INTERNAL: 'INTERNAL',
 } as const;
 

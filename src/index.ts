@@ -39,3 +39,5 @@ export { parseGrant, readGrantManifest } from './runtime/capabilities/grant.js';
 export type { Grant, Limits, DirectoryGrant } from './runtime/capabilities/grant.js';
 export type { HealthPolicy } from './runtime/limits/health.js';
 export type { HostImplementations, HostFunction, LogSink, LogLevel } from './runtime/capabilities/host-imports.js';
+export { asyncHost, currentCaller } from './runtime/capabilities/host-caller.js';
+export type { HostCaller } from './runtime/capabilities/host-caller.js';

@@ -25,6 +25,8 @@ export { readWitAgainstRef } from './diff/git.js';
 export type { TreesAtRef } from './diff/git.js';
 export { generateBindings } from './bindings/typescript.js';
 export type { BindingsOptions } from './bindings/typescript.js';
+export { generateCBindings } from './bindings/c/index.js';
+export type { CBindings } from './bindings/c/index.js';
 
 export { DEFAULT_CACHE_MAX_BYTES, cacheMaxBytes, directoryProblem, parseByteCount, pruneCache, scanCache } from './util/cache-dir.js';
 export type { CacheScan, CacheEntryInfo, PruneResult } from './util/cache-dir.js';

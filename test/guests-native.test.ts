@@ -135,7 +135,7 @@ describe('c builder', () => {
   });
 
   it.skipIf(!C_AVAILABLE)('builds the C gateway guest into a gateway-plugin component, reproducibly', async () => {
-    const common = { sourceFiles: [join(ROOT, 'guests/c/gateway.c')], witDir: WIT_DIR, world: 'gateway-plugin' };
+    const common = { sourceFiles: [join(ROOT, 'guests/c/gateway.c')], witDir: WIT_DIR, world: 'gateway-plugin', bindgen: true };
     const first = join(work, 'gateway-c-1.wasm');
     const second = join(work, 'gateway-c-2.wasm');
     await cBuilder.build({ ...common, outFile: first });

@@ -19,8 +19,10 @@ describe('public API', () => {
         "VERSION",
         "WitplugError",
         "admit",
+        "asyncHost",
         "bindExports",
         "clearContractCache",
+        "currentCaller",
         "defaultCacheDir",
         "isWitplugError",
         "loadContract",
@@ -58,7 +60,8 @@ describe('documentation links', () => {
 describe('the exported Plugin type', () => {
   it('shows the public surface only (instantiation, call guard and call routes stay inside witplug)', () => {
     expectTypeOf<keyof api.Plugin>().toEqualTypeOf<
-      'name' | 'shape' | 'closed' | 'disabledReason' | 'fn' | 'call' | 'close' | 'componentHash' | 'loadInfo' | 'lastFuel' | 'limits' | 'instantiation'
+      | 'name' | 'shape' | 'closed' | 'disabledReason' | 'fn' | 'call' | 'close' | 'componentHash' | 'loadInfo' | 'lastFuel' | 'limits' | 'instantiation'
+      | 'caller' | 'fnAsync' | 'callAsync'
     >();
   });
 });
@@ -134,6 +137,7 @@ describe('witplug/tools', () => {
         "formatDiffFailure",
         "fromJson",
         "generateBindings",
+        "generateCBindings",
         "grantedImports",
         "inspectComponent",
         "isBreaking",

@@ -1,260 +1,148 @@
 // Gateway plugin in freestanding C, world witplug:gateway/gateway-plugin@0.1.0.
 //
-// No libc and no wit-bindgen: the canonical-ABI glue is written by hand below, so the
-// core module imports only witplug:host/{log,config} and the component needs no WASI.
-// Behaviour is identical to guests/js/gateway.js and guests/wat/gateway.wat (tests
-// compare them).
+// Written on the bindings `witplug bindgen c --wit wit --world gateway-plugin` generates
+// (gateway_plugin.h / gateway_plugin.c, made at build time): no libc, no WASI, so the
+// component imports only witplug:host/{log,config}. Behaviour is identical to
+// guests/js/gateway.js and guests/wat/gateway.wat (tests compare them).
 //
-// Memory: a bump allocator. Everything the host lowers into us (arguments) and everything
-// we hand back (results) lives in the bump region, so the region is reset only once the
-// host no longer needs it: in cabi_post_* (after the host has lifted the result) and at the
-// end of observe (no result, hence no post-return). Memory use is bounded by one call.
-//
-// Canonical-ABI layouts used here (offsets in bytes, see CanonicalABI.md "Alignment"):
-//   request  (size 64, align 8): id u64 @0, method u8 @8, path @12 (ptr,len),
-//            query option<string> @20 (disc u8 @20, ptr @24, len @28), headers @32 (ptr,len),
-//            body @40 (ptr,len), client flags u8 @48, received-at-ms s64 @56
-//   header   (size 16, align 4): name @0 (ptr,len), values list<string> @8 (ptr,len)
-//   response (size 24, align 4): status u16 @0, headers @4, body @12, cache flags u8 @20
-//   decision (size 16, align 4): disc u8 @0, payload @4
-//            deny     = denial{status u16 @4, reason @8 (ptr,len)}
-//            redirect = redirect-target{location @4 (ptr,len), permanent bool @12}
-//   option<string> (size 12, align 4): disc u8 @0, ptr @4, len @8
-//   shape's params (request, response) exceed 16 flat values -> one pointer to a tuple:
-//            request @0, response @64 (size 88, align 8)
-//   check(request) = 14 flat params, observe(request, u16, u64) = exactly 16 flat params.
+// Ownership follows the bindings: an export owns its arguments (it frees them or moves
+// them into its result), its result is freed by the generated post-return, and what an
+// import returns is ours to free. Freestanding, freeing is a no-op and the bindings reset
+// their bump allocator once each call is over.
+#include "gateway_plugin.h"
 
-typedef unsigned char u8;
-typedef unsigned short u16;
-typedef unsigned int u32;
-typedef unsigned long long u64;
-typedef long long s64;
-typedef unsigned long usize;
+typedef gateway_plugin_string_t string_t;
+typedef witplug_gateway_types_request_t request_t;
+typedef witplug_gateway_types_response_t response_t;
+typedef witplug_gateway_types_decision_t decision_t;
+typedef witplug_gateway_types_header_t header_t;
 
-#define IMPORT(module, name) __attribute__((import_module(module), import_name(name)))
-#define EXPORT(name) __attribute__((export_name(name), visibility("default")))
-
-// log: func(level: level, message: string)
-IMPORT("witplug:host/log@0.1.0", "log")
-extern void host_log(u32 level, const u8 *msg, u32 len);
-// get: func(key: string) -> option<string>; 3 flat results > 1, so the caller passes a
-// return pointer and the host writes the option there (allocating the string via realloc).
-IMPORT("witplug:host/config@0.1.0", "get")
-extern void host_config_get(const u8 *key, u32 len, void *ret);
-
-enum { LEVEL_TRACE = 0, LEVEL_DEBUG = 1, LEVEL_INFO = 2 };
-enum { METHOD_DELETE = 4 };
-enum { CLIENT_AUTHENTICATED = 1u << 1 };
-enum { CACHE_IMMUTABLE = 1u << 2 };
-enum { DECISION_PASS = 0, DECISION_DENY = 1, DECISION_REDIRECT = 2 };
-
-// clang may turn copy loops into calls to memcpy/memset; with -nostdlib we provide them.
-// LLVM never rewrites the bodies of functions named memcpy/memset into self-calls.
-void *memcpy(void *dst, const void *src, usize n) {
-  u8 *d = dst;
-  const u8 *s = src;
-  while (n--) *d++ = *s++;
-  return dst;
-}
-void *memset(void *dst, int c, usize n) {
-  u8 *d = dst;
-  while (n--) *d++ = (u8)c;
-  return dst;
-}
-
-static int bytes_eq(const u8 *a, const u8 *b, u32 n) {
-  for (u32 i = 0; i < n; i++)
+static int bytes_eq(const uint8_t *a, const uint8_t *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
     if (a[i] != b[i]) return 0;
   return 1;
 }
 
-static int starts_with(const u8 *s, u32 len, const char *prefix, u32 plen) {
-  return len >= plen && bytes_eq(s, (const u8 *)prefix, plen);
+#define LEN(s) (sizeof(s) - 1)
+
+static int starts_with(const string_t *s, const char *prefix, size_t plen) {
+  return s->len >= plen && bytes_eq(s->ptr, (const uint8_t *)prefix, plen);
 }
-
-// ---- bump allocator -------------------------------------------------------------------
-
-extern u8 __heap_base;
-static u8 *heap_top = &__heap_base;
-
-static void heap_reset(void) { heap_top = &__heap_base; }
-
-EXPORT("cabi_realloc")
-void *cabi_realloc(void *old_ptr, usize old_size, usize align, usize new_size) {
-  if (old_ptr && new_size <= old_size) return old_ptr;
-  if (align == 0) align = 1;
-  usize start = ((usize)heap_top + align - 1) & ~(align - 1);
-  usize end = start + new_size;
-  if (end < start) __builtin_trap();
-  usize have = __builtin_wasm_memory_size(0) * 65536ul;
-  if (end > have) {
-    usize pages = (end - have + 65535ul) / 65536ul;
-    if (__builtin_wasm_memory_grow(0, pages) == (usize)-1) __builtin_trap();
-  }
-  heap_top = (u8 *)end;
-  if (old_ptr) memcpy((void *)start, old_ptr, old_size);
-  return (void *)start;
-}
-
-static u8 *alloc_bytes(u32 n) { return cabi_realloc(0, 0, 1, n); }
 
 // Decimal digits of v into buf (at least 20 bytes); returns the digit count.
-static u32 u64_to_dec(u64 v, u8 *buf) {
-  u8 tmp[20];
-  u32 n = 0;
+static size_t u64_to_dec(uint64_t v, uint8_t *buf) {
+  uint8_t tmp[20];
+  size_t n = 0;
   do {
-    tmp[n++] = (u8)('0' + v % 10);
+    tmp[n++] = (uint8_t)('0' + v % 10);
     v /= 10;
   } while (v);
-  for (u32 i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+  for (size_t i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
   return n;
 }
 
-static inline void put_u32(u8 *p, u32 v) { *(u32 *)p = v; }
-static inline void put_u16(u8 *p, u16 v) { *(u16 *)p = v; }
-static inline u32 get_u32(const u8 *p) { return *(const u32 *)p; }
+// Appends `len` bytes to a message being built in `buf`; returns the new end.
+static size_t append(uint8_t *buf, size_t at, const void *bytes, size_t len) {
+  const uint8_t *b = bytes;
+  for (size_t i = 0; i < len; i++) buf[at + i] = b[i];
+  return at + len;
+}
+
+static void log_line(witplug_host_log_level_t level, uint8_t *bytes, size_t len) {
+  string_t msg = {bytes, len};
+  witplug_host_log_log(level, &msg);
+  gateway_plugin_dealloc(bytes);
+}
+
+static void deny(decision_t *ret, uint16_t status, const char *reason) {
+  ret->tag = WITPLUG_GATEWAY_TYPES_DECISION_DENY;
+  ret->val.deny.status = status;
+  gateway_plugin_string_dup(&ret->val.deny.reason, reason);
+}
 
 // ---- filter.check ---------------------------------------------------------------------
 
 static const char OLD_PREFIX[] = "/old/";
 static const char NEW_PREFIX[] = "/new/";
 static const char STATIC_PREFIX[] = "/static/";
-static const char REASON_AUTH[] = "delete requires authentication";
-static const char REASON_CONFIG[] = "blocked by config";
-static const char DENY_PATH_KEY[] = "deny-path";
-static const char REQUEST_ID[] = "x-request-id";
-#define LEN(s) ((u32)(sizeof(s) - 1))
 
-static _Alignas(8) u8 check_ret[16];
-static _Alignas(4) u8 config_ret[12];
-
-static u8 *set_deny(u16 status, const char *reason, u32 len) {
-  check_ret[0] = DECISION_DENY;
-  put_u16(check_ret + 4, status);
-  put_u32(check_ret + 8, (u32)(usize)reason);
-  put_u32(check_ret + 12, len);
-  return check_ret;
-}
-
-EXPORT("witplug:gateway/filter@0.1.0#check")
-u8 *filter_check(s64 id, u32 method, const u8 *path, u32 path_len, u32 query_disc,
-                 const u8 *query_ptr, u32 query_len, const u8 *headers_ptr, u32 headers_len,
-                 const u8 *body_ptr, u32 body_len, u32 client, s64 received_at_ms) {
-  (void)id; (void)query_disc; (void)query_ptr; (void)query_len; (void)headers_ptr;
-  (void)headers_len; (void)body_ptr; (void)body_len; (void)received_at_ms;
-
+static void check(request_t *req, decision_t *ret) {
   static const char CHECK[] = "check ";
-  u8 *msg = alloc_bytes(LEN(CHECK) + path_len);
-  memcpy(msg, CHECK, LEN(CHECK));
-  memcpy(msg + LEN(CHECK), path, path_len);
-  host_log(LEVEL_INFO, msg, LEN(CHECK) + path_len);
+  uint8_t *msg = gateway_plugin_alloc(LEN(CHECK) + req->path.len, 1);
+  size_t n = append(msg, 0, CHECK, LEN(CHECK));
+  n = append(msg, n, req->path.ptr, req->path.len);
+  log_line(WITPLUG_HOST_LOG_LEVEL_INFO, msg, n);
 
-  if (method == METHOD_DELETE && !(client & CLIENT_AUTHENTICATED))
-    return set_deny(403, REASON_AUTH, LEN(REASON_AUTH));
-
-  if (starts_with(path, path_len, OLD_PREFIX, LEN(OLD_PREFIX))) {
-    u32 rest = path_len - LEN(OLD_PREFIX);
-    u8 *loc = alloc_bytes(LEN(NEW_PREFIX) + rest);
-    memcpy(loc, NEW_PREFIX, LEN(NEW_PREFIX));
-    memcpy(loc + LEN(NEW_PREFIX), path + LEN(OLD_PREFIX), rest);
-    check_ret[0] = DECISION_REDIRECT;
-    put_u32(check_ret + 4, (u32)(usize)loc);
-    put_u32(check_ret + 8, LEN(NEW_PREFIX) + rest);
-    check_ret[12] = 1;
-    return check_ret;
+  if (req->method == WITPLUG_GATEWAY_TYPES_METHOD_DELETE &&
+      !(req->client & WITPLUG_GATEWAY_TYPES_CLIENT_TRAITS_AUTHENTICATED)) {
+    deny(ret, 403, "delete requires authentication");
+    return;
   }
 
-  config_ret[0] = 0;
-  host_config_get((const u8 *)DENY_PATH_KEY, LEN(DENY_PATH_KEY), config_ret);
-  if (config_ret[0] == 1) {
-    const u8 *p = (const u8 *)(usize)get_u32(config_ret + 4);
-    u32 len = get_u32(config_ret + 8);
-    if (len == path_len && bytes_eq(p, path, len))
-      return set_deny(404, REASON_CONFIG, LEN(REASON_CONFIG));
+  if (starts_with(&req->path, OLD_PREFIX, LEN(OLD_PREFIX))) {
+    size_t rest = req->path.len - LEN(OLD_PREFIX);
+    string_t *loc = &ret->val.redirect.location;
+    loc->ptr = gateway_plugin_alloc(LEN(NEW_PREFIX) + rest, 1);
+    loc->len = append(loc->ptr, append(loc->ptr, 0, NEW_PREFIX, LEN(NEW_PREFIX)), req->path.ptr + LEN(OLD_PREFIX), rest);
+    ret->val.redirect.permanent = true;
+    ret->tag = WITPLUG_GATEWAY_TYPES_DECISION_REDIRECT;
+    return;
   }
 
-  check_ret[0] = DECISION_PASS;
-  return check_ret;
+  string_t key;
+  gateway_plugin_string_set(&key, "deny-path");
+  gateway_plugin_option_string_t denied;
+  witplug_host_config_get(&key, &denied);
+  int blocked = denied.is_some && denied.val.len == req->path.len && bytes_eq(denied.val.ptr, req->path.ptr, req->path.len);
+  gateway_plugin_option_string_free(&denied);
+  if (blocked) {
+    deny(ret, 404, "blocked by config");
+    return;
+  }
+  ret->tag = WITPLUG_GATEWAY_TYPES_DECISION_PASS;
 }
 
-EXPORT("cabi_post_witplug:gateway/filter@0.1.0#check")
-void filter_check_post(u8 *ret) {
-  (void)ret;
-  heap_reset();
+void exports_witplug_gateway_filter_check(request_t *req, decision_t *ret) {
+  check(req, ret);
+  witplug_gateway_types_request_free(req);
 }
 
 // ---- shaper.shape ---------------------------------------------------------------------
 
-static _Alignas(8) u8 shape_ret[24];
+void exports_witplug_gateway_shaper_shape(request_t *req, response_t *resp, response_t *ret) {
+  size_t n = resp->headers.len;
+  gateway_plugin_list_witplug_gateway_types_header_t headers;
+  gateway_plugin_list_witplug_gateway_types_header_init(&headers, n + 1);
+  for (size_t i = 0; i < n; i++) headers.ptr[i] = resp->headers.ptr[i];
+  // The old list's elements moved into the new one: only its array is freed.
+  gateway_plugin_dealloc(resp->headers.ptr);
 
-EXPORT("witplug:gateway/shaper@0.1.0#shape")
-u8 *shaper_shape(const u8 *args) {
-  const u8 *req = args;
-  const u8 *resp = args + 64;
-  u64 id = *(const u64 *)(req + 0);
-  const u8 *path = (const u8 *)(usize)get_u32(req + 12);
-  u32 path_len = get_u32(req + 16);
+  header_t *h = &headers.ptr[n];
+  gateway_plugin_string_dup(&h->name, "x-request-id");
+  gateway_plugin_list_string_init(&h->values, 1);
+  uint8_t digits[20];
+  gateway_plugin_string_dup_n(&h->values.ptr[0], digits, u64_to_dec(req->id, digits));
 
-  u32 n = get_u32(resp + 8);
-  const u8 *old_headers = (const u8 *)(usize)get_u32(resp + 4);
-  u8 *headers = cabi_realloc(0, 0, 4, (n + 1) * 16);
-  memcpy(headers, old_headers, n * 16);
-
-  u8 *digits = alloc_bytes(20);
-  u32 ndigits = u64_to_dec(id, digits);
-  u8 *values = cabi_realloc(0, 0, 4, 8);
-  put_u32(values + 0, (u32)(usize)digits);
-  put_u32(values + 4, ndigits);
-
-  u8 *h = headers + n * 16;
-  put_u32(h + 0, (u32)(usize)REQUEST_ID);
-  put_u32(h + 4, LEN(REQUEST_ID));
-  put_u32(h + 8, (u32)(usize)values);
-  put_u32(h + 12, 1);
-
-  u8 cache = resp[20];
-  if (starts_with(path, path_len, STATIC_PREFIX, LEN(STATIC_PREFIX))) cache |= CACHE_IMMUTABLE;
-
-  put_u16(shape_ret + 0, *(const u16 *)(resp + 0));
-  put_u32(shape_ret + 4, (u32)(usize)headers);
-  put_u32(shape_ret + 8, n + 1);
-  put_u32(shape_ret + 12, get_u32(resp + 12));
-  put_u32(shape_ret + 16, get_u32(resp + 16));
-  shape_ret[20] = cache;
-  return shape_ret;
-}
-
-EXPORT("cabi_post_witplug:gateway/shaper@0.1.0#shape")
-void shaper_shape_post(u8 *ret) {
-  (void)ret;
-  heap_reset();
+  ret->status = resp->status;
+  ret->headers = headers;
+  ret->body = resp->body; // moved
+  ret->cache = resp->cache;
+  if (starts_with(&req->path, STATIC_PREFIX, LEN(STATIC_PREFIX))) ret->cache |= WITPLUG_GATEWAY_TYPES_CACHE_FLAGS_IMMUTABLE;
+  witplug_gateway_types_request_free(req);
 }
 
 // ---- observer.observe -----------------------------------------------------------------
 
-EXPORT("witplug:gateway/observer@0.1.0#observe")
-void observer_observe(s64 id, u32 method, const u8 *path, u32 path_len, u32 query_disc,
-                      const u8 *query_ptr, u32 query_len, const u8 *headers_ptr,
-                      u32 headers_len, const u8 *body_ptr, u32 body_len, u32 client,
-                      s64 received_at_ms, u32 status, u64 latency_ns) {
-  (void)id; (void)method; (void)query_disc; (void)query_ptr; (void)query_len;
-  (void)headers_ptr; (void)headers_len; (void)body_ptr; (void)body_len; (void)client;
-  (void)received_at_ms;
-
+void exports_witplug_gateway_observer_observe(request_t *req, uint16_t status, uint64_t latency_ns) {
   static const char OBSERVE[] = "observe ";
   // "observe " + path + " " + up to 5 digits + " " + up to 20 digits
-  u8 *msg = alloc_bytes(LEN(OBSERVE) + path_len + 1 + 5 + 1 + 20);
-  u32 o = 0;
-  memcpy(msg, OBSERVE, LEN(OBSERVE));
-  o += LEN(OBSERVE);
-  memcpy(msg + o, path, path_len);
-  o += path_len;
+  uint8_t *msg = gateway_plugin_alloc(LEN(OBSERVE) + req->path.len + 1 + 5 + 1 + 20, 1);
+  size_t o = append(msg, 0, OBSERVE, LEN(OBSERVE));
+  o = append(msg, o, req->path.ptr, req->path.len);
   msg[o++] = ' ';
-  o += u64_to_dec(status & 0xffff, msg + o);
+  o += u64_to_dec(status, msg + o);
   msg[o++] = ' ';
   o += u64_to_dec(latency_ns, msg + o);
-  host_log(LEVEL_DEBUG, msg, o);
-
-  // No result means no post-return: the arguments and the message are dead now.
-  heap_reset();
+  log_line(WITPLUG_HOST_LOG_LEVEL_DEBUG, msg, o);
+  witplug_gateway_types_request_free(req);
 }

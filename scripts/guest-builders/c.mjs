@@ -2,9 +2,11 @@
 // core module -> jco componentEmbed + componentNew. Needs Debian's clang + lld
 // (scripts/setup.sh); without them available() is false and callers use guests/prebuilt/.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { embedAndWrite } from './embed.mjs';
 
@@ -64,8 +66,27 @@ export async function getToolVersion() {
 export const toolVersion = await getToolVersion();
 
 /**
+ * The C bindings `witplug bindgen c` makes for the world, from this checkout's compiled
+ * witplug (dist/): [{ name, text }] of the header and the source. Deterministic, so the
+ * caller hashes the text into its cache key. The module path is built at run time so the
+ * build script's import scan does not hash the whole of dist/ into every C guest's key.
+ * @param {string} witDir
+ * @param {string} world
+ * @returns {Promise<{ name: string, text: string }[]>}
+ */
+export async function cBindings(witDir, world) {
+  const tools = fileURLToPath(new URL(['..', '..', 'dist', 'tools.js'].join('/'), import.meta.url));
+  if (!existsSync(tools)) throw new Error('c builder: witplug is not compiled (no dist/tools.js): run `npx tsc -p tsconfig.json` first');
+  const { generateCBindings } = await import(pathToFileURL(tools).href);
+  const { loadContract } = await import(pathToFileURL(join(dirname(tools), 'index.js')).href);
+  const { header, source } = generateCBindings(await loadContract(witDir, world));
+  return [header, source];
+}
+
+/**
  * @param {{ sourceFiles: string[], witDir: string, world: string, outFile: string,
- *           metadata?: Record<string, unknown> }} opts
+ *           metadata?: Record<string, unknown>, bindgen?: boolean }} opts
+ *   bindgen: generate the world's C bindings (cBindings) next to the sources and compile them too.
  *   sourceFiles: .c files are compiled and linked together; other files (headers) are only
  *   part of the caller's cache key.
  * @returns {Promise<{ size: number }>}
@@ -81,14 +102,20 @@ export async function build(opts) {
  *           metadata?: Record<string, unknown>, flags: string[], label: string,
  *           adapters?: [string, Uint8Array][] }} opts
  */
-export async function compileAndEmbed({ sourceFiles, witDir, world, outFile, metadata, flags, label, adapters }) {
+export async function compileAndEmbed({ sourceFiles, witDir, world, outFile, metadata, flags, label, adapters, bindgen }) {
   const cFiles = sourceFiles.filter((f) => f.endsWith('.c')).map((f) => resolve(f));
   if (cFiles.length === 0) throw new Error(`${label}: no .c file among sourceFiles`);
   const work = await mkdtemp(join(tmpdir(), 'witplug-c-'));
   try {
     const coreFile = join(work, 'guest.wasm');
+    // Generated into the work directory: `-I` lets the sources include the header, and the
+    // relative source name keeps the build path out of the output (reproducible).
+    const generated = bindgen ? await cBindings(witDir, world) : [];
+    for (const f of generated) await writeFile(join(work, f.name), f.text);
+    const bindingSources = generated.filter((f) => f.name.endsWith('.c')).map((f) => f.name);
+    const include = generated.length ? ['-I', '.', '-Werror'] : [];
     try {
-      await run('clang', [...flags, '-o', coreFile, ...cFiles], { timeout: 120_000, env: clangEnv() });
+      await run('clang', [...flags, ...include, '-o', 'guest.wasm', ...cFiles, ...bindingSources], { timeout: 120_000, env: clangEnv(), cwd: work });
     } catch (err) {
       const e = /** @type {{ stderr?: string, message: string }} */ (err);
       throw new Error(`${label}: clang failed: ${e.stderr || e.message}`, { cause: err });

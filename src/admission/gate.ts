@@ -42,17 +42,26 @@ export function decodeForAdmission(bytes: Uint8Array, cache?: ShapeCache, hash?:
   try {
     return { decoded: cache ? cache.getOrDecode(bytes, decodeComponent, hash) : decodeComponent(bytes) };
   } catch (e) {
-    if (isWitplugError(e) && e.code === ErrorCodes.NOT_A_COMPONENT) {
-      return { problem: { code: AdmissionCodes.NOT_A_COMPONENT, path: '', message: e.message } };
-    }
-    if (isWitplugError(e) && e.code === ErrorCodes.UNSUPPORTED) {
-      return { problem: { code: AdmissionCodes.UNSUPPORTED, path: '', message: e.message } };
-    }
-    // Anything else the decoder throws on bytes is a malformed binary, including
-    // RangeErrors from a defensive decoder: the gate must not leak exceptions.
-    const msg = e instanceof Error ? e.message : String(e);
-    return { problem: { code: AdmissionCodes.MALFORMED, path: '', message: `malformed component: ${msg}` } };
+    return { problem: decodeFailureProblem(e) };
   }
+}
+
+/**
+ * The admission problem of bytes someone else decoded (prepare() decodes
+ * before it plans capabilities): a bad preamble first, as decodeForAdmission
+ * reports it, else what the decoder threw (`failure`), else null.
+ */
+export function decodeProblem(bytes: Uint8Array, failure: unknown): Problem | null {
+  return preambleProblem(bytes) ?? (failure === undefined ? null : decodeFailureProblem(failure));
+}
+
+function decodeFailureProblem(e: unknown): Problem {
+  if (isWitplugError(e) && e.code === ErrorCodes.NOT_A_COMPONENT) return { code: AdmissionCodes.NOT_A_COMPONENT, path: '', message: e.message };
+  if (isWitplugError(e) && e.code === ErrorCodes.UNSUPPORTED) return { code: AdmissionCodes.UNSUPPORTED, path: '', message: e.message };
+  // Anything else the decoder throws on bytes is a malformed binary, including
+  // RangeErrors from a defensive decoder: the gate must not leak exceptions.
+  const msg = e instanceof Error ? e.message : String(e);
+  return { code: AdmissionCodes.MALFORMED, path: '', message: `malformed component: ${msg}` };
 }
 
 /** Decodes and admits plugin bytes. Never throws for bad bytes (MALFORMED / NOT_A_COMPONENT problems, path ''). */

@@ -10,6 +10,7 @@ import { registerCheck } from './check.js';
 import { registerInspect } from './inspect.js';
 import { registerBench } from './bench.js';
 import { registerTypes } from './types.js';
+import { registerBindgen } from './bindgen.js';
 import { registerDiff } from './diff.js';
 import { registerCache } from './cache.js';
 import { VERSION } from '../index.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerBench(program);
   registerTypes(program);
+  registerBindgen(program);
   registerDiff(program);
   registerCache(program);
   return program;

@@ -1,4 +1,5 @@
 /** Name conversions shared by the value mappings (same rules as jco / heck). */
+import { unversioned } from './versions.js';
 
 /** `received-at-ms` → `receivedAtMs`, `HTTP-method` → `httpMethod`. */
 export function lowerCamel(witName: string): string {
@@ -17,15 +18,9 @@ export function upperCamel(witName: string): string {
   return c.charAt(0).toUpperCase() + c.slice(1);
 }
 
-/** `pkg:ns/iface@1.2.3` → `pkg:ns/iface` (jco keys imports without versions). */
-export function stripVersion(name: string): string {
-  const at = name.indexOf('@');
-  return at === -1 ? name : name.slice(0, at);
-}
-
 /** The short interface name of `pkg:ns/iface@1.2.3` (→ `iface`), or the name itself. */
 export function shortInterfaceName(name: string): string {
-  const base = stripVersion(name);
+  const base = unversioned(name);
   const slash = base.lastIndexOf('/');
   return slash === -1 ? base : base.slice(slash + 1);
 }

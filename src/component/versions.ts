@@ -3,8 +3,9 @@
  * applies it: `1.3.0` and `1.2.0` are compatible (same major, ≥ 1); for 0.x
  * the minor must match too; 0.0.x and pre-releases match only themselves.
  */
+import type { ComponentShape } from './types.js';
 
-/** `pkg:x/iface@1.2.0` → `pkg:x/iface`; names without a version are returned as is. */
+/** `pkg:x/iface@1.2.0` → `pkg:x/iface`; names without a version are returned as is (jco keys imports without versions). */
 export function unversioned(name: string): string {
   const at = name.indexOf('@');
   return at < 0 ? name : name.slice(0, at);
@@ -95,4 +96,15 @@ export function newestCompatible(wanted: string, names: Iterable<string>): strin
 /** Display form of a version for messages. */
 export function showVersion(v: string | null): string {
   return v === null ? 'no version' : v;
+}
+
+/** How many versions of each unversioned interface name the plugin imports. */
+export function versionCounts(shape: ComponentShape): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of shape.imports) {
+    if (item.kind !== 'interface') continue;
+    const base = unversioned(item.name);
+    counts.set(base, (counts.get(base) ?? 0) + 1);
+  }
+  return counts;
 }

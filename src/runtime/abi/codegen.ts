@@ -16,7 +16,9 @@ import {
   alignment, elemSize, fieldOffsets, flatten, assertSupported, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, UnsupportedAbiType,
 } from './layout.js';
 import { Emitter, containsBorrow, resourceKey, someType, str, touchesMemory, type ResourceOwner } from './emit.js';
-import { Generator } from './values.js';
+import { CheckGenerator } from './check-values.js';
+import { LowerGenerator } from './lower-values.js';
+import { LiftGenerator } from './lift-values.js';
 
 export { resourceKey };
 
@@ -32,20 +34,25 @@ export interface GeneratedCaller {
  * says whether `begin()`/`end()` must arm fuel/deadline, `fail(e)` maps an
  * error to a WitplugError (dropping a trapped instance).
  */
-export function generateCaller(func: FuncType, coreName: string, ownerOf: ResourceOwner): GeneratedCaller {
+export function generateCaller(func: FuncType, coreName: string, ownerOf: ResourceOwner, suspending = false): GeneratedCaller {
   checkSignature(func, ownerOf);
   // Borrows of host objects lent to this call are released when it returns (or fails).
   const lends = func.params.some((p) => someType(p.type, (x) => x.kind === 'borrow' && ownerOf(x.resource) === 'host'));
 
   const e = new Emitter();
   const claims = func.params.some((p) => someType(p.type, (x) => x.kind === 'own' && ownerOf(x.resource) === 'plugin'));
-  const g = new Generator(e, ownerOf, claims);
+  const checks = new CheckGenerator(e, ownerOf, claims);
+  const lower = new LowerGenerator(e, ownerOf);
+  const lift = new LiftGenerator(e, ownerOf);
   const args = func.params.map((_, i) => `a${i}`);
   // Literal keys: a constant-name property load on the exports object stays monomorphic.
   const fname = str(coreName);
   const pname = str(`cabi_post_${coreName}`);
 
-  e.line(`const call = function (${args.join(', ')}) {`);
+  // The context's parts, read once per bound caller: a call reads `M.u8` as directly as `C.x`.
+  e.line(`const M = C.memory, R = C.handles${claims ? ', O = C.claims' : ''};`);
+  // Suspending (JS promise integration): the export runs on a stack an async host function can suspend.
+  e.line(`const call = ${suspending ? 'async ' : ''}function (${args.join(', ')}) {`);
   e.line(`  if (arguments.length !== ${args.length}) H.arity(arguments.length);`);
   e.line('  if (!C.ready) H.prepare();');
   // The component model forbids entering an instance that is already on the stack (a host
@@ -58,9 +65,9 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
   e.line('  let entered = false;');
   e.block('  try {', () => {
     // Validate every argument first (pure JS): a bad one is the caller's mistake, refused before any plugin code.
-    if (claims) e.line('C.resetClaims();');
-    func.params.forEach((p, i) => g.check(p.type, args[i]!, str(`param ${p.name}`)));
-    if (claims) e.line('C.resetClaims();');
+    if (claims) e.line('O.reset();');
+    func.params.forEach((p, i) => checks.check(p.type, args[i]!, str(`param ${p.name}`)));
+    if (claims) e.line('O.reset();');
     // From here on plugin code runs (cabi_realloc while lowering, then the export): a fault is the plugin's.
     e.line('entered = true;');
     // Lower.
@@ -68,40 +75,40 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
     const flatParams = paramTypes.flatMap(flatten);
     let coreArgs: string[];
     if (flatParams.length <= MAX_FLAT_PARAMS) {
-      coreArgs = func.params.flatMap((p, i) => g.lowerFlat(p.type, args[i]!, str(`param ${p.name}`)).map((f) => f.expr));
+      coreArgs = func.params.flatMap((p, i) => lower.lowerFlat(p.type, args[i]!, str(`param ${p.name}`)).map((f) => f.expr));
     } else {
       const tuple: ValType = { kind: 'tuple', types: paramTypes };
       const area = e.tmp('area');
-      e.line(`const ${area} = C.alloc(${alignment(tuple)}, ${elemSize(tuple)});`);
+      e.line(`const ${area} = M.alloc(${alignment(tuple)}, ${elemSize(tuple)});`);
       const { offsets } = fieldOffsets(paramTypes);
-      func.params.forEach((p, i) => g.store(p.type, args[i]!, `${area} + ${offsets[i]}`, str(`param ${p.name}`)));
+      func.params.forEach((p, i) => lower.store(p.type, args[i]!, `${area} + ${offsets[i]}`, str(`param ${p.name}`)));
       coreArgs = [area];
     }
-    e.line(`const r = C.x[${fname}](${coreArgs.join(', ')});`);
+    e.line(suspending ? `const r = await H.suspending(C.x[${fname}], [${coreArgs.join(', ')}]);` : `const r = C.x[${fname}](${coreArgs.join(', ')});`);
     // Lift.
     let out = 'undefined';
     if (func.result) {
       // One output budget for everything the results lift (strings, lists, nested).
-      if (touchesMemory(func.result)) e.line('C.left = C.cap;');
+      if (touchesMemory(func.result)) e.line('M.left = M.cap;');
       const flatResults = flatten(func.result);
       if (flatResults.length <= MAX_FLAT_RESULTS) {
-        if (touchesMemory(func.result)) e.line('C.v();');
-        out = g.liftFlat(func.result, flatResults.map((type, i) => ({ expr: i === 0 ? 'r' : '0', type })));
+        if (touchesMemory(func.result)) e.line('M.v();');
+        out = lift.liftFlat(func.result, flatResults.map((type, i) => ({ expr: i === 0 ? 'r' : '0', type })));
       } else {
-        e.line('C.v();');
-        e.line(`C.checkArea(r >>> 0, ${elemSize(func.result)}, ${alignment(func.result)});`);
-        out = g.load(func.result, 'r >>> 0');
+        e.line('M.v();');
+        e.line(`M.checkArea(r >>> 0, ${elemSize(func.result)}, ${alignment(func.result)});`);
+        out = lift.load(func.result, 'r >>> 0');
       }
     }
     e.line(`const post = C.x[${pname}];`);
     e.line(func.result ? 'if (post !== undefined) post(r);' : 'if (post !== undefined) post();');
     e.line('C.busy = false;');
-    if (lends) e.line('C.endLend();');
+    if (lends) e.line('R.endLend();');
     e.line('if (limited) H.end();');
     e.line(`return ${out};`);
   }, '  } catch (e) {');
   e.line('    C.busy = false;');
-  if (lends) e.line('    C.endLend();');
+  if (lends) e.line('    R.endLend();');
   e.line('    throw H.fail(e, entered);');
   e.line('  }');
   e.line('};');
@@ -117,11 +124,13 @@ export function generateCaller(func: FuncType, coreName: string, ownerOf: Resour
  * jco's lowered import trampolines, whose per-call task bookkeeping measured
  * 55–170 µs per host call here.
  */
-export function generateImport(func: FuncType, hostName: string, ownerOf: ResourceOwner): GeneratedCaller {
+export function generateImport(func: FuncType, hostName: string, ownerOf: ResourceOwner, suspending = false): GeneratedCaller {
   // Only host resources cross a host function (the plugin's own would need the plugin's reps here).
   checkSignature(func, (r) => (ownerOf(r) === 'host' ? 'host' : null));
   const e = new Emitter();
-  const g = new Generator(e, ownerOf);
+  const checks = new CheckGenerator(e, ownerOf);
+  const lower = new LowerGenerator(e, ownerOf);
+  const lift = new LiftGenerator(e, ownerOf);
   const paramTypes = func.params.map((p) => p.type);
   const flatParams = paramTypes.flatMap(flatten);
   const spilled = flatParams.length > MAX_FLAT_PARAMS;
@@ -130,40 +139,43 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
   const coreParams = spilled ? ['$p0'] : flatParams.map((_, i) => `$p${i}`);
   if (retArea) coreParams.push('$ret');
 
-  e.line(`const imp = function (${coreParams.join(', ')}) {`);
+  e.line('const M = C.memory, R = C.handles;');
+  // Suspending: the host function returns a promise; the guest's stack waits for it (WebAssembly.Suspending).
+  e.line(`const imp = ${suspending ? 'async ' : ''}function (${coreParams.join(', ')}) {`);
   e.block('', () => {
-    e.line('C.v();');
+    e.line('M.v();');
     // One output budget for everything this host call's arguments lift.
-    if (paramTypes.some(touchesMemory)) e.line('C.left = C.cap;');
+    if (paramTypes.some(touchesMemory)) e.line('M.left = M.cap;');
     let args: string[];
     if (spilled) {
       const tuple: ValType = { kind: 'tuple', types: paramTypes };
-      e.line(`C.checkArea($p0 >>> 0, ${elemSize(tuple)}, ${alignment(tuple)});`);
+      e.line(`M.checkArea($p0 >>> 0, ${elemSize(tuple)}, ${alignment(tuple)});`);
       const { offsets } = fieldOffsets(paramTypes);
-      args = paramTypes.map((t, i) => g.load(t, `($p0 >>> 0) + ${offsets[i]}`));
+      args = paramTypes.map((t, i) => lift.load(t, `($p0 >>> 0) + ${offsets[i]}`));
     } else {
       const flats = flatParams.map((type, i) => ({ expr: `$p${i}`, type }));
       args = [];
       let at = 0;
       for (const t of paramTypes) {
         const n = flatten(t).length;
-        args.push(g.liftFlat(t, flats.slice(at, at + n)));
+        args.push(lift.liftFlat(t, flats.slice(at, at + n)));
         at += n;
       }
     }
-    e.line(`const $v = I(${args.join(', ')});`);
+    e.line(`const $v = ${suspending ? 'await ' : ''}I(${args.join(', ')});`);
     if (!func.result) return;
+    if (suspending) e.line('C.v();'); // memory may have grown while the host function ran
     const path = str(`host function ${hostName} returned a value that does not fit its result type; result`);
     const result = func.result;
     // A result that does not fit is the host's fault (HOST_ERROR), not the plugin's: checked in full
     // before anything is written into guest memory.
     e.block('try {', () => {
-      g.check(result, '$v', path);
+      checks.check(result, '$v', path);
       if (retArea) {
-        e.line(`C.checkArea($ret >>> 0, ${elemSize(result)}, ${alignment(result)});`);
-        g.store(result, '$v', '$ret >>> 0', path);
+        e.line(`M.checkArea($ret >>> 0, ${elemSize(result)}, ${alignment(result)});`);
+        lower.store(result, '$v', '$ret >>> 0', path);
       } else {
-        const [flat] = g.lowerFlat(result, '$v', path);
+        const [flat] = lower.lowerFlat(result, '$v', path);
         e.line(`return ${flat!.expr};`);
       }
     }, '} catch ($e) {');

@@ -11,12 +11,13 @@
  */
 
 /** Slots per task: 1 in the async proposal, 2 with cooperative threads. */
-const SLOTS = 2;
-const NAME = /^\[context-(get|set)-(\d+)\]$/;
+export const CONTEXT_SLOTS = 2;
+/** wit-component's names of the context built-ins (slot number in group 2). */
+export const CONTEXT_IMPORT_NAME = /^\[context-(get|set)-(\d+)\]$/;
 export const CONTEXT_IMPORT_MODULE = '$root';
 
 export class ContextSlots {
-  readonly values = new Int32Array(SLOTS);
+  readonly values = new Int32Array(CONTEXT_SLOTS);
 
   reset(): void {
     this.values.fill(0);
@@ -26,7 +27,7 @@ export class ContextSlots {
   imports(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const v = this.values;
-    for (let i = 0; i < SLOTS; i++) {
+    for (let i = 0; i < CONTEXT_SLOTS; i++) {
       out[`[context-get-${i}]`] = () => v[i];
       out[`[context-set-${i}]`] = (x: number) => {
         v[i] = x;
@@ -34,18 +35,4 @@ export class ContextSlots {
     }
     return out;
   }
-}
-
-/** Whether some core module imports the context built-ins under wit-component's names (and only slots witplug keeps). */
-export function usesNamedContextImports(modules: Iterable<WebAssembly.Module>): boolean {
-  let found = false;
-  for (const m of modules) {
-    for (const imp of WebAssembly.Module.imports(m)) {
-      const match = imp.module === CONTEXT_IMPORT_MODULE ? NAME.exec(imp.name) : null;
-      if (!match) continue;
-      if (Number(match[2]) >= SLOTS) return false;
-      found = true;
-    }
-  }
-  return found;
 }

@@ -1,6 +1,7 @@
 /**
  * witplug's canonical-ABI call path: generated per function (codegen.ts),
- * bound to one plugin's AbiContext (context.ts). The Plugin routes `fn()`
+ * bound to one plugin's AbiContext (context.ts: guest memory, handle table,
+ * call claims). The Plugin routes `fn()`
  * through here; jco's generated bindings stay as the fallback for the few
  * kinds this path does not handle (futures, streams, error-context, async,
  * WASI's resources, UTF-16 components) and as the baseline of `witplug bench`.
@@ -34,6 +35,8 @@ export interface CallHost {
    * the core function was never called (a bad argument): the instance stays.
    */
   fail(e: unknown, entered: boolean): Error;
+  /** Suspending callers only: calls the core export through `WebAssembly.promising`, bounded by the plugin's deadline. */
+  suspending?(f: unknown, args: unknown[]): Promise<unknown>;
 }
 
 export type Caller = (...args: unknown[]) => unknown;
@@ -88,8 +91,8 @@ function compileGenerated<F>(source: string, constants: readonly unknown[], para
  * The factory of the caller of `func` exported as core function `coreName`.
  * Throws UnsupportedAbiType when the type needs the jco fallback.
  */
-export function compileCaller(func: FuncType, coreName: string, ownerOf: ResourceOwner): Factory {
-  const { source, constants } = generateCaller(func, coreName, ownerOf);
+export function compileCaller(func: FuncType, coreName: string, ownerOf: ResourceOwner, suspending = false): Factory {
+  const { source, constants } = generateCaller(func, coreName, ownerOf, suspending);
   return compileGenerated<Factory>(source, constants, 'C, H');
 }
 
@@ -101,8 +104,8 @@ type ImportFactory = (C: AbiContext, I: HostImplementation) => (...flat: never[]
  * `hostName` of type `func`. Throws UnsupportedAbiType for types that keep
  * jco's trampoline (e.g. the plugin's own resources passed to the host).
  */
-export function compileImport(func: FuncType, hostName: string, ownerOf: ResourceOwner): ImportFactory {
-  const { source, constants } = generateImport(func, hostName, ownerOf);
+export function compileImport(func: FuncType, hostName: string, ownerOf: ResourceOwner, suspending = false): ImportFactory {
+  const { source, constants } = generateImport(func, hostName, ownerOf, suspending);
   return compileGenerated<ImportFactory>(source, constants, 'C, I');
 }
 
@@ -171,12 +174,13 @@ export function destructorNames(resources: ReadonlyMap<string, ResourceType>): M
  */
 export function resourceIntrinsics(context: AbiContext, resources: ReadonlyMap<string, ResourceType>): Map<string, Record<string, unknown>> {
   const out = new Map<string, Record<string, unknown>>();
+  const handles = context.handles;
   for (const [key, r] of resources) {
     const module = `[export]${r.interfaceName}`;
     const table = out.get(module) ?? {};
-    table[`[resource-new]${r.name}`] = (rep: number) => context.resourceNew(key, rep);
-    table[`[resource-rep]${r.name}`] = (h: number) => context.resourceRep(key, h >>> 0);
-    table[`[resource-drop]${r.name}`] = (h: number) => context.resourceDrop(key, h >>> 0);
+    table[`[resource-new]${r.name}`] = (rep: number) => handles.resourceNew(key, rep);
+    table[`[resource-rep]${r.name}`] = (h: number) => handles.resourceRep(key, h >>> 0);
+    table[`[resource-drop]${r.name}`] = (h: number) => handles.resourceDrop(key, h >>> 0);
     out.set(module, table);
   }
   return out;

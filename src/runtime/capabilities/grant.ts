@@ -10,7 +10,7 @@
 import { readInput } from '../../util/read-bytes.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import { stripVersion } from '../../component/names.js';
+import { unversioned } from '../../component/versions.js';
 
 export interface DirectoryGrant {
   /** Host directory (absolute, or relative to the manifest). */
@@ -81,10 +81,10 @@ function grantedPatterns(grant: Grant | undefined): string[] | null {
  */
 export function isGranted(grant: Grant | undefined, iface: string): boolean {
   const patterns = grantedPatterns(grant);
-  const name = stripVersion(iface);
+  const name = unversioned(iface);
   if (patterns === null) return !name.startsWith('wasi:');
   if (patterns.includes('__non_wasi__') && !name.startsWith('wasi:')) return true;
-  return patterns.some((p) => (p.endsWith('/*') ? name.startsWith(p.slice(0, -1)) : name === stripVersion(p)));
+  return patterns.some((p) => (p.endsWith('/*') ? name.startsWith(p.slice(0, -1)) : name === unversioned(p)));
 }
 
 /** Reads and validates a manifest; relative directories resolve against the manifest's folder. */

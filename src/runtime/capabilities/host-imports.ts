@@ -8,9 +8,10 @@
 import type { ComponentShape, FuncType, InterfaceType, NamedType } from '../../component/types.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { fromJco, toJco, sameInBoth } from '../abi/jco-values.js';
-import { lowerCamel, stripVersion, upperCamel } from '../../component/names.js';
+import { lowerCamel, upperCamel } from '../../component/names.js';
 import { HOST_SERVED_VERSION, hostKeyFor, servedByShim } from './link-check.js';
-import { versionOf, versionsCompatible } from '../../component/versions.js';
+import { unversioned, versionOf, versionsCompatible } from '../../component/versions.js';
+import type { HostCaller } from './host-caller.js';
 
 /** A host function receives and returns witplug JS values (see README "Values"). */
 export type HostFunction = (...args: never[]) => unknown;
@@ -32,6 +33,10 @@ export interface PluginEnvironment {
   readonly host: HostImplementations;
   /** How many versions of each (unversioned) interface the plugin imports; default 1. */
   readonly versionCounts?: ReadonlyMap<string, number>;
+  /** What the host's functions see as `currentCaller()` while serving this plugin. */
+  readonly caller?: HostCaller;
+  /** `interface#function` of the imported host functions declared async (src/runtime/capabilities/host-caller.ts). */
+  readonly asyncImports?: readonly string[];
 }
 
 export const HOST_PACKAGE = 'witplug:host';
@@ -80,11 +85,11 @@ function tableFor(env: PluginEnvironment, ifaceName: string): Readonly<Record<st
   let tables = tablesOf.get(env);
   if (tables === undefined) tablesOf.set(env, (tables = new Map()));
   if (tables.has(ifaceName)) return tables.get(ifaceName);
-  const unversioned = stripVersion(ifaceName);
-  const key = hostKeyFor(env.host, ifaceName, env.versionCounts?.get(unversioned) ?? 1);
+  const base = unversioned(ifaceName);
+  const key = hostKeyFor(env.host, ifaceName, env.versionCounts?.get(base) ?? 1);
   const table = key !== undefined
     ? env.host[key]
-    : versionsCompatible(versionOf(ifaceName) ?? HOST_SERVED_VERSION, HOST_SERVED_VERSION) ? builtinHost(env)[unversioned] : undefined;
+    : versionsCompatible(versionOf(ifaceName) ?? HOST_SERVED_VERSION, HOST_SERVED_VERSION) ? builtinHost(env)[base] : undefined;
   tables.set(ifaceName, table);
   return table;
 }
@@ -189,7 +194,7 @@ export function buildJcoImports(shape: ComponentShape, env: PluginEnvironment, e
     // jco's glue reads every version of an interface from one unversioned entry (the union of
     // their functions). With two versions, witplug's generated trampolines serve each version
     // from its own table; the union only satisfies the glue's lookups.
-    const base = stripVersion(item.name);
+    const base = unversioned(item.name);
     const prev = imports[base];
     imports[base] = prev !== undefined ? unionOfVersions(base, prev as Record<string, unknown>, table) : table;
   }

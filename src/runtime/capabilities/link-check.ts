@@ -8,7 +8,7 @@
  * with it (same major; for 0.x the same minor; pre-releases only themselves).
  */
 import type { ComponentShape } from '../../component/types.js';
-import { newestCompatible, unversioned, versionOf, versionsCompatible, showVersion } from '../../component/versions.js';
+import { newestCompatible, unversioned, versionOf, versionsCompatible, showVersion, versionCounts } from '../../component/versions.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { isGranted, type Grant } from './grant.js';
 
@@ -33,17 +33,6 @@ export function hostKeyFor<T>(host: Tables<T>, name: string, versionsImported = 
   if (best !== undefined) return best;
   if (host[base] !== undefined && (versionsImported <= 1 || wanted === null)) return base;
   return undefined;
-}
-
-/** How many versions of each unversioned interface name the plugin imports. */
-export function versionCounts(shape: ComponentShape): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const item of shape.imports) {
-    if (item.kind !== 'interface') continue;
-    const base = unversioned(item.name);
-    counts.set(base, (counts.get(base) ?? 0) + 1);
-  }
-  return counts;
 }
 
 /** Unversioned names of the interfaces preview2-shim implements, once loaded. */

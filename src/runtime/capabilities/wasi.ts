@@ -12,12 +12,10 @@ import type { ComponentShape } from '../../component/types.js';
 import { isGranted, type DirectoryGrant, type Grant } from './grant.js';
 import { confinedPreopens } from './wasi-confined.js';
 import { rootIdentity, DescriptorLedger, DEFAULT_MAX_OPEN_FILES, type GrantedRoot, type ShimDescriptor } from './descriptor-ledger.js';
-import { stripVersion } from '../../component/names.js';
+import { unversioned } from '../../component/versions.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { servedByShim } from './link-check.js';
 import { StderrTail, captureStderr, captureStdout, registerStderrTail } from './stderr-tail.js';
-
-export { withStderrTail } from './stderr-tail.js';
 
 interface FilesystemShim {
   types: unknown;
@@ -53,8 +51,22 @@ export function openWasiDescriptors(imports: Record<string, unknown>): number {
 export async function wasiImports(
   shape: ComponentShape, grant: Grant | undefined, pluginName: string, maxOpenFiles = DEFAULT_MAX_OPEN_FILES, quiet = false,
 ): Promise<Record<string, unknown>> {
-  // Only what the shim implements: other wasi:* proposals are served from the host's implementations.
-  const wanted = shape.imports.filter((i) => i.kind === 'interface' && servedByShim(i.name) && isGranted(grant, i.name));
+  return wasiImportsOf(wasiInterfaces(shape, grant), grant, pluginName, maxOpenFiles, quiet);
+}
+
+/**
+ * The interfaces preview2-shim serves this plugin: only what the shim
+ * implements (other wasi:* proposals are served from the host's
+ * implementations) and the grant covers. Once per prepared plugin.
+ */
+export function wasiInterfaces(shape: ComponentShape, grant: Grant | undefined): readonly string[] {
+  return shape.imports.filter((i) => i.kind === 'interface' && servedByShim(i.name) && isGranted(grant, i.name)).map((i) => i.name);
+}
+
+/** `wasiImports` of the interfaces `wasiInterfaces` chose: once per instance. */
+export async function wasiImportsOf(
+  wanted: readonly string[], grant: Grant | undefined, pluginName: string, maxOpenFiles = DEFAULT_MAX_OPEN_FILES, quiet = false,
+): Promise<Record<string, unknown>> {
   if (wanted.length === 0) return {};
   const { WASIShim } = await import('@bytecodealliance/preview2-shim/instantiation');
   const preopens: Record<string, string> = {};
@@ -71,13 +83,13 @@ export async function wasiImports(
   captureStderr(all, tail, !quiet);
   if (quiet) captureStdout(all);
   const out: Record<string, unknown> = {};
-  for (const item of wanted) {
-    const key = stripVersion(item.name);
+  for (const name of wanted) {
+    const key = unversioned(name);
     if (all[key] === undefined) {
-      throw new WitplugError(ErrorCodes.LINK, `import ${item.name}: preview2-shim has no implementation of ${key}`, { plugin: pluginName, path: `import ${item.name}` });
+      throw new WitplugError(ErrorCodes.LINK, `import ${name}: preview2-shim has no implementation of ${key}`, { plugin: pluginName, path: `import ${name}` });
     }
     out[key] = all[key];
-    out[item.name] = all[key];
+    out[name] = all[key];
   }
   ledgers.set(out, ledger);
   if (out['wasi:cli/stderr'] !== undefined) registerStderrTail(out, tail);

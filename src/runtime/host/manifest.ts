@@ -14,7 +14,7 @@ import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { parseGrant, readJsonInput, type DirectoryGrant, type Grant, type Limits } from '../capabilities/grant.js';
-import { stripVersion } from '../../component/names.js';
+import { unversioned } from '../../component/versions.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../abi/index.js';
 import { DEFAULT_MAX_HANDLES, DEFAULT_MAX_TABLE_ELEMENTS, DEFAULT_TIMEOUT_MS, effectiveTimeoutMs } from '../limits/resolve-limits.js';
 import { DEFAULT_MAX_OPEN_FILES } from '../capabilities/descriptor-ledger.js';
@@ -155,7 +155,7 @@ export async function allowManifest(
     if (grant[flag] === true && policy[flag] !== true) refuse(flag, 'true', `manifestPolicy.${flag} is not true`);
   }
   (grant.imports ?? []).forEach((pattern, i) => {
-    if (!stripVersion(pattern).startsWith('wasi:')) return;
+    if (!unversioned(pattern).startsWith('wasi:')) return;
     if (!(policy.imports ?? []).some((allowed) => covers(allowed, pattern))) refuse(`imports[${i}]`, JSON.stringify(pattern), `manifestPolicy.imports: ${list(policy.imports)}`);
   });
 
@@ -226,8 +226,8 @@ function isWithin(path: string, root: string): boolean {
 
 /** Does the allowed grant pattern `allowed` cover every interface the requested pattern `requested` could match? */
 function covers(allowed: string, requested: string): boolean {
-  const a = stripVersion(allowed);
-  const r = stripVersion(requested);
+  const a = unversioned(allowed);
+  const r = unversioned(requested);
   if (a.endsWith('/*')) return r.startsWith(a.slice(0, -1));
   return !r.endsWith('/*') && a === r;
 }

@@ -6,6 +6,7 @@
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { isStackOverflow } from '../abi/traps.js';
 import type { HostFunction, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
+import { asCaller, asyncHost, callerSlot, isAsyncHost, type HostCaller } from '../capabilities/host-caller.js';
 
 export class HostCalls {
   /** REENTRANCE errors this plugin raised: a host function that lets one through fails the call with REENTRANCE, not HOST_ERROR. */
@@ -22,24 +23,41 @@ export class HostCalls {
    */
   attribute(env: PluginEnvironment): PluginEnvironment {
     const host: Record<string, Record<string, HostFunction>> = {};
+    const caller = env.caller ?? { name: env.name, version: null, context: {} };
     for (const [iface, table] of Object.entries(env.host)) {
       const wrapped: Record<string, HostFunction> = {};
       for (const [func, impl] of Object.entries(table)) {
-        wrapped[func] = typeof impl === 'function' ? this.#call(impl, `${iface}#${func}`) : impl;
+        wrapped[func] = typeof impl === 'function' ? this.#call(impl, `${iface}#${func}`, caller) : impl;
       }
       host[iface] = wrapped;
     }
-    const log = this.#call(env.log as HostFunction, 'witplug:host/log#log (the log sink)') as unknown as LogSink;
-    return { ...env, host, log };
+    const log = this.#call(env.log as HostFunction, 'witplug:host/log#log (the log sink)', caller) as unknown as LogSink;
+    return { ...env, host, log, caller };
   }
 
-  #call(impl: HostFunction, name: string): HostFunction {
+  /** The host's function, attributed, with `caller` as `currentCaller()` while it runs (one variable saved and restored per host call). */
+  #call(impl: HostFunction, name: string, caller: HostCaller): HostFunction {
     const f = impl as (...args: unknown[]) => unknown;
+    if (isAsyncHost(impl)) {
+      // Still declared async; a rejection is attributed like a throw.
+      return asyncHost(async (...args: unknown[]) => {
+        try {
+          return await asCaller(caller, f, args);
+        } catch (e) {
+          throw this.#error(e, name);
+        }
+      }) as HostFunction;
+    }
+    const slot = callerSlot;
     return ((...args: unknown[]) => {
+      const previous = slot.active;
+      slot.active = caller;
       try {
         return f(...args);
       } catch (e) {
         throw this.#error(e, name);
+      } finally {
+        slot.active = previous;
       }
     }) as HostFunction;
   }

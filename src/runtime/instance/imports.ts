@@ -5,6 +5,8 @@
  */
 import type { AbiContext } from '../abi/index.js';
 import { hostFunction, type PluginEnvironment } from '../capabilities/host-imports.js';
+import { isAsyncHost } from '../capabilities/host-caller.js';
+import { WitplugError, ErrorCodes } from '../../errors.js';
 import type { Sandbox } from '../limits/sandbox.js';
 import type { ImportMemory, ImportSite, PluginBlueprint } from '../link/blueprint.js';
 
@@ -44,7 +46,7 @@ export function canonWired(
  */
 export function bindGeneratedImports(
   blueprint: PluginBlueprint, abi: AbiContext, contextFor: (memory: ImportMemory) => AbiContext, sandbox: Sandbox,
-  env: PluginEnvironment, intrinsics: ReadonlyMap<string, Record<string, unknown>>,
+  env: PluginEnvironment, intrinsics: ReadonlyMap<string, Record<string, unknown>>, generation: () => number,
 ): Map<WebAssembly.Module, Map<string, Record<string, unknown>>> {
   const plans = blueprint.imports;
   const bound = new Map<AbiContext, unknown[][]>();
@@ -55,9 +57,12 @@ export function bindGeneratedImports(
     const fns = byPlan[site.plan]!;
     if (fns[site.func] === undefined) {
       const plan = plans[site.plan]!;
-      const { name, factory } = plan.funcs[site.func]!;
+      const { name, factory, suspending } = plan.funcs[site.func]!;
+      const impl = hostFunction(env, plan.iface, name);
       // The sandbox adds its deadline check to host calls (a loop of host calls burns little fuel).
-      fns[site.func] = factory(context, sandbox.guardHostFunction(hostFunction(env, plan.iface, name)));
+      fns[site.func] = isAsyncHost(impl)
+        ? suspendingImport(suspending()(context, sandbox.guardHostFunction(unlessReplaced(impl, generation, env.name))))
+        : factory(context, sandbox.guardHostFunction(impl));
     }
     return fns[site.func];
   };
@@ -86,4 +91,25 @@ export function bindHostDrops(blueprint: PluginBlueprint, abi: AbiContext, env: 
     }
     into.set(plan.module, table);
   }
+}
+
+/** An import whose JS function returns a promise the guest's stack waits for (JS promise integration). */
+function suspendingImport(f: unknown): unknown {
+  const Suspending = (WebAssembly as unknown as { Suspending: new (f: unknown) => unknown }).Suspending;
+  return new Suspending(f);
+}
+
+/**
+ * An async host function whose result is refused when the instance was
+ * replaced while it ran (the call timed out): the trampoline would write it
+ * into the new instance's memory through the shared ABI context.
+ */
+function unlessReplaced(impl: (...args: never[]) => unknown, generation: () => number, plugin: string): (...args: never[]) => unknown {
+  const f = impl as (...args: unknown[]) => Promise<unknown>;
+  return async (...args: unknown[]) => {
+    const started = generation();
+    const value = await f(...args);
+    if (generation() !== started) throw new WitplugError(ErrorCodes.HOST_ERROR, `an async host function settled after plugin ${plugin}'s call was abandoned; its result was dropped`, { plugin });
+    return value;
+  };
 }

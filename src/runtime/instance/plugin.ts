@@ -12,21 +12,23 @@ import { WitplugError, ErrorCodes } from '../../errors.js';
 import { CONTEXT_IMPORT_MODULE, ContextSlots } from '../abi/context-slots.js';
 import { buildJcoImports, type PluginEnvironment } from '../capabilities/host-imports.js';
 import { instantiateLinked, type LinkedArtifact } from '../link/linker.js';
-import { suppliesAll } from '../link/direct.js';
-import { resolveExport, type ResolvedExport } from '../link/exports.js';
 import type { ImportMemory, LoadInfo, PluginBlueprint } from '../link/blueprint.js';
-import { fromJco, toJco, sameInBoth, holdsStrings, loneSurrogateAt } from '../abi/jco-values.js';
-import { lowerCamel, shortInterfaceName } from '../../component/names.js';
-import { toPluginError, unreadableArgument } from '../abi/traps.js';
+import { toPluginError } from '../abi/traps.js';
 import {
-  AbiContext, ImportContext, resourceIntrinsics, withGeneratedImports, DEFAULT_MAX_OUTPUT_BYTES, type CallHost,
+  AbiContext, ImportContext, resourceIntrinsics, withGeneratedImports, DEFAULT_MAX_OUTPUT_BYTES,
 } from '../abi/index.js';
 import type { Sandbox } from '../limits/sandbox.js';
 import { DEFAULT_MAX_HANDLES, type ResolvedLimits } from '../limits/resolve-limits.js';
 import { PluginHealth } from '../limits/health.js';
-import { releaseWasi, withStderrTail } from '../capabilities/wasi.js';
+import { releaseWasi } from '../capabilities/wasi.js';
 import type { Plugin, PluginFunction, PluginSandbox } from './surface.js';
+import type { HostCaller } from '../capabilities/host-caller.js';
 import { HostCalls } from './host-calls.js';
+import { CallGuard, arityError, generatedCallHost } from './call-guard.js';
+import { attachAbi, directPlan, type DirectPlan } from './instantiation.js';
+import { jcoCaller, type JcoRoute } from './jco-route.js';
+import { asyncFunction, settled } from './async-calls.js';
+import { SuspendingCalls } from './suspending.js';
 import { NONE, bindGeneratedImports, bindHostDrops, canonWired } from './imports.js';
 import { isLinkError, linkGap } from './link-gap.js';
 
@@ -51,7 +53,6 @@ export class InProcessPlugin implements Plugin {
   readonly loadInfo: LoadInfo;
   /** Null once closed (the compiled modules and glue may then be freed). */
   #linked: LinkedArtifact | null;
-  #closed = false;
   /** jco's import object (the host's functions and WASI), built when an instance first goes through jco's glue. */
   #jcoImports: Record<string, unknown> | null = null;
   /** The host's implementations as attributed by HostCalls, and the granted WASI (for #jcoImports). */
@@ -61,7 +62,7 @@ export class InProcessPlugin implements Plugin {
    * The main module and its complete imports when instances skip jco's glue
    * (src/runtime/link/direct.ts); null: through the glue; undefined: not decided yet.
    */
-  #direct: { readonly main: WebAssembly.Module; readonly imports: WebAssembly.Imports } | null | undefined;
+  #direct: DirectPlan | null | undefined;
   /** The current instance when it was made directly (jco's bindings may adopt it later). */
   #main: WebAssembly.Instance | null = null;
   #bindings: Record<string, unknown> | null = null;
@@ -86,6 +87,12 @@ export class InProcessPlugin implements Plugin {
   readonly #generatedCalls: boolean;
   /** Attribution of the host's failures, and this plugin's REENTRANCE refusals. */
   readonly #hostCalls: HostCalls;
+  /** Closed/disabled refusals, limits around plugin code, and whose fault a failure is. */
+  readonly #guard: CallGuard;
+  /** What host functions see as `currentCaller()`; its `context` is the host's to fill. */
+  readonly caller: HostCaller;
+  /** Calls through `WebAssembly.promising` when the plugin imports async host functions, else null. */
+  readonly #suspending: SuspendingCalls | null;
   /** Why no call can run on this Node (src/runtime/link/call-route.ts), or null. */
   readonly #unsupported: string | null;
   /** context.get/set slots of the generated path, for components that use them. */
@@ -112,8 +119,10 @@ export class InProcessPlugin implements Plugin {
     this.#health = sandbox.health;
     this.#hostCalls = new HostCalls(env.name);
     env = this.#hostCalls.attribute(env);
+    this.caller = env.caller!;
     this.#env = env;
     this.#wasi = sandbox.wasi;
+    this.#guard = new CallGuard(env.name, this.#sandbox, this.#health, this.#abi, this.#hostCalls, () => this.#dropInstance(), this.#wasi);
     this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#abi.maxHandles = this.#sandbox.limits.maxHandles ?? DEFAULT_MAX_HANDLES;
     this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);
@@ -126,8 +135,12 @@ export class InProcessPlugin implements Plugin {
       intrinsics.set(CONTEXT_IMPORT_MODULE, { ...intrinsics.get(CONTEXT_IMPORT_MODULE), ...this.#contextSlots.imports() });
     }
     this.#generatedImports = this.#generatedCalls
-      ? bindGeneratedImports(blueprint, this.#abi, (memory) => this.#importContext(memory), this.#sandbox, env, intrinsics)
+      ? bindGeneratedImports(blueprint, this.#abi, (memory) => this.#importContext(memory), this.#sandbox, env, intrinsics, () => this.#generation)
       : canonWired(blueprint.canonImports, intrinsics);
+    this.#suspending = env.asyncImports?.length ? new SuspendingCalls({
+      name: this.name, blueprint, abi: this.#abi, sandbox: this.#sandbox, guard: this.#guard, contextSlots: this.#contextSlots,
+      instantiate: () => this.instantiate(),
+    }, env.asyncImports) : null;
   }
 
   /** The context of trampolines writing into `memory` (one per distinct memory and realloc). */
@@ -154,7 +167,7 @@ export class InProcessPlugin implements Plugin {
 
   /** True once close() was called: every call then fails with CLOSED. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#guard.closed;
   }
 
   /**
@@ -175,12 +188,12 @@ export class InProcessPlugin implements Plugin {
    * the host still holds are stale. Async for parity with isolated plugins.
    */
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    if (this.#guard.closed) return Promise.resolve();
     if (this.#abi.busy) {
       // Detaching memory under a running guest call would turn its result into a bogus trap.
       return Promise.reject(new WitplugError(ErrorCodes.USAGE, `plugin ${this.name} cannot be closed by a host function it is calling`, { plugin: this.name }));
     }
-    this.#closed = true;
+    this.#guard.closed = true;
     this.#bindings = null;
     releaseWasi(this.#wasi); // its files and streams, now, not when the GC gets to them
     this.#abi.detach();
@@ -200,7 +213,7 @@ export class InProcessPlugin implements Plugin {
     // Refused before anything is touched: replacing the instance under a running call would corrupt it.
     if (this.#abi.busy) throw this.#hostCalls.reentered('(instantiate)');
     const linked = this.#linked;
-    if (linked === null) throw this.#closedError('(instantiate)');
+    if (linked === null) throw this.#guard.closedError('(instantiate)');
     const direct = this.#directImports();
     this.#abi.ready = false;
     this.#bindings = null;
@@ -271,59 +284,20 @@ export class InProcessPlugin implements Plugin {
     const linked = this.#linked;
     const main = this.#main;
     const layout = this.#blueprint.direct;
-    if (linked === null) throw this.#closedError('(instantiate)');
+    if (linked === null) throw this.#guard.closedError('(instantiate)');
     if (main === null || layout === null) throw new WitplugError(ErrorCodes.INTERNAL, `plugin ${this.name} has an instance without jco bindings`, { plugin: this.name });
     this.#underLimits(() => this.#throughGlue(linked, { module: layout.main, instance: main }));
     return this.#bindings!;
   }
 
-  /**
-   * The direct-instantiation plan of this plugin (decided once): the main
-   * module with witplug's generated imports and the sandbox's, when they
-   * supply every import it has; otherwise null (instances go through jco's
-   * glue).
-   */
-  #directImports(): { readonly main: WebAssembly.Module; readonly imports: WebAssembly.Imports } | null {
-    if (this.#direct !== undefined) return this.#direct;
-    const layout = this.#blueprint.direct;
-    let plan: { main: WebAssembly.Module; imports: WebAssembly.Imports } | null = null;
-    if (layout !== null) {
-      const imports: WebAssembly.Imports = { ...this.#sandbox.coreHook(layout.main, {}) };
-      for (const [module, table] of this.#generatedImports.get(layout.main) ?? NONE) {
-        imports[module] = { ...imports[module], ...(table as WebAssembly.ModuleImports) };
-      }
-      if (suppliesAll(layout, imports)) plan = { main: layout.main, imports };
-    }
-    return (this.#direct = plan);
+  /** The direct-instantiation plan (decided once, src/runtime/instance/instantiation.ts); null: through jco's glue. */
+  #directImports(): DirectPlan | null {
+    if (this.#direct === undefined) this.#direct = directPlan(this.#blueprint, this.#sandbox, this.#generatedImports);
+    return this.#direct;
   }
 
-  /** Points the fast path at the core instance that holds the component's exported functions (once it exists). */
   #attachAbi(main: WebAssembly.Instance, module: WebAssembly.Module): void {
-    for (const [memory, context] of this.#importContexts) {
-      if (memory.module !== module) continue;
-      const mem = memory.memory === null ? undefined : main.exports[memory.memory];
-      const realloc = memory.realloc === null ? undefined : main.exports[memory.realloc];
-      context.attach({
-        exports: {},
-        memory: mem instanceof WebAssembly.Memory ? mem : undefined,
-        realloc: typeof realloc === 'function' ? (realloc as (a: number, b: number, c: number, d: number) => number) : undefined,
-      });
-    }
-    if (this.#abi.ready) return;
-    // The instance of the module the lifts come from; without a single one (then every call goes
-    // through jco; the context only serves resource handles), the first that looks like it.
-    const known = this.#blueprint.mainModule;
-    const isMain = known !== null
-      ? module === known
-      : this.#blueprint.coreExportNames.some((n) => typeof main.exports[n] === 'function') || typeof main.exports['cabi_realloc'] === 'function';
-    if (!isMain) return;
-    const memory = main.exports['memory'];
-    const realloc = main.exports['cabi_realloc'];
-    this.#abi.attach({
-      exports: main.exports,
-      memory: memory instanceof WebAssembly.Memory ? memory : undefined,
-      realloc: typeof realloc === 'function' ? (realloc as (a: number, b: number, c: number, d: number) => number) : undefined,
-    }, this.#blueprint.destructors);
+    attachAbi(this.#abi, this.#importContexts, this.#blueprint, main, module);
   }
 
   /** Forgets the current instance (it trapped, or failed to start): the next call creates a new one. */
@@ -331,77 +305,28 @@ export class InProcessPlugin implements Plugin {
     this.#bindings = null;
     this.#main = null;
     this.#abi.ready = false;
+    this.#generation++; // an abandoned suspended call's host result must not reach a later instance
     releaseWasi(this.#wasi); // nothing can reach the dropped instance's files and streams any more
   }
 
-  /**
-   * Runs one guest call under the plugin's limits: refuses calls while
-   * DISABLED, arms fuel/deadline/memory/output caps, and on failure maps the
-   * error to its code (FUEL_EXHAUSTED, TIMEOUT, MEMORY_LIMIT, OUTPUT_LIMIT,
-   * TRAP), drops the instance (its state may be corrupt; the next call gets
-   * a fresh one) and counts the failure towards DISABLED. `expected(e)` marks
-   * errors that are ordinary results (jco's thrown `err` of a result
-   * export): they are rethrown untouched. The jco path, instantiation and
-   * destructors use this; the generated callers do the same inline.
-   * Refuses to enter an instance that is already running (REENTRANCE).
-   */
+  /** Runs plugin code under the plugin's limits (src/runtime/instance/call-guard.ts). */
   guard<T>(hook: string, call: () => T, expected?: (e: unknown) => boolean): T {
-    this.#refuseIfDisabled(hook);
-    const abi = this.#abi;
-    if (abi.busy) throw this.#hostCalls.reentered(hook);
-    abi.busy = true;
-    const sandbox = this.#sandbox;
-    sandbox.begin();
-    let value: T;
-    try {
-      value = call();
-    } catch (e) {
-      abi.busy = false;
-      sandbox.end();
-      if (expected?.(e)) throw e;
-      throw this.#failed(e, hook);
-    }
-    abi.busy = false;
-    sandbox.end();
-    return value;
-  }
-
-  /**
-   * Plugin code ran and the call failed: classify and drop the instance (its
-   * state may be mid-call; the next call gets a fresh one). The failure
-   * counts towards DISABLED unless the host caused it: a host function threw
-   * (HOST_ERROR) or called back into the plugin (REENTRANCE).
-   */
-  #failed(e: unknown, hook: string): WitplugError {
-    const err = withStderrTail(this.#sandbox.classify(e, this.name, hook), this.#wasi);
-    this.#dropInstance();
-    if (err.code === ErrorCodes.HOST_ERROR || err.code === ErrorCodes.REENTRANCE) {
-      return err.hook === undefined ? new WitplugError(err.code, `${hook}: ${err.message}`, { path: err.path, plugin: this.name, hook, cause: err.cause, details: err.details }) : err;
-    }
-    // A host gap (a function the host does not provide, a linking failure) is not the plugin's
-    // fault: the interrupted instance is still replaced, but it does not count towards DISABLED.
-    if (err.code === ErrorCodes.UNSUPPORTED || err.code === ErrorCodes.LINK) return err;
-    if (this.#health.recordTrap()) {
-      err.message += ` (plugin ${this.name} is now disabled: ${this.#health.disabledReason})`;
-    }
-    return err;
-  }
-
-  #closedError(hook: string): WitplugError {
-    return new WitplugError(ErrorCodes.CLOSED, `plugin ${this.name} is closed; load it again to call it`, { plugin: this.name, hook });
-  }
-
-  #refuseIfDisabled(hook: string): void {
-    if (this.#closed) throw this.#closedError(hook);
-    const disabled = this.#health.disabledReason;
-    if (disabled !== null) {
-      throw new WitplugError(ErrorCodes.DISABLED, `plugin ${this.name} is disabled (${disabled}); reload it to enable it again`, { plugin: this.name, hook });
-    }
+    return this.#guard.run(hook, call, expected);
   }
 
   /** Calls `target` (`iface#func` or a world-level name) with witplug JS values. */
   call(target: string, args: readonly unknown[]): unknown {
     return this.fn(target)(...args);
+  }
+
+  /** `call` as a promise: same values and errors (the call itself runs now, on this thread). */
+  callAsync(target: string, args: readonly unknown[]): Promise<unknown> {
+    return settled(() => (this.#suspending ?? this).fn(target)(...args));
+  }
+
+  /** `fn` returning promises: same values and errors. */
+  fnAsync(target: string): (...args: unknown[]) => Promise<unknown> {
+    return this.#suspending?.fn(target) ?? asyncFunction(this.fn(target));
   }
 
   /**
@@ -414,20 +339,10 @@ export class InProcessPlugin implements Plugin {
     // dispatch lists and call() all share it, so each call site's JIT feedback stays monomorphic.
     let f = this.#resolved.get(target);
     if (f === undefined) {
-      f = this.fastFn(target) ?? this.jcoFn(target);
+      f = this.#suspending?.refusal(target) ?? this.fastFn(target) ?? this.jcoFn(target);
       this.#resolved.set(target, f);
     }
     return f;
-  }
-
-  /** A function refusing every call with UNSUPPORTED when this Node cannot run the plugin's calls, else null. */
-  #refusal(target: string): PluginFunction | null {
-    if (this.#unsupported === null) return null;
-    const hook = resolveExport(this.shape, target).target;
-    const err = () => new WitplugError(ErrorCodes.UNSUPPORTED, `cannot call ${hook}: plugin ${this.name} ${this.#unsupported}`, { plugin: this.name, hook });
-    return () => {
-      throw err();
-    };
   }
 
   /** The generated canonical-ABI caller of `target`, or null when it needs the jco fallback. */
@@ -435,11 +350,11 @@ export class InProcessPlugin implements Plugin {
     const { resolved, coreName, factory } = this.#blueprint.caller(target);
     if (!this.#generatedCalls || factory === null) return null;
     if (!this.#abi.ready) {
-      this.#refuseIfDisabled(resolved.target);
+      this.#guard.refuseIfDisabled(resolved.target);
       this.instantiate();
     }
     if (!this.#abi.ready || typeof this.#abi.x[coreName] !== 'function') return null;
-    const call = factory(this.#abi, this.#callHost(resolved));
+    const call = factory(this.#abi, generatedCallHost(resolved, this.#sandbox, this.#guard, () => this.instantiate()));
     const slots = this.#contextSlots;
     if (slots === null) return call;
     // Each call is a new task: its context slots start at 0.
@@ -449,111 +364,30 @@ export class InProcessPlugin implements Plugin {
     };
   }
 
-  #arityError(resolved: ResolvedExport, got: number): WitplugError {
-    const params = resolved.type.params;
-    return new WitplugError(ErrorCodes.USAGE, `${resolved.target} takes ${params.length} argument(s) (${params.map((p) => p.name).join(', ')}), got ${got}`, { plugin: this.name, hook: resolved.target });
-  }
-
-  #callHost(resolved: ResolvedExport): CallHost {
-    const hook = resolved.target;
-    const sandbox = this.#sandbox;
-    const limited = sandbox.instrumented;
-    return {
-      arity: (n) => {
-        throw this.#arityError(resolved, n);
-      },
-      prepare: () => {
-        this.#refuseIfDisabled(hook);
-        this.instantiate();
-      },
-      reentered: () => {
-        // Not counted against the plugin and the running call is left alone: the host re-entered.
-        throw this.#hostCalls.reentered(hook);
-      },
-      // The output cap needs no per-call work here (the AbiContext checks it while lifting).
-      limited,
-      begin: () => sandbox.begin(false),
-      end: () => void sandbox.end(),
-      fail: (e, entered) => {
-        if (limited) sandbox.end();
-        // A bad argument is the caller's mistake, not the plugin's: the instance stays. Anything else
-        // is raised by plugin code or by what it called, cabi_realloc during lowering included.
-        if (!entered) {
-          if (e instanceof WitplugError && e.code === ErrorCodes.TYPE_MISMATCH) return toPluginError(e, this.name, hook);
-          // Before plugin code runs only the checks read the caller's values: a throwing getter, a
-          // symbol coerced to a number or a revoked proxy is the caller's value misbehaving.
-          if (!(e instanceof WitplugError)) return toPluginError(unreadableArgument(e), this.name, hook);
-        }
-        return this.#failed(e, hook);
-      },
-    };
-  }
-
   /**
    * The same call through jco's generated bindings (values adapted to
    * witplug's conventions). The baseline of `witplug bench`.
    */
   jcoFn(target: string): PluginFunction {
-    const refusal = this.#refusal(target);
-    if (refusal) return refusal;
-    const resolved = resolveExport(this.shape, target);
-    const hook = resolved.target;
-    const params = resolved.type.params;
-    const result = resolved.type.result;
-    const plainArgs = params.every((p) => sameInBoth(p.type));
-    const stringParams = params.flatMap((p, i) => (holdsStrings(p.type) ? [i] : []));
-    const returnsResult = result?.kind === 'result';
-    const plainResult = result === null || (!returnsResult && sameInBoth(result));
-    let generation = -1;
-    let bound: (...a: unknown[]) => unknown = () => undefined;
-    return (...args: unknown[]) => {
-      if (args.length !== params.length) throw this.#arityError(resolved, args.length);
-      // Before anything that could replace the instance under the running call.
-      if (this.#abi.busy) throw this.#hostCalls.reentered(hook);
-      for (const i of stringParams) {
-        const at = loneSurrogateAt(params[i]!.type, args[i], `param ${params[i]!.name}`);
-        if (at !== null) {
-          throw new WitplugError(ErrorCodes.TYPE_MISMATCH, `${at}: expected a string of Unicode scalar values (it has a lone surrogate)`, { plugin: this.name, hook, path: at });
-        }
-      }
-      if (generation !== this.#generation || this.#bindings === null) {
-        bound = this.#bindFn(resolved, this.#jcoBindings());
-        generation = this.#generation;
-      }
-      const jcoArgs = plainArgs ? args : args.map((a, i) => toJco(params[i]!.type, a));
-      this.#contextSlots?.reset(); // the core instance's context built-ins are witplug's (see fastFn)
-      let value: unknown;
-      const isErrResult = (e: unknown): boolean =>
-        returnsResult && e !== null && typeof e === 'object' && 'payload' in e && !(e instanceof WebAssembly.RuntimeError);
-      try {
-        value = this.guard(hook, () => bound(...jcoArgs), isErrResult);
-        this.#sandbox.checkOutput(value, this.name, hook);
-      } catch (e) {
-        if (isErrResult(e)) {
-          // jco reports `err` of a result-returning export as a thrown ComponentError.
-          const payload = (e as { payload: unknown }).payload;
-          this.#sandbox.checkOutput(payload, this.name, hook);
-          const errType = result?.kind === 'result' ? result.err : null;
-          return { tag: 'err', val: errType ? fromJco(errType, payload) : undefined };
-        }
-        this.#dropInstance(); // a trapped instance is never called again
-        throw toPluginError(e, this.name, hook);
-      }
-      if (plainResult) return value;
-      if (returnsResult) return result.ok ? { tag: 'ok', val: fromJco(result.ok, value) } : { tag: 'ok' };
-      return fromJco(result!, value);
-    };
+    return jcoCaller(this.#jcoRoute, target);
   }
 
-  #bindFn(resolved: ResolvedExport, bindings: Record<string, unknown>): (...a: unknown[]) => unknown {
-    const holder = resolved.iface === null
-      ? bindings
-      : ((bindings[resolved.iface] ?? bindings[shortInterfaceName(resolved.iface)]) as Record<string, unknown> | undefined);
-    const fn = holder?.[lowerCamel(resolved.func)];
-    if (typeof fn !== 'function') {
-      throw new WitplugError(ErrorCodes.UNSUPPORTED, `cannot call ${resolved.target} (resource methods are not callable yet)`, { plugin: this.name, hook: resolved.target });
-    }
-    return fn as (...a: unknown[]) => unknown;
+  /** What the jco route (src/runtime/instance/jco-route.ts) reads of this instance. */
+  get #jcoRoute(): JcoRoute {
+    return {
+      name: this.name,
+      shape: this.shape,
+      guard: this.#guard,
+      abi: this.#abi,
+      sandbox: this.#sandbox,
+      contextSlots: this.#contextSlots,
+      unsupported: this.#unsupported,
+      generation: () => this.#generation,
+      hasBindings: () => this.#bindings !== null,
+      bindings: () => this.#jcoBindings(),
+      dropInstance: () => this.#dropInstance(),
+      arityError: (resolved, got) => arityError(this.name, resolved, got),
+    };
   }
 }
 

@@ -7,6 +7,7 @@ import type { LoadInfo } from '../link/blueprint.js';
 import type { Sandbox } from '../limits/sandbox.js';
 import type { ResolvedLimits } from '../limits/resolve-limits.js';
 import type { PluginHealth } from '../limits/health.js';
+import type { HostCaller } from '../capabilities/host-caller.js';
 
 /** A callable export, resolved once. */
 export type PluginFunction = (...args: unknown[]) => unknown;
@@ -19,8 +20,18 @@ export interface PluginInstance {
   readonly closed: boolean;
   /** Why the instance is disabled (too many failed calls), or null. */
   readonly disabledReason: string | null;
+  /** What host functions see as `currentCaller()` while serving this instance; fill `context` as you like. */
+  readonly caller: HostCaller;
   fn(target: string): PluginFunction;
   call(target: string, args: readonly unknown[]): unknown;
+  /**
+   * Resolves `target` once; the function returns a promise of the value
+   * `fn(target)` would return (rejected with the same errors). Isolated, the
+   * host thread is not blocked while the plugin runs.
+   */
+  fnAsync(target: string): (...args: unknown[]) => Promise<unknown>;
+  /** `call` as a promise; the only way to call a plugin importing async host functions. */
+  callAsync(target: string, args: readonly unknown[]): Promise<unknown>;
   close(): Promise<void>;
 }
 

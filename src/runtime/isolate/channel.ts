@@ -115,6 +115,18 @@ export class Channel {
     }
   }
 
+  /** waitWhileAlive without blocking the thread (the host's event loop keeps running; a death notifies this wait too). */
+  async waitWhileAliveAsync(state: number, deadline: number): Promise<WaitResult> {
+    for (;;) {
+      if (Atomics.load(this.ctrl, 0) !== state) return 'changed';
+      if (this.dead) return 'dead';
+      const left = deadline - performance.now();
+      if (left <= 0) return 'timeout';
+      const w = waitAsync(this.ctrl, 0, state, Math.min(left, SLICE_MS));
+      if (w.async) await w.value;
+    }
+  }
+
   /**
    * The host's side of a start: waits until the worker leaves IDLE (READY or
    * LOAD_FAILED) or dies. The start may first wait in the supervisor's queue

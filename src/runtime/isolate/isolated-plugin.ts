@@ -18,66 +18,27 @@
  * keeps trapping.
  */
 import type { ResourceLimits } from 'node:worker_threads';
-import { Channel, State, type CallOutcome, type StartWaitResult } from './channel.js';
+import { Channel, State, type CallOutcome, type StartWaitResult, type WaitResult } from './channel.js';
+import { HostCallServer, UNSETTLED } from './host-call-server.js';
+import type { HostCaller } from '../capabilities/host-caller.js';
+import type { PluginInstance } from '../instance/surface.js';
 import { probeSupervisor, spawnWorker, terminateWorker } from './supervisor-client.js';
 import { unsendableArguments } from './unsendable.js';
 import { WitplugError, ErrorCodes, type ErrorCode } from '../../errors.js';
 import type { ComponentShape } from '../../component/types.js';
-import type { HostImplementations, LogLevel, LogSink } from '../capabilities/host-imports.js';
-import type { Limits } from '../capabilities/grant.js';
+import type { LogLevel, LogSink } from '../capabilities/host-imports.js';
 import { PluginHealth } from '../limits/health.js';
 import { resolveExport } from '../link/exports.js';
-import { DEFAULT_TIMEOUT_MS, effectiveTimeoutMs, resolveLimits, workerBackstopMs } from '../limits/resolve-limits.js';
+import { effectiveTimeoutMs, resolveLimits, workerBackstopMs } from '../limits/resolve-limits.js';
 import { defaultCacheDir } from '../../compile/cache.js';
 import type { IsolatedInit, IsolatedStartOptions } from './options.js';
+import {
+  EXIT_MS, KEEP_ALIVE_MS, NOT_COUNTED, STARTUP_MS, START_QUEUE_MS, ignore, keptAlive, workerResourceLimits,
+} from './bounds.js';
 
 export type { IsolatedInit, IsolatedPluginOptions, IsolatedStartOptions } from './options.js';
 
-/** Call deadline when none is given: an isolated call never waits without bound. */
-export const DEFAULT_ISOLATED_TIMEOUT_MS = DEFAULT_TIMEOUT_MS;
-/** How long a worker may take to load its plugin once its start has begun (a first start compiles; later starts hit the cache). */
-const STARTUP_MS = 60_000;
-/**
- * How long a start may wait for its turn (the supervisor runs a few starts
- * at once, supervisor.ts MAX_STARTING): a hundred plugins loaded together
- * on two cores wait well under a minute; this bounds a backlog, not a start.
- */
-export const START_QUEUE_MS = 300_000;
-/** How long close()/terminateWorker() wait for a terminated worker to exit. */
-const EXIT_MS = 5_000;
-
-/**
- * Awaits `promise` for at most `ms` (then resolves undefined). The timer also
- * keeps the process alive meanwhile: neither Atomics.waitAsync nor the
- * unref'd supervisor does.
- */
-async function keptAlive<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([promise, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * JS heap of a worker beyond what the plugin's values need: measured at
- * 9–20 MB after loading a plugin (WAT or the 12 MB JS guest, cache hit or
- * miss), so 64 MB leaves room for the call path and serialization.
- */
-export const WORKER_HEAP_HEADROOM_MB = 64;
-
-/** The worker's resourceLimits: values lifted from linear memory (≤ maxMemoryMb) may take about twice its size as JS values. */
-export function workerResourceLimits(limits: Limits): ResourceLimits | undefined {
-  if (limits.maxMemoryMb === undefined) return undefined;
-  return { maxOldGenerationSizeMb: Math.ceil(WORKER_HEAP_HEADROOM_MB + 2 * limits.maxMemoryMb) };
-}
-
-/** The caller's and the host's mistakes, as in-process (docs/sandbox.md, "Who is at fault"): UNSUPPORTED and LINK are gaps of the host. */
-const NOT_COUNTED: ReadonlySet<string> = new Set([
-  ErrorCodes.USAGE, ErrorCodes.NO_SUCH_FUNCTION, ErrorCodes.TYPE_MISMATCH, ErrorCodes.REENTRANCE,
-  ErrorCodes.HOST_ERROR, ErrorCodes.UNSUPPORTED, ErrorCodes.LINK,
-]);
+export { DEFAULT_ISOLATED_TIMEOUT_MS, START_QUEUE_MS, WORKER_HEAP_HEADROOM_MB, workerResourceLimits } from './bounds.js';
 
 /** One worker: its channel, supervisor id, and whether it has loaded the plugin. */
 interface Slot {
@@ -92,16 +53,24 @@ interface Slot {
   readonly exited: Promise<string>;
 }
 
-export class IsolatedPlugin {
+export class IsolatedPlugin implements PluginInstance {
   readonly name: string;
   readonly shape: ComponentShape;
-  /** The call deadline in ms (the given `timeoutMs`, or DEFAULT_ISOLATED_TIMEOUT_MS). */
+  /** The call deadline in ms (the given `timeoutMs`, or DEFAULT_ISOLATED_TIMEOUT_MS; Infinity for 0: none). */
   readonly timeoutMs: number;
   /** The worker's resourceLimits (undefined: Node's defaults). */
   readonly resourceLimits: ResourceLimits | undefined;
   #slot: Slot | null = null;
   readonly #init: Omit<IsolatedInit, 'sab'>;
-  readonly #host: HostImplementations;
+  readonly #server: HostCallServer;
+  /** Imported host functions declared async: only `callAsync` can serve them. */
+  readonly #asyncImports: readonly string[];
+  /** The running call's deadline (performance.now() time). */
+  #deadline = 0;
+  /** The last queued `callAsync` (they run one at a time). */
+  #queue: Promise<void> = Promise.resolve();
+  /** What host functions see as `currentCaller()`; its `context` is the host's to fill. */
+  readonly caller: HostCaller;
   readonly #log: LogSink | undefined;
   readonly #health: PluginHealth;
   /** The target of the call in progress (a host function calling back in is refused). */
@@ -135,7 +104,9 @@ export class IsolatedPlugin {
       hostFunctions: Object.fromEntries(Object.entries(host).map(([k, v]) => [k, Object.keys(v)])),
       cacheDir: o.cache === undefined ? defaultCacheDir() : o.cache === null ? null : o.cache.dir,
     };
-    this.#host = host;
+    this.caller = o.caller ?? { name: o.name, version: null, context: {} };
+    this.#server = new HostCallServer(host, this.caller);
+    this.#asyncImports = o.asyncImports ?? [];
     this.#log = o.log;
     this.#health = new PluginHealth(o.health);
   }
@@ -228,8 +199,78 @@ export class IsolatedPlugin {
     return (...args: unknown[]) => this.call(resolved, args);
   }
 
+  /** Resolves `target` once and returns a function that calls it with `callAsync`. */
+  fnAsync(target: string): (...args: unknown[]) => Promise<unknown> {
+    const resolved = resolveExport(this.shape, target).target;
+    return (...args: unknown[]) => this.callAsync(resolved, args);
+  }
+
   /** Calls `target` with witplug values; blocks the host thread until it returns, the deadline passes or the worker stops. */
   call(target: string, args: readonly unknown[]): unknown {
+    const resolved = this.#enter(target);
+    if (this.#asyncImports.length > 0) {
+      throw new WitplugError(ErrorCodes.USAGE, `${resolved}: plugin ${this.name} imports asynchronous host functions (${this.#asyncImports.join(', ')}); call it with callAsync or fnAsync`, { plugin: this.name, hook: resolved });
+    }
+    this.#running = resolved;
+    try {
+      const slot = this.#readySlot();
+      let waitingOn = this.#send(slot, resolved, args);
+      for (;;) {
+        const done = this.#settle(slot, slot.channel.waitWhileAlive(waitingOn, this.#deadline, probeSupervisor), resolved);
+        if ('value' in done) return done.value;
+        this.#server.serve(slot.channel, resolved);
+        waitingOn = State.HOST_DONE;
+      }
+    } finally {
+      this.#running = null;
+    }
+  }
+
+  /**
+   * Calls `target` without blocking the host thread (the wait is
+   * Atomics.waitAsync): same values and errors as `call`. Host functions may
+   * be async. Calls to one plugin run one at a time, in order.
+   */
+  callAsync(target: string, args: readonly unknown[]): Promise<unknown> {
+    const run = this.#queue.then(() => this.#callNow(target, args));
+    this.#queue = run.then(ignore, ignore);
+    return run;
+  }
+
+  async #callNow(target: string, args: readonly unknown[]): Promise<unknown> {
+    const resolved = this.#enter(target);
+    this.#running = resolved;
+    // Neither Atomics.waitAsync nor the unref'd supervisor keeps the process alive while the call runs (nor may a deadline of Infinity).
+    const alive = setInterval(ignore, Math.min(this.timeoutMs + 1_000, KEEP_ALIVE_MS));
+    try {
+      const slot = this.#slot?.ready === true && !this.#slot.channel.dead ? this.#slot : await this.#readySlotAsync();
+      let waitingOn = this.#send(slot, resolved, args);
+      for (;;) {
+        const done = this.#settle(slot, await slot.channel.waitWhileAliveAsync(waitingOn, this.#deadline), resolved);
+        if ('value' in done) return done.value;
+        if (await this.#server.serveAsync(slot.channel, resolved, this.#deadline) === UNSETTLED) {
+          const fn = this.#hostFunctionOf(slot);
+          this.#stop(slot, `a host function it called (${fn}) did not settle within the ${this.timeoutMs} ms deadline of ${resolved}`);
+          this.#replace();
+          // The host's promise, not the plugin, ran out the deadline: not counted.
+          throw new WitplugError(ErrorCodes.TIMEOUT, `host function ${fn} did not settle within plugin ${this.name}'s ${this.timeoutMs} ms deadline in ${resolved}; its worker was terminated`, { plugin: this.name, hook: resolved });
+        }
+        waitingOn = State.HOST_DONE;
+      }
+    } finally {
+      clearInterval(alive);
+      this.#running = null;
+    }
+  }
+
+  /** The host function a worker is waiting on (its request is still in the channel). */
+  #hostFunctionOf(slot: Slot): string {
+    const { iface, fn } = slot.channel.read() as { iface: string; fn: string };
+    return `${iface}#${fn}`;
+  }
+
+  /** Checks a call may start and resolves its target. */
+  #enter(target: string): string {
     if (this.#closed) throw new WitplugError(ErrorCodes.CLOSED, `plugin ${this.name} is closed; load it again to call it`, { plugin: this.name, hook: target });
     const disabled = this.#health.disabledReason;
     if (disabled !== null) {
@@ -241,64 +282,67 @@ export class IsolatedPlugin {
       this.#targets.set(target, resolved);
     }
     if (this.#running !== null) {
-      // The host re-entered (its function runs inside our call): refused, not counted, the running call is left alone.
-      throw new WitplugError(ErrorCodes.REENTRANCE, `${resolved}: isolated plugin ${this.name} is already running a call (${this.#running}); a host function may not call back into the same plugin`, { plugin: this.name, hook: resolved });
+      // The host re-entered (its function runs inside our call), or called synchronously while an async call waits: refused, not counted.
+      throw new WitplugError(ErrorCodes.REENTRANCE, `${resolved}: isolated plugin ${this.name} is already running a call (${this.#running}); a host function may not call back into the same plugin, and a call made while an async call is in flight must use callAsync`, { plugin: this.name, hook: resolved });
     }
-    this.#running = resolved;
-    try {
-      return this.#call(resolved, args);
-    } finally {
-      this.#running = null;
-    }
+    return resolved;
   }
 
-  #call(target: string, args: readonly unknown[]): unknown {
-    let slot = this.#slot;
-    if (slot === null || slot.channel.dead) {
-      if (slot) this.#lost(slot);
-      slot = this.#spawn(true);
-    }
-    if (!slot.ready) {
-      // A replacement still loading: startup has its own bounds (a first load may compile).
-      this.#loaded(slot, slot.channel.waitForStart(performance.now() + START_QUEUE_MS, STARTUP_MS, probeSupervisor), true);
-    }
-    // The deadline covers the call, not the replacement's startup (bounded above).
-    const deadline = performance.now() + this.timeoutMs;
-    const channel = slot.channel;
+  /** The current worker, once it has loaded the plugin (a replacement may still be loading: startup has its own bounds). */
+  #readySlot(): Slot {
+    const slot = this.#liveSlot();
+    if (!slot.ready) this.#loaded(slot, slot.channel.waitForStart(performance.now() + START_QUEUE_MS, STARTUP_MS, probeSupervisor), true);
+    return slot;
+  }
+
+  async #readySlotAsync(): Promise<Slot> {
+    const slot = this.#liveSlot();
+    if (!slot.ready) this.#loaded(slot, await slot.channel.waitForStartAsync(performance.now() + START_QUEUE_MS, STARTUP_MS), true);
+    return slot;
+  }
+
+  #liveSlot(): Slot {
+    const slot = this.#slot;
+    if (slot !== null && !slot.channel.dead) return slot;
+    if (slot) this.#lost(slot);
+    return this.#spawn(true);
+  }
+
+  /** Sends the call (its deadline starts now: it covers the call, not a replacement's startup); returns the state to wait on. */
+  #send(slot: Slot, target: string, args: readonly unknown[]): number {
+    this.#deadline = performance.now() + this.timeoutMs;
     try {
-      channel.write(State.CALL, { target, args: [...args] });
+      slot.channel.write(State.CALL, { target, args: [...args] });
     } catch (e) {
       // A value the structured clone cannot carry (a function, a symbol, a getter that throws): the caller's, as in-process.
       if (e instanceof WitplugError) throw e;
       throw unsendableArguments(resolveExport(this.shape, target).type, args, e, this.name, target);
     }
-    let waitingOn: number = State.CALL;
-    for (;;) {
-      const waited = channel.waitWhileAlive(waitingOn, deadline, probeSupervisor);
-      if (waited === 'timeout') {
-        this.#stop(slot, `it exceeded the ${this.timeoutMs} ms deadline in ${target}`);
-        this.#replace();
-        throw this.#failed(new WitplugError(ErrorCodes.TIMEOUT, `plugin ${this.name} exceeded its ${this.timeoutMs} ms deadline in ${target}; its worker was terminated`, { plugin: this.name, hook: target }));
-      }
-      if (waited === 'dead') {
-        const byHost = slot.stoppedByHost !== null || slot.supervisorLost;
-        this.#lost(slot);
-        this.#replace();
-        const err = new WitplugError(ErrorCodes.WORKER_EXIT, `the worker of isolated plugin ${this.name} stopped during ${target}: ${channel.deathReason}; a new worker serves the next call`, { plugin: this.name, hook: target });
-        throw byHost ? err : this.#failed(err);
-      }
-      if (channel.state === State.HOST_CALL) {
-        this.#serveHostCall(channel, target);
-        waitingOn = State.HOST_DONE;
-        continue;
-      }
-      const outcome = channel.read() as CallOutcome;
-      Atomics.compareExchange(channel.ctrl, 0, State.DONE, State.IDLE);
-      this.lastFuel = outcome.fuel;
-      if (outcome.ok) return outcome.value;
-      const stderr = outcome.stderr === undefined ? {} : { stderr: outcome.stderr };
-      throw this.#failed(new WitplugError(outcome.code as ErrorCode, outcome.message, { plugin: this.name, hook: target, ...stderr }));
+    return State.CALL;
+  }
+
+  /** What a wait on the running call ended with: its value, a host call to serve (`{}`), or the error it throws. */
+  #settle(slot: Slot, waited: WaitResult, target: string): { value: unknown } | Record<string, never> {
+    const channel = slot.channel;
+    if (waited === 'timeout') {
+      this.#stop(slot, `it exceeded the ${this.timeoutMs} ms deadline in ${target}`);
+      this.#replace();
+      throw this.#failed(new WitplugError(ErrorCodes.TIMEOUT, `plugin ${this.name} exceeded its ${this.timeoutMs} ms deadline in ${target}; its worker was terminated`, { plugin: this.name, hook: target }));
     }
+    if (waited === 'dead') {
+      const byHost = slot.stoppedByHost !== null || slot.supervisorLost;
+      this.#lost(slot);
+      this.#replace();
+      const err = new WitplugError(ErrorCodes.WORKER_EXIT, `the worker of isolated plugin ${this.name} stopped during ${target}: ${channel.deathReason}; a new worker serves the next call`, { plugin: this.name, hook: target });
+      throw byHost ? err : this.#failed(err);
+    }
+    if (channel.state === State.HOST_CALL) return {};
+    const outcome = channel.read() as CallOutcome;
+    Atomics.compareExchange(channel.ctrl, 0, State.DONE, State.IDLE);
+    this.lastFuel = outcome.fuel;
+    if (outcome.ok) return { value: outcome.value };
+    const stderr = outcome.stderr === undefined ? {} : { stderr: outcome.stderr };
+    throw this.#failed(new WitplugError(outcome.code as ErrorCode, outcome.message, { plugin: this.name, hook: target, ...stderr }));
   }
 
   #failed(err: WitplugError): WitplugError {
@@ -306,29 +350,6 @@ export class IsolatedPlugin {
     const counted = !NOT_COUNTED.has(err.code);
     if (counted && this.#health.recordTrap()) err.message += ` (plugin ${this.name} is now disabled: ${this.#health.disabledReason})`;
     return err;
-  }
-
-  /** Runs a host function the plugin called and sends its outcome back; whatever happens, the worker gets an answer. */
-  #serveHostCall(channel: Channel, target: string): void {
-    const { iface, fn, args } = channel.read() as { iface: string; fn: string; args: unknown[] };
-    const name = `${iface}#${fn}`;
-    let outcome: CallOutcome;
-    try {
-      const impl = this.#host[iface]?.[fn] as ((...a: unknown[]) => unknown) | undefined;
-      if (!impl) throw new WitplugError(ErrorCodes.UNSUPPORTED, `host function ${name} is not provided`);
-      outcome = { ok: true, value: impl(...args) };
-    } catch (e) {
-      outcome = e instanceof WitplugError
-        ? { ok: false, code: e.code, message: e.message }
-        : { ok: false, code: ErrorCodes.HOST_ERROR, message: `host function ${name} (called by ${target}) threw: ${e instanceof Error ? e.message : String(e)}` };
-    }
-    try {
-      channel.write(State.HOST_DONE, outcome);
-    } catch (e) {
-      // A value the structured clone can't carry (a function, a class instance with private state…), or too big.
-      const why = e instanceof Error ? e.message : String(e);
-      channel.write(State.HOST_DONE, { ok: false, code: ErrorCodes.HOST_ERROR, message: `host function ${name} (called by ${target}) returned a value that cannot be sent to the isolated plugin: ${why}` } satisfies CallOutcome);
-    }
   }
 
   /** Forgets a worker that stopped (or is being stopped); the next call or the exit handler starts another. */

@@ -1,5 +1,6 @@
 /** What an isolated plugin is started with, on the host side and across into its worker. */
 import type { HostImplementations, LogSink } from '../capabilities/host-imports.js';
+import type { HostCaller } from '../capabilities/host-caller.js';
 import type { Grant, Limits } from '../capabilities/grant.js';
 import type { HealthPolicy } from '../limits/health.js';
 import type { CompileCache } from '../../compile/cache.js';
@@ -36,4 +37,8 @@ export interface IsolatedStartOptions {
   readonly health?: Partial<HealthPolicy>;
   /** Compile cache (its directory is used in the worker); null disables the disk cache. */
   readonly cache?: CompileCache | null;
+  /** What host functions see as `currentCaller()` (default: the name, no version, a fresh context). */
+  readonly caller?: HostCaller;
+  /** `interface#function` of the imported host functions declared asynchronous: calls must then be `callAsync`. */
+  readonly asyncImports?: readonly string[];
 }

@@ -97,7 +97,7 @@ const __witplugStrictUtf8 = {
 };
 const __witplugUtf16 = new TextDecoder('utf-16');
 function __witplugChargeList(len, size) {
-  // At least 8 bytes per element: each becomes a JS value (see jsSize in src/runtime/abi/values.ts).
+  // At least 8 bytes per element: each becomes a JS value (see jsSize in src/runtime/abi/value-code.ts).
   __witplugCharge(len * Math.max(size, 8), 'a list');
   return 0;
 }`;

@@ -7,7 +7,7 @@ import { WitplugError, ErrorCodes } from '../../errors.js';
 import type { CompileOptions } from '../../compile/cache.js';
 import type { InstrumentOptions } from '../../compile/instrument-options.js';
 import type { Limits } from '../capabilities/grant.js';
-import { DEFAULT_MAX_OUTPUT_BYTES } from '../abi/context.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../abi/guest-memory.js';
 
 /** Fuel units between deadline checks (≈ 0.1 ms of straight-line wasm). */
 export const SLICE = 100_000;

@@ -29,7 +29,8 @@ export interface ImportPlan {
   /** Core import module name (the interface name, or `$root`). */
   readonly module: string;
   readonly iface: InterfaceType;
-  readonly funcs: readonly { readonly name: string; readonly factory: ImportFactory }[];
+  /** `suspending()`: the trampoline for an async host function (JS promise integration), compiled on first use. */
+  readonly funcs: readonly { readonly name: string; readonly factory: ImportFactory; readonly suspending: () => ImportFactory }[];
   /** Host resources of this interface: `[resource-drop]R` imports, by resource key. */
   readonly drops: readonly { readonly key: string; readonly name: string }[];
 }
@@ -99,6 +100,10 @@ export interface PluginBlueprint {
   /** Core imports (`module\0name`) wired to canon built-ins (resource.new/rep/drop, context.get/set), by module. */
   readonly canonImports: ReadonlyMap<WebAssembly.Module, ReadonlySet<string>>;
   readonly versionCounts: ReadonlyMap<string, number>;
-  /** The generated caller of `target` (memoised per prepared plugin; throws NO_SUCH_FUNCTION). */
-  readonly caller: (target: string) => CallerPlan;
+  /**
+   * The generated caller of `target` (memoised per prepared plugin; throws
+   * NO_SUCH_FUNCTION). `suspending`: the async caller of a plugin importing
+   * async host functions (the export runs through `WebAssembly.promising`).
+   */
+  readonly caller: (target: string, suspending?: boolean) => CallerPlan;
 }

@@ -8,6 +8,7 @@
  * runs the async ABI with JSPI, which Node 20 lacks.
  */
 import type { DecodedComponent } from '../../component/decode.js';
+import { CONTEXT_IMPORT_MODULE, CONTEXT_IMPORT_NAME, CONTEXT_SLOTS } from '../abi/context-slots.js';
 
 /** Built-ins that suspend the calling core code: jco implements them with JSPI. */
 const SUSPENDING = new Set([
@@ -65,4 +66,18 @@ export function callRoute(decoded: DecodedComponent, namedContextImports: boolea
       ? `uses ${needsJspi.join(', ')}, which jco's bindings run with JSPI (WebAssembly.promising/Suspending); Node ${process.version} has no JSPI`
       : null,
   };
+}
+
+/** Whether some core module imports the context built-ins under wit-component's names (and only slots witplug keeps). */
+export function usesNamedContextImports(modules: Iterable<WebAssembly.Module>): boolean {
+  let found = false;
+  for (const m of modules) {
+    for (const imp of WebAssembly.Module.imports(m)) {
+      const match = imp.module === CONTEXT_IMPORT_MODULE ? CONTEXT_IMPORT_NAME.exec(imp.name) : null;
+      if (!match) continue;
+      if (Number(match[2]) >= CONTEXT_SLOTS) return false;
+      found = true;
+    }
+  }
+  return found;
 }

@@ -74,6 +74,12 @@ export function directLayout(
 export function suppliesAll(layout: DirectLayout, imports: WebAssembly.Imports): boolean {
   return layout.imports.every((d) => {
     const value = (imports[d.module] as Record<string, unknown> | undefined)?.[d.name];
-    return d.kind === 'function' ? typeof value === 'function' : value !== undefined;
+    return d.kind === 'function' ? typeof value === 'function' || isSuspending(value) : value !== undefined;
   });
+}
+
+/** A `WebAssembly.Suspending` import (an async host function's trampoline, JS promise integration). */
+function isSuspending(value: unknown): boolean {
+  const Suspending = (WebAssembly as unknown as { Suspending?: abstract new (...args: never[]) => object }).Suspending;
+  return Suspending !== undefined && value instanceof Suspending;
 }

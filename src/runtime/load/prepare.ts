@@ -11,12 +11,16 @@ import { basename } from 'node:path';
 import { readInput } from '../../util/read-bytes.js';
 import type { ComponentShape } from '../../component/types.js';
 import { CompileCache, compileVariant } from '../../compile/cache.js';
+import { moduleFacts } from '../../compile/module-facts.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import { decodeForAdmission, admitShape, type Contract } from '../../admission/gate.js';
+import { admitShape, decodeProblem, type Contract } from '../../admission/gate.js';
 import { AdmissionCodes, type AdmissionReport } from '../../admission/report.js';
 import { ShapeCache, sha256Hex } from '../../component/shape-cache.js';
 import { decodeComponent, type DecodedComponent } from '../../component/decode.js';
-import { checkLinkable } from '../capabilities/link-check.js';
+import { versionCounts } from '../../component/versions.js';
+import { planCapabilities, type CapabilityPlan } from '../capabilities/capability-plan.js';
+import { asyncImports, hasJspi } from '../capabilities/host-caller.js';
+import { findPluginMetadata } from '../../component/plugin-metadata.js';
 import type { HostImplementations, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
 import { linkArtifact, type GlueTransform, type LinkedArtifact } from '../link/linker.js';
 import type { Grant, Limits } from '../capabilities/grant.js';
@@ -24,11 +28,10 @@ import { Sandbox } from '../limits/sandbox.js';
 import { resolveLimits, instrumentedCompileOptions } from '../limits/resolve-limits.js';
 import { hardenGlue } from '../limits/glue-hardening.js';
 import { PluginHealth, type HealthPolicy } from '../limits/health.js';
-import { grantedImports } from '../capabilities/grant-imports.js';
-import { wasiImports } from '../capabilities/wasi.js';
-import { blueprintOf, hasStartSection } from './build-blueprint.js';
-import { runWarmUp, warmUpCalls, warmUpLimits, worthWarming } from '../limits/warm-up.js';
-import { listExportedFunctions } from '../link/exports.js';
+import { wasiImportsOf } from '../capabilities/wasi.js';
+import { blueprintOf } from '../link/build-blueprint.js';
+import { worthWarming } from '../limits/warm-up.js';
+import { warmUp } from './warm-up-instance.js';
 import { usesWasmGc } from '../../compile/wasm/gc.js';
 import { IsolatedPlugin } from '../isolate/isolated-plugin.js';
 import { InProcessPlugin, type Plugin, type PluginInstance } from '../instance/plugin.js';
@@ -73,6 +76,8 @@ export interface PluginOptions {
   readonly health?: Partial<HealthPolicy>;
   /** Run the plugin in a worker thread (deadline overrun → worker terminated and recreated). */
   readonly isolate?: boolean;
+  /** What host functions see as `currentCaller().context` for this plugin (default: a fresh `{}` per instance). */
+  readonly hostContext?: Record<string, unknown>;
   /**
    * Warm a large plugin up at load (default true): each exported function runs
    * once, with zero arguments, on a throwaway instance whose host functions,
@@ -94,6 +99,8 @@ export interface InstanceOverrides {
   readonly config?: Readonly<Record<string, string>>;
   /** Where this instance's `witplug:host/log` records go (default: prepare's `log`). */
   readonly log?: LogSink;
+  /** This instance's `currentCaller().context` (default: prepare's `hostContext`, else a fresh `{}`). */
+  readonly hostContext?: Record<string, unknown>;
 }
 
 let defaultCache: CompileCache | undefined;
@@ -116,8 +123,16 @@ const unreleased = new FinalizationRegistry<() => void>((release) => release());
 
 /** How a prepared plugin makes instances: in this thread from a linked artifact, or in a worker from the bytes. */
 type Stage =
-  | { readonly kind: 'in-process'; readonly blueprint: PluginBlueprint; readonly linked: LinkedArtifact; readonly options: PluginOptions }
-  | { readonly kind: 'isolated'; readonly bytes: Uint8Array; readonly options: PluginOptions & { readonly limits: Limits } };
+  | {
+    readonly kind: 'in-process'; readonly blueprint: PluginBlueprint; readonly linked: LinkedArtifact; readonly options: PluginOptions;
+    /** The WASI interfaces each instance links (src/runtime/capabilities/capability-plan.ts). */
+    readonly wasi: readonly string[];
+    readonly version: string | null; readonly asyncImports: readonly string[];
+  }
+  | {
+    readonly kind: 'isolated'; readonly bytes: Uint8Array; readonly options: PluginOptions & { readonly limits: Limits };
+    readonly version: string | null; readonly asyncImports: readonly string[];
+  };
 
 /**
  * A plugin checked, compiled and linked once, ready to be instantiated any
@@ -164,13 +179,14 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
     const name = overrides.name ?? this.name;
     const options = stage.options;
     const config = overrides.config ? { ...options.config, ...overrides.config } : options.config;
+    const caller = { name, version: stage.version, context: overrides.hostContext ?? options.hostContext ?? {} };
     if (stage.kind === 'isolated') {
       const log = overrides.log ?? options.log;
       return (await IsolatedPlugin.start(stage.bytes, this.shape, {
-        ...options, name, ...(config ? { config } : {}), ...(log ? { log } : {}),
+        ...options, name, ...(config ? { config } : {}), ...(log ? { log } : {}), caller, asyncImports: stage.asyncImports,
       })) as unknown as P;
     }
-    const { blueprint, linked } = stage;
+    const { blueprint, linked, wasi } = stage;
     const grant = options.grant;
     const env: PluginEnvironment = {
       name,
@@ -178,10 +194,12 @@ export class PreparedPlugin<P extends PluginInstance = Plugin> {
       log: overrides.log ?? options.log ?? stderrLog,
       host: options.host ?? {},
       versionCounts: blueprint.versionCounts,
+      caller,
+      asyncImports: stage.asyncImports,
     };
     const sandbox = {
       sandbox: new Sandbox(blueprint.limits), health: new PluginHealth(options.health),
-      wasi: await wasiImports(this.shape, grant, name, blueprint.limits.maxOpenFiles),
+      wasi: await wasiImportsOf(wasi, grant, name, blueprint.limits.maxOpenFiles),
     };
     // Re-checked after the await: close() may have run meanwhile.
     if (this.#stage === null) throw this.#closedError();
@@ -231,20 +249,35 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
 export async function prepare(source: string | Uint8Array, options?: PluginOptions): Promise<PreparedPlugin<Plugin> | PreparedPlugin<IsolatedPlugin>>;
 export async function prepare(source: string | Uint8Array, options: PluginOptions = {}): Promise<PreparedPlugin<Plugin> | PreparedPlugin<IsolatedPlugin>> {
   const started = performance.now();
+  // The stages in layer order, each handing plain data to the next: bytes, decoding, capabilities,
+  // admission, limits, compile, link and blueprint.
   const bytes = typeof source === 'string' ? await readInput(source, 'plugin') : source;
   const name = options.name ?? (typeof source === 'string' ? basename(source).replace(/\.wasm$/, '') : 'plugin');
   const grant = options.grant;
   // Hashed once (~30 ms for a 12 MB plugin): the shape cache and the compile cache both key on it.
   const hash = sha256Hex(bytes);
-  const { decoded, report } = options.contract
-    ? admitOrThrow(bytes, hash, options.contract, name, grant, options)
-    : { decoded: pluginShapeCache.getOrDecode(bytes, decodeComponent, hash), report: null };
+  const decoding = decodeOnce(bytes, hash, options.contract !== undefined);
+  const decoded = 'decoded' in decoding ? decoding.decoded : undefined;
+  const counts = decoded ? versionCounts(decoded.shape) : new Map<string, number>();
+  // Without a decoded shape there is nothing to plan: admission reports why (REJECTED).
+  const capabilities = decoded ? await planCapabilities(decoded.shape, {
+    contract: options.contract?.shape, grant, host: options.host ?? {}, allowedImports: options.allowedImports,
+  }) : undefined;
+  const report = options.contract ? admitOrThrow(bytes, decoding, options.contract, name, capabilities, options) : null;
+  if (decoded === undefined || capabilities === undefined) throw new WitplugError(ErrorCodes.INTERNAL, `plugin ${name}: decoded without a shape`);
   const shape = decoded.shape;
-  // Before compiling or instantiating: imports the host cannot serve are the host's gap (LINK).
-  await checkLinkable(shape, options.host ?? {}, grant);
+  // Only now (a rejected plugin is REJECTED first): imports the host cannot serve are the host's gap (LINK).
+  if (capabilities.linkFailure !== null) throw capabilities.linkFailure;
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
+  const version = findPluginMetadata(decoded.customSections).metadata?.version ?? null;
+  const awaited = asyncImports(shape, options.host ?? {});
   if (options.isolate) {
-    return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, { kind: 'isolated', bytes, options: { ...options, limits } });
+    const stage = { kind: 'isolated', bytes, options: { ...options, limits }, version, asyncImports: awaited } as const;
+    return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, stage);
+  }
+  if (awaited.length > 0 && !hasJspi()) {
+    const why = 'this runtime has no JS promise integration (WebAssembly.Suspending and WebAssembly.promising); run a Node with it (25 or newer)';
+    throw asyncUnsupported(name, awaited, why);
   }
   // The default deadline needs instrumented code, and core modules using Wasm GC cannot be
   // instrumented yet: they keep running without one unless the host asks (which fails clearly).
@@ -253,6 +286,10 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
   const compileOptions = instrumentedCompileOptions(resolved);
   const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash });
+  // Start code matters only to a direct instantiation, which needs one instance per module.
+  const lifted = decoded.liftSource;
+  const scanStarts = decoded.oneInstancePerModule === true && lifted !== null;
+  const modules = moduleFacts(artifact.coreModules, decoded.coreModules.length, scanStarts, lifted?.module ?? null);
   // The variant keys the per-process compiled-module memo: instrumented and plain modules differ.
   const linked = await linkArtifact(artifact, JSON.stringify(compileVariant(compileOptions)), HARDENED_GLUE);
   try {
@@ -262,10 +299,19 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
       ...(artifact.rebuildReason ? { rebuildReason: artifact.rebuildReason } : {}),
       ms: 0,
     };
-    const hasStart = (m: WebAssembly.Module) => hasStartSection(artifact.coreModules, linked, m);
-    const blueprint = blueprintOf(artifact.componentHash, shape, decoded, linked, loadInfo, resolved, hasStart);
-    const stage = { kind: 'in-process', blueprint, linked, options } as const;
-    if (options.warmUp !== false && blueprint.route.unsupported === null && worthWarming(artifact.coreModules)) {
+    const blueprint = blueprintOf({
+      componentHash: artifact.componentHash, shape, decoded, linked, loadInfo, limits: resolved, versionCounts: counts,
+      shimServed: capabilities.shimServed, hostInterfaces: capabilities.hostInterfaces,
+      modules,
+    });
+    if (awaited.length > 0 && !blueprint.route.generatedCalls) {
+      const why = 'its calls go through jco\'s glue (a feature witplug\'s generated calls do not cover: docs/conformance.md), '
+        + 'which calls the plugin synchronously';
+      throw asyncUnsupported(name, awaited, why);
+    }
+    const stage = { kind: 'in-process', blueprint, linked, options, wasi: capabilities.wasi, version, asyncImports: awaited } as const;
+    // Not with async host functions: the warm-up links none, and such a plugin is built to wait on them.
+    if (options.warmUp !== false && awaited.length === 0 && blueprint.route.unsupported === null && worthWarming(artifact.coreModules)) {
       const warmed = await warmUp(stage, name);
       if (warmed !== null) loadInfo.warmUp = warmed;
     }
@@ -283,69 +329,49 @@ export function coreUsesWasmGc(bytes: Uint8Array, decoded: DecodedComponent = pl
 }
 
 /**
- * Runs the plugin's exports once on a throwaway instance (src/runtime/limits/warm-up.ts):
- * V8's lazy compilation and the guest's lazy start-up are paid here, under the
- * warm-up's own deadline and health, with no host function, log, files or
- * output reaching the host. Whatever fails is ignored: the plugin's own
- * instantiation reports real problems.
+ * An in-process plugin waits for a host function's promise by suspending
+ * its wasm stack, which needs JS promise integration and witplug's
+ * generated calls; without them it is refused here, not on each call.
  */
-async function warmUp(stage: Extract<Stage, { kind: 'in-process' }>, name: string): Promise<{ calls: number; ms: number } | null> {
-  const { blueprint, linked, options } = stage;
-  const limits = warmUpLimits(blueprint.limits);
-  if (limits === null) return null;
-  const started = performance.now();
-  const grant = options.grant;
-  const env: PluginEnvironment = {
-    name: `${name} (warm-up)`,
-    config: new Map(Object.entries({ ...(grant?.config ?? {}), ...(options.config ?? {}) })),
-    log: () => {},
-    host: {},
-    versionCounts: blueprint.versionCounts,
-  };
-  const quietGrant = grant === undefined ? undefined : { ...grant, filesystem: [], env: {} };
-  let wasi: Record<string, unknown>;
-  try {
-    wasi = await wasiImports(blueprint.shape, quietGrant, env.name, limits.maxOpenFiles, true);
-  } catch {
-    return null; // the plugin's own instantiation reports it
-  }
-  const own = linked.share();
-  let plugin: InProcessPlugin;
-  try {
-    plugin = new InProcessPlugin(blueprint, own, env, { sandbox: new Sandbox(limits), health: new PluginHealth({ maxTraps: Number.MAX_SAFE_INTEGER }), wasi });
-  } catch {
-    own.release();
-    return null;
-  }
-  let calls = 0;
-  try {
-    plugin.instantiate();
-    calls = runWarmUp((target, args) => plugin.call(target, args), warmUpCalls(listExportedFunctions(blueprint.shape)));
-  } catch {
-    // The plugin's own instantiation, next, reports what is wrong.
-  } finally {
-    await plugin.close();
-  }
-  return { calls, ms: performance.now() - started };
+function asyncUnsupported(name: string, functions: readonly string[], why: string): WitplugError {
+  return new WitplugError(ErrorCodes.ASYNC_UNSUPPORTED, `plugin ${name} imports asynchronous host functions (${functions.join(', ')}), which it cannot wait for in-process: ${why}; or load it with isolate: true (its worker waits while the host's event loop settles the promise)`, {
+    plugin: name, details: { asyncImports: functions },
+  });
 }
 
 /**
- * Decodes once (one shape-cache lookup) and admits. Deny by default: without
- * a grant no wasi:* import is allowed, even if the contract offers it.
+ * One shape-cache lookup. Without a contract a failure is thrown as the
+ * decoder's error; with one it is kept for admission, which reports it as a
+ * problem (REJECTED).
+ */
+function decodeOnce(bytes: Uint8Array, hash: string, admitting: boolean): { decoded: DecodedComponent } | { failure: unknown } {
+  try {
+    return { decoded: pluginShapeCache.getOrDecode(bytes, decodeComponent, hash) };
+  } catch (e) {
+    if (!admitting) throw e;
+    return { failure: e };
+  }
+}
+
+/**
+ * Admits the decoded plugin (or reports why it could not be decoded). Deny
+ * by default: without a grant no wasi:* import is allowed, even if the
+ * contract offers it (`capabilities.allowedImports`).
  */
 function admitOrThrow(
-  bytes: Uint8Array, hash: string, contract: Contract, name: string, grant: Grant | undefined, options: PluginOptions,
-): { decoded: DecodedComponent; report: AdmissionReport } {
-  const r = decodeForAdmission(bytes, pluginShapeCache, hash);
-  const decoded = 'decoded' in r ? r.decoded : undefined;
-  const allowedImports = grantedImports(contract.shape, grant, options.allowedImports, decoded?.shape);
+  bytes: Uint8Array, decoding: { decoded: DecodedComponent } | { failure: unknown }, contract: Contract, name: string,
+  capabilities: CapabilityPlan | undefined, options: PluginOptions,
+): AdmissionReport {
+  const problem = decodeProblem(bytes, 'failure' in decoding ? decoding.failure : undefined);
+  const decoded = problem === null && 'decoded' in decoding ? decoding.decoded : undefined;
   let report: AdmissionReport;
   if (decoded === undefined) {
-    report = { accepted: false, problems: 'problem' in r ? [r.problem] : [], notes: [] };
+    report = { accepted: false, problems: problem ? [problem] : [], notes: [] };
   } else {
     try {
+      const allowedImports = capabilities?.allowedImports;
       report = admitShape(decoded.shape, contract, {
-        allowedImports,
+        ...(allowedImports ? { allowedImports } : {}),
         ...(options.missingImports ? { missingImports: options.missingImports } : {}),
         ...(options.optionalExports ? { optionalExports: options.optionalExports } : {}),
       });
@@ -363,5 +389,5 @@ function admitOrThrow(
       details: { report },
     });
   }
-  return { decoded, report };
+  return report;
 }

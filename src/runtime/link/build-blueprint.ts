@@ -3,79 +3,106 @@
  * call route, resources, generated callers and host-import trampolines, and
  * which core imports of which module those trampolines replace.
  */
-import type { ComponentShape, ResourceType } from '../../component/types.js';
-import { coreModuleFile } from '../../compile/transpile.js';
-import { splitModule, SectionId } from '../../compile/wasm/sections.js';
+import type { ComponentShape, InterfaceType, ResourceType } from '../../component/types.js';
+import type { ModuleFacts } from '../../compile/module-facts.js';
 import type { CoreImportWire, DecodedComponent } from '../../component/decode.js';
-import { servedByShim, versionCounts } from '../capabilities/link-check.js';
-import { callRoute, servesExport } from '../link/call-route.js';
-import { usesNamedContextImports } from '../abi/context-slots.js';
-import { worldImports } from '../capabilities/host-imports.js';
-import type { LinkedArtifact } from '../link/linker.js';
-import { directLayout } from '../link/direct.js';
-import { listExportedFunctions, resolveExport } from '../link/exports.js';
+import { callRoute, servesExport, usesNamedContextImports } from './call-route.js';
+import type { LinkedArtifact } from './linker.js';
+import { directLayout } from './direct.js';
+import { listExportedFunctions, resolveExport } from './exports.js';
 import {
   callerSupported, compileCaller, compileImport, coreExportName, destructorNames, exportedResources, importedResources, resourceKey, UnsupportedAbiType,
 } from '../abi/index.js';
 import type { ResolvedLimits } from '../limits/resolve-limits.js';
-import type { CallerPlan, ImportMemory, ImportPlan, ImportSite, LoadInfo, PluginBlueprint } from '../link/blueprint.js';
+import { WORLD_IMPORTS_KEY } from '../capabilities/host-imports.js';
+import type { CallerPlan, ImportMemory, ImportPlan, ImportSite, LoadInfo, PluginBlueprint } from './blueprint.js';
 
-/** Everything instances share: call route, resources, generated trampolines, and a memo of generated callers. */
-export function blueprintOf(
-  componentHash: string, shape: ComponentShape, decoded: DecodedComponent, linked: LinkedArtifact, loadInfo: LoadInfo, limits: ResolvedLimits,
-  hasStart: (m: WebAssembly.Module) => boolean,
-): PluginBlueprint {
-  const exported = listExportedFunctions(shape);
-  const coreExportNames = exported.map((f) => coreExportName(f.iface, f.func));
-  const mainModule = liftedModule(decoded, linked);
+/** What the earlier stages of prepare() found, as plain data. */
+export interface BlueprintInputs {
+  readonly componentHash: string;
+  readonly shape: ComponentShape;
+  readonly decoded: DecodedComponent;
+  readonly linked: LinkedArtifact;
+  readonly loadInfo: LoadInfo;
+  readonly limits: ResolvedLimits;
+  /** How many versions of each unversioned interface the plugin imports (src/component/versions.ts). */
+  readonly versionCounts: ReadonlyMap<string, number>;
+  /** Imports preview2-shim serves, and the host's interfaces (src/runtime/capabilities/capability-plan.ts). */
+  readonly shimServed: ReadonlySet<string>;
+  readonly hostInterfaces: readonly InterfaceType[];
+  /** Which file each core module index is, which modules run no start code (src/compile/module-facts.ts). */
+  readonly modules: ModuleFacts;
+}
+
+/**
+ * Everything instances share: call route, resources, generated trampolines,
+ * and a memo of generated callers. Worked out stage by stage: the linking
+ * questions first (the lifted module, exports, call route, direct layout),
+ * then the canonical ABI (resources, trampolines, callers).
+ */
+export function blueprintOf(inputs: BlueprintInputs): PluginBlueprint {
+  const { componentHash, shape, decoded, linked, loadInfo, limits } = inputs;
+  const { files, withoutStart } = inputs.modules;
+  const moduleAt = (index: number): WebAssembly.Module | undefined => {
+    const file = files[index];
+    return file === undefined ? undefined : linked.modules.get(file);
+  };
   // The generated callers need the instance the exports are lifted from (src/component/core-wiring.ts).
-  const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()), coreExportNames.length === 0 || mainModule !== null);
+  const mainModule = liftedModule(decoded, moduleAt);
+  const exported = listExportedFunctions(shape);
+  const route = callRoute(decoded, usesNamedContextImports(linked.modules.values()), exported.length === 0 || mainModule !== null);
+  // Direct instantiation when no call is expected to need jco's bindings (they would attach to the
+  // instance on first use anyway, at the glue's cost); the ABI checks below may still rule it out.
+  // Each core module jco extracted must be instantiated exactly once by the component.
+  const oneEach = decoded.oneInstancePerModule === true && decoded.coreModules?.length === linked.modules.size;
+  const layout = oneEach && mainModule && route.generatedCalls && route.unsupported === null
+    ? directLayout(linked.modules.values(), mainModule, (m) => !withoutStart.has(fileOf(linked, m)))
+    : null;
+
+  const coreExportNames = exported.map((f) => coreExportName(f.iface, f.func));
   const resources = exportedResources(shape);
-  const hostResources = importedResources(shape, servedByShim);
+  const hostResources = importedResources(shape, (name) => inputs.shimServed.has(name));
   const ownerOf = (r: ResourceType): 'plugin' | 'host' | null => {
     const key = resourceKey(r);
     return resources.has(key) ? 'plugin' : hostResources.has(key) ? 'host' : null;
   };
   // Bounded by the plugin's exports: only targets that resolve are memoised.
   const callers = new Map<string, CallerPlan>();
-  const caller = (target: string): CallerPlan => {
-    let plan = callers.get(target);
+  const caller = (target: string, suspending = false): CallerPlan => {
+    const key = suspending ? `\0${target}` : target;
+    let plan = callers.get(key);
     if (plan === undefined) {
       const resolved = resolveExport(shape, target);
       const coreName = coreExportName(resolved.iface, resolved.func);
       let factory: CallerPlan['factory'] = null;
       if (route.generatedCalls && servesExport(decoded, coreName)) {
         try {
-          factory = compileCaller(resolved.type, coreName, ownerOf);
+          factory = compileCaller(resolved.type, coreName, ownerOf, suspending);
         } catch (e) {
           if (!(e instanceof UnsupportedAbiType)) throw e;
         }
       }
       plan = { resolved, coreName, factory };
-      callers.set(target, plan);
+      callers.set(key, plan);
     }
     return plan;
   };
-  // Direct instantiation when no call is expected to need jco's bindings (they would attach to the
-  // instance on first use anyway, at the glue's cost), and each core module jco extracted is
-  // instantiated exactly once by the component.
-  const imports = route.generatedCalls ? importPlans(shape, ownerOf, hostResources) : [];
-  const { sites, canon } = importSites(decoded, linked, imports, mainModule);
+  const imports = route.generatedCalls ? importPlans(inputs.hostInterfaces, ownerOf, hostResources) : [];
+  const { sites, canon } = importSites(decoded, moduleAt, imports, mainModule);
   // A direct instance is the main module's instance alone: every trampoline it imports must use its memory.
   const sitesOnMain = [...(mainModule ? sites.get(mainModule) ?? [] : [])].every((s) => s.memory === null || s.memory.module === mainModule);
-  const allGenerated = route.generatedCalls && route.unsupported === null && sitesOnMain
-    && exported.every((f, i) => servesExport(decoded, coreExportNames[i]!) && callerSupported(f.type, ownerOf))
-    && decoded.oneInstancePerModule === true && decoded.coreModules?.length === linked.modules.size;
+  const allGenerated = layout !== null && sitesOnMain
+    && exported.every((f, i) => servesExport(decoded, coreExportNames[i]!) && callerSupported(f.type, ownerOf));
   return {
     componentHash, shape, loadInfo, route, limits, resources, hostResources, caller,
     destructors: destructorNames(resources),
     coreExportNames,
     mainModule,
-    direct: allGenerated && mainModule ? directLayout(linked.modules.values(), mainModule, hasStart) : null,
+    direct: allGenerated ? layout : null,
     imports,
     importSites: sites,
     canonImports: canon,
-    versionCounts: versionCounts(shape),
+    versionCounts: inputs.versionCounts,
   };
 }
 
@@ -85,9 +112,9 @@ export function blueprintOf(
  * named them differently the calls would go through jco's bindings instead of
  * a wrong instance.
  */
-function liftedModule(decoded: DecodedComponent, linked: LinkedArtifact): WebAssembly.Module | null {
+function liftedModule(decoded: DecodedComponent, moduleAt: (index: number) => WebAssembly.Module | undefined): WebAssembly.Module | null {
   const source = decoded.liftSource;
-  const module = source ? linked.modules.get(coreModuleFile(source.module)) : undefined;
+  const module = source ? moduleAt(source.module) : undefined;
   if (!source || module === undefined) return null;
   const exported = new Set(WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name));
   return source.names.every((n) => exported.has(n)) ? module : null;
@@ -105,7 +132,7 @@ function liftedModule(decoded: DecodedComponent, linked: LinkedArtifact): WebAss
  * them, as do lowers whose memory and realloc are on different instances.
  */
 function importSites(
-  decoded: DecodedComponent, linked: LinkedArtifact, plans: readonly ImportPlan[], mainModule: WebAssembly.Module | null,
+  decoded: DecodedComponent, moduleAt: (index: number) => WebAssembly.Module | undefined, plans: readonly ImportPlan[], mainModule: WebAssembly.Module | null,
 ): { sites: Map<WebAssembly.Module, ImportSite[]>; canon: Map<WebAssembly.Module, Set<string>> } {
   const sites = new Map<WebAssembly.Module, ImportSite[]>();
   const canon = new Map<WebAssembly.Module, Set<string>>();
@@ -123,7 +150,7 @@ function importSites(
     if (liftModule !== null && lifted(memory, 'memory') && lifted(realloc, 'cabi_realloc')) return null;
     if (memory !== null && realloc !== null && memory.module !== realloc.module) return undefined;
     const index = (memory ?? realloc)!.module;
-    const module = linked.modules.get(coreModuleFile(index));
+    const module = moduleAt(index);
     if (module === undefined) return undefined;
     const key = `${index}\0${memory?.name ?? ''}\0${realloc?.name ?? ''}\0${memory === null}${realloc === null}`;
     let found = memories.get(key);
@@ -131,7 +158,7 @@ function importSites(
     return found;
   };
   for (const [index, imports] of wiring) {
-    const module = linked.modules.get(coreModuleFile(index));
+    const module = moduleAt(index);
     // Checked against what the compiled module imports, so that if jco ever numbered modules
     // differently nothing would be replaced (jco's glue then serves every import).
     if (module === undefined || !importsAll(module, imports)) continue;
@@ -162,14 +189,10 @@ function importsAll(module: WebAssembly.Module, wiring: ReadonlyMap<string, Read
   return true;
 }
 
-/** Whether compiled module `m` has a start section (plugin code that runs at instantiation); asked only of shim/fixup candidates. */
-export function hasStartSection(bytes: ReadonlyMap<string, Uint8Array>, linked: LinkedArtifact, m: WebAssembly.Module): boolean {
-  for (const [name, module] of linked.modules) {
-    if (module !== m) continue;
-    const b = bytes.get(name);
-    return b === undefined || splitModule(b).some((s) => s.id === SectionId.START);
-  }
-  return true;
+/** The file a compiled module was made from. */
+function fileOf(linked: LinkedArtifact, m: WebAssembly.Module): string {
+  for (const [file, module] of linked.modules) if (module === m) return file;
+  return '';
 }
 
 /**
@@ -178,23 +201,25 @@ export function hasStartSection(bytes: ReadonlyMap<string, Uint8Array>, linked: 
  * anything with host resources keep jco's.
  */
 function importPlans(
-  shape: ComponentShape, ownerOf: (r: ResourceType) => 'plugin' | 'host' | null, hostResources: ReadonlyMap<string, ResourceType>,
+  ifaces: readonly InterfaceType[], ownerOf: (r: ResourceType) => 'plugin' | 'host' | null, hostResources: ReadonlyMap<string, ResourceType>,
 ): ImportPlan[] {
-  const ifaces = shape.imports.flatMap((item) => (item.kind === 'interface' && !servedByShim(item.name) ? [item.iface] : []));
-  // World-level functions and resources come from the core import module `$root`, like an interface.
-  const root = worldImports(shape);
-  if (root) ifaces.push(root);
   return ifaces.map((iface) => {
-    const funcs: { name: string; factory: ImportPlan['funcs'][number]['factory'] }[] = [];
+    const funcs: ImportPlan['funcs'][number][] = [];
     for (const [funcName, func] of iface.funcs) {
       try {
-        funcs.push({ name: funcName, factory: compileImport(func, `${iface.name}#${funcName}`, ownerOf) });
+        const hostName = `${iface.name}#${funcName}`;
+        let suspending: ImportPlan['funcs'][number]['factory'] | undefined;
+        funcs.push({
+          name: funcName, factory: compileImport(func, hostName, ownerOf),
+          suspending: () => (suspending ??= compileImport(func, hostName, ownerOf, true)),
+        });
       } catch (e) {
         if (e instanceof UnsupportedAbiType) continue;
         throw e;
       }
     }
-    const owner = iface === root ? '' : iface.name;
+    // World-level resources belong to no interface (`$root`, src/runtime/capabilities/host-imports.ts).
+    const owner = iface.name === WORLD_IMPORTS_KEY ? '' : iface.name;
     const drops = [...hostResources].filter(([, r]) => r.interfaceName === owner).map(([key, r]) => ({ key, name: r.name }));
     return { module: iface.name, iface, funcs, drops };
   });
