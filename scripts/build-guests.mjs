@@ -438,6 +438,8 @@ async function main() {
       if (canBuild) {
         const tmpFile = join(outDir, `.tmp-${process.pid}-${guest.name}.wasm`);
         try {
+          // A JS guest takes tens of seconds: say what is running on a terminal (logs and CI stay as they were).
+          if (process.stderr.isTTY && !process.env.CI) process.stderr.write(`building ${guest.name} (${guest.builder})…\n`);
           await builder.build({ sourceFiles, witDir: witPath, world: guest.world, outFile: tmpFile, metadata, ...(guest.bindgen ? { bindgen: true } : {}) });
           let bytes = new Uint8Array(await readFile(tmpFile));
           // Every guest describes itself the same way, even if its builder ignored `metadata`.

@@ -102,6 +102,10 @@ export const ErrorCodes = {
    * promise integration. Refused at load; the message names the functions.
    */
   ASYNC_UNSUPPORTED: 'ASYNC_UNSUPPORTED',
+  /** A plugin build (`witplug build`) needs a tool that is not installed; the message names what to install. */
+  TOOLCHAIN: 'TOOLCHAIN',
+  /** A plugin's sources did not build (compiler, parser or componentize error, shown in the message). */
+  BUILD: 'BUILD',
   INTERNAL: 'INTERNAL',
 } as const;
 

@@ -39,6 +39,13 @@ export { jcoFunction } from './runtime/instance/plugin.js';
 export { timeCalls } from './util/measure.js';
 export type { Timing } from './util/measure.js';
 export { isGranted } from './runtime/capabilities/grant.js';
+
+export { newProject } from './authoring/scaffold.js';
+export type { NewProjectOptions, NewProjectResult } from './authoring/scaffold.js';
+export { buildProject } from './authoring/build.js';
+export type { BuildProjectOptions, BuildProjectResult } from './authoring/build.js';
+export { LANGS, PROJECT_FILE, isLang, parseWasiChoice, readProject } from './authoring/project.js';
+export type { Lang, Project, WasiChoice } from './authoring/project.js';
 export { grantedImports } from './runtime/capabilities/grant-imports.js';
 export { readManifest as readPluginManifest } from './runtime/host/manifest.js';
 export type { ManifestRequest } from './runtime/host/manifest.js';

@@ -371,6 +371,7 @@ describe('counters', () => {
     await loadCalc(cache);
     expect(cache.stats).toEqual({
       hits: 2, misses: 2, rebuilds: 1, writeFailures: 0, evictions: 0,
+      compiled: 3, waitedForPeer: 0, joinedInFlight: 0, lockTakeovers: 0, peerWaitTimeouts: 0,
       lastRebuildReason: `cache entry built by witplug 0.0.0, running ${VERSION} → rebuilding`,
     });
   });
@@ -387,7 +388,7 @@ describe('counters', () => {
     const cache = new CompileCache(null);
     expect((await loadCalc(cache)).loadInfo.cache).toBe('disabled');
     expect(cache.entryPath('x')).toBeNull();
-    expect(cache.stats).toMatchObject({ hits: 0, misses: 0, rebuilds: 0 });
+    expect(cache.stats).toMatchObject({ hits: 0, misses: 0, rebuilds: 0, compiled: 1 });
   });
 });
 

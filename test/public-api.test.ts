@@ -31,6 +31,7 @@ describe('public API', () => {
         "prepare",
         "readGrantManifest",
         "sharedCompileCache",
+        "terminalProgress",
       ]
     `);
   });
@@ -122,9 +123,12 @@ describe('witplug/tools', () => {
     expect(Object.keys(await import('../src/tools.js')).sort()).toMatchInlineSnapshot(`
       [
         "DEFAULT_CACHE_MAX_BYTES",
+        "LANGS",
         "METADATA_SECTION",
+        "PROJECT_FILE",
         "addPluginMetadata",
         "admitShape",
+        "buildProject",
         "cacheMaxBytes",
         "decodeComponent",
         "diffWorlds",
@@ -142,9 +146,12 @@ describe('witplug/tools', () => {
         "inspectComponent",
         "isBreaking",
         "isGranted",
+        "isLang",
         "jcoFunction",
         "loadWitWorld",
+        "newProject",
         "parseByteCount",
+        "parseWasiChoice",
         "parseWit",
         "parseWitTree",
         "printInterfaceBody",
@@ -152,6 +159,7 @@ describe('witplug/tools', () => {
         "pruneCache",
         "readInput",
         "readPluginManifest",
+        "readProject",
         "readWitAgainstRef",
         "readWitTree",
         "readWitTreeAtRef",

@@ -1,6 +1,6 @@
 /** `witplug run`: load one plugin against a contract and call one function. */
 import type { Command } from 'commander';
-import { loadContract, loadPlugin, type Grant, type Limits, type ValType } from '../index.js';
+import { loadContract, loadPlugin, terminalProgress, type Grant, type Limits, type ValType } from '../index.js';
 import { fromJson, readInput, resolveExport } from '../tools.js';
 import { ExitCode, printJson, runCommand, toJson, usage } from './output.js';
 import { importHostModule, readGrantFlag } from './host-inputs.js';
@@ -84,6 +84,8 @@ async function run(pluginPath: string, flags: RunFlags): Promise<ExitCode> {
     ...(grant ? { grant } : {}),
     ...(host ? { host } : {}),
     ...(flags.isolate ? { isolate: true } : {}),
+    // A first compile of a big guest takes seconds: say so on a terminal, never under --json.
+    onProgress: flags.json ? undefined : terminalProgress(),
   });
   try {
     const target = resolveExport(plugin.shape, flags.call);

@@ -11,6 +11,7 @@ import { basename } from 'node:path';
 import { readInput } from '../../util/read-bytes.js';
 import type { ComponentShape } from '../../component/types.js';
 import { CompileCache, compileVariant } from '../../compile/cache.js';
+import type { CompileProgressListener } from '../../compile/progress.js';
 import { moduleFacts } from '../../compile/module-facts.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { admitShape, decodeProblem, type Contract } from '../../admission/gate.js';
@@ -48,6 +49,12 @@ export interface PluginOptions {
   readonly log?: LogSink;
   /** Compile cache; `null` disables the disk cache. Default: a shared cache in the user's cache dir. */
   readonly cache?: CompileCache | null;
+  /**
+   * Told when this plugin's compile misses the cache (seconds for a JS
+   * guest), and when it ends; `terminalProgress()` prints it on a terminal.
+   * Default: silent. Not called for `isolate: true` (the worker compiles).
+   */
+  readonly onProgress?: CompileProgressListener;
   /**
    * The contract world the plugin must fit. When given, the admission gate
    * runs before anything is compiled or instantiated and a rejected plugin
@@ -285,7 +292,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   const resolved = resolveLimits(gc ? { ...limits, timeoutMs: 0 } : limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
   const compileOptions = instrumentedCompileOptions(resolved);
-  const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash });
+  const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash, label: name, onProgress: options.onProgress });
   // Start code matters only to a direct instantiation, which needs one instance per module.
   const lifted = decoded.liftSource;
   const scanStarts = decoded.oneInstancePerModule === true && lifted !== null;
