@@ -25,6 +25,7 @@ export { readWitAgainstRef } from './diff/git.js';
 export type { TreesAtRef } from './diff/git.js';
 export { generateBindings } from './bindings/typescript.js';
 export type { BindingsOptions } from './bindings/typescript.js';
+export { generateGuestTypes } from './bindings/guest-types.js';
 export { generateCBindings } from './bindings/c/index.js';
 export type { CBindings } from './bindings/c/index.js';
 

@@ -142,6 +142,7 @@ describe('witplug/tools', () => {
         "fromJson",
         "generateBindings",
         "generateCBindings",
+        "generateGuestTypes",
         "grantedImports",
         "inspectComponent",
         "isBreaking",

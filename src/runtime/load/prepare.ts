@@ -20,7 +20,7 @@ import { ShapeCache, sha256Hex } from '../../component/shape-cache.js';
 import { decodeComponent, type DecodedComponent } from '../../component/decode.js';
 import { versionCounts } from '../../component/versions.js';
 import { planCapabilities, type CapabilityPlan } from '../capabilities/capability-plan.js';
-import { asyncImports, hasJspi } from '../capabilities/host-caller.js';
+import { hasJspi } from '../capabilities/host-caller.js';
 import { findPluginMetadata } from '../../component/plugin-metadata.js';
 import type { HostImplementations, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
 import { linkArtifact, type GlueTransform, type LinkedArtifact } from '../link/linker.js';
@@ -266,6 +266,8 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   const decoding = decodeOnce(bytes, hash, options.contract !== undefined);
   const decoded = 'decoded' in decoding ? decoding.decoded : undefined;
   const counts = decoded ? versionCounts(decoded.shape) : new Map<string, number>();
+  // Read with the decoded component, before the later stages (what host functions see as the caller's version).
+  const version = decoded ? findPluginMetadata(decoded.customSections).metadata?.version ?? null : null;
   // Without a decoded shape there is nothing to plan: admission reports why (REJECTED).
   const capabilities = decoded ? await planCapabilities(decoded.shape, {
     contract: options.contract?.shape, grant, host: options.host ?? {}, allowedImports: options.allowedImports,
@@ -276,8 +278,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   // Only now (a rejected plugin is REJECTED first): imports the host cannot serve are the host's gap (LINK).
   if (capabilities.linkFailure !== null) throw capabilities.linkFailure;
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
-  const version = findPluginMetadata(decoded.customSections).metadata?.version ?? null;
-  const awaited = asyncImports(shape, options.host ?? {});
+  const awaited = capabilities.asyncImports;
   if (options.isolate) {
     const stage = { kind: 'isolated', bytes, options: { ...options, limits }, version, asyncImports: awaited } as const;
     return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, stage);
