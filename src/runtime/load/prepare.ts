@@ -287,8 +287,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
     const why = 'this runtime has no JS promise integration (WebAssembly.Suspending and WebAssembly.promising); run a Node with it (25 or newer)';
     throw asyncUnsupported(name, awaited, why);
   }
-  // The default deadline needs instrumented code, and core modules using Wasm GC cannot be
-  // instrumented yet: they keep running without one unless the host asks (which fails clearly).
+  // Wasm GC core modules cannot be instrumented yet: no default deadline for them (one asked for fails clearly).
   const gc = limits.timeoutMs === undefined && coreUsesWasmGc(bytes, decoded);
   const resolved = resolveLimits(gc ? { ...limits, timeoutMs: 0 } : limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
