@@ -122,6 +122,23 @@ export const GUESTS = [
     world: 'fs-probe',
     description: 'Adversarial test plugin: one export per wasi:filesystem descriptor call (filesystem-grant escape tests).',
     usage: 'Test fixture only.',
+  },  {
+    name: 'stderr-wat',
+    builder: 'wat',
+    sources: ['guests/wat-stderr/stderr-writer.wat'],
+    wit: 'guests/wat-stderr/wit',
+    world: 'stderr-writer',
+    description: 'Test plugin: writes numbered lines to wasi:cli/stderr, then traps (a C program printing its reason before abort()).',
+    usage: 'Test fixture only. Grant wasi:cli/stderr and wasi:io/*.',
+  },
+  {
+    name: 'thrower-js',
+    builder: 'js-stdio',
+    sources: ['guests/js-stdio/thrower.js'],
+    wit: 'guests/js-stdio/thrower.wit',
+    world: 'thrower',
+    description: 'JavaScript fixture with stdio: an uncaught throw (a trap, its message on stderr), console.error noise, and a failure reported as a WIT result.',
+    usage: 'Test fixture only. Grant wasi:cli/* and wasi:io/* (stdout, stderr).',
   },
 ];
 

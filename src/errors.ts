@@ -122,6 +122,8 @@ export interface WitplugErrorOptions {
   cause?: unknown;
   /** Extra machine-readable data (e.g. an admission report). */
   details?: unknown;
+  /** The last lines the plugin wrote to stderr before it trapped. */
+  stderr?: string;
 }
 
 export interface WitplugErrorJson {
@@ -140,6 +142,8 @@ export class WitplugError extends Error {
   readonly plugin: string | undefined;
   readonly hook: string | undefined;
   readonly details: unknown;
+  /** On a TRAP: the last lines the plugin wrote to stderr (a JavaScript plugin's uncaught exception), when it wrote any. */
+  readonly stderr: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: WitplugErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -148,6 +152,7 @@ export class WitplugError extends Error {
     this.plugin = options.plugin;
     this.hook = options.hook;
     this.details = options.details;
+    this.stderr = options.stderr;
   }
 
   /** The documented JSON shape: code and message, plus plugin, function (`iface#func`) and path when known. */

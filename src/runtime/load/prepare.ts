@@ -31,6 +31,9 @@ import { hardenGlue } from '../limits/glue-hardening.js';
 import { PluginHealth, type HealthPolicy } from '../limits/health.js';
 import { wasiImportsOf } from '../capabilities/wasi.js';
 import { blueprintOf } from '../link/build-blueprint.js';
+import { worthWarming } from '../limits/warm-up.js';
+import { warmUp } from './warm-up-instance.js';
+import { usesWasmGc } from '../../compile/wasm/gc.js';
 import { IsolatedPlugin } from '../isolate/isolated-plugin.js';
 import { InProcessPlugin, type Plugin, type PluginInstance } from '../instance/plugin.js';
 import type { LoadInfo, PluginBlueprint } from '../link/blueprint.js';
@@ -82,6 +85,13 @@ export interface PluginOptions {
   readonly isolate?: boolean;
   /** What host functions see as `currentCaller().context` for this plugin (default: a fresh `{}` per instance). */
   readonly hostContext?: Record<string, unknown>;
+  /**
+   * Warm a large plugin up at load (default true): each exported function runs
+   * once, with zero arguments, on a throwaway instance whose host functions,
+   * log and output go nowhere, so the first real call does not pay for lazy
+   * compilation and start-up. Not charged to the plugin (src/runtime/limits/warm-up.ts).
+   */
+  readonly warmUp?: boolean;
 }
 
 /**
@@ -277,7 +287,9 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
     const why = 'this runtime has no JS promise integration (WebAssembly.Suspending and WebAssembly.promising); run a Node with it (25 or newer)';
     throw asyncUnsupported(name, awaited, why);
   }
-  const resolved = resolveLimits(limits);
+  // Wasm GC core modules cannot be instrumented yet: no default deadline for them (one asked for fails clearly).
+  const gc = limits.timeoutMs === undefined && coreUsesWasmGc(bytes, decoded);
+  const resolved = resolveLimits(gc ? { ...limits, timeoutMs: 0 } : limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
   const compileOptions = instrumentedCompileOptions(resolved);
   const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash, label: name, onProgress: options.onProgress });
@@ -288,10 +300,11 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   // The variant keys the per-process compiled-module memo: instrumented and plain modules differ.
   const linked = await linkArtifact(artifact, JSON.stringify(compileVariant(compileOptions)), HARDENED_GLUE);
   try {
-    const loadInfo: LoadInfo = {
+    // Completed below, after the warm-up (which needs the blueprint).
+    const loadInfo: { -readonly [K in keyof LoadInfo]: LoadInfo[K] } = {
       cache: artifact.source,
       ...(artifact.rebuildReason ? { rebuildReason: artifact.rebuildReason } : {}),
-      ms: performance.now() - started,
+      ms: 0,
     };
     const blueprint = blueprintOf({
       componentHash: artifact.componentHash, shape, decoded, linked, loadInfo, limits: resolved, versionCounts: counts,
@@ -304,11 +317,22 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
       throw asyncUnsupported(name, awaited, why);
     }
     const stage = { kind: 'in-process', blueprint, linked, options, wasi: capabilities.wasi, version, asyncImports: awaited } as const;
+    // Not with async host functions: the warm-up links none, and such a plugin is built to wait on them.
+    if (options.warmUp !== false && awaited.length === 0 && blueprint.route.unsupported === null && worthWarming(artifact.coreModules)) {
+      const warmed = await warmUp(stage, name);
+      if (warmed !== null) loadInfo.warmUp = warmed;
+    }
+    loadInfo.ms = performance.now() - started;
     return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, stage);
   } catch (e) {
     linked.release();
     throw e;
   }
+}
+
+/** Whether a core module of the component uses Wasm GC (witplug cannot instrument it yet). */
+export function coreUsesWasmGc(bytes: Uint8Array, decoded: DecodedComponent = pluginShapeCache.getOrDecode(bytes, decodeComponent)): boolean {
+  return decoded.coreModules.some((m) => usesWasmGc(bytes.subarray(m.offset, m.offset + m.size)));
 }
 
 /**
