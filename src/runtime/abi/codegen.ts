@@ -164,7 +164,7 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
     }
     e.line(`const $v = ${suspending ? 'await ' : ''}I(${args.join(', ')});`);
     if (!func.result) return;
-    if (suspending) e.line('C.v();'); // memory may have grown while the host function ran
+    if (suspending) e.line('M.v();'); // memory may have grown while the host function ran
     const path = str(`host function ${hostName} returned a value that does not fit its result type; result`);
     const result = func.result;
     // A result that does not fit is the host's fault (HOST_ERROR), not the plugin's: checked in full

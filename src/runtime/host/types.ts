@@ -31,6 +31,12 @@ export interface HookSpec {
    * and dispatch passes such a plugin by. Default false: every plugin must export it.
    */
   readonly optional?: boolean;
+  /**
+   * Dispatch through each plugin's `fnAsync`: `host.hook(name)` returns a
+   * Promise; `parallel` and `collect` call their plugins concurrently. Needed
+   * for plugins that import async host functions. Default false.
+   */
+  readonly async?: boolean;
 }
 
 export interface OperationSpec {
