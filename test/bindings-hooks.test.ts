@@ -52,6 +52,13 @@ export async function typedHooks(): Promise<readonly boolean[]> {
       shape: { target: 'shaper#shape', kind: 'waterfall' },
       observe: { target: 'observer#observe', kind: 'parallel' },
       tell: { target: 'observer#observe', kind: 'series' },
+      checkAsync: { target: 'filter#check', kind: 'bail', pass: { tag: 'pass' }, async: true },
+      decisionsAsync: { target: 'filter#check', kind: 'collect', async: true },
+      observeAsync: { target: 'observer#observe', kind: 'parallel', async: true },
+    },
+    host: {
+      // A host function may be async: its result may be a Promise.
+      'witplug:host/log@0.1.0': { log: async (level, message) => { await Promise.resolve(level + message); } },
     },
   });
   const check = host.hook('check');
@@ -70,7 +77,13 @@ export async function typedHooks(): Promise<readonly boolean[]> {
   const h: Equal<ReturnType<typeof observe>, undefined> = true;
   const i: Equal<ReturnType<ReturnType<typeof host.hook<'tell'>>>, undefined> = true;
   const j: Equal<Parameters<typeof observe>, [req: Request, status: number, latencyNs: bigint]> = true;
-  return [location === null, shaped.status === 200, a, b, c, d, e, f, g, h, i, j];
+  const checkAsync = host.hook('checkAsync');
+  const later: Decision = await checkAsync(request);
+  const k: Equal<ReturnType<typeof checkAsync>, Promise<Decision>> = true;
+  const l: Equal<ReturnType<ReturnType<typeof host.hook<'decisionsAsync'>>>, Promise<Decision[]>> = true;
+  const m: Equal<ReturnType<ReturnType<typeof host.hook<'observeAsync'>>>, Promise<undefined>> = true;
+  const n: Equal<Parameters<typeof checkAsync>, [req: Request]> = true;
+  return [location === null, shaped.status === 200, later.tag === 'pass', a, b, c, d, e, f, g, h, i, j, k, l, m, n];
 }
 `;
 
@@ -91,6 +104,9 @@ describe('host.hook(name) typed from the generated bindings (tsc)', () => {
       { edit: HOST_APP.replace("host.hook('observe')", "host.hook('observer')"), error: /error TS2345: Argument of type '"observer"' is not assignable to parameter of type '"check" \| "shape" \| "observe" \| "gate"/ },
       { edit: HOST_APP.replace('const shaped: Response', 'const shaped: Decision'), error: /error TS2322: Type 'Response' is not assignable to type 'Decision'/ },
       { edit: HOST_APP.replace('Decision[]> = true', 'Decision> = true'), error: /error TS2322: Type 'true' is not assignable to type 'false'/ },
+      // An async hook's result is a Promise: using it as the value fails.
+      { edit: HOST_APP.replace('const later: Decision = await checkAsync(request);', 'const later: Decision = checkAsync(request);'), error: /error TS2741: Property 'tag' is missing in type 'Promise<Decision>'|error TS2322: Type 'Promise<Decision>' is not assignable to type 'Decision'/ },
+      { edit: HOST_APP.replace('async (level, message) => { await Promise.resolve(level + message); }', 'async (level, message) => level + message'), error: /error TS2322/ },
     ];
     for (const b of broken) {
       expect(b.edit).not.toBe(HOST_APP);
@@ -109,7 +125,7 @@ describe('typed hooks describe what dispatch returns (real guests)', () => {
   };
   const response: Response = { status: 200, headers: [], body: new Uint8Array(), cache: { noStore: false, private: false, immutable: false } };
 
-  it('bail, first, collect, waterfall and parallel over the C and WAT gateway guests', async () => {
+  it('bail, first, collect, waterfall and parallel over the C and WAT gateway guests; async hooks also over the JS guest', async () => {
     const host = createGatewayPluginHost({
       contract: await loadContract('wit', 'gateway-plugin'),
       hooks: {
@@ -118,6 +134,9 @@ describe('typed hooks describe what dispatch returns (real guests)', () => {
         decisions: { target: 'filter#check', kind: 'collect' },
         shape: { target: 'shaper#shape', kind: 'waterfall' },
         observe: { target: 'observer#observe', kind: 'parallel' },
+        gateAsync: { target: 'filter#check', kind: 'bail', async: true },
+        shapeAsync: { target: 'shaper#shape', kind: 'waterfall', async: true },
+        decisionsAsync: { target: 'filter#check', kind: 'collect', async: true },
       },
       logger: () => {},
     });
@@ -142,8 +161,20 @@ describe('typed hooks describe what dispatch returns (real guests)', () => {
       const observed = host.hook('observe')(request, 200, 5n);
       expectTypeOf(observed).toEqualTypeOf<undefined>();
       expect(observed).toBeUndefined();
+
+      // The same dispatch declared async: the same values, as promises (the JS guest too).
+      await host.load('guests/dist/gateway-js.wasm');
+      const pending = host.hook('decisionsAsync')(request);
+      expectTypeOf(pending).toEqualTypeOf<Promise<Decision[]>>();
+      const all = await pending;
+      expect(all).toHaveLength(3);
+      for (const d of all) expect(d).toEqual({ tag: 'redirect', val: { location: '/new/x', permanent: true } });
+      expect(await host.hook('gateAsync')(request)).toEqual(all[0]);
+      const shapedAsync = await host.hook('shapeAsync')({ ...request, path: '/static/x' }, response);
+      expectTypeOf(shapedAsync).toEqualTypeOf<Response>();
+      expect(shapedAsync).toEqual(host.hook('shape')({ ...request, path: '/static/x' }, response));
     } finally {
       host.close();
     }
-  });
+  }, 120_000);
 });

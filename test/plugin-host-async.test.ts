@@ -147,7 +147,7 @@ function dispatchKinds(isolate: boolean): void {
     await loadFour(host, isolate);
     const errors: WitplugError[] = [];
     host.on('error', (e) => errors.push(e));
-    const failed = await host.hook('sumsOrFail')(13).then(() => null, (e: unknown) => e);
+    const failed = await (host.hook('sumsOrFail')(13) as Promise<unknown>).then(() => null, (e: unknown) => e);
     expect(failed).toBeInstanceOf(WitplugError);
     expect(failed).toMatchObject({ code: 'HOST_ERROR', plugin: 'p1' });
     expect(await host.hook('sumsSkipping')(13)).toEqual([]);

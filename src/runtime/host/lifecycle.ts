@@ -3,8 +3,13 @@ import { WitplugError, ErrorCodes } from '../../errors.js';
 import type { PluginInstance } from '../instance/surface.js';
 import { resolveExport } from '../link/exports.js';
 import { asyncImports } from '../capabilities/host-caller.js';
-import type { HostImplementations } from '../capabilities/host-imports.js';
-import type { Anchor, Entry, HookSpec, PluginInfo } from './types.js';
+import type { PluginFunction } from '../instance/surface.js';
+import type { Anchor, Entry, HookSpec, PluginHostOptions, PluginInfo } from './types.js';
+
+/** The plugin's function a hook dispatches to: its promise-returning form for an `async: true` hook. */
+export function hookFunction(plugin: PluginInstance, spec: HookSpec): PluginFunction {
+  return spec.async === true ? plugin.fnAsync(spec.target) : plugin.fn(spec.target);
+}
 
 /**
  * The optional lifecycle export `init: func(config: list<tuple<string, string>>)
@@ -29,8 +34,9 @@ export async function runInit(plugin: PluginInstance, config: Readonly<Record<st
  * (ASYNC_UNSUPPORTED, naming the hooks to declare async), never per call.
  * Returns whether the plugin imports async host functions.
  */
-export function checkAsyncHooks(plugin: PluginInstance, host: HostImplementations, hooks: Readonly<Record<string, HookSpec>>, anchors: readonly Anchor[]): boolean {
-  const awaited = asyncImports(plugin.shape, host);
+export function checkAsyncHooks(plugin: PluginInstance, options: PluginHostOptions, anchors: readonly Anchor[]): boolean {
+  const awaited = asyncImports(plugin.shape, options.host ?? {});
+  const hooks = options.hooks ?? {};
   if (awaited.length === 0) return false;
   const syncHooks = Object.entries(hooks)
     .filter(([, spec]) => spec.async !== true && (spec.optional !== true || exportsTarget(plugin, spec.target)))

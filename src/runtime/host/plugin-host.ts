@@ -18,7 +18,7 @@ import { prepare, type PluginInstance } from '../load/load-plugin.js';
 import type { LogSink } from '../capabilities/host-imports.js';
 import { allowManifest, readManifest } from './manifest.js';
 import type { Anchor, Bound, Entry, FailurePolicy, HostLogger, LoadOptions, OperationSpec, PluginHostEvent, PluginHostOptions, PluginInfo } from './types.js';
-import { asWitplugError, checkAsyncHooks, checkPriority, closePlugin, exportsTarget, infoOf, messageOf, runInit } from './lifecycle.js';
+import { asWitplugError, checkAsyncHooks, checkPriority, closePlugin, exportsTarget, hookFunction, infoOf, messageOf, runInit } from './lifecycle.js';
 import { SKIPPED, byPriority, opKey, statsOf, toArray } from './dispatch.js';
 import { DispatchGate, buildDispatcher, type Dispatcher } from './dispatchers.js';
 import { buildAsyncDispatcher } from './async-dispatchers.js';
@@ -333,7 +333,7 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
     try {
       this.#resolveAll(plugin, toArray(options.anchor));
       // The plugin sees the same config through init as through witplug:host/config; one importing async host functions needs async hooks.
-      await runInit(plugin, { ...options.grant?.config, ...options.config }, checkAsyncHooks(plugin, host ?? {}, this.#options.hooks ?? {}, toArray(options.anchor)));
+      await runInit(plugin, { ...options.grant?.config, ...options.config }, checkAsyncHooks(plugin, this.#options, toArray(options.anchor)));
     } catch (e) {
       closePlugin(plugin, (c) => this.#closeFailed(name, c));
       throw e;
@@ -376,7 +376,7 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
     const entries = [...this.#entries.values()].filter((e) => e.enabled && !e.failedOut).sort(byPriority);
     for (const [name, spec] of Object.entries(this.#options.hooks ?? {})) {
       const serving = spec.optional === true ? entries.filter((e) => exportsTarget(e.plugin, spec.target)) : entries;
-      this.#slot(name).list = serving.map((entry) => ({ entry, fn: entry.plugin[spec.async === true ? 'fnAsync' : 'fn'](spec.target), stats: statsOf(entry, name) }));
+      this.#slot(name).list = serving.map((entry) => ({ entry, fn: hookFunction(entry.plugin, spec), stats: statsOf(entry, name) }));
     }
     for (const [name, spec] of Object.entries(this.#options.operations ?? {})) {
       for (const at of ['before', 'define', 'after'] as const) {
