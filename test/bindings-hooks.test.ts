@@ -6,7 +6,7 @@
  * values dispatch returns).
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadContract } from '../src/contract/load.js';
 import { run } from './helpers/run.js';
@@ -115,6 +115,34 @@ describe('host.hook(name) typed from the generated bindings (tsc)', () => {
       expect(r.ok, b.error.source).toBe(false);
       expect(r.output).toMatch(b.error);
     }
+  });
+});
+
+/** The README's two TypeScript examples under "Using it from TypeScript" (one plugin, then a PluginHost) as one host app. */
+function readmeHostApp(): string {
+  const readme = readFileSync('README.md', 'utf8');
+  const section = readme.slice(readme.indexOf('## Using it from TypeScript'));
+  const blocks = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].slice(0, 2).map((m) => m[1]!);
+  expect(blocks[1], 'the README\'s PluginHost example').toContain('createGatewayPluginHost');
+  return [
+    'declare const newBytes: Uint8Array;',
+    'declare function appendToAuditLog(line: string): Promise<void>;',
+    blocks[0]!.replace(/^\/\/ → .*$/m, ''),
+    blocks[1]!,
+  ].join('\n');
+}
+
+describe("the README's host-app example (tsc)", () => {
+  it('type-checks against the generated bindings: an async host function, async typed hooks', async () => {
+    const dir = scratch();
+    const app = readmeHostApp();
+    expect(app).toContain('async: true');
+    writeFileSync(join(dir, 'host-app.ts'), app);
+    const r = await tsc(dir);
+    expect(r.output).toBe('');
+    // The hook is a Promise: using its result without await fails to compile.
+    writeFileSync(join(dir, 'host-app.ts'), app.replace('= await check(req)', '= check(req)'));
+    expect((await tsc(dir)).output).toMatch(/Property 'val' does not exist on type 'Promise<Decision>'|error TS2339/);
   });
 });
 
