@@ -188,10 +188,10 @@ describe('a plugin importing async host functions needs async hooks', () => {
     expect(host.plugins()).toEqual([]);
   }, 60_000);
 
-  it('an operation anchor is refused too; with sync host functions the same plugin loads behind sync hooks', async () => {
-    const host = newHost(1, { operations: { op: { target: 'hooks#plus' } } });
-    await expect(host.load(plugins[0]!, { name: 'p1', isolate: true, anchor: { operation: 'op', at: 'before' } }))
-      .rejects.toMatchObject({ code: 'ASYNC_UNSUPPORTED', message: expect.stringContaining('"op"') });
+  it('an anchor to a sync operation is refused too; with sync host functions the same plugin loads behind sync hooks', async () => {
+    const host = newHost(1, { operations: { op: { target: 'hooks#plus' }, later: { target: 'hooks#plus', async: true } } });
+    await expect(host.load(plugins[0]!, { name: 'p1', isolate: true, anchor: [{ operation: 'later', at: 'after' }, { operation: 'op', at: 'before' }] }))
+      .rejects.toMatchObject({ code: 'ASYNC_UNSUPPORTED', message: expect.stringMatching(/declare operation\(s\) "op" with async: true$/) });
     const syncHost = new PluginHost({
       contract, cache, logger: () => {}, host: { 'test:hasync/store': { fetch: (n: number) => n } },
       hooks: { plain: { target: 'hooks#plus', kind: 'collect' }, later: { target: 'hooks#plus', kind: 'collect', async: true } },
@@ -200,6 +200,23 @@ describe('a plugin importing async host functions needs async hooks', () => {
     await syncHost.load(plugins[1]!, { name: 'p2', isolate: true });
     expect(syncHost.hook('plain')(1)).toEqual([3]);
     expect(await syncHost.hook('later')(1)).toEqual([3]);
+  }, 60_000);
+
+  it('an async operation awaits before, define (or the async fallback) and after plugins, each in turn', async () => {
+    const seen: number[] = [];
+    const host = new PluginHost({ contract, cache, logger: () => {}, host: store(5, seen), operations: { op: { target: 'hooks#plus', async: true } } });
+    hosts.push(host);
+    const fallback = async (n: unknown): Promise<number> => (await sleep(1), -Number(n));
+    const pending = host.operation('op', [7], fallback);
+    expect(pending).toBeInstanceOf(Promise);
+    expect(await pending).toBe(-7); // no plugins: the host's default
+    await host.load(plugins[0]!, { name: 'p1', isolate: true, anchor: { operation: 'op', at: 'before' } });
+    await host.load(plugins[1]!, { name: 'p2', isolate: true, anchor: { operation: 'op', at: 'define' } });
+    await host.load(plugins[2]!, { name: 'p3', isolate: true, anchor: { operation: 'op', at: 'after' } });
+    seen.length = 0;
+    expect(await host.operation('op', [7], fallback)).toBe(9); // p2 defines it: 7 + 2
+    expect(seen).toEqual([7, 7, 7]); // before, define, after each called once
+    expect(host.plugins().map((p) => p.stats['op']?.calls)).toEqual([1, 1, 1]);
   }, 60_000);
 
   it('a non-boolean async is USAGE at construction', () => {

@@ -15,10 +15,10 @@
  * meanwhile is closed only when no dispatch, sync or async, is under way.
  */
 import { assertNever } from '../../util/assert-never.js';
-import { passTest, spreadStep } from './dispatch.js';
+import { SKIPPED, passTest, spreadStep } from './dispatch.js';
 import type { WaterfallPlan } from './hook-plan.js';
-import type { Bound, HookSpec } from './types.js';
-import type { Dispatcher, DispatchSite } from './dispatchers.js';
+import type { AnchorPosition, Bound, HookSpec } from './types.js';
+import type { Dispatcher, DispatchGate, DispatchSite } from './dispatchers.js';
 
 type AsyncBody = (list: readonly Bound[], args: unknown[]) => Promise<unknown>;
 
@@ -163,4 +163,36 @@ function waterfallBody(spec: HookSpec, { fault }: DispatchSite, plan: WaterfallP
       default: return assertNever(mode, 'waterfall feed mode');
     }
   };
+}
+
+/**
+ * As the sync operation: `before` plugins, then the one that `define`s it or
+ * `fallback` (the host's default, which may be async too), then `after`
+ * plugins. Each list is read when its turn comes; the gate counts the
+ * operation until it settles, so a plugin unloaded meanwhile is closed after.
+ */
+export async function runOperationAsync(
+  list: (at: AnchorPosition) => readonly Bound[], args: readonly unknown[], fallback: (...args: unknown[]) => unknown,
+  fault: (b: Bound, e: unknown) => void, gate: DispatchGate,
+): Promise<unknown> {
+  const call = async (b: Bound): Promise<unknown> => {
+    b.stats.calls++;
+    try {
+      return await b.fn(...args);
+    } catch (e) {
+      fault(b, e);
+      return SKIPPED;
+    }
+  };
+  gate.active++;
+  try {
+    for (const b of list('before')) await call(b);
+    const define = list('define')[0];
+    let result = define === undefined ? SKIPPED : await call(define);
+    if (result === SKIPPED) result = await fallback(...args);
+    for (const b of list('after')) await call(b);
+    return result;
+  } finally {
+    if (--gate.active === 0 && gate.pending !== 0) gate.flush();
+  }
 }

@@ -4,10 +4,10 @@ import type { PluginInstance } from '../instance/surface.js';
 import { resolveExport } from '../link/exports.js';
 import { asyncImports } from '../capabilities/host-caller.js';
 import type { PluginFunction } from '../instance/surface.js';
-import type { Anchor, Entry, HookSpec, PluginHostOptions, PluginInfo } from './types.js';
+import type { Anchor, Entry, HookSpec, OperationSpec, PluginHostOptions, PluginInfo } from './types.js';
 
 /** The plugin's function a hook dispatches to: its promise-returning form for an `async: true` hook. */
-export function hookFunction(plugin: PluginInstance, spec: HookSpec): PluginFunction {
+export function hookFunction(plugin: PluginInstance, spec: HookSpec | OperationSpec): PluginFunction {
   return spec.async === true ? plugin.fnAsync(spec.target) : plugin.fn(spec.target);
 }
 
@@ -29,8 +29,8 @@ export async function runInit(plugin: PluginInstance, config: Readonly<Record<st
 
 /**
  * A plugin importing async host functions can only be called through
- * `fnAsync`: every hook that would call it must be `async: true`, and it may
- * not anchor to an operation (operations are synchronous). Refused at load
+ * `fnAsync`: every hook that would call it, and every operation it anchors
+ * to, must be `async: true`. Refused at load
  * (ASYNC_UNSUPPORTED, naming the hooks to declare async), never per call.
  * Returns whether the plugin imports async host functions.
  */
@@ -41,11 +41,13 @@ export function checkAsyncHooks(plugin: PluginInstance, options: PluginHostOptio
   const syncHooks = Object.entries(hooks)
     .filter(([, spec]) => spec.async !== true && (spec.optional !== true || exportsTarget(plugin, spec.target)))
     .map(([name]) => name);
-  const operations = [...new Set(anchors.map((a) => a.operation))];
+  const ops = options.operations ?? {};
+  const syncOperation = (op: string): boolean => Object.hasOwn(ops, op) && ops[op]!.async !== true;
+  const operations = [...new Set(anchors.map((a) => a.operation))].filter(syncOperation);
   if (syncHooks.length === 0 && operations.length === 0) return true;
   const fixes = [
     ...(syncHooks.length === 0 ? [] : [`declare hook(s) ${syncHooks.map((h) => `"${h}"`).join(', ')} with async: true`]),
-    ...(operations.length === 0 ? [] : [`do not anchor it to operation(s) ${operations.map((o) => `"${o}"`).join(', ')} (operations are synchronous)`]),
+    ...(operations.length === 0 ? [] : [`declare operation(s) ${operations.map((o) => `"${o}"`).join(', ')} with async: true`]),
   ];
   throw new WitplugError(ErrorCodes.ASYNC_UNSUPPORTED, `plugin ${plugin.name} imports asynchronous host functions (${awaited.join(', ')}), which only an async dispatch can wait for: ${fixes.join('; ')}`, {
     plugin: plugin.name, details: { asyncImports: awaited, syncHooks, operations },

@@ -21,7 +21,7 @@ import type { Anchor, Bound, Entry, FailurePolicy, HostLogger, LoadOptions, Oper
 import { asWitplugError, checkAsyncHooks, checkPriority, closePlugin, exportsTarget, hookFunction, infoOf, messageOf, runInit } from './lifecycle.js';
 import { SKIPPED, byPriority, opKey, statsOf, toArray } from './dispatch.js';
 import { DispatchGate, buildDispatcher, type Dispatcher } from './dispatchers.js';
-import { buildAsyncDispatcher } from './async-dispatchers.js';
+import { buildAsyncDispatcher, runOperationAsync } from './async-dispatchers.js';
 import { checkPass, checkSpec, planTarget, planWaterfall } from './hook-plan.js';
 import { HostEvents, type PluginHostListener } from './events.js';
 import type { HookFunctions, UntypedHooks } from './hook-types.js';
@@ -236,14 +236,15 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
   }
 
   /**
-   * Runs operation `name`: plugins anchored `before` (in order), then the one
-   * that `define`s it — or `fallback`, the host's default — then those `after`.
-   * Returns what the definition returned.
+   * Runs operation `name`: plugins anchored `before` (in order), then the one that `define`s it — or
+   * `fallback`, the host's default — then those `after`. Returns what the definition returned (async: a Promise).
    */
   operation(name: string, args: readonly unknown[], fallback: (...args: unknown[]) => unknown): unknown {
     const spec = this.#operation(name);
     if (spec === undefined) throw new WitplugError(ErrorCodes.USAGE, `no operation named "${name}"`);
     const policy = spec.onError ?? 'fail';
+    const fault = (b: Bound, e: unknown): void => this.#fault(b, name, policy, e);
+    if (spec.async === true) return runOperationAsync((at) => this.#slot(opKey(name, at)).list, args, fallback, fault, this.#gate);
     const gate = this.#gate;
     gate.active++;
     try {
@@ -258,7 +259,6 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
     }
   }
 
-  /** Unloads every plugin. */
   close(): void {
     for (const name of [...this.#entries.keys()]) this.unload(name);
   }
@@ -381,7 +381,7 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
     for (const [name, spec] of Object.entries(this.#options.operations ?? {})) {
       for (const at of ['before', 'define', 'after'] as const) {
         const anchored = entries.filter((e) => e.anchors.some((a) => a.operation === name && a.at === at));
-        this.#slot(opKey(name, at)).list = anchored.map((entry) => ({ entry, fn: entry.plugin.fn(spec.target), stats: statsOf(entry, name) }));
+        this.#slot(opKey(name, at)).list = anchored.map((entry) => ({ entry, fn: hookFunction(entry.plugin, spec), stats: statsOf(entry, name) }));
       }
     }
   }

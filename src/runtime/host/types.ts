@@ -43,6 +43,8 @@ export interface OperationSpec {
   /** The export a plugin anchored to this operation provides. */
   readonly target: string;
   readonly onError?: FailurePolicy;
+  /** Call anchored plugins through `fnAsync`: `host.operation(…)` returns a Promise. Default false. */
+  readonly async?: boolean;
 }
 
 export type AnchorPosition = 'before' | 'define' | 'after';
