@@ -3,8 +3,9 @@
  * plugin's `fnAsync`, over real components whose exports await an async host
  * function. Isolated plugins on every Node; in-process plugins where the
  * runtime has JS promise integration (this file also runs under such a Node,
- * scripts/run-tests.mjs). A plugin importing async host functions behind a
- * sync hook is refused at load.
+ * scripts/run-tests.mjs). The C and JS gateway guests call an async host
+ * function (the app's `witplug:host/log`). A plugin importing async host
+ * functions behind a sync hook or operation is refused at load.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import type { HookSpec, PluginHostOptions } from '../src/runtime/host/types.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { loadContract, type Contract } from '../src/contract/load.js';
 import { WitplugError } from '../src/errors.js';
-import { hasJspi } from '../src/runtime/capabilities/host-caller.js';
+import { currentCaller, hasJspi } from '../src/runtime/capabilities/host-caller.js';
 
 const WIT = `package test:hasync@0.1.0;
 interface store { fetch: func(n: u32) -> u32; }
@@ -223,4 +224,59 @@ describe('a plugin importing async host functions needs async hooks', () => {
     expect(() => new PluginHost({ contract, hooks: { bad: { target: 'hooks#plus', kind: 'collect', async: 'yes' as unknown as boolean } } }))
       .toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringContaining('async must be a boolean') }) as Error);
   });
+});
+
+describe('the gateway guests calling an async host function (witplug:host/log implemented by the app)', () => {
+  const request = {
+    id: 1n, method: 'get', path: '/old/x', query: null, headers: [], body: new Uint8Array(),
+    client: { tls: true, authenticated: false, internal: false, bot: false }, receivedAtMs: 0n,
+  };
+  const redirect = { tag: 'redirect', val: { location: '/new/x', permanent: true } };
+
+  async function gatewayHost(lines: string[]): Promise<PluginHost> {
+    const host = new PluginHost({
+      contract: await loadContract('wit', 'gateway-plugin'), cache, logger: () => {},
+      host: {
+        'witplug:host/log@0.1.0': {
+          log: async (level: string, message: string) => {
+            const caller = currentCaller()?.name; // before the first await
+            await sleep(2);
+            lines.push(`${caller} ${level} ${message}`);
+          },
+        },
+      },
+      hooks: {
+        check: { target: 'filter#check', kind: 'bail', pass: { tag: 'pass' }, async: true },
+        decisions: { target: 'filter#check', kind: 'collect', async: true },
+      },
+    });
+    hosts.push(host);
+    return host;
+  }
+
+  it('C (isolated, and in-process where the runtime has JSPI) and JS (isolated): the bail decision, each log line awaited', async () => {
+    const lines: string[] = [];
+    const host = await gatewayHost(lines);
+    await host.load('guests/dist/gateway-c.wasm', { name: 'c-iso', isolate: true });
+    await host.load('guests/dist/gateway-js.wasm', { name: 'js-iso', isolate: true });
+    if (hasJspi()) await host.load('guests/dist/gateway-c.wasm', { name: 'c-in', isolate: false });
+    expect(await host.hook('check')(request)).toEqual(redirect);
+    expect(lines).toEqual(['c-iso info check /old/x']); // bail: the first plugin answered
+    lines.length = 0;
+    const names = hasJspi() ? ['c-iso', 'js-iso', 'c-in'] : ['c-iso', 'js-iso'];
+    expect(await host.hook('decisions')(request)).toEqual(names.map(() => redirect));
+    expect([...lines].sort()).toEqual(names.map((n) => `${n} info check /old/x`).sort());
+  }, 120_000);
+
+  it('behind a sync hook the C guest is refused at load, naming the hook', async () => {
+    const lines: string[] = [];
+    const host = new PluginHost({
+      contract: await loadContract('wit', 'gateway-plugin'), cache, logger: () => {},
+      host: { 'witplug:host/log@0.1.0': { log: async (level: string, message: string) => void lines.push(`${level} ${message}`) } },
+      hooks: { check: { target: 'filter#check', kind: 'bail', pass: { tag: 'pass' } } },
+    });
+    hosts.push(host);
+    await expect(host.load('guests/dist/gateway-c.wasm', { isolate: true }))
+      .rejects.toMatchObject({ code: 'ASYNC_UNSUPPORTED', message: expect.stringContaining('declare hook(s) "check" with async: true') });
+  }, 60_000);
 });
