@@ -6,7 +6,7 @@
  * values dispatch returns).
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadContract } from '../src/contract/load.js';
 import { run } from './helpers/run.js';
@@ -132,7 +132,7 @@ function readmeHostApp(): string {
   ].join('\n');
 }
 
-describe("the README's host-app example (tsc)", () => {
+describe("the README's host-app example", () => {
   it('type-checks against the generated bindings: an async host function, async typed hooks', async () => {
     const dir = scratch();
     const app = readmeHostApp();
@@ -144,6 +144,28 @@ describe("the README's host-app example (tsc)", () => {
     writeFileSync(join(dir, 'host-app.ts'), app.replace('= await check(req)', '= check(req)'));
     expect((await tsc(dir)).output).toMatch(/Property 'val' does not exist on type 'Promise<Decision>'|error TS2339/);
   });
+
+  it('runs on this Node with a real plugin in plugins/: the async host function is awaited, the hook answers', async () => {
+    const dir = scratch();
+    const runnable = readmeHostApp()
+      .replace('declare const newBytes: Uint8Array;', "import { readFileSync } from 'node:fs';\nconst newBytes = readFileSync('guests/dist/gateway-wat.wasm');")
+      .replace('declare function appendToAuditLog(line: string): Promise<void>;', 'const audit: string[] = [];\nasync function appendToAuditLog(line: string): Promise<void> { audit.push(line); }')
+      + '\nconsole.log(JSON.stringify({ audit, plugins: host.plugins().map((p) => p.name) }));\nhost.close();\nawait plugin.close();\n';
+    writeFileSync(join(dir, 'host-app.ts'), runnable);
+    writeFileSync(join(dir, 'tsconfig.emit.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { noEmit: false, outDir: 'out', rootDir: '.' } }));
+    const built = await run(process.execPath, [TSC, '-p', join(dir, 'tsconfig.emit.json')]);
+    expect(built.stdout + built.stderr).toBe('');
+    cpSync('wit', join(dir, 'wit'), { recursive: true });
+    mkdirSync(join(dir, 'guests', 'dist'), { recursive: true });
+    mkdirSync(join(dir, 'plugins'));
+    for (const g of ['gateway-c.wasm', 'gateway-wat.wasm']) copyFileSync(join('guests', 'dist', g), join(dir, 'guests', 'dist', g));
+    copyFileSync(join('guests', 'dist', 'gateway-c.wasm'), join(dir, 'plugins', 'x.wasm'));
+    const r = await run(process.execPath, [join('out', 'host-app.js')], { cwd: dir, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const [location, summary] = r.stdout.trim().split('\n');
+    expect(location).toBe('/new/x');
+    expect(JSON.parse(summary!)).toEqual({ audit: ['x info: check /old/x'], plugins: ['x'] });
+  }, 120_000);
 });
 
 describe('typed hooks describe what dispatch returns (real guests)', () => {
