@@ -235,17 +235,15 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
     return d;
   }
 
-  /**
-   * Runs operation `name`: plugins anchored `before` (in order), then the one that `define`s it — or
-   * `fallback`, the host's default — then those `after`. Returns what the definition returned (async: a Promise).
-   */
+  /** Runs operation `name`: `before` plugins, its definer (or `fallback`, the host's default), `after` plugins; returns what defined it. */
   operation(name: string, args: readonly unknown[], fallback: (...args: unknown[]) => unknown): unknown {
     const spec = this.#operation(name);
     if (spec === undefined) throw new WitplugError(ErrorCodes.USAGE, `no operation named "${name}"`);
     const policy = spec.onError ?? 'fail';
-    const fault = (b: Bound, e: unknown): void => this.#fault(b, name, policy, e);
-    if (spec.async === true) return runOperationAsync((at) => this.#slot(opKey(name, at)).list, args, fallback, fault, this.#gate);
     const gate = this.#gate;
+    if (spec.async === true) {
+      return runOperationAsync((at) => this.#slot(opKey(name, at)).list, args, fallback, (b, e) => this.#fault(b, name, policy, e), gate);
+    }
     gate.active++;
     try {
       for (const b of this.#slot(opKey(name, 'before')).list) this.#call(b, name, policy, args);
