@@ -1,8 +1,10 @@
 // Sandbox costs measured through the real load path (loadPlugin → instrumented, cached
 // artifact → jco glue), as a plugin host sees them:
-//  - fuel overhead on a compute-heavy call: evil-wat fib(25) (242 785 wasm calls), plain vs
-//    fuel vs fuel + deadline (one shared counter, imported globals: witplug's configuration);
-//  - per-call overhead on the calc-wat hook shapes (add, echo, dist, apply) through Plugin.call;
+//  - fuel overhead on a compute-heavy call: evil-wat fib(25) (242 785 wasm calls), plain (no
+//    deadline) vs the default 10 s deadline vs fuel vs fuel + deadline (one shared counter,
+//    imported globals: witplug's configuration);
+//  - per-call overhead on the calc-wat hook shapes (add, echo, dist, apply) through Plugin.call:
+//    plain (timeoutMs: 0), the default deadline, all limits;
 //  - deadline latency: how long a `timeoutMs: 50` call into an infinite loop takes, in-process
 //    and in isolation mode.
 //
@@ -28,7 +30,10 @@ const EVIL = `${root}guests/dist/evil-wat.wasm`;
 const CALC = `${root}guests/dist/calc-wat.wasm`;
 
 const CONFIGS = {
-  plain: {},
+  // No deadline: the uninstrumented baseline (every plugin has a 10 s deadline unless the host says 0).
+  plain: { timeoutMs: 0 },
+  // What a plugin loaded without limits gets: the default deadline.
+  default: {},
   fuel: { fuel: 1e12 },
   'fuel+deadline': { fuel: 1e12, timeoutMs: 60_000 },
   all: { fuel: 1e12, timeoutMs: 60_000, maxMemoryMb: 64, maxOutputBytes: 1 << 20 },
@@ -64,7 +69,8 @@ const fibResult = measure(fib, 20);
 const fibFuel = (fibPlugins.fuel.call('evil#fib', [25]), fibPlugins.fuel.lastFuel);
 
 // 2. hook shapes through Plugin.call (jco path)
-const calcPlain = await loadPlugin(CALC, { contract: calcContract, cache });
+const calcPlain = await loadPlugin(CALC, { contract: calcContract, cache, limits: CONFIGS.plain });
+const calcDefault = await loadPlugin(CALC, { contract: calcContract, cache });
 const calcAll = await loadPlugin(CALC, { contract: calcContract, cache, limits: CONFIGS.all });
 const shapes = {
   add: ['work#add', [1, 2]],
@@ -75,9 +81,11 @@ const shapes = {
 const hooks = {};
 for (const [shape, [target, args]] of Object.entries(shapes)) {
   const plain = calcPlain.fn(target);
+  const byDefault = calcDefault.fn(target);
   const limited = calcAll.fn(target);
-  const r = measure({ plain: () => plain(...args), all: () => limited(...args) }, 20_000);
-  hooks[shape] = { ...r, ratio: ratio(r, 'plain').all };
+  const r = measure({ plain: () => plain(...args), default: () => byDefault(...args), all: () => limited(...args) }, 20_000);
+  const ratios = ratio(r, 'plain');
+  hooks[shape] = { ...r, ratio: ratios.all, defaultRatio: ratios.default };
 }
 
 // 3. deadline latency

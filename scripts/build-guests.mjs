@@ -122,6 +122,23 @@ export const GUESTS = [
     world: 'fs-probe',
     description: 'Adversarial test plugin: one export per wasi:filesystem descriptor call (filesystem-grant escape tests).',
     usage: 'Test fixture only.',
+  },  {
+    name: 'stderr-wat',
+    builder: 'wat',
+    sources: ['guests/wat-stderr/stderr-writer.wat'],
+    wit: 'guests/wat-stderr/wit',
+    world: 'stderr-writer',
+    description: 'Test plugin: writes numbered lines to wasi:cli/stderr, then traps (a C program printing its reason before abort()).',
+    usage: 'Test fixture only. Grant wasi:cli/stderr and wasi:io/*.',
+  },
+  {
+    name: 'thrower-js',
+    builder: 'js-stdio',
+    sources: ['guests/js-stdio/thrower.js'],
+    wit: 'guests/js-stdio/thrower.wit',
+    world: 'thrower',
+    description: 'JavaScript fixture with stdio: an uncaught throw (a trap, its message on stderr), console.error noise, and a failure reported as a WIT result.',
+    usage: 'Test fixture only. Grant wasi:cli/* and wasi:io/* (stdout, stderr).',
   },
 ];
 
@@ -421,6 +438,8 @@ async function main() {
       if (canBuild) {
         const tmpFile = join(outDir, `.tmp-${process.pid}-${guest.name}.wasm`);
         try {
+          // A JS guest takes tens of seconds: say what is running on a terminal (logs and CI stay as they were).
+          if (process.stderr.isTTY && !process.env.CI) process.stderr.write(`building ${guest.name} (${guest.builder})…\n`);
           await builder.build({ sourceFiles, witDir: witPath, world: guest.world, outFile: tmpFile, metadata, ...(guest.bindgen ? { bindgen: true } : {}) });
           let bytes = new Uint8Array(await readFile(tmpFile));
           // Every guest describes itself the same way, even if its builder ignored `metadata`.

@@ -102,6 +102,10 @@ export const ErrorCodes = {
    * promise integration. Refused at load; the message names the functions.
    */
   ASYNC_UNSUPPORTED: 'ASYNC_UNSUPPORTED',
+  /** A plugin build (`witplug build`) needs a tool that is not installed; the message names what to install. */
+  TOOLCHAIN: 'TOOLCHAIN',
+  /** A plugin's sources did not build (compiler, parser or componentize error, shown in the message). */
+  BUILD: 'BUILD',
   INTERNAL: 'INTERNAL',
 } as const;
 
@@ -116,6 +120,8 @@ export interface WitplugErrorOptions {
   cause?: unknown;
   /** Extra machine-readable data (e.g. an admission report). */
   details?: unknown;
+  /** The last lines the plugin wrote to stderr before it trapped. */
+  stderr?: string;
 }
 
 export interface WitplugErrorJson {
@@ -134,6 +140,8 @@ export class WitplugError extends Error {
   readonly plugin: string | undefined;
   readonly hook: string | undefined;
   readonly details: unknown;
+  /** On a TRAP: the last lines the plugin wrote to stderr (a JavaScript plugin's uncaught exception), when it wrote any. */
+  readonly stderr: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: WitplugErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -142,6 +150,7 @@ export class WitplugError extends Error {
     this.plugin = options.plugin;
     this.hook = options.hook;
     this.details = options.details;
+    this.stderr = options.stderr;
   }
 
   /** The documented JSON shape: code and message, plus plugin, function (`iface#func`) and path when known. */

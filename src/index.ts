@@ -20,6 +20,8 @@ export type { AdmitOptions, AdmissionReport, Note, Problem } from './admission/i
 
 export { CompileCache, defaultCacheDir } from './compile/cache.js';
 export type { CacheStats, CompiledArtifact, CompileCacheOptions, CacheIdentity } from './compile/cache.js';
+export { terminalProgress } from './compile/progress.js';
+export type { CompileProgress, CompileProgressListener, ProgressStream, TerminalProgressOptions } from './compile/progress.js';
 
 export { loadPlugin, prepare, sharedCompileCache } from './runtime/load/load-plugin.js';
 export type { Plugin, PluginOptions, PluginFunction, LoadInfo, PreparedPlugin, InstanceOverrides, PluginInstance } from './runtime/load/load-plugin.js';

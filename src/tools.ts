@@ -25,6 +25,7 @@ export { readWitAgainstRef } from './diff/git.js';
 export type { TreesAtRef } from './diff/git.js';
 export { generateBindings } from './bindings/typescript.js';
 export type { BindingsOptions } from './bindings/typescript.js';
+export { generateGuestTypes } from './bindings/guest-types.js';
 export { generateCBindings } from './bindings/c/index.js';
 export type { CBindings } from './bindings/c/index.js';
 
@@ -39,6 +40,13 @@ export { jcoFunction } from './runtime/instance/plugin.js';
 export { timeCalls } from './util/measure.js';
 export type { Timing } from './util/measure.js';
 export { isGranted } from './runtime/capabilities/grant.js';
+
+export { newProject } from './authoring/scaffold.js';
+export type { NewProjectOptions, NewProjectResult } from './authoring/scaffold.js';
+export { buildProject } from './authoring/build.js';
+export type { BuildProjectOptions, BuildProjectResult } from './authoring/build.js';
+export { LANGS, PROJECT_FILE, isLang, parseWasiChoice, readProject } from './authoring/project.js';
+export type { Lang, Project, WasiChoice } from './authoring/project.js';
 export { grantedImports } from './runtime/capabilities/grant-imports.js';
 export { readManifest as readPluginManifest } from './runtime/host/manifest.js';
 export type { ManifestRequest } from './runtime/host/manifest.js';

@@ -143,6 +143,13 @@ describe('async host functions, isolated (every Node)', () => {
     expect(p.disabledReason).toBeNull();
   }, 60_000);
 
+  it('with no deadline (timeoutMs: 0, the host\'s choice) a slow promise is awaited, not cut short', async () => {
+    const fetch = async (n: number) => { await sleep(100); return n + 1; };
+    const p = await isolated({ [HOST]: { fetch, who: () => 0 } }, { limits: { timeoutMs: 0 } });
+    expect(p.timeoutMs).toBe(Infinity);
+    expect(await p.callAsync('api#via-host', [1])).toBe(2);
+  }, 60_000);
+
   it('a promise returned by a function not declared async is a HOST_ERROR on a synchronous call, with the way out', async () => {
     const p = await isolated({ [HOST]: { fetch: ((n: number) => Promise.resolve(n)) as unknown as (n: number) => number, who: () => 0 } });
     const { err } = failsWith('HOST_ERROR', () => p.call('api#via-host', [1]));
@@ -215,6 +222,12 @@ describe('in-process plugins importing async host functions', () => {
       hang = false;
       expect(await p.callAsync('api#via-host', [3])).toBe(3);
       expect(p.disabledReason).toBeNull();
+    }, 60_000);
+
+    it('with no deadline (timeoutMs: 0, the host\'s choice) a slow promise is awaited, not cut short', async () => {
+      const fetch = async (n: number) => { await sleep(100); return n + 1; };
+      const p = await inProcess({ [HOST]: { fetch, who: () => 0 } }, { limits: { timeoutMs: 0 } });
+      expect(await p.callAsync('api#via-host', [1])).toBe(2);
     }, 60_000);
   });
 

@@ -51,7 +51,8 @@ function rewriteHeader(path: string, change: Partial<ArtifactKeyFields>, compone
 
 /** Loads calc through the real loader with `cache` and checks a call works. */
 async function loadCalc(cache: CompileCache): Promise<Plugin> {
-  const plugin = await loadPlugin(calcBytes, { name: 'calc', cache, log: silent });
+  // No deadline: the plain (uninstrumented) variant, the entry `cache.compile(calcBytes)` makes.
+  const plugin = await loadPlugin(calcBytes, { name: 'calc', cache, log: silent, limits: { timeoutMs: 0 } });
   expect(plugin.call('work#add', [4294967295, 3])).toBe(2);
   expect(plugin.call('work#echo', ['grüße 🎉'])).toBe('grüße 🎉');
   return plugin;
@@ -299,7 +300,7 @@ interface ChildResult { cache: string; reason: string | null; add: number; stats
 function childLoad(cacheDir: string): Promise<ChildResult> {
   const script = `
     const { loadPlugin } = await import(${JSON.stringify(`file://${DIST}`)});
-    const p = await loadPlugin(${JSON.stringify(CALC)}, { log: () => {} });
+    const p = await loadPlugin(${JSON.stringify(CALC)}, { log: () => {}, limits: { timeoutMs: 0 } });
     console.log(JSON.stringify({ cache: p.loadInfo.cache, reason: p.loadInfo.rebuildReason ?? null, add: p.call('work#add', [20, 22]) }));`;
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
@@ -370,6 +371,7 @@ describe('counters', () => {
     await loadCalc(cache);
     expect(cache.stats).toEqual({
       hits: 2, misses: 2, rebuilds: 1, writeFailures: 0, evictions: 0,
+      compiled: 3, waitedForPeer: 0, joinedInFlight: 0, lockTakeovers: 0, peerWaitTimeouts: 0,
       lastRebuildReason: `cache entry built by witplug 0.0.0, running ${VERSION} → rebuilding`,
     });
   });
@@ -386,7 +388,7 @@ describe('counters', () => {
     const cache = new CompileCache(null);
     expect((await loadCalc(cache)).loadInfo.cache).toBe('disabled');
     expect(cache.entryPath('x')).toBeNull();
-    expect(cache.stats).toMatchObject({ hits: 0, misses: 0, rebuilds: 0 });
+    expect(cache.stats).toMatchObject({ hits: 0, misses: 0, rebuilds: 0, compiled: 1 });
   });
 });
 

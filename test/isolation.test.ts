@@ -17,6 +17,7 @@ import { loadPlugin, type PluginOptions } from '../src/runtime/load/load-plugin.
 import { CompileCache } from '../src/compile/cache.js';
 import { WitplugError } from '../src/errors.js';
 import { DEFAULT_ISOLATED_TIMEOUT_MS, WORKER_HEAP_HEADROOM_MB, type IsolatedPlugin } from '../src/runtime/isolate/isolated-plugin.js';
+import { DEFAULT_TIMEOUT_MS } from '../src/runtime/limits/resolve-limits.js';
 import { failsWith } from './helpers/fails.js';
 
 const WIT = `package test:iso@0.1.0;
@@ -127,17 +128,21 @@ describe('a worker that stops fails the pending call at once, and the next call 
   it('every call has a deadline: the default when none is given, the given one otherwise', async () => {
     const p = await load();
     const q = await load({ limits: { timeoutMs: 300 } });
+    const unbounded = await load({ limits: { timeoutMs: 0 } });
     try {
-      expect(DEFAULT_ISOLATED_TIMEOUT_MS).toBe(30_000);
+      // One default for both kinds of plugin.
+      expect(DEFAULT_ISOLATED_TIMEOUT_MS).toBe(DEFAULT_TIMEOUT_MS);
       expect(p.timeoutMs).toBe(DEFAULT_ISOLATED_TIMEOUT_MS);
       expect(q.timeoutMs).toBe(300);
+      expect(unbounded.timeoutMs).toBe(Infinity); // 0: the host chose no deadline
+      expect(unbounded.call('api#add', [2, 2])).toBe(4);
       poke = (n) => n;
       const { ms } = failsWith('TIMEOUT', () => q.call('api#poke-then-spin', [1]));
       expect(ms).toBeLessThan(5_000);
       expect(q.call('api#add', [1, 2])).toBe(3);
     } finally {
       poke = (n) => n + 1;
-      await Promise.all([p.close(), q.close()]);
+      await Promise.all([p.close(), q.close(), unbounded.close()]);
     }
   });
 });

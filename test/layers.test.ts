@@ -25,6 +25,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['runtime/load'],
   ['runtime/host'],
   ['bindings', 'diff'],
+  ['authoring'],
   ['index', 'tools'],
   ['cli'],
 ];

@@ -31,6 +31,7 @@ describe('public API', () => {
         "prepare",
         "readGrantManifest",
         "sharedCompileCache",
+        "terminalProgress",
       ]
     `);
   });
@@ -122,9 +123,12 @@ describe('witplug/tools', () => {
     expect(Object.keys(await import('../src/tools.js')).sort()).toMatchInlineSnapshot(`
       [
         "DEFAULT_CACHE_MAX_BYTES",
+        "LANGS",
         "METADATA_SECTION",
+        "PROJECT_FILE",
         "addPluginMetadata",
         "admitShape",
+        "buildProject",
         "cacheMaxBytes",
         "decodeComponent",
         "diffWorlds",
@@ -138,13 +142,17 @@ describe('witplug/tools', () => {
         "fromJson",
         "generateBindings",
         "generateCBindings",
+        "generateGuestTypes",
         "grantedImports",
         "inspectComponent",
         "isBreaking",
         "isGranted",
+        "isLang",
         "jcoFunction",
         "loadWitWorld",
+        "newProject",
         "parseByteCount",
+        "parseWasiChoice",
         "parseWit",
         "parseWitTree",
         "printInterfaceBody",
@@ -152,6 +160,7 @@ describe('witplug/tools', () => {
         "pruneCache",
         "readInput",
         "readPluginManifest",
+        "readProject",
         "readWitAgainstRef",
         "readWitTree",
         "readWitTreeAtRef",

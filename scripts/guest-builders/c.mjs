@@ -1,66 +1,24 @@
-// Guest builder for freestanding C sources: clang --target=wasm32 (no libc, no WASI) ->
-// core module -> jco componentEmbed + componentNew. Needs Debian's clang + lld
-// (scripts/setup.sh); without them available() is false and callers use guests/prebuilt/.
-import { execFile } from 'node:child_process';
+// Guest builder for freestanding C sources: witplug's package builder (clang --target=wasm32,
+// no libc, no WASI -> jco componentEmbed + componentNew; src/authoring/builders/c.ts). Needs
+// Debian's clang + lld (scripts/setup.sh); without them available() is false and callers use
+// guests/prebuilt/.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { FREESTANDING_CFLAGS, clangAvailable, clangEnv as packageClangEnv, clangVersion, compileC } from '../../dist/authoring/builders/c.js';
 import { embedAndWrite } from './embed.mjs';
 
-const run = promisify(execFile);
+/** Fixed, path-free flags (reproducible output; see src/authoring/builders/c.ts). */
+export const CFLAGS = [...FREESTANDING_CFLAGS];
 
-/**
- * Flags are fixed and path-free so the output is byte-for-byte reproducible: no debug info
- * (-g would embed source/compilation directories), the producers section only names the
- * clang version, and clang's temporary object-file names never reach the linked module.
- */
-export const CFLAGS = [
-  '--target=wasm32',
-  '-O2',
-  '-nostdlib',
-  '-ffreestanding',
-  '-fvisibility=hidden', // only functions marked export_name are exported
-  '-Wall',
-  '-Wextra',
-  '-Wl,--no-entry',
-  '-Wl,--strip-debug',
-];
-
-/**
- * clang's wasm driver runs `wasm-opt` after linking whenever one is on PATH, and npm
- * puts binaryen's (a componentize-js dependency) there under `npm run`: the output
- * would then depend on how the build was started. Hide node_modules/.bin from clang.
- */
-export function clangEnv() {
-  const sep = process.platform === 'win32' ? ';' : ':';
-  const path = (process.env.PATH ?? '').split(sep).filter((p) => !/node_modules[\\/]\.bin/.test(p)).join(sep);
-  return { ...process.env, PATH: path };
-}
-
-async function toolOutput(cmd, args) {
-  try {
-    const { stdout, stderr } = await run(cmd, args, { timeout: 30_000 });
-    return `${stdout}${stderr}`;
-  } catch {
-    return null;
-  }
-}
+/** clang runs with node_modules/.bin hidden from PATH (no wasm-opt after linking). */
+export const clangEnv = packageClangEnv;
 
 /** clang and wasm-ld are installed and clang knows the wasm32 target. */
-export async function available() {
-  const targets = await toolOutput('clang', ['-print-targets']);
-  if (targets === null || !/\bwasm32\b/.test(targets)) return false;
-  return (await toolOutput('wasm-ld', ['--version'])) !== null;
-}
+export const available = clangAvailable;
 
 /** First line of `clang --version` (part of the build cache key), or null without clang. */
-export async function getToolVersion() {
-  const out = await toolOutput('clang', ['--version']);
-  return out === null ? null : out.split('\n')[0].trim();
-}
+export const getToolVersion = clangVersion;
 
 /** Resolved at import time so callers can read it synchronously; null without clang. */
 export const toolVersion = await getToolVersion();
@@ -84,8 +42,7 @@ export async function cBindings(witDir, world) {
 }
 
 /**
- * @param {{ sourceFiles: string[], witDir: string, world: string, outFile: string,
- *           metadata?: Record<string, unknown>, bindgen?: boolean }} opts
+ * @param {import('./builder.d.mts').BuildOptions & { bindgen?: boolean }} opts
  *   bindgen: generate the world's C bindings (cBindings) next to the sources and compile them too.
  *   sourceFiles: .c files are compiled and linked together; other files (headers) are only
  *   part of the caller's cache key.
@@ -96,33 +53,19 @@ export async function build(opts) {
 }
 
 /**
- * clang with `flags` over the .c files, then embed + componentNew (with `adapters`, if any).
- * Shared by this builder and the wasi-libc one (c-wasi.mjs).
- * @param {{ sourceFiles: string[], witDir: string, world: string, outFile: string,
- *           metadata?: Record<string, unknown>, flags: string[], label: string,
- *           adapters?: [string, Uint8Array][] }} opts
+ * clang with `flags` over the .c files (and the generated bindings with `bindgen`), then
+ * embed + componentNew (with `adapters`, if any). Shared with the wasi-libc builder (c-wasi.mjs).
+ * @param {import('./builder.d.mts').BuildOptions & { flags: string[], label: string,
+ *           adapters?: [string, Uint8Array][], bindgen?: boolean }} opts
+ * @returns {Promise<{ size: number }>}
  */
 export async function compileAndEmbed({ sourceFiles, witDir, world, outFile, metadata, flags, label, adapters, bindgen }) {
-  const cFiles = sourceFiles.filter((f) => f.endsWith('.c')).map((f) => resolve(f));
-  if (cFiles.length === 0) throw new Error(`${label}: no .c file among sourceFiles`);
-  const work = await mkdtemp(join(tmpdir(), 'witplug-c-'));
+  const bindings = bindgen ? await cBindings(witDir, world) : [];
+  let coreModule;
   try {
-    const coreFile = join(work, 'guest.wasm');
-    // Generated into the work directory: `-I` lets the sources include the header, and the
-    // relative source name keeps the build path out of the output (reproducible).
-    const generated = bindgen ? await cBindings(witDir, world) : [];
-    for (const f of generated) await writeFile(join(work, f.name), f.text);
-    const bindingSources = generated.filter((f) => f.name.endsWith('.c')).map((f) => f.name);
-    const include = generated.length ? ['-I', '.', '-Werror'] : [];
-    try {
-      await run('clang', [...flags, ...include, '-o', 'guest.wasm', ...cFiles, ...bindingSources], { timeout: 120_000, env: clangEnv(), cwd: work });
-    } catch (err) {
-      const e = /** @type {{ stderr?: string, message: string }} */ (err);
-      throw new Error(`${label}: clang failed: ${e.stderr || e.message}`, { cause: err });
-    }
-    const coreModule = new Uint8Array(await readFile(coreFile));
-    return await embedAndWrite({ coreModule, witDir, world, outFile, metadata, adapters });
-  } finally {
-    await rm(work, { recursive: true, force: true });
+    coreModule = await compileC({ sourceFiles, flags, bindings });
+  } catch (err) {
+    throw new Error(`${label}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
+  return embedAndWrite({ coreModule, witDir, world, outFile, metadata, adapters });
 }

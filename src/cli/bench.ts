@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CompileCache, loadContract, loadPlugin } from '../index.js';
+import { CompileCache, loadContract, loadPlugin, terminalProgress } from '../index.js';
 import { jcoFunction, resolveExport, timeCalls } from '../tools.js';
 import { ExitCode, printJson, runCommand, usage } from './output.js';
 import { GRANT_HELP, HOST_HELP, parseArgs } from './run.js';
@@ -63,7 +63,7 @@ async function bench(pluginPath: string, flags: BenchFlags): Promise<ExitCode> {
     // The cold load comes first, as in `witplug run`: admission refuses a plugin
     // that does not fit (REJECTED) before its exports or --args are looked at.
     const coldStart = performance.now();
-    await loadPlugin(bytes, { ...options, name, cache, log: silent });
+    await loadPlugin(bytes, { ...options, name, cache, log: silent, onProgress: flags.json ? undefined : terminalProgress() });
     const cold = performance.now() - coldStart;
     const warmStart = performance.now();
     const plugin = await loadPlugin(bytes, { ...options, name, cache, log: silent });

@@ -13,6 +13,8 @@ import { registerTypes } from './types.js';
 import { registerBindgen } from './bindgen.js';
 import { registerDiff } from './diff.js';
 import { registerCache } from './cache.js';
+import { registerNew } from './new.js';
+import { registerBuild } from './build.js';
 import { VERSION } from '../index.js';
 
 export function buildProgram(): Command {
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerBindgen(program);
   registerDiff(program);
   registerCache(program);
+  registerNew(program);
+  registerBuild(program);
   return program;
 }
 

@@ -1,6 +1,6 @@
 /** `witplug run`: load one plugin against a contract and call one function. */
 import type { Command } from 'commander';
-import { loadContract, loadPlugin, type Grant, type Limits, type ValType } from '../index.js';
+import { loadContract, loadPlugin, terminalProgress, type Grant, type Limits, type ValType } from '../index.js';
 import { fromJson, readInput, resolveExport } from '../tools.js';
 import { ExitCode, printJson, runCommand, toJson, usage } from './output.js';
 import { importHostModule, readGrantFlag } from './host-inputs.js';
@@ -39,7 +39,7 @@ export function registerRun(program: Command): void {
     .requiredOption('--call <target>', 'function to call: <iface>#<func> (short or fully qualified interface) or a world-level export name')
     .option('--args <json-array>', 'arguments as a JSON array (see README "Values as JSON")', '[]')
     .option('--fuel <n>', 'fuel budget for the call (≈ wasm instructions); FUEL_EXHAUSTED when it runs out; the JSON output reports "fuel" used')
-    .option('--timeout-ms <t>', 'wall-clock deadline for the call in ms (TIMEOUT)')
+    .option('--timeout-ms <t>', 'wall-clock deadline for the call in ms (TIMEOUT; default 10000, 0: none)')
     .option('--max-memory-mb <m>', 'maximum linear memory in MiB (MEMORY_LIMIT)')
     .option('--max-output-bytes <b>', 'maximum bytes one call may return, all strings/lists together (default 64 MiB; OUTPUT_LIMIT)')
     .option('--max-handles <n>', 'maximum live resource handles per plugin instance (RESOURCE_LIMIT; default 10000)')
@@ -47,7 +47,7 @@ export function registerRun(program: Command): void {
     .option('--max-open-files <n>', 'maximum WASI files, directories and streams a plugin instance holds open (RESOURCE_LIMIT; default 256)')
     .option('--grant <manifest.json>', GRANT_HELP)
     .option('--host <module.js>', HOST_HELP)
-    .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it; default deadline 30 s)')
+    .option('--isolate', 'run the plugin in a worker thread (a deadline overrun terminates it; default deadline 10 s)')
     .option('--json', 'print exactly one JSON object: {"ok":true,"value":…} or {"ok":false,"error":{code,message}}')
     .action(async (pluginPath: string, flags: RunFlags) => {
       await runCommand(flags.json === true, () => run(pluginPath, flags));
@@ -84,6 +84,8 @@ async function run(pluginPath: string, flags: RunFlags): Promise<ExitCode> {
     ...(grant ? { grant } : {}),
     ...(host ? { host } : {}),
     ...(flags.isolate ? { isolate: true } : {}),
+    // A first compile of a big guest takes seconds: say so on a terminal, never under --json.
+    onProgress: flags.json ? undefined : terminalProgress(),
   });
   try {
     const target = resolveExport(plugin.shape, flags.call);
@@ -114,7 +116,8 @@ export function limitFlags(flags: RunFlags): Limits {
   };
   const fuel = num('--fuel', flags.fuel, true);
   if (fuel !== undefined) out.fuel = fuel;
-  const timeoutMs = num('--timeout-ms', flags.timeoutMs, false);
+  // 0: no deadline (the default is DEFAULT_TIMEOUT_MS).
+  const timeoutMs = flags.timeoutMs?.trim() === '0' ? 0 : num('--timeout-ms', flags.timeoutMs, false);
   if (timeoutMs !== undefined) out.timeoutMs = timeoutMs;
   const mb = num('--max-memory-mb', flags.maxMemoryMb, false);
   if (mb !== undefined) out.maxMemoryMb = mb;

@@ -7,8 +7,12 @@
  * could have written it (src/util/cache-dir.ts).
  */
 import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILD_STAMP, VERSION } from '../version.js';
-import { cacheMaxBytes, defaultCacheDir, pruneCache, readEntry, writeEntry } from '../util/cache-dir.js';
+import { cacheMaxBytes, defaultCacheDir, directoryProblem, pruneCache, readEntry, writeEntry } from '../util/cache-dir.js';
+import { tryLock, type HeldLock } from './peer-lock.js';
+import type { CompileProgressListener } from './progress.js';
 
 export { defaultCacheDir };
 import { JCO_VERSION, TRANSPILE_OPTIONS, transpileComponent } from './transpile.js';
@@ -33,6 +37,16 @@ export interface CacheStats {
   evictions: number;
   /** Why the last rebuild happened (header field or corruption). */
   lastRebuildReason: string | null;
+  /** Transpiles this cache ran (misses and rebuilds, or every compile when the disk cache is disabled). */
+  compiled: number;
+  /** Loads served by the entry another process (or cache) compiled while this one waited for it (counted in `hits` too). */
+  waitedForPeer: number;
+  /** Loads that joined a compile of the same entry already running in this cache (counted in `hits` too). */
+  joinedInFlight: number;
+  /** Locks taken over from a holder that died or stopped refreshing its lease. */
+  lockTakeovers: number;
+  /** Waits for a peer that outlasted `peerWaitMs`: this process compiled itself. */
+  peerWaitTimeouts: number;
 }
 
 export interface CompiledArtifact {
@@ -65,6 +79,10 @@ export interface CompileOptions {
    * component. Trusted: it must be the hash of exactly these bytes.
    */
   readonly componentHash?: string;
+  /** Name in progress events (not part of the key). */
+  readonly label?: string;
+  /** Told when a compile that misses the cache starts and ends (see `terminalProgress`); hits are silent. */
+  readonly onProgress?: CompileProgressListener;
 }
 
 /** What produced an entry; the key fields compare it (tests simulate an entry built by another jco or build). */
@@ -81,7 +99,20 @@ export interface CompileCacheOptions extends Partial<CacheIdentity> {
    * evicted after a write. Default: $WITPLUG_CACHE_MAX_BYTES, else 1 GiB.
    */
   readonly maxBytes?: number;
+  /**
+   * How long a load waits for another process compiling the same entry
+   * before compiling itself (correct, just not deduplicated). Default 120 000.
+   */
+  readonly peerWaitMs?: number;
+  /**
+   * A compile lock whose holder stopped refreshing it for this long is taken
+   * over (a holder on this host that died is taken over at once). Default 60 000.
+   */
+  readonly lockLeaseMs?: number;
 }
+
+/** Between two looks at a peer's lock: starts short (small components compile in tens of ms), grows to this. */
+const MAX_POLL_MS = 250;
 
 /** Writes between two full scans of the directory (other processes' writes are only seen by a scan). */
 const RESCAN_EVERY = 64;
@@ -89,8 +120,15 @@ const RESCAN_EVERY = 64;
 export class CompileCache {
   readonly dir: string | null;
   readonly maxBytes: number;
-  readonly stats: CacheStats = { hits: 0, misses: 0, rebuilds: 0, writeFailures: 0, evictions: 0, lastRebuildReason: null };
+  readonly peerWaitMs: number;
+  readonly lockLeaseMs: number;
+  readonly stats: CacheStats = {
+    hits: 0, misses: 0, rebuilds: 0, writeFailures: 0, evictions: 0, lastRebuildReason: null,
+    compiled: 0, waitedForPeer: 0, joinedInFlight: 0, lockTakeovers: 0, peerWaitTimeouts: 0,
+  };
   private readonly identity: CacheIdentity;
+  /** Loads running in this cache by entry path: a second load of the same entry joins the first. */
+  readonly #inFlight = new Map<string, Promise<CompiledArtifact>>();
   /** Bytes in the directory as of the last scan plus what this cache wrote since (null: not scanned yet). */
   #knownBytes: number | null = null;
   #writesSinceScan = 0;
@@ -106,6 +144,8 @@ export class CompileCache {
     const maxBytes = options.maxBytes ?? cacheMaxBytes();
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new WitplugError(ErrorCodes.USAGE, `maxBytes must be a non-negative integer, got ${maxBytes}`);
     this.maxBytes = maxBytes;
+    this.peerWaitMs = nonNegative('peerWaitMs', options.peerWaitMs ?? 120_000);
+    this.lockLeaseMs = nonNegative('lockLeaseMs', options.lockLeaseMs ?? 60_000);
   }
 
   keyFields(componentHash: string, options: CompileOptions = {}): ArtifactKeyFields {
@@ -137,27 +177,121 @@ export class CompileCache {
     const componentHash = options.componentHash ?? sha256Hex(bytes);
     const path = this.entryPath(componentHash, options);
     if (path === null) {
-      const { glue, coreModules } = await transpileAndTransform(bytes, options);
+      const { glue, coreModules } = await this.#transpile(bytes, options);
       return { componentHash, glue, coreModules, source: 'disabled' };
     }
+    const running = this.#inFlight.get(path);
+    if (running !== undefined) {
+      const shared = await running;
+      this.stats.hits++;
+      this.stats.joinedInFlight++;
+      return { componentHash, glue: shared.glue, coreModules: shared.coreModules, source: 'hit' };
+    }
+    const load = this.#load(path, componentHash, bytes, options);
+    this.#inFlight.set(path, load);
+    try {
+      return await load;
+    } finally {
+      this.#inFlight.delete(path);
+    }
+  }
+
+  async #load(path: string, componentHash: string, bytes: Uint8Array, options: CompileOptions): Promise<CompiledArtifact> {
     const expected = this.keyFields(componentHash, options);
     const reason = await this.tryLoad(path, expected, bytes);
     if (typeof reason !== 'string') {
       this.stats.hits++;
       return { componentHash, ...reason, source: 'hit' };
     }
-    const { glue, coreModules } = await transpileAndTransform(bytes, options);
-    const blobs = new Map<string, Uint8Array>([['glue.js', new TextEncoder().encode(glue)], ...coreModules]);
-    const entry = encodeArtifact(expected, blobs, bytes);
-    if (await writeEntry(path, entry)) await this.#bound(path, entry.length);
-    else this.stats.writeFailures++;
-    if (reason === 'absent') {
-      this.stats.misses++;
-      return { componentHash, glue, coreModules, source: 'miss' };
+    const lock = await this.#lockOrPeerEntry(path, expected, bytes, options);
+    if ('glue' in lock) return { componentHash, ...lock, source: 'hit' };
+    try {
+      const { glue, coreModules } = await this.#transpile(bytes, options);
+      const blobs = new Map<string, Uint8Array>([['glue.js', new TextEncoder().encode(glue)], ...coreModules]);
+      const entry = encodeArtifact(expected, blobs, bytes);
+      if (await writeEntry(path, entry)) await this.#bound(path, entry.length);
+      else this.stats.writeFailures++;
+      if (reason === 'absent') {
+        this.stats.misses++;
+        return { componentHash, glue, coreModules, source: 'miss' };
+      }
+      this.stats.rebuilds++;
+      this.stats.lastRebuildReason = reason;
+      return { componentHash, glue, coreModules, source: 'rebuild', rebuildReason: reason };
+    } finally {
+      // After the entry is published: the waiting peer that takes the lock next finds it.
+      await lock.held?.release();
     }
-    this.stats.rebuilds++;
-    this.stats.lastRebuildReason = reason;
-    return { componentHash, glue, coreModules, source: 'rebuild', rebuildReason: reason };
+  }
+
+  /**
+   * Cross-process single flight (src/compile/peer-lock.ts): the compile lock
+   * for this entry (`held`, or none when no lock can be had or the wait ran
+   * out), or the entry a peer compiled while this process waited for it.
+   */
+  async #lockOrPeerEntry(
+    path: string, expected: ArtifactKeyFields, bytes: Uint8Array, options: CompileOptions,
+  ): Promise<{ held?: HeldLock } | { glue: string; coreModules: Map<string, Uint8Array> }> {
+    if (this.dir === null) return {};
+    try {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    } catch {
+      return {};
+    }
+    // Locks in a directory whose entries are refused would only make loads wait.
+    if ((await directoryProblem(this.dir)) !== null) return {};
+    const lockPath = `${path}.lock`;
+    const started = performance.now();
+    let waited = false;
+    let pollMs = 10;
+    for (;;) {
+      const attempt = await tryLock(lockPath, { leaseMs: this.lockLeaseMs });
+      if (attempt.kind === 'unavailable') return {};
+      if (attempt.kind === 'held') {
+        if (attempt.tookOver) this.stats.lockTakeovers++;
+        // A peer may have published the entry between our miss and our lock.
+        const now = await this.tryLoad(path, expected, bytes);
+        if (typeof now === 'string') return { held: attempt.lock };
+        await attempt.lock.release();
+        this.stats.hits++;
+        if (waited) {
+          this.stats.waitedForPeer++;
+          this.#progress(options, bytes, { phase: 'done', ms: performance.now() - started, by: 'peer' });
+        }
+        return now;
+      }
+      if (!waited) {
+        waited = true;
+        this.#progress(options, bytes, { phase: 'start', waitingForPeer: true });
+      }
+      if (performance.now() - started >= this.peerWaitMs) {
+        this.stats.peerWaitTimeouts++;
+        return {};
+      }
+      await sleep(Math.min(pollMs, Math.max(1, this.peerWaitMs - (performance.now() - started))));
+      pollMs = Math.min(MAX_POLL_MS, pollMs * 2);
+    }
+  }
+
+  async #transpile(bytes: Uint8Array, options: CompileOptions): Promise<{ glue: string; coreModules: Map<string, Uint8Array> }> {
+    const started = performance.now();
+    this.#progress(options, bytes, { phase: 'start', waitingForPeer: false });
+    const out = await transpileAndTransform(bytes, options);
+    this.stats.compiled++;
+    this.#progress(options, bytes, { phase: 'done', ms: performance.now() - started, by: 'self' });
+    return out;
+  }
+
+  #progress(
+    options: CompileOptions, bytes: Uint8Array,
+    event: { phase: 'start'; waitingForPeer: boolean } | { phase: 'done'; ms: number; by: 'self' | 'peer' },
+  ): void {
+    if (options.onProgress === undefined) return;
+    try {
+      options.onProgress({ ...event, name: options.label ?? 'plugin', bytes: bytes.length });
+    } catch {
+      // A failing progress listener must not fail the load.
+    }
   }
 
   /**
@@ -227,6 +361,11 @@ async function transpileAndTransform(bytes: Uint8Array, options: CompileOptions)
  */
 export function compileVariant(options: CompileOptions): Readonly<Record<string, unknown>> {
   return options.instrument ? { ...options.variant, instrument: { ...options.instrument, v: 2 } } : options.variant ?? {};
+}
+
+function nonNegative(name: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new WitplugError(ErrorCodes.USAGE, `${name} must be a non-negative integer, got ${n}`);
+  return n;
 }
 
 /** JSON with sorted keys, so equal options always produce equal keys. */

@@ -43,7 +43,7 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export const DEFAULT_CACHE_MAX_BYTES = 1024 ** 3;
 /** A hit refreshes the entry's mtime (its LRU position) at most this often. */
 const TOUCH_AFTER_MS = 60_000;
-/** Temp files of writers that died are removed by a prune once this old. */
+/** Temp files of writers that died, and compile locks of holders that died (a live holder refreshes its lock), are removed by a prune once this old. */
 const STALE_TMP_MS = 3_600_000;
 
 /**
@@ -235,7 +235,7 @@ export async function scanCache(dir: string): Promise<CacheScan & { readonly sta
       continue;
     }
     for (const name of names) {
-      const isTemp = name.endsWith('.tmp');
+      const isTemp = name.endsWith('.tmp') || name.endsWith('.lock') || name.endsWith('.stale');
       if (!name.endsWith(ext) && !isTemp) continue;
       const path = join(base, name);
       let st: Stats;

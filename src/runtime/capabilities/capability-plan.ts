@@ -13,6 +13,7 @@ import { grantedImports } from './grant-imports.js';
 import { checkLinkable, servedByShim } from './link-check.js';
 import { worldImports, type HostImplementations } from './host-imports.js';
 import { wasiInterfaces } from './wasi.js';
+import { asyncImports } from './host-caller.js';
 
 export interface CapabilityPlan {
   /** The gate's `allowedImports` (undefined without a contract). */
@@ -25,6 +26,8 @@ export interface CapabilityPlan {
   readonly hostInterfaces: readonly InterfaceType[];
   /** The WASI interfaces every instance links from preview2-shim. */
   readonly wasi: readonly string[];
+  /** The host's asynchronous functions the plugin imports (src/runtime/capabilities/host-caller.ts). */
+  readonly asyncImports: readonly string[];
 }
 
 export interface CapabilityInputs {
@@ -56,5 +59,6 @@ export async function planCapabilities(shape: ComponentShape, inputs: Capability
   // World-level functions and resources come from the core import module `$root`, like an interface.
   const root = worldImports(shape);
   if (root) hostInterfaces.push(root);
-  return { allowedImports, linkFailure, shimServed, hostInterfaces, wasi: linkFailure === null ? wasiInterfaces(shape, grant) : [] };
+  const wasi = linkFailure === null ? wasiInterfaces(shape, grant) : [];
+  return { allowedImports, linkFailure, shimServed, hostInterfaces, wasi, asyncImports: asyncImports(shape, inputs.host) };
 }

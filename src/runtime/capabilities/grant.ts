@@ -23,7 +23,10 @@ export interface DirectoryGrant {
 export interface Limits {
   /** Fuel (≈ wasm instructions) per call. */
   readonly fuel?: number;
-  /** Wall-clock deadline per call, in ms. */
+  /**
+   * Wall-clock deadline per call, in ms. Default 10 000 (DEFAULT_TIMEOUT_MS);
+   * 0 or Infinity: no deadline (API and CLI only: a manifest may not ask for that).
+   */
   readonly timeoutMs?: number;
   /** Maximum linear memory, in MiB. */
   readonly maxMemoryMb?: number;

@@ -15,6 +15,7 @@ import { rootIdentity, DescriptorLedger, DEFAULT_MAX_OPEN_FILES, type GrantedRoo
 import { unversioned } from '../../component/versions.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { servedByShim } from './link-check.js';
+import { StderrTail, captureStderr, captureStdout, registerStderrTail } from './stderr-tail.js';
 
 interface FilesystemShim {
   types: unknown;
@@ -42,12 +43,15 @@ export function openWasiDescriptors(imports: Record<string, unknown>): number {
  * The WASI part of a plugin's import object, keyed by unversioned interface
  * name. preview2-shim is imported on first use (~50 ms): hosts and CLI runs
  * whose plugins import no WASI never load it. `maxOpenFiles` caps what the
- * instance may hold open at once (default DEFAULT_MAX_OPEN_FILES).
+ * instance may hold open at once (default DEFAULT_MAX_OPEN_FILES). What the
+ * plugin writes to stderr is kept (the tail its TRAP errors carry) and passed
+ * on to the host's stderr; `quiet` keeps stdout and stderr from the host
+ * (an instance run only to warm the plugin up).
  */
 export async function wasiImports(
-  shape: ComponentShape, grant: Grant | undefined, pluginName: string, maxOpenFiles = DEFAULT_MAX_OPEN_FILES,
+  shape: ComponentShape, grant: Grant | undefined, pluginName: string, maxOpenFiles = DEFAULT_MAX_OPEN_FILES, quiet = false,
 ): Promise<Record<string, unknown>> {
-  return wasiImportsOf(wasiInterfaces(shape, grant), grant, pluginName, maxOpenFiles);
+  return wasiImportsOf(wasiInterfaces(shape, grant), grant, pluginName, maxOpenFiles, quiet);
 }
 
 /**
@@ -61,7 +65,7 @@ export function wasiInterfaces(shape: ComponentShape, grant: Grant | undefined):
 
 /** `wasiImports` of the interfaces `wasiInterfaces` chose: once per instance. */
 export async function wasiImportsOf(
-  wanted: readonly string[], grant: Grant | undefined, pluginName: string, maxOpenFiles = DEFAULT_MAX_OPEN_FILES,
+  wanted: readonly string[], grant: Grant | undefined, pluginName: string, maxOpenFiles = DEFAULT_MAX_OPEN_FILES, quiet = false,
 ): Promise<Record<string, unknown>> {
   if (wanted.length === 0) return {};
   const { WASIShim } = await import('@bytecodealliance/preview2-shim/instantiation');
@@ -75,6 +79,9 @@ export async function wasiImportsOf(
   const ledger = new DescriptorLedger(maxOpenFiles, pluginName);
   if (fs) all['wasi:filesystem/preopens'] = confinedPreopens(fs, await grantedRoots(grant?.filesystem ?? [], ledger));
   confineCli(all);
+  const tail = new StderrTail();
+  captureStderr(all, tail, !quiet);
+  if (quiet) captureStdout(all);
   const out: Record<string, unknown> = {};
   for (const name of wanted) {
     const key = unversioned(name);
@@ -85,6 +92,7 @@ export async function wasiImportsOf(
     out[name] = all[key];
   }
   ledgers.set(out, ledger);
+  if (out['wasi:cli/stderr'] !== undefined) registerStderrTail(out, tail);
   return out;
 }
 

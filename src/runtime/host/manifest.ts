@@ -16,7 +16,7 @@ import { WitplugError, ErrorCodes } from '../../errors.js';
 import { parseGrant, readJsonInput, type DirectoryGrant, type Grant, type Limits } from '../capabilities/grant.js';
 import { unversioned } from '../../component/versions.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../abi/index.js';
-import { DEFAULT_MAX_HANDLES, DEFAULT_MAX_TABLE_ELEMENTS } from '../limits/resolve-limits.js';
+import { DEFAULT_MAX_HANDLES, DEFAULT_MAX_TABLE_ELEMENTS, DEFAULT_TIMEOUT_MS, effectiveTimeoutMs } from '../limits/resolve-limits.js';
 import { DEFAULT_MAX_OPEN_FILES } from '../capabilities/descriptor-ledger.js';
 import type { Anchor } from './types.js';
 
@@ -87,7 +87,7 @@ export interface AllowedManifest {
  */
 const UNSET_LIMIT: Readonly<Record<keyof Limits, number>> = {
   fuel: Infinity,
-  timeoutMs: Infinity,
+  timeoutMs: DEFAULT_TIMEOUT_MS,
   maxMemoryMb: Infinity,
   maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
   maxHandles: DEFAULT_MAX_HANDLES,
@@ -173,7 +173,7 @@ export async function allowManifest(
   const limits: { -readonly [K in keyof Limits]: Limits[K] } = { ...hostLimits };
   for (const key of Object.keys(requestedLimits ?? {}) as (keyof Limits)[]) {
     const wanted = requestedLimits![key]!;
-    const host = hostLimits[key] ?? UNSET_LIMIT[key];
+    const host = key === 'timeoutMs' ? effectiveTimeoutMs(hostLimits.timeoutMs) ?? Infinity : hostLimits[key] ?? UNSET_LIMIT[key];
     const ceiling = policy.limits?.[key];
     if (wanted > host && (ceiling === undefined || wanted > ceiling)) {
       refuse(`limits.${key}`, String(wanted), `${ceiling === undefined ? 'no raise allowed' : `manifestPolicy.limits.${key}: at most ${ceiling}`}; the host's ${key} is ${host === Infinity ? 'unlimited' : host}`);

@@ -307,13 +307,13 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
   }
 
   async #instantiate(source: string | Uint8Array, name: string, options: LoadOptions): Promise<{ plugin: PluginInstance; hash: string; isolated: boolean }> {
-    const { contract, host, cache, missingImports } = this.#options;
+    const { contract, host, cache, missingImports, onProgress } = this.#options;
     // The host's own choices for this plugin (a grant it passed, `limits`) override the host-wide limits.
     const limits = { ...this.#options.limits, ...options.grant?.limits, ...options.limits };
     const isolate = options.isolate ?? this.#options.isolate ?? false;
     const log: LogSink = (level, message, plugin) => this.#log(level, message, plugin, 'plugin');
     const prepared = await prepare(source, {
-      name, contract, limits, log, isolate,
+      name, contract, limits, log, isolate, onProgress,
       ...(host === undefined ? {} : { host }),
       ...(cache === undefined ? {} : { cache }),
       ...(missingImports === undefined ? {} : { missingImports }),

@@ -103,6 +103,8 @@ export interface PluginHostOptions {
   readonly isolate?: boolean;
   /** Passed to `loadPlugin` (compile cache). */
   readonly cache?: PluginOptions['cache'];
+  /** Passed to `loadPlugin`: told when a plugin's compile misses the cache (e.g. `terminalProgress()`). */
+  readonly onProgress?: PluginOptions['onProgress'];
   /** Plugins built against a newer minor of a host interface: `reject` (default) or `trap` (see `PluginOptions`). */
   readonly missingImports?: 'reject' | 'trap';
 }

@@ -11,6 +11,7 @@ import type { Sandbox } from '../limits/sandbox.js';
 import type { ResolvedExport } from '../link/exports.js';
 import type { PluginHealth } from '../limits/health.js';
 import type { HostCalls } from './host-calls.js';
+import { takeStderr, withStderrTail } from '../capabilities/stderr-tail.js';
 
 /** Calls given up while waiting on the host (an async host function that did not settle): the host's doing, not counted. */
 const abandonedCalls = new WeakSet<WitplugError>();
@@ -33,6 +34,8 @@ export class CallGuard {
     readonly hostCalls: HostCalls,
     /** Forgets the current instance (it failed: the next call gets a fresh one). */
     private readonly dropInstance: () => void,
+    /** The instance's WASI imports: what the plugin wrote to stderr is attached to a TRAP. */
+    private readonly wasi: object,
   ) {}
 
   /**
@@ -71,14 +74,16 @@ export class CallGuard {
    * Plugin code ran and the call failed: classify and drop the instance (its
    * state may be mid-call; the next call gets a fresh one). The failure
    * counts towards DISABLED unless the host caused it: a host function threw
-   * (HOST_ERROR) or called back into the plugin (REENTRANCE).
+   * (HOST_ERROR) or called back into the plugin (REENTRANCE). A TRAP carries
+   * the last lines the plugin wrote to stderr; any failure empties that tail.
    */
   failed(e: unknown, hook: string): WitplugError {
     if (e instanceof WitplugError && abandonedCalls.has(e)) {
+      takeStderr(this.wasi);
       this.dropInstance();
       return e;
     }
-    const err = this.sandbox.classify(e, this.name, hook);
+    const err = withStderrTail(this.sandbox.classify(e, this.name, hook), this.wasi);
     this.dropInstance();
     if (err.code === ErrorCodes.HOST_ERROR || err.code === ErrorCodes.REENTRANCE) {
       return err.hook === undefined ? new WitplugError(err.code, `${hook}: ${err.message}`, { path: err.path, plugin: this.name, hook, cause: err.cause, details: err.details }) : err;

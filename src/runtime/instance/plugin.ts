@@ -121,8 +121,8 @@ export class InProcessPlugin implements Plugin {
     env = this.#hostCalls.attribute(env);
     this.caller = env.caller!;
     this.#env = env;
-    this.#guard = new CallGuard(env.name, this.#sandbox, this.#health, this.#abi, this.#hostCalls, () => this.#dropInstance());
     this.#wasi = sandbox.wasi;
+    this.#guard = new CallGuard(env.name, this.#sandbox, this.#health, this.#abi, this.#hostCalls, () => this.#dropInstance(), this.#wasi);
     this.#abi.cap = this.#sandbox.limits.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     this.#abi.maxHandles = this.#sandbox.limits.maxHandles ?? DEFAULT_MAX_HANDLES;
     this.#abi.runDestructor = (call) => void this.guard('(resource destructor)', call);

@@ -16,9 +16,6 @@ import { resolveExport } from '../link/exports.js';
 import { abandoned, generatedCallHost, type CallGuard } from './call-guard.js';
 import type { PluginFunction } from './surface.js';
 
-/** How long an in-process call may wait on async host functions when the plugin has no `timeoutMs`. */
-export const DEFAULT_ASYNC_WAIT_MS = 30_000;
-
 type AsyncFunction = (...args: unknown[]) => Promise<unknown>;
 
 /** What the suspending calls need of their instance. */
@@ -37,10 +34,11 @@ const promisingOf = new WeakMap<object, AsyncFunction>();
 export class SuspendingCalls {
   readonly #resolved = new Map<string, AsyncFunction>();
   #queue: Promise<unknown> = Promise.resolve();
-  readonly #waitMs: number;
+  /** The plugin's deadline (the default one unless the host chose none: then its promises are awaited as long as they take). */
+  readonly #waitMs: number | undefined;
 
   constructor(private readonly instance: SuspendingInstance, readonly asyncImports: readonly string[]) {
-    this.#waitMs = instance.sandbox.limits.timeoutMs ?? DEFAULT_ASYNC_WAIT_MS;
+    this.#waitMs = instance.sandbox.limits.timeoutMs;
   }
 
   /** The synchronous function of `target`: every call is refused (nothing can wait for the host's promises there). */
@@ -87,6 +85,7 @@ export class SuspendingCalls {
 
   /** The export's promise, or TIMEOUT (the instance is then abandoned; not counted: a host function did not settle). */
   #bounded(run: Promise<unknown>, hook: string): Promise<unknown> {
+    if (this.#waitMs === undefined) return run;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(abandoned(new WitplugError(ErrorCodes.TIMEOUT, `plugin ${this.instance.name} did not finish ${hook} within ${this.#waitMs} ms: an async host function it called did not settle; its instance was dropped`, { plugin: this.instance.name, hook }))), this.#waitMs);

@@ -2,9 +2,10 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import { ErrorCodes } from '../../errors.js';
 import type { Limits } from '../capabilities/grant.js';
+import { DEFAULT_TIMEOUT_MS } from '../limits/resolve-limits.js';
 
-/** Call deadline when none is given: an isolated call never waits without bound. */
-export const DEFAULT_ISOLATED_TIMEOUT_MS = 30_000;
+/** Call deadline when none is given (the same as in-process): an isolated call never waits without bound. */
+export const DEFAULT_ISOLATED_TIMEOUT_MS = DEFAULT_TIMEOUT_MS;
 /** How long a worker may take to load its plugin once its start has begun (a first start compiles; later starts hit the cache). */
 export const STARTUP_MS = 60_000;
 /**
@@ -14,6 +15,8 @@ export const STARTUP_MS = 60_000;
  */
 export const START_QUEUE_MS = 300_000;
 export const ignore = (): void => {};
+/** Period of the timer keeping the process alive while an async call runs (below setTimeout's 2^31-1 ms cap). */
+export const KEEP_ALIVE_MS = 60_000;
 /** How long close()/terminateWorker() wait for a terminated worker to exit. */
 export const EXIT_MS = 5_000;
 

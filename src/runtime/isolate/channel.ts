@@ -199,4 +199,4 @@ export class Channel {
 /** What crosses the channel for a finished call. */
 export type CallOutcome =
   | { ok: true; value: unknown; fuel?: number }
-  | { ok: false; code: string; message: string; fuel?: number };
+  | { ok: false; code: string; message: string; fuel?: number; stderr?: string };

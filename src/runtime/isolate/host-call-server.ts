@@ -44,7 +44,10 @@ export class HostCallServer {
     const served = this.#run(channel, target);
     if ('outcome' in served) return this.#answer(channel, served.outcome, served.name, target);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<typeof UNSETTLED>((r) => (timer = setTimeout(() => r(UNSETTLED), Math.max(0, deadline - performance.now()))));
+    // No deadline (Infinity): the host chose to wait as long as its promise takes.
+    const late = new Promise<typeof UNSETTLED>((r) => {
+      if (deadline !== Infinity) timer = setTimeout(() => r(UNSETTLED), Math.max(0, deadline - performance.now()));
+    });
     let outcome: CallOutcome;
     try {
       const value = await Promise.race([served.pending, late]);

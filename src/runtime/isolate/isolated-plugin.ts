@@ -29,11 +29,11 @@ import type { ComponentShape } from '../../component/types.js';
 import type { LogLevel, LogSink } from '../capabilities/host-imports.js';
 import { PluginHealth } from '../limits/health.js';
 import { resolveExport } from '../link/exports.js';
-import { resolveLimits } from '../limits/resolve-limits.js';
+import { effectiveTimeoutMs, resolveLimits, workerBackstopMs } from '../limits/resolve-limits.js';
 import { defaultCacheDir } from '../../compile/cache.js';
 import type { IsolatedInit, IsolatedStartOptions } from './options.js';
 import {
-  DEFAULT_ISOLATED_TIMEOUT_MS, EXIT_MS, NOT_COUNTED, STARTUP_MS, START_QUEUE_MS, ignore, keptAlive, workerResourceLimits,
+  EXIT_MS, KEEP_ALIVE_MS, NOT_COUNTED, STARTUP_MS, START_QUEUE_MS, ignore, keptAlive, workerResourceLimits,
 } from './bounds.js';
 
 export type { IsolatedInit, IsolatedPluginOptions, IsolatedStartOptions } from './options.js';
@@ -56,7 +56,7 @@ interface Slot {
 export class IsolatedPlugin implements PluginInstance {
   readonly name: string;
   readonly shape: ComponentShape;
-  /** The call deadline in ms (the given `timeoutMs`, or DEFAULT_ISOLATED_TIMEOUT_MS). */
+  /** The call deadline in ms (the given `timeoutMs`, or DEFAULT_ISOLATED_TIMEOUT_MS; Infinity for 0: none). */
   readonly timeoutMs: number;
   /** The worker's resourceLimits (undefined: Node's defaults). */
   readonly resourceLimits: ResourceLimits | undefined;
@@ -89,7 +89,7 @@ export class IsolatedPlugin implements PluginInstance {
     this.shape = shape;
     const { timeoutMs, ...workerLimits } = o.limits ?? {};
     resolveLimits(o.limits); // USAGE for a bad limit here, before any thread starts
-    this.timeoutMs = timeoutMs ?? DEFAULT_ISOLATED_TIMEOUT_MS;
+    this.timeoutMs = effectiveTimeoutMs(timeoutMs) ?? Infinity;
     this.resourceLimits = workerResourceLimits(workerLimits);
     const host = o.host ?? {};
     this.#init = {
@@ -98,7 +98,8 @@ export class IsolatedPlugin implements PluginInstance {
         name: o.name,
         ...(o.config ? { config: o.config } : {}),
         ...(o.grant ? { grant: { ...o.grant, limits: {} } } : {}),
-        limits: workerLimits,
+        limits: { ...workerLimits, timeoutMs: workerBackstopMs(this.timeoutMs) },
+        ...(o.warmUp === false ? { warmUp: false } : {}),
       },
       hostFunctions: Object.fromEntries(Object.entries(host).map(([k, v]) => [k, Object.keys(v)])),
       cacheDir: o.cache === undefined ? defaultCacheDir() : o.cache === null ? null : o.cache.dir,
@@ -239,8 +240,8 @@ export class IsolatedPlugin implements PluginInstance {
   async #callNow(target: string, args: readonly unknown[]): Promise<unknown> {
     const resolved = this.#enter(target);
     this.#running = resolved;
-    // Neither Atomics.waitAsync nor the unref'd supervisor keeps the process alive while the call runs.
-    const alive = setTimeout(ignore, this.timeoutMs + 1_000);
+    // Neither Atomics.waitAsync nor the unref'd supervisor keeps the process alive while the call runs (nor may a deadline of Infinity).
+    const alive = setInterval(ignore, Math.min(this.timeoutMs + 1_000, KEEP_ALIVE_MS));
     try {
       const slot = this.#slot?.ready === true && !this.#slot.channel.dead ? this.#slot : await this.#readySlotAsync();
       let waitingOn = this.#send(slot, resolved, args);
@@ -257,7 +258,7 @@ export class IsolatedPlugin implements PluginInstance {
         waitingOn = State.HOST_DONE;
       }
     } finally {
-      clearTimeout(alive);
+      clearInterval(alive);
       this.#running = null;
     }
   }
@@ -340,7 +341,8 @@ export class IsolatedPlugin implements PluginInstance {
     Atomics.compareExchange(channel.ctrl, 0, State.DONE, State.IDLE);
     this.lastFuel = outcome.fuel;
     if (outcome.ok) return { value: outcome.value };
-    throw this.#failed(new WitplugError(outcome.code as ErrorCode, outcome.message, { plugin: this.name, hook: target }));
+    const stderr = outcome.stderr === undefined ? {} : { stderr: outcome.stderr };
+    throw this.#failed(new WitplugError(outcome.code as ErrorCode, outcome.message, { plugin: this.name, hook: target, ...stderr }));
   }
 
   #failed(err: WitplugError): WitplugError {

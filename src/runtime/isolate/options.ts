@@ -12,6 +12,8 @@ export interface IsolatedPluginOptions {
   readonly grant?: Grant;
   /** Limits enforced in the worker (timeoutMs is not: the host enforces it). */
   readonly limits?: Limits;
+  /** `false`: no warm-up at load in the worker (PluginOptions.warmUp). */
+  readonly warmUp?: boolean;
 }
 
 export interface IsolatedInit {
@@ -29,6 +31,7 @@ export interface IsolatedStartOptions {
   readonly config?: Readonly<Record<string, string>>;
   readonly grant?: Grant;
   readonly limits?: Limits;
+  readonly warmUp?: boolean;
   readonly host?: HostImplementations;
   readonly log?: LogSink;
   readonly health?: Partial<HealthPolicy>;

@@ -21,6 +21,30 @@ export const PAGE = 65_536;
  */
 export const DEFAULT_MAX_TABLE_ELEMENTS = 10_000;
 
+/**
+ * The deadline of every call when the host sets none (`timeoutMs`): without
+ * one, a plugin looping forever would hold the host's thread for good.
+ * Generous for any hook; `timeoutMs: 0` or `Infinity` switches it off.
+ */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** The deadline `timeoutMs` asks for: the default when unset, none (undefined) for 0 and Infinity. */
+export function effectiveTimeoutMs(timeoutMs: number | undefined): number | undefined {
+  if (timeoutMs === undefined) return DEFAULT_TIMEOUT_MS;
+  return timeoutMs === 0 || timeoutMs === Infinity ? undefined : timeoutMs;
+}
+
+/**
+ * The in-process deadline inside an isolated plugin's worker, for a host
+ * deadline of `hostMs`: twice it, so the host always stops an overrunning
+ * worker first (as documented) and this one is only a backstop; it makes the
+ * worker's code metered, so the plugin can be warmed up there too. 0 (none)
+ * when the host has no deadline.
+ */
+export function workerBackstopMs(hostMs: number): number {
+  return hostMs === Infinity ? 0 : 2 * hostMs;
+}
+
 /** Limits after validation; `undefined` = unlimited. */
 export interface ResolvedLimits {
   readonly fuel?: number;
@@ -38,19 +62,21 @@ export interface ResolvedLimits {
 export const DEFAULT_MAX_HANDLES = 10_000;
 
 export function resolveLimits(limits: Limits | undefined): ResolvedLimits {
-  if (!limits) return { maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES };
+  if (!limits) return { maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES, timeoutMs: DEFAULT_TIMEOUT_MS };
   const out: { -readonly [K in keyof ResolvedLimits]: ResolvedLimits[K] } = {};
   const positive = (name: string, v: number | undefined): number | undefined => {
     if (v === undefined) return undefined;
     if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) {
-      throw new WitplugError(ErrorCodes.USAGE, `limits.${name} must be a positive number, got ${String(v)}`);
+      const or = name === 'timeoutMs' ? ' (or 0 / Infinity: no deadline)' : '';
+      throw new WitplugError(ErrorCodes.USAGE, `limits.${name} must be a positive number${or}, got ${String(v)}`);
     }
     return v;
   };
   const fuel = positive('fuel', limits.fuel);
   if (fuel !== undefined) out.fuel = Math.floor(fuel);
-  const timeoutMs = positive('timeoutMs', limits.timeoutMs);
-  if (timeoutMs !== undefined) out.timeoutMs = timeoutMs;
+  const timeoutMs = limits.timeoutMs === 0 || limits.timeoutMs === Infinity ? limits.timeoutMs : positive('timeoutMs', limits.timeoutMs);
+  const deadline = effectiveTimeoutMs(timeoutMs);
+  if (deadline !== undefined) out.timeoutMs = deadline;
   const mb = positive('maxMemoryMb', limits.maxMemoryMb);
   // 16 pages per MiB; a fraction of a page rounds down (the cap is a maximum).
   if (mb !== undefined) out.maxMemoryPages = Math.floor((mb * 1024 * 1024) / PAGE);

@@ -18,8 +18,10 @@ export interface LoadInfo {
   /** How the compiled artifact was obtained. */
   readonly cache: CompiledArtifact['source'];
   readonly rebuildReason?: string;
-  /** Wall time of preparing the plugin (read, hash, decode, admit, compile, link) in ms. */
+  /** Wall time of preparing the plugin (read, hash, decode, admit, compile, link, warm up) in ms. */
   readonly ms: number;
+  /** The warm-up at load (src/runtime/limits/warm-up.ts): calls made and ms taken; absent when there was none. */
+  readonly warmUp?: { readonly calls: number; readonly ms: number };
 }
 
 /** The generated trampolines of one imported interface (or `$root`), ready to bind to an instance. */

@@ -11,6 +11,7 @@ import { basename } from 'node:path';
 import { readInput } from '../../util/read-bytes.js';
 import type { ComponentShape } from '../../component/types.js';
 import { CompileCache, compileVariant } from '../../compile/cache.js';
+import type { CompileProgressListener } from '../../compile/progress.js';
 import { moduleFacts } from '../../compile/module-facts.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import { admitShape, decodeProblem, type Contract } from '../../admission/gate.js';
@@ -19,7 +20,7 @@ import { ShapeCache, sha256Hex } from '../../component/shape-cache.js';
 import { decodeComponent, type DecodedComponent } from '../../component/decode.js';
 import { versionCounts } from '../../component/versions.js';
 import { planCapabilities, type CapabilityPlan } from '../capabilities/capability-plan.js';
-import { asyncImports, hasJspi } from '../capabilities/host-caller.js';
+import { hasJspi } from '../capabilities/host-caller.js';
 import { findPluginMetadata } from '../../component/plugin-metadata.js';
 import type { HostImplementations, LogSink, PluginEnvironment } from '../capabilities/host-imports.js';
 import { linkArtifact, type GlueTransform, type LinkedArtifact } from '../link/linker.js';
@@ -30,6 +31,9 @@ import { hardenGlue } from '../limits/glue-hardening.js';
 import { PluginHealth, type HealthPolicy } from '../limits/health.js';
 import { wasiImportsOf } from '../capabilities/wasi.js';
 import { blueprintOf } from '../link/build-blueprint.js';
+import { worthWarming } from '../limits/warm-up.js';
+import { warmUp } from './warm-up-instance.js';
+import { usesWasmGc } from '../../compile/wasm/gc.js';
 import { IsolatedPlugin } from '../isolate/isolated-plugin.js';
 import { InProcessPlugin, type Plugin, type PluginInstance } from '../instance/plugin.js';
 import type { LoadInfo, PluginBlueprint } from '../link/blueprint.js';
@@ -45,6 +49,12 @@ export interface PluginOptions {
   readonly log?: LogSink;
   /** Compile cache; `null` disables the disk cache. Default: a shared cache in the user's cache dir. */
   readonly cache?: CompileCache | null;
+  /**
+   * Told when this plugin's compile misses the cache (seconds for a JS
+   * guest), and when it ends; `terminalProgress()` prints it on a terminal.
+   * Default: silent. Not called for `isolate: true` (the worker compiles).
+   */
+  readonly onProgress?: CompileProgressListener;
   /**
    * The contract world the plugin must fit. When given, the admission gate
    * runs before anything is compiled or instantiated and a rejected plugin
@@ -75,6 +85,13 @@ export interface PluginOptions {
   readonly isolate?: boolean;
   /** What host functions see as `currentCaller().context` for this plugin (default: a fresh `{}` per instance). */
   readonly hostContext?: Record<string, unknown>;
+  /**
+   * Warm a large plugin up at load (default true): each exported function runs
+   * once, with zero arguments, on a throwaway instance whose host functions,
+   * log and output go nowhere, so the first real call does not pay for lazy
+   * compilation and start-up. Not charged to the plugin (src/runtime/limits/warm-up.ts).
+   */
+  readonly warmUp?: boolean;
 }
 
 /**
@@ -249,6 +266,8 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   const decoding = decodeOnce(bytes, hash, options.contract !== undefined);
   const decoded = 'decoded' in decoding ? decoding.decoded : undefined;
   const counts = decoded ? versionCounts(decoded.shape) : new Map<string, number>();
+  // Read with the decoded component, before the later stages (what host functions see as the caller's version).
+  const version = decoded ? findPluginMetadata(decoded.customSections).metadata?.version ?? null : null;
   // Without a decoded shape there is nothing to plan: admission reports why (REJECTED).
   const capabilities = decoded ? await planCapabilities(decoded.shape, {
     contract: options.contract?.shape, grant, host: options.host ?? {}, allowedImports: options.allowedImports,
@@ -259,8 +278,7 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   // Only now (a rejected plugin is REJECTED first): imports the host cannot serve are the host's gap (LINK).
   if (capabilities.linkFailure !== null) throw capabilities.linkFailure;
   const limits = { ...(grant?.limits ?? {}), ...(options.limits ?? {}) };
-  const version = findPluginMetadata(decoded.customSections).metadata?.version ?? null;
-  const awaited = asyncImports(shape, options.host ?? {});
+  const awaited = capabilities.asyncImports;
   if (options.isolate) {
     const stage = { kind: 'isolated', bytes, options: { ...options, limits }, version, asyncImports: awaited } as const;
     return new PreparedPlugin<IsolatedPlugin>(name, hash, shape, report, stage);
@@ -269,10 +287,12 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
     const why = 'this runtime has no JS promise integration (WebAssembly.Suspending and WebAssembly.promising); run a Node with it (25 or newer)';
     throw asyncUnsupported(name, awaited, why);
   }
-  const resolved = resolveLimits(limits);
+  // Wasm GC core modules cannot be instrumented yet: no default deadline for them (one asked for fails clearly).
+  const gc = limits.timeoutMs === undefined && coreUsesWasmGc(bytes, decoded);
+  const resolved = resolveLimits(gc ? { ...limits, timeoutMs: 0 } : limits);
   const cache = options.cache === undefined ? sharedCompileCache() : options.cache ?? new CompileCache(null);
   const compileOptions = instrumentedCompileOptions(resolved);
-  const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash });
+  const artifact = await cache.compile(bytes, { ...compileOptions, componentHash: hash, label: name, onProgress: options.onProgress });
   // Start code matters only to a direct instantiation, which needs one instance per module.
   const lifted = decoded.liftSource;
   const scanStarts = decoded.oneInstancePerModule === true && lifted !== null;
@@ -280,10 +300,11 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
   // The variant keys the per-process compiled-module memo: instrumented and plain modules differ.
   const linked = await linkArtifact(artifact, JSON.stringify(compileVariant(compileOptions)), HARDENED_GLUE);
   try {
-    const loadInfo: LoadInfo = {
+    // Completed below, after the warm-up (which needs the blueprint).
+    const loadInfo: { -readonly [K in keyof LoadInfo]: LoadInfo[K] } = {
       cache: artifact.source,
       ...(artifact.rebuildReason ? { rebuildReason: artifact.rebuildReason } : {}),
-      ms: performance.now() - started,
+      ms: 0,
     };
     const blueprint = blueprintOf({
       componentHash: artifact.componentHash, shape, decoded, linked, loadInfo, limits: resolved, versionCounts: counts,
@@ -296,11 +317,22 @@ export async function prepare(source: string | Uint8Array, options: PluginOption
       throw asyncUnsupported(name, awaited, why);
     }
     const stage = { kind: 'in-process', blueprint, linked, options, wasi: capabilities.wasi, version, asyncImports: awaited } as const;
+    // Not with async host functions: the warm-up links none, and such a plugin is built to wait on them.
+    if (options.warmUp !== false && awaited.length === 0 && blueprint.route.unsupported === null && worthWarming(artifact.coreModules)) {
+      const warmed = await warmUp(stage, name);
+      if (warmed !== null) loadInfo.warmUp = warmed;
+    }
+    loadInfo.ms = performance.now() - started;
     return new PreparedPlugin<Plugin>(name, artifact.componentHash, shape, report, stage);
   } catch (e) {
     linked.release();
     throw e;
   }
+}
+
+/** Whether a core module of the component uses Wasm GC (witplug cannot instrument it yet). */
+export function coreUsesWasmGc(bytes: Uint8Array, decoded: DecodedComponent = pluginShapeCache.getOrDecode(bytes, decodeComponent)): boolean {
+  return decoded.coreModules.some((m) => usesWasmGc(bytes.subarray(m.offset, m.offset + m.size)));
 }
 
 /**

@@ -14,6 +14,8 @@ import { WitplugError, ErrorCodes } from '../../errors.js';
 import { PluginResource } from '../abi/index.js';
 import { CompileCache } from '../../compile/cache.js';
 import type { IsolatedInit } from '../isolate/options.js';
+import type { Limits } from '../capabilities/grant.js';
+import { coreUsesWasmGc } from './prepare.js';
 
 const init = workerData as IsolatedInit;
 const channel = new Channel(init.sab);
@@ -60,7 +62,7 @@ function remoteHost(): HostImplementations {
 
 function failure(e: unknown): CallOutcome {
   const err = e instanceof WitplugError ? e : new WitplugError(ErrorCodes.TRAP, String(e));
-  return { ok: false, code: err.code, message: err.message };
+  return { ok: false, code: err.code, message: err.message, ...(err.stderr === undefined ? {} : { stderr: err.stderr }) };
 }
 
 /** Resource handles inside a result (they can't cross to the host thread: their table lives here). */
@@ -72,10 +74,21 @@ function resourcesIn(value: unknown, found: PluginResource[] = [], depth = 0): P
   return found;
 }
 
+/**
+ * The in-process deadline the host passes is a backstop of its own choosing (it enforces the real
+ * one): dropped where the plugin's code cannot be metered (Wasm GC), as for a plugin without limits.
+ */
+function workerLimits(): Limits | undefined {
+  const limits = init.options.limits;
+  return limits?.timeoutMs !== undefined && coreUsesWasmGc(init.bytes) ? { ...limits, timeoutMs: 0 } : limits;
+}
+
 let plugin: Plugin;
 try {
+  const limits = workerLimits();
   plugin = await loadPlugin(init.bytes, {
     ...init.options,
+    ...(limits ? { limits } : {}),
     cache: init.cacheDir === null ? null : new CompileCache(init.cacheDir),
     host: remoteHost(),
     // The host thread counts failures (it also sees timeouts); the worker never disables itself.
