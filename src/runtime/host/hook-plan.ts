@@ -136,4 +136,5 @@ export function checkSpec(name: string, spec: HookSpec): void {
   if (spec.onError !== undefined && spec.onError !== 'fail' && spec.onError !== 'skip') bad('onError', "'fail' or 'skip'");
   if (spec.onNone !== undefined && spec.onNone !== 'stop' && spec.onNone !== 'skip') bad('onNone', "'stop' or 'skip'");
   if (spec.optional !== undefined && typeof spec.optional !== 'boolean') bad('optional', 'a boolean');
+  if (spec.async !== undefined && typeof spec.async !== 'boolean') bad('async', 'a boolean');
 }

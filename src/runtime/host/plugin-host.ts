@@ -6,10 +6,10 @@
  * plugins attach `before`, `define` (replaces the host's default) or `after`
  * a named host operation.
  *
- * Calls into plugins are synchronous, so a dispatch never interleaves with a
- * load, unload or reload: those swap the plugin list between calls, and every
- * call is answered by exactly one version of each plugin. A plugin unloaded
- * from inside a dispatch (by a host function) is closed once it ends.
+ * A dispatch reads the plugin list once, so loads, unloads and reloads (which
+ * swap the list) apply from the next dispatch on, and every dispatch is answered
+ * by exactly one version of each plugin. A plugin unloaded during a dispatch
+ * (sync or `async: true`) is closed once no dispatch is under way.
  */
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -18,9 +18,10 @@ import { prepare, type PluginInstance } from '../load/load-plugin.js';
 import type { LogSink } from '../capabilities/host-imports.js';
 import { allowManifest, readManifest } from './manifest.js';
 import type { Anchor, Bound, Entry, FailurePolicy, HostLogger, LoadOptions, OperationSpec, PluginHostEvent, PluginHostOptions, PluginInfo } from './types.js';
-import { asWitplugError, checkPriority, closePlugin, exportsTarget, infoOf, messageOf, runInit } from './lifecycle.js';
+import { asWitplugError, checkAsyncHooks, checkPriority, closePlugin, exportsTarget, infoOf, messageOf, runInit } from './lifecycle.js';
 import { SKIPPED, byPriority, opKey, toArray } from './dispatch.js';
 import { DispatchGate, buildDispatcher, type Dispatcher } from './dispatchers.js';
+import { buildAsyncDispatcher, runOperationAsync } from './async-dispatchers.js';
 import { checkPass, checkSpec, planTarget, planWaterfall } from './hook-plan.js';
 import { HostEvents, type PluginHostListener } from './events.js';
 import { hostTables, observeLifecycle, rebindLists } from './services-adapter.js';
@@ -65,7 +66,7 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
       (spec.optional === true ? optional : required).add(target.worldExport);
       const policy: FailurePolicy = spec.kind === 'parallel' ? 'skip' : spec.onError ?? 'fail';
       const site = { slot: this.#slot(name), gate: this.#gate, fault: (b: Bound, e: unknown): void => this.#fault(b, name, policy, e) };
-      this.#dispatchers.set(name, buildDispatcher(spec, site, waterfall));
+      this.#dispatchers.set(name, (spec.async === true ? buildAsyncDispatcher : buildDispatcher)(spec, site, waterfall));
     }
     for (const [name, spec] of Object.entries(options.operations ?? {})) planTarget(world, `operation "${name}"`, spec.target);
     this.#optionalExports = new Set([...optional].filter((e) => !required.has(e)));
@@ -237,16 +238,15 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
     return d;
   }
 
-  /**
-   * Runs operation `name`: plugins anchored `before` (in order), then the one
-   * that `define`s it — or `fallback`, the host's default — then those `after`.
-   * Returns what the definition returned.
-   */
+  /** Runs operation `name`: `before` plugins, its definer (or `fallback`, the host's default), `after` plugins; returns what defined it. */
   operation(name: string, args: readonly unknown[], fallback: (...args: unknown[]) => unknown): unknown {
     const spec = this.#operation(name);
     if (spec === undefined) throw new WitplugError(ErrorCodes.USAGE, `no operation named "${name}"`);
     const policy = spec.onError ?? 'fail';
     const gate = this.#gate;
+    if (spec.async === true) {
+      return runOperationAsync((at) => this.#slot(opKey(name, at)).list, args, fallback, (b, e) => this.#fault(b, name, policy, e), gate);
+    }
     gate.active++;
     try {
       for (const b of this.#slot(opKey(name, 'before')).list) this.#call(b, name, policy, args);
@@ -338,8 +338,8 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
     }
     try {
       this.#resolveAll(plugin, toArray(options.anchor));
-      // The plugin sees the same config through init as through witplug:host/config.
-      runInit(plugin, { ...options.grant?.config, ...options.config });
+      // The plugin sees the same config through init as through witplug:host/config; one importing async host functions needs async hooks.
+      await runInit(plugin, { ...options.grant?.config, ...options.config }, checkAsyncHooks(plugin, this.#options, toArray(options.anchor)));
     } catch (e) {
       closePlugin(plugin, (c) => this.#closeFailed(name, c));
       throw e;

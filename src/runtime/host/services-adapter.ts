@@ -7,7 +7,7 @@
  */
 import type { HostImplementations } from '../capabilities/host-imports.js';
 import type { PluginServices } from '../services/services.js';
-import type { Bound, Entry, HookStats, PluginHostEvent, PluginHostOptions } from './types.js';
+import type { Bound, Entry, HookSpec, HookStats, OperationSpec, PluginHostEvent, PluginHostOptions } from './types.js';
 import type { PluginHostListener } from './events.js';
 import { opKey, statsOf } from './dispatch.js';
 import { exportsTarget } from './lifecycle.js';
@@ -21,7 +21,13 @@ export function hostTables(services: PluginServices | undefined, name: string, b
 }
 
 /** `entry`'s function for `target`, counted in `stats` (the dispatcher bumps `stats.calls`; services read it when asked). */
-export function boundOf(services: PluginServices | undefined, entry: Entry, target: string, stats: HookStats): Bound {
+export function boundOf(services: PluginServices | undefined, entry: Entry, spec: HookSpec | OperationSpec, stats: HookStats): Bound {
+  const target = spec.target;
+  if (spec.async === true) {
+    // Async hooks: calls are counted by the dispatcher (services read them); no latency sampling or error codes yet.
+    const fn = entry.plugin.fnAsync(target);
+    return { entry, fn, timed: fn, sample: NEVER_TIMED, failed: null, stats };
+  }
   if (services === undefined) {
     const fn = entry.plugin.fn(target);
     return { entry, fn, timed: fn, sample: NEVER_TIMED, failed: null, stats };
@@ -46,12 +52,12 @@ export function rebindLists(entries: readonly Entry[], options: PluginHostOption
   const { services } = options;
   for (const [name, spec] of Object.entries(options.hooks ?? {})) {
     const serving = spec.optional === true ? entries.filter((e) => exportsTarget(e.plugin, spec.target)) : entries;
-    slot(name).list = serving.map((entry) => boundOf(services, entry, spec.target, statsOf(entry, name)));
+    slot(name).list = serving.map((entry) => boundOf(services, entry, spec, statsOf(entry, name)));
   }
   for (const [name, spec] of Object.entries(options.operations ?? {})) {
     for (const at of ['before', 'define', 'after'] as const) {
       const anchored = entries.filter((e) => e.anchors.some((a) => a.operation === name && a.at === at));
-      slot(opKey(name, at)).list = anchored.map((entry) => boundOf(services, entry, spec.target, statsOf(entry, name)));
+      slot(opKey(name, at)).list = anchored.map((entry) => boundOf(services, entry, spec, statsOf(entry, name)));
     }
   }
 }

@@ -32,12 +32,20 @@ export interface HookSpec {
    * and dispatch passes such a plugin by. Default false: every plugin must export it.
    */
   readonly optional?: boolean;
+  /**
+   * Dispatch through each plugin's `fnAsync`: `host.hook(name)` returns a
+   * Promise; `parallel` and `collect` call their plugins concurrently. Needed
+   * for plugins that import async host functions. Default false.
+   */
+  readonly async?: boolean;
 }
 
 export interface OperationSpec {
   /** The export a plugin anchored to this operation provides. */
   readonly target: string;
   readonly onError?: FailurePolicy;
+  /** Call anchored plugins through `fnAsync`: `host.operation(…)` returns a Promise. Default false. */
+  readonly async?: boolean;
 }
 
 export type AnchorPosition = 'before' | 'define' | 'after';
