@@ -138,6 +138,20 @@ describe('waterfall over result<T, E> and option<T> across JS, C and WAT plugins
     expect(host.run('maybe', 1000)).toBeNull(); // the JS plugin declines first
     expect(host.run('maybeSkip', 1000)).toBe(1000); // every plugin declines: the fed value comes out
   });
+
+  it('isolated plugins of each language feed the same way', async () => {
+    const iso = new PluginHost({ contract: steps.contract, cache, hooks: HOOKS, logger: () => {}, isolate: true });
+    try {
+      await iso.load(js, { name: 'add1-js', priority: 3 });
+      await iso.load(c, { name: 'times10-c', priority: 2 });
+      await iso.load(wat, { name: 'add2-wat', priority: 1 });
+      expect(iso.plugins().every((p) => p.isolated)).toBe(true);
+      expect([iso.run('step', 1), iso.run('step', 49), iso.run('step', 1000), iso.run('maybe', 49), iso.run('maybeSkip', 49)])
+        .toEqual([{ tag: 'ok', val: 22 }, { tag: 'err', val: 'big' }, { tag: 'err', val: 'big' }, null, 52]);
+    } finally {
+      iso.close();
+    }
+  }, 120_000);
 });
 
 describe('optional hooks across JS, C and WAT plugins', () => {
