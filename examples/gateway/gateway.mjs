@@ -1,0 +1,194 @@
+// The example gateway: node:http in front of an upstream, every request through the plugins in
+// one directory (PluginHost + HostServices). Filters decide (bail: deny / redirect / pass), the
+// upstream answers, shapers rewrite the response (waterfall), observers see it (parallel).
+// GET /metrics (Prometheus text) and GET /plugins (JSON) are the gateway's own.
+import http from 'node:http';
+import { HostServices, JournalKvStore, PluginHost, jsonLineLogger, loadContract } from '../../dist/index.js';
+
+const METHODS = new Map([['GET', 'get'], ['HEAD', 'head'], ['POST', 'post'], ['PUT', 'put'], ['DELETE', 'delete'], ['PATCH', 'patch'], ['OPTIONS', 'options']]);
+/** Largest request or upstream body the gateway buffers (the plugins see bodies whole). */
+const MAX_BODY_BYTES = 1 << 20;
+/** Headers the gateway sets itself on the way out; an upstream's copy would be stale once shaped. */
+const HOP_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
+
+const HOOKS = {
+  check: { target: 'filter#check', kind: 'bail', pass: { tag: 'pass' }, optional: true, async: true },
+  shape: { target: 'shaper#shape', kind: 'waterfall', optional: true, onError: 'skip' },
+  observe: { target: 'observer#observe', kind: 'parallel', optional: true },
+};
+
+/** Listens on loopback; resolves with the bound port. */
+function listen(server, port = 0) {
+  return new Promise((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolveListen(server.address().port));
+  });
+}
+
+function readBody(stream) {
+  return new Promise((resolveBody, reject) => {
+    const chunks = [];
+    let size = 0;
+    stream.on('data', (c) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) { stream.destroy(); reject(new Error(`body over ${MAX_BODY_BYTES} bytes`)); return; }
+      chunks.push(c);
+    });
+    stream.on('end', () => resolveBody(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+/** The upstream: echoes what it was asked, as JSON. */
+export async function startUpstream() {
+  const server = http.createServer(async (req, res) => {
+    const body = await readBody(req).catch(() => Buffer.alloc(0));
+    res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'echo' });
+    res.end(JSON.stringify({ upstream: 'echo', method: req.method, url: req.url, bytes: body.length }));
+  });
+  return { server, port: await listen(server) };
+}
+
+/** The auth service the auth plugin's host function asks: 200 for a live token, 403 otherwise. */
+export async function startAuthService(tokens) {
+  const server = http.createServer((req, res) => {
+    const token = new URL(req.url ?? '/', 'http://auth').searchParams.get('token') ?? '';
+    res.writeHead(tokens.has(token) ? 200 : 403).end();
+  });
+  return { server, port: await listen(server) };
+}
+
+/** The host's `auth.valid-token`: an async host function (a loopback HTTP call, bounded). */
+function tokenChecker(authPort) {
+  return async (token) => {
+    const r = await fetch(`http://127.0.0.1:${authPort}/check?token=${encodeURIComponent(token)}`, { signal: AbortSignal.timeout(2000) });
+    return r.status === 200;
+  };
+}
+
+function toWitRequest(id, req, path, query, body) {
+  const headers = Object.entries(req.headersDistinct).map(([name, values]) => ({ name, values }));
+  return {
+    id, method: METHODS.get(req.method ?? ''), path, query, headers, body: new Uint8Array(body),
+    client: { tls: false, authenticated: false, internal: req.socket.remoteAddress === '127.0.0.1', bot: false },
+    receivedAtMs: BigInt(Date.now()),
+  };
+}
+
+function proxy(upstreamPort, req, path, query, body) {
+  return new Promise((resolveProxy, reject) => {
+    const headers = { ...req.headers, host: `127.0.0.1:${upstreamPort}` };
+    const out = http.request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: query === null ? path : `${path}?${query}`, headers, timeout: 5000 }, (res) => {
+      readBody(res).then((data) => resolveProxy({
+        status: res.statusCode ?? 502,
+        headers: Object.entries(res.headersDistinct).filter(([n]) => !HOP_HEADERS.has(n)).map(([name, values]) => ({ name, values })),
+        body: new Uint8Array(data),
+        cache: { noStore: false, private: false, immutable: false },
+      }), reject);
+    });
+    out.on('timeout', () => out.destroy(new Error('upstream timed out')));
+    out.on('error', reject);
+    out.end(body);
+  });
+}
+
+function plainResponse(status, text) {
+  return {
+    status, headers: [{ name: 'content-type', values: ['text/plain; charset=utf-8'] }],
+    body: new TextEncoder().encode(`${text}\n`), cache: { noStore: true, private: false, immutable: false },
+  };
+}
+
+function cacheControl(cache) {
+  const parts = [cache.noStore && 'no-store', cache.private && 'private', cache.immutable && 'immutable'].filter(Boolean);
+  return parts.length === 0 ? null : parts.join(', ');
+}
+
+function send(res, response) {
+  const headers = {};
+  for (const h of response.headers) headers[h.name] = h.values.length === 1 ? h.values[0] : [...h.values];
+  const cc = cacheControl(response.cache);
+  if (cc !== null) headers['cache-control'] = cc;
+  headers['content-length'] = String(response.body.length);
+  res.writeHead(response.status, headers);
+  res.end(response.body);
+}
+
+/** JSON with bigints as strings (plugin stats hold some). */
+function json(value) {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2);
+}
+
+/**
+ * Starts upstream, auth service and gateway. `onLog(record)` gets every structured log record
+ * (plugin lines tagged with plugin, version and hook; witplug's own with source "witplug").
+ */
+export async function startGateway({ pluginDir, port = 0, tokens = ['demo-token'], kvJournal, onLog = () => {} }) {
+  const upstream = await startUpstream();
+  const auth = await startAuthService(new Set(tokens));
+  const logger = jsonLineLogger((line) => onLog(JSON.parse(line)));
+  const services = new HostServices({ logger, ...(kvJournal === undefined ? {} : { kv: new JournalKvStore(kvJournal) }) });
+  const contract = await loadContract(new URL('./.build/contract', import.meta.url).pathname, 'gateway-host');
+  const host = new PluginHost({
+    contract, hooks: HOOKS, services,
+    host: { 'witplug:gateway/auth@0.1.0': { 'valid-token': tokenChecker(auth.port) } },
+    limits: { timeoutMs: 3000 },
+    manifestPolicy: { priority: { min: 0, max: 100 }, isolate: true },
+  });
+  const { loaded, failed } = await host.loadDir(pluginDir);
+  const check = host.hook('check');
+  const shape = host.hook('shape');
+  const observe = host.hook('observe');
+  let nextId = 0n;
+
+  async function handle(req, res) {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    if (url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': services.metrics.registry.contentType }).end(await services.metrics.prometheus());
+      return;
+    }
+    if (url.pathname === '/plugins') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(json(services.pluginsReport(host)));
+      return;
+    }
+    if (!METHODS.has(req.method ?? '')) {
+      res.writeHead(405, { allow: [...METHODS.keys()].join(', ') }).end();
+      return;
+    }
+    const path = decodeURIComponent(url.pathname);
+    const query = url.search === '' ? null : url.search.slice(1);
+    const witReq = toWitRequest(nextId++, req, path, query, await readBody(req));
+    let response;
+    try {
+      const decision = await check(witReq);
+      if (decision.tag === 'deny') response = plainResponse(decision.val.status, decision.val.reason);
+      else if (decision.tag === 'redirect') {
+        response = plainResponse(decision.val.permanent ? 308 : 307, `see ${decision.val.location}`);
+        response.headers.push({ name: 'location', values: [decision.val.location] });
+      } else response = await proxy(upstream.port, req, path, query, witReq.body);
+    } catch (e) {
+      // A failing filter fails closed; an unreachable upstream is the upstream's fault.
+      const code = e && typeof e === 'object' && 'code' in e ? String(e.code) : 'UPSTREAM';
+      response = plainResponse(code === 'UPSTREAM' ? 502 : 503, `gateway: ${code}`);
+    }
+    response = shape(witReq, response);
+    send(res, response);
+    observe(witReq, response.status, process.hrtime.bigint() - started);
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' }).end(`${e instanceof Error ? e.message : String(e)}\n`);
+      else res.destroy();
+    });
+  });
+  const bound = await listen(server, port);
+  return {
+    url: `http://127.0.0.1:${bound}`, host, services, loaded, failed,
+    async close() {
+      await Promise.all([server, upstream.server, auth.server].map((s) => new Promise((r) => { s.closeAllConnections?.(); s.close(() => r()); })));
+      await host.close();
+    },
+  };
+}
