@@ -29,7 +29,7 @@ const STAMP_FORMAT = 1;
  */
 export const PLUGINS = {
   auth: { priority: 100, isolate: true },
-  'rate-limit': { priority: 50, config: { limit: '5', 'window-ms': '60000' } },
+  'rate-limit': { priority: 50, config: { limit: '5', 'window-ms': '3600000' } },
   headers: {},
   'access-log': {},
   bad: {},

@@ -1,0 +1,182 @@
+/**
+ * The example gateway (examples/gateway) end to end: started as `npm run gateway` starts it, in a
+ * child process on an ephemeral loopback port, each plugin's effect asserted through real HTTP.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const MAIN = join(import.meta.dirname, '..', 'examples', 'gateway', 'main.mjs');
+const MANIFESTS = join(import.meta.dirname, '..', 'examples', 'gateway', '.build', 'plugins');
+/** A cold start builds the plugins (the JavaScript one takes ~20 s) and compiles them. */
+const START_BOUND_MS = 240_000;
+
+interface Gateway { child: ChildProcess; url: string; output: () => string }
+
+const work = mkdtempSync(join(tmpdir(), 'witplug-gateway-'));
+const journal = join(work, 'kv.journal');
+const running: ChildProcess[] = [];
+
+function start(): Promise<Gateway> {
+  const child = spawn(process.execPath, [MAIN, '--port', '0', '--kv-journal', journal], {
+    env: { ...process.env, WITPLUG_CACHE_DIR: join(work, 'cache'), CI: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start in ${START_BOUND_MS} ms:\n${out}\n${err}`)), START_BOUND_MS);
+    const onData = (): void => {
+      const m = /gateway listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m === null) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      resolve({ child, url: m[1]!, output: () => out });
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`gateway exited (${String(code)}) before listening:\n${out}\n${err}`)); });
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => { clearTimeout(force); resolve(); });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Waits (bounded) until `probe` holds on the gateway's output. */
+async function eventually(output: () => string, probe: RegExp, boundMs = 10_000): Promise<string> {
+  const until = Date.now() + boundMs;
+  for (;;) {
+    const m = probe.exec(output());
+    if (m !== null) return m[0];
+    if (Date.now() > until) throw new Error(`no ${String(probe)} in the gateway's output:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function get(url: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, { headers, redirect: 'manual', signal: AbortSignal.timeout(15_000) });
+}
+
+/** Prometheus text exposition: every sample line as name, labels and value; comments checked for form. */
+function parsePrometheus(text: string): { name: string; labels: Record<string, string>; value: number }[] {
+  const samples = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith('#')) { expect(line).toMatch(/^# (HELP|TYPE) [a-zA-Z_:][\w:]* /); continue; }
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    expect(m, `sample line: ${line}`).not.toBeNull();
+    const labels: Record<string, string> = {};
+    for (const [, k, v] of (m![2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k!] = v!;
+    samples.push({ name: m![1]!, labels, value: Number(m![3]) });
+  }
+  return samples;
+}
+
+const token = { authorization: 'Bearer demo-token' };
+/** The rate limiter's manifest, as the gateway's start-up built it. */
+let limiter: { config: { limit: string; 'window-ms': string } };
+
+/**
+ * Runs `fn` so that it starts and ends in one of the rate limiter's windows (counts restart in a
+ * new one): once more when a window boundary fell inside the first run.
+ */
+async function inOneWindow<T>(fn: () => Promise<T>): Promise<T> {
+  const windowMs = Number(limiter.config['window-ms']);
+  const before = Math.floor(Date.now() / windowMs);
+  const first = await fn();
+  return Math.floor(Date.now() / windowMs) === before ? first : fn();
+}
+let gw: Gateway;
+
+beforeAll(async () => {
+  gw = await start();
+  limiter = JSON.parse(readFileSync(join(MANIFESTS, 'rate-limit.json'), 'utf8')) as typeof limiter;
+}, START_BOUND_MS + 10_000);
+afterAll(async () => {
+  await Promise.all(running.map(stop));
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('examples/gateway', () => {
+  it('the auth filter denies without a valid token and passes with one, through its async token check', async () => {
+    const none = await get(`${gw.url}/hello`);
+    expect(none.status).toBe(401);
+    expect(await none.text()).toMatch(/missing bearer token/);
+    const wrong = await get(`${gw.url}/hello`, { authorization: 'Bearer not-a-token' });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toMatch(/invalid bearer token/);
+    const pass = await get(`${gw.url}/hello`, { ...token, 'x-client-id': 'auth-case' });
+    expect(pass.status).toBe(200);
+    expect(JSON.parse(await pass.text())).toMatchObject({ upstream: 'echo', url: '/hello' });
+    const redirect = await get(`${gw.url}/old/page`);
+    expect(redirect.status).toBe(307);
+    expect(redirect.headers.get('location')).toBe('/new/page');
+  });
+
+  it('the rate limiter answers 429 once its quota is used, per client', async () => {
+    const limit = Number(limiter.config.limit);
+    const statuses = await inOneWindow(async () => {
+      const seen: number[] = [];
+      const client = { ...token, 'x-client-id': `quota-case-${Date.now()}` };
+      for (let i = 0; i <= limit; i++) seen.push((await get(`${gw.url}/quota`, client)).status);
+      return seen;
+    });
+    expect(statuses).toEqual([...Array.from({ length: limit }, () => 200), 429]);
+    // Another client has its own count.
+    expect((await get(`${gw.url}/quota`, { ...token, 'x-client-id': 'other-client' })).status).toBe(200);
+  });
+
+  it('the header shaper shapes every response, denials included', async () => {
+    expect((await get(`${gw.url}/shaped`, { ...token, 'x-client-id': 'shaper-case' })).headers.get('x-gateway')).toBe('witplug');
+    expect((await get(`${gw.url}/shaped`)).headers.get('x-gateway')).toBe('witplug');
+  });
+
+  it('the access-log observer logs each completed request with its status and latency', async () => {
+    await get(`${gw.url}/observed-path`, { ...token, 'x-client-id': 'observer-case' });
+    const line = await eventually(gw.output, /\[access-log observer#observe\] access GET \/observed-path (\d+) (\d+)us/);
+    expect(line).toMatch(/ 200 \d+us$/);
+  });
+
+  it('serves /metrics as Prometheus text with per-plugin, per-hook counters', async () => {
+    const res = await get(`${gw.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    const samples = parsePrometheus(await res.text());
+    const calls = samples.find((s) => s.name === 'witplug_hook_calls_total' && s.labels['plugin'] === 'access-log' && s.labels['hook'] === 'observer#observe');
+    expect(calls?.value).toBeGreaterThan(0);
+    expect(samples.find((s) => s.name === 'witplug_plugin_rejections_total' && s.labels['plugin'] === 'bad')?.value).toBe(1);
+  });
+
+  it('serves /plugins: the loaded plugins, and the bad one refused by the gate with its report', async () => {
+    const body = await (await get(`${gw.url}/plugins`)).json() as {
+      loaded: { name: string; isolated: boolean }[];
+      rejected: { name: string; error: { code: string; message: string }; report: { problems: { code: string; message: string }[] } }[];
+    };
+    expect(body.loaded.map((p) => p.name).sort()).toEqual(['access-log', 'auth', 'headers', 'rate-limit']);
+    const bad = body.rejected.find((r) => r.name === 'bad');
+    expect(bad?.error.code).toBe('REJECTED');
+    expect(bad?.error.message).toMatch(/witplug:gateway\/secrets/);
+    expect(bad?.report.problems.map((p) => p.code)).toContain('EXTRA_IMPORT');
+  });
+
+  it('keeps the rate limiter\'s counts across a restart with the journal store', async () => {
+    const statuses = await inOneWindow(async () => {
+      const client = { ...token, 'x-client-id': `restart-case-${Date.now()}` };
+      let status = 200;
+      for (let i = 0; i < 100 && status === 200; i++) status = (await get(`${gw.url}/r`, client)).status;
+      await stop(gw.child);
+      gw = await start();
+      return [status, (await get(`${gw.url}/r`, client)).status];
+    });
+    expect(statuses).toEqual([429, 429]);
+  }, START_BOUND_MS);
+});
