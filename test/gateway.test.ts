@@ -153,6 +153,9 @@ describe('examples/gateway', () => {
     const samples = parsePrometheus(await res.text());
     const calls = samples.find((s) => s.name === 'witplug_hook_calls_total' && s.labels['plugin'] === 'access-log' && s.labels['hook'] === 'observer#observe');
     expect(calls?.value).toBeGreaterThan(0);
+    // The filters run through an async hook (the auth plugin's token check awaits): counted too.
+    const checks = samples.find((s) => s.name === 'witplug_hook_calls_total' && s.labels['plugin'] === 'auth' && s.labels['hook'] === 'filter#check');
+    expect(checks?.value).toBeGreaterThan(0);
     expect(samples.find((s) => s.name === 'witplug_plugin_rejections_total' && s.labels['plugin'] === 'bad')?.value).toBe(1);
   });
 
