@@ -3,13 +3,15 @@
  * child process on an ephemeral loopback port, each plugin's effect asserted through real HTTP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProject } from '../src/authoring/build.js';
 
 const MAIN = join(import.meta.dirname, '..', 'examples', 'gateway', 'main.mjs');
-const MANIFESTS = join(import.meta.dirname, '..', 'examples', 'gateway', '.build', 'plugins');
+const EXAMPLE = join(import.meta.dirname, '..', 'examples', 'gateway');
+const MANIFESTS = join(EXAMPLE, '.build', 'plugins');
 /** A cold start builds the plugins (the JavaScript one takes ~20 s) and compiles them. */
 const START_BOUND_MS = 240_000;
 
@@ -19,8 +21,8 @@ const work = mkdtempSync(join(tmpdir(), 'witplug-gateway-'));
 const journal = join(work, 'kv.journal');
 const running: ChildProcess[] = [];
 
-function start(): Promise<Gateway> {
-  const child = spawn(process.execPath, [MAIN, '--port', '0', '--kv-journal', journal], {
+function start(extraArgs: readonly string[] = []): Promise<Gateway> {
+  const child = spawn(process.execPath, [MAIN, '--port', '0', '--kv-journal', journal, ...extraArgs], {
     env: { ...process.env, WITPLUG_CACHE_DIR: join(work, 'cache'), CI: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -181,5 +183,48 @@ describe('examples/gateway', () => {
       return [status, (await get(`${gw.url}/r`, client)).status];
     });
     expect(statuses).toEqual([429, 429]);
+  }, START_BOUND_MS);
+
+  it('reloads a plugin replaced in its watched directory, without a failed request', async () => {
+    // A gateway of its own over a copy of the plugin directory, and a second version of the shaper.
+    const dir = join(work, 'plugins');
+    cpSync(MANIFESTS, dir, { recursive: true });
+    const reloading = await start(['--plugins', dir]);
+    const project = join(work, 'headers-v2');
+    cpSync(join(EXAMPLE, 'plugins', 'headers'), project, { recursive: true });
+    const source = join(project, 'src', 'plugin.wat');
+    const text = readFileSync(source, 'utf8');
+    expect(text).toContain('"witplug"');
+    writeFileSync(source, text.replaceAll('"witplug"', '"v2-plug"')); // same length: the data layout holds
+    const v2 = await buildProject(project);
+
+    const seen = new Set<string | null>();
+    const failures: string[] = [];
+    let requests = 0;
+    let stopping = false;
+    const load = (async () => {
+      while (!stopping) {
+        requests++;
+        try {
+          const res = await get(`${reloading.url}/load`, { ...token, 'x-client-id': `load-${requests}` });
+          if (res.status !== 200) failures.push(`status ${res.status}`);
+          seen.add(res.headers.get('x-gateway'));
+          await res.arrayBuffer();
+        } catch (e) {
+          failures.push(String(e));
+        }
+      }
+    })();
+    const until = Date.now() + 30_000;
+    while (!seen.has('witplug') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    // Written aside and renamed in: the watcher never sees half a file.
+    cpSync(v2.path, join(dir, 'headers.wasm.tmp'));
+    renameSync(join(dir, 'headers.wasm.tmp'), join(dir, 'headers.wasm'));
+    while (!seen.has('v2-plug') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    stopping = true;
+    await load;
+    expect([...seen].sort(), reloading.output()).toEqual(['v2-plug', 'witplug']);
+    expect(failures).toEqual([]);
+    expect(requests).toBeGreaterThan(1);
   }, START_BOUND_MS);
 });

@@ -120,7 +120,7 @@ function json(value) {
 }
 
 /**
- * Starts upstream, auth service and gateway. `onLog(record)` gets every structured log record
+ * Starts upstream, auth service and gateway, which loads and watches `pluginDir`. `onLog(record)` gets every structured log record
  * (plugin lines tagged with plugin, version and hook; witplug's own with source "witplug").
  */
 export async function startGateway({ pluginDir, port = 0, tokens = ['demo-token'], kvJournal, onLog = () => {} }) {
@@ -136,6 +136,8 @@ export async function startGateway({ pluginDir, port = 0, tokens = ['demo-token'
     manifestPolicy: { priority: { min: 0, max: 100 }, isolate: true },
   });
   const { loaded, failed } = await host.loadDir(pluginDir);
+  // A changed <name>.wasm is reloaded, admitted first; a refused version leaves the old one serving.
+  services.watch(host, pluginDir);
   const check = host.hook('check');
   const shape = host.hook('shape');
   const observe = host.hook('observe');

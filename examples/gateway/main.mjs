@@ -1,22 +1,24 @@
 #!/usr/bin/env node
-// `npm run gateway [-- --port N] [-- --once] [-- --kv-journal <file>]`: builds the example plugins
-// if needed, starts upstream, auth service and gateway on loopback, sends a few requests and prints
+// `npm run gateway [-- --port N] [-- --once] [-- --kv-journal <file>] [-- --plugins <dir>]`: builds
+// the example plugins if needed (or serves a plugin directory of your own), starts upstream, auth
+// service and gateway on loopback, sends a few requests and prints
 // what each plugin did; then stays up printing its address (until Ctrl-C), or exits with --once.
 import { buildPlugins, DEFAULT_OUT } from './build-plugins.mjs';
 import { startGateway } from './gateway.mjs';
 
 function parseArgs(argv) {
-  const opts = { port: 0, once: false, kvJournal: undefined };
+  const opts = { port: 0, once: false, kvJournal: undefined, plugins: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--once') opts.once = true;
-    else if (a === '--port' || a === '--kv-journal') {
+    else if (a === '--port' || a === '--kv-journal' || a === '--plugins') {
       const v = argv[++i];
       if (v === undefined) throw new Error(`${a} needs a value`);
       if (a === '--kv-journal') opts.kvJournal = v;
+      else if (a === '--plugins') opts.plugins = v;
       else if (!/^\d+$/.test(v) || Number(v) > 65535) throw new Error(`--port must be 0–65535, got ${v}`);
       else opts.port = Number(v);
-    } else throw new Error(`unknown option ${a} (options: --port N, --once, --kv-journal <file>)`);
+    } else throw new Error(`unknown option ${a} (options: --port N, --once, --kv-journal <file>, --plugins <dir>)`);
   }
   return opts;
 }
@@ -37,12 +39,14 @@ const DEMO = [
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const quiet = !process.stderr.isTTY || process.env.CI !== undefined;
-  for (const line of await buildPlugins({ log: (l) => { if (!quiet) process.stderr.write(`${l}\n`); } })) console.log(`plugin ${line}`);
+  if (opts.plugins === undefined) {
+    for (const line of await buildPlugins({ log: (l) => { if (!quiet) process.stderr.write(`${l}\n`); } })) console.log(`plugin ${line}`);
+  }
 
   let pending = [];
   let live = false;
   const gateway = await startGateway({
-    pluginDir: DEFAULT_OUT, port: opts.port, ...(opts.kvJournal === undefined ? {} : { kvJournal: opts.kvJournal }),
+    pluginDir: opts.plugins ?? DEFAULT_OUT, port: opts.port, ...(opts.kvJournal === undefined ? {} : { kvJournal: opts.kvJournal }),
     onLog: (record) => { if (live) console.log(formatLog(record)); else pending.push(record); },
   });
   console.log(`loaded: ${gateway.loaded.map((p) => p.name).join(', ')}`);
