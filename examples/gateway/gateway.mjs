@@ -58,11 +58,25 @@ export async function startAuthService(tokens) {
   return { server, port: await listen(server) };
 }
 
-/** The host's `auth.valid-token`: an async host function (a loopback HTTP call, bounded). */
+/** How long the auth service's answer for a token is reused, and for how many tokens at most. */
+const TOKEN_TTL_MS = 10_000;
+const TOKEN_CACHE_MAX = 10_000;
+
+/**
+ * The host's `auth.valid-token`: an async host function (a loopback HTTP call, bounded). Answers
+ * are kept for TOKEN_TTL_MS: the auth plugin runs in one worker, one call at a time, so a service
+ * round trip on every request would bound the gateway's throughput by that round trip.
+ */
 function tokenChecker(authPort) {
+  const answers = new Map();
   return async (token) => {
+    const known = answers.get(token);
+    if (known !== undefined && known.until > Date.now()) return known.valid;
     const r = await fetch(`http://127.0.0.1:${authPort}/check?token=${encodeURIComponent(token)}`, { signal: AbortSignal.timeout(2000) });
-    return r.status === 200;
+    const valid = r.status === 200;
+    if (answers.size >= TOKEN_CACHE_MAX) answers.clear();
+    answers.set(token, { valid, until: Date.now() + TOKEN_TTL_MS });
+    return valid;
   };
 }
 

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// The example gateway under load, on loopback only and bounded in time:
+//   node bench/gateway.mjs [--duration <s per run, default 5>] [--connections <default 8>] [--without <plugin>,…]
+// Runs the gateway (examples/gateway/main.mjs) in a child process and drives it from here with
+// keep-alive connections in a closed loop (each connection sends its next request when the last
+// answered): 0 plugins, the 4 example plugins, and the 4 plugins with 20 hot reloads during the run.
+// Prints requests/s, p50/p99 latency and failed requests per run.
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const MAIN = join(REPO, 'examples', 'gateway', 'main.mjs');
+const BUILT = join(REPO, 'examples', 'gateway', '.build', 'plugins');
+const RELOADS = 20;
+
+function option(name, fallback) {
+  const at = process.argv.indexOf(name);
+  const v = at >= 0 ? Number(process.argv[at + 1]) : fallback;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
+  return v;
+}
+const durationMs = option('--duration', 5) * 1000;
+const connections = option('--connections', 8);
+/** `--without auth,access-log`: plugins left out of the "4 plugins" runs (to see what each costs). */
+const without = (() => { const at = process.argv.indexOf('--without'); return at >= 0 ? (process.argv[at + 1] ?? '').split(',') : []; })();
+
+/** Starts the gateway over `pluginDir`; resolves with its URL and a stop function. */
+function startGateway(pluginDir, cacheDir) {
+  const child = spawn(process.execPath, [MAIN, '--port', '0', '--plugins', pluginDir], {
+    env: { ...process.env, WITPLUG_CACHE_DIR: cacheDir, CI: '1' }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const stop = () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); });
+  return new Promise((resolveStart, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`gateway did not start:\n${out}`)); }, 120_000);
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      if (out.length < 1 << 16) out += d; // the access log keeps coming: kept only until the address
+      const m = /gateway listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
+      if (m !== null && timer.hasRef()) { clearTimeout(timer); timer.unref(); resolveStart({ port: Number(m[2]), stop }); }
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`gateway exited (${code}):\n${out}`)); });
+  });
+}
+
+/** One request on `agent`; resolves with its status (0 for a transport error). */
+function request(agent, port) {
+  return new Promise((done) => {
+    const req = http.request({ host: '127.0.0.1', port, path: '/bench', agent, headers: { authorization: 'Bearer demo-token', 'x-client-id': 'bench' }, timeout: 10_000 }, (res) => {
+      res.resume();
+      res.on('end', () => done(res.statusCode ?? 0));
+      res.on('error', () => done(0));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => done(0));
+    req.end();
+  });
+}
+
+/** `connections` closed loops for `durationMs`; `during(elapsedFraction)` is polled meanwhile. */
+async function load(port, during = null) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const latencies = [];
+  let failed = 0;
+  const until = performance.now() + durationMs;
+  const loop = async () => {
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      const status = await request(agent, port);
+      latencies.push(performance.now() - t0);
+      if (status !== 200) failed++;
+    }
+  };
+  const started = performance.now();
+  const side = during === null ? Promise.resolve() : during(until);
+  await Promise.all([...Array.from({ length: connections }, loop), side]);
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { requests: latencies.length, rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), failed };
+}
+
+/** Swaps headers.wasm between two versions RELOADS times, evenly over the run (written aside, renamed in). */
+function reloader(dir, versions) {
+  return async (until) => {
+    const every = (until - performance.now()) / (RELOADS + 1);
+    for (let i = 0; i < RELOADS; i++) {
+      await new Promise((r) => setTimeout(r, every));
+      writeFileSync(join(dir, 'headers.wasm.tmp'), versions[(i + 1) % 2]);
+      renameSync(join(dir, 'headers.wasm.tmp'), join(dir, 'headers.wasm'));
+    }
+  };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'witplug-bench-gateway-'));
+try {
+  const empty = join(work, 'none');
+  cpSync(BUILT, join(work, 'four'), { recursive: true });
+  for (const name of ['bad', ...without]) rmSync(join(work, 'four', `${name}.wasm`), { force: true });
+  // One client, a limit no run reaches: the limiter counts every request without refusing one.
+  const limiter = join(work, 'four', 'rate-limit.json');
+  const manifest = JSON.parse(readFileSync(limiter, 'utf8'));
+  writeFileSync(limiter, JSON.stringify({ ...manifest, config: { ...manifest.config, limit: '1000000000' } }));
+  mkdirSync(empty);
+  // The second version of the shaper: the same bytes with one custom section more (a different hash, a real reload).
+  const v1 = readFileSync(join(BUILT, 'headers.wasm'));
+  const v2 = Buffer.concat([v1, Buffer.from([0, 6, 5, ...Buffer.from('bench')])]);
+
+  const rows = [];
+  const runs = [['0 plugins', empty, null], [`${4 - without.length} plugins`, join(work, 'four'), null]];
+  if (!without.includes('headers')) runs.push([`${4 - without.length} plugins, ${RELOADS} reloads`, join(work, 'four'), 'reload']);
+  for (const [label, dir, during] of runs) {
+    const gw = await startGateway(dir, join(work, 'cache'));
+    try {
+      const agent = new http.Agent({ keepAlive: true });
+      for (let i = 0; i < 200; i++) await request(agent, gw.port); // warm-up: first calls, JIT
+      agent.destroy();
+      rows.push({ label, ...(await load(gw.port, during === 'reload' ? reloader(dir, [v1, v2]) : null)) });
+    } finally {
+      await gw.stop();
+    }
+  }
+  console.log(`\n${connections} connections, ${durationMs / 1000} s per run, loopback, node ${process.version}\n`);
+  console.log('| run | requests/s | p50 ms | p99 ms | failed |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.label} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.failed} / ${r.requests} |`);
+  const [none, four] = rows;
+  console.log(`\nper request, plugins over none: p50 +${(four.p50 - none.p50).toFixed(3)} ms, p99 +${(four.p99 - none.p99).toFixed(3)} ms`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
