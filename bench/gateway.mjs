@@ -10,9 +10,10 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, write
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { startGateway: startInProcess } = await import(pathToFileURL(join(REPO, 'examples', 'gateway', 'gateway.mjs')).href);
 const MAIN = join(REPO, 'examples', 'gateway', 'main.mjs');
 const BUILT = join(REPO, 'examples', 'gateway', '.build', 'plugins');
 const RELOADS = 20;
@@ -96,6 +97,34 @@ function reloader(dir, versions) {
   };
 }
 
+/** Each hook's dispatch, timed in this process over `calls` calls after a warm-up. */
+async function hookCosts(pluginDir, cacheDir, calls = 2000) {
+  process.env.WITPLUG_CACHE_DIR = cacheDir;
+  const gw = await startInProcess({ pluginDir, onLog: () => {} });
+  try {
+    const check = gw.host.hook('check');
+    const shape = gw.host.hook('shape');
+    const observe = gw.host.hook('observe');
+    const req = {
+      id: 1n, method: 'get', path: '/bench', query: null, body: new Uint8Array(), receivedAtMs: BigInt(Date.now()),
+      headers: [{ name: 'authorization', values: ['Bearer demo-token'] }, { name: 'x-client-id', values: ['bench'] }],
+      client: { tls: false, authenticated: false, internal: false, bot: false },
+    };
+    const resp = { status: 200, headers: [{ name: 'content-type', values: ['application/json'] }], body: new Uint8Array(55), cache: { noStore: false, private: false, immutable: false } };
+    const hooks = [['check (async bail)', () => check(req)], ['shape (waterfall)', () => shape(req, resp)], ['observe (parallel)', () => observe(req, 200, 1000n)]];
+    const out = [];
+    for (const [name, call] of hooks) {
+      for (let i = 0; i < 200; i++) await call();
+      const t0 = performance.now();
+      for (let i = 0; i < calls; i++) await call();
+      out.push([name, ((performance.now() - t0) / calls) * 1000]);
+    }
+    return out;
+  } finally {
+    await gw.close();
+  }
+}
+
 const work = mkdtempSync(join(tmpdir(), 'witplug-bench-gateway-'));
 try {
   const empty = join(work, 'none');
@@ -129,6 +158,10 @@ try {
   console.log('|---|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.label} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.failed} / ${r.requests} |`);
   const [none, four] = rows;
+  console.log(`\nper hook, in process (the gateway's own dispatch functions, no HTTP; µs per dispatch over every plugin serving it):\n`);
+  console.log('| hook | µs |');
+  console.log('|---|---:|');
+  for (const [hook, us] of await hookCosts(join(work, 'four'), join(work, 'cache'))) console.log(`| ${hook} | ${us.toFixed(1)} |`);
   console.log(`\nper request, plugins over none: p50 +${(four.p50 - none.p50).toFixed(3)} ms, p99 +${(four.p99 - none.p99).toFixed(3)} ms`);
 } finally {
   rmSync(work, { recursive: true, force: true });
