@@ -1,6 +1,7 @@
 /**
  * Host services with `async: true` hooks: the services' metrics count the calls an async hook
- * makes, as they count a sync hook's (per plugin and hook, in stats and Prometheus text).
+ * makes, as they count a sync hook's (per plugin and hook, in stats and Prometheus text), and
+ * its failures by code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -60,5 +61,23 @@ describe('host services with async hooks', () => {
     expect(host.plugins()[0]?.stats['go']?.calls).toBe(calls);
     expect(services.metrics.stats()['adder']?.hooks['hooks#plus']?.calls).toBe(calls);
     expect(await services.metrics.prometheus()).toMatch(new RegExp(`witplug_hook_calls_total\\{plugin="adder",hook="hooks#plus"\\} ${calls}\\n`));
+  });
+
+  it('a failing async hook call is counted by its code (HOST_ERROR from a rejected host promise)', async () => {
+    const services = new HostServices();
+    const host = new PluginHost({
+      contract, cache, services, hooks: { go: { target: 'hooks#plus', kind: 'parallel', async: true, onError: 'skip' } }, logger: () => {},
+      host: { 'test:svcasync/store': { fetch: async (n: number) => { if (n > 1) throw new Error('store down'); return n; } } },
+    });
+    hosts.push(host);
+    await host.load(plugin, { name: 'adder', isolate: true });
+    const go = host.hook('go') as (n: number) => Promise<unknown>;
+    await go(0);
+    await go(5);
+    await go(6);
+    const hook = services.metrics.stats()['adder']?.hooks['hooks#plus'];
+    expect(hook?.calls).toBe(3);
+    expect(hook?.errors).toEqual({ HOST_ERROR: 2 });
+    expect(await services.metrics.prometheus()).toMatch(/witplug_hook_errors_total\{plugin="adder",hook="hooks#plus",code="HOST_ERROR"\} 2\n/);
   });
 });
