@@ -128,32 +128,34 @@ export class Channel {
   }
 
   /**
-   * The host's side of a start: waits until the worker leaves IDLE (READY or
-   * LOAD_FAILED) or dies. The start may first wait in the supervisor's queue
-   * (at most until `queueDeadline`); `startMs` counts from when it began.
+   * The host's side of a start: waits until the worker leaves `state` (IDLE;
+   * HOST_DONE after serving a host call the plugin's start made) for READY,
+   * LOAD_FAILED or a host call, or dies. The start may first wait in the
+   * supervisor's queue (at most until `queueDeadline`); `startMs` counts from
+   * when it began.
    */
-  waitForStart(queueDeadline: number, startMs: number, probe?: LivenessProbe): StartWaitResult {
+  waitForStart(queueDeadline: number, startMs: number, probe?: LivenessProbe, state: number = State.IDLE): StartWaitResult {
     const start = { deadline: queueDeadline, begun: false };
     for (;;) {
-      const step = this.#startStep(start, startMs);
+      const step = this.#startStep(start, startMs, state);
       if ('done' in step) return step.done;
-      if (Atomics.wait(this.ctrl, 0, State.IDLE, step.sleep) === 'timed-out') probe?.();
+      if (Atomics.wait(this.ctrl, 0, state, step.sleep) === 'timed-out') probe?.();
     }
   }
 
   /** waitForStart without blocking the thread (the host's event loop keeps running). */
-  async waitForStartAsync(queueDeadline: number, startMs: number): Promise<StartWaitResult> {
+  async waitForStartAsync(queueDeadline: number, startMs: number, state: number = State.IDLE): Promise<StartWaitResult> {
     const start = { deadline: queueDeadline, begun: false };
     for (;;) {
-      const step = this.#startStep(start, startMs);
+      const step = this.#startStep(start, startMs, state);
       if ('done' in step) return step.done;
-      const w = waitAsync(this.ctrl, 0, State.IDLE, step.sleep);
+      const w = waitAsync(this.ctrl, 0, state, step.sleep);
       if (w.async) await w.value;
     }
   }
 
-  #startStep(start: { deadline: number; begun: boolean }, startMs: number): StartStep {
-    if (Atomics.load(this.ctrl, 0) !== State.IDLE) return { done: 'changed' };
+  #startStep(start: { deadline: number; begun: boolean }, startMs: number, state: number): StartStep {
+    if (Atomics.load(this.ctrl, 0) !== state) return { done: 'changed' };
     if (this.dead) return { done: 'dead' };
     if (!start.begun && this.begun) {
       start.begun = true;

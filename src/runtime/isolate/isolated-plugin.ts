@@ -14,12 +14,12 @@
  * Fuel, memory and output caps are enforced inside the worker by the same
  * instrumentation as in-process; the worker's JS heap is capped from
  * `maxMemoryMb` (resourceLimits). Failures count towards DISABLED on the
- * host side, so a plugin that keeps timing out is disabled like one that
- * keeps trapping.
+ * host side, so a plugin that keeps timing out is disabled like one that keeps trapping.
  */
 import type { ResourceLimits } from 'node:worker_threads';
 import { Channel, State, type CallOutcome, type StartWaitResult, type WaitResult } from './channel.js';
 import { HostCallServer, UNSETTLED } from './host-call-server.js';
+import { waitForLoad, waitForLoadAsync } from './start-wait.js';
 import type { HostCaller } from '../capabilities/host-caller.js';
 import type { PluginInstance } from '../instance/surface.js';
 import { probeSupervisor, spawnWorker, terminateWorker } from './supervisor-client.js';
@@ -117,7 +117,7 @@ export class IsolatedPlugin implements PluginInstance {
     // A start the supervisor thread's death cut short is no doing of the plugin's: it is tried once more, under a new supervisor.
     for (let tries = 2; ; tries--) {
       const slot = p.#spawn(false);
-      const waited = await keptAlive(slot.channel.waitForStartAsync(performance.now() + START_QUEUE_MS, STARTUP_MS), START_QUEUE_MS + STARTUP_MS + 1_000);
+      const waited = await keptAlive(waitForLoadAsync(slot.channel, p.#server, START_QUEUE_MS, STARTUP_MS), START_QUEUE_MS + STARTUP_MS + 1_000);
       if (waited === 'dead' && slot.supervisorLost && tries > 1) continue;
       p.#loaded(slot, waited ?? 'timeout', false);
       return p;
@@ -291,13 +291,13 @@ export class IsolatedPlugin implements PluginInstance {
   /** The current worker, once it has loaded the plugin (a replacement may still be loading: startup has its own bounds). */
   #readySlot(): Slot {
     const slot = this.#liveSlot();
-    if (!slot.ready) this.#loaded(slot, slot.channel.waitForStart(performance.now() + START_QUEUE_MS, STARTUP_MS, probeSupervisor), true);
+    if (!slot.ready) this.#loaded(slot, waitForLoad(slot.channel, this.#server, START_QUEUE_MS, STARTUP_MS, probeSupervisor), true);
     return slot;
   }
 
   async #readySlotAsync(): Promise<Slot> {
     const slot = this.#liveSlot();
-    if (!slot.ready) this.#loaded(slot, await slot.channel.waitForStartAsync(performance.now() + START_QUEUE_MS, STARTUP_MS), true);
+    if (!slot.ready) this.#loaded(slot, await waitForLoadAsync(slot.channel, this.#server, START_QUEUE_MS, STARTUP_MS), true);
     return slot;
   }
 
