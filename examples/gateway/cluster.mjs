@@ -48,9 +48,10 @@ export async function runWorker() {
 
 /**
  * In the primary: starts upstream and auth service, forks `workers` gateways and waits (bounded)
- * until each is ready. `onLog(worker, record)` gets the workers' log records.
+ * until each is ready. `onLog(worker, record)` gets the workers' log records; `onWorkerExit(worker,
+ * code, running)` hears of a ready worker that exited unasked (it is not replaced).
  */
-export async function startCluster({ workers, pluginDir, port = 0, tokens = ['demo-token'], kvJournal, onLog = () => {} }) {
+export async function startCluster({ workers, pluginDir, port = 0, tokens = ['demo-token'], kvJournal, onLog = () => {}, onWorkerExit = () => {} }) {
   const upstream = await startUpstream();
   const auth = await startAuthService(new Set(tokens));
   const children = [];
@@ -68,7 +69,9 @@ export async function startCluster({ workers, pluginDir, port = 0, tokens = ['de
   }
   const closeServices = () => Promise.all([upstream.server, auth.server].map((s) => new Promise((r) => { s.closeAllConnections?.(); s.close(() => r()); })));
   /** Stops every worker (bounded), then the services; resolves with true when all workers exited cleanly. */
+  let closing = false;
   const close = async () => {
+    closing = true;
     const exits = children.map((child) => new Promise((resolveExit) => {
       if (child.process.exitCode !== null || child.process.signalCode !== null) { resolveExit(child.process.exitCode === 0); return; }
       const force = setTimeout(() => child.process.kill('SIGKILL'), STOP_BOUND_MS);
@@ -87,5 +90,10 @@ export async function startCluster({ workers, pluginDir, port = 0, tokens = ['de
     await close();
     throw e;
   }
+  let running = children.length;
+  children.forEach((child, i) => child.once('exit', (code, signal) => {
+    running--;
+    if (!closing) onWorkerExit(reports[i].worker, code ?? signal, running);
+  }));
   return { url: reports[0].url, workers: reports, children, close };
 }

@@ -74,7 +74,11 @@ async function main() {
     for (const { name, error } of single.failed) console.log(`rejected: ${name}: [${error.code}] ${error.message}`);
     gateway = { url: single.url, close: async () => { await single.close(); return true; } };
   } else {
-    gateway = await startCluster({ ...common, workers: opts.workers, onLog: (worker, record) => onLog(record, worker) });
+    const onWorkerExit = (worker, code, running) => {
+      console.error(`gateway: worker ${worker} exited (${code}); ${running} still serving`);
+      if (running === 0) gateway.close().then(() => process.exit(1), () => process.exit(1));
+    };
+    gateway = await startCluster({ ...common, workers: opts.workers, onLog: (worker, record) => onLog(record, worker), onWorkerExit });
     const [first] = gateway.workers;
     console.log(`workers: ${gateway.workers.map((w) => `${w.worker} (pid ${w.pid})`).join(', ')} on ${gateway.url}`);
     console.log(`loaded: ${first.loaded.join(', ')}`);
@@ -103,8 +107,8 @@ async function main() {
     return;
   }
   live = true;
-  const scope = opts.workers === 0 ? '' : ` on ${opts.workers} workers; /metrics and /plugins answer for the worker that serves them`;
-  console.log(`gateway listening on ${gateway.url} (GET /metrics, GET /plugins${scope}; Ctrl-C to stop)`);
+  const scope = opts.workers === 0 ? '' : `${opts.workers} workers, each answering for itself; `;
+  console.log(`gateway listening on ${gateway.url} (${scope}GET /metrics, GET /plugins; Ctrl-C to stop)`);
   const stop = () => { gateway.close().then((clean) => process.exit(clean ? 0 : 1), () => process.exit(1)); };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
