@@ -2,12 +2,12 @@
 // The example gateway under load, on loopback only and bounded in time:
 //   node bench/gateway.mjs [--duration <s per run, default 5>] [--connections <default 8>] [--without <plugin>,…]
 // Runs the gateway (examples/gateway/main.mjs) in a child process and drives it from here with
-// keep-alive connections in a closed loop (each connection sends its next request when the last
-// answered): 0 plugins, the 4 example plugins, and the 4 plugins with 20 hot reloads during the run.
-// Prints requests/s, p50/p99 latency and failed requests per run.
+// autocannon (keep-alive connections, each sending its next request when the last answered):
+// 0 plugins, the 4 example plugins, the 4 plugins with 20 hot reloads during the run, and the 4
+// plugins on 2 cluster workers. Prints requests/s, p50/p99 latency and failed requests per run.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,6 +17,17 @@ const { startGateway: startInProcess } = await import(pathToFileURL(join(REPO, '
 const MAIN = join(REPO, 'examples', 'gateway', 'main.mjs');
 const BUILT = join(REPO, 'examples', 'gateway', '.build', 'plugins');
 const RELOADS = 20;
+const WORKERS = 2;
+const BENCH_HEADERS = { authorization: 'Bearer demo-token', 'x-client-id': 'bench' };
+
+/** autocannon, a devDependency (CommonJS; required so NODE_PATH also finds it). */
+const autocannon = (() => {
+  try {
+    return createRequire(import.meta.url)('autocannon');
+  } catch {
+    throw new Error('bench:gateway needs autocannon: run npm install (it is a devDependency)');
+  }
+})();
 
 function option(name, fallback) {
   const at = process.argv.indexOf(name);
@@ -30,8 +41,8 @@ const connections = option('--connections', 8);
 const without = (() => { const at = process.argv.indexOf('--without'); return at >= 0 ? (process.argv[at + 1] ?? '').split(',') : []; })();
 
 /** Starts the gateway over `pluginDir`; resolves with its URL and a stop function. */
-function startGateway(pluginDir, cacheDir) {
-  const child = spawn(process.execPath, [MAIN, '--port', '0', '--plugins', pluginDir], {
+function startGateway(pluginDir, cacheDir, workers = 0) {
+  const child = spawn(process.execPath, [MAIN, '--port', '0', '--plugins', pluginDir, ...(workers > 0 ? ['--workers', String(workers)] : [])], {
     env: { ...process.env, WITPLUG_CACHE_DIR: cacheDir, CI: '1' }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -47,42 +58,17 @@ function startGateway(pluginDir, cacheDir) {
   });
 }
 
-/** One request on `agent`; resolves with its status (0 for a transport error). */
-function request(agent, port) {
-  return new Promise((done) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/bench', agent, headers: { authorization: 'Bearer demo-token', 'x-client-id': 'bench' }, timeout: 10_000 }, (res) => {
-      res.resume();
-      res.on('end', () => done(res.statusCode ?? 0));
-      res.on('error', () => done(0));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => done(0));
-    req.end();
-  });
-}
-
-/** `connections` closed loops for `durationMs`; `during(elapsedFraction)` is polled meanwhile. */
+/** autocannon on loopback for `durationMs` (bounded: it stops itself); `during(until)` runs meanwhile. */
 async function load(port, during = null) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  const latencies = [];
-  let failed = 0;
   const until = performance.now() + durationMs;
-  const loop = async () => {
-    while (performance.now() < until) {
-      const t0 = performance.now();
-      const status = await request(agent, port);
-      latencies.push(performance.now() - t0);
-      if (status !== 200) failed++;
-    }
-  };
-  const started = performance.now();
-  const side = during === null ? Promise.resolve() : during(until);
-  await Promise.all([...Array.from({ length: connections }, loop), side]);
-  const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { requests: latencies.length, rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), failed };
+  const run = autocannon({
+    url: `http://127.0.0.1:${port}/bench`, connections, duration: durationMs / 1000, timeout: 10,
+    headers: BENCH_HEADERS,
+  });
+  const [result] = await Promise.all([run, during === null ? Promise.resolve() : during(until)]);
+  const requests = result.requests.total;
+  // autocannon's errors include its timeouts; non-2xx answers are failures too.
+  return { requests, rps: requests / result.duration, p50: result.latency.p50, p99: result.latency.p99, failed: result.errors + result.non2xx };
 }
 
 /** Swaps headers.wasm between two versions RELOADS times, evenly over the run (written aside, renamed in). */
@@ -140,29 +126,32 @@ try {
   const v2 = Buffer.concat([v1, Buffer.from([0, 6, 5, ...Buffer.from('bench')])]);
 
   const rows = [];
-  const runs = [['0 plugins', empty, null], [`${4 - without.length} plugins`, join(work, 'four'), null]];
-  if (!without.includes('headers')) runs.push([`${4 - without.length} plugins, ${RELOADS} reloads`, join(work, 'four'), 'reload']);
-  for (const [label, dir, during] of runs) {
-    const gw = await startGateway(dir, join(work, 'cache'));
+  const four = `${4 - without.length} plugins`;
+  const runs = [['0 plugins', empty, null, 0], [four, join(work, 'four'), null, 0]];
+  if (!without.includes('headers')) runs.push([`${four}, ${RELOADS} reloads`, join(work, 'four'), 'reload', 0]);
+  runs.push([`${four}, --workers ${WORKERS}`, join(work, 'four'), null, WORKERS]);
+  for (const [label, dir, during, workers] of runs) {
+    const gw = await startGateway(dir, join(work, 'cache'), workers);
     try {
-      const agent = new http.Agent({ keepAlive: true });
-      for (let i = 0; i < 200; i++) await request(agent, gw.port); // warm-up: first calls, JIT
-      agent.destroy();
+      // Warm-up (first calls, JIT), over every connection so each cluster worker gets its share.
+      await autocannon({ url: `http://127.0.0.1:${gw.port}/bench`, connections, amount: 400, timeout: 10, headers: BENCH_HEADERS });
       rows.push({ label, ...(await load(gw.port, during === 'reload' ? reloader(dir, [v1, v2]) : null)) });
     } finally {
       await gw.stop();
     }
   }
-  console.log(`\n${connections} connections, ${durationMs / 1000} s per run, loopback, node ${process.version}\n`);
+  console.log(`\nautocannon, ${connections} connections, ${durationMs / 1000} s per run, loopback, node ${process.version}\n`);
   console.log('| run | requests/s | p50 ms | p99 ms | failed |');
   console.log('|---|---:|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.label} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.failed} / ${r.requests} |`);
-  const [none, four] = rows;
+  // autocannon keeps latencies in whole milliseconds.
+  const ms = (v) => (v < 1 ? '< 1' : String(v));
+  for (const r of rows) console.log(`| ${r.label} | ${r.rps.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.failed} / ${r.requests} |`);
+  const [none, withPlugins] = rows;
   console.log(`\nper hook, in process (the gateway's own dispatch functions, no HTTP; µs per dispatch over every plugin serving it):\n`);
   console.log('| hook | µs |');
   console.log('|---|---:|');
   for (const [hook, us] of await hookCosts(join(work, 'four'), join(work, 'cache'))) console.log(`| ${hook} | ${us.toFixed(1)} |`);
-  console.log(`\nper request, plugins over none: p50 +${(four.p50 - none.p50).toFixed(3)} ms, p99 +${(four.p99 - none.p99).toFixed(3)} ms`);
+  console.log(`\nper request, plugins over none: p50 +${withPlugins.p50 - none.p50} ms, p99 +${withPlugins.p99 - none.p99} ms (whole ms)`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

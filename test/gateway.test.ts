@@ -3,7 +3,7 @@
  * child process on an ephemeral loopback port, each plugin's effect asserted through real HTTP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -226,5 +226,35 @@ describe('examples/gateway', () => {
     expect([...seen].sort(), reloading.output()).toEqual(['v2-plug', 'witplug']);
     expect(failures).toEqual([]);
     expect(requests).toBeGreaterThan(1);
+  }, START_BOUND_MS);
+  it('runs on node:cluster workers with --workers 2 --once: both serve, each plugin compiles once across them', async () => {
+    // A cache of its own, cold: the workers load at the same time and share it.
+    const cache = join(work, 'cluster-cache');
+    const kv = join(work, 'cluster.journal');
+    const child = spawn(process.execPath, [MAIN, '--workers', '2', '--once', '--kv-journal', kv], {
+      env: { ...process.env, WITPLUG_CACHE_DIR: cache, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.push(child);
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, out).toBe(0);
+
+    const served = [...out.matchAll(/^GET \S+ \(([^)]+)\) -> (\d+) .* worker (\d+) /gm)];
+    expect(served.length, out).toBe(9);
+    expect(new Set(served.map((m) => m[3])), out).toEqual(new Set(['1', '2']));
+    expect(served.filter((m) => m[1]!.startsWith('token')).map((m) => m[2])).toEqual(Array(6).fill('200'));
+    expect(out).toMatch(/rejected: bad: \[REJECTED\]/);
+
+    const caches = [...out.matchAll(/compile cache, worker \d+: compiled (\d+), from the cache (\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(caches.length, out).toBe(2);
+    const [[compiled1, hits1], [compiled2, hits2]] = caches as [[number, number], [number, number]];
+    // Each worker loads the same plugins; together they compile each of them once.
+    expect(compiled1 + hits1).toBe(compiled2 + hits2);
+    expect(compiled1 + compiled2).toBe(compiled1 + hits1);
+    expect(compiled1 + compiled2).toBeGreaterThan(0);
+    // The journal store is single-writer: one file per worker.
+    expect(existsSync(`${kv}.worker-1`) && existsSync(`${kv}.worker-2`)).toBe(true);
   }, START_BOUND_MS);
 });

@@ -136,10 +136,14 @@ function json(value) {
 /**
  * Starts upstream, auth service and gateway, which loads and watches `pluginDir`. `onLog(record)` gets every structured log record
  * (plugin lines tagged with plugin, version and hook; witplug's own with source "witplug").
+ * Given `upstreamPort` and `authPort`, it uses those services instead of starting its own (a cluster
+ * worker: the primary runs them once); `worker` then names the process in an `x-gateway-worker` header.
  */
-export async function startGateway({ pluginDir, port = 0, tokens = ['demo-token'], kvJournal, onLog = () => {} }) {
-  const upstream = await startUpstream();
-  const auth = await startAuthService(new Set(tokens));
+export async function startGateway({ pluginDir, port = 0, tokens = ['demo-token'], kvJournal, onLog = () => {}, upstreamPort, authPort, worker }) {
+  const owned = [];
+  const upstream = upstreamPort === undefined ? await startUpstream() : { port: upstreamPort };
+  const auth = authPort === undefined ? await startAuthService(new Set(tokens)) : { port: authPort };
+  for (const s of [upstream, auth]) if (s.server !== undefined) owned.push(s.server);
   const logger = jsonLineLogger((line) => onLog(JSON.parse(line)));
   const services = new HostServices({ logger, ...(kvJournal === undefined ? {} : { kv: new JournalKvStore(kvJournal) }) });
   const contract = await loadContract(new URL('./.build/contract', import.meta.url).pathname, 'gateway-host');
@@ -159,6 +163,7 @@ export async function startGateway({ pluginDir, port = 0, tokens = ['demo-token'
 
   async function handle(req, res) {
     const started = process.hrtime.bigint();
+    if (worker !== undefined) res.setHeader('x-gateway-worker', worker);
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname === '/metrics') {
       res.writeHead(200, { 'content-type': services.metrics.registry.contentType }).end(await services.metrics.prometheus());
@@ -203,7 +208,7 @@ export async function startGateway({ pluginDir, port = 0, tokens = ['demo-token'
   return {
     url: `http://127.0.0.1:${bound}`, host, services, loaded, failed,
     async close() {
-      await Promise.all([server, upstream.server, auth.server].map((s) => new Promise((r) => { s.closeAllConnections?.(); s.close(() => r()); })));
+      await Promise.all([server, ...owned].map((s) => new Promise((r) => { s.closeAllConnections?.(); s.close(() => r()); })));
       await host.close();
     },
   };
