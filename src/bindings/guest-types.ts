@@ -22,7 +22,7 @@ import type {
 } from '../component/types.js';
 import { lowerCamel, shortInterfaceName } from '../component/names.js';
 import { assertNever } from '../util/assert-never.js';
-import { tsIdentifier } from './typescript.js';
+import { takeTypeName, tsIdentifier } from './typescript.js';
 
 const quote = (s: string): string => JSON.stringify(s);
 
@@ -74,14 +74,7 @@ class GuestTypeNamer {
   }
 
   take(witName: string): string {
-    let alias = tsIdentifier(witName, 'upper');
-    if (this.#taken.has(alias)) {
-      let n = 2;
-      while (this.#taken.has(`${alias}_${n}`)) n++;
-      alias = `${alias}_${n}`;
-    }
-    this.#taken.add(alias);
-    return alias;
+    return takeTypeName(this.#taken, witName);
   }
 
   exportResource(r: ResourceType): string {

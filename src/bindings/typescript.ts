@@ -89,6 +89,18 @@ export function tsIdentifier(witName: string, style: 'upper' | 'lower'): string 
   return id;
 }
 
+/** `witName` as an upper-camel TS name not yet in `taken` (`Name`, else `Name_2`, `Name_3`…), recorded there. */
+export function takeTypeName(taken: Set<string>, witName: string): string {
+  let alias = tsIdentifier(witName, 'upper');
+  if (taken.has(alias)) {
+    let n = 2;
+    while (taken.has(`${alias}_${n}`)) n++;
+    alias = `${alias}_${n}`;
+  }
+  taken.add(alias);
+  return alias;
+}
+
 interface Declared { readonly key: string; readonly alias: string }
 /** The kinds that get a type declaration of their own when named. */
 type DeclaredType = RecordType | VariantType | EnumType | FlagsType;
@@ -134,13 +146,7 @@ class TypeNamer {
     const key = `${witName}\0${this.#structureKey(t)}`;
     const known = this.#byKey.get(key);
     if (known) return known.alias;
-    let alias = tsIdentifier(witName, 'upper');
-    if (this.#taken.has(alias)) {
-      let n = 2;
-      while (this.#taken.has(`${alias}_${n}`)) n++;
-      alias = `${alias}_${n}`;
-    }
-    this.#taken.add(alias);
+    const alias = takeTypeName(this.#taken, witName);
     this.#byKey.set(key, { key, alias });
     this.declarations.push(`/** WIT \`${kindWord(t)} ${witName.replace(/[^a-z0-9-]/gi, '')}\` */\n${typeDeclaration(alias, this.#body(t))}`);
     return alias;
