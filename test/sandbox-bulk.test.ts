@@ -22,6 +22,8 @@ interface bulk {
   table-ops: func(n: u32);
   big-fill: func(pages: u32);
   ping: func() -> u32;
+  spin: func(n: u32);
+  spin-then-table-ops: func(spins: u32, n: u32);
 }
 world guest { export bulk; }`;
 
@@ -60,7 +62,15 @@ const GUEST = `(module
     (table.grow $t (ref.null func) (local.get $n)))
   (func (export "${P}table-grow-or-trap") (param $n i32)
     (if (i32.eq (table.grow $t (ref.null func) (local.get $n)) (i32.const -1)) (then unreachable)))
-  (func (export "${P}table-ops") (param $n i32)
+  (func $spin (export "${P}spin") (param $n i32)
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l))))
+  (func (export "${P}spin-then-table-ops") (param $spins i32) (param $n i32)
+    (call $spin (local.get $spins))
+    (call $table-ops (local.get $n)))
+  (func $table-ops (export "${P}table-ops") (param $n i32)
     (drop (table.grow $t (ref.null func) (local.get $n)))
     (loop $l
       (table.fill $t (i32.const 0) (ref.null func) (local.get $n))
@@ -126,6 +136,29 @@ describe('deadline (no fuel budget)', () => {
     const { ms } = failsWith('TIMEOUT', () => p.call('bulk#grow-table', [1000]));
     console.log(`[sandbox-bulk] table.grow(1000) loop: TIMEOUT after ${ms.toFixed(1)} ms (T = 100)`);
     expect(ms).toBeLessThan(bound(100));
+    expect(p.call('bulk#ping', [])).toBe(42);
+  });
+});
+
+describe('deadline after cheap work (the slice grew: SliceSizer)', () => {
+  // Cheap units first (a tight loop: slices run out within microseconds, so they grow to their
+  // largest), then the most expensive units there are (table.fill/copy, 1 unit per element).
+  it('in the same call: table.fill + table.copy still stop within 2·T + 250 ms of a 50 ms deadline', async () => {
+    const p = await load({ limits: { timeoutMs: 50, maxTableElements: 200_000 } });
+    expect(p.call('bulk#ping', [])).toBe(42);
+    const { ms } = failsWith('TIMEOUT', () => p.call('bulk#spin-then-table-ops', [20_000_000, 100_000]));
+    console.log(`[sandbox-bulk] spin, then table ops: TIMEOUT after ${ms.toFixed(1)} ms (T = 50)`);
+    expect(ms).toBeLessThan(bound(50));
+    expect(p.call('bulk#ping', [])).toBe(42);
+  });
+
+  it('in the next call: its clock starts on entry, and table ops stop within 2·T + 250 ms of a 50 ms deadline', async () => {
+    const p = await load({ limits: { timeoutMs: 50, maxTableElements: 200_000 } });
+    p.call('bulk#spin', [5_000_000]);
+    const { ms } = failsWith('TIMEOUT', () => p.call('bulk#table-ops', [100_000]));
+    console.log(`[sandbox-bulk] table ops after a spin call: TIMEOUT after ${ms.toFixed(1)} ms (T = 50)`);
+    expect(ms).toBeGreaterThanOrEqual(49);
+    expect(ms).toBeLessThan(bound(50));
     expect(p.call('bulk#ping', [])).toBe(42);
   });
 });

@@ -10,7 +10,7 @@
  * jco's shim modules alike.
  *
  * Fuel and deadline share ONE counter (the instrumenter's `singleCounter`
- * mode): the host hands the budget out in slices of at most SLICE units; when
+ * mode): the host hands the budget out in slices (SliceSizer); when
  * a slice runs out the module calls `__witplug.check`, which charges the
  * slice, throws FUEL_EXHAUSTED / TIMEOUT, or hands out the next slice. Fuel
  * used is the sum of decrements, so it doesn't depend on slicing or timing:
@@ -21,11 +21,11 @@ import { GLOBAL_IMPORTS, WITPLUG_HOST_MODULE, CHECK_IMPORT } from '../../compile
 import { toPluginError } from '../abi/traps.js';
 import { GROW_FAILED_MEMORY, GROW_FAILED_TABLE } from '../../compile/wasm/metering.js';
 import { createSandboxControl } from './sandbox-control.js';
+import { SliceSizer } from './slice-size.js';
 
 import { DEFAULT_MAX_TABLE_ELEMENTS, PAGE, SLICE, needsInstrumentation, type ResolvedLimits } from './resolve-limits.js';
 import { OUTPUT_CAP_SLOT, OUTPUT_LIMIT_MARK } from './glue-hardening.js';
 
-const SLICE_BIGINT = BigInt(SLICE);
 
 function isClass(f: unknown): boolean {
   return typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));
@@ -73,6 +73,9 @@ export class Sandbox {
   #used = 0;
   /** Size of the slice currently in the global. */
   #slice = 0;
+  readonly #sizer = new SliceSizer();
+  /** performance.now() at the current call's last check (or its clock start); -1 before the first. */
+  #lastCheckAt = -1;
   #deadline = Infinity;
   /**
    * The deadline's clock starts at the first check point of a call (a fuel
@@ -127,7 +130,14 @@ export class Sandbox {
     this.#fuelUnread = false;
     this.#used = 0;
     this.#deadline = Infinity;
+    this.#lastCheckAt = -1;
     this.#deadlinePending = this.limits.timeoutMs !== undefined;
+    // A plugin whose slices grew runs long calls: one clock read here is nothing to them, and
+    // the deadline must not start a whole large slice late.
+    if (this.#deadlinePending && this.#sizer.grown) {
+      this.#lastCheckAt = performance.now();
+      this.#pastDeadline(this.#lastCheckAt);
+    }
     if (this.#arm) this.#arm(this.#fuel ? this.#nextSlice() : 0n);
     this.#capSet = glueCap;
     if (glueCap) {
@@ -164,9 +174,10 @@ export class Sandbox {
   /** The next slice of the budget (recorded as the current one), for the fuel counter. */
   #nextSlice(): bigint {
     const left = this.limits.fuel !== undefined ? this.limits.fuel - this.#used : Infinity;
-    if (left >= SLICE) {
-      this.#slice = SLICE;
-      return SLICE_BIGINT; // the common case, without a BigInt allocation
+    const size = this.#sizer.size;
+    if (left >= size) {
+      this.#slice = size;
+      return this.#sizer.sizeBig; // the common case, without a BigInt allocation
     }
     this.#slice = Math.max(0, left);
     return BigInt(this.#slice);
@@ -187,13 +198,17 @@ export class Sandbox {
       fuel.value = BigInt(SLICE);
       return;
     }
+    const full = this.#slice === this.#sizer.size;
     this.#used += this.#slice - Number(fuel.value as bigint);
     this.#slice = 0;
     fuel.value = 0n;
     if (this.limits.fuel !== undefined && this.#used > this.limits.fuel) {
       throw new WitplugError(ErrorCodes.FUEL_EXHAUSTED, `plugin ran out of fuel (budget ${this.limits.fuel})`);
     }
-    if (this.#pastDeadline()) {
+    const now = performance.now();
+    if (full && this.#lastCheckAt >= 0) this.#sizer.observe(now - this.#lastCheckAt);
+    this.#lastCheckAt = now;
+    if (this.limits.timeoutMs !== undefined && this.#pastDeadline(now)) {
       throw new WitplugError(ErrorCodes.TIMEOUT, `plugin exceeded its ${this.limits.timeoutMs} ms deadline`);
     }
     this.#refill();
@@ -225,8 +240,7 @@ export class Sandbox {
   }
 
   /** Whether the current call is past its deadline; the first check of a call starts the clock. */
-  #pastDeadline(): boolean {
-    const now = performance.now();
+  #pastDeadline(now: number): boolean {
     if (this.#deadlinePending) {
       this.#deadlinePending = false;
       this.#deadline = now + this.limits.timeoutMs!;
@@ -239,7 +253,7 @@ export class Sandbox {
   guardHostFunction<F extends (...a: never[]) => unknown>(f: F): F {
     if (this.limits.timeoutMs === undefined) return f;
     return ((...args: never[]) => {
-      if (this.#depth !== 0 && this.#pastDeadline()) {
+      if (this.#depth !== 0 && this.#pastDeadline(performance.now())) {
         throw new WitplugError(ErrorCodes.TIMEOUT, `plugin exceeded its ${this.limits.timeoutMs} ms deadline (noticed at a host call)`);
       }
       return f(...args);
