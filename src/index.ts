@@ -26,6 +26,7 @@ export type { CompileProgress, CompileProgressListener, ProgressStream, Terminal
 export { loadPlugin, prepare, sharedCompileCache } from './runtime/load/load-plugin.js';
 export type { Plugin, PluginOptions, PluginFunction, LoadInfo, PreparedPlugin, InstanceOverrides, PluginInstance } from './runtime/load/load-plugin.js';
 export type { IsolatedPlugin } from './runtime/isolate/isolated-plugin.js';
+export type { IsolateChoice } from './runtime/host/isolation-choice.js';
 export type { PluginResource } from './runtime/abi/index.js';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './runtime/abi/index.js';
 export { PluginHost } from './runtime/host/plugin-host.js';

@@ -167,6 +167,10 @@ describe('examples/gateway', () => {
       rejected: { name: string; error: { code: string; message: string }; report: { problems: { code: string; message: string }[] } }[];
     };
     expect(body.loaded.map((p) => p.name).sort()).toEqual(['access-log', 'auth', 'headers', 'rate-limit']);
+    // The host's isolate: 'auto': the auth plugin awaits an async host function, so it runs in-process
+    // only where this Node has JS promise integration; the others always in-process.
+    const jspi = typeof (WebAssembly as { Suspending?: unknown }).Suspending === 'function';
+    expect(Object.fromEntries(body.loaded.map((p) => [p.name, p.isolated]))).toEqual({ 'access-log': false, auth: !jspi, headers: false, 'rate-limit': false });
     const bad = body.rejected.find((r) => r.name === 'bad');
     expect(bad?.error.code).toBe('REJECTED');
     expect(bad?.error.message).toMatch(/witplug:gateway\/secrets/);

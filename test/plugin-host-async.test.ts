@@ -176,6 +176,26 @@ describe.runIf(hasJspi())('async hooks over in-process plugins (JS promise integ
   dispatchKinds(false);
 });
 
+describe("isolate: 'auto' (in-process where it can run there)", () => {
+  it('a plugin importing async host functions runs in-process with JSPI and in a worker without; one without them always in-process', async () => {
+    const host = newHost(1, { isolate: 'auto' });
+    await host.load(plugins[0]!, { name: 'auto' });
+    const auto = host.plugins().find((p) => p.name === 'auto')!;
+    expect(auto.isolated).toBe(!hasJspi());
+    expect(await host.hook('chain')(10)).toBe(11);
+    // The load's own choice wins over the host's 'auto'.
+    await host.load(plugins[1]!, { name: 'pinned', isolate: true });
+    expect(host.plugins().find((p) => p.name === 'pinned')!.isolated).toBe(true);
+    expect(await host.hook('sums')(10)).toEqual([11, 12]);
+    // The same plugin with sync host functions never needs a worker.
+    const syncHost = new PluginHost({ contract, cache, host: { 'test:hasync/store': { fetch: (n: number) => n } }, hooks: { sum: { target: 'hooks#plus', kind: 'collect' } }, isolate: 'auto', logger: () => {} });
+    hosts.push(syncHost);
+    await syncHost.load(plugins[1]!, { name: 'sync' });
+    expect(syncHost.plugins()[0]!.isolated).toBe(false);
+    expect(syncHost.hook('sum')(5)).toEqual([7]);
+  }, 60_000);
+});
+
 describe('a plugin importing async host functions needs async hooks', () => {
   it('a sync hook that would call it refuses the load with ASYNC_UNSUPPORTED, naming the hook', async () => {
     const host = newHost(1, { hooks: { ...HOOKS, plain: { target: 'hooks#plus', kind: 'collect' }, plainToo: { target: 'hooks#checked', kind: 'first' } } });

@@ -1,7 +1,7 @@
 /**
  * Host services with `async: true` hooks: the services' metrics count the calls an async hook
  * makes, as they count a sync hook's (per plugin and hook, in stats and Prometheus text), and
- * its failures by code.
+ * its failures by code, and time the sampled ones until their promise settles.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parse, componentEmbed, componentNew } from '@bytecodealliance/jco';
 import { PluginHost } from '../src/runtime/host/plugin-host.js';
 import { HostServices } from '../src/runtime/services/services.js';
+import { LATENCY_BUCKETS_US } from '../src/runtime/services/metrics.js';
 import { CompileCache } from '../src/compile/cache.js';
 import { loadContract, type Contract } from '../src/contract/load.js';
 
@@ -79,5 +80,25 @@ describe('host services with async hooks', () => {
     expect(hook?.calls).toBe(3);
     expect(hook?.errors).toEqual({ HOST_ERROR: 2 });
     expect(await services.metrics.prometheus()).toMatch(/witplug_hook_errors_total\{plugin="adder",hook="hooks#plus",code="HOST_ERROR"\} 2\n/);
+  });
+
+  it('sampled calls are timed until their promise settles: a 20 ms host function shows in the latency histogram', async () => {
+    const services = new HostServices({ sampleEvery: 1 });
+    const host = new PluginHost({
+      contract, cache, services, hooks: { go: { target: 'hooks#plus', kind: 'bail', async: true, pass: 0 } }, logger: () => {},
+      host: { 'test:svcasync/store': { fetch: async (n: number) => { await new Promise((r) => setTimeout(r, 20)); return n; } } },
+    });
+    hosts.push(host);
+    await host.load(plugin, { name: 'adder', isolate: true });
+    const go = host.hook('go') as (n: number) => Promise<unknown>;
+    for (let i = 1; i <= 3; i++) expect(await go(i)).toBe(i + 1);
+    const latency = services.metrics.stats()['adder']?.hooks['hooks#plus']?.latency;
+    expect(latency?.timed).toBe(3);
+    expect(latency!.sumUs).toBeGreaterThanOrEqual(3 * 19_000);
+    // Cumulative buckets: nothing within 10 ms, all three by +Inf.
+    const at10ms = LATENCY_BUCKETS_US.indexOf(10_000);
+    expect(latency!.buckets[at10ms]).toBe(0);
+    expect(latency!.buckets.at(-1)).toBe(3);
+    expect(await services.metrics.prometheus()).toMatch(/witplug_hook_latency_seconds_count\{plugin="adder",hook="hooks#plus"\} 3\n/);
   });
 });

@@ -19,16 +19,15 @@ export const DEFAULT_OUT = join(HERE, '.build', 'plugins');
 /** The gateway's own contract (world gateway-host), staged as each plugin's WIT is. */
 export const CONTRACT_DIR = join(HERE, '.build', 'contract');
 /** Bump when the stamp or the staging changes: every plugin rebuilds once. */
-const STAMP_FORMAT = 1;
+const STAMP_FORMAT = 2;
 
 /**
  * The plugins and what each one's manifest asks of the gateway: config, dispatch order (higher
- * first: auth before the limiter, so refused requests use no quota), and isolation for the
- * plugin whose host function is asynchronous (on a Node without JS promise integration an
- * isolated plugin is the one that can wait for it).
+ * first: auth before the limiter, so refused requests use no quota). Where each runs is the
+ * host's choice (gateway.mjs: `isolate: 'auto'`), not the plugin's.
  */
 export const PLUGINS = {
-  auth: { priority: 100, isolate: true },
+  auth: { priority: 100 },
   'rate-limit': { priority: 50, config: { limit: '5', 'window-ms': '3600000' } },
   headers: {},
   'access-log': {},

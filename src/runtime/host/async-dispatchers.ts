@@ -48,9 +48,9 @@ function asyncBody(spec: HookSpec, site: DispatchSite, waterfall: WaterfallPlan 
     case 'series':
       return async (l, args) => {
         for (const b of l) {
-          b.stats.calls++;
+          const f = (++b.stats.calls & b.sample) === 0 ? b.timed : b.fn;
           try {
-            await b.fn(...args);
+            await f(...args);
           } catch (e) {
             fault(b, e);
           }
@@ -73,10 +73,10 @@ function asyncBody(spec: HookSpec, site: DispatchSite, waterfall: WaterfallPlan 
       const isPass = passTest(pass);
       return async (l, args) => {
         for (const b of l) {
-          b.stats.calls++;
+          const f = (++b.stats.calls & b.sample) === 0 ? b.timed : b.fn;
           let r: unknown;
           try {
-            r = await b.fn(...args);
+            r = await f(...args);
           } catch (e) {
             fault(b, e);
             continue;
@@ -103,10 +103,10 @@ const FAILED: unique symbol = Symbol('failed');
 async function everyCall(l: readonly Bound[], args: unknown[], fault: DispatchSite['fault']): Promise<unknown[]> {
   const calls: Promise<unknown>[] = [];
   for (const b of l) {
-    b.stats.calls++;
+    const f = (++b.stats.calls & b.sample) === 0 ? b.timed : b.fn;
     let p: Promise<unknown>;
     try {
-      p = Promise.resolve(b.fn(...args));
+      p = Promise.resolve(f(...args));
     } catch (e) {
       p = Promise.reject(e);
     }
@@ -128,10 +128,10 @@ function waterfallBody(spec: HookSpec, { fault }: DispatchSite, plan: WaterfallP
   return async (l, args) => {
     let acc = args[feed];
     for (const b of l) {
-      b.stats.calls++;
+      const f = (++b.stats.calls & b.sample) === 0 ? b.timed : b.fn;
       let r: unknown;
       try {
-        r = await step(b.fn, args, acc); // `args` is the dispatcher's own rest array
+        r = await step(f, args, acc); // `args` is the dispatcher's own rest array
       } catch (e) {
         fault(b, e);
         continue;
@@ -176,9 +176,9 @@ export async function runOperationAsync(
   fault: (b: Bound, e: unknown) => void, gate: DispatchGate,
 ): Promise<unknown> {
   const call = async (b: Bound): Promise<unknown> => {
-    b.stats.calls++;
+    const f = (++b.stats.calls & b.sample) === 0 ? b.timed : b.fn;
     try {
-      return await b.fn(...args);
+      return await f(...args);
     } catch (e) {
       fault(b, e);
       return SKIPPED;

@@ -19,6 +19,7 @@ import { DEFAULT_MAX_OUTPUT_BYTES } from '../abi/index.js';
 import { DEFAULT_MAX_HANDLES, DEFAULT_MAX_TABLE_ELEMENTS, DEFAULT_TIMEOUT_MS, effectiveTimeoutMs } from '../limits/resolve-limits.js';
 import { DEFAULT_MAX_OPEN_FILES } from '../capabilities/descriptor-ledger.js';
 import type { Anchor } from './types.js';
+import type { IsolateChoice } from './isolation-choice.js';
 
 /** A host directory manifests may grant: itself or anything inside it. */
 export interface PolicyRoot {
@@ -137,7 +138,7 @@ function parseAnchors(json: unknown, path: string): Anchor[] {
  * what is granted. `hostIsolate` is the host's own isolation for every plugin.
  */
 export async function allowManifest(
-  plugin: string, request: ManifestRequest, policy: ManifestPolicy = {}, hostLimits: Limits = {}, hostIsolate = false,
+  plugin: string, request: ManifestRequest, policy: ManifestPolicy = {}, hostLimits: Limits = {}, hostIsolate: IsolateChoice = false,
 ): Promise<AllowedManifest> {
   const refuse = (field: string, requested: string, allowed: string): never => {
     throw new WitplugError(

@@ -14,7 +14,8 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { WitplugError, ErrorCodes } from '../../errors.js';
-import { prepare, type PluginInstance } from '../load/load-plugin.js';
+import type { PluginInstance } from '../load/load-plugin.js';
+import { prepareWhere } from './isolation-choice.js';
 import type { LogSink } from '../capabilities/host-imports.js';
 import { allowManifest, readManifest } from './manifest.js';
 import type { Anchor, Bound, Entry, FailurePolicy, HostLogger, LoadOptions, OperationSpec, PluginHostEvent, PluginHostOptions, PluginInfo } from './types.js';
@@ -317,17 +318,16 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
     const host = hostTables(services, name, this.#options.host);
     // The host's own choices for this plugin (a grant it passed, `limits`) override the host-wide limits.
     const limits = { ...this.#options.limits, ...options.grant?.limits, ...options.limits };
-    const isolate = options.isolate ?? this.#options.isolate ?? false;
     const log: LogSink = (level, message, plugin) => this.#log(level, message, plugin, 'plugin');
-    const prepared = await prepare(source, {
-      name, contract, limits, log, isolate, onProgress,
+    const { prepared, isolated } = await prepareWhere(source, {
+      name, contract, limits, log, onProgress,
       ...(host === undefined ? {} : { host }),
       ...(cache === undefined ? {} : { cache }),
       ...(missingImports === undefined ? {} : { missingImports }),
       ...(options.grant === undefined ? {} : { grant: options.grant }),
       ...(options.config === undefined ? {} : { config: options.config }),
       ...(this.#optionalExports.size === 0 ? {} : { optionalExports: this.#optionalExports }),
-    });
+    }, options.isolate ?? this.#options.isolate ?? false);
     let plugin: PluginInstance;
     try {
       plugin = await prepared.instantiate();
@@ -344,7 +344,7 @@ export class PluginHost<H extends HookFunctions = UntypedHooks> {
       closePlugin(plugin, (c) => this.#closeFailed(name, c));
       throw e;
     }
-    return { plugin, hash: prepared.componentHash, isolated: isolate };
+    return { plugin, hash: prepared.componentHash, isolated };
   }
 
   /** Every hook's target must resolve on the plugin, an optional one's if exported (admission checked the types; this names what is missing). */

@@ -24,12 +24,12 @@ export function hostTables(services: PluginServices | undefined, name: string, b
 export function boundOf(services: PluginServices | undefined, entry: Entry, spec: HookSpec | OperationSpec, stats: HookStats): Bound {
   const target = spec.target;
   if (spec.async === true) {
-    // Async hooks: calls are counted by the dispatcher and failures by code through `failed`; the
-    // services are told where to read them (serve binds nothing it would call: `fn` only resolves
-    // the target). No latency sampling yet.
-    const fn = entry.plugin.fnAsync(target);
-    const served = services?.serve(entry.plugin, target, stats);
-    return { entry, fn, timed: fn, sample: NEVER_TIMED, failed: served === undefined ? null : (code) => served.failed(code), stats };
+    if (services === undefined) {
+      const fn = entry.plugin.fnAsync(target);
+      return { entry, fn, timed: fn, sample: NEVER_TIMED, failed: null, stats };
+    }
+    const served = services.serveAsync(entry.plugin, target, stats);
+    return { entry, fn: served.fn, timed: served.timed, sample: served.sample, failed: (code) => served.failed(code), stats };
   }
   if (services === undefined) {
     const fn = entry.plugin.fn(target);

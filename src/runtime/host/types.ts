@@ -1,6 +1,7 @@
 /** The vocabulary of `PluginHost`: dispatch kinds, hook and operation specs, anchors, options and what it reports. */
 import type { Contract } from '../../contract/load.js';
 import type { PluginFunction, PluginInstance, PluginOptions } from '../load/load-plugin.js';
+import type { IsolateChoice } from './isolation-choice.js';
 import type { Grant, Limits } from '../capabilities/grant.js';
 import type { ManifestPolicy } from './manifest.js';
 import type { HostImplementations, LogLevel } from '../capabilities/host-imports.js';
@@ -100,8 +101,12 @@ export interface PluginHostOptions {
   readonly manifestPolicy?: ManifestPolicy;
   /** Plugin log lines (`kind` 'plugin') and witplug's messages about plugins (`kind` 'host'); default: stderr. */
   readonly logger?: HostLogger;
-  /** Run every plugin in its own worker (`IsolatedPlugin`) unless `load` says otherwise. Default false. */
-  readonly isolate?: boolean;
+  /**
+   * Run every plugin in its own worker (`IsolatedPlugin`) unless `load` says otherwise. Default false.
+   * `'auto'`: in-process where the plugin can run there, in a worker where it cannot (it imports async
+   * host functions and this Node has no JS promise integration).
+   */
+  readonly isolate?: IsolateChoice;
   /** Passed to `loadPlugin` (compile cache). */
   readonly cache?: PluginOptions['cache'];
   /** Passed to `loadPlugin`: told when a plugin's compile misses the cache (e.g. `terminalProgress()`). */
@@ -121,8 +126,8 @@ export interface LoadOptions {
   /** Higher runs first; equal priorities keep load order. A finite number. */
   readonly priority?: number;
   readonly anchor?: Anchor | readonly Anchor[];
-  /** Run this plugin in its own worker (default: the host's `isolate`). */
-  readonly isolate?: boolean;
+  /** Run this plugin in its own worker (default: the host's `isolate`; `'auto'` as there). */
+  readonly isolate?: IsolateChoice;
 }
 
 export interface HookStats {

@@ -26,7 +26,6 @@ import { SliceSizer } from './slice-size.js';
 import { DEFAULT_MAX_TABLE_ELEMENTS, PAGE, SLICE, needsInstrumentation, type ResolvedLimits } from './resolve-limits.js';
 import { OUTPUT_CAP_SLOT, OUTPUT_LIMIT_MARK } from './glue-hardening.js';
 
-
 function isClass(f: unknown): boolean {
   return typeof f === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(f));
 }

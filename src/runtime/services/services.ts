@@ -7,6 +7,8 @@
  */
 import type { HostFunction, HostImplementations } from '../capabilities/host-imports.js';
 import type { PluginFunction, PluginInstance } from '../instance/surface.js';
+
+type AsyncPluginFunction = (...args: unknown[]) => Promise<unknown>;
 import type { LoadInfo } from '../link/blueprint.js';
 import { WitplugError, type WitplugErrorJson } from '../../errors.js';
 import { MemoryKvStore, PluginKv, kvHostTable, type KvQuota, type KvStore } from './kv.js';
@@ -40,6 +42,8 @@ export interface PluginServices {
   loaded(name: string, componentHash: string, info: LoadInfo | undefined): void;
   /** The functions the host calls `target` of `plugin` through, its calls counted in `count`. */
   serve(plugin: PluginInstance, target: string, count: CallCount): ServedHook;
+  /** As `serve`, for an async hook: the functions return promises (the plugin's `fnAsync`), timed until they settle. */
+  serveAsync(plugin: PluginInstance, target: string, count: CallCount): ServedHook;
   /** A version of plugin `name` failed to load (admission, policy, link, init). */
   rejected(name: string, error: unknown): void;
   /** Plugin `name` left the host: its call counts are kept, their sources let go. */
@@ -143,6 +147,19 @@ export class HostServices implements PluginServices {
     };
   }
 
+  serveAsync(plugin: PluginInstance, target: string, count: CallCount): ServedHook {
+    const c = this.metrics.hook(plugin.name, target);
+    c.countFrom(count);
+    const tags = this.logger === undefined ? null : this.#tags.get(plugin.name) ?? null;
+    const raw = plugin.fnAsync(target);
+    return {
+      fn: tags === null ? raw : taggedAsync(raw, tags, target),
+      timed: timedAsync(plugin, raw, c, tags, target),
+      sample: this.#mask,
+      failed: (code) => c.failed(code),
+    };
+  }
+
   unloaded(name: string): void {
     this.metrics.retire(name);
     this.#tags.delete(name);
@@ -201,6 +218,33 @@ function tagged(fn: PluginFunction, tags: PluginLogTags, hook: string): PluginFu
     } finally {
       tags.hook = outer;
     }
+  };
+}
+
+/**
+ * `fn` (async) with the running hook set in the plugin's log tags until its promise settles. A
+ * plugin runs one call at a time (isolated ones queue theirs), so the tag is the running call's
+ * unless calls of different hooks of one plugin overlap: then it is the latest started one's.
+ */
+function taggedAsync(fn: AsyncPluginFunction, tags: PluginLogTags, hook: string): AsyncPluginFunction {
+  return (...args) => {
+    tags.hook = hook;
+    return fn(...args).finally(() => {
+      if (tags.hook === hook) tags.hook = null;
+    });
+  };
+}
+
+/** `fn` (async) timed into `c` from the call until its promise settles; tagged as `taggedAsync` is. */
+function timedAsync(plugin: PluginInstance, fn: AsyncPluginFunction, c: HookCounters, tags: PluginLogTags | null, hook: string): AsyncPluginFunction {
+  const run = tags === null ? fn : taggedAsync(fn, tags, hook);
+  return (...args) => {
+    const t0 = performance.now();
+    return run(...args).finally(() => {
+      c.timedCall((performance.now() - t0) * 1000);
+      const fuel = (plugin as { readonly lastFuel?: number }).lastFuel;
+      if (fuel !== undefined) c.fuel += fuel;
+    });
   };
 }
 

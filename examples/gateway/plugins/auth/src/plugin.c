@@ -4,7 +4,8 @@
 //   no valid token     deny 401
 //   otherwise          pass
 // The token check is the host's `auth.valid-token`, an asynchronous host function: the plugin
-// calls it as any import; the host runs it isolated and answers when the auth service did.
+// calls it as any import and waits (in-process on a Node with JS promise integration, else in a
+// worker of its own: the host decides) until the auth service answered.
 #include "auth_filter.h"
 
 typedef auth_filter_string_t str_t;
