@@ -24,7 +24,7 @@ const STAMP_FORMAT = 2;
 /**
  * The plugins and what each one's manifest asks of the gateway: config, dispatch order (higher
  * first: auth before the limiter, so refused requests use no quota). Where each runs is the
- * host's choice (gateway.mjs: `isolate: 'auto'`), not the plugin's.
+ * host's choice (gateway.mjs: `isolate: 'auto'`); a manifest may ask for a worker of its own.
  */
 export const PLUGINS = {
   auth: { priority: 100 },

@@ -213,8 +213,9 @@ export async function startGateway({ pluginDir, port = 0, tokens = ['demo-token'
     if (observed.length === 1) setImmediate(flushObserved);
   }
 
-  // Observers run after the response is out, in batches: one plugin's calls back to back keep its
-  // code hot in the CPU's caches (a JS guest costs ~3× as much interleaved with the HTTP work).
+  // Observers see each request after its response is out, in batches per event-loop turn: an
+  // observer's calls then run back to back, its code still in the CPU's caches (the JS access log:
+  // ~170 instead of ~220 µs of the gateway's CPU per request), and a response never waits for them.
   let observed = [];
   function flushObserved() {
     const batch = observed;

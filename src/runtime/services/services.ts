@@ -221,17 +221,26 @@ function tagged(fn: PluginFunction, tags: PluginLogTags, hook: string): PluginFu
   };
 }
 
+/** Async calls under way per plugin's tags (an isolated plugin queues them; they still overlap in time here). */
+const asyncCallsUnderWay = new WeakMap<PluginLogTags, number>();
+
 /**
- * `fn` (async) with the running hook set in the plugin's log tags until its promise settles. A
- * plugin runs one call at a time (isolated ones queue theirs), so the tag is the running call's
- * unless calls of different hooks of one plugin overlap: then it is the latest started one's.
+ * `fn` (async) with the running hook set in the plugin's log tags until its last overlapping call
+ * settles. A plugin runs one call at a time, so the tag is right unless calls of different hooks
+ * of one plugin overlap: then it is the latest started one's.
  */
 function taggedAsync(fn: AsyncPluginFunction, tags: PluginLogTags, hook: string): AsyncPluginFunction {
+  const settled = (): void => {
+    const left = (asyncCallsUnderWay.get(tags) ?? 1) - 1;
+    asyncCallsUnderWay.set(tags, left);
+    if (left === 0) tags.hook = null;
+  };
   return (...args) => {
+    asyncCallsUnderWay.set(tags, (asyncCallsUnderWay.get(tags) ?? 0) + 1);
     tags.hook = hook;
-    return fn(...args).finally(() => {
-      if (tags.hook === hook) tags.hook = null;
-    });
+    const run = fn(...args);
+    void run.then(settled, settled);
+    return run;
   };
 }
 
