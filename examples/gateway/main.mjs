@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run gateway [-- --port N] [-- --once] [-- --kv-journal <file>] [-- --plugins <dir>] [-- --workers N]`: builds
+// `npm run gateway [-- --port N] [-- --once] [-- --kv <file>] [-- --kv-journal <file>] [-- --plugins <dir>] [-- --workers N]`: builds
 // the example plugins if needed (or serves a plugin directory of your own), starts upstream, auth
 // service and gateway on loopback, sends a few requests and prints
 // what each plugin did; then stays up printing its address (until Ctrl-C), or exits with --once.
@@ -8,22 +8,24 @@ import http from 'node:http';
 import { buildPlugins, DEFAULT_OUT } from './build-plugins.mjs';
 import { isGatewayWorker, runWorker, startCluster } from './cluster.mjs';
 import { startGateway } from './gateway.mjs';
+import { sqliteAvailable } from '../../dist/index.js';
 
 function parseArgs(argv) {
-  const opts = { port: 0, once: false, kvJournal: undefined, plugins: undefined, workers: 0 };
+  const opts = { port: 0, once: false, kvFile: undefined, kvJournal: undefined, plugins: undefined, workers: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--once') opts.once = true;
-    else if (a === '--port' || a === '--kv-journal' || a === '--plugins' || a === '--workers') {
+    else if (a === '--port' || a === '--kv' || a === '--kv-journal' || a === '--plugins' || a === '--workers') {
       const v = argv[++i];
       if (v === undefined) throw new Error(`${a} needs a value`);
-      if (a === '--kv-journal') opts.kvJournal = v;
+      if (a === '--kv') opts.kvFile = v;
+      else if (a === '--kv-journal') opts.kvJournal = v;
       else if (a === '--workers' && (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 64)) throw new Error(`--workers must be 1–64, got ${v}`);
       else if (a === '--workers') opts.workers = Number(v);
       else if (a === '--plugins') opts.plugins = v;
       else if (!/^\d+$/.test(v) || Number(v) > 65535) throw new Error(`--port must be 0–65535, got ${v}`);
       else opts.port = Number(v);
-    } else throw new Error(`unknown option ${a} (options: --port N, --once, --kv-journal <file>, --plugins <dir>, --workers N)`);
+    } else throw new Error(`unknown option ${a} (options: --port N, --once, --kv <file>, --kv-journal <file>, --plugins <dir>, --workers N)`);
   }
   return opts;
 }
@@ -66,7 +68,11 @@ async function main() {
   let pending = [];
   let live = false;
   const onLog = (record, worker) => { if (live) console.log(formatLog(record, worker)); else pending.push([record, worker]); };
-  const common = { pluginDir: opts.plugins ?? DEFAULT_OUT, port: opts.port, ...(opts.kvJournal === undefined ? {} : { kvJournal: opts.kvJournal }) };
+  const common = {
+    pluginDir: opts.plugins ?? DEFAULT_OUT, port: opts.port,
+    ...(opts.kvFile === undefined ? {} : { kvFile: opts.kvFile }), ...(opts.kvJournal === undefined ? {} : { kvJournal: opts.kvJournal }),
+  };
+  if (opts.kvFile !== undefined) console.log(`kv state: ${sqliteAvailable() ? 'SQLite (node:sqlite)' : `a journal file (Node ${process.version} has no node:sqlite)`}, ${opts.kvFile}${opts.workers > 0 ? '.worker-<n>' : ''}`);
   let gateway;
   if (opts.workers === 0) {
     const single = await startGateway({ ...common, onLog: (record) => onLog(record) });
@@ -101,13 +107,17 @@ async function main() {
   }
   const metrics = (await get(`${gateway.url}/metrics`, {})).body;
   console.log(`metrics: ${metrics.split('\n').filter((l) => l.startsWith('witplug_hook_calls_total')).join('; ')}`);
+  if (opts.workers > 0) {
+    const { workers = [] } = JSON.parse((await get(`${gateway.url}/plugins`, {})).body);
+    console.log(`plugins, per worker: ${workers.map((w) => `worker ${w.worker}: ${w.loaded.length} loaded, ${w.rejected.length} rejected`).join('; ')}`);
+  }
 
   if (opts.once) {
     if (!(await gateway.close())) throw new Error('a worker did not stop cleanly');
     return;
   }
   live = true;
-  const scope = opts.workers === 0 ? '' : `${opts.workers} workers, each answering for itself; `;
+  const scope = opts.workers === 0 ? '' : `${opts.workers} workers, answering for all of them at `;
   console.log(`gateway listening on ${gateway.url} (${scope}GET /metrics, GET /plugins; Ctrl-C to stop)`);
   const stop = () => { gateway.close().then((clean) => process.exit(clean ? 0 : 1), () => process.exit(1)); };
   process.once('SIGINT', stop);
