@@ -90,6 +90,19 @@ afterAll(async () => {
   await Promise.all(open.map((p) => p.close()));
 });
 
+/** `fetch(n)` = n + 100: a promise the first time for each n, the kept value at once after that. */
+function cachingFetch(): (n: number) => number | Promise<number> {
+  const kept = new Map<number, number>();
+  return asyncHost((n: number) => {
+    const hit = kept.get(n);
+    if (hit !== undefined) return hit;
+    return sleep(5).then(() => {
+      kept.set(n, n + 100);
+      return n + 100;
+    });
+  });
+}
+
 describe('async host functions, isolated (every Node)', () => {
   it('an async function is awaited on the host loop while the worker waits, through callAsync', async () => {
     const callers: (string | undefined)[] = [];
@@ -109,6 +122,13 @@ describe('async host functions, isolated (every Node)', () => {
     const fetch = asyncHost((n: number) => new Promise<number>((r) => setTimeout(() => r(n * 3), 5)));
     const p = await isolated({ [HOST]: { fetch, who: () => 0 } });
     expect(await p.callAsync('api#via-host', [4])).toBe(12);
+  }, 60_000);
+
+  it('asyncHost may answer at once (a cache hit) or with a promise (a miss): both reach the plugin', async () => {
+    const p = await isolated({ [HOST]: { fetch: cachingFetch(), who: () => 0 } });
+    expect(await p.callAsync('api#via-host', [4])).toBe(104); // a miss: a promise
+    expect(await p.callAsync('api#via-host', [4])).toBe(104); // a hit: a value at once
+    expect(await Promise.all([5, 4, 5].map((n) => p.callAsync('api#via-host', [n])))).toEqual([105, 104, 105]);
   }, 60_000);
 
   it('a synchronous call on a plugin importing async host functions is refused with USAGE, naming them and callAsync', async () => {
@@ -189,6 +209,13 @@ describe('in-process plugins importing async host functions', () => {
       expect(await Promise.all([1, 2, 3].map((n) => p.fnAsync('api#via-host')(n)))).toEqual([101, 102, 103]);
       expect(await p.callAsync('api#add', [2, 3])).toBe(5);
       expect(callers).toEqual(['jspi', 'jspi', 'jspi', 'jspi']);
+    }, 60_000);
+
+    it('asyncHost may answer at once (a cache hit) or with a promise (a miss): both reach the plugin', async () => {
+      const p = await inProcess({ [HOST]: { fetch: cachingFetch(), who: () => 0 } });
+      expect(await p.callAsync('api#via-host', [4])).toBe(104); // a miss: the stack suspends
+      expect(await p.callAsync('api#via-host', [4])).toBe(104); // a hit: lowered at once, no suspension
+      expect(await Promise.all([5, 4, 5].map((n) => p.fnAsync('api#via-host')(n)))).toEqual([105, 104, 105]);
     }, 60_000);
 
     it('a synchronous call is refused with USAGE naming the async functions and callAsync', async () => {

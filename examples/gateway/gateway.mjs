@@ -3,7 +3,7 @@
 // upstream answers, shapers rewrite the response (waterfall), observers see it (parallel).
 // GET /metrics (Prometheus text) and GET /plugins (JSON) are the gateway's own.
 import http from 'node:http';
-import { HostServices, JournalKvStore, PluginHost, loadContract, openKvStore } from '../../dist/index.js';
+import { HostServices, JournalKvStore, PluginHost, asyncHost, loadContract, openKvStore } from '../../dist/index.js';
 
 const METHODS = new Map([['GET', 'get'], ['HEAD', 'head'], ['POST', 'post'], ['PUT', 'put'], ['DELETE', 'delete'], ['PATCH', 'patch'], ['OPTIONS', 'options']]);
 /** Largest request or upstream body the gateway buffers (the plugins see bodies whole). */
@@ -64,20 +64,23 @@ const TOKEN_CACHE_MAX = 10_000;
 
 /**
  * The host's `auth.valid-token`: an async host function (a loopback HTTP call, bounded). Answers
- * are kept for TOKEN_TTL_MS: the auth plugin runs in one worker, one call at a time, so a service
- * round trip on every request would bound the gateway's throughput by that round trip.
+ * are kept for TOKEN_TTL_MS and a kept one is returned at once, not as a promise (`asyncHost`: the
+ * plugin waits only when the service is asked), so a service round trip does not bound the
+ * gateway's throughput.
  */
 function tokenChecker(authPort) {
   const answers = new Map();
-  return async (token) => {
-    const known = answers.get(token);
-    if (known !== undefined && known.until > Date.now()) return known.valid;
+  const ask = async (token) => {
     const r = await fetch(`http://127.0.0.1:${authPort}/check?token=${encodeURIComponent(token)}`, { signal: AbortSignal.timeout(2000) });
     const valid = r.status === 200;
     if (answers.size >= TOKEN_CACHE_MAX) answers.clear();
     answers.set(token, { valid, until: Date.now() + TOKEN_TTL_MS });
     return valid;
   };
+  return asyncHost((token) => {
+    const known = answers.get(token);
+    return known !== undefined && known.until > Date.now() ? known.valid : ask(token);
+  });
 }
 
 function toWitRequest(id, req, path, query, body) {

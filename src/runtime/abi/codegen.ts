@@ -140,8 +140,9 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
   if (retArea) coreParams.push('$ret');
 
   e.line('const M = C.memory, R = C.handles;');
-  // Suspending: the host function returns a promise; the guest's stack waits for it (WebAssembly.Suspending).
-  e.line(`const imp = ${suspending ? 'async ' : ''}function (${coreParams.join(', ')}) {`);
+  // Suspending: the host function may return a promise, which the guest's stack waits for
+  // (WebAssembly.Suspending); a value it returns at once is lowered at once, without suspending.
+  e.line(`const imp = function (${coreParams.join(', ')}) {`);
   e.block('', () => {
     e.line('M.v();');
     // One output budget for everything this host call's arguments lift.
@@ -162,11 +163,25 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
         at += n;
       }
     }
-    e.line(`const $v = ${suspending ? 'await ' : ''}I(${args.join(', ')});`);
-    if (!func.result) return;
-    if (suspending) e.line('M.v();'); // memory may have grown while the host function ran
+    if (suspending) {
+      e.line(`const $r = I(${args.join(', ')});`);
+      e.line('if ($r !== null && (typeof $r === \'object\' || typeof $r === \'function\') && typeof $r.then === \'function\') return Promise.resolve($r).then($done);');
+      e.line('return $done($r);');
+      // What follows the host call, once its value is there; memory may have grown meanwhile.
+      e.line('function $done($v) {');
+      e.line('M.v();');
+    } else {
+      e.line(`const $v = I(${args.join(', ')});`);
+    }
+    if (func.result) emitResult();
+    if (suspending) e.line('}');
+  }, '};');
+  e.line('return imp;');
+  return { source: e.lines.join('\n'), constants: e.constants };
+
+  function emitResult(): void {
     const path = str(`host function ${hostName} returned a value that does not fit its result type; result`);
-    const result = func.result;
+    const result = func.result!;
     // A result that does not fit is the host's fault (HOST_ERROR), not the plugin's: checked in full
     // before anything is written into guest memory.
     e.block('try {', () => {
@@ -181,9 +196,7 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
     }, '} catch ($e) {');
     e.line('  throw C.hostResult($e);');
     e.line('}');
-  }, '};');
-  e.line('return imp;');
-  return { source: e.lines.join('\n'), constants: e.constants };
+  }
 }
 
 /** Whether `generateCaller` serves `func` (the check alone, without generating code). */

@@ -47,11 +47,14 @@ export function asCaller(caller: HostCaller, f: (...args: unknown[]) => unknown,
 const ASYNC_MARK = Symbol.for('witplug.asyncHost');
 
 /**
- * Declares a host function asynchronous: it returns a Promise of its result.
- * Not needed for an `async function`, which is recognised as such; needed
- * for a plain function returning a promise.
+ * Declares a host function asynchronous: it may return a Promise of its
+ * result, which the plugin waits for. Not needed for an `async function`,
+ * which is recognised as such; needed for a plain function returning a
+ * promise — or returning a value when it has one at once (a cache hit) and a
+ * promise otherwise: a value is lowered at once, without suspending the
+ * plugin's stack.
  */
-export function asyncHost<F extends (...args: never[]) => PromiseLike<unknown>>(fn: F): F {
+export function asyncHost<F extends (...args: never[]) => unknown>(fn: F): F {
   Object.defineProperty(fn, ASYNC_MARK, { value: true });
   return fn;
 }

@@ -105,11 +105,19 @@ function suspendingImport(f: unknown): unknown {
  * into the new instance's memory through the shared ABI context.
  */
 function unlessReplaced(impl: (...args: never[]) => unknown, generation: () => number, plugin: string): (...args: never[]) => unknown {
-  const f = impl as (...args: unknown[]) => Promise<unknown>;
-  return async (...args: unknown[]) => {
+  const f = impl as (...args: unknown[]) => unknown;
+  return (...args: unknown[]) => {
     const started = generation();
-    const value = await f(...args);
-    if (generation() !== started) throw new WitplugError(ErrorCodes.HOST_ERROR, `an async host function settled after plugin ${plugin}'s call was abandoned; its result was dropped`, { plugin });
-    return value;
+    const value = f(...args);
+    // A value answered at once (a cache hit) needs no suspension, and nothing can replace the instance meanwhile.
+    if (!isThenable(value)) return value;
+    return Promise.resolve(value).then((settled) => {
+      if (generation() !== started) throw new WitplugError(ErrorCodes.HOST_ERROR, `an async host function settled after plugin ${plugin}'s call was abandoned; its result was dropped`, { plugin });
+      return settled;
+    });
   };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
