@@ -165,8 +165,8 @@ export function generateImport(func: FuncType, hostName: string, ownerOf: Resour
     }
     if (suspending) {
       e.line(`const $r = I(${args.join(', ')});`);
-      e.line('const thenable = $r !== null && (typeof $r === \'object\' || typeof $r === \'function\') && typeof $r.then === \'function\';');
-      e.line('if (thenable) return Promise.resolve($r).then($done);');
+      e.line('const $then = $r !== null && (typeof $r === \'object\' || typeof $r === \'function\') && typeof $r.then === \'function\';');
+      e.line('if ($then) return Promise.resolve($r).then($done);');
       e.line('return $done($r);');
       // What follows the host call, once its value is there; memory may have grown meanwhile.
       e.line('function $done($v) {');
