@@ -24,6 +24,9 @@ interface bulk {
   ping: func() -> u32;
   spin: func(n: u32);
   spin-then-table-ops: func(spins: u32, n: u32);
+  spin-then-divide: func(spins: u32, n: u64);
+  spin-then-call-indirect: func(spins: u32);
+  fat-then-divide: func(calls: u32, n: u64);
 }
 world guest { export bulk; }`;
 
@@ -36,7 +39,7 @@ const GUEST = `(module
   (memory (export "memory") 130)
   (table $t 16 funcref)
   (data $seg "${'a'.repeat(SEGMENT)}")
-  (elem $e func $ping)
+  (elem $e func $ping $leaf)
   (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 1024))
   (func $ping (export "${P}ping") (result i32) (i32.const 42))
   (func (export "${P}fill") (param $n i32)
@@ -70,6 +73,32 @@ const GUEST = `(module
   (func (export "${P}spin-then-table-ops") (param $spins i32) (param $n i32)
     (call $spin (local.get $spins))
     (call $table-ops (local.get $n)))
+  (func (export "${P}spin-then-divide") (param $spins i32) (param $n i64) (local $x i64)
+    (call $spin (local.get $spins))
+    (local.set $x (i64.const -1))
+    (loop $l
+      (local.set $x (i64.div_s (local.get $x) (i64.or (local.get $n) (i64.const 1))))
+      (local.set $x (i64.rem_s (i64.sub (local.get $x) (i64.const 7)) (i64.const 1000003)))
+      (br $l)))
+  ;; Units as cheap as they get: each call is charged its whole body (10 000 nops) and runs 2 instructions.
+  (func $fat (block $out (br $out) ${'nop '.repeat(10_000)}))
+  (func (export "${P}fat-then-divide") (param $calls i32) (param $n i64) (local $x i64)
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $calls)))
+      (call $fat)
+      (local.set $calls (i32.sub (local.get $calls) (i32.const 1)))
+      (br $l)))
+    (local.set $x (i64.const -1))
+    (loop $l
+      (local.set $x (i64.div_s (local.get $x) (i64.or (local.get $n) (i64.const 1))))
+      (local.set $x (i64.rem_s (i64.sub (local.get $x) (i64.const 7)) (i64.const 1000003)))
+      (br $l)))
+  (type $nothing (func))
+  (func $leaf)
+  (func (export "${P}spin-then-call-indirect") (param $spins i32)
+    (call $spin (local.get $spins))
+    (table.set $t (i32.const 1) (ref.func $leaf))
+    (loop $l (call_indirect $t (type $nothing) (i32.const 1)) (br $l)))
   (func $table-ops (export "${P}table-ops") (param $n i32)
     (drop (table.grow $t (ref.null func) (local.get $n)))
     (loop $l
@@ -141,6 +170,7 @@ describe('deadline (no fuel budget)', () => {
 });
 
 describe('deadline after cheap work (the slice grew: SliceSizer)', () => {
+
   // Cheap units first (a tight loop: slices run out within microseconds, so they grow to their
   // largest), then the most expensive units there are (table.fill/copy, 1 unit per element).
   it('in the same call: table.fill + table.copy still stop within 2·T + 250 ms of a 50 ms deadline', async () => {
@@ -148,6 +178,19 @@ describe('deadline after cheap work (the slice grew: SliceSizer)', () => {
     expect(p.call('bulk#ping', [])).toBe(42);
     const { ms } = failsWith('TIMEOUT', () => p.call('bulk#spin-then-table-ops', [20_000_000, 100_000]));
     console.log(`[sandbox-bulk] spin, then table ops: TIMEOUT after ${ms.toFixed(1)} ms (T = 50)`);
+    expect(ms).toBeLessThan(bound(50));
+    expect(p.call('bulk#ping', [])).toBe(42);
+  });
+
+  it.each([
+    ['64-bit division and remainder', 'spin-then-divide', [20_000_000, 3n]],
+    ['call_indirect to an empty function', 'spin-then-call-indirect', [20_000_000]],
+    ['64-bit division after the cheapest units there are (dead code charged in full)', 'fat-then-divide', [200_000, 3n]],
+  ] as Array<[string, string, unknown[]]>)('in the same call: a loop of %s still stops within 2·T + 250 ms of a 50 ms deadline', async (what, fn, args) => {
+    const p = await load({ limits: { timeoutMs: 50 } });
+    expect(p.call('bulk#ping', [])).toBe(42);
+    const { ms } = failsWith('TIMEOUT', () => p.call(`bulk#${fn}`, args));
+    console.log(`[sandbox-bulk] spin, then ${what}: TIMEOUT after ${ms.toFixed(1)} ms (T = 50)`);
     expect(ms).toBeLessThan(bound(50));
     expect(p.call('bulk#ping', [])).toBe(42);
   });

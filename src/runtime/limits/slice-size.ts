@@ -15,8 +15,12 @@
  */
 import { SLICE } from './resolve-limits.js';
 
-/** Largest slice: 32 × SLICE (3.2 M units: 0.6–3 ms of ordinary wasm). */
-export const MAX_SLICE = 32 * SLICE;
+/**
+ * Largest slice: 64 × SLICE (6.4 M units). A slice grows only while it runs out within 0.1 ms, so
+ * it reaches this size only in code whose units are very cheap (a JS guest: a few µs); the worst
+ * case is cheap units and then the dearest ones, at most ~2–20 ns each: 13–130 ms late.
+ */
+export const MAX_SLICE = 64 * SLICE;
 /** A slice that ended sooner than this (ms) after the previous check doubles the next. */
 const FAST_SLICE_MS = 0.1;
 /** A slice that took longer than this (ms) halves the next. */
