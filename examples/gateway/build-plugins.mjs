@@ -44,7 +44,7 @@ async function filesUnder(dir) {
   return out.sort();
 }
 
-async function stageWit(wit) {
+export async function stageWit(wit) {
   await rm(wit, { recursive: true, force: true });
   await mkdir(join(wit, 'deps'), { recursive: true });
   const text = (await readFile(join(REPO, 'wit', 'gateway.wit'), 'utf8')) + '\n' + (await readFile(join(HERE, 'wit', 'gateway-example.wit'), 'utf8'));
