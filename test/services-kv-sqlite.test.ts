@@ -5,35 +5,21 @@
  * USAGE and `openKvStore` falls back to the journal. This file runs on Node 20 and again on the
  * JSPI Node (scripts/run-tests.mjs), which has `node:sqlite`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PluginHost } from '../src/runtime/host/plugin-host.js';
 import { HostServices } from '../src/runtime/services/services.js';
 import { MemoryKvStore, PluginKv } from '../src/runtime/services/kv.js';
 import { JournalKvStore } from '../src/runtime/services/kv-journal.js';
 import { SqliteKvStore, openKvStore, sqliteAvailable } from '../src/runtime/services/kv-sqlite.js';
-import { CompileCache } from '../src/compile/cache.js';
-import type { Contract } from '../src/contract/load.js';
-import { counterGuest, servicesContract, servicesWitDir } from './helpers/services-guest.js';
+import { counterGuestFixture } from './helpers/services-guest.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'witplug-kv-sqlite-'));
 
 describe.runIf(sqliteAvailable())('SqliteKvStore (this Node has node:sqlite)', () => {
-  let contract: Contract;
-  let guest: Uint8Array;
-  const cache = new CompileCache(null);
-  const hosts: PluginHost[] = [];
-  beforeAll(async () => {
-    const wit = await servicesWitDir();
-    contract = await servicesContract(wit);
-    guest = await counterGuest(wit);
-  }, 60_000);
-  afterAll(() => {
-    for (const h of hosts) h.close();
-  });
+  const { hostWith } = counterGuestFixture();
 
   it('answers as the memory store does over 2 000 random writes, deletes and lookups in 3 namespaces', () => {
     const sql = new SqliteKvStore(join(dir, 'random.db'));
@@ -75,9 +61,7 @@ describe.runIf(sqliteAvailable())('SqliteKvStore (this Node has node:sqlite)', (
     const path = join(dir, 'state.db');
     const store = openKvStore(path);
     expect(store).toBeInstanceOf(SqliteKvStore);
-    const host = new PluginHost({ contract, cache, hooks: { hit: { target: 'counter#hit', kind: 'collect' } }, logger: () => {}, services: new HostServices({ kv: store }) });
-    hosts.push(host);
-    await host.load(guest, { name: 'persist' });
+    const host = await hostWith(new HostServices({ kv: store }), ['persist']);
     for (let i = 0; i < 3; i++) host.hook('hit')('n');
     host.close();
     store.close();
@@ -89,9 +73,7 @@ describe.runIf(sqliteAvailable())('SqliteKvStore (this Node has node:sqlite)', (
     const out = JSON.parse(execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 })) as unknown;
     expect(out).toEqual({ n: 3, keys: ['n'], usage: { keys: 1, bytes: 5 } });
     const reopened = new SqliteKvStore(path);
-    const again = new PluginHost({ contract, cache, hooks: { hit: { target: 'counter#hit', kind: 'collect' } }, logger: () => {}, services: new HostServices({ kv: reopened }) });
-    hosts.push(again);
-    await again.load(guest, { name: 'persist' });
+    const again = await hostWith(new HostServices({ kv: reopened }), ['persist']);
     expect(again.hook('hit')('n')).toEqual([4]);
     again.close();
     reopened.close();

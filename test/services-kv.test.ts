@@ -4,40 +4,19 @@
  * trap), the memory store and the journal store, which survives a restart
  * in a new process.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PluginHost } from '../src/runtime/host/plugin-host.js';
 import { HostServices } from '../src/runtime/services/services.js';
 import { MemoryKvStore, PluginKv, type KvStore } from '../src/runtime/services/kv.js';
 import { JournalKvStore } from '../src/runtime/services/kv-journal.js';
 import { CompileCache } from '../src/compile/cache.js';
-import type { Contract } from '../src/contract/load.js';
 import { WitplugError } from '../src/errors.js';
-import { counterGuest, servicesContract, servicesWitDir } from './helpers/services-guest.js';
+import { counterGuestFixture } from './helpers/services-guest.js';
 
-let contract: Contract;
-let guest: Uint8Array;
-const cache = new CompileCache(null);
-const hosts: PluginHost[] = [];
-
-beforeAll(async () => {
-  const wit = await servicesWitDir();
-  contract = await servicesContract(wit);
-  guest = await counterGuest(wit);
-}, 60_000);
-afterAll(() => {
-  for (const h of hosts) h.close();
-});
-
-async function hostWith(services: HostServices | undefined, names: readonly string[]): Promise<PluginHost> {
-  const host = new PluginHost({ contract, cache, hooks: { hit: { target: 'counter#hit', kind: 'collect' } }, logger: () => {}, ...(services ? { services } : {}) });
-  hosts.push(host);
-  for (const name of names) await host.load(guest, { name });
-  return host;
-}
+const { guest, contract, hostWith } = counterGuestFixture();
 
 const u32 = (v: Uint8Array | undefined): number | undefined => (v === undefined ? undefined : new DataView(v.buffer, v.byteOffset).getUint32(0, true));
 
@@ -72,7 +51,7 @@ describe('witplug:host/kv', () => {
     hit('prefix-1');
     expect(services.kv('c').keys('prefix')).toEqual(['prefix-1']);
     const direct = (await import('../src/runtime/load/load-plugin.js')).loadPlugin;
-    const solo = await direct(guest, { name: 'c', contract, cache, host: services.hostFor('c', undefined), log: () => {} });
+    const solo = await direct(guest(), { name: 'c', contract: contract(), cache: new CompileCache(null), host: services.hostFor('c', undefined), log: () => {} });
     expect(solo.fn('counter#count-keys')()).toBe(3);
     expect(solo.fn('counter#forget')('x')).toBe(true);
     expect(solo.fn('counter#forget')('x')).toBe(false);

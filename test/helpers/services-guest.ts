@@ -8,7 +8,11 @@ import { cp, mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { loadContract, type Contract } from '../../src/contract/load.js';
+import { CompileCache } from '../../src/compile/cache.js';
+import { PluginHost } from '../../src/runtime/host/plugin-host.js';
+import type { HostServices } from '../../src/runtime/services/services.js';
 import { bumpAllocator } from './wat.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -74,4 +78,38 @@ export async function counterGuest(witDir: string, step = 0, refuseInit = false)
   const { parse, componentEmbed, componentNew } = await import('@bytecodealliance/jco');
   const core = await parse(counterWat(step, refuseInit));
   return componentNew(await componentEmbed({ binary: core, witPath: witDir, world: refuseInit ? 'counter-plugin-refusing' : 'counter-plugin' }));
+}
+
+/**
+ * The counter guest in a test file: builds it and its contract before the file's tests
+ * (`beforeAll`) and closes every host made through `hostWith` after them. `hostWith(services,
+ * names)` loads the guest under each name, its `counter#hit` behind a `collect` hook named `hit`.
+ */
+export function counterGuestFixture(): {
+  readonly guest: () => Uint8Array;
+  readonly contract: () => Contract;
+  hostWith(services: HostServices | undefined, names: readonly string[]): Promise<PluginHost>;
+} {
+  let contract: Contract | undefined;
+  let guest: Uint8Array | undefined;
+  const cache = new CompileCache(null);
+  const hosts: PluginHost[] = [];
+  beforeAll(async () => {
+    const wit = await servicesWitDir();
+    contract = await servicesContract(wit);
+    guest = await counterGuest(wit);
+  }, 60_000);
+  afterAll(() => {
+    for (const h of hosts) h.close();
+  });
+  return {
+    guest: () => guest!,
+    contract: () => contract!,
+    async hostWith(services, names) {
+      const host = new PluginHost({ contract: contract!, cache, hooks: { hit: { target: 'counter#hit', kind: 'collect' } }, logger: () => {}, ...(services ? { services } : {}) });
+      hosts.push(host);
+      for (const name of names) await host.load(guest!, { name });
+      return host;
+    },
+  };
 }

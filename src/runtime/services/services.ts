@@ -135,26 +135,25 @@ export class HostServices implements PluginServices {
   }
 
   serve(plugin: PluginInstance, target: string, count: CallCount): ServedHook {
-    const c = this.metrics.hook(plugin.name, target);
-    c.countFrom(count);
-    const tags = this.logger === undefined ? null : this.#tags.get(plugin.name) ?? null;
-    const raw = plugin.fn(target);
-    return {
-      fn: tags === null ? raw : tagged(raw, tags, target),
-      timed: timed(plugin, raw, c, tags, target),
-      sample: this.#mask,
-      failed: (code) => c.failed(code),
-    };
+    return this.#served(plugin, target, count, plugin.fn(target), tagged, timed);
   }
 
   serveAsync(plugin: PluginInstance, target: string, count: CallCount): ServedHook {
+    return this.#served(plugin, target, count, plugin.fnAsync(target), taggedAsync, timedAsync);
+  }
+
+  /** `raw`, counted into the plugin's hook counters, tagged for its log lines and timed on sampled calls. */
+  #served<F extends PluginFunction>(
+    plugin: PluginInstance, target: string, count: CallCount, raw: F,
+    tag: (fn: F, tags: PluginLogTags, hook: string) => F,
+    time: (plugin: PluginInstance, fn: F, c: HookCounters, tags: PluginLogTags | null, hook: string) => F,
+  ): ServedHook {
     const c = this.metrics.hook(plugin.name, target);
     c.countFrom(count);
     const tags = this.logger === undefined ? null : this.#tags.get(plugin.name) ?? null;
-    const raw = plugin.fnAsync(target);
     return {
-      fn: tags === null ? raw : taggedAsync(raw, tags, target),
-      timed: timedAsync(plugin, raw, c, tags, target),
+      fn: tags === null ? raw : tag(raw, tags, target),
+      timed: time(plugin, raw, c, tags, target),
       sample: this.#mask,
       failed: (code) => c.failed(code),
     };
