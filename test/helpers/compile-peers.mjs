@@ -4,7 +4,9 @@
 //     CompileCache on <cacheDir> and sends its stats; the primary prints one JSON line
 //     {"ms": wall time, "workers": [stats…]}.
 //   node compile-peers.mjs hold <cacheDir> <plugin.wasm>
-//     compiles one plugin, printing "started" first (the test kills it mid-compile).
+//     starts compiling one plugin, printing "started" first, and stops itself (SIGSTOP) once it
+//     holds the entry's lock, before any work: the test then kills it, or leaves it hung, with the
+//     lock certainly held (a holder left running could finish first on a loaded machine).
 // Env: WITPLUG_DIST (default ../../dist/index.js), PEER_WAIT_MS, LOCK_LEASE_MS.
 import cluster from 'node:cluster';
 import { readFile } from 'node:fs/promises';
@@ -20,12 +22,12 @@ function cacheOptions() {
   return o;
 }
 
-async function compileAll(dir, plugins) {
+async function compileAll(dir, plugins, compileOptions = {}) {
   const { CompileCache } = await import(dist);
   const cache = new CompileCache(dir, cacheOptions());
   const sources = [];
   for (const path of plugins) {
-    const r = await cache.compile(new Uint8Array(await readFile(path)));
+    const r = await cache.compile(new Uint8Array(await readFile(path)), compileOptions);
     sources.push(r.source);
   }
   return { pid: process.pid, sources, ...cache.stats };
@@ -34,7 +36,9 @@ async function compileAll(dir, plugins) {
 if (mode === 'hold') {
   const [dir, plugin] = rest;
   process.stdout.write('started\n');
-  await compileAll(dir, [plugin]);
+  // The compile's own start event comes once the lock is held.
+  const stopHolding = (e) => { if (e.phase === 'start' && !e.waitingForPeer) process.kill(process.pid, 'SIGSTOP'); };
+  await compileAll(dir, [plugin], { onProgress: stopHolding });
 } else if (mode === 'cluster' && cluster.isPrimary) {
   const [count, dir, ...plugins] = rest;
   const started = performance.now();
