@@ -8,6 +8,7 @@
 //   npm run build && npm run build:guests && node bench/host.bench.mjs
 //
 // Prints one JSON object. Figures are the fastest of interleaved batches (medians also given).
+import { measureInterleaved } from './lib/timing.mjs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,38 +58,7 @@ const runners = {
 if (typedAdd !== bare) throw new Error('the typed accessor is not plugin.fn');
 if (runBail4(1, 2) !== 3 || runWaterfall4(1, 2) !== 6 || runFirst1(1, 2) !== 3) throw new Error('wrong dispatch result');
 
-function measure(fns, n = 200_000, batches = 11) {
-  // A loop of its own per runner: one shared `f()` call site would be megamorphic and favour
-  // whichever runner it saw first.
-  const loops = Object.fromEntries(Object.keys(fns).map((k) => [k, new Function('f', 'n', 'for (let i = 0; i < n; i++) f();')]));
-  const times = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
-  for (const [k, f] of Object.entries(fns)) loops[k](f, n);
-  // Runners in a new order each batch: the first one measured in a batch runs measurably faster
-  // (seen: the same function at 4.0 ns first, 7.2 ns later), so no runner may always be first.
-  const keys = Object.keys(fns);
-  let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  for (let b = 0; b < batches; b++) {
-    for (let i = keys.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [keys[i], keys[j]] = [keys[j], keys[i]];
-    }
-    for (const k of keys) {
-      const f = fns[k];
-      const t0 = process.hrtime.bigint();
-      loops[k](f, n);
-      times[k].push(Number(process.hrtime.bigint() - t0) / n);
-    }
-  }
-  const out = {};
-  for (const [k, v] of Object.entries(times)) {
-    v.sort((a, b) => a - b);
-    out[k] = { nsPerCall: Math.round(v[0] * 10) / 10, medianNs: Math.round(v[v.length >> 1] * 10) / 10 };
-  }
-  return out;
-}
-
-const ns = measure(runners);
+const ns = measureInterleaved(runners, 200_000);
 const perPlugin = (k, base, plugins) => Math.round(((ns[k].nsPerCall - ns[base].nsPerCall) / plugins) * 10) / 10;
 console.log(JSON.stringify({
   ns,

@@ -9,6 +9,7 @@
 //   npm run build && node bench/services.bench.mjs
 //
 // Prints one JSON object. Figures are the fastest of interleaved batches (medians also given).
+import { measureInterleaved } from './lib/timing.mjs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,35 +43,7 @@ for (const [k, f] of Object.entries(calls)) {
   if (k.endsWith('Add') ? r !== 3 : JSON.stringify(r) !== JSON.stringify(EXPECTED_DECISION)) throw new Error(`wrong result from ${k}`);
 }
 
-function measure(fns, n = 100_000, batches = 11) {
-  // A loop of its own per runner (one shared call site would be megamorphic), runners in a new
-  // order each batch (the first measured in a batch runs faster).
-  const loops = Object.fromEntries(Object.keys(fns).map((k) => [k, new Function('f', 'n', 'for (let i = 0; i < n; i++) f();')]));
-  const times = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
-  for (const [k, f] of Object.entries(fns)) loops[k](f, n);
-  const keys = Object.keys(fns);
-  let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  for (let b = 0; b < batches; b++) {
-    for (let i = keys.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [keys[i], keys[j]] = [keys[j], keys[i]];
-    }
-    for (const k of keys) {
-      const t0 = process.hrtime.bigint();
-      loops[k](fns[k], n);
-      times[k].push(Number(process.hrtime.bigint() - t0) / n);
-    }
-  }
-  const out = {};
-  for (const [k, v] of Object.entries(times)) {
-    v.sort((a, b) => a - b);
-    out[k] = { nsPerCall: Math.round(v[0] * 10) / 10, medianNs: Math.round(v[v.length >> 1] * 10) / 10 };
-  }
-  return out;
-}
-
-const ns = measure(calls);
+const ns = measureInterleaved(calls, 100_000);
 const added = (a, b) => Math.round((ns[a].nsPerCall - ns[b].nsPerCall) * 10) / 10;
 const ratio = (a, b) => Math.round((ns[a].nsPerCall / ns[b].nsPerCall) * 1000) / 1000;
 const servicesOverPlain = {

@@ -72,3 +72,36 @@ export async function measureAsync(fn, opts = {}) {
   const s = stats(perCall);
   return { nsPerCall: s.median, min: s.min, max: s.max, iterations: perBatch, batches };
 }
+
+/**
+ * ns per call of each runner in `fns`: every runner warmed with one loop of `n` calls, then
+ * `batches` batches of `n` calls each, the runners in a new (seeded) order each batch — the first
+ * runner measured in a batch runs measurably faster (seen: 4.0 ns first, 7.2 ns later), so none
+ * may always be first. Each runner gets a loop of its own (a shared `f()` call site would be
+ * megamorphic and favour whichever runner it saw first). Returns the fastest and the median batch.
+ */
+export function measureInterleaved(fns, n, batches = 11) {
+  const loops = Object.fromEntries(Object.keys(fns).map((k) => [k, new Function('f', 'n', 'for (let i = 0; i < n; i++) f();')]));
+  const times = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
+  for (const [k, f] of Object.entries(fns)) loops[k](f, n);
+  const keys = Object.keys(fns);
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (let b = 0; b < batches; b++) {
+    for (let i = keys.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [keys[i], keys[j]] = [keys[j], keys[i]];
+    }
+    for (const k of keys) {
+      const t0 = process.hrtime.bigint();
+      loops[k](fns[k], n);
+      times[k].push(Number(process.hrtime.bigint() - t0) / n);
+    }
+  }
+  const out = {};
+  for (const [k, v] of Object.entries(times)) {
+    v.sort((a, b) => a - b);
+    out[k] = { nsPerCall: Math.round(v[0] * 10) / 10, medianNs: Math.round(v[v.length >> 1] * 10) / 10 };
+  }
+  return out;
+}
