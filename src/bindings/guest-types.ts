@@ -22,7 +22,7 @@ import type {
 } from '../component/types.js';
 import { lowerCamel, shortInterfaceName } from '../component/names.js';
 import { assertNever } from '../util/assert-never.js';
-import { takeTypeName, tsIdentifier } from './typescript.js';
+import { takeTypeName, tsIdentifier, typeStructureKey } from './typescript.js';
 
 const quote = (s: string): string => JSON.stringify(s);
 
@@ -121,7 +121,7 @@ class GuestTypeNamer {
   }
 
   #named(witName: string, t: Declared): string {
-    const key = `${witName}\0${JSON.stringify(t, (k, v: unknown) => (k === 'resource' ? `${(v as ResourceType).interfaceName}#${(v as ResourceType).name}` : v))}`;
+    const key = `${witName}\0${typeStructureKey(t)}`;
     const known = this.#byKey.get(key);
     if (known !== undefined) return known;
     const alias = this.take(witName);

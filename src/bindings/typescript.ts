@@ -89,6 +89,15 @@ export function tsIdentifier(witName: string, style: 'upper' | 'lower'): string 
   return id;
 }
 
+/** A named type's structure as text (resources by interface and name): equal texts declare one TS type. */
+export function typeStructureKey(t: ValType): string {
+  return JSON.stringify(t, (k, v: unknown) => {
+    if (k !== 'resource' || !v || typeof v !== 'object') return v;
+    const r = v as ResourceType;
+    return `${r.interfaceName}#${r.name}`;
+  });
+}
+
 /** `witName` as an upper-camel TS name not yet in `taken` (`Name`, else `Name_2`, `Name_3`…), recorded there. */
 export function takeTypeName(taken: Set<string>, witName: string): string {
   let alias = tsIdentifier(witName, 'upper');
@@ -143,12 +152,12 @@ class TypeNamer {
   }
 
   #named(witName: string, t: DeclaredType): string {
-    const key = `${witName}\0${this.#structureKey(t)}`;
+    const key = `${witName}\0${typeStructureKey(t)}`;
     const known = this.#byKey.get(key);
     if (known) return known.alias;
     const alias = takeTypeName(this.#taken, witName);
     this.#byKey.set(key, { key, alias });
-    this.declarations.push(`/** WIT \`${kindWord(t)} ${witName.replace(/[^a-z0-9-]/gi, '')}\` */\n${typeDeclaration(alias, this.#body(t))}`);
+    this.declarations.push(`/** WIT \`${t.kind} ${witName.replace(/[^a-z0-9-]/gi, '')}\` */\n${typeDeclaration(alias, this.#body(t))}`);
     return alias;
   }
 
@@ -170,17 +179,6 @@ class TypeNamer {
   }
 
   /** Structure without names of nested named types' aliases (stable across interfaces). */
-  #structureKey(t: ValType): string {
-    return JSON.stringify(t, (k, v: unknown) => {
-      if (k !== 'resource' || !v || typeof v !== 'object') return v;
-      const r = v as ResourceType;
-      return `${r.interfaceName}#${r.name}`;
-    });
-  }
-}
-
-function kindWord(t: DeclaredType): string {
-  return t.kind;
 }
 
 /** A function type; `indent` is where the member holding it starts, for parameters wrapped one per line. */
