@@ -51,14 +51,22 @@ export class FunctionWriter {
     return `${ret} ${cName}(${list.length ? list.join(', ') : 'void'})`;
   }
 
+  /** `f` checked, its C parameters, and how its parameters and result cross as flat core values. */
+  #flatShape(witName: string, f: FuncType): {
+    params: Param[]; flatParams: FlatType[]; spilled: boolean; flatResult: FlatType[]; inMemory: boolean;
+  } {
+    checkFunc(f, witName);
+    const flatParams = f.params.flatMap((p) => flatten(p.type));
+    const flatResult: FlatType[] = f.result ? flatten(f.result) : [];
+    return {
+      params: this.#params(f), flatParams, spilled: flatParams.length > MAX_FLAT_PARAMS,
+      flatResult, inMemory: flatResult.length > MAX_FLAT_RESULTS,
+    };
+  }
+
   /** An exported function: `cName` is what the author implements, `exportName` the core export. */
   exportFunction(witName: string, exportName: string, cName: string, f: FuncType): FunctionCode {
-    checkFunc(f, witName);
-    const params = this.#params(f);
-    const flatParams = f.params.flatMap((p) => flatten(p.type));
-    const spilled = flatParams.length > MAX_FLAT_PARAMS;
-    const flatResult: FlatType[] = f.result ? flatten(f.result) : [];
-    const inMemory = flatResult.length > MAX_FLAT_RESULTS;
+    const { params, flatParams, spilled, flatResult, inMemory } = this.#flatShape(witName, f);
     const coreParams = spilled ? ['int32_t args_ptr'] : flatParams.map((ft, i) => `${CORE_TYPE[ft]} p${i}`);
     const coreResult = flatResult.length === 0 ? 'void' : inMemory ? 'int32_t' : CORE_TYPE[flatResult[0]!];
     const wrapper = `__wasm_export_${cName}`;
@@ -115,12 +123,7 @@ export class FunctionWriter {
 
   /** An imported function: `module`/`field` name the core import, `cName` the C wrapper. */
   importFunction(witName: string, module: string, field: string, cName: string, f: FuncType): FunctionCode {
-    checkFunc(f, witName);
-    const params = this.#params(f);
-    const flatParams = f.params.flatMap((p) => flatten(p.type));
-    const spilled = flatParams.length > MAX_FLAT_PARAMS;
-    const flatResult: FlatType[] = f.result ? flatten(f.result) : [];
-    const inMemory = flatResult.length > MAX_FLAT_RESULTS;
+    const { params, flatParams, spilled, flatResult, inMemory } = this.#flatShape(witName, f);
     const coreParams = [...(spilled ? ['int32_t'] : flatParams.map((ft) => CORE_TYPE[ft])), ...(inMemory ? ['int32_t'] : [])];
     const coreResult = flatResult.length === 1 ? CORE_TYPE[flatResult[0]!] : 'void';
     const core = `__wasm_import_${cName}`;
