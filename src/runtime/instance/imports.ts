@@ -9,6 +9,7 @@ import { isAsyncHost } from '../capabilities/host-caller.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import type { Sandbox } from '../limits/sandbox.js';
 import type { ImportMemory, ImportSite, PluginBlueprint } from '../link/blueprint.js';
+import { isThenable } from '../../util/thenable.js';
 
 export const NONE: ReadonlyMap<string, Readonly<Record<string, unknown>>> = new Map();
 
@@ -116,8 +117,4 @@ function unlessReplaced(impl: (...args: never[]) => unknown, generation: () => n
       return settled;
     });
   };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -10,6 +10,7 @@ import { Channel, State, type CallOutcome } from './channel.js';
 import { WitplugError, ErrorCodes } from '../../errors.js';
 import type { HostImplementations } from '../capabilities/host-imports.js';
 import { asCaller, type HostCaller } from '../capabilities/host-caller.js';
+import { isThenable } from '../../util/thenable.js';
 
 /** What a host function gave back: a value to send now, or a promise to settle first. */
 type Served = { readonly name: string } & ({ readonly outcome: CallOutcome } | { readonly pending: PromiseLike<unknown> });
@@ -84,10 +85,6 @@ export class HostCallServer {
       channel.write(State.HOST_DONE, { ok: false, code: ErrorCodes.HOST_ERROR, message: `host function ${name} (called by ${target}) returned a value that cannot be sent to the isolated plugin: ${why}` } satisfies CallOutcome);
     }
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function hostFailure(e: unknown, name: string, target: string, how: 'threw' | 'rejected'): CallOutcome {
