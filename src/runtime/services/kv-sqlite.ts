@@ -68,9 +68,9 @@ export class SqliteKvStore implements KvStore {
       this.#delete = db.prepare('DELETE FROM kv WHERE ns = ? AND key = ?');
       this.#size = db.prepare('SELECT length(value) AS n FROM kv WHERE ns = ? AND key = ?');
       this.#keys = db.prepare('SELECT key FROM kv WHERE ns = ? AND substr(key, 1, length(?)) = ?');
-      for (const row of db.prepare('SELECT ns, key, length(value) AS n FROM kv').all()) {
-        this.#count(String(row['ns']), entryBytes(String(row['key']), new Uint8Array(Number(row['n']))), 1);
-      }
+      // Keys are stored as UTF-8 text: their blob length is their UTF-8 size, as entryBytes counts it.
+      const usage = db.prepare('SELECT ns, count(*) AS keys, sum(length(CAST(key AS BLOB)) + length(value)) AS bytes FROM kv GROUP BY ns');
+      for (const row of usage.all()) this.#count(String(row['ns']), Number(row['bytes']), Number(row['keys']));
     } catch (e) {
       if (e instanceof WitplugError) throw e;
       db?.close();
@@ -106,8 +106,7 @@ export class SqliteKvStore implements KvStore {
     this.#open();
     const old = this.#sizeOf(ns, key);
     this.#set.run(ns, key, value);
-    const keyBytes = entryBytes(key, new Uint8Array(0));
-    if (old < 0) this.#count(ns, keyBytes + value.length, 1);
+    if (old < 0) this.#count(ns, entryBytes(key, value.length), 1);
     else this.#count(ns, value.length - old, 0);
   }
 
@@ -116,7 +115,7 @@ export class SqliteKvStore implements KvStore {
     const old = this.#sizeOf(ns, key);
     if (old < 0) return false;
     this.#delete.run(ns, key);
-    this.#count(ns, -(entryBytes(key, new Uint8Array(0)) + old), -1);
+    this.#count(ns, -entryBytes(key, old), -1);
     return true;
   }
 

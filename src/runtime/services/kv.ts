@@ -36,7 +36,8 @@ export interface KvQuota {
 export const DEFAULT_KV_QUOTA: Required<KvQuota> = { maxKeys: 1000, maxBytes: 1 << 20 };
 
 const utf8 = new TextEncoder();
-export const entryBytes = (key: string, value: Uint8Array): number => utf8.encode(key).length + value.length;
+/** What one entry counts against a byte quota: its key in UTF-8 plus its value's bytes. */
+export const entryBytes = (key: string, valueBytes: number): number => utf8.encode(key).length + valueBytes;
 
 /** Keys and their values in memory, per namespace; usage kept up to date on every write. */
 export class MemoryKvStore implements KvStore {
@@ -55,10 +56,10 @@ export class MemoryKvStore implements KvStore {
   set(ns: string, key: string, value: Uint8Array): void {
     const s = this.#space(ns);
     const old = s.map.get(key);
-    if (old !== undefined) s.bytes -= entryBytes(key, old);
+    if (old !== undefined) s.bytes -= entryBytes(key, old.length);
     const copy = new Uint8Array(value); // the caller's buffer may be a view into guest memory
     s.map.set(key, copy);
-    s.bytes += entryBytes(key, copy);
+    s.bytes += entryBytes(key, copy.length);
   }
 
   delete(ns: string, key: string): boolean {
@@ -66,7 +67,7 @@ export class MemoryKvStore implements KvStore {
     const old = s?.map.get(key);
     if (s === undefined || old === undefined) return false;
     s.map.delete(key);
-    s.bytes -= entryBytes(key, old);
+    s.bytes -= entryBytes(key, old.length);
     return true;
   }
 
@@ -113,7 +114,7 @@ export class PluginKv {
     const old = this.#store.get(this.#ns, key);
     const used = this.#store.usage(this.#ns);
     const keys = used.keys + (old === undefined ? 1 : 0);
-    const bytes = used.bytes - (old === undefined ? 0 : entryBytes(key, old)) + entryBytes(key, value);
+    const bytes = used.bytes - (old === undefined ? 0 : entryBytes(key, old.length)) + entryBytes(key, value.length);
     if (keys > this.#quota.maxKeys) {
       throw new WitplugError(ErrorCodes.KV_QUOTA, `plugin "${this.#ns}" would keep ${keys} keys (quota ${this.#quota.maxKeys})`, { plugin: this.#ns });
     }
