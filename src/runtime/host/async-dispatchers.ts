@@ -15,7 +15,7 @@
  * meanwhile is closed only when no dispatch, sync or async, is under way.
  */
 import { assertNever } from '../../util/assert-never.js';
-import { SKIPPED, passTest, spreadStep } from './dispatch.js';
+import { SKIPPED, countedCall, passTest, spreadStep } from './dispatch.js';
 import type { WaterfallPlan } from './hook-plan.js';
 import type { AnchorPosition, Bound, HookSpec } from './types.js';
 import type { Dispatcher, DispatchGate, DispatchSite } from './dispatchers.js';
@@ -48,7 +48,7 @@ function asyncBody(spec: HookSpec, site: DispatchSite, waterfall: WaterfallPlan 
     case 'series':
       return async (l, args) => {
         for (const b of l) {
-          const f = (++b.stats.calls & b.sample) === 0 ? b.timed : b.fn;
+          const f = countedCall(b);
           try {
             await f(...args);
           } catch (e) {
@@ -73,7 +73,7 @@ function asyncBody(spec: HookSpec, site: DispatchSite, waterfall: WaterfallPlan 
       const isPass = passTest(pass);
       return async (l, args) => {
         for (const b of l) {
-          const f = (++b.stats.calls & b.sample) === 0 ? b.timed : b.fn;
+          const f = countedCall(b);
           let r: unknown;
           try {
             r = await f(...args);
@@ -103,7 +103,7 @@ const FAILED: unique symbol = Symbol('failed');
 async function everyCall(l: readonly Bound[], args: unknown[], fault: DispatchSite['fault']): Promise<unknown[]> {
   const calls: Promise<unknown>[] = [];
   for (const b of l) {
-    const f = (++b.stats.calls & b.sample) === 0 ? b.timed : b.fn;
+    const f = countedCall(b);
     let p: Promise<unknown>;
     try {
       p = Promise.resolve(f(...args));
@@ -128,7 +128,7 @@ function waterfallBody(spec: HookSpec, { fault }: DispatchSite, plan: WaterfallP
   return async (l, args) => {
     let acc = args[feed];
     for (const b of l) {
-      const f = (++b.stats.calls & b.sample) === 0 ? b.timed : b.fn;
+      const f = countedCall(b);
       let r: unknown;
       try {
         r = await step(f, args, acc); // `args` is the dispatcher's own rest array
@@ -176,7 +176,7 @@ export async function runOperationAsync(
   fault: (b: Bound, e: unknown) => void, gate: DispatchGate,
 ): Promise<unknown> {
   const call = async (b: Bound): Promise<unknown> => {
-    const f = (++b.stats.calls & b.sample) === 0 ? b.timed : b.fn;
+    const f = countedCall(b);
     try {
       return await f(...args);
     } catch (e) {

@@ -1,7 +1,7 @@
 /** The pieces PluginHost dispatches with: waterfall steps, pass tests, anchors and priority order. */
 import type { PluginFunction } from '../load/load-plugin.js';
 
-import type { Anchor, AnchorPosition, Entry, HookStats } from './types.js';
+import type { Anchor, AnchorPosition, Bound, Entry, HookStats } from './types.js';
 
 /** One waterfall step: calls `f` with the arguments, the fed one replaced by the running value. */
 export type WaterfallStep = (f: PluginFunction, args: unknown[], acc: unknown) => unknown;
@@ -27,6 +27,14 @@ export function spreadStep(feed: number): WaterfallStep {
 }
 
 /** A distinct value: "this plugin's call failed and was skipped". */
+/**
+ * Counts one call of `b` and picks the function it goes through: `timed` on the sampled calls.
+ * (The sync dispatchers write this inline in each kind's loop: dispatchers.ts.)
+ */
+export function countedCall(b: Bound): PluginFunction {
+  return (++b.stats.calls & b.sample) === 0 ? b.timed : b.fn;
+}
+
 export const SKIPPED: unique symbol = Symbol('skipped');
 
 export function opKey(operation: string, at: AnchorPosition): string {

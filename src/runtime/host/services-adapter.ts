@@ -22,20 +22,14 @@ export function hostTables(services: PluginServices | undefined, name: string, b
 
 /** `entry`'s function for `target`, counted in `stats` (the dispatcher bumps `stats.calls`; services read it when asked). */
 export function boundOf(services: PluginServices | undefined, entry: Entry, spec: HookSpec | OperationSpec, stats: HookStats): Bound {
-  const target = spec.target;
-  if (spec.async === true) {
-    if (services === undefined) {
-      const fn = entry.plugin.fnAsync(target);
-      return { entry, fn, timed: fn, sample: NEVER_TIMED, failed: null, stats };
-    }
-    const served = services.serveAsync(entry.plugin, target, stats);
-    return { entry, fn: served.fn, timed: served.timed, sample: served.sample, failed: (code) => served.failed(code), stats };
-  }
+  const { target } = spec;
+  // An async hook calls each plugin through its promise-returning form.
+  const async = spec.async === true;
   if (services === undefined) {
-    const fn = entry.plugin.fn(target);
+    const fn = async ? entry.plugin.fnAsync(target) : entry.plugin.fn(target);
     return { entry, fn, timed: fn, sample: NEVER_TIMED, failed: null, stats };
   }
-  const served = services.serve(entry.plugin, target, stats);
+  const served = async ? services.serveAsync(entry.plugin, target, stats) : services.serve(entry.plugin, target, stats);
   return { entry, fn: served.fn, timed: served.timed, sample: served.sample, failed: (code) => served.failed(code), stats };
 }
 
