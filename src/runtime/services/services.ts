@@ -7,14 +7,14 @@
  */
 import type { HostFunction, HostImplementations } from '../capabilities/host-imports.js';
 import type { PluginFunction, PluginInstance } from '../instance/surface.js';
-
-type AsyncPluginFunction = (...args: unknown[]) => Promise<unknown>;
 import type { LoadInfo } from '../link/blueprint.js';
 import { WitplugError, type WitplugErrorJson } from '../../errors.js';
 import { MemoryKvStore, PluginKv, kvHostTable, type KvQuota, type KvStore } from './kv.js';
 import { PluginMetrics, type HookCounters, type PluginStatsSnapshot } from './metrics.js';
 import { eventLogger, logHostTable, type EventLogger, type Logger, type PluginLogTags } from './logger.js';
 import { watchPluginDir, type DirWatcher, type WatchableHost, type WatchOptions } from './watch.js';
+
+type AsyncPluginFunction = (...args: unknown[]) => Promise<unknown>;
 
 /** What a hook's call count is read from: the host's own per-hook counter, bumped by its dispatcher. */
 export interface CallCount {
@@ -248,11 +248,7 @@ function timedAsync(plugin: PluginInstance, fn: AsyncPluginFunction, c: HookCoun
   const run = tags === null ? fn : taggedAsync(fn, tags, hook);
   return (...args) => {
     const t0 = performance.now();
-    return run(...args).finally(() => {
-      c.timedCall((performance.now() - t0) * 1000);
-      const fuel = (plugin as { readonly lastFuel?: number }).lastFuel;
-      if (fuel !== undefined) c.fuel += fuel;
-    });
+    return run(...args).finally(() => recordTimed(c, plugin, t0));
   };
 }
 
@@ -266,9 +262,14 @@ function timed(plugin: PluginInstance, fn: PluginFunction, c: HookCounters, tags
       return fn(...args);
     } finally {
       if (tags !== null) tags.hook = outer;
-      c.timedCall((performance.now() - t0) * 1000);
-      const fuel = (plugin as { readonly lastFuel?: number }).lastFuel;
-      if (fuel !== undefined) c.fuel += fuel;
+      recordTimed(c, plugin, t0);
     }
   };
+}
+
+/** A timed call that began at `t0` (performance.now()) ended: its latency, and its fuel when the plugin has a budget. */
+function recordTimed(c: HookCounters, plugin: PluginInstance, t0: number): void {
+  c.timedCall((performance.now() - t0) * 1000);
+  const fuel = (plugin as { readonly lastFuel?: number }).lastFuel;
+  if (fuel !== undefined) c.fuel += fuel;
 }
