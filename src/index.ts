@@ -45,7 +45,7 @@ export { SqliteKvStore, openKvStore, sqliteAvailable } from './runtime/services/
 export type { JournalKvOptions } from './runtime/services/kv-journal.js';
 export { PluginMetrics, LATENCY_BUCKETS_US } from './runtime/services/metrics.js';
 export type { HookStatsSnapshot, PluginStatsSnapshot } from './runtime/services/metrics.js';
-export { jsonLineLogger } from './runtime/services/logger.js';
+export { jsonLineLogger, recordLogger } from './runtime/services/logger.js';
 export type { Logger, LogFn, EventLogger } from './runtime/services/logger.js';
 export { watchPluginDir } from './runtime/services/watch.js';
 export type { DirWatcher, WatchOptions, WatchEvent, WatchableHost } from './runtime/services/watch.js';

@@ -39,6 +39,7 @@ describe('public API', () => {
         "parseGrant",
         "prepare",
         "readGrantManifest",
+        "recordLogger",
         "sharedCompileCache",
         "sqliteAvailable",
         "terminalProgress",

@@ -3,7 +3,7 @@
 // upstream answers, shapers rewrite the response (waterfall), observers see it (parallel).
 // GET /metrics (Prometheus text) and GET /plugins (JSON) are the gateway's own.
 import http from 'node:http';
-import { HostServices, JournalKvStore, PluginHost, asyncHost, loadContract, openKvStore } from '../../dist/index.js';
+import { HostServices, JournalKvStore, PluginHost, asyncHost, loadContract, openKvStore, recordLogger } from '../../dist/index.js';
 
 const METHODS = new Map([['GET', 'get'], ['HEAD', 'head'], ['POST', 'post'], ['PUT', 'put'], ['DELETE', 'delete'], ['PATCH', 'patch'], ['OPTIONS', 'options']]);
 /** Largest request or upstream body the gateway buffers (the plugins see bodies whole). */
@@ -131,17 +131,6 @@ function send(res, response) {
   res.end(response.body);
 }
 
-/**
- * A pino-shaped logger handing each record to `onRecord` as an object: the access log writes one
- * per request, so no JSON round trip on the request path (pino itself fits here too).
- */
-function recordLogger(onRecord, bindings = {}) {
-  const at = (level) => (objOrMsg, msg) => onRecord(typeof objOrMsg === 'string'
-    ? { level, time: Date.now(), ...bindings, msg: objOrMsg }
-    : { level, time: Date.now(), ...bindings, ...objOrMsg, ...(msg === undefined ? {} : { msg }) });
-  return { debug: at(20), info: at(30), warn: at(40), error: at(50), child: (more) => recordLogger(onRecord, { ...bindings, ...more }) };
-}
-
 /** JSON with bigints as strings (plugin stats hold some). */
 function json(value) {
   return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2);
@@ -161,6 +150,7 @@ export async function startGateway({ pluginDir, port = 0, tokens = ['demo-token'
   const upstream = upstreamPort === undefined ? await startUpstream() : { port: upstreamPort };
   const auth = authPort === undefined ? await startAuthService(new Set(tokens)) : { port: authPort };
   for (const s of [upstream, auth]) if (s.server !== undefined) owned.push(s.server);
+  // Records as objects: the access log writes one per request, so no JSON round trip on the request path.
   const logger = recordLogger(onLog);
   // --kv: SQLite where this Node has node:sqlite, else the journal; --kv-journal: the journal; else memory.
   const kv = kvFile !== undefined ? openKvStore(kvFile) : kvJournal !== undefined ? new JournalKvStore(kvJournal) : undefined;

@@ -21,17 +21,26 @@ export interface Logger {
 /** What `PluginHost`'s `logger` option takes: `plugin` lines a plugin wrote, `host` witplug's own events. */
 export type EventLogger = (level: LogLevel, message: string, plugin: string, kind: 'plugin' | 'host') => void;
 
-/** A logger writing one JSON object per line (pino's shape: level number, time, msg, bindings). */
-export function jsonLineLogger(write: (line: string) => void, bindings: Readonly<Record<string, unknown>> = {}): Logger {
+/**
+ * A pino-shaped logger handing each record to `onRecord` as an object (pino's shape: level
+ * number, time, bindings, fields, msg): for a host that routes records itself, with no JSON
+ * round trip per record.
+ */
+export function recordLogger(onRecord: (record: Record<string, unknown>) => void, bindings: Readonly<Record<string, unknown>> = {}): Logger {
   const levels = { debug: 20, info: 30, warn: 40, error: 50 } as const;
   const at = (level: keyof typeof levels): LogFn => (objOrMsg, msg) => {
     const fields = typeof objOrMsg === 'string' ? { msg: objOrMsg } : { ...objOrMsg, ...(msg === undefined ? {} : { msg }) };
-    write(`${JSON.stringify({ level: levels[level], time: Date.now(), ...bindings, ...fields })}\n`);
+    onRecord({ level: levels[level], time: Date.now(), ...bindings, ...fields });
   };
   return {
     debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'),
-    child: (more) => jsonLineLogger(write, { ...bindings, ...more }),
+    child: (more) => recordLogger(onRecord, { ...bindings, ...more }),
   };
+}
+
+/** A logger writing one JSON object per line (pino's shape: level number, time, msg, bindings). */
+export function jsonLineLogger(write: (line: string) => void, bindings: Readonly<Record<string, unknown>> = {}): Logger {
+  return recordLogger((record) => write(`${JSON.stringify(record)}\n`), bindings);
 }
 
 /** pino has no `trace` in the required subset: plugin trace lines go out at debug. */
